@@ -1,0 +1,210 @@
+"""Write commands: each runs in one transaction and records its outbox row in it.
+
+Every command takes a batch, so the admin API (a batch of one) and the feed import (batches of
+hundreds) share the same SQL. A command either applies the whole batch or raises a
+:class:`~catalog.errors.CatalogError` and the caller's transaction rolls back.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Sequence
+
+import psycopg
+
+from catalog.errors import Conflict, Invalid, NotFound
+from catalog.models import CategoryIn, OfferIn, ProductIn
+from catalog.outbox import Topic, record
+
+
+def _missing(conn: psycopg.Connection, table: str, column: str, keys: set[str], extra: str = "") -> set[str]:
+    if not keys:
+        return set()
+    found = conn.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s) {extra}", (list(keys),)).fetchall()
+    return keys - {r[0] for r in found}
+
+
+def require_products(conn: psycopg.Connection, skus: set[str]) -> None:
+    missing = _missing(conn, "products", "sku", skus, "AND deleted_at IS NULL")
+    if missing:
+        raise NotFound(f"unknown product(s): {', '.join(sorted(missing))}")
+
+
+def put_categories(conn: psycopg.Connection, items: Sequence[tuple[str, CategoryIn]]) -> int:
+    """Create or replace categories; a parent must exist already or come earlier in the batch."""
+    with conn.transaction():
+        for key, cat in items:
+            if cat.parent is not None:
+                if cat.parent == key:
+                    raise Invalid(f"category {key!r} cannot be its own parent")
+                if _missing(conn, "categories", "key", {cat.parent}):
+                    raise Invalid(f"unknown parent category {cat.parent!r}")
+                ancestors = conn.execute(
+                    """WITH RECURSIVE up(key, parent) AS (
+                           SELECT key, parent FROM categories WHERE key = %s
+                           UNION SELECT c.key, c.parent FROM categories c JOIN up ON c.key = up.parent)
+                       SELECT 1 FROM up WHERE key = %s""",
+                    (cat.parent, key),
+                ).fetchone()
+                if ancestors:
+                    raise Invalid(f"parent {cat.parent!r} would put category {key!r} inside itself")
+            conn.execute(
+                """INSERT INTO categories (key, parent, position) VALUES (%s, %s, %s)
+                   ON CONFLICT (key) DO UPDATE SET parent = EXCLUDED.parent, position = EXCLUDED.position,
+                       version = nextval('source_version'), updated_at = now()""",
+                (key, cat.parent, cat.position),
+            )
+            conn.execute("DELETE FROM category_names WHERE category = %s", (key,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO category_names (category, locale, name) VALUES (%s, %s, %s)",
+                    [(key, locale, name) for locale, name in cat.name.items()],
+                )
+        return record(conn, Topic.CATEGORY, [key for key, _ in items])
+
+
+def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]]) -> int:
+    """Create or replace products with their texts, categories and attributes."""
+    skus = [sku for sku, _ in items]
+    wanted = {c for _, p in items for c in p.categories}
+    with conn.transaction():
+        unknown = _missing(conn, "categories", "key", wanted)
+        if unknown:
+            raise Invalid(f"unknown categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(sorted(unknown))}")
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO products (sku, brand, active) VALUES (%s, %s, %s)
+                   ON CONFLICT (sku) DO UPDATE SET brand = EXCLUDED.brand, active = EXCLUDED.active,
+                       deleted_at = NULL, updated_at = now(), version = nextval('source_version')""",
+                [(sku, p.brand, p.active) for sku, p in items],
+            )
+            for table in ("product_texts", "product_categories", "product_attributes"):
+                cur.execute(f"DELETE FROM {table} WHERE sku = ANY(%s)", (skus,))
+            cur.executemany(
+                "INSERT INTO product_texts (sku, locale, name, description) VALUES (%s, %s, %s, %s)",
+                [(sku, loc, name, p.description.get(loc, "")) for sku, p in items for loc, name in p.name.items()],
+            )
+            cur.executemany(
+                "INSERT INTO product_categories (sku, category, position) VALUES (%s, %s, %s)",
+                [(sku, c, i) for sku, p in items for i, c in enumerate(p.categories)],
+            )
+            cur.executemany(
+                "INSERT INTO product_attributes (sku, name, value, position) VALUES (%s, %s, %s, %s)",
+                [(sku, *row) for sku, p in items for row in p.attribute_rows()],
+            )
+        return record(conn, Topic.PRODUCT, skus)
+
+
+def delete_product(conn: psycopg.Connection, sku: str) -> int:
+    """Withdraw a product: it stays in the database (its history and stock) but leaves the shop."""
+    with conn.transaction():
+        row = conn.execute(
+            """UPDATE products SET deleted_at = now(), active = false, updated_at = now(),
+                   version = nextval('source_version')
+               WHERE sku = %s AND deleted_at IS NULL RETURNING sku""",
+            (sku,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"unknown product: {sku}")
+        return record(conn, Topic.PRODUCT, [sku])
+
+
+def _touch_prices(conn: psycopg.Connection, skus: list[str]) -> int:
+    conn.execute("UPDATE products SET price_version = nextval('source_version') WHERE sku = ANY(%s)", (skus,))
+    return record(conn, Topic.PRICE, skus)
+
+
+def put_prices(conn: psycopg.Connection, items: Sequence[tuple[str, str, Decimal]]) -> int:
+    """Set regular prices: (sku, currency, amount) rows."""
+    skus = sorted({sku for sku, _, _ in items})
+    with conn.transaction():
+        require_products(conn, set(skus))
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO prices (sku, currency, amount) VALUES (%s, %s, %s)
+                   ON CONFLICT (sku, currency) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()""",
+                list(items),
+            )
+        return _touch_prices(conn, skus)
+
+
+def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn]]) -> int:
+    """Add or replace special offers, keyed by (sku, currency, starts_at)."""
+    skus = sorted({sku for sku, _, _ in items})
+    with conn.transaction():
+        require_products(conn, set(skus))
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO offers (sku, currency, amount, starts_at, ends_at) VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (sku, currency, starts_at) DO UPDATE SET amount = EXCLUDED.amount,
+                       ends_at = EXCLUDED.ends_at, updated_at = now()""",
+                [(sku, cur_, o.amount, o.starts_at, o.ends_at) for sku, cur_, o in items],
+            )
+        return _touch_prices(conn, skus)
+
+
+def delete_offers(conn: psycopg.Connection, sku: str, currency: str) -> int:
+    """Remove every offer of a product in one currency."""
+    with conn.transaction():
+        require_products(conn, {sku})
+        deleted = conn.execute("DELETE FROM offers WHERE sku = %s AND currency = %s", (sku, currency)).rowcount
+        if not deleted:
+            raise NotFound(f"no offer for {sku} in {currency}")
+        return _touch_prices(conn, [sku])
+
+
+def _touch_stock(conn: psycopg.Connection, skus: list[str]) -> int:
+    conn.execute("UPDATE products SET stock_version = nextval('source_version') WHERE sku = ANY(%s)", (skus,))
+    return record(conn, Topic.STOCK, skus)
+
+
+def set_stock(conn: psycopg.Connection, items: Sequence[tuple[str, int]]) -> int:
+    """Set absolute stock levels: (sku, quantity) rows."""
+    skus = sorted({sku for sku, _ in items})
+    with conn.transaction():
+        require_products(conn, set(skus))
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO stock (sku, quantity) VALUES (%s, %s)
+                   ON CONFLICT (sku) DO UPDATE SET quantity = EXCLUDED.quantity, updated_at = now()""",
+                list(items),
+            )
+        return _touch_stock(conn, skus)
+
+
+def apply_movement(conn: psycopg.Connection, sku: str, movement_id: str, delta: int, reason: str) -> tuple[int, int | None]:
+    """Apply a stock movement once per movement id.
+
+    Returns ``(quantity after, outbox id)``; the outbox id is None when the movement had been
+    applied before. The level changes in one UPDATE, so concurrent movements never lose one.
+    """
+    with conn.transaction():
+        require_products(conn, {sku})
+        inserted = conn.execute(
+            """INSERT INTO stock_movements (movement_id, sku, delta, reason) VALUES (%s, %s, %s, %s)
+               ON CONFLICT (movement_id) DO NOTHING RETURNING movement_id""",
+            (movement_id, sku, delta, reason),
+        ).fetchone()
+        if inserted is None:
+            earlier = conn.execute(
+                "SELECT sku, delta FROM stock_movements WHERE movement_id = %s", (movement_id,)
+            ).fetchone()
+            if earlier != (sku, delta):
+                raise Conflict(f"movement {movement_id!r} was already used for another change")
+            level = conn.execute("SELECT quantity FROM stock WHERE sku = %s", (sku,)).fetchone()
+            return (level[0] if level else 0), None
+        if delta > 0:  # a receipt may be the first stock the product ever had
+            row = conn.execute(
+                """INSERT INTO stock (sku, quantity) VALUES (%s, %s)
+                   ON CONFLICT (sku) DO UPDATE SET quantity = stock.quantity + EXCLUDED.quantity, updated_at = now()
+                   RETURNING quantity""",
+                (sku, delta),
+            ).fetchone()
+        else:
+            row = conn.execute(
+                """UPDATE stock SET quantity = quantity + %s, updated_at = now()
+                   WHERE sku = %s AND quantity + %s >= 0 RETURNING quantity""",
+                (delta, sku, delta),
+            ).fetchone()
+        if row is None:
+            raise Conflict(f"movement of {delta} would make the stock of {sku} negative")
+        return row[0], _touch_stock(conn, [sku])

@@ -1,0 +1,39 @@
+"""The Celery application, built from Settings (no module-level configuration)."""
+from __future__ import annotations
+
+from celery import Celery
+
+from snipshop.config import Settings
+
+# Task names, shared by the relay (which sends by name) and the tasks module.
+PROJECT_CATEGORIES = "projector.project_categories"
+PROJECT_PRODUCTS = "projector.project_products"
+PROJECT_PRICES = "projector.project_prices"
+PROJECT_STOCK = "projector.project_stock"
+RELAY_SWEEP = "projector.relay_sweep"
+REFRESH = "projector.refresh"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("snipshop", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,  # a task killed mid-way is delivered again
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=4,
+        task_default_queue="projection",
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        broker_connection_timeout=2,
+        broker_connection_retry_on_startup=True,
+        # Publishing never blocks a writer for long: what is not sent stays in the outbox.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        broker_transport_options={"visibility_timeout": 300},
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "relay-sweep": {"task": RELAY_SWEEP, "schedule": settings.relay_interval_seconds},
+            "refresh": {"task": REFRESH, "schedule": float(settings.refresh_interval_seconds)},
+        },
+    )
+    app.conf.shop_settings = settings
+    return app

@@ -1,0 +1,102 @@
+"""The key scheme: the one owner of every Redis key the shop writes or reads.
+
+Layout (documented for operators and the PHP front end in docs/keys.md)::
+
+    {prefix}:live                          live generation number (the one pointer)
+    {prefix}:building                      generation a rebuild is filling, if any
+    {prefix}:genseq                        counter that hands out generation numbers
+    {prefix}:{gen}:{kind}:{context}:{{id}} one snippet
+
+``context`` is the locale (``en_US``) for text snippets and ``locale.currency``
+(``en_US.EUR``) for snippets that show money. ``id`` is the SKU for product snippets and
+``_`` for shop-wide ones (frame, home); the braces are a Redis Cluster hash tag, so every key
+of one product lives in one slot.
+
+A snippet's value is ``{source version}\n{html}``; :func:`split_value` takes it apart.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+SHOP_WIDE = "_"
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class Kind(str, Enum):
+    """Snippet kinds, grouped by what changes them (their change rate)."""
+
+    FRAME = "frame"  # page frame with navigation; per locale; changes with the category tree
+    HOME = "home"  # home page body with featured tiles; per locale and currency
+    DETAIL = "detail"  # product text block; per locale; changes with the product
+    TILE = "tile"  # product tile for listings; per locale
+    CRUMB = "crumb"  # breadcrumb; per locale; changes with product or category tree
+    PRICE = "price"  # price box; per locale and currency; changes with prices
+    AVAIL = "avail"  # availability badge; per locale; changes with the stock state
+    LD = "ld"  # schema.org Product JSON-LD; per locale and currency
+
+    @property
+    def per_currency(self) -> bool:
+        return self in _PER_CURRENCY
+
+
+_PER_CURRENCY = {Kind.HOME, Kind.PRICE, Kind.LD}
+PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.AVAIL, Kind.LD)
+
+
+@dataclass(frozen=True)
+class Context:
+    locale: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class KeyScheme:
+    prefix: str = "ss"
+
+    @property
+    def live(self) -> str:
+        return f"{self.prefix}:live"
+
+    @property
+    def building(self) -> str:
+        return f"{self.prefix}:building"
+
+    @property
+    def genseq(self) -> str:
+        return f"{self.prefix}:genseq"
+
+    def snippet(self, gen: int, kind: Kind, ctx: Context, ident: str = SHOP_WIDE) -> str:
+        context = f"{ctx.locale}.{ctx.currency}" if kind.per_currency else ctx.locale
+        return f"{self.prefix}:{gen}:{kind.value}:{context}:{{{ident}}}"
+
+    def generation_pattern(self, gen: int) -> str:
+        """A SCAN pattern matching every snippet of one generation."""
+        return f"{self.prefix}:{gen}:*"
+
+    def product_page(self, gen: int, ctx: Context, sku: str) -> list[str]:
+        """Every key a product page needs, in the order the edge assembles them."""
+        return [self.snippet(gen, Kind.FRAME, ctx)] + [
+            self.snippet(gen, kind, ctx, sku) for kind in PRODUCT_KINDS
+        ]
+
+    def home_page(self, gen: int, ctx: Context) -> list[str]:
+        return [self.snippet(gen, Kind.FRAME, ctx), self.snippet(gen, Kind.HOME, ctx)]
+
+
+def split_value(raw: bytes | str | None) -> tuple[int, str] | None:
+    """Return ``(version, html)`` of a stored snippet, or None if it is missing.
+
+    An empty html part is a tombstone: the thing it stood for is gone.
+    """
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    version, _, html = text.partition("\n")
+    return int(version), html
+
+
+def join_value(version: int, html: str) -> str:
+    return f"{version}\n{html}"

@@ -1,0 +1,59 @@
+"""The outbox relay: turns committed outbox rows into Celery tasks carrying ids.
+
+Writers call :func:`dispatch` right after their commit (the fast path); the scheduler calls it
+every second for whatever was left behind (broker down, process died between commit and send).
+Rows are locked with SKIP LOCKED, so concurrent relays never send a row twice at once; a row
+is stamped only after its task was handed to the broker. A task that is sent twice is harmless:
+tasks re-read the database.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import psycopg
+
+from projector import celery_app as names
+
+log = logging.getLogger(__name__)
+
+TASK_BY_TOPIC = {
+    "category": names.PROJECT_CATEGORIES,
+    "product": names.PROJECT_PRODUCTS,
+    "price": names.PROJECT_PRICES,
+    "stock": names.PROJECT_STOCK,
+}
+
+Send = Callable[[str, list[str]], None]
+
+
+def celery_sender(app) -> Send:
+    def send(task_name: str, keys: list[str]) -> None:
+        app.send_task(task_name, args=[keys])
+
+    return send
+
+
+def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = None, limit: int = 1000) -> int:
+    """Send pending outbox rows (only ``ids`` if given); return how many were sent."""
+    only = "AND id = ANY(%(ids)s)" if ids is not None else ""
+    with conn.transaction():
+        rows = conn.execute(
+            f"""SELECT id, topic, keys FROM outbox WHERE dispatched_at IS NULL {only}
+                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+            {"ids": list(ids or []), "limit": limit},
+        ).fetchall()
+        for _, topic, keys in rows:
+            send(TASK_BY_TOPIC[topic], keys)
+        if rows:
+            conn.execute("UPDATE outbox SET dispatched_at = clock_timestamp() WHERE id = ANY(%s)",
+                         ([r[0] for r in rows],))
+    return len(rows)
+
+
+def dispatch_quietly(conn: psycopg.Connection, send: Send, ids: Sequence[int]) -> None:
+    """The writers' fast path: a failure leaves the rows for the sweep and is only logged."""
+    try:
+        dispatch(conn, send, ids)
+    except Exception:  # noqa: BLE001 - the sweep re-sends; the write itself has committed
+        log.warning("outbox dispatch failed; the relay sweep will re-send", exc_info=True, extra={"outbox_ids": list(ids)})

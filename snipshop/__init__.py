@@ -1,0 +1,1 @@
+"""Process-level wiring shared by every role: configuration, logging, the `snipshop` CLI."""

@@ -1,0 +1,73 @@
+"""Configuration, read from the environment once per process and passed down.
+
+Nothing else in the code base reads ``os.environ`` for settings: a role's entry point calls
+:func:`load` and hands the resulting :class:`Settings` to what it builds.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+
+def _list(value: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not items:
+        raise ValueError("expected a comma-separated list with at least one item")
+    return items
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "postgresql:///snipshop"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = "redis://127.0.0.1:6379/1"
+    elasticsearch_url: str | None = None
+    locales: tuple[str, ...] = ("en_US",)
+    currencies: tuple[str, ...] = ("EUR",)
+    #: Prefix of every Redis key the shop writes (see projector.keys).
+    key_prefix: str = "ss"
+    #: Lifetime of base snippets: how long the shop survives a dead database.
+    snippet_ttl_seconds: int = 3 * 24 * 3600
+    #: How often the scheduler re-projects live snippets to keep them from expiring.
+    refresh_interval_seconds: int = 6 * 3600
+    #: How often the relay sweeps the outbox for rows not yet dispatched.
+    relay_interval_seconds: float = 1.0
+    #: Stock at or below this level (and above zero) shows as "low stock".
+    low_stock_threshold: int = 5
+    #: How long the edge trusts its cached copy of the live generation pointer.
+    pointer_cache_seconds: float = 1.0
+    #: Largest admin request body, in bytes.
+    max_body_bytes: int = 1024 * 1024
+    #: Number of products the home page features.
+    featured_count: int = 8
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+    @property
+    def default_currency(self) -> str:
+        return self.currencies[0]
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    return Settings(
+        database_url=env.get("DATABASE_URL", defaults.database_url),
+        redis_url=env.get("REDIS_URL", defaults.redis_url),
+        broker_url=env.get("CELERY_BROKER_URL", defaults.broker_url),
+        elasticsearch_url=env.get("ELASTICSEARCH_URL") or None,
+        locales=_list(env.get("SHOP_LOCALES", ",".join(defaults.locales))),
+        currencies=tuple(c.upper() for c in _list(env.get("SHOP_CURRENCIES", ",".join(defaults.currencies)))),
+        key_prefix=env.get("SHOP_KEY_PREFIX", defaults.key_prefix),
+        snippet_ttl_seconds=int(env.get("SNIPPET_TTL_SECONDS", defaults.snippet_ttl_seconds)),
+        refresh_interval_seconds=int(env.get("REFRESH_INTERVAL_SECONDS", defaults.refresh_interval_seconds)),
+        relay_interval_seconds=float(env.get("RELAY_INTERVAL_SECONDS", defaults.relay_interval_seconds)),
+        low_stock_threshold=int(env.get("LOW_STOCK_THRESHOLD", defaults.low_stock_threshold)),
+        pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
+        max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
+        featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
+    )

@@ -1,0 +1,117 @@
+"""Fixtures for real services: a throwaway PostgreSQL and Redis per test session.
+
+The services are started here (tools.localservices) unless TEST_DATABASE_URL / TEST_REDIS_URL
+point at running ones. A service that cannot start is an error, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from snipshop.config import Settings, load
+from tools.localservices import Postgres, Redis, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+TABLES = ("outbox", "api_tokens", "stock_movements", "stock", "offers", "prices", "product_attributes",
+          "product_categories", "product_texts", "products", "category_names", "categories")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    # Not under pytest's tmp dir: that is private to root, and the server runs as "postgres".
+    base = Path(tempfile.mkdtemp(prefix="snipshop-pg-"))
+    base.chmod(0o755)
+    server = Postgres(base / "data", free_port()).start()
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_db(pg_server) -> str:
+    from catalog.schema import upgrade
+
+    url = os.environ.get("TEST_DATABASE_URL") or pg_server.create_database("snipshop_test")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    if os.environ.get("TEST_REDIS_URL"):
+        yield None
+        return
+    server = Redis(free_port(), tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_base_url(redis_server) -> str:
+    return os.environ.get("TEST_REDIS_URL") or redis_server.url
+
+
+@pytest.fixture
+def db_url(migrated_db) -> str:
+    """The test database, emptied."""
+    with psycopg.connect(migrated_db, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return migrated_db
+
+
+@pytest.fixture
+def settings(db_url, redis_base_url) -> Settings:
+    """Settings pointing at the emptied test services; Redis databases 0 (snippets) and 1 (broker) flushed."""
+    for n in (0, 1):
+        redis.Redis.from_url(f"{redis_base_url}/{n}").flushdb()
+    base = load({})
+    return replace(
+        base,
+        database_url=db_url,
+        redis_url=f"{redis_base_url}/0",
+        broker_url=f"{redis_base_url}/1",
+        locales=("en_US", "de_DE"),
+        currencies=("EUR", "USD"),
+    )
+
+
+@pytest.fixture
+def service_env(settings) -> dict[str, str]:
+    """The environment a real process (worker, edge, admin) gets to reach the test services."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        CELERY_BROKER_URL=settings.broker_url,
+        SHOP_LOCALES=",".join(settings.locales),
+        SHOP_CURRENCIES=",".join(settings.currencies),
+        PYTHONPATH=str(REPO),
+    )
+    env.pop("ELASTICSEARCH_URL", None)
+    return env
+
+
+@pytest.fixture
+def pool(settings):
+    from catalog.db import make_pool
+
+    p = make_pool(settings.database_url, max_size=4)
+    p.open(wait=True)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def conn(pool):
+    with pool.connection() as c:
+        yield c

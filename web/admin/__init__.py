@@ -1,0 +1,1 @@
+"""The admin app: the write API under /admin/api/v1 (token + role)."""

@@ -1,0 +1,1 @@
+"""The edge: shopper pages assembled from snippets. Never imports catalog or psycopg."""
