@@ -15,6 +15,12 @@ from catalog.errors import Conflict, Invalid, NotFound
 from catalog.models import CategoryIn, OfferIn, ProductIn
 from catalog.outbox import Topic, record
 
+# A product write re-projects every snippet of the product, so all three versions move on:
+# otherwise a tombstone written at deletion could outrank the price or stock snippet of a
+# product that comes back.
+BUMP_ALL = ("version = nextval('source_version'), price_version = nextval('source_version'), "
+            "stock_version = nextval('source_version')")
+
 
 def _missing(conn: psycopg.Connection, table: str, column: str, keys: set[str], extra: str = "") -> set[str]:
     if not keys:
@@ -72,9 +78,9 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
             raise Invalid(f"unknown categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(sorted(unknown))}")
         with conn.cursor() as cur:
             cur.executemany(
-                """INSERT INTO products (sku, brand, active) VALUES (%s, %s, %s)
+                f"""INSERT INTO products (sku, brand, active) VALUES (%s, %s, %s)
                    ON CONFLICT (sku) DO UPDATE SET brand = EXCLUDED.brand, active = EXCLUDED.active,
-                       deleted_at = NULL, updated_at = now(), version = nextval('source_version')""",
+                       deleted_at = NULL, updated_at = now(), {BUMP_ALL}""",
                 [(sku, p.brand, p.active) for sku, p in items],
             )
             for table in ("product_texts", "product_categories", "product_attributes"):
@@ -98,8 +104,7 @@ def delete_product(conn: psycopg.Connection, sku: str) -> int:
     """Withdraw a product: it stays in the database (its history and stock) but leaves the shop."""
     with conn.transaction():
         row = conn.execute(
-            """UPDATE products SET deleted_at = now(), active = false, updated_at = now(),
-                   version = nextval('source_version')
+            f"""UPDATE products SET deleted_at = now(), active = false, updated_at = now(), {BUMP_ALL}
                WHERE sku = %s AND deleted_at IS NULL RETURNING sku""",
             (sku,),
         ).fetchone()

@@ -5,6 +5,7 @@ Layout (documented for operators and the PHP front end in docs/keys.md)::
     {prefix}:live                          live generation number (the one pointer)
     {prefix}:building                      generation a rebuild is filling, if any
     {prefix}:genseq                        counter that hands out generation numbers
+    {prefix}:generations                   set of generations that hold snippets
     {prefix}:{gen}:{kind}:{context}:{{id}} one snippet
 
 ``context`` is the locale (``en_US``) for text snippets and ``locale.currency``
@@ -12,7 +13,11 @@ Layout (documented for operators and the PHP front end in docs/keys.md)::
 ``_`` for shop-wide ones (frame, home); the braces are a Redis Cluster hash tag, so every key
 of one product lives in one slot.
 
-A snippet's value is ``{source version}\n{html}``; :func:`split_value` takes it apart.
+A snippet's value is ``{source version}\n{body}``; :func:`split_value` takes it apart. An empty
+body is a tombstone (the product is gone or hidden). Some bodies hold more than one part,
+separated by ``FIELD`` (U+001E): a product DETAIL is ``title FIELD html``; PRICE, OFFER and AVAIL
+are ``html FIELD json-ld-fragment``. A FRAME is ``head SLOT middle SLOT tail`` (U+001D): the page
+title goes into the first slot, the page body into the second.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 SHOP_WIDE = "_"
+FIELD = "\x1e"
+SLOT = "\x1d"
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -33,17 +40,22 @@ class Kind(str, Enum):
     DETAIL = "detail"  # product text block; per locale; changes with the product
     TILE = "tile"  # product tile for listings; per locale
     CRUMB = "crumb"  # breadcrumb; per locale; changes with product or category tree
-    PRICE = "price"  # price box; per locale and currency; changes with prices
+    PRICE = "price"  # regular price box; per locale and currency; changes with prices
+    OFFER = "offer"  # special offer price box; lives until the offer ends (TTL)
     AVAIL = "avail"  # availability badge; per locale; changes with the stock state
-    LD = "ld"  # schema.org Product JSON-LD; per locale and currency
+    LD = "ld"  # schema.org Product JSON-LD without its offer; per locale
 
     @property
     def per_currency(self) -> bool:
         return self in _PER_CURRENCY
 
 
-_PER_CURRENCY = {Kind.HOME, Kind.PRICE, Kind.LD}
-PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.AVAIL, Kind.LD)
+_PER_CURRENCY = {Kind.HOME, Kind.PRICE, Kind.OFFER}
+PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
+PRICE_KINDS = (Kind.PRICE, Kind.OFFER)
+PRODUCT_PAGE_KINDS = (Kind.FRAME, Kind.DETAIL, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
+STOCK_KINDS = (Kind.AVAIL,)
+CRUMB_KINDS = (Kind.CRUMB,)
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,11 @@ class KeyScheme:
     def genseq(self) -> str:
         return f"{self.prefix}:genseq"
 
+    @property
+    def generations(self) -> str:
+        """A set of the generation numbers that hold snippets."""
+        return f"{self.prefix}:generations"
+
     def snippet(self, gen: int, kind: Kind, ctx: Context, ident: str = SHOP_WIDE) -> str:
         context = f"{ctx.locale}.{ctx.currency}" if kind.per_currency else ctx.locale
         return f"{self.prefix}:{gen}:{kind.value}:{context}:{{{ident}}}"
@@ -77,10 +94,9 @@ class KeyScheme:
         return f"{self.prefix}:{gen}:*"
 
     def product_page(self, gen: int, ctx: Context, sku: str) -> list[str]:
-        """Every key a product page needs, in the order the edge assembles them."""
-        return [self.snippet(gen, Kind.FRAME, ctx)] + [
-            self.snippet(gen, kind, ctx, sku) for kind in PRODUCT_KINDS
-        ]
+        """Every key a product page needs, in the order of :data:`PRODUCT_PAGE_KINDS`."""
+        return [self.snippet(gen, kind, ctx, SHOP_WIDE if kind is Kind.FRAME else sku)
+                for kind in PRODUCT_PAGE_KINDS]
 
     def home_page(self, gen: int, ctx: Context) -> list[str]:
         return [self.snippet(gen, Kind.FRAME, ctx), self.snippet(gen, Kind.HOME, ctx)]

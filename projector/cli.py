@@ -1,0 +1,49 @@
+"""The ``projector`` command: rebuild and status, running the same code as the tasks."""
+from __future__ import annotations
+
+import click
+import redis
+
+from catalog.db import make_pool
+from projector.rebuild import ONLY, rebuild
+from projector.service import Projector
+from snipshop import config
+
+
+def _projector(settings) -> Projector:
+    pool = make_pool(settings.database_url, max_size=2, name="projector-cli")
+    pool.open(wait=True)
+    return Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Project the catalog into snippets (configuration from the environment)."""
+    ctx.obj = config.load()
+
+
+@main.command("rebuild")
+@click.option("--only", type=click.Choice(sorted(ONLY)), help="Re-project one part, in place.")
+@click.option("--sku", "skus", multiple=True, help="Re-project these products, in place (repeatable).")
+@click.option("--batch", default=500, show_default=True, help="Products per read from PostgreSQL.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def rebuild_cmd(settings, only: str | None, skus: tuple[str, ...], batch: int, quiet: bool) -> None:
+    """Re-project everything into a new generation and switch to it atomically."""
+    summary = rebuild(_projector(settings), only=only, skus=list(skus) or None, batch=batch, progress=not quiet)
+    click.echo(str(summary))
+
+
+@main.command("status")
+@click.pass_obj
+def status_cmd(settings) -> None:
+    """Generations, live pointer, outbox backlog, queue depth, projection lag."""
+    from projector.status import collect
+
+    for name, value in collect(settings).items():
+        click.echo(f"{name:<24} {value}")
+
+
+if __name__ == "__main__":
+    main()

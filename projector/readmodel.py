@@ -1,0 +1,151 @@
+"""Reads the write side's current state for projection: a few batched queries per batch of SKUs.
+
+The projector is the only code that reads the database for the read side. Every view carries
+the source versions its snippets are stamped with.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterator, Sequence
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Offer:
+    currency: str
+    amount: Decimal
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass
+class ProductView:
+    sku: str
+    brand: str
+    active: bool
+    deleted: bool
+    created_at: datetime
+    version: int  # text, categories, attributes, active flag
+    price_version: int  # prices and offers
+    stock_version: int  # stock level
+    names: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    categories: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    offers: list[Offer] = field(default_factory=list)
+    quantity: int = 0
+
+    @property
+    def visible(self) -> bool:
+        return self.active and not self.deleted
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    key: str
+    parent: str | None
+    position: int
+    version: int
+    names: dict[str, str]
+
+
+def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, ProductView]:
+    """The current state of ``skus`` (unknown SKUs are simply absent), read in one snapshot."""
+    skus = list(skus)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        rows = conn.execute(
+            """SELECT sku, brand, active, deleted_at IS NOT NULL, created_at, version, price_version, stock_version,
+                      COALESCE((SELECT quantity FROM stock s WHERE s.sku = p.sku), 0)
+               FROM products p WHERE sku = ANY(%s)""",
+            (skus,),
+        ).fetchall()
+        views = {r[0]: ProductView(*r[:8], quantity=r[8]) for r in rows}
+        for sku, locale, name, description in conn.execute(
+            "SELECT sku, locale, name, description FROM product_texts WHERE sku = ANY(%s)", (skus,)
+        ):
+            views[sku].names[locale] = name
+            views[sku].descriptions[locale] = description
+        for sku, category in conn.execute(
+            "SELECT sku, category FROM product_categories WHERE sku = ANY(%s) ORDER BY sku, position", (skus,)
+        ):
+            views[sku].categories.append(category)
+        for sku, name, value in conn.execute(
+            "SELECT sku, name, value FROM product_attributes WHERE sku = ANY(%s) ORDER BY sku, name, position",
+            (skus,),
+        ):
+            views[sku].attributes.setdefault(name, []).append(value)
+        for sku, currency, amount in conn.execute(
+            "SELECT sku, currency, amount FROM prices WHERE sku = ANY(%s)", (skus,)
+        ):
+            views[sku].prices[currency] = amount
+        for sku, currency, amount, starts, ends in conn.execute(
+            "SELECT sku, currency, amount, starts_at, ends_at FROM offers WHERE sku = ANY(%s) AND ends_at > now()",
+            (skus,),
+        ):
+            views[sku].offers.append(Offer(currency, amount, starts, ends))
+    return views
+
+
+def load_categories(conn: psycopg.Connection) -> dict[str, CategoryView]:
+    """The whole category tree (small: a shop has hundreds of categories, not millions)."""
+    names: dict[str, dict[str, str]] = defaultdict(dict)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        for key, locale, name in conn.execute("SELECT category, locale, name FROM category_names"):
+            names[key][locale] = name
+        rows = conn.execute("SELECT key, parent, position, version FROM categories ORDER BY position, key").fetchall()
+    return {key: CategoryView(key, parent, position, version, names[key]) for key, parent, position, version in rows}
+
+
+def featured_skus(conn: psycopg.Connection, count: int) -> list[str]:
+    """The home page's featured products: the newest visible ones."""
+    rows = conn.execute(
+        """SELECT sku FROM products WHERE active AND deleted_at IS NULL
+           ORDER BY created_at DESC, sku LIMIT %s""",
+        (count,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def skus_in_categories(conn: psycopg.Connection, keys: Sequence[str]) -> list[str]:
+    """SKUs filed under any of ``keys`` or their subcategories."""
+    rows = conn.execute(
+        """WITH RECURSIVE sub(key) AS (
+               SELECT key FROM categories WHERE key = ANY(%s)
+               UNION SELECT c.key FROM categories c JOIN sub ON c.parent = sub.key)
+           SELECT DISTINCT sku FROM product_categories WHERE category IN (SELECT key FROM sub) ORDER BY sku""",
+        (list(keys),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def iter_sku_batches(conn: psycopg.Connection, batch: int, only: Sequence[str] | None = None) -> Iterator[list[str]]:
+    """Every SKU (or those of ``only`` that exist), in keyset-paginated batches."""
+    last = ""
+    while True:
+        rows = conn.execute(
+            "SELECT sku FROM products WHERE sku > %s AND (%s::text[] IS NULL OR sku = ANY(%s)) ORDER BY sku LIMIT %s",
+            (last, only, only, batch),
+        ).fetchall()
+        if not rows:
+            return
+        yield [r[0] for r in rows]
+        last = rows[-1][0]
+
+
+def count_products(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM products").fetchone()[0]  # type: ignore[index]
+
+
+def home_state(conn: psycopg.Connection, count: int) -> tuple[int, list[str]]:
+    """The featured SKUs and a version that grows with any change that could alter the home page."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        row = conn.execute("SELECT max(greatest(version, price_version, stock_version)) FROM products").fetchone()
+        return int(row[0] or 0) if row else 0, featured_skus(conn, count)

@@ -1,0 +1,34 @@
+"""What ``projector status`` reports: the state of the read models and the pipeline to them."""
+from __future__ import annotations
+
+import psycopg
+import redis
+
+from projector.keys import KeyScheme
+from snipshop.config import Settings
+
+
+def collect(settings: Settings) -> dict[str, object]:
+    client = redis.Redis.from_url(settings.redis_url)
+    keys = KeyScheme(settings.key_prefix)
+    broker = redis.Redis.from_url(settings.broker_url)
+    out: dict[str, object] = {
+        "live generation": (client.get(keys.live) or b"none").decode(),
+        "building generation": (client.get(keys.building) or b"none").decode(),
+        "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
+        "queue depth": broker.llen("projection"),
+    }
+    try:
+        with psycopg.connect(settings.database_url, connect_timeout=3) as conn:
+            backlog, oldest = conn.execute(
+                "SELECT count(*), now() - min(created_at) FROM outbox WHERE dispatched_at IS NULL").fetchone()
+            out["outbox backlog"] = backlog
+            out["oldest undispatched"] = oldest or "-"
+            lag = conn.execute(
+                """SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY dispatched_at - created_at)
+                   FROM outbox WHERE created_at > now() - interval '5 minutes' AND dispatched_at IS NOT NULL"""
+            ).fetchone()[0]
+            out["dispatch lag p99 (5 min)"] = lag or "-"
+    except psycopg.OperationalError as exc:
+        out["database"] = f"unreachable: {exc}".splitlines()[0]
+    return out

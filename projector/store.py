@@ -1,0 +1,118 @@
+"""The snippet store: version-guarded writes (projector) and one-round-trip reads (edge).
+
+Writes go through one Lua script (guarded_set.lua) on the single and the bulk path alike.
+Keys of one product share a hash tag, so one script call per product stays in one slot.
+Generations: tasks write to the live generation and, while a rebuild runs, to the one being
+built; the edge reads the live pointer, cached for a moment.
+"""
+from __future__ import annotations
+
+import time
+from importlib.resources import files
+from typing import Iterable, Sequence
+
+import redis
+
+from projector.keys import KeyScheme
+
+GUARDED_SET = files("projector").joinpath("guarded_set.lua").read_text()
+# One script call carries at most this many keys: big enough to amortize, small enough not to
+# block Redis for long.
+MAX_KEYS_PER_CALL = 64
+
+
+class SnippetWriter:
+    """Writes rendered snippets into one or more generations, refusing older versions."""
+
+    def __init__(self, client: redis.Redis, keys: KeyScheme, default_ttl: int) -> None:
+        self.client = client
+        self.keys = keys
+        self.default_ttl = default_ttl
+        self._script = client.register_script(GUARDED_SET)
+
+    def target_generations(self) -> list[int]:
+        """Live generation (created as 1 on first use) plus the one being built, if any."""
+        live, building = self.client.mget(self.keys.live, self.keys.building)
+        if live is None:
+            self.client.set(self.keys.genseq, 1, nx=True)
+            self.client.set(self.keys.live, 1, nx=True)
+            live = self.client.get(self.keys.live)
+        gens = [int(live)]
+        if building is not None and int(building) != gens[0]:
+            gens.append(int(building))
+        return gens
+
+    def write(self, snippets: Iterable, generations: Sequence[int] | None = None) -> int:
+        """Write snippets (``projector.render.Snippet``) in one pipeline; return keys written."""
+        gens = list(generations) if generations is not None else self.target_generations()
+        pipe = self.client.pipeline(transaction=False)
+        batch_keys: list[str] = []
+        batch_args: list[object] = []
+        calls = 0
+
+        def flush() -> None:
+            nonlocal calls
+            if batch_keys:
+                self._script(keys=list(batch_keys), args=list(batch_args), client=pipe)
+                batch_keys.clear()
+                batch_args.clear()
+                calls += 1
+
+        last_ident = None
+        for s in snippets:
+            # Start a new call when the product changes, keeping one call in one hash slot.
+            if s.ident != last_ident or len(batch_keys) >= MAX_KEYS_PER_CALL:
+                flush()
+                last_ident = s.ident
+            for gen in gens:
+                batch_keys.append(self.keys.snippet(gen, s.kind, s.ctx, s.ident))
+                batch_args.extend((s.version, int((s.ttl or self.default_ttl) * 1000), s.body))
+        flush()
+        if not calls:
+            return 0
+        return sum(int(n) for n in pipe.execute())
+
+
+class SnippetReader:
+    """The edge's view of the store: the live pointer (cached briefly) and one MGET per page."""
+
+    def __init__(self, client: redis.Redis, keys: KeyScheme, pointer_ttl: float) -> None:
+        self.client = client
+        self.keys = keys
+        self.pointer_ttl = pointer_ttl
+        self._live: int | None = None
+        self._live_read_at = 0.0
+
+    def live_generation(self) -> int | None:
+        now = time.monotonic()
+        if self._live is None or now - self._live_read_at > self.pointer_ttl:
+            raw = self.client.get(self.keys.live)
+            self._live = int(raw) if raw is not None else None
+            self._live_read_at = now
+        return self._live
+
+    def fetch(self, keys: Sequence[str]) -> list[bytes | None]:
+        return self.client.mget(keys) if keys else []
+
+
+def switch_live(client: redis.Redis, keys: KeyScheme, gen: int) -> None:
+    """Make ``gen`` the live generation and end the rebuild, atomically."""
+    pipe = client.pipeline(transaction=True)
+    pipe.set(keys.live, gen)
+    pipe.delete(keys.building)
+    pipe.execute()
+
+
+def delete_generation(client: redis.Redis, keys: KeyScheme, gen: int) -> int:
+    """Remove every snippet of one generation (SCAN + UNLINK, never KEYS)."""
+    deleted = 0
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=keys.generation_pattern(gen), count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            deleted += client.unlink(*batch)
+            batch.clear()
+    if batch:
+        deleted += client.unlink(*batch)
+    return deleted
+

@@ -1,0 +1,90 @@
+"""Real processes for integration and end-to-end tests: worker, scheduler, edge, admin."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tools.localservices import free_port, wait_port
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+class Process:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout)
+        self._log.close()
+
+
+def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> Process:
+    p = Process(name, [PYTHON, "-m", "celery", "-A", "projector.worker", "worker", "--loglevel=INFO",
+                       f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{name}@%h", "--without-gossip",
+                       "--without-mingle"], env, log_dir)
+    _wait_log(p, "ready.", 60)
+    return p
+
+
+def start_scheduler(env: dict[str, str], log_dir: Path) -> Process:
+    return Process("scheduler", [PYTHON, "-m", "celery", "-A", "projector.worker", "beat", "--loglevel=INFO",
+                                 "-s", str(log_dir / "beat-schedule")], env, log_dir)
+
+
+def start_http(role: str, env: dict[str, str], log_dir: Path) -> tuple[Process, str]:
+    port = free_port()
+    p = Process(role, [PYTHON, "-m", "snipshop.cli", "serve", role, "--port", str(port), "--workers", "2"], env, log_dir)
+    try:
+        wait_port(port, 60, role)
+    except RuntimeError:
+        raise RuntimeError(f"{role} did not start:\n{p.log()}") from None
+    return p, f"http://127.0.0.1:{port}"
+
+
+def _wait_log(p: Process, marker: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker in p.log():
+            return
+        if not p.alive():
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"{p.name} did not become ready:\n{p.log()}")
+
+
+def wait_until(check, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    """Poll ``check`` until it returns a truthy value; return that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s")
+
+
+def get(url: str, **kwargs) -> requests.Response:
+    return requests.get(url, timeout=10, **kwargs)

@@ -1,0 +1,417 @@
+"""Feed tools: the Magento sample converter and the synthetic catalog generator.
+
+Both must write feed files that ``snipshop import`` accepts: the invariants below are the ones
+the import relies on (keys and SKUs well-formed, parents before children, references resolve,
+amounts with two decimal places), checked on real output.
+"""
+from __future__ import annotations
+
+import csv
+import filecmp
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from tools import generate_catalog, magento_to_feed
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = magento_to_feed.DEFAULT_SOURCE.resolve()
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ATTR_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+LOCALE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+AMOUNT_RE = re.compile(r"^\d{1,10}\.\d{2}$")
+HEADERS = {
+    "categories": ["key", "parent", "position"],
+    "products": ["sku", "brand", "categories", "active"],
+    "prices": ["sku", "currency", "amount"],
+    "offers": ["sku", "currency", "amount", "starts_at", "ends_at"],
+    "stock": ["sku", "quantity"],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# shared checks
+
+def read_feed(directory: Path) -> dict[str, list[dict[str, str]]]:
+    feed = {}
+    for kind, fixed in HEADERS.items():
+        with (directory / f"{kind}.csv").open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            assert header[: len(fixed)] == fixed, f"{kind}.csv header {header}"
+            assert len(set(header)) == len(header), f"{kind}.csv repeats a column"
+            for column in header[len(fixed):]:
+                prefix, _, suffix = column.partition(".")
+                if kind == "categories":
+                    assert prefix == "name" and LOCALE_RE.match(suffix), column
+                elif kind == "products":
+                    assert prefix in ("name", "description", "attr"), column
+                    assert (ATTR_RE if prefix == "attr" else LOCALE_RE).match(suffix), column
+                else:
+                    pytest.fail(f"unexpected column {column!r} in {kind}.csv")
+            rows = list(reader)
+            assert all(None not in row for row in rows), f"{kind}.csv has rows with extra cells"
+            feed[kind] = rows
+    return feed
+
+
+def usd_for(eur: str) -> str:
+    return str((Decimal(eur) * Decimal("1.08")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def check_invariants(feed: dict[str, list[dict[str, str]]]) -> None:
+    # categories: well-formed unique keys, parents before children
+    seen: set[str] = set()
+    for row in feed["categories"]:
+        key = row["key"]
+        assert KEY_RE.match(key), f"bad category key {key!r}"
+        assert key not in seen, f"category {key!r} repeated"
+        assert row["parent"] == "" or row["parent"] in seen, \
+            f"category {key!r}: parent {row['parent']!r} not written before it"
+        assert row["position"].isdigit(), row
+        assert row["name.en_US"].strip(), row
+        seen.add(key)
+    categories = seen
+
+    # products
+    skus: set[str] = set()
+    for row in feed["products"]:
+        sku = row["sku"]
+        assert SKU_RE.match(sku), f"bad SKU {sku!r}"
+        assert sku not in skus, f"SKU {sku!r} repeated"
+        skus.add(sku)
+        assert row["active"] in ("0", "1"), row["active"]
+        assert row["name.en_US"].strip() and row["name.en_US"] == row["name.en_US"].strip(), sku
+        assert len(row["name.en_US"]) <= 500
+        keys = row["categories"].split("|") if row["categories"] else []
+        assert keys, f"{sku} has no category"
+        assert len(keys) == len(set(keys)), f"{sku} repeats a category"
+        for key in keys:
+            assert key in categories, f"{sku}: category {key!r} not in categories.csv"
+        for column, value in row.items():
+            if column.startswith("attr.") and value:
+                parts = value.split("|")
+                assert all(p and p == p.strip() and len(p) <= 200 for p in parts), (sku, column, value)
+
+    # prices: every product has EUR and USD, USD derived from EUR
+    prices: dict[tuple[str, str], str] = {}
+    for row in feed["prices"]:
+        assert row["sku"] in skus, f"price for unknown SKU {row['sku']!r}"
+        assert row["currency"] in ("EUR", "USD"), row
+        assert AMOUNT_RE.match(row["amount"]), f"amount {row['amount']!r} not 2 decimal places"
+        assert (row["sku"], row["currency"]) not in prices, f"price repeated: {row}"
+        prices[row["sku"], row["currency"]] = row["amount"]
+    for sku in skus:
+        assert (sku, "EUR") in prices and (sku, "USD") in prices, f"{sku} lacks a price"
+        assert prices[sku, "USD"] == usd_for(prices[sku, "EUR"]), sku
+
+    # offers: known SKU, cheaper than the price, aware window in the right order
+    for row in feed["offers"]:
+        assert row["sku"] in skus, f"offer for unknown SKU {row['sku']!r}"
+        assert AMOUNT_RE.match(row["amount"]), row
+        assert Decimal(row["amount"]) < Decimal(prices[row["sku"], row["currency"]]), row
+        starts = datetime.fromisoformat(row["starts_at"])
+        ends = datetime.fromisoformat(row["ends_at"])
+        assert starts.tzinfo is not None and ends.tzinfo is not None, row
+        assert ends > starts, row
+
+    # stock: one non-negative integer per product
+    stocked = [row["sku"] for row in feed["stock"]]
+    assert sorted(stocked) == sorted(skus)
+    for row in feed["stock"]:
+        assert re.fullmatch(r"\d+", row["quantity"]), row
+
+
+def validate_with_models(feed: dict[str, list[dict[str, str]]]) -> None:
+    """The rows also pass the write side's own input models (what the import validates)."""
+    models = pytest.importorskip("catalog.models")
+    context = {"locales": ["en_US", "de_DE"], "currencies": ["EUR", "USD"]}
+
+    def localized(row, prefix):
+        return {c.split(".", 1)[1]: v for c, v in row.items() if c.startswith(prefix + ".") and v}
+
+    for row in feed["categories"]:
+        models.CategoryIn.model_validate(
+            {"parent": row["parent"] or None, "name": localized(row, "name"),
+             "position": int(row["position"])}, context=context)
+    for row in feed["products"]:
+        attrs = {name: (v.split("|") if "|" in v else v)
+                 for name, v in localized(row, "attr").items()}
+        models.ProductIn.model_validate(
+            {"name": localized(row, "name"), "description": localized(row, "description"),
+             "brand": row["brand"], "categories": row["categories"].split("|"),
+             "attributes": attrs, "active": row["active"] == "1"}, context=context)
+    for row in feed["prices"]:
+        models.PriceIn.model_validate({"amount": row["amount"]}, context=context)
+    for row in feed["offers"]:
+        models.OfferIn.model_validate({k: row[k] for k in ("amount", "starts_at", "ends_at")},
+                                      context=context)
+    for row in feed["stock"]:
+        models.StockIn.model_validate({"quantity": int(row["quantity"])}, context=context)
+
+
+def depth(categories: list[dict[str, str]], key: str) -> int:
+    parent = {row["key"]: row["parent"] for row in categories}
+    n = 1
+    while parent[key]:
+        key, n = parent[key], n + 1
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# the converter on a tiny hand-made Magento catalog (always available)
+
+CONFIGURABLE_HEADER = ["sku", "product_type", "categories", "name", "description", "visibility",
+                       "price", "url_key", "additional_attributes", "configurable_variations"]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def mini_source(tmp_path: Path) -> Path:
+    src = tmp_path / "magento"
+    cat_header = ["name", "url_key", "path", "active", "is_anchor", "include_in_menu", "position",
+                  "display_mode", "custom_layout_update"]
+    write_csv(src / "ConfigurableSampleData/fixtures/categories.csv", cat_header, [
+        ["Men", "men", "", "1", "0", "1", "3", "PAGE", ""],
+        ["Tops", "tops-men", "Men", "1", "1", "1", "", "", ""],
+        ["Hoodies & Sweatshirts", "hoodies-men", "Men/Tops", "1", "1", "1", "", "", ""],
+        ["Women", "women", "", "1", "0", "1", "2", "PAGE", ""],
+        ["Collections", "collections", "", "0", "0", "0", "", "PAGE", ""],
+        ["Eco Friendly", "eco-friendly", "Collections", "1", "1", "0", "", "", ""],
+        ["Promotions", "promotions", "", "0", "0", "0", "", "PAGE", ""],
+    ])
+    write_csv(src / "CatalogSampleData/fixtures/categories.csv", cat_header, [
+        ["Gear", "gear", "", "1", "0", "1", "4", "PAGE", ""],
+        ["Bags", "bags", "Gear", "1", "1", "1", "", "", ""],
+        ["Collections", "collections", "", "0", "0", "0", "", "PAGE", ""],
+    ])
+    cats = "Default Category/Men/Tops/Hoodies & Sweatshirts,Default Category/Collections/Eco Friendly,Default Category"
+    write_csv(src / "ConfigurableSampleData/fixtures/products.csv", CONFIGURABLE_HEADER, [
+        ["MH01-XS-Black", "simple", cats, "Chaz Hoodie-XS-Black", "<p>Warm &amp; soft", "Not Visible Individually",
+         "52", "chaz-xs-black", "has_options=0,required_options=0,size=XS,color=Black", ""],
+        ["MH01-S-Gray", "simple", cats, "Chaz Hoodie-S-Gray", "<p>Warm &amp; soft", "Not Visible Individually",
+         "52", "chaz-s-gray", "has_options=0,required_options=0,size=S,color=Gray", ""],
+        ["MH01", "configurable", cats, "Chaz Hoodie ", "<p>Warm &amp; soft", "Catalog, Search", "52", "chaz",
+         "has_options=1,required_options=1,material=LumaTech&trade;|Fleece,eco_collection=Yes,Bad-Name=x",
+         "sku=MH01-XS-Black,size=XS,color=Black|sku=MH01-S-Gray,size=S,color=Gray"],
+        ["WT09-M-Red", "simple", "Default Category/Women/Tops/Tees", "Breathe-Easy Tank-M-Red", "", "Not Visible Individually",
+         "34.5", "", "size=M,color=Red", ""],
+    ])
+    write_csv(src / "CatalogSampleData/fixtures/SimpleProduct/products_gear_bags.csv",
+              ["category", "name", "sku", "price", "qty", "description", "material", "strap_bags",
+               "eco_collection", "special_price", "attribute_set"], [
+        ["Gear\nBags\nCollections\nEco Friendly", "Joust Duffle Bag ", "24-MB01", "34", "100",
+         "<p>Big.</p>", "Nylon\nPolyester", "Adjustable\nShoulder", "1", "", "Bag"],
+        ["Gear\nBags\nPromotions\nBrand New", "Strive Pack", "24-MB04", "32", "100", "<p>Small.</p>",
+         "", "Single", "", "30", "Bag"],
+    ])
+    for name in magento_to_feed.LICENCE_FILES:
+        (src / name).write_text(f"{name} text\n", encoding="utf-8")
+    return src
+
+
+def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    counts = magento_to_feed.convert(mini_source, out, now=NOW)
+    feed = read_feed(out)
+    check_invariants(feed)
+    validate_with_models(feed)
+    assert counts == {"categories": 12, "products": 5, "prices": 10, "offers": 5, "stock": 5}
+    assert {k: len(v) for k, v in feed.items()} == counts
+
+    cats = {row["key"]: row for row in feed["categories"]}
+    # Default Category dropped, path keys, new paths from products added under their parent
+    assert set(cats) == {
+        "men", "men-tops", "men-tops-hoodies-sweatshirts", "women", "women-tops", "women-tops-tees",
+        "collections", "collections-eco-friendly", "promotions", "promotions-brand-new",
+        "gear", "gear-bags",
+    }
+    assert cats["men-tops-hoodies-sweatshirts"]["parent"] == "men-tops"
+    assert cats["men"]["name.de_DE"] == "Herren" and cats["gear"]["name.de_DE"] == "Ausrüstung"
+    assert cats["promotions-brand-new"]["name.de_DE"] == "Brand New"  # falls back to English
+    roots = [row["key"] for row in feed["categories"] if not row["parent"]]
+    assert roots[:3] == ["women", "men", "gear"]  # Magento's explicit positions first
+
+    products = {row["sku"]: row for row in feed["products"]}
+    assert "MH01" not in products  # configurable parent is not purchasable
+    hoodie = products["MH01-XS-Black"]
+    assert hoodie["categories"] == "men-tops-hoodies-sweatshirts|collections-eco-friendly"
+    assert (hoodie["attr.size"], hoodie["attr.color"]) == ("XS", "Black")
+    assert hoodie["attr.material"] == "LumaTech™|Fleece"  # inherited from the parent, decoded
+    assert hoodie["description.en_US"] == "<p>Warm &amp; soft"  # HTML kept as is
+    assert hoodie["brand"] in magento_to_feed.BRANDS
+    assert hoodie["brand"] == products["MH01-S-Gray"]["brand"]
+    assert not any(c in feed["products"][0] for c in
+                   ("attr.has_options", "attr.required_options", "attr.eco_collection", "attr.bad-name"))
+    bag = products["24-MB01"]
+    assert bag["name.en_US"] == "Joust Duffle Bag"
+    assert bag["categories"] == "gear-bags|collections-eco-friendly"
+    assert bag["attr.material"] == "Nylon|Polyester" and bag["attr.strap_bags"] == "Adjustable|Shoulder"
+    assert products["24-MB04"]["categories"] == "gear-bags|promotions-brand-new"
+    assert all(row["active"] == "1" for row in feed["products"])
+
+    prices = {(r["sku"], r["currency"]): r["amount"] for r in feed["prices"]}
+    assert prices["WT09-M-Red", "EUR"] == "34.50" and prices["WT09-M-Red", "USD"] == "37.26"
+
+    for row in feed["offers"]:
+        assert row["currency"] == "EUR"
+        assert Decimal(row["amount"]) == (Decimal(prices[row["sku"], "EUR"]) * Decimal("0.8")).quantize(Decimal("0.01"))
+        assert datetime.fromisoformat(row["starts_at"]) == NOW - timedelta(hours=1)
+        assert datetime.fromisoformat(row["ends_at"]) == NOW + timedelta(days=7)
+        assert row["starts_at"].endswith("+00:00")
+
+    for name in magento_to_feed.LICENCE_FILES:
+        assert filecmp.cmp(mini_source / name, out / name, shallow=False)
+    assert "USD" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_converter_missing_source_fails_clearly(tmp_path: Path, capsys) -> None:
+    status = magento_to_feed.main(["--source", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert status != 0
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+    (tmp_path / "empty").mkdir()
+    status = magento_to_feed.main(["--source", str(tmp_path / "empty"), "--out", str(tmp_path / "out")])
+    assert status != 0
+    assert "missing" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# the converter on the real sample data
+
+needs_sample = pytest.mark.skipif(not (SAMPLE / "ConfigurableSampleData").is_dir(),
+                                  reason=f"Magento sample catalog not found at {SAMPLE}")
+
+
+@pytest.fixture(scope="module")
+def sample_feed(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    magento_to_feed.convert(SAMPLE, out, now=NOW)
+    return out
+
+
+@needs_sample
+def test_converter_on_sample_data(sample_feed: Path) -> None:
+    feed = read_feed(sample_feed)
+    check_invariants(feed)
+    counts = {kind: len(rows) for kind, rows in feed.items()}
+    # 1,847 apparel variants + 44 gear products; 33 categories without "Default Category"
+    assert counts == {"categories": 33, "products": 1891, "prices": 3782, "offers": 20, "stock": 1891}
+
+    keys = {row["key"] for row in feed["categories"]}
+    assert {"men", "men-tops", "men-tops-hoodies-sweatshirts", "women-tops-bras-tanks",
+            "gear-watches", "collections-erin-recommends"} <= keys
+    assert max(depth(feed["categories"], k) for k in keys) == 3
+
+    products = {row["sku"]: row for row in feed["products"]}
+    assert not {"MH01", "WJ12", "MP01"} & set(products)
+    assert products["MH01-XS-Black"]["attr.size"] == "XS"
+    assert products["MH01-XS-Black"]["attr.color"] == "Black"
+    assert products["MH01-XS-Black"]["attr.material"] == "Wool"
+    assert "men-tops-hoodies-sweatshirts" in products["MH01-XS-Black"]["categories"].split("|")
+    assert products["24-MB01"]["categories"].split("|")[0] == "gear-bags"
+    assert not any("&trade;" in row["name.en_US"] for row in feed["products"])
+    brands = {row["brand"] for row in feed["products"]}
+    assert brands == set(magento_to_feed.BRANDS)
+
+    quantities = [int(row["quantity"]) for row in feed["stock"]]
+    zero = sum(q == 0 for q in quantities)
+    low = sum(1 <= q <= 5 for q in quantities)
+    assert 0 < zero < len(quantities) * 0.2 and 0 < low < len(quantities) * 0.3
+    assert len(set(quantities)) > 50
+
+    for name in magento_to_feed.LICENCE_FILES:
+        assert filecmp.cmp(SAMPLE / name, sample_feed / name, shallow=False), name
+    assert (sample_feed / "README.md").is_file()
+
+
+@needs_sample
+def test_sample_feed_passes_the_input_models(sample_feed: Path) -> None:
+    validate_with_models(read_feed(sample_feed))
+
+
+@needs_sample
+def test_converter_is_deterministic(sample_feed: Path, tmp_path: Path) -> None:
+    magento_to_feed.convert(SAMPLE, tmp_path, now=NOW)
+    for kind in HEADERS:
+        assert filecmp.cmp(sample_feed / f"{kind}.csv", tmp_path / f"{kind}.csv", shallow=False), kind
+
+
+# ---------------------------------------------------------------------------------------------
+# the synthetic generator
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gen")
+    generate_catalog.generate(500, out, seed=7, now=NOW)
+    return out
+
+
+def test_generator_invariants_and_counts(generated: Path) -> None:
+    feed = read_feed(generated)
+    check_invariants(feed)
+    assert {k: len(v) for k, v in feed.items()} == {
+        "categories": 50, "products": 500, "prices": 1000, "offers": 10, "stock": 500}
+
+    cats = feed["categories"]
+    depths = [depth(cats, row["key"]) for row in cats]
+    assert depths.count(1) == 5 and max(depths) == 3
+    leaves = {row["key"] for row in cats} - {row["parent"] for row in cats}
+    for row in feed["products"]:
+        assert set(row["categories"].split("|")) <= leaves
+
+    products = feed["products"]
+    assert len({row["brand"] for row in products}) == 20
+    for attr in ("attr.color", "attr.size", "attr.material"):
+        assert all(row[attr] for row in products), attr
+        assert any("|" in row[attr] for row in products), f"{attr} never multi-valued"
+    assert all(row["name.de_DE"] and row["description.de_DE"] for row in products)
+    assert any(re.search("[äöüÄÖÜß]", row["name.de_DE"]) for row in products)
+    assert any(row["active"] == "0" for row in products)
+
+    quantities = [int(row["quantity"]) for row in feed["stock"]]
+    assert any(q == 0 for q in quantities) and any(1 <= q <= 5 for q in quantities)
+    assert sum(q > 5 for q in quantities) > len(quantities) / 2
+
+    offers = feed["offers"]
+    assert {row["currency"] for row in offers} == {"EUR", "USD"}
+    assert len({row["sku"] for row in offers}) == 5  # 1% of 500
+
+
+def test_generated_feed_passes_the_input_models(generated: Path) -> None:
+    validate_with_models(read_feed(generated))
+
+
+def test_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
+    same, other = tmp_path / "same", tmp_path / "other"
+    generate_catalog.generate(500, same, seed=7, now=NOW)
+    generate_catalog.generate(500, other, seed=8, now=NOW)
+    for kind in HEADERS:
+        assert filecmp.cmp(generated / f"{kind}.csv", same / f"{kind}.csv", shallow=False), kind
+    assert not filecmp.cmp(generated / "products.csv", other / "products.csv", shallow=False)
+
+
+def test_generator_cli(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.generate_catalog", "--products", "120", "--out", str(tmp_path),
+         "--seed", "3", "--now", "2025-03-01T12:00:00+00:00"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"products\.csv\s+120 rows", result.stdout)
+    check_invariants(read_feed(tmp_path))

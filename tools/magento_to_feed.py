@@ -1,0 +1,534 @@
+"""Convert the Magento 2 "Luma" sample catalog into feed files for ``snipshop import``.
+
+Usage::
+
+    python -m tools.magento_to_feed [--source DIR] --out DIR [--now ISO-8601]
+
+``--source`` defaults to ``../shared/data/magento-sample-catalog`` relative to the repository
+root. The output directory receives ``categories.csv``, ``products.csv``, ``prices.csv``,
+``offers.csv`` and ``stock.csv`` (the feed format of docs/CONTRACT "Feed files for
+``snipshop import``"), the source's NOTICE.md, LICENSE.txt and LICENSE_AFL.txt, and a README.md
+describing what was generated.
+
+Choices (the sample data is real and messy, and lacks several things the shop needs):
+
+* Categories come from both fixtures' ``categories.csv`` and from every category path a product
+  uses. Magento's ``Default Category`` root is dropped. Keys are slugs of the whole path
+  (``Men/Tops/Hoodies & Sweatshirts`` -> ``men-tops-hoodies-sweatshirts``), made unique with a
+  numeric suffix if two paths ever slug alike. Parents are written before their children
+  (depth-first); ``position`` is the order among siblings (Magento's explicit position first,
+  then file order). ``name.de_DE`` comes from a small hand-written dictionary and falls back to
+  the English name.
+* Products: every purchasable SKU becomes one product with ``active=1``: the simple size/colour
+  variants of the configurable apparel products and the simple gear products. The configurable
+  parents themselves are not purchasable and are not written (the shop has no variant
+  concept); their descriptive attributes (material, pattern, climate, style_*) are copied onto
+  each variant, next to the variant's own size and colour. A product is assigned to the leaf
+  category of each of its category paths.
+* Attributes: ``additional_attributes`` (``size=XS,color=Black``) and the gear files' attribute
+  columns become ``attr.<name>`` columns, multi-values (``|`` or newline in the source) joined with
+  ``|``. Technical fields (has_options, required_options, ...) and the Yes/No collection flags
+  (eco_collection, new, sale, ...; they duplicate the Collections/Promotions categories) are
+  skipped, as is any name not matching ``^[a-z][a-z0-9_]{0,39}$`` after lowercasing. HTML
+  entities in names and attribute values (``&trade;``) are decoded, since those are plain text;
+  descriptions are HTML and are kept as they are (the shop sanitises on render).
+* Brand: the data has none. Each product gets a deterministic brand: the first word of its
+  (parent's) name, hashed with SHA-1, picks one of ``BRANDS``, so all variants of a product and
+  all items of a product line ("Sprite ...") share a brand.
+* Prices: EUR is Magento's single price column; USD = EUR * ``USD_RATE`` (1.08), rounded half-up
+  to cents.
+* Stock: Magento says 100 everywhere; instead each SKU gets a deterministic level from
+  ``random.Random(sku)``: about 8% are 0, 12% low (1..5), the rest 6..200.
+* Offers: ``OFFER_COUNT`` SKUs (a deterministic sample) get an EUR offer at 20% off, live from
+  "now minus one hour" to "now plus seven days" (UTC, explicit ``+00:00`` offset). "Now" is the
+  time of conversion unless ``--now`` is given, so the offers in a committed feed expire.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import html
+import random
+import re
+import shutil
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Iterable, Iterator
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = REPO_ROOT / ".." / "shared" / "data" / "magento-sample-catalog"
+
+LOCALES = ("en_US", "de_DE")
+BRANDS = ("Luma", "Aurora", "Nordkap", "Tessa", "Kiyomi")
+USD_RATE = Decimal("1.08")
+CENT = Decimal("0.01")
+OFFER_COUNT = 20
+OFFER_DISCOUNT = Decimal("0.80")  # price paid during an offer, as a fraction of the EUR price
+LICENCE_FILES = ("NOTICE.md", "LICENSE.txt", "LICENSE_AFL.txt")
+FEED_KINDS = ("categories", "products", "prices", "offers", "stock")
+
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ATTRIBUTE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+ROOT_CATEGORY = "Default Category"
+# Not attributes: Magento bookkeeping, and Yes/No flags that mirror the Collections and
+# Promotions categories.
+SKIPPED_ATTRIBUTES = frozenset({
+    "has_options", "required_options", "eco_collection", "performance_fabric",
+    "erin_recommends", "new", "sale", "special_price", "attribute_set", "visibility", "url_key",
+})
+# Columns of the gear files that are not attributes.
+GEAR_NON_ATTRIBUTE_COLUMNS = frozenset({"category", "name", "sku", "price", "qty", "description"})
+
+GERMAN = {
+    "Men": "Herren",
+    "Women": "Damen",
+    "Gear": "Ausrüstung",
+    "Bags": "Taschen",
+    "Fitness Equipment": "Fitnessgeräte",
+    "Watches": "Uhren",
+    "Tops": "Oberteile",
+    "Bottoms": "Unterteile",
+    "Jackets": "Jacken",
+    "Hoodies & Sweatshirts": "Hoodies & Sweatshirts",
+    "Tees": "T-Shirts",
+    "Tanks": "Tanktops",
+    "Bras & Tanks": "BHs & Tanktops",
+    "Pants": "Hosen",
+    "Shorts": "Shorts",
+    "Promotions": "Aktionen",
+    "Women Sale": "Sale Damen",
+    "Men Sale": "Sale Herren",
+    "Collections": "Kollektionen",
+    "New Luma Yoga Collection": "Neue Luma-Yoga-Kollektion",
+    "Erin Recommends": "Erins Empfehlungen",
+    "Performance Fabrics": "Funktionsstoffe",
+    "Eco Friendly": "Umweltfreundlich",
+}
+
+
+class SourceError(Exception):
+    """The source directory is missing or not the expected sample catalog."""
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def clean_text(value: str) -> str:
+    """Plain text from the source: entities decoded, whitespace collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(value)).strip()
+
+
+def money(value: str | Decimal) -> Decimal:
+    return Decimal(str(value).strip()).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt_money(value: Decimal) -> str:
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+
+
+def brand_for(name_root: str) -> str:
+    digest = hashlib.sha1(name_root.lower().encode("utf-8")).digest()
+    return BRANDS[int.from_bytes(digest[:4], "big") % len(BRANDS)]
+
+
+def stock_for(sku: str) -> int:
+    rng = random.Random(sku)
+    roll = rng.random()
+    if roll < 0.08:
+        return 0
+    if roll < 0.20:
+        return rng.randint(1, 5)
+    return rng.randint(6, 200)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def split_multi(value: str) -> list[str]:
+    """Attribute values: split on ``|`` and newlines, decode entities, drop empties/duplicates."""
+    parts = (clean_text(p) for p in re.split(r"[|\r\n]+", value))
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+def parse_packed_attributes(packed: str) -> dict[str, list[str]]:
+    """``size=XS,color=Black,material=Wool|Fleece`` -> {"size": ["XS"], ...}."""
+    result: dict[str, list[str]] = {}
+    for part in re.split(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*=)", packed or ""):
+        if "=" not in part:
+            continue
+        name, value = part.split("=", 1)
+        add_attribute(result, name, value)
+    return result
+
+
+def add_attribute(attrs: dict[str, list[str]], name: str, value: str) -> None:
+    name = name.strip().lower()
+    if name in SKIPPED_ATTRIBUTES or not ATTRIBUTE_NAME_RE.match(name):
+        return
+    values = [v[:200] for v in split_multi(value or "")]
+    if values:
+        attrs[name] = values
+
+
+def read_csv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from csv.DictReader(handle)
+
+
+# ---------------------------------------------------------------------------------------------
+# categories
+
+@dataclass
+class Category:
+    path: tuple[str, ...]
+    key: str
+    explicit_position: int | None
+    order: int
+    children: list["Category"] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path[-1]
+
+
+class CategoryTree:
+    def __init__(self) -> None:
+        self.by_path: dict[tuple[str, ...], Category] = {}
+        self.roots: list[Category] = []
+        self._keys: set[str] = set()
+
+    def _new_key(self, path: tuple[str, ...]) -> str:
+        base = slugify("-".join(path))[:64].strip("-") or "category"
+        key, n = base, 1
+        while key in self._keys or not CATEGORY_KEY_RE.match(key):
+            n += 1
+            suffix = f"-{n}"
+            key = base[: 64 - len(suffix)].rstrip("-") + suffix
+        self._keys.add(key)
+        return key
+
+    def add(self, path: Iterable[str], position: int | None = None) -> Category:
+        """Add a path (and any missing ancestors); return its node."""
+        path = tuple(p for p in (clean_text(x) for x in path) if p)
+        if not path:
+            raise ValueError("empty category path")
+        node = self.by_path.get(path)
+        if node is None:
+            parent = self.add(path[:-1]) if len(path) > 1 else None
+            node = Category(path, self._new_key(path), position, len(self.by_path))
+            self.by_path[path] = node
+            (parent.children if parent else self.roots).append(node)
+        elif position is not None and node.explicit_position is None:
+            node.explicit_position = position
+        return node
+
+    def known(self, path: tuple[str, ...]) -> bool:
+        return path in self.by_path
+
+    def walk(self) -> Iterator[tuple[Category, Category | None, int]]:
+        """Depth-first: (node, parent, position); parents always come before children."""
+        def ordered(nodes: list[Category]) -> list[Category]:
+            return sorted(nodes, key=lambda c: (c.explicit_position is None,
+                                                c.explicit_position or 0, c.order))
+
+        def visit(nodes: list[Category], parent: Category | None):
+            for position, node in enumerate(ordered(nodes), start=1):
+                yield node, parent, position
+                yield from visit(node.children, node)
+
+        yield from visit(self.roots, None)
+
+
+def load_category_files(tree: CategoryTree, source: Path) -> None:
+    for fixture in ("ConfigurableSampleData", "CatalogSampleData"):
+        path = source / fixture / "fixtures" / "categories.csv"
+        for row in read_csv(path):
+            parent = [p for p in (row.get("path") or "").split("/") if p.strip()]
+            position = (row.get("position") or "").strip()
+            tree.add([*parent, row["name"]], int(position) if position.isdigit() else None)
+
+
+def slash_paths(value: str) -> list[tuple[str, ...]]:
+    """Configurable products: ``Default Category/Men/Tops,Default Category`` -> [("Men", "Tops")]."""
+    paths = []
+    for raw in (value or "").split(","):
+        parts = [clean_text(p) for p in raw.split("/")]
+        if parts and parts[0] == ROOT_CATEGORY:
+            parts = parts[1:]
+        parts = [p for p in parts if p]
+        if parts:
+            paths.append(tuple(parts))
+    return paths
+
+
+def line_paths(value: str, tree: CategoryTree) -> list[tuple[str, ...]]:
+    """Gear products: one category name a line, e.g. ``Gear\\nBags\\nCollections\\nErin Recommends``.
+
+    Each name continues the current path when it is a known child of it, starts a new path when
+    it is a known root, and otherwise continues the current path as a new category.
+    """
+    paths: list[tuple[str, ...]] = []
+    current: tuple[str, ...] = ()
+    for raw in (value or "").splitlines():
+        name = clean_text(raw)
+        if not name or name == ROOT_CATEGORY:
+            continue
+        if current and tree.known(current + (name,)):
+            current += (name,)
+        elif tree.known((name,)) or not current:
+            if current:
+                paths.append(current)
+            current = (name,)
+        else:
+            current += (name,)
+    if current:
+        paths.append(current)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# products
+
+@dataclass
+class Product:
+    sku: str
+    name: str
+    description: str
+    price: Decimal
+    category_paths: list[tuple[str, ...]]
+    attributes: dict[str, list[str]]
+    brand: str
+
+
+def configurable_products(source: Path) -> Iterator[Product]:
+    path = source / "ConfigurableSampleData" / "fixtures" / "products.csv"
+    rows = list(read_csv(path))
+    parent_of: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if row.get("product_type") != "configurable":
+            continue
+        for variation in (row.get("configurable_variations") or "").split("|"):
+            fields = dict(f.split("=", 1) for f in variation.split(",") if "=" in f)
+            if fields.get("sku"):
+                parent_of[fields["sku"].strip()] = row
+    for row in rows:
+        if row.get("product_type") == "configurable":
+            continue  # not purchasable; its data is folded into the variants
+        sku = row["sku"].strip()
+        parent = parent_of.get(sku)
+        attributes: dict[str, list[str]] = {}
+        if parent is not None:
+            attributes.update(parse_packed_attributes(parent.get("additional_attributes", "")))
+        attributes.update(parse_packed_attributes(row.get("additional_attributes", "")))
+        categories = row.get("categories") or (parent or {}).get("categories", "")
+        description = (row.get("description") or (parent or {}).get("description") or "").strip()
+        root_name = clean_text((parent or row)["name"])
+        yield Product(
+            sku=sku,
+            name=clean_text(row["name"]),
+            description=description,
+            price=money(row.get("price") or (parent or {}).get("price") or "0"),
+            category_paths=slash_paths(categories),
+            attributes=attributes,
+            brand=brand_for(root_name.split(" ")[0] if root_name else sku),
+        )
+
+
+def gear_products(source: Path, tree: CategoryTree) -> Iterator[Product]:
+    folder = source / "CatalogSampleData" / "fixtures" / "SimpleProduct"
+    for path in sorted(folder.glob("*.csv")):
+        for row in read_csv(path):
+            attributes: dict[str, list[str]] = {}
+            for column, value in row.items():
+                if column is None or column in GEAR_NON_ATTRIBUTE_COLUMNS:
+                    continue
+                add_attribute(attributes, column, value or "")
+            name = clean_text(row["name"])
+            yield Product(
+                sku=row["sku"].strip(),
+                name=name,
+                description=(row.get("description") or "").strip(),
+                price=money(row.get("price") or "0"),
+                category_paths=line_paths(row.get("category", ""), tree),
+                attributes=attributes,
+                brand=brand_for(name.split(" ")[0] if name else row["sku"]),
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# conversion
+
+def check_source(source: Path) -> None:
+    required = [
+        source / "ConfigurableSampleData" / "fixtures" / "products.csv",
+        source / "ConfigurableSampleData" / "fixtures" / "categories.csv",
+        source / "CatalogSampleData" / "fixtures" / "categories.csv",
+        source / "CatalogSampleData" / "fixtures" / "SimpleProduct",
+    ]
+    if not source.is_dir():
+        raise SourceError(f"source directory {source} does not exist")
+    missing = [str(p.relative_to(source)) for p in required if not p.exists()]
+    if missing:
+        raise SourceError(f"{source} is not the Magento sample catalog: missing {', '.join(missing)}")
+
+
+def _writer(handle) -> csv.writer:
+    return csv.writer(handle, lineterminator="\n")
+
+
+def convert(source: Path, out: Path, now: datetime | None = None) -> dict[str, int]:
+    """Write the five feed files (plus licence files and README) into ``out``; return row counts."""
+    source = Path(source)
+    out = Path(out)
+    check_source(source)
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+
+    tree = CategoryTree()
+    load_category_files(tree, source)
+
+    products: list[Product] = []
+    seen: set[str] = set()
+    for product in (*configurable_products(source), *gear_products(source, tree)):
+        if product.sku in seen or not SKU_RE.match(product.sku) or not product.name:
+            print(f"skipping product {product.sku!r}: duplicate, bad SKU or no name", file=sys.stderr)
+            continue
+        seen.add(product.sku)
+        products.append(product)
+        for path in product.category_paths:
+            tree.add(path)
+
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+
+    with (out / "categories.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["key", "parent", "position", *(f"name.{loc}" for loc in LOCALES)])
+        n = 0
+        for node, parent, position in tree.walk():
+            writer.writerow([node.key, parent.key if parent else "", position,
+                             node.name, GERMAN.get(node.name, node.name)])
+            n += 1
+        counts["categories"] = n
+
+    attribute_names = sorted({name for p in products for name in p.attributes},
+                             key=lambda a: (a not in ("color", "size"), a))
+    with (out / "products.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["sku", "brand", "categories", "active",
+                         *(f"name.{loc}" for loc in LOCALES), "description.en_US",
+                         *(f"attr.{a}" for a in attribute_names)])
+        for p in products:
+            keys = list(dict.fromkeys(tree.by_path[path].key for path in p.category_paths))
+            writer.writerow([p.sku, p.brand, "|".join(keys[:50]), 1,
+                             p.name[:500], p.name[:500], p.description[:100_000],
+                             *("|".join(p.attributes.get(a, ())) for a in attribute_names)])
+        counts["products"] = len(products)
+
+    with (out / "prices.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["sku", "currency", "amount"])
+        for p in products:
+            writer.writerow([p.sku, "EUR", fmt_money(p.price)])
+            writer.writerow([p.sku, "USD", fmt_money(p.price * USD_RATE)])
+        counts["prices"] = 2 * len(products)
+
+    offered = sorted(random.Random("snipshop-offers").sample(
+        sorted(p.sku for p in products if p.price > 0), min(OFFER_COUNT, len(products))))
+    price_of = {p.sku: p.price for p in products}
+    with (out / "offers.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["sku", "currency", "amount", "starts_at", "ends_at"])
+        for sku in offered:
+            writer.writerow([sku, "EUR", fmt_money(price_of[sku] * OFFER_DISCOUNT),
+                             iso(now - timedelta(hours=1)), iso(now + timedelta(days=7))])
+        counts["offers"] = len(offered)
+
+    with (out / "stock.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["sku", "quantity"])
+        for p in products:
+            writer.writerow([p.sku, stock_for(p.sku)])
+        counts["stock"] = len(products)
+
+    for name in LICENCE_FILES:
+        if (source / name).exists():
+            shutil.copyfile(source / name, out / name)
+        else:
+            print(f"warning: {name} missing from {source}", file=sys.stderr)
+    (out / "README.md").write_text(_readme(counts, now), encoding="utf-8")
+    return counts
+
+
+def _readme(counts: dict[str, int], now: datetime) -> str:
+    rows = "\n".join(f"| `{kind}.csv` | {counts[kind]} |" for kind in FEED_KINDS)
+    return f"""# Demo catalog feed (generated)
+
+Generated by `python -m tools.magento_to_feed --out <dir>` from the Magento 2 "Luma" sample
+catalog (see NOTICE.md; the data is licensed under OSL 3.0 / AFL 3.0, LICENSE.txt and
+LICENSE_AFL.txt). Do not edit by hand: change the converter and regenerate. Import with
+
+    snipshop import {' '.join(f'{k}.csv' for k in FEED_KINDS)}
+
+with the locales {', '.join(LOCALES)} and the currencies EUR, USD configured (`SHOP_LOCALES`,
+`SHOP_CURRENCIES`); otherwise the import rejects rows that use the others.
+
+| file | rows |
+| --- | --- |
+{rows}
+
+What is not in the source and was made up, deterministically:
+
+- **Products**: every purchasable SKU is a product, active: the size/colour variants of the
+  configurable apparel (the configurable parents are not written; their material, pattern,
+  climate and style attributes are copied onto each variant) and the simple gear products.
+  `name.de_DE` repeats the English name; there is no German description.
+- **Brands**: the source has none. The first word of the product's (parent's) name is hashed
+  (SHA-1) to pick one of {', '.join(BRANDS)}.
+- **Categories**: Magento's "Default Category" root is dropped; keys are slugs of the full path
+  (`men-tops-jackets`); German names come from a small dictionary, else the English name.
+- **Prices**: EUR is Magento's price; USD = EUR x {USD_RATE}, rounded half-up to cents.
+- **Stock**: Magento says 100 everywhere; instead `random.Random(sku)` gives about 8% of SKUs 0,
+  12% a low level (1-5) and the rest 6-200.
+- **Offers**: {counts['offers']} SKUs (a fixed pseudo-random sample) at 20% off in EUR, from
+  one hour before to seven days after the conversion time, {iso(now)}.
+  They expire: rerun the converter to refresh them.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.magento_to_feed", description=__doc__.split("\n")[0])
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE,
+                        help="the magento-sample-catalog directory (default: %(default)s)")
+    parser.add_argument("--out", type=Path, required=True, help="output directory, e.g. data/demo")
+    parser.add_argument("--now", type=datetime.fromisoformat, default=None,
+                        help="ISO 8601 time the offers are anchored at (default: the current time)")
+    args = parser.parse_args(argv)
+    now = args.now
+    if now is not None and now.tzinfo is None:
+        parser.error("--now needs a UTC offset, e.g. 2025-01-01T12:00:00+00:00")
+    try:
+        counts = convert(args.source.resolve(), args.out, now)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for kind in FEED_KINDS:
+        print(f"{kind + '.csv':<16} {counts[kind]:>6} rows")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The shopper's context: locale and currency from the query, then cookies, then defaults."""
+from __future__ import annotations
+
+from flask import Request, Response
+
+from projector.keys import Context
+
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def resolve(request: Request, locales: tuple[str, ...], currencies: tuple[str, ...]) -> tuple[Context, dict[str, str]]:
+    """Return the context and the cookies to (re)set because the query chose a new value."""
+    remember: dict[str, str] = {}
+
+    def pick(name: str, allowed: tuple[str, ...]) -> str:
+        asked = request.args.get(name)
+        if asked in allowed:
+            if request.cookies.get(name) != asked:
+                remember[name] = asked
+            return asked
+        cookie = request.cookies.get(name)
+        return cookie if cookie in allowed else allowed[0]
+
+    return Context(pick("locale", locales), pick("currency", currencies)), remember
+
+
+def remember_choices(response: Response, remember: dict[str, str]) -> None:
+    for name, value in remember.items():
+        response.set_cookie(name, value, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)

@@ -1,0 +1,72 @@
+"""Page assembly: stored snippet values in, one HTML string out. Pure string work, no rendering.
+
+See projector.keys for the value format (version line, FIELD and SLOT separators).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from projector.keys import FIELD, SLOT, split_value
+
+
+class MissingSnippet(Exception):
+    """A snippet the page cannot do without is not in the store."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    head: str
+    middle: str
+    tail: str
+
+    def wrap(self, title: str, body: str) -> str:
+        """``title`` must already be HTML-escaped."""
+        return f"{self.head}{title}{self.middle}{body}{self.tail}"
+
+
+def body_of(raw: bytes | None) -> str | None:
+    """The snippet body, or None when missing; a tombstone gives ''."""
+    value = split_value(raw)
+    return None if value is None else value[1]
+
+
+def frame_of(raw: bytes | None) -> Frame:
+    body = body_of(raw)
+    if not body:
+        raise MissingSnippet("frame")
+    head, middle, tail = body.split(SLOT, 2)
+    return Frame(head, middle, tail)
+
+
+def _parts(body: str) -> tuple[str, str]:
+    html, _, fragment = body.partition(FIELD)
+    return html, fragment
+
+
+def product_page(frame: Frame, detail: str, crumb: str | None, price: str | None, offer: str | None,
+                 avail: str | None, ld: str | None) -> str:
+    """The product page; ``detail`` must be a live (non-empty) snippet body."""
+    title, detail_html = _parts(detail)
+    price_html, price_ld = _parts(offer or price or "")
+    avail_html, avail_ld = _parts(avail or "")
+    offers = ""
+    if price_ld:
+        offers = ',"offers":{"@type":"Offer",' + price_ld + ("," + avail_ld if avail_ld else "") + "}"
+    script = f'<script type="application/ld+json">{ld}{offers}}}</script>' if ld else ""
+    body = (f"{crumb or ''}<div class=\"product-page\">{detail_html}"
+            f"<aside class=\"buy\">{price_html}{avail_html}</aside></div>{script}")
+    return frame.wrap(title, body)
+
+
+def message_page(frame: Frame, title: str, message: str) -> str:
+    t = escape(title)
+    return frame.wrap(str(t), f'<section class="message"><h1>{t}</h1><p>{escape(message)}</p></section>')
+
+
+def bare_page(title: str, message: str) -> str:
+    """When not even the frame is available."""
+    t = escape(title)
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{t}</title></head>'
+            f"<body><h1>{t}</h1><p>{escape(message)}</p></body></html>")
