@@ -117,17 +117,18 @@ class Redis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}"
 
-    def start(self) -> "Redis":
+    def start(self, detach: bool = False) -> "Redis":
+        """Start the server; ``detach`` daemonizes it so it outlives this process."""
         if port_open(self.port):
             return self
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"),
-             "--daemonize", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        args = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
+                "--logfile", str(self.workdir / "redis.log"), "--daemonize", "yes" if detach else "no"]
+        if detach:
+            subprocess.run(args, check=True)
+        else:
+            self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, what="Redis")
         return self
 
@@ -158,15 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     pg.start()
     db_url = pg.create_database("snipshop")
-    if not port_open(rd.port):
-        # Detach so the server outlives this helper; ./dev stops it with `down`.
-        subprocess.Popen(
-            [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(rd.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--daemonize", "yes",
-             "--logfile", str(rd.workdir / "redis.log"), "--dir", str(rd.workdir)],
-            cwd=rd.workdir if rd.workdir.mkdir(parents=True, exist_ok=True) is None else None,
-        ).wait()
-        wait_port(rd.port, what="Redis")
+    rd.start(detach=True)
     print(f"export DATABASE_URL={db_url}")
     print(f"export REDIS_URL={rd.url}/0")
     print(f"export CELERY_BROKER_URL={rd.url}/1")

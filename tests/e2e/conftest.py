@@ -1,0 +1,59 @@
+"""A whole shop in real processes: its own PostgreSQL (so tests may stop it), Redis, a Celery
+worker, the edge and the admin app on gunicorn."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from catalog.schema import upgrade
+from catalog.tokens import create_token
+from tests.processes import Process, start_http, start_worker
+from tools.localservices import Postgres, free_port
+
+
+@dataclass
+class Shop:
+    pg: Postgres
+    database_url: str
+    redis_url: str
+    edge: str
+    admin: str
+    tokens: dict[str, str]
+    processes: list[Process]
+
+    def auth(self, role: str = "admin") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture(scope="module")
+def shop(redis_base_url, tmp_path_factory):
+    base = Path(tempfile.mkdtemp(prefix="snipshop-e2e-pg-"))
+    base.chmod(0o755)
+    pg = Postgres(base / "data", free_port()).start()
+    db_url = pg.create_database("shop")
+    upgrade(db_url)
+    with psycopg.connect(db_url) as conn:
+        tokens = {role: create_token(conn, role, f"e2e-{role}") for role in ("admin", "editor", "pricing", "stock")}
+    # Redis databases 2 and 3 keep this module apart from the function-scoped fixtures (0 and 1).
+    for n in (2, 3):
+        redis.Redis.from_url(f"{redis_base_url}/{n}").flushdb()
+    env = dict(__import__("os").environ, DATABASE_URL=db_url, REDIS_URL=f"{redis_base_url}/2",
+               CELERY_BROKER_URL=f"{redis_base_url}/3", SHOP_LOCALES="en_US,de_DE", SHOP_CURRENCIES="EUR,USD",
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    env.pop("ELASTICSEARCH_URL", None)
+    logs = tmp_path_factory.mktemp("e2e-logs")
+    procs = [start_worker(env, logs)]
+    edge_proc, edge = start_http("edge", env, logs)
+    admin_proc, admin = start_http("admin", env, logs)
+    procs += [edge_proc, admin_proc]
+    yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs)
+    for p in procs:
+        p.stop()
+    pg.stop("immediate")
+    shutil.rmtree(base, ignore_errors=True)
