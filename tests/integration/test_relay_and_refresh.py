@@ -1,0 +1,67 @@
+"""The relay sweep re-sends what writers did not dispatch; the refresh keeps snippets alive."""
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+import redis
+
+from catalog import commands
+from catalog.models import CategoryIn, ProductIn
+from projector import celery_app as names
+from projector.celery_app import make_celery
+from projector.keys import Context, KeyScheme, Kind
+from projector.rebuild import rebuild
+from projector.service import Projector
+from tests.processes import REPO, start_scheduler, start_worker, wait_until
+
+pytestmark = pytest.mark.integration
+EN_EUR = Context("en_US", "EUR")
+
+
+@pytest.fixture
+def worker(service_env, tmp_path):
+    w = start_worker(service_env, tmp_path)
+    yield w
+    w.stop()
+
+
+def test_the_scheduled_sweep_projects_undispatched_writes(settings, pool, worker, service_env, tmp_path):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        commands.put_products(conn, [("S1", ProductIn(name={"en_US": "Swept"}, categories=["gear"]))])
+        commands.put_prices(conn, [("S1", "EUR", Decimal("3.00"))])
+    client = redis.Redis.from_url(settings.redis_url)
+    key = KeyScheme().snippet(1, Kind.PRICE, EN_EUR, "S1")
+    assert client.get(key) is None  # nothing was dispatched by the writer
+    scheduler = start_scheduler(service_env, tmp_path)
+    try:
+        wait_until(lambda: client.get(key), timeout=20, what="swept price snippet")
+    finally:
+        scheduler.stop()
+    with pool.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone() == (0,)
+
+
+def test_refresh_renews_the_ttl_of_live_snippets(settings, pool, worker):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        commands.put_products(conn, [("R1", ProductIn(name={"en_US": "Refreshed"}, categories=["gear"]))])
+    client = redis.Redis.from_url(settings.redis_url)
+    rebuild(Projector(settings, pool, client), progress=False)
+    keys = KeyScheme()
+    aging = [keys.snippet(1, Kind.DETAIL, EN_EUR, "R1"), keys.snippet(1, Kind.FRAME, EN_EUR)]
+    for key in aging:
+        client.expire(key, 30)
+    make_celery(settings).send_task(names.REFRESH)
+    wait_until(lambda: all(client.ttl(k) > 3600 for k in aging), timeout=20, what="renewed TTLs")
+
+
+def test_status_reports_generations_and_backlog(settings, pool, service_env):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+    rebuild(Projector(settings, pool, redis.Redis.from_url(settings.redis_url)), progress=False)
+    out = subprocess.run([sys.executable, "-m", "projector.cli", "status"], env=service_env, cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    assert "live generation          1" in out
+    assert "outbox backlog           1" in out
