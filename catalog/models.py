@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
-                      ValidationInfo, field_validator, model_validator)
+                      ValidationInfo, WithJsonSchema, field_validator, model_validator)
 
 from projector.keys import CATEGORY_KEY_RE, SKU_RE
 
@@ -109,7 +109,13 @@ class ProductIn(Strict):
         return rows
 
 
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)]
+MONEY_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["12.34"],
+                    "description": "a non-negative decimal string with at most two places"}, mode="validation"),
+]
 
 
 class PriceIn(Strict):
@@ -119,7 +125,7 @@ class PriceIn(Strict):
     @field_validator("amount", mode="before")
     @classmethod
     def _amount_is_string(cls, value: Any) -> Any:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{1,10}(\.\d{1,2})?", value.strip()):
+        if not isinstance(value, str) or not re.fullmatch(MONEY_PATTERN, value.strip()):
             raise ValueError('amount must be a non-negative decimal string with at most two places, e.g. "12.34"')
         return Decimal(value.strip())
 

@@ -65,7 +65,9 @@ def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, Pr
                FROM products p WHERE sku = ANY(%s)""",
             (skus,),
         ).fetchall()
-        views = {r[0]: ProductView(*r[:8], quantity=r[8]) for r in rows}
+        views = {sku: ProductView(sku, brand, active, deleted, created, version, price_version, stock_version,
+                                  quantity=quantity)
+                 for sku, brand, active, deleted, created, version, price_version, stock_version, quantity in rows}
         for sku, locale, name, description in conn.execute(
             "SELECT sku, locale, name, description FROM product_texts WHERE sku = ANY(%s)", (skus,)
         ):

@@ -1,0 +1,131 @@
+"""What each admin route does, once its caller is authorized and its inputs are valid.
+
+A handler gets a :class:`Call` and returns an :class:`Outcome`. Write handlers run one
+command from :mod:`catalog.commands`; each command commits its own transaction, and the view
+dispatches the outcome's outbox row afterwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, TypeVar
+
+import psycopg
+from pydantic import BaseModel
+
+from catalog import commands
+from catalog.errors import NotFound
+from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
+from projector.readmodel import load_categories, load_products
+from web.admin import state
+from web.admin.results import (CategoryOut, CategoryWritten, MovementResult, OfferOut, PriceWritten, ProductOut,
+                               ProductWritten, StockWritten)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Call:
+    conn: psycopg.Connection | None  # None for public routes, which never touch the database
+    params: Mapping[str, str]
+    body: BaseModel | None
+
+    @property
+    def db(self) -> psycopg.Connection:
+        assert self.conn is not None, "route is public but needs the database"
+        return self.conn
+
+    def body_as(self, model: type[M]) -> M:
+        assert isinstance(self.body, model), f"route declares no {model.__name__} body"
+        return self.body
+
+
+@dataclass(frozen=True)
+class Outcome:
+    payload: BaseModel | dict[str, Any]
+    status: int = 200
+    outbox_id: int | None = None  # dispatched after the response's write committed
+
+
+Handler = Callable[[Call], Outcome]
+
+
+def put_category(call: Call) -> Outcome:
+    key = call.params["key"]
+    oid = commands.put_categories(call.db, [(key, call.body_as(CategoryIn))])
+    return Outcome(CategoryWritten(key=key, outbox_id=oid), outbox_id=oid)
+
+
+def put_product(call: Call) -> Outcome:
+    sku = call.params["sku"]
+    oid = commands.put_products(call.db, [(sku, call.body_as(ProductIn))])
+    return Outcome(ProductWritten(sku=sku, outbox_id=oid), outbox_id=oid)
+
+
+def delete_product(call: Call) -> Outcome:
+    sku = call.params["sku"]
+    oid = commands.delete_product(call.db, sku)
+    return Outcome(ProductWritten(sku=sku, outbox_id=oid), outbox_id=oid)
+
+
+def put_price(call: Call) -> Outcome:
+    sku, currency = call.params["sku"], call.params["currency"]
+    oid = commands.put_prices(call.db, [(sku, currency, call.body_as(PriceIn).amount)])
+    return Outcome(PriceWritten(sku=sku, currency=currency, outbox_id=oid), outbox_id=oid)
+
+
+def put_offer(call: Call) -> Outcome:
+    sku, currency = call.params["sku"], call.params["currency"]
+    oid = commands.put_offers(call.db, [(sku, currency, call.body_as(OfferIn))])
+    return Outcome(PriceWritten(sku=sku, currency=currency, outbox_id=oid), outbox_id=oid)
+
+
+def delete_offers(call: Call) -> Outcome:
+    sku, currency = call.params["sku"], call.params["currency"]
+    oid = commands.delete_offers(call.db, sku, currency)
+    return Outcome(PriceWritten(sku=sku, currency=currency, outbox_id=oid), outbox_id=oid)
+
+
+def put_stock(call: Call) -> Outcome:
+    sku, quantity = call.params["sku"], call.body_as(StockIn).quantity
+    oid = commands.set_stock(call.db, [(sku, quantity)])
+    return Outcome(StockWritten(sku=sku, quantity=quantity, outbox_id=oid), outbox_id=oid)
+
+
+def post_movement(call: Call) -> Outcome:
+    """201 when the movement was applied now, 200 when its movement_id had been applied before."""
+    sku, move = call.params["sku"], call.body_as(MovementIn)
+    quantity, oid = commands.apply_movement(call.db, sku, move.movement_id, move.delta, move.reason)
+    applied = oid is not None
+    result = MovementResult(sku=sku, quantity=quantity, applied=applied, outbox_id=oid)
+    return Outcome(result, status=201 if applied else 200, outbox_id=oid)
+
+
+def get_product(call: Call) -> Outcome:
+    sku = call.params["sku"]
+    view = load_products(call.db, [sku]).get(sku)
+    if view is None or view.deleted:
+        raise NotFound(f"unknown product: {sku}")
+    return Outcome(ProductOut(
+        sku=view.sku, name=view.names, description=view.descriptions, brand=view.brand,
+        categories=view.categories, attributes=view.attributes, active=view.active,
+        prices={currency: str(amount) for currency, amount in sorted(view.prices.items())},
+        offers=[OfferOut(currency=o.currency, amount=str(o.amount), starts_at=o.starts_at, ends_at=o.ends_at)
+                for o in sorted(view.offers, key=lambda o: (o.currency, o.starts_at))],
+        quantity=view.quantity, version=view.version, price_version=view.price_version,
+        stock_version=view.stock_version,
+    ))
+
+
+def get_category(call: Call) -> Outcome:
+    key = call.params["key"]
+    tree = load_categories(call.db)
+    if key not in tree:
+        raise NotFound(f"unknown category: {key}")
+    cat = tree[key]
+    children = [c.key for c in tree.values() if c.parent == key]  # the tree comes in display order
+    return Outcome(CategoryOut(key=key, parent=cat.parent, name=cat.names, position=cat.position,
+                               children=children, version=cat.version))
+
+
+def get_openapi(call: Call) -> Outcome:
+    return Outcome(state.current().openapi)

@@ -1,0 +1,97 @@
+"""Request inputs: path parameters and JSON bodies, checked completely before any write.
+
+Order of checks for a body: media type (415), well-formed JSON object (400), then the path
+parameters and the body model together (422, every bad field listed at once).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from catalog.models import valid_category_key, valid_sku
+from projector.keys import CATEGORY_KEY_RE, SKU_RE
+from snipshop.config import Settings
+from web.admin.problems import Problem
+
+JSON = "application/json"
+
+
+def _currency(value: str, settings: Settings) -> str:
+    if value not in settings.currencies:
+        raise ValueError(f"currency {value!r} is not one of the shop's currencies {list(settings.currencies)}")
+    return value
+
+
+@dataclass(frozen=True)
+class PathParam:
+    """A path parameter: how to check it and how the OpenAPI document describes it."""
+
+    description: str
+    check: Callable[[str, Settings], object]  # raises ValueError with a readable message
+    schema: Callable[[Settings], dict[str, Any]]
+
+
+PATH_PARAMS: Mapping[str, PathParam] = {
+    "sku": PathParam("product SKU", lambda v, _: valid_sku(v),
+                     lambda _: {"type": "string", "pattern": SKU_RE.pattern}),
+    "key": PathParam("category key", lambda v, _: valid_category_key(v),
+                     lambda _: {"type": "string", "pattern": CATEGORY_KEY_RE.pattern}),
+    "currency": PathParam("ISO 4217 currency code, one of the shop's currencies", _currency,
+                          lambda s: {"type": "string", "enum": list(s.currencies)}),
+}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json_object() -> dict[str, Any]:
+    """The request body as a JSON object; 415 for another media type, 400 if not an object."""
+    if request.mimetype != JSON:
+        got = request.mimetype or "no Content-Type"
+        raise Problem(415, f"the body must be sent as {JSON}, got {got}")
+    raw = request.get_data(cache=False)  # 413 here if larger than MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise Problem(400, f"the body is not well-formed JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise Problem(400, f"the body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    # pydantic prefixes our own messages with "Value error, "; the bare message reads better.
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+    return Problem(422, f"invalid request: {detail}", errors=errors)
+
+
+def validate(params: Mapping[str, str], model: type[BaseModel] | None, settings: Settings) -> BaseModel | None:
+    """Check the path parameters and (if ``model``) the JSON body; one 422 listing every error."""
+    errors: list[dict[str, Any]] = []
+    for name, value in params.items():
+        try:
+            PATH_PARAMS[name].check(value, settings)
+        except ValueError as error:
+            errors.append({"loc": ["path", name], "msg": str(error)})
+    body = None
+    if model is not None:
+        data = read_json_object()
+        context = {"locales": settings.locales, "currencies": settings.currencies}
+        try:
+            body = model.model_validate(data, context=context)
+        except ValidationError as error:
+            errors += [{"loc": ["body", *e["loc"]], "msg": _message(e)} for e in error.errors(include_url=False)]
+    if errors:
+        raise validation_problem(errors)
+    return body

@@ -1,0 +1,95 @@
+"""Errors as ``application/problem+json`` (RFC 9457): every error the admin app returns.
+
+A problem carries ``type``, ``title``, ``status`` and a human-readable ``detail``; validation
+problems add ``errors``, a list of ``{"loc": [...], "msg": ...}``. ``type`` is ``about:blank``
+throughout, so ``title`` is the HTTP status phrase and clients switch on ``status``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any, Mapping
+
+import psycopg
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from catalog.errors import CatalogError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+#: Seconds a client should wait before retrying when the database is unreachable.
+RETRY_AFTER_SECONDS = 5
+
+
+class Problem(Exception):
+    """Raised anywhere in a request to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, *, headers: Mapping[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+def problem_response(status: int, detail: str, *, headers: Mapping[str, str] | None = None,
+                     **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail, **extra}
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def _unavailable_headers() -> dict[str, str]:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _http_detail(error: HTTPException) -> str:
+    """Werkzeug's stock descriptions talk about browsers; say what happened to this call."""
+    if error.code == 404:
+        return f"{request.path} is not an admin API route"
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+    if error.code == 413:
+        return f"the body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+    return error.description or HTTPStatus(error.code or 500).phrase
+
+
+def _on_problem(error: Problem) -> Response:
+    return problem_response(error.status, error.detail, headers=error.headers, **error.extra)
+
+
+def _on_http(error: HTTPException) -> Response:
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem_response(error.code or 500, _http_detail(error), headers=headers)
+
+
+def _on_catalog(error: CatalogError) -> Response:
+    headers = _unavailable_headers() if error.status == 503 else None
+    return problem_response(error.status, str(error), headers=headers)
+
+
+def _on_database_down(error: psycopg.OperationalError) -> Response:
+    # PoolTimeout is an OperationalError too: no connection came within the pool's timeout.
+    log.warning("database unavailable: %s", error)
+    return problem_response(503, "the catalog database is unavailable; nothing was written, retry later",
+                            headers=_unavailable_headers())
+
+
+def _on_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return problem_response(500, "internal error; the server log has the details")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into a problem document."""
+    app.register_error_handler(Problem, _on_problem)
+    app.register_error_handler(HTTPException, _on_http)
+    app.register_error_handler(CatalogError, _on_catalog)
+    app.register_error_handler(psycopg.OperationalError, _on_database_down)
+    app.register_error_handler(Exception, _on_unexpected)

@@ -1,0 +1,73 @@
+"""Response bodies of the admin API; their JSON schemas go into the OpenAPI document.
+
+``outbox_id`` is the id of the outbox row the write committed: the projection of the change
+is on its way once that row is dispatched.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class CategoryWritten(BaseModel):
+    key: str
+    outbox_id: int
+
+
+class ProductWritten(BaseModel):
+    sku: str
+    outbox_id: int
+
+
+class PriceWritten(BaseModel):
+    sku: str
+    currency: str
+    outbox_id: int
+
+
+class StockWritten(BaseModel):
+    sku: str
+    quantity: int = Field(description="the stock level now")
+    outbox_id: int
+
+
+class MovementResult(BaseModel):
+    sku: str
+    quantity: int = Field(description="the stock level after the movement")
+    applied: bool = Field(description="false when this movement_id had been applied before")
+    outbox_id: int | None = Field(description="null when nothing changed")
+
+
+class OfferOut(BaseModel):
+    currency: str
+    amount: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ProductOut(BaseModel):
+    """A product as stored, with its prices, current and future offers, and stock level."""
+
+    sku: str
+    name: dict[str, str]
+    description: dict[str, str]
+    brand: str
+    categories: list[str]
+    attributes: dict[str, list[str]]
+    active: bool
+    prices: dict[str, str] = Field(description="regular prices by currency, decimal strings")
+    offers: list[OfferOut]
+    quantity: int
+    version: int
+    price_version: int
+    stock_version: int
+
+
+class CategoryOut(BaseModel):
+    key: str
+    parent: str | None
+    name: dict[str, str]
+    position: int
+    children: list[str] = Field(description="keys of the direct subcategories, in display order")
+    version: int

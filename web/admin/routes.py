@@ -1,0 +1,72 @@
+"""The admin API's one route table: the Flask routes and the OpenAPI document are both built from it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from pydantic import BaseModel
+
+from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
+from web.admin import handlers as h
+from web.admin.results import (CategoryOut, CategoryWritten, MovementResult, PriceWritten, ProductOut,
+                               ProductWritten, StockWritten)
+
+API_ROOT = "/admin/api/v1"
+_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # below API_ROOT, in OpenAPI form: /products/{sku}
+    name: str  # Flask endpoint and OpenAPI operationId
+    handler: h.Handler
+    summary: str
+    role: str | None = None  # the role a token needs ("admin" may do anything); None: any valid token
+    body: type[BaseModel] | None = None  # JSON request body, validated before the handler runs
+    result: type[BaseModel] | None = None  # None: a free-form JSON object
+    success: Mapping[int, str] = field(default_factory=lambda: {200: "done"})
+    errors: Mapping[int, str] = field(default_factory=dict)  # beyond those every route of its kind has
+    public: bool = False  # no token and no database
+
+    @property
+    def params(self) -> list[str]:
+        return _PARAM.findall(self.path)
+
+    @property
+    def rule(self) -> str:
+        """The Flask URL rule: /admin/api/v1/products/<sku>."""
+        return API_ROOT + _PARAM.sub(r"<\1>", self.path)
+
+
+NO_PRODUCT = {404: "unknown product"}
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/openapi.json", "getOpenApi", h.get_openapi, "This OpenAPI document", public=True),
+    Route("PUT", "/categories/{key}", "putCategory", h.put_category, "Create or replace a category",
+          role="editor", body=CategoryIn, result=CategoryWritten,
+          errors={422: "unknown parent, or the parent would make a cycle"}),
+    Route("GET", "/categories/{key}", "getCategory", h.get_category, "Read a category back",
+          result=CategoryOut, errors={404: "unknown category"}),
+    Route("PUT", "/products/{sku}", "putProduct", h.put_product, "Create or replace a product",
+          role="editor", body=ProductIn, result=ProductWritten, errors={422: "unknown category"}),
+    Route("GET", "/products/{sku}", "getProduct", h.get_product,
+          "Read a product back with its prices, offers and stock", result=ProductOut, errors=NO_PRODUCT),
+    Route("DELETE", "/products/{sku}", "deleteProduct", h.delete_product, "Withdraw a product from the shop",
+          role="editor", result=ProductWritten, errors=NO_PRODUCT),
+    Route("PUT", "/prices/{sku}/{currency}", "putPrice", h.put_price, "Set a regular price",
+          role="pricing", body=PriceIn, result=PriceWritten, errors=NO_PRODUCT),
+    Route("PUT", "/offers/{sku}/{currency}", "putOffer", h.put_offer,
+          "Add or replace a special offer (keyed by its start)", role="pricing", body=OfferIn,
+          result=PriceWritten, errors=NO_PRODUCT),
+    Route("DELETE", "/offers/{sku}/{currency}", "deleteOffers", h.delete_offers,
+          "Remove every offer of a product in one currency", role="pricing", result=PriceWritten,
+          errors={404: "unknown product, or no offer in this currency"}),
+    Route("PUT", "/stock/{sku}", "putStock", h.put_stock, "Set the absolute stock level",
+          role="stock", body=StockIn, result=StockWritten, errors=NO_PRODUCT),
+    Route("POST", "/stock/{sku}/movements", "postMovement", h.post_movement,
+          "Apply a stock movement once per movement_id", role="stock", body=MovementIn, result=MovementResult,
+          success={201: "applied", 200: "this movement_id was applied before; nothing changed"},
+          errors={**NO_PRODUCT, 409: "the stock would go negative, or the movement_id was used for another change"}),
+)
