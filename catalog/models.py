@@ -45,9 +45,9 @@ def valid_category_key(value: str) -> str:
     return _check_key(value, CATEGORY_KEY_RE, "category key")
 
 
-def valid_currency(value: str, info: ValidationInfo | None = None) -> str:
+def valid_currency(value: str, info: ValidationInfo) -> str:
     _check_key(value, CURRENCY_RE, "currency")
-    known = (info.context or {}).get("currencies") if info else None
+    known = (info.context or {}).get("currencies")
     if known and value not in known:
         raise ValueError(f"currency {value!r} is not one of the shop's currencies {list(known)}")
     return value
@@ -64,6 +64,8 @@ def _check_locales(texts: dict[str, str], info: ValidationInfo) -> dict[str, str
 
 
 CategoryKey = Annotated[str, AfterValidator(valid_category_key)]
+# pydantic passes the validation context only to a validator whose ``info`` is required.
+Currency = Annotated[str, AfterValidator(valid_currency)]
 
 
 class CategoryIn(Strict):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from snipshop import config as config_module
+from snipshop import logs
 from snipshop.config import Settings
 
 
@@ -62,9 +63,14 @@ def token_create(settings: Settings, role: str, name: str) -> None:
 @click.pass_obj
 def import_(settings: Settings, files: tuple[Path, ...], kind: str | None, report: Path | None, quiet: bool) -> None:
     """Import feed files: streaming, idempotent; exit 1 if any row was rejected."""
+    from catalog.errors import Unavailable
     from catalog.importer import import_files
 
-    rejected = import_files(settings, list(files), kind=kind, report_path=report, progress=not quiet)
+    logs.configure("WARNING")
+    try:
+        rejected = import_files(settings, list(files), kind=kind, report_path=report, progress=not quiet)
+    except Unavailable as exc:
+        raise click.ClickException(str(exc)) from None
     sys.exit(1 if rejected else 0)
 
 
