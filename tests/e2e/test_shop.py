@@ -38,7 +38,8 @@ def bag(shop):
     assert r.status_code == 200, r.text
     assert put(shop, "/prices/E2E-1/EUR", {"amount": "49.00"}, "pricing").status_code == 200
     assert put(shop, "/stock/E2E-1", {"quantity": 40}, "stock").status_code == 200
-    wait_until(lambda: "€49.00" in page(shop, "/p/E2E-1").text, timeout=15, what="product page")
+    wait_until(lambda: all(text in page(shop, "/p/E2E-1").text for text in ("€49.00", "schema.org/InStock")),
+               timeout=15, what="product page with price and stock")
     return "E2E-1"
 
 
