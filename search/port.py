@@ -1,0 +1,39 @@
+"""The search port: what the projector and the edge need from a search engine."""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from search.documents import SearchDocument
+from search.query import Query, Result, Suggestion
+
+
+class SearchIndex(Protocol):
+    """A product index with generations, like the snippets: write N+1 beside N, then switch.
+
+    Writes are version-guarded: a document older than the stored one is ignored, on the single
+    and the bulk path alike. Reads always go to the live generation.
+    """
+
+    def ensure_generation(self, generation: int) -> None:
+        """Create the index of ``generation`` if it does not exist yet (idempotent)."""
+
+    def index(self, documents: Sequence[SearchDocument], generations: Sequence[int]) -> None:
+        """Add or replace documents in each of ``generations``."""
+
+    def switch(self, generation: int) -> None:
+        """Make ``generation`` the one queries read (atomically)."""
+
+    def drop(self, generation: int) -> None:
+        """Delete the index of ``generation``."""
+
+    def live_generation(self) -> int | None:
+        """The generation queries read, or None before the first switch."""
+
+    def query(self, query: Query) -> Result:
+        """Ordered SKUs of one page, the total number of matches, and facet counts."""
+
+    def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
+        """Products whose name starts with (or whose SKU starts with) ``text``, for a search box."""
+
+    def refresh(self) -> None:
+        """Make everything written so far visible to queries (tests and rebuild only)."""
