@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from elasticsearch import ConflictError, Elasticsearch, helpers
+from elasticsearch import BadRequestError, ConflictError, Elasticsearch, helpers
 
 from tools.elasticsearch import ElasticsearchCluster, free_base_port
 
@@ -134,6 +134,79 @@ def test_query_with_terms_aggregation(es, index):
     buckets = {b["key"]: b["doc_count"] for b in resp["aggregations"]["brands"]["buckets"]}
     assert buckets == {"acme": 2, "globex": 2, "initech": 3}
     assert resp["aggregations"]["avg_price"]["value"] == pytest.approx(sum(10.0 + i for i in range(2, 9)) / 7)
+
+
+# ------------------------------------------------------------------------------------------------
+# Language analysis from our plugin (tools/es-analysis-plugin, installed by tools/es_plugin.py)
+
+
+def _tokens(es, **body) -> list[str]:
+    return [t["token"] for t in es.indices.analyze(**body)["tokens"]]
+
+
+def test_analysis_plugin_is_loaded(es):
+    plugins = es.nodes.info(metric="plugins", filter_path="nodes.*.plugins.name")["nodes"]
+    assert all("snipshop-analysis" in {p["name"] for p in n["plugins"]} for n in plugins.values()), plugins
+
+
+def test_language_analyzers_and_filters(es):
+    assert _tokens(es, analyzer="english", text="The running shoes") == ["run", "shoe"]
+    hauser, haus, schuhe = _tokens(es, analyzer="german", text="Häuser und das Haus, Schuhe")
+    assert hauser == haus == "haus" and schuhe == "schuh"
+    assert _tokens(es, tokenizer="standard", filter=["lowercase", "asciifolding"],
+                   text="Crème Brûlée") == ["creme", "brulee"]
+    assert _tokens(es, tokenizer="standard", filter=["lowercase", "german_normalization"],
+                   text="Größe Häuser") == ["grosse", "hauser"]
+    assert _tokens(es, tokenizer="standard",
+                   filter=["lowercase", {"type": "edge_ngram", "min_gram": 2, "max_gram": 4}],
+                   text="Shoes") == ["sh", "sho", "shoe"]
+    for language, text, stems in [("english", "running shoes", ["run", "shoe"]),
+                                  ("light_german", "Häuser Schuhe", ["haus", "schuh"]),
+                                  ("german", "Häuser Schuhe", ["haus", "schuh"])]:
+        assert _tokens(es, tokenizer="standard", filter=["lowercase", {"type": "stemmer", "language": language}],
+                       text=text) == stems, language
+    with pytest.raises(BadRequestError, match="stemmer language \\[klingon\\] is not supported"):
+        _tokens(es, tokenizer="standard", filter=[{"type": "stemmer", "language": "klingon"}], text="x")
+
+
+def test_index_with_language_analysis(es):
+    index = f"products-lang-{uuid.uuid4().hex[:8]}"
+    es.indices.create(index=index, settings={
+        "number_of_shards": 1, "number_of_replicas": 0,
+        "analysis": {
+            "filter": {"english_stem": {"type": "stemmer", "language": "english"},
+                       "prefix": {"type": "edge_ngram", "min_gram": 1, "max_gram": 10}},
+            "analyzer": {"name_en": {"type": "custom", "tokenizer": "standard",
+                                     "filter": ["lowercase", "asciifolding", "english_stem"]},
+                         "prefix": {"type": "custom", "tokenizer": "standard",
+                                    "filter": ["lowercase", "asciifolding", "prefix"]},
+                         "folded": {"type": "custom", "tokenizer": "standard",
+                                    "filter": ["lowercase", "asciifolding"]}},
+            "normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]}}}},
+        mappings={"properties": {
+            "title": {"type": "text", "analyzer": "english"},
+            "name": {"type": "text", "analyzer": "name_en",
+                     "fields": {"prefix": {"type": "text", "analyzer": "prefix", "search_analyzer": "folded"}}},
+            "title_de": {"type": "text", "analyzer": "german"},
+            "sort": {"type": "keyword", "normalizer": "folded"}}})
+    try:
+        docs = [{"title": "Trail running shoes", "name": "Crème Brûlée Shoes", "title_de": "Schöne Häuser",
+                 "sort": "Crème"},
+                {"title": "A rain jacket", "name": "Jacket", "title_de": "Regenjacke", "sort": "Jacke"}]
+        helpers.bulk(es, ({"_index": index, "_id": str(i), "_source": d} for i, d in enumerate(docs)),
+                     refresh="wait_for")
+
+        def ids(query) -> list[str]:
+            return [h["_id"] for h in es.search(index=index, query=query)["hits"]["hits"]]
+
+        assert ids({"match": {"title": "shoe"}}) == ["0"]
+        assert ids({"match": {"title": "run"}}) == ["0"]
+        assert ids({"match": {"name": "creme brulee shoe"}}) == ["0"]
+        assert ids({"match": {"title_de": "haus"}}) == ["0"]
+        assert ids({"match": {"name.prefix": "brû"}}) == ["0"]
+        assert ids({"term": {"sort": "CREME"}}) == ["0"]
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)
 
 
 # ------------------------------------------------------------------------------------------------
