@@ -7,13 +7,15 @@ import redis
 from catalog.db import make_pool
 from projector.rebuild import ONLY, rebuild
 from projector.service import Projector
+from search.factory import make_search
 from snipshop import config
 
 
 def _projector(settings) -> Projector:
     pool = make_pool(settings.database_url, max_size=2, name="projector-cli")
     pool.open(wait=True)
-    return Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
+    client = redis.Redis.from_url(settings.redis_url)
+    return Projector(settings, pool, client, make_search(settings, client))
 
 
 @click.group()

@@ -12,6 +12,13 @@ MESSAGES = {
         "price_on_request": "Price on request", "instead_of": "instead of", "offer": "Special offer",
         "featured": "New in the shop", "categories": "Categories", "currency": "Currency", "language": "Language",
         "attributes": "Details", "brand": "Brand",
+        "sort": "Sort", "relevance": "Relevance", "price_asc": "Price: low to high", "price_desc": "Price: high to low",
+        "name": "Name", "newest": "Newest", "filters": "Filters", "in_stock_only": "In stock only",
+        "price": "Price", "apply": "Apply", "no_results": "No products match your selection.",
+        "reset": "Remove all filters", "previous": "Previous", "next": "Next", "results": "{total} products",
+        "search_results": "Search results for “{q}”", "color": "Color", "size": "Size", "material": "Material",
+        "not_found": "Not found", "not_found_text": "We could not find that page.",
+        "hello": "Hello", "guest": "guest", "cart": "Cart",
     },
     "de": {
         "home": "Startseite", "shop": "Snippet Shop", "search": "Suchen", "search_placeholder": "Produkte suchen",
@@ -19,6 +26,13 @@ MESSAGES = {
         "price_on_request": "Preis auf Anfrage", "instead_of": "statt", "offer": "Sonderangebot",
         "featured": "Neu im Shop", "categories": "Kategorien", "currency": "Währung", "language": "Sprache",
         "attributes": "Details", "brand": "Marke",
+        "sort": "Sortierung", "relevance": "Relevanz", "price_asc": "Preis aufsteigend", "price_desc": "Preis absteigend",
+        "name": "Name", "newest": "Neueste", "filters": "Filter", "in_stock_only": "Nur verfügbare",
+        "price": "Preis", "apply": "Anwenden", "no_results": "Keine Produkte entsprechen Ihrer Auswahl.",
+        "reset": "Alle Filter entfernen", "previous": "Zurück", "next": "Weiter", "results": "{total} Produkte",
+        "search_results": "Suchergebnisse für „{q}“", "color": "Farbe", "size": "Größe", "material": "Material",
+        "not_found": "Nicht gefunden", "not_found_text": "Diese Seite gibt es nicht.",
+        "hello": "Hallo", "guest": "Gast", "cart": "Warenkorb",
     },
 }
 

@@ -17,7 +17,8 @@ A snippet's value is ``{source version}\n{body}``; :func:`split_value` takes it 
 body is a tombstone (the product is gone or hidden). Some bodies hold more than one part,
 separated by ``FIELD`` (U+001E): a product DETAIL is ``title FIELD html``; PRICE, OFFER and AVAIL
 are ``html FIELD json-ld-fragment``. A FRAME is ``head SLOT middle SLOT tail`` (U+001D): the page
-title goes into the first slot, the page body into the second.
+title goes into the first slot, the page body into the second. Snippets may carry
+personalization variables (:func:`variable`) that the edge fills per request.
 """
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ from enum import Enum
 SHOP_WIDE = "_"
 FIELD = "\x1e"
 SLOT = "\x1d"
+# Personalization variables inside snippet HTML: <!--v:NAME-->default html<!--/v-->.
+# Unfilled, a page still shows the default; the edge replaces each with the shopper's value.
+VAR_OPEN = "<!--v:"
+VAR_CLOSE = "<!--/v-->"
+VAR_RE = re.compile(r"<!--v:([a-z_]{1,32})-->(.*?)<!--/v-->", re.S)
+
+
+def variable(name: str, default_html: str) -> str:
+    """A personalization variable with its (already escaped) default."""
+    return f"{VAR_OPEN}{name}-->{default_html}{VAR_CLOSE}"
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -36,6 +47,7 @@ class Kind(str, Enum):
     """Snippet kinds, grouped by what changes them (their change rate)."""
 
     FRAME = "frame"  # page frame with navigation; per locale; changes with the category tree
+    CATEGORY = "category"  # category page header (breadcrumb, title); per locale; id is the category key
     HOME = "home"  # home page body with featured tiles; per locale and currency
     DETAIL = "detail"  # product text block; per locale; changes with the product
     TILE = "tile"  # product tile for listings; per locale
@@ -53,6 +65,7 @@ class Kind(str, Enum):
 _PER_CURRENCY = {Kind.HOME, Kind.PRICE, Kind.OFFER}
 PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
 PRICE_KINDS = (Kind.PRICE, Kind.OFFER)
+TILE_KINDS = (Kind.TILE, Kind.PRICE, Kind.OFFER, Kind.AVAIL)
 PRODUCT_PAGE_KINDS = (Kind.FRAME, Kind.DETAIL, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
 STOCK_KINDS = (Kind.AVAIL,)
 CRUMB_KINDS = (Kind.CRUMB,)
@@ -100,6 +113,88 @@ class KeyScheme:
 
     def home_page(self, gen: int, ctx: Context) -> list[str]:
         return [self.snippet(gen, Kind.FRAME, ctx), self.snippet(gen, Kind.HOME, ctx)]
+
+    def tiles(self, gen: int, ctx: Context, skus: list[str]) -> list[str]:
+        """For each SKU, in order, the keys of :data:`TILE_KINDS`."""
+        return [self.snippet(gen, kind, ctx, sku) for sku in skus for kind in TILE_KINDS]
+
+    # --- Embedded search index (search/embedded*.py; docs/keys.md "Embedded search index") ----
+    # Every index key lives under ``{prefix}:{gen}:idx:`` so deleting a generation removes it.
+
+    @property
+    def search_live(self) -> str:
+        """The generation embedded search queries read (set by ``EmbeddedIndex.switch``)."""
+        return f"{self.prefix}:search:live"
+
+    def search_index(self, gen: int) -> str:
+        return f"{self.prefix}:{gen}:idx:"
+
+    def search_index_pattern(self, gen: int) -> str:
+        """A SCAN pattern matching every key of one generation's search index."""
+        return f"{self.search_index(gen)}*"
+
+    def search_meta(self, gen: int) -> str:
+        return f"{self.search_index(gen)}meta"
+
+    def search_doc(self, gen: int, sku: str) -> str:
+        """Hash: stored version and the memberships to undo when the document is replaced."""
+        return f"{self.search_index(gen)}doc:{sku}"
+
+    def search_visible(self, gen: int) -> str:
+        return f"{self.search_index(gen)}visible"
+
+    def search_in_stock(self, gen: int) -> str:
+        return f"{self.search_index(gen)}in_stock"
+
+    def search_category(self, gen: int, category: str) -> str:
+        return f"{self.search_index(gen)}cat:{category}"
+
+    def search_facet_value(self, gen: int, facet: str, value: str) -> str:
+        return f"{self.search_index(gen)}f:{facet}:{value}"
+
+    def search_facet_bitmap(self, gen: int, facet: str, value: str) -> str:
+        """The same products as :meth:`search_facet_value`, one bit per product id (for counting)."""
+        return f"{self.search_index(gen)}fb:{facet}:{value}"
+
+    def search_ids(self, gen: int) -> str:
+        """Hash: SKU to the product's number in the generation (its bit in the facet bitmaps)."""
+        return f"{self.search_index(gen)}ids"
+
+    def search_id_seq(self, gen: int) -> str:
+        return f"{self.search_index(gen)}idseq"
+
+    def search_facet_registry(self, gen: int) -> str:
+        """Set of ``facet U+001F value`` ever indexed in the generation."""
+        return f"{self.search_index(gen)}facets"
+
+    def search_price(self, gen: int, currency: str) -> str:
+        return f"{self.search_index(gen)}price:{currency}"
+
+    def search_created(self, gen: int) -> str:
+        return f"{self.search_index(gen)}created"
+
+    def search_name_rank(self, gen: int, locale: str) -> str:
+        return f"{self.search_index(gen)}name_rank:{locale}"
+
+    def search_names(self, gen: int, locale: str) -> str:
+        return f"{self.search_index(gen)}names:{locale}"
+
+    def search_name_prefix(self, gen: int, locale: str) -> str:
+        return f"{self.search_index(gen)}name_lex:{locale}"
+
+    def search_sku_prefix(self, gen: int) -> str:
+        return f"{self.search_index(gen)}sku_lex"
+
+    def search_term(self, gen: int, locale: str, in_name: bool, term: str) -> str:
+        """Set of SKUs whose name (``tn``) or description (``td``) holds ``term``."""
+        return f"{self.search_index(gen)}{'tn' if in_name else 'td'}:{locale}:{term}"
+
+    def search_vocabulary(self, gen: int, locale: str) -> str:
+        return f"{self.search_index(gen)}vocab:{locale}"
+
+    def search_temp(self, gen: int, nonce: str, n: int) -> str:
+        return f"{self.search_index(gen)}tmp:{nonce}:{n}"
+    # --- end of the embedded search index keys ----------------------------------------------
 
 
 def split_value(raw: bytes | str | None) -> tuple[int, str] | None:

@@ -1,7 +1,7 @@
 """``projector rebuild``: re-project everything into a new generation and switch to it.
 
-The new generation is filled beside the live one (tasks write to both meanwhile), then one
-pointer switches atomically. The previous generation stays for a rollback; older ones are
+The new generation (snippets and search index) is filled beside the live one (tasks write to
+both meanwhile), then the search alias and the snippet pointer switch. The previous generation stays for a rollback; older ones are
 deleted. On failure the half-built generation is deleted and the error re-raised.
 A partial rebuild (``--only`` / ``--sku``) re-projects that part in place, version-guarded.
 """
@@ -24,7 +24,7 @@ ONLY = {
     "stock": STOCK_KINDS,
     "text": (Kind.DETAIL, Kind.TILE, Kind.LD),
     "breadcrumbs": (Kind.CRUMB,),
-    "frames": (),
+    "navigation": (),
     "home": (),
 }
 
@@ -57,14 +57,22 @@ def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str
     if previous is not None and gen <= int(previous):  # counter lost (Redis flushed): move past live
         gen = int(client.incr(keys.genseq, int(previous) - gen + 1))
     client.sadd(keys.generations, gen)
-    client.set(keys.building, gen)
+    search = projector.search
     try:
+        if search is not None:
+            search.ensure_generation(gen)
+        client.set(keys.building, gen)
         products, snippets = _project_all(projector, [gen], PRODUCT_KINDS, None, batch, progress)
-        snippets += projector.frames([gen]) + projector.home([gen])
+        snippets += projector.navigation([gen]) + projector.home([gen])
+        if search is not None:
+            search.refresh()
+            search.switch(gen)  # search first: for a moment listings may name products of N+1 only
     except BaseException:
         client.delete(keys.building)
         delete_generation(client, keys, gen)
         client.srem(keys.generations, gen)
+        if search is not None:
+            search.drop(gen)
         raise
     switch_live(client, keys, gen)
     _collect(projector, keep={gen, int(previous)} if previous is not None else {gen})
@@ -78,8 +86,8 @@ def _in_place(projector: Projector, only: str | None, skus: Sequence[str] | None
     products = snippets = 0
     if kinds:
         products, snippets = _project_all(projector, gens, kinds, skus, batch, progress)
-    if only in (None, "frames") and not skus:
-        snippets += projector.frames(gens)
+    if only in (None, "navigation") and not skus:
+        snippets += projector.navigation(gens)
     if only in (None, "home", "products") or skus:
         snippets += projector.home(gens)
     return Summary(None, products, snippets, time.monotonic() - started)
@@ -104,3 +112,5 @@ def _collect(projector: Projector, keep: set[int]) -> None:
         if gen not in keep:
             delete_generation(client, keys, gen)
             client.srem(keys.generations, gen)
+            if projector.search is not None:
+                projector.search.drop(gen)

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from projector.i18n import messages, money
-from projector.keys import FIELD, PRODUCT_KINDS, SLOT, Context, Kind
+from projector.keys import FIELD, PRODUCT_KINDS, SLOT, Context, Kind, variable
 from projector.readmodel import CategoryView, ProductView
 
 # Tags a product description may keep; everything else (scripts, styles, handlers) is removed.
@@ -57,8 +57,9 @@ class Renderer:
         self.low_stock_threshold = low_stock_threshold
         self.env = Environment(loader=PackageLoader("projector", "templates"), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.globals["var"] = lambda name, default: Markup(variable(name, str(Markup.escape(default))))
         self._templates = {name: self.env.get_template(f"{name}.html")
-                           for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home")}
+                           for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home", "category")}
 
     @property
     def contexts(self) -> list[Context]:
@@ -81,6 +82,22 @@ class Renderer:
             body = self._render("frame", lang=locale.split("_")[0], locale=locale, locales=self.locales,
                                 currencies=self.currencies, t=messages(locale), nav=nav, slot=SLOT)
             out.append(Snippet(Kind.FRAME, Context(locale, self.currencies[0]), "_", version, body))
+        return out
+
+    def category_headers(self, categories: dict[str, CategoryView]) -> list[Snippet]:
+        """Per category and locale: ``escaped title FIELD header html`` (breadcrumb and heading)."""
+        out = []
+        for key, cat in categories.items():
+            chain = [cat]
+            while chain[0].parent in categories and len(chain) < 20:
+                chain.insert(0, categories[chain[0].parent])
+            version = max(c.version for c in chain)
+            for locale in self.locales:
+                trail = [{"key": c.key, "name": self._text(c.names, locale)} for c in chain[:-1]]
+                name = self._text(cat.names, locale)
+                html = self._render("category", trail=trail, name=name, t=messages(locale))
+                out.append(Snippet(Kind.CATEGORY, Context(locale, self.currencies[0]), key, version,
+                                   f"{Markup.escape(name)}{FIELD}{html}"))
         return out
 
     def _nav_tree(self, categories: dict[str, CategoryView], locale: str) -> list[dict]:

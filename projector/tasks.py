@@ -19,6 +19,7 @@ from projector.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS
 from projector.readmodel import iter_sku_batches
 from projector.relay import celery_sender, dispatch
 from projector.service import Projector
+from search.factory import make_search
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def register(app: Celery) -> None:
         settings = app.conf.shop_settings
         pool = make_pool(settings.database_url, max_size=4, name="projector")
         pool.open()
-        return Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
+        client = redis.Redis.from_url(settings.redis_url)
+        return Projector(settings, pool, client, make_search(settings, client))
 
     def project(skus: list[str], kinds, topic: str) -> None:
         p = projector()
@@ -71,7 +73,7 @@ def register(app: Celery) -> None:
     def refresh() -> None:
         """Keep live snippets from expiring while the database is up: re-project everything."""
         p = projector()
-        p.frames()
+        p.navigation()
         p.home()
         with p.pool.connection() as conn:
             for skus in iter_sku_batches(conn, REFRESH_BATCH):

@@ -1,6 +1,7 @@
 """The search document: what the projector hands to the index for one product."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,3 +37,16 @@ class SearchDocument:
 
 #: Facet name of the brand; every other facet is an attribute name.
 BRAND = "brand"
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: casefold, NFKD, combining marks dropped.
+
+    ``Crème`` becomes ``creme`` and ``Straße`` ``strasse``; ``ø`` and non-Latin letters stay.
+    """
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def name_sort_key(name: str | None) -> str:
+    """The name order both adapters share: this key compared by code point, then the SKU."""
+    return fold(name or "")

@@ -2,27 +2,51 @@
 from __future__ import annotations
 
 import redis
+from markupsafe import escape
 from flask import Flask, Response, g, jsonify, request
 
-from projector.keys import SKU_RE, Context, KeyScheme, Kind
+from projector.i18n import messages
+from projector.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, Context, KeyScheme, Kind
 from projector.store import SnippetReader
+from search.factory import make_search
+from search.port import SearchIndex
+from search.query import Query, parse
 from snipshop.config import Settings
-from web.edge import pages
+from web.edge import listing, pages, personalize
 from web.edge.context import remember_choices, resolve
 
 HTML = "text/html; charset=utf-8"
+ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
 RETRY_AFTER = "5"
 
 
-def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Flask:
+SUGGEST_LIMIT = 8
+
+
+class SearchUnavailable(Exception):
+    """The search engine did not answer."""
+
+
+def create_app(settings: Settings, *, client: redis.Redis | None = None, search: SearchIndex | None = None) -> Flask:
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     client = client or redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = KeyScheme(settings.key_prefix)
     reader = SnippetReader(client, keys, settings.pointer_cache_seconds)
+    search = search or make_search(settings, client)
 
     def html(body: str, status: int = 200) -> Response:
-        response = Response(body, status=status, content_type=HTML)
+        values = personalize.values_from(request.cookies, g.ctx.currency)
+        response = Response(personalize.fill(body, values), status=status, content_type=HTML)
         remember_choices(response, g.remember)
+        response.vary.add("Cookie")
+        if personalize.is_personal(values) or g.remember or status != 200:
+            response.cache_control.private = True
+            response.cache_control.no_cache = True
+        else:
+            response.cache_control.public = True
+            response.cache_control.max_age = ANONYMOUS_MAX_AGE
+            response.add_etag()
+            response.make_conditional(request)
         return response
 
     def unavailable(message: str) -> Response:
@@ -68,6 +92,64 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None) -> Flas
         if not detail:
             return not_found(frame)
         return html(pages.product_page(frame, detail, crumb, price, offer, avail, ld))
+
+    def searching(call, *args):
+        try:
+            return call(*args)
+        except redis.RedisError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any engine failure is a 503, never a 500
+            app.logger.warning("search failed: %s", exc)
+            raise SearchUnavailable() from exc
+
+    def listing_page(header_kind: Kind | None, ident: str | None, query: Query, title: str | None = None) -> Response:
+        result = searching(search.query, query)
+        gen = live()
+        head = [keys.snippet(gen, Kind.FRAME, g.ctx)]
+        if header_kind is not None:
+            head.append(keys.snippet(gen, header_kind, g.ctx, ident))
+        raw = reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
+        frame = pages.frame_of(raw[0])
+        t = messages(g.ctx.locale)
+        if header_kind is not None:
+            header_body = pages.body_of(raw[1])
+            if not header_body:
+                return not_found(frame)
+            escaped_title, _, header = header_body.partition(FIELD)
+        else:
+            escaped_title = str(escape(title or ""))
+            header = f'<h1 class="search-title">{escaped_title}</h1>'
+        params = request.args.to_dict(flat=False)
+        params.pop("locale", None)
+        params.pop("currency", None)
+        tiles = listing.tiles(raw[len(head):], list(result.skus))
+        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, params, t)))
+
+    @app.get("/c/<category_key>")
+    def category(category_key: str):
+        if not CATEGORY_KEY_RE.match(category_key):
+            return not_found()
+        query = parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
+                      category=category_key)
+        return listing_page(Kind.CATEGORY, category_key, query)
+
+    @app.get("/search")
+    def search_page():
+        query = parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency)
+        title = messages(g.ctx.locale)["search_results"].format(q=query.text)
+        return listing_page(None, None, query, title)
+
+    @app.get("/suggest")
+    def suggest():
+        text = (request.args.get("q") or "").strip()[:100]
+        found = searching(search.suggest, text, g.ctx.locale, SUGGEST_LIMIT) if text else []
+        response = jsonify([{"sku": s.sku, "name": s.name, "url": f"/p/{s.sku}"} for s in found])
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+
+    @app.errorhandler(SearchUnavailable)
+    def search_down(_error):
+        return unavailable("Search is not available right now. Please try again in a moment.")
 
     @app.errorhandler(404)
     def unknown_route(_error):

@@ -1,0 +1,147 @@
+"""The Elasticsearch adapter of the search port: one index per generation behind one alias.
+
+``{prefix}-products-{generation}`` indices; the alias ``{prefix}-products`` names the live one and
+is moved atomically (one ``update_aliases`` call). Writes carry the document's source version as
+an ``external_gte`` version, so an older document never replaces a newer one (409s are expected
+and ignored) while the same version may be written again, like the snippet store does (an offer
+starting changes the price a shopper pays without a new source version).
+
+Connection and server errors propagate as the client's exceptions; the edge turns them into 503.
+See docs/search-elasticsearch.md.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
+
+from search import elastic_query as eq
+from search.documents import BRAND, SearchDocument
+from search.elastic_mapping import document_source, index_body, language_analysis_supported
+from search.query import Query, Result, Suggestion
+
+log = logging.getLogger(__name__)
+
+BULK_CHUNK = 1000
+MAX_SUGGESTIONS = 20
+
+
+class ElasticIndex:
+    """:class:`search.port.SearchIndex` on Elasticsearch 8.
+
+    ``language_analysis``: None asks the server once per process whether the analysis plugin is
+    there (:func:`search.elastic_mapping.language_analysis_supported`); True/False force a mode
+    for the indices this object creates. Queries work against indices of either mode.
+    """
+
+    def __init__(self, client: Elasticsearch, prefix: str, locales: Sequence[str], currencies: Sequence[str],
+                 *, language_analysis: bool | None = None) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.alias = f"{prefix}-products"
+        self.locales = tuple(locales)
+        self.currencies = tuple(currencies)
+        self._language_analysis = language_analysis
+
+    # -- generations
+
+    @property
+    def language_analysis(self) -> bool:
+        if self._language_analysis is None:
+            self._language_analysis = language_analysis_supported(self.client)
+        return self._language_analysis
+
+    def index_name(self, generation: int) -> str:
+        return f"{self.alias}-{int(generation)}"
+
+    def ensure_generation(self, generation: int) -> None:
+        name = self.index_name(generation)
+        if self.client.indices.exists(index=name):
+            return
+        try:
+            self.client.indices.create(index=name, **index_body(self.locales, self.currencies, self.language_analysis))
+        except BadRequestError as e:
+            if e.error != "resource_already_exists_exception":  # created meanwhile by another worker
+                raise
+        log.info("created search index %s (language analysis: %s)", name, self.language_analysis)
+
+    def switch(self, generation: int) -> None:
+        target = self.index_name(generation)
+        actions = [{"remove": {"index": name, "alias": self.alias}} for name in self._aliased() if name != target]
+        actions.append({"add": {"index": target, "alias": self.alias}})
+        self.client.indices.update_aliases(actions=actions)
+
+    def drop(self, generation: int) -> None:
+        self.client.indices.delete(index=self.index_name(generation), ignore_unavailable=True)
+
+    def live_generation(self) -> int | None:
+        generations = [self._generation_of(name) for name in self._aliased()]
+        generations = [g for g in generations if g is not None]
+        return max(generations) if generations else None
+
+    def _aliased(self) -> list[str]:
+        try:
+            return list(self.client.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+    def _generation_of(self, index: str) -> int | None:
+        head, _, tail = index.rpartition("-")
+        return int(tail) if head == self.alias and tail.isdigit() else None
+
+    def refresh(self) -> None:
+        """Refresh every generation, not only the alias: a rebuild refreshes before switching."""
+        self.client.indices.refresh(index=f"{self.alias}-*", allow_no_indices=True)
+
+    # -- writes
+
+    def index(self, documents: Sequence[SearchDocument], generations: Sequence[int]) -> None:
+        """Bulk-write each document into each generation; older versions are ignored (409)."""
+        if not documents or not generations:
+            return
+        actions = (
+            {"_op_type": "index", "_index": self.index_name(gen), "_id": doc.sku,
+             "version": doc.version, "version_type": "external_gte",
+             "_source": document_source(doc, self.locales, self.currencies)}
+            for doc in documents for gen in generations
+        )
+        failed = []
+        for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=BULK_CHUNK, max_retries=3,
+                                               raise_on_error=False, raise_on_exception=True, refresh=False):
+            if not ok and item["index"].get("status") != 409:
+                failed.append(item)
+        if failed:
+            raise helpers.BulkIndexError(f"{len(failed)} search document(s) failed to index", failed)
+
+    # -- reads
+
+    def query(self, query: Query) -> Result:
+        body, main_names = eq.main_request(query)
+        try:
+            main = self.client.search(index=self.alias, **body)
+        except NotFoundError:  # no generation switched to yet: nothing to find
+            return Result(skus=(), total=0)
+        names = [n for n in eq.attribute_names(main) if n not in main_names and n != BRAND]
+        extra = self.client.search(index=self.alias, **eq.names_request(query, names)) if names else None
+        return Result(
+            skus=tuple(hit["_id"] for hit in main["hits"]["hits"]),
+            total=main["hits"]["total"]["value"],
+            facets=eq.facets(query, main, main_names, extra, names),
+        )
+
+    def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
+        text = text.strip()[:100]
+        if not text:
+            return []
+        limit = min(max(limit, 1), MAX_SUGGESTIONS)
+        try:
+            resp = self.client.search(index=self.alias, **eq.suggest_request(text, locale, limit))
+        except NotFoundError:
+            return []
+        suggestions = []
+        for hit in resp["hits"]["hits"]:
+            names = hit.get("_source", {}).get("name", {})
+            name = names.get(locale) or next(iter(names.values()), "")
+            suggestions.append(Suggestion(hit["_id"], name))
+        return suggestions

@@ -1,0 +1,168 @@
+"""Elasticsearch request bodies for a :class:`~search.query.Query`, and facets from the answers.
+
+Disjunctive faceting: the hits are filtered by every facet selection through ``post_filter`` (so
+the aggregations do not see it); each facet's aggregation is wrapped in a ``filter`` aggregation
+with all OTHER selections, so a facet's counts ignore its own selection (OR within a facet, AND
+across facets). Attribute facets are found among the matches with a terms aggregation on
+``attr_names`` in the first request; the facets of names that are not selected are then counted
+in a second, ``size: 0`` request (see docs/search-elasticsearch.md).
+"""
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from search.documents import BRAND
+from search.elastic_mapping import CENTS
+from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
+
+#: At most this many attribute facets are shown for one listing.
+MAX_ATTRIBUTE_FACETS = 100
+_ORDER = [{"_count": "desc"}, {"_key": "asc"}]
+VISIBLE = {"term": {"visible": True}}
+
+
+def facet_field(name: str) -> str:
+    return "brand" if name == BRAND else f"attrs.{name}"
+
+
+def selection(name: str, values: Sequence[str]) -> dict:
+    return {"terms": {facet_field(name): list(values)}}
+
+
+def _bool(filters: list[dict]) -> dict:
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+def base_query(q: Query) -> dict:
+    """Everything except the facet selections: visibility, category, price, stock, text."""
+    filters: list[dict] = [VISIBLE]
+    if q.category:
+        filters.append({"term": {"category_paths": q.category}})
+    if q.price_min is not None or q.price_max is not None:
+        bounds = {}
+        if q.price_min is not None:
+            bounds["gte"] = int((q.price_min * CENTS).to_integral_value(ROUND_CEILING))
+        if q.price_max is not None:
+            bounds["lte"] = int((q.price_max * CENTS).to_integral_value(ROUND_FLOOR))
+        filters.append({"range": {f"price.{q.currency}": bounds}})
+    if q.in_stock:
+        filters.append({"term": {"in_stock": True}})
+    body: dict[str, Any] = {"filter": filters}
+    if q.text:
+        body["must"] = [{"multi_match": {
+            "query": q.text, "fields": [f"name.{q.locale}^3", f"description.{q.locale}"],
+            # Typos only from four letters on and never in the first letter: "shoo" finds
+            # "shoe", while short stems no longer drift ("jad" matching "jed").
+            "fuzziness": "AUTO:4,7", "prefix_length": 1, "operator": "and"}}]
+    return {"bool": body}
+
+
+def sort_clause(q: Query) -> list:
+    sort = q.sort if q.sort != "relevance" or q.text else "newest"
+    tie = {"sku": "asc"}
+    if sort == "relevance":
+        return [{"_score": "desc"}, tie]
+    if sort in ("price_asc", "price_desc"):
+        order = "asc" if sort == "price_asc" else "desc"
+        return [{f"price.{q.currency}": {"order": order, "missing": "_last", "unmapped_type": "long"}}, tie]
+    if sort == "name":
+        return [{f"name_sort.{q.locale}": {"order": "asc", "missing": "_first", "unmapped_type": "keyword"}}, tie]
+    return [{"created_at": {"order": "desc"}}, tie]
+
+
+def facet_agg(q: Query, name: str) -> dict:
+    """Counts of facet ``name`` under every selection except its own."""
+    others = [selection(n, v) for n, v in q.filters.items() if n != name]
+    field = facet_field(name)
+    aggs: dict[str, Any] = {"top": {"terms": {"field": field, "size": MAX_FACET_VALUES, "order": _ORDER}}}
+    chosen = q.filters.get(name)
+    if chosen:  # their counts even when they are not among the top values
+        aggs["chosen"] = {"terms": {"field": field, "include": list(chosen), "size": len(chosen)}}
+    return {"filter": _bool(others), "aggs": aggs}
+
+
+def main_request(q: Query) -> tuple[dict, list[str]]:
+    """The request for the hits, the brand facet, selected attribute facets and attribute names.
+
+    Returns the body and the facet names in the order of their aggregations ``f0``, ``f1``, ..."""
+    facets = [BRAND, *sorted(n for n in q.filters if n != BRAND)]
+    selections = [selection(n, v) for n, v in q.filters.items()]
+    aggs = {f"f{i}": facet_agg(q, name) for i, name in enumerate(facets)}
+    aggs["names"] = {"filter": _bool(selections), "aggs": {"names": {
+        "terms": {"field": "attr_names", "size": MAX_ATTRIBUTE_FACETS, "order": {"_key": "asc"}}}}}
+    body: dict[str, Any] = {
+        "query": base_query(q), "sort": sort_clause(q), "from": q.offset, "size": q.per_page,
+        "track_total_hits": True, "_source": False, "aggs": aggs,
+    }
+    if selections:
+        body["post_filter"] = _bool(selections)
+    return body, facets
+
+
+def attribute_names(response: Mapping) -> list[str]:
+    return [b["key"] for b in response["aggregations"]["names"]["names"]["buckets"]]
+
+
+def names_request(q: Query, names: Sequence[str]) -> dict:
+    """The facets of attribute names that are not selected: all selections apply to each."""
+    selections = [selection(n, v) for n, v in q.filters.items()]
+    query = base_query(q)
+    query["bool"]["filter"] = [*query["bool"]["filter"], *selections]
+    aggs = {f"f{i}": {"terms": {"field": facet_field(name), "size": MAX_FACET_VALUES, "order": _ORDER}}
+            for i, name in enumerate(names)}
+    return {"query": query, "size": 0, "track_total_hits": False, "aggs": aggs}
+
+
+def facet_values(top: Iterable[Mapping], chosen_counts: Mapping[str, int], chosen: Sequence[str]) -> tuple[FacetValue, ...]:
+    """Selected values always (count 0 if absent), then the top others, 50 in all; by count, value."""
+    counts = {value: chosen_counts.get(value, 0) for value in chosen}
+    room = max(MAX_FACET_VALUES - len(counts), 0)
+    for bucket in top:
+        if room and bucket["key"] not in counts:
+            counts[bucket["key"]] = bucket["doc_count"]
+            room -= 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(FacetValue(value, count, value in chosen) for value, count in ordered)
+
+
+def facets(q: Query, main: Mapping, main_names: Sequence[str], extra: Mapping | None,
+           extra_names: Sequence[str]) -> tuple[Facet, ...]:
+    found: dict[str, Facet] = {}
+    for i, name in enumerate(main_names):
+        agg = main["aggregations"][f"f{i}"]
+        chosen = q.filters.get(name, ())
+        chosen_counts = {b["key"]: b["doc_count"] for b in agg.get("chosen", {}).get("buckets", ())}
+        values = facet_values(agg["top"]["buckets"], chosen_counts, chosen)
+        if values:
+            found[name] = Facet(name, values)
+    for i, name in enumerate(extra_names):
+        assert extra is not None
+        values = facet_values(extra["aggregations"][f"f{i}"]["buckets"], {}, ())
+        if values:
+            found[name] = Facet(name, values)
+    order = ([BRAND] if BRAND in found else []) + sorted(n for n in found if n != BRAND)
+    return tuple(found[n] for n in order)
+
+
+def suggest_request(text: str, locale: str, limit: int) -> dict:
+    """Name prefixes (edge n-grams, or a phrase prefix on an index without them) and SKU prefixes.
+
+    Both name clauses are always sent: a field an index lacks matches nothing, so suggestions
+    work against an index of either analysis mode (e.g. a live generation built before the
+    analysis plugin arrived)."""
+    return {
+        "query": {"bool": {
+            "filter": [VISIBLE],
+            "should": [
+                {"match": {f"name.{locale}.prefix": {"query": text, "operator": "and"}}},
+                {"match_phrase_prefix": {f"name.{locale}": {"query": text}}},
+                {"prefix": {"sku": {"value": text, "case_insensitive": True, "boost": 2.0}}},
+            ],
+            "minimum_should_match": 1,
+        }},
+        "sort": [{"_score": "desc"}, {"sku": "asc"}],
+        "size": limit,
+        "_source": ["name"],
+        "track_total_hits": False,
+    }

@@ -1,0 +1,177 @@
+"""The pure parts of the embedded search index: text analysis, name ranks, memberships, plans.
+
+The adapter itself runs Lua on a real Redis: tests/integration/test_embedded_search.py.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from projector.keys import KeyScheme
+from search.documents import SearchDocument
+from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
+from search.embedded_query import Lookup, plan
+from search.embedded_text import RANK_CHARS, Term, fold, name_rank, name_sort_key, terms, words
+from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
+
+KEYS = KeyScheme("t")
+
+
+def stems(text: str, locale: str) -> set[str]:
+    return {t.stem for t in terms(text, locale)}
+
+
+# -- text ----------------------------------------------------------------------------------------
+
+def test_fold_drops_case_and_accents_but_keeps_other_scripts():
+    assert fold("Crème Brûlée") == "creme brulee"
+    assert fold("Straße") == "strasse"
+    assert fold("Кроссовки Ёж") == "кроссовки еж"
+    assert fold("Παπούτσια") == "παπουτσια"
+    assert fold("ガ") == "カ"
+
+
+def test_english_stems_join_singular_plural_and_verb_forms():
+    assert stems("running shoes", "en_US") == stems("Running Shoe", "en_US") == {"run", "shoe"}
+
+
+def test_german_stems_join_umlaut_plurals():
+    assert stems("Häuser", "de_DE") == stems("Haus", "de_DE") == stems("hauser", "de_DE")
+    assert stems("Schuhe", "de_DE") == stems("Schuh", "de_DE")
+
+
+def test_locales_without_a_stemmer_keep_the_folded_words():
+    assert stems("Running Shoes", "xx_XX") == {"running", "shoes"}
+
+
+def test_accented_and_plain_spellings_give_the_same_terms():
+    assert terms("Crème", "en_US") == terms("creme", "en_US") == [Term("creme", "creme")]
+
+
+def test_cyrillic_words_stay_words_and_cjk_characters_are_terms_of_their_own():
+    assert words("Кроссовки Nova") == ["кроссовки", "nova"]
+    assert words("ランニング靴 Glide") == ["ラ", "ン", "ニ", "ン", "ク", "靴", "glide"]
+
+
+def test_terms_are_distinct_in_first_occurrence_order():
+    assert [t.surface for t in terms("shoe Shoe SHOE boot", "en_US")] == ["shoe", "boot"]
+
+
+# -- name ranks ----------------------------------------------------------------------------------
+
+names = st.text(alphabet=st.sampled_from("aAbzZ 09-éøαωжя靴ラ"), max_size=12)
+
+
+@given(names, names)
+def test_name_ranks_never_contradict_the_name_order(a, b):
+    ka, kb = name_sort_key(a), name_sort_key(b)
+    if ka < kb:
+        assert name_rank(ka) <= name_rank(kb)
+
+
+def test_name_ranks_fit_a_double_and_separate_short_latin_names():
+    assert RANK_CHARS >= 7
+    assert name_rank("z" * 20) < 2 ** 53
+    assert name_rank("") < name_rank(" ") < name_rank("a") < name_rank("ab") < name_rank("b")
+    assert name_rank("shoe") < name_rank("shoes") < name_rank("shop")
+    # past an unknown character the rank cannot tell names apart: the query orders those
+    assert name_rank("ø1") == name_rank("ø2")
+
+
+# -- memberships ---------------------------------------------------------------------------------
+
+def doc(**kw) -> SearchDocument:
+    base = dict(sku="S1", version=3, visible=True, created_at=1000, brand="Acme",
+                category_paths=("shoes-running", "shoes"), attributes={"color": ("Red", "Red", "Blue")},
+                names={"en_US": "Running Shoe"}, descriptions={"en_US": "Light and fast"},
+                prices={"EUR": Decimal("19.99")}, availability="in_stock")
+    base.update(kw)
+    return SearchDocument(**base)
+
+
+def test_a_hidden_document_has_no_memberships():
+    assert entries(doc(visible=False), 1, KEYS, ["en_US"]) == []
+
+
+def test_a_visible_document_is_in_every_set_it_matches():
+    got = {(e.op, e.key, e.member, e.score) for e in entries(doc(), 1, KEYS, ["en_US", "de_DE"])}
+    p = "t:1:idx:"
+    for key in ("visible", "in_stock", "cat:shoes-running", "cat:shoes", "f:brand:Acme", "f:color:Red",
+                "f:color:Blue", "tn:en_US:run", "tn:en_US:shoe", "td:en_US:light", "td:en_US:fast"):
+        assert (SADD, p + key, "S1", "0") in got, key
+    assert (SETBIT, p + "fb:color:Red", "S1", "0") in got  # the bit is the product's id
+    assert (REGISTER, p + "facets", "color\x1fRed", "0") in got
+    assert (ZADD, p + "price:EUR", "S1", "19.99") in got
+    assert (ZADD, p + "created", "S1", "-1000") in got  # newest first is ascending
+    assert (HSET, p + "names:en_US", "S1", "Running Shoe") in got
+    assert (ZADD, p + "name_lex:en_US", "running shoe\x00S1", "0") in got
+    assert (VOCABULARY, p + "vocab:en_US", "running\x00run", "0") in got
+    # no German name: ranked like the empty name (first), and nothing to suggest or find
+    assert (ZADD, p + "name_rank:de_DE", "S1", "0") in got
+    assert not any(e[1].startswith(p + "names:de_DE") or e[1].startswith(p + "tn:de_DE") for e in got)
+
+
+def test_sold_out_documents_and_empty_brands_are_left_out_of_their_sets():
+    got = {e.key for e in entries(doc(availability="sold_out", brand=""), 1, KEYS, ["en_US"])}
+    assert "t:1:idx:in_stock" not in got
+    assert not any(k.startswith("t:1:idx:f:brand:") for k in got)
+
+
+# -- query plans and results ---------------------------------------------------------------------
+
+def test_a_word_found_nowhere_stands_for_the_words_it_starts():
+    words_ = [Term("runn", "runn"), Term("shoe", "shoe"), Term("x", "x")]
+    lookup = Lookup.parse([b"color\x1fRed"], words_, [0, 2, 0],
+                          [[b"runner\x00runner", b"running\x00run"], [], []])
+    assert lookup.stems == [["runner", "run"], ["shoe"], ["x"]]  # too short to expand: itself
+    assert lookup.registry == {"color": {"Red"}}
+
+
+def test_the_plan_names_keys_once_and_reserves_enough_temporaries():
+    q = Query(locale="en_US", currency="EUR", text="shoe", category="shoes",
+              filters={"color": ("Red", "Blue"), "size": ("M",)}, price_max=Decimal("50"), sort="price_desc")
+    lookup = Lookup({"color": {"Red", "Green"}, "brand": {"Acme"}}, [["shoe"]])
+    p = plan(q, lookup, KEYS, 4, "n")
+    spec = json.loads(p.argv)
+    assert len(p.keys) == len(set(p.keys))
+    assert [name for name, _ in p.facets] == ["brand", "color", "size"]
+    assert p.facets[1] == ("color", ["Blue", "Green", "Red"])  # selected values are counted too
+    assert spec["sort"] == [p.keys.index("t:4:idx:price:EUR") + 1, -1] and spec["missing"]
+    assert spec["price"][1:] == ["-inf", "50.0"]
+    temporaries = [k for k in p.keys if ":tmp:n:" in k]
+    assert len(temporaries) >= 3 * (1 + 2 + 3 + 2 + 1) and p.keys[spec["tmp"] - 1] == temporaries[0]
+
+
+def _plan(**kw):
+    q = Query(locale="en_US", currency="EUR", **kw)
+    return plan(q, Lookup({"color": {"Red", "Blue"}}, []), KEYS, 1, "n")
+
+
+def test_a_name_sorted_page_is_cut_from_its_tie_groups_in_full_name_order():
+    p = _plan(sort="name", page=2, per_page=2)  # offset 2; the window starts at rank 1
+    window = [b"B", b"A", b"C", b"D"]
+    names = ["Shoe b".encode(), "Shoe a".encode(), "shoe a".encode(), "Shoé c".encode()]
+    result = p.result([9, window, names, 1, 1, [], [[0, 0], [0, 0]]])
+    assert result.skus == ("C", "B")  # order: A, C (same key, SKU), B, D; ranks 1..4
+
+
+def test_a_price_page_ends_with_the_products_without_price():
+    p = _plan(sort="price_desc", page=1, per_page=4)
+    result = p.result([5, [b"X", b"Y"], [b"10", b"12.5"], 0, -1, [b"A", b"B", b"C"], [[], [0, 0]]])
+    assert result.skus == ("Y", "X", "A", "B") and result.total == 5
+
+
+def test_facets_keep_selected_values_and_cut_the_rest_by_count():
+    values = {f"v{i:02d}" for i in range(60)}
+    q = Query(locale="en_US", currency="EUR", filters={"color": ("v59", "zz")})
+    p = plan(q, Lookup({"color": values}, []), KEYS, 1, "n")
+    counts = [[]] + [[0 if v == "zz" else int(v[1:]) for v in p.facets[1][1]]]
+    facet = p.result([0, [], [], 0, 1, [], counts]).facets
+    assert facet[0].name == "color" and len(facet[0].values) == MAX_FACET_VALUES
+    assert facet[0].values[0] == FacetValue("v59", 59, True)
+    assert facet[0].values[-1] == FacetValue("zz", 0, True)
+    assert [v.count for v in facet[0].values[1:-1]] == list(range(58, 10, -1))
+    assert Facet("brand", ()) not in facet  # a facet without values is left out

@@ -1,0 +1,38 @@
+"""Personalization: fill the variables of an assembled page in one linear pass.
+
+Values come from cookies (and the shopper's context); each is validated, then HTML-escaped.
+A variable without a valid value, or one this module does not know, keeps its default.
+"""
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from markupsafe import escape
+
+from projector.keys import VAR_RE
+
+MAX_NAME = 40
+CART_COUNT = re.compile(r"^\d{1,4}$")
+#: Variables whose value is about the person (their presence makes a response private).
+PERSONAL = ("customer_name", "cart_count")
+
+
+def values_from(cookies: Mapping[str, str], currency: str) -> dict[str, str]:
+    """The variable values for one request, already escaped; invalid cookies are ignored."""
+    values = {"currency": str(escape(currency))}
+    name = " ".join(cookies.get("customer_name", "").split())[:MAX_NAME]
+    if name:
+        values["customer_name"] = str(escape(name))
+    count = cookies.get("cart_count", "")
+    if CART_COUNT.match(count):
+        values["cart_count"] = str(int(count))
+    return values
+
+
+def fill(page: str, values: Mapping[str, str]) -> str:
+    return VAR_RE.sub(lambda m: values.get(m.group(1), m.group(2)), page)
+
+
+def is_personal(values: Mapping[str, str]) -> bool:
+    return any(name in values for name in PERSONAL)
