@@ -9,7 +9,7 @@ in a second, ``size: 0`` request (see docs/search-elasticsearch.md).
 """
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR
 from typing import Any, Iterable, Mapping, Sequence
 
 from search.documents import BRAND

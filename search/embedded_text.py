@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import snowballstemmer
 
-from search.documents import fold, name_sort_key
+from search.documents import fold
 
 WORD = re.compile(r"\w+")
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han ideographs

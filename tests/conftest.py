@@ -1,7 +1,7 @@
-"""Fixtures for real services: a throwaway PostgreSQL and Redis per test session.
+"""Fixtures for real services: a throwaway PostgreSQL, Redis and Elasticsearch per test session.
 
-The services are started here (tools.localservices) unless TEST_DATABASE_URL / TEST_REDIS_URL
-point at running ones. A service that cannot start is an error, never a skip.
+The services are started here (tools.localservices, tools.elasticsearch) unless
+TEST_DATABASE_URL / TEST_REDIS_URL / ELASTICSEARCH_URL point at running ones. A service that cannot start is an error, never a skip.
 """
 from __future__ import annotations
 
@@ -59,6 +59,24 @@ def redis_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def redis_base_url(redis_server) -> str:
     return os.environ.get("TEST_REDIS_URL") or redis_server.url
+
+
+@pytest.fixture(scope="session")
+def es_url():
+    """One real Elasticsearch node for the whole session (tools.elasticsearch), or ELASTICSEARCH_URL."""
+    if os.environ.get("ELASTICSEARCH_URL"):
+        yield os.environ["ELASTICSEARCH_URL"]
+        return
+    from tools.elasticsearch import ElasticsearchCluster, free_base_port
+
+    base = Path(tempfile.mkdtemp(prefix="snipshop-es-"))  # not pytest's tmp dir: ES runs as "nobody"
+    base.chmod(0o755)
+    cluster = ElasticsearchCluster(base, free_base_port(1), nodes=1)
+    cluster.start(timeout=240)
+    print(f"\nElasticsearch 1 node up in {cluster.startup_seconds:.1f}s")
+    yield cluster.url
+    cluster.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

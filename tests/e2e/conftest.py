@@ -3,6 +3,7 @@ worker, the edge and the admin app on gunicorn."""
 from __future__ import annotations
 
 import shutil
+import uuid
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +27,16 @@ class Shop:
     admin: str
     tokens: dict[str, str]
     processes: list[Process]
+    search: str
 
     def auth(self, role: str = "admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-@pytest.fixture(scope="module")
-def shop(redis_base_url, tmp_path_factory):
+@pytest.fixture(scope="module", params=["embedded", "elasticsearch"])
+def shop(request, redis_base_url, tmp_path_factory):
+    """The whole shop, once with the embedded search and once with Elasticsearch."""
+    es_url = request.getfixturevalue("es_url") if request.param == "elasticsearch" else None
     base = Path(tempfile.mkdtemp(prefix="snipshop-e2e-pg-"))
     base.chmod(0o755)
     pg = Postgres(base / "data", free_port()).start()
@@ -47,12 +51,15 @@ def shop(redis_base_url, tmp_path_factory):
                CELERY_BROKER_URL=f"{redis_base_url}/3", SHOP_LOCALES="en_US,de_DE", SHOP_CURRENCIES="EUR,USD",
                PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     env.pop("ELASTICSEARCH_URL", None)
+    if es_url:
+        # A prefix of its own per shop: Elasticsearch indexes outlive the module.
+        env.update(ELASTICSEARCH_URL=es_url, SHOP_KEY_PREFIX=f"e2e{uuid.uuid4().hex[:8]}")
     logs = tmp_path_factory.mktemp("e2e-logs")
     procs = [start_worker(env, logs)]
     edge_proc, edge = start_http("edge", env, logs)
     admin_proc, admin = start_http("admin", env, logs)
     procs += [edge_proc, admin_proc]
-    yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs)
+    yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs, request.param)
     for p in procs:
         p.stop()
     pg.stop("immediate")

@@ -9,15 +9,11 @@ switch and refresh.
 
 Import the fixtures into a test module explicitly::
 
-    from tests.integration.search_fixtures import index, index_kind, make_index, search_es_url, search_redis  # noqa: F401
+    from tests.integration.search_fixtures import index, index_kind, make_index, search_redis  # noqa: F401
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import redis
@@ -32,21 +28,6 @@ KINDS = ["embedded", "elasticsearch"]
 DEFAULT_TOLERANCE = {"embedded": frozenset({"prefix"}), "elasticsearch": frozenset({"typo"})}
 
 
-@pytest.fixture(scope="session")
-def search_es_url():
-    if os.environ.get("ELASTICSEARCH_URL"):
-        yield os.environ["ELASTICSEARCH_URL"]
-        return
-    from tools.elasticsearch import ElasticsearchCluster, free_base_port
-
-    # Not under pytest's tmp dir: that is private to root, and Elasticsearch runs as "nobody".
-    base = Path(tempfile.mkdtemp(prefix="snipshop-es-contract-"))
-    base.chmod(0o755)
-    cluster = ElasticsearchCluster(base, free_base_port(1), nodes=1)
-    cluster.start(timeout=240)
-    yield cluster.url
-    cluster.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +61,7 @@ class _Factory:
             from search.elastic import ElasticIndex
 
             if self._es is None:
-                self._es = Elasticsearch(self.request.getfixturevalue("search_es_url"), request_timeout=30)
+                self._es = Elasticsearch(self.request.getfixturevalue("es_url"), request_timeout=30)
             idx = ElasticIndex(self._es, prefix, LOCALES, CURRENCIES)
         self.made.append((idx, set()))
         return idx

@@ -13,12 +13,9 @@ suite's business; this module checks the Elasticsearch specifics.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from elasticsearch import ConnectionError as ESConnectionError
@@ -29,7 +26,7 @@ from search.elastic import ElasticIndex
 from search.elastic_mapping import language_analysis_supported
 from search.query import Facet, FacetValue, Query
 import tools.elasticsearch
-from tools.elasticsearch import ElasticsearchCluster, free_base_port
+from tools.elasticsearch import free_base_port
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -42,18 +39,6 @@ needs_language_analysis = pytest.mark.xfail(
     not PLUGIN_SHIPPED, strict=True, reason="the analysis plugin (tools/es-analysis-plugin) has not shipped yet")
 
 
-@pytest.fixture(scope="module")
-def es_url():
-    if os.environ.get("ELASTICSEARCH_URL"):
-        yield os.environ["ELASTICSEARCH_URL"]
-        return
-    base = Path(tempfile.mkdtemp(prefix="snipshop-es-"))  # not pytest's tmp: ES runs as "nobody"
-    base.chmod(0o755)
-    cluster = ElasticsearchCluster(base, free_base_port(1), nodes=1)
-    cluster.start(timeout=240)
-    yield cluster.url
-    cluster.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

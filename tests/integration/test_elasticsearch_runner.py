@@ -6,7 +6,6 @@ A server that cannot start is an error with its log, never a skip.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -47,18 +46,6 @@ def _workdir(prefix: str) -> Path:
     return d
 
 
-@pytest.fixture(scope="module")
-def es_url():
-    if os.environ.get("ELASTICSEARCH_URL"):
-        yield os.environ["ELASTICSEARCH_URL"]
-        return
-    base = _workdir("snipshop-es-")
-    cluster = ElasticsearchCluster(base, free_base_port(1), nodes=1)
-    cluster.start(timeout=240)
-    print(f"\nElasticsearch 1 node up in {cluster.startup_seconds:.1f}s, RSS {cluster.rss_bytes() / 2**20:.0f} MiB")
-    yield cluster.url
-    cluster.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

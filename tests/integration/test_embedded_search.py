@@ -18,7 +18,7 @@ import redis
 from projector.keys import KeyScheme
 from search.documents import SearchDocument
 from search.embedded import EmbeddedIndex
-from search.embedded_text import name_sort_key
+from search.documents import name_sort_key
 from search.query import FacetValue, Query, Suggestion
 
 pytestmark = pytest.mark.integration

@@ -24,7 +24,7 @@ from search.documents import SearchDocument
 from search.query import MAX_PER_PAGE, SORTS, Query, Result
 from tests import search_reference as ref
 from tests.integration.search_fixtures import (  # noqa: F401 - fixtures
-    index, index_kind, make_index, search_es_url, search_redis, text_tolerance)
+    index, index_kind, make_index, search_redis, text_tolerance)
 from tests.search_data import CURRENCIES, LOCALES, TREE, catalog
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # elasticsearch: on its param

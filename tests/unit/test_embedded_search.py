@@ -14,7 +14,8 @@ from projector.keys import KeyScheme
 from search.documents import SearchDocument
 from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
 from search.embedded_query import Lookup, plan
-from search.embedded_text import RANK_CHARS, Term, fold, name_rank, name_sort_key, terms, words
+from search.documents import fold, name_sort_key
+from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 
 KEYS = KeyScheme("t")

@@ -1,0 +1,133 @@
+"""Listing, search and suggest pages over HTTP, on both search adapters."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+
+from tests.processes import wait_until
+
+pytestmark = pytest.mark.e2e
+API = "/admin/api/v1"
+PRODUCTS = {  # sku: (name, brand, color, EUR price, stock, category)
+    "L-1": ("Trail Bag", "Luma", ["Red"], "30.00", 10, "l-bags"),
+    "L-2": ("City Bag", "Luma", ["Blue"], "20.00", 0, "l-bags"),
+    "L-3": ("Hiking Backpack", "Aurora", ["Red", "Black"], "55.00", 3, "l-packs"),
+    "L-4": ("Running Shoes", "Aurora", ["Blue"], "80.00", 20, "l-shoes"),
+    "L-5": ("Shoe Bag", "Nordkap", ["Green"], "12.50", 5, "l-bags"),
+}
+
+
+def api(shop, method, path, body=None):
+    r = requests.request(method, shop.admin + API + path, json=body, headers=shop.auth(), timeout=10)
+    assert r.status_code in (200, 201), r.text
+    return r
+
+
+def page(shop, path, **params):
+    return requests.get(shop.edge + path, params=params, timeout=10)
+
+
+def item_list(html: str) -> dict:
+    for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S):
+        data = json.loads(block)
+        if data.get("@type") == "ItemList":
+            return data
+    raise AssertionError("no ItemList JSON-LD")
+
+
+def skus(html: str) -> list[str]:
+    return [e["item"]["sku"] for e in item_list(html)["itemListElement"]]
+
+
+def facets(html: str) -> dict[tuple[str, str], int]:
+    return {(f, v): int(c) for f, v, c in
+            re.findall(r'data-facet="([^"]+)" data-value="([^"]+)" data-count="(\d+)"', html)}
+
+
+@pytest.fixture(scope="module")
+def catalog(shop):
+    api(shop, "PUT", "/categories/l-gear", {"parent": None, "name": {"en_US": "Gear", "de_DE": "Ausrüstung"}})
+    for key, name in (("l-bags", "Bags"), ("l-packs", "Backpacks"), ("l-shoes", "Shoes")):
+        api(shop, "PUT", f"/categories/{key}", {"parent": "l-gear", "name": {"en_US": name}})
+    for sku, (name, brand, colors, price, stock, cat) in PRODUCTS.items():
+        api(shop, "PUT", f"/products/{sku}", {"name": {"en_US": name}, "brand": brand, "categories": [cat],
+                                              "attributes": {"color": colors}, "description": {"en_US": f"<p>{name}</p>"}})
+        api(shop, "PUT", f"/prices/{sku}/EUR", {"amount": price})
+        api(shop, "PUT", f"/stock/{sku}", {"quantity": stock})
+
+    def ready():
+        r = page(shop, "/c/l-gear", sort="price_asc")
+        return r.status_code == 200 and skus(r.text) == ["L-5", "L-2", "L-1", "L-3", "L-4"] \
+            and "schema.org" in r.text and facets(r.text).get(("brand", "Luma")) == 2
+    wait_until(ready, timeout=30, what="projected listing")
+    return PRODUCTS
+
+
+def test_category_lists_its_subcategories_with_facets(shop, catalog):
+    r = page(shop, "/c/l-gear", sort="price_asc")
+    data = item_list(r.text)
+    assert data["numberOfItems"] == 5
+    f = facets(r.text)
+    assert f[("brand", "Luma")] == 2 and f[("brand", "Aurora")] == 2 and f[("color", "Red")] == 2
+    assert "<h1 class=\"category-name\">Gear</h1>" in r.text
+    assert skus(page(shop, "/c/l-bags").text) and set(skus(page(shop, "/c/l-bags").text)) == {"L-1", "L-2", "L-5"}
+
+
+def test_filters_or_within_and_across_facets_and_disjunctive_counts(shop, catalog):
+    r = page(shop, "/c/l-gear", brand=["Luma", "Nordkap"], color="Red", sort="price_asc")
+    assert skus(r.text) == ["L-1"]
+    f = facets(r.text)
+    # brand counts ignore the brand selection but respect color=Red: Luma 1, Aurora 1
+    assert f[("brand", "Luma")] == 1 and f[("brand", "Aurora")] == 1
+    # color counts ignore the color selection but respect the brands: Red 1, Blue 1, Green 1
+    assert f[("color", "Blue")] == 1 and f[("color", "Green")] == 1
+    assert 'class="selected" aria-current="true" data-facet="brand" data-value="Luma"' in r.text
+
+
+def test_price_range_in_stock_sort_and_paging(shop, catalog):
+    assert skus(page(shop, "/c/l-gear", price="15-60", sort="price_desc").text) == ["L-3", "L-1", "L-2"]
+    assert "L-2" not in skus(page(shop, "/c/l-gear", in_stock="1").text)
+    first = page(shop, "/c/l-gear", sort="name", per_page="2")
+    second = page(shop, "/c/l-gear", sort="name", per_page="2", page="2")
+    assert skus(first.text) == ["L-2", "L-3"] and skus(second.text) == ["L-4", "L-5"]
+    assert 'rel="next"' in first.text
+
+
+def test_search_with_stemming_and_filters(shop, catalog):
+    r = page(shop, "/search", q="bags")
+    assert {"L-1", "L-2", "L-5"} <= set(skus(r.text))
+    assert set(skus(page(shop, "/search", q="shoe", brand="Aurora").text)) == {"L-4"}
+    empty = page(shop, "/search", q="zzzxxyq")
+    assert empty.status_code == 200 and item_list(empty.text)["numberOfItems"] == 0 and "No products match" in empty.text
+
+
+def test_suggest(shop, catalog):
+    found = requests.get(shop.edge + "/suggest", params={"q": "Hik"}, timeout=10).json()
+    assert [s["sku"] for s in found] == ["L-3"] and found[0]["url"] == "/p/L-3"
+    assert requests.get(shop.edge + "/suggest", timeout=10).json() == []
+
+
+def test_price_change_moves_the_product_in_the_listing(shop, catalog):
+    api(shop, "PUT", "/prices/L-4/EUR", {"amount": "1.00"})
+    wait_until(lambda: skus(page(shop, "/c/l-gear", sort="price_asc").text)[0] == "L-4", timeout=15,
+               what="re-sorted listing")
+    api(shop, "PUT", "/prices/L-4/EUR", {"amount": "80.00"})
+
+
+@pytest.mark.parametrize("params", [
+    {"page": "-1"}, {"per_page": "100000"}, {"page": "abc", "per_page": "x"}, {"price": "abc-"},
+    {"sort": "drop table"}, {"brand": "<script>"}, {"in_stock": "2"}, {"q": "x" * 1500},
+])
+def test_bad_parameters_are_clamped_never_500(shop, catalog, params):
+    for path in ("/c/l-gear", "/search"):
+        r = page(shop, path, **params)
+        assert r.status_code == 200, (path, params, r.status_code)
+        assert "<script>" not in r.text.split("<main>")[1].split("application/ld+json")[0]
+
+
+def test_unknown_category_is_404(shop, catalog):
+    assert page(shop, "/c/no-such-category").status_code == 404
+    assert page(shop, "/c/BAD..KEY").status_code == 404

@@ -1,0 +1,91 @@
+"""Rebuild fills a fresh search generation beside the live one and switches it with the snippets."""
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+import redis
+
+from catalog import commands
+from catalog.models import CategoryIn, ProductIn
+from projector.rebuild import rebuild
+from projector.service import Projector
+from search.factory import make_search
+from search.query import Query
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def projector(request, settings, pool):
+    if request.param == "elasticsearch":
+        import uuid
+
+        settings = replace(settings, elasticsearch_url=request.getfixturevalue("es_url"),
+                           key_prefix=f"rb{uuid.uuid4().hex[:8]}")
+    client = redis.Redis.from_url(settings.redis_url)
+    return Projector(settings, pool, client, make_search(settings, client))
+
+
+def seed(pool):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"})),
+                                       ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}))])
+        commands.put_products(conn, [(f"P{i}", ProductIn(name={"en_US": f"Bag {i}"}, brand="Luma", categories=["bags"]))
+                                     for i in range(3)])
+        commands.put_prices(conn, [(f"P{i}", "EUR", Decimal(10 + i)) for i in range(3)])
+
+
+def holds_documents(projector, gen: int) -> bool:
+    """Whether generation ``gen`` of the index still has documents (switches back afterwards)."""
+    live = projector.search.live_generation()
+    try:
+        projector.search.switch(gen)
+        return listing(projector).total > 0
+    except Exception:  # noqa: BLE001 - Elasticsearch refuses an alias to a deleted index
+        return False
+    finally:
+        projector.search.switch(live)
+
+
+def listing(projector, **kw):
+    projector.search.refresh()
+    return projector.search.query(Query("en_US", "EUR", category="gear", sort="price_asc", **kw))
+
+
+def test_rebuild_switches_the_search_generation_too(projector, pool):
+    seed(pool)
+    first = rebuild(projector, progress=False)
+    assert projector.search.live_generation() == first.generation
+    assert listing(projector).skus == ("P0", "P1", "P2")
+    second = rebuild(projector, progress=False)
+    assert projector.search.live_generation() == second.generation
+    third = rebuild(projector, progress=False)
+    assert projector.search.live_generation() == third.generation and listing(projector).total == 3
+    # The generation before the live one is kept for a rollback; older ones are dropped.
+    assert holds_documents(projector, second.generation)
+    assert not holds_documents(projector, first.generation)
+
+
+def test_live_changes_reach_the_index(projector, pool):
+    seed(pool)
+    rebuild(projector, progress=False)
+    with pool.connection() as conn:
+        commands.put_prices(conn, [("P2", "EUR", Decimal("1.00"))])
+        commands.delete_product(conn, "P0")
+    projector.products(["P0", "P2"])
+    assert listing(projector).skus == ("P2", "P1")
+
+
+def test_a_failed_rebuild_drops_its_half_built_index(projector, pool, monkeypatch):
+    seed(pool)
+    live = rebuild(projector, progress=False).generation
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(projector, "home", boom)
+    with pytest.raises(RuntimeError):
+        rebuild(projector, progress=False)
+    assert projector.search.live_generation() == live
+    assert listing(projector).total == 3
+    assert not holds_documents(projector, live + 1)
