@@ -12,6 +12,9 @@ PROJECT_PRICES = "projector.project_prices"
 PROJECT_STOCK = "projector.project_stock"
 RELAY_SWEEP = "projector.relay_sweep"
 REFRESH = "projector.refresh"
+FIRE_TIMERS = "projector.fire_timers"
+#: How often the scheduler looks for offers that start or end: the worst-case start delay.
+TIMER_INTERVAL_SECONDS = 0.5
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -33,6 +36,8 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule={
             "relay-sweep": {"task": RELAY_SWEEP, "schedule": settings.relay_interval_seconds},
             "refresh": {"task": REFRESH, "schedule": float(settings.refresh_interval_seconds)},
+            "offer-timers": {"task": FIRE_TIMERS, "schedule": TIMER_INTERVAL_SECONDS,
+                             "options": {"expires": TIMER_INTERVAL_SECONDS * 4}},
         },
     )
     app.conf.shop_settings = settings

@@ -48,7 +48,7 @@ class Kind(str, Enum):
 
     FRAME = "frame"  # page frame with navigation; per locale; changes with the category tree
     CATEGORY = "category"  # category page header (breadcrumb, title); per locale; id is the category key
-    HOME = "home"  # home page body with featured tiles; per locale and currency
+    HOME = "home"  # home page heading FIELD featured SKUs (comma-separated); per locale
     DETAIL = "detail"  # product text block; per locale; changes with the product
     TILE = "tile"  # product tile for listings; per locale
     CRUMB = "crumb"  # breadcrumb; per locale; changes with product or category tree
@@ -62,7 +62,7 @@ class Kind(str, Enum):
         return self in _PER_CURRENCY
 
 
-_PER_CURRENCY = {Kind.HOME, Kind.PRICE, Kind.OFFER}
+_PER_CURRENCY = {Kind.PRICE, Kind.OFFER}
 PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
 PRICE_KINDS = (Kind.PRICE, Kind.OFFER)
 TILE_KINDS = (Kind.TILE, Kind.PRICE, Kind.OFFER, Kind.AVAIL)
@@ -92,6 +92,15 @@ class KeyScheme:
     @property
     def genseq(self) -> str:
         return f"{self.prefix}:genseq"
+
+    def lag(self, topic: str) -> str:
+        """A capped list of recent projection lags (milliseconds) for one topic."""
+        return f"{self.prefix}:lag:{topic}"
+
+    @property
+    def timers(self) -> str:
+        """A sorted set of SKUs whose prices must be re-projected at a time (offer starts/ends)."""
+        return f"{self.prefix}:timers"
 
     @property
     def generations(self) -> str:

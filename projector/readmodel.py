@@ -146,8 +146,18 @@ def count_products(conn: psycopg.Connection) -> int:
 
 
 def home_state(conn: psycopg.Connection, count: int) -> tuple[int, list[str]]:
-    """The featured SKUs and a version that grows with any change that could alter the home page."""
+    """The featured SKUs and a version that grows with any product write (which may change them)."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        row = conn.execute("SELECT max(greatest(version, price_version, stock_version)) FROM products").fetchone()
+        row = conn.execute("SELECT max(version) FROM products").fetchone()
         return int(row[0] or 0) if row else 0, featured_skus(conn, count)
+
+
+def stock_levels(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, tuple[int, bool]]:
+    """SKU to (quantity, visible): the cheap read a stock movement needs to see if its state changed."""
+    rows = conn.execute(
+        """SELECT p.sku, COALESCE(s.quantity, 0), p.active AND p.deleted_at IS NULL
+           FROM products p LEFT JOIN stock s ON s.sku = p.sku WHERE p.sku = ANY(%s)""",
+        (list(skus),),
+    ).fetchall()
+    return {sku: (quantity, visible) for sku, quantity, visible in rows}

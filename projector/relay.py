@@ -9,6 +9,7 @@ tasks re-read the database.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable, Sequence
 
 import psycopg
@@ -29,7 +30,8 @@ Send = Callable[[str, list[str]], None]
 
 def celery_sender(app) -> Send:
     def send(task_name: str, keys: list[str]) -> None:
-        app.send_task(task_name, args=[keys])
+        # sent_at lets the task measure the projection lag; it is not data the task acts on.
+        app.send_task(task_name, args=[keys], kwargs={"sent_at": time.time()})
 
     return send
 

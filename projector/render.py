@@ -111,17 +111,11 @@ class Renderer:
 
         return build(None)
 
-    def home(self, version: int, featured: list[ProductView], now: datetime) -> list[Snippet]:
-        out = []
-        for ctx in self.contexts:
-            tiles = []
-            for p in featured:
-                parts = [self.tile(p, ctx.locale).body, self.price_box(p, ctx, now, offer=True).body,
-                         self.availability(p, ctx.locale).body]
-                tiles.append(Markup("".join(part.split(FIELD)[0] for part in parts)))
-            body = self._render("home", t=messages(ctx.locale), tiles=tiles)
-            out.append(Snippet(Kind.HOME, ctx, "_", version, body))
-        return out
+    def home(self, version: int, featured: list[str]) -> list[Snippet]:
+        """Per locale: the home heading and the featured SKUs, whose tiles the edge adds like a listing's."""
+        return [Snippet(Kind.HOME, Context(locale, self.currencies[0]), "_", version,
+                        f"{self._render('home', t=messages(locale))}{FIELD}{','.join(featured)}")
+                for locale in self.locales]
 
     # --- per product -----------------------------------------------------------------------
 

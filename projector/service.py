@@ -6,18 +6,27 @@ so calling it twice, late or out of order is harmless.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import redis
 from psycopg_pool import ConnectionPool
 
 from projector.documents import search_document
-from projector.keys import CRUMB_KINDS, PRODUCT_KINDS, KeyScheme, Kind
-from projector.readmodel import featured_skus, home_state, load_categories, load_products, skus_in_categories
+from projector.keys import CRUMB_KINDS, PRICE_KINDS, PRODUCT_KINDS, Context, KeyScheme, Kind, split_value
+from projector.readmodel import (ProductView, home_state, load_categories, load_products, skus_in_categories,
+                                 stock_levels)
 from projector.render import Renderer
 from projector.store import SnippetWriter
 from search.port import SearchIndex
 from snipshop.config import Settings
+
+
+# Atomically take the members of a sorted set that are due (score <= now).
+POP_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+"""
 
 
 def utcnow() -> datetime:
@@ -26,8 +35,9 @@ def utcnow() -> datetime:
 
 class Projector:
     def __init__(self, settings: Settings, pool: ConnectionPool, client: redis.Redis,
-                 search: SearchIndex | None = None) -> None:
+                 search: SearchIndex | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
+        self.clock = clock
         self.pool = pool
         self.keys = KeyScheme(settings.key_prefix)
         self.renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
@@ -35,6 +45,7 @@ class Projector:
         self.search = search
         self._search_generations: set[int] = set()
         self._search_live_known = False
+        self._pop_due = client.register_script(POP_DUE)
 
     def products(self, skus: Sequence[str], kinds: Iterable[Kind] = PRODUCT_KINDS,
                  generations: Sequence[int] | None = None) -> int:
@@ -47,13 +58,52 @@ class Projector:
         with self.pool.connection() as conn:
             views = load_products(conn, skus)
             categories = load_categories(conn)
-        now = utcnow()
+        now = self.clock()
         found = [views[sku] for sku in skus if sku in views]
         written = self.writer.write([s for p in found for s in self.renderer.product(p, categories, now, kinds)], gens)
+        if Kind.PRICE in kinds:
+            self._set_offer_timers(found, now)
         if self.search is not None and found:
             self._prepare_search(gens)
             self.search.index([search_document(p, categories, now, self.renderer) for p in found], gens)
         return written
+
+    def stock(self, skus: Sequence[str]) -> int:
+        """A stock level changed: re-project only products whose availability state changed.
+
+        One cheap read of the levels, one MGET of the stored badges; the full projection (badge
+        and search document) runs for the few products that crossed a threshold.
+        """
+        gens = self.writer.target_generations()
+        with self.pool.connection() as conn:
+            levels = stock_levels(conn, skus)
+        ctx = Context(self.settings.default_locale, self.settings.default_currency)
+        stored = self.writer.client.mget([self.keys.snippet(gens[0], Kind.AVAIL, ctx, sku) for sku in levels])
+        changed = []
+        for (sku, (quantity, visible)), raw in zip(levels.items(), stored):
+            current = split_value(raw)
+            probe = ProductView(sku, "", visible, False, self.clock(), 0, 0, 0, quantity=quantity)
+            if current is None or current[1] != self.renderer.availability(probe, ctx.locale).body:
+                changed.append(sku)
+        return self.products(changed, (Kind.AVAIL,), gens) if changed else 0
+
+    def _set_offer_timers(self, products: list[ProductView], now: datetime) -> None:
+        """Remember when each product's price changes by itself: an offer starting or ending."""
+        due = {}
+        for p in products:
+            times = [o.starts_at if o.starts_at > now else o.ends_at for o in p.offers if o.ends_at > now]
+            if times:
+                due[p.sku] = min(times).timestamp()
+        if due:
+            self.writer.client.zadd(self.keys.timers, due, lt=True)
+
+    def fire_timers(self, limit: int = 500) -> int:
+        """Re-project the prices of products whose offer starts or ends now; return how many."""
+        skus = [s.decode() for s in self._pop_due(keys=[self.keys.timers],
+                                                  args=[self.clock().timestamp(), limit])]
+        if skus:
+            self.products(skus, PRICE_KINDS)
+        return len(skus)
 
     def _prepare_search(self, gens: Sequence[int]) -> None:
         """Create missing generation indexes; the first one made becomes live."""
@@ -76,14 +126,8 @@ class Projector:
 
     def home(self, generations: Sequence[int] | None = None) -> int:
         with self.pool.connection() as conn:
-            version, skus = home_state(conn, self.settings.featured_count)
-            views = load_products(conn, skus)
-        featured = [views[sku] for sku in skus if sku in views]
-        return self.writer.write(self.renderer.home(version, featured, utcnow()), generations)
-
-    def touches_home(self, skus: Sequence[str]) -> bool:
-        with self.pool.connection() as conn:
-            return bool(set(skus) & set(featured_skus(conn, self.settings.featured_count)))
+            version, featured = home_state(conn, self.settings.featured_count)
+        return self.writer.write(self.renderer.home(version, featured), generations)
 
     def categories(self, keys: Sequence[str], batch: int = 500) -> int:
         """A category changed: the navigation, and the breadcrumbs and documents below it."""

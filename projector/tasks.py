@@ -6,6 +6,7 @@ with exponential backoff when PostgreSQL or Redis is unreachable.
 from __future__ import annotations
 
 import logging
+import time
 from functools import cache
 
 import psycopg
@@ -15,7 +16,7 @@ from psycopg_pool import PoolTimeout
 
 from catalog.db import make_pool
 from projector import celery_app as names
-from projector.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS
+from projector.keys import PRICE_KINDS, PRODUCT_KINDS
 from projector.readmodel import iter_sku_batches
 from projector.relay import celery_sender, dispatch
 from projector.service import Projector
@@ -27,6 +28,7 @@ TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis
 RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 60, "retry_jitter": True,
          "max_retries": 12}
 REFRESH_BATCH = 500
+LAG_SAMPLES = 10_000
 
 
 def register(app: Celery) -> None:
@@ -40,34 +42,45 @@ def register(app: Celery) -> None:
         client = redis.Redis.from_url(settings.redis_url)
         return Projector(settings, pool, client, make_search(settings, client))
 
-    def project(skus: list[str], kinds, topic: str) -> None:
-        p = projector()
-        written = p.products(skus, kinds)
-        if topic == "product" or p.touches_home(skus):
-            written += p.home()
-        log.info("projected", extra={"topic": topic, "skus": len(skus), "keys_written": written})
+    def record_lag(topic: str, sent_at: float | None) -> None:
+        if sent_at is not None:
+            lag_ms = int((time.time() - sent_at) * 1000)
+            key = projector().keys.lag(topic)
+            projector().writer.client.pipeline(transaction=False).lpush(key, lag_ms).ltrim(key, 0, LAG_SAMPLES - 1).execute()
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
-    def project_products(skus: list[str]) -> None:
-        project(skus, PRODUCT_KINDS, "product")
+    def project_products(skus: list[str], sent_at: float | None = None) -> None:
+        p = projector()
+        written = p.products(skus, PRODUCT_KINDS) + p.home()
+        record_lag("product", sent_at)
+        log.info("projected", extra={"topic": "product", "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_PRICES, **RETRY)
-    def project_prices(skus: list[str]) -> None:
-        project(skus, PRICE_KINDS, "price")
+    def project_prices(skus: list[str], sent_at: float | None = None) -> None:
+        written = projector().products(skus, PRICE_KINDS)
+        record_lag("price", sent_at)
+        log.info("projected", extra={"topic": "price", "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_STOCK, **RETRY)
-    def project_stock(skus: list[str]) -> None:
-        project(skus, STOCK_KINDS, "stock")
+    def project_stock(skus: list[str], sent_at: float | None = None) -> None:
+        written = projector().stock(skus)
+        record_lag("stock", sent_at)
+        log.debug("projected", extra={"topic": "stock", "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_CATEGORIES, **RETRY)
-    def project_categories(keys: list[str]) -> None:
+    def project_categories(keys: list[str], sent_at: float | None = None) -> None:
         written = projector().categories(keys)
+        record_lag("category", sent_at)
         log.info("projected", extra={"topic": "category", "categories": len(keys), "keys_written": written})
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
         with projector().pool.connection() as conn:
             return dispatch(conn, celery_sender(app))
+
+    @app.task(name=names.FIRE_TIMERS, ignore_result=True)
+    def fire_timers() -> int:
+        return projector().fire_timers()
 
     @app.task(name=names.REFRESH, **RETRY)
     def refresh() -> None:
