@@ -18,6 +18,12 @@ def collect(settings: Settings) -> dict[str, object]:
         "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
         "queue depth": broker.llen("projection"),
     }
+    for topic in ("product", "price", "stock", "category"):
+        samples = sorted(int(v) for v in client.lrange(keys.lag(topic), 0, -1))
+        if samples:
+            p50, p99 = samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+            out[f"{topic} lag p50/p99"] = f"{p50} ms / {p99} ms ({len(samples)} samples)"
+    out["offer timers pending"] = client.zcard(keys.timers)
     try:
         with psycopg.connect(settings.database_url, connect_timeout=3) as conn:
             backlog, oldest = conn.execute(

@@ -133,3 +133,13 @@ def pool(settings):
 def conn(pool):
     with pool.connection() as c:
         yield c
+
+
+@pytest.fixture
+def worker(service_env, tmp_path):
+    """A real Celery worker process on the test services."""
+    from tests.processes import start_worker
+
+    w = start_worker(service_env, tmp_path)
+    yield w
+    w.stop()

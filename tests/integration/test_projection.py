@@ -11,18 +11,11 @@ from projector.keys import Context, KeyScheme, Kind, split_value
 from projector.rebuild import rebuild
 from projector.relay import celery_sender, dispatch
 from projector.service import Projector
-from tests.processes import start_worker, wait_until
+from tests.processes import wait_until
 from web.edge.app import create_app
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
-
-
-@pytest.fixture
-def worker(service_env, tmp_path):
-    w = start_worker(service_env, tmp_path)
-    yield w
-    w.stop()
 
 
 def seed(conn, sku="B1", name="Bag", price="12.50"):

@@ -13,17 +13,10 @@ from projector.celery_app import make_celery
 from projector.keys import Context, KeyScheme, Kind
 from projector.rebuild import rebuild
 from projector.service import Projector
-from tests.processes import REPO, start_scheduler, start_worker, wait_until
+from tests.processes import REPO, start_scheduler, wait_until
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
-
-
-@pytest.fixture
-def worker(service_env, tmp_path):
-    w = start_worker(service_env, tmp_path)
-    yield w
-    w.stop()
 
 
 def test_the_scheduled_sweep_projects_undispatched_writes(settings, pool, worker, service_env, tmp_path):

@@ -1,0 +1,768 @@
+"""Benchmark stock movements end to end: admin API → PostgreSQL + outbox → Celery → Redis.
+
+Usage::
+
+    python -m bench.stock_movements [--products 1000] [--rates 100,200,300,400,500,600,800]
+                                    [--seconds 10] [--admin-workers 2] [--worker-concurrency 2]
+                                    [--client wrk|python]
+
+Starts its own PostgreSQL and Redis (``tools.localservices``, in a temporary directory), migrates,
+creates a ``stock`` token, seeds N products with stock and prices through ``catalog.commands``,
+projects them (``projector.rebuild``), then starts the real processes as an operator would: a
+Celery worker (``snipshop worker``), the scheduler (``snipshop scheduler``: the relay sweep) and
+the admin app on gunicorn (``snipshop serve admin``). For each target rate it offers
+``POST /admin/api/v1/stock/<sku>/movements`` with unique movement ids for ``--seconds`` and
+reports the achieved rate, admin latency, projection lag (from the ``{prefix}:lag:stock`` list the
+tasks fill), the backlog (broker queue ``projection`` and undispatched outbox rows) at the start
+and end of the step, and where the CPU went (per process tree, from /proc).
+
+Load generator (``--client``):
+
+* ``wrk`` (default; Debian package ``wrk``, installed with apt-get when missing and running as
+  root): C, so it costs the 2-core machine almost nothing. wrk itself is closed-loop (each
+  connection sends its next request when the previous answer came back); the Lua script makes it
+  open-loop by pacing: each request claims the next slot of a fixed schedule (``delay()`` waits
+  for that slot, read from a monotonic clock through LuaJIT's FFI), so the offered rate is fixed
+  as long as a connection is free. ``--connections`` (default 64) bounds what can be in flight; a
+  server too slow for that shows as an achieved rate below the offered one. wrk's latency is
+  measured from the moment a request is written, so time a request waited for a free connection
+  is not in it (coordinated omission) — hence the achieved-rate check.
+* ``python``: an asyncio client (raw HTTP/1.1 keep-alive) that sends request i at exactly
+  t0 + i/rate whatever the server does, and measures latency from that scheduled time (no
+  coordinated omission). Costs ~10-20 % of a core at 500/s, which the CPU table shows.
+
+Movements: SKUs are drawn at random; every SKU alternates a sale and a receipt of the same size so
+stock stays positive. ``--crossing-share`` of the products (default 20 %) hold 7 units and move by
+3 (7 → 4 → 7), crossing the low-stock threshold (5) each time: those movements change the
+availability state and re-render the badge; the others (1000 units, ±2) are the cheap path of
+``Projector.stock``. Which way a SKU moves next is read from the database before each step.
+
+A step "keeps up" when the projection lag p99 ≤ 1 s, the backlog (queue + outbox) grew by no more
+than 100 ms worth of requests, and the achieved rate is ≥ 95 % of the offered one. Between steps
+the bench waits for the queue and the outbox to drain (``--drain-seconds``), reads the lag samples
+of the step's tasks, and clears the lag list.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import redis
+
+from tools.localservices import Postgres, Redis, free_port, wait_port
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+API = "/admin/api/v1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SKU_FORMAT = "BENCH-{:05d}"
+CROSS_HIGH, CROSS_STEP = 7, 3  # 7 (in stock) <-> 4 (low stock, threshold 5)
+PLAIN_HIGH, PLAIN_STEP = 1000, 2
+
+
+# --- processes -----------------------------------------------------------------------------
+
+class Proc:
+    """A child in its own process group (so its workers stop with it), output to a log file."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_log(self, marker: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker in self.log_path.read_text(errors="replace"):
+                return
+            if not self.alive():
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not become ready:\n{self.tail()}")
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._log.close()
+
+
+def _proc_table() -> dict[int, tuple[int, int]]:
+    """pid -> (ppid, CPU ticks incl. reaped children) for every process."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        rest = data[data.rindex(")") + 2:].split()
+        table[int(entry)] = (int(rest[1]), sum(int(v) for v in rest[11:15]))
+    return table
+
+
+def tree_cpu_seconds(roots: dict[str, int], self_name: str = "client") -> dict[str, float]:
+    """CPU seconds used so far by each named process tree (live processes plus their reaped children)."""
+    table = _proc_table()
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _) in table.items():
+        children[ppid].append(pid)
+    out = {}
+    for name, root in roots.items():
+        total, stack, seen = 0, [root], set()
+        while stack:
+            pid = stack.pop()
+            if pid in seen or pid not in table:
+                continue
+            seen.add(pid)
+            total += table[pid][1]
+            stack.extend(children[pid])
+        out[name] = total / CLK_TCK
+    t = os.times()  # the bench itself plus its reaped children (wrk, once it has exited)
+    out[self_name] = t.user + t.system + t.children_user + t.children_system
+    return out
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    total = sum(fields[:8])
+    return (total - idle) / CLK_TCK, total / CLK_TCK
+
+
+# --- the shop ------------------------------------------------------------------------------
+
+@dataclass
+class Shop:
+    base: Path
+    pg: Postgres | None = None
+    redis: Redis | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    procs: list[Proc] = field(default_factory=list)
+    admin_url: str = ""
+    admin_port: int = 0
+    token: str = ""
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            with contextlib.suppress(Exception):
+                p.stop()
+        if self.pg is not None:
+            self.pg.stop("fast")
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def start_services(shop: Shop, locales: str, currencies: str) -> None:
+    shop.base.chmod(0o755)  # PostgreSQL runs as "postgres" when we are root
+    shop.pg = Postgres(shop.base / "pg", free_port()).start()
+    db_url = shop.pg.create_database("bench")
+    shop.redis = Redis(free_port(), shop.base / "redis").start()
+    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=f"{shop.redis.url}/0",
+               CELERY_BROKER_URL=f"{shop.redis.url}/1", SHOP_LOCALES=locales, SHOP_CURRENCIES=currencies,
+               SHOP_KEY_PREFIX="ss", PYTHONPATH=str(REPO))
+    env.pop("ELASTICSEARCH_URL", None)
+    shop.env = env
+
+
+def seed(shop: Shop, products: int, crossing: int) -> None:
+    """Schema, token, N products with names, prices and stock; then project them all."""
+    from catalog import commands
+    from catalog.db import make_pool
+    from catalog.models import CategoryIn, ProductIn
+    from catalog.schema import upgrade
+    from catalog.tokens import create_token
+    from projector.rebuild import rebuild
+    from projector.service import Projector
+    from search.factory import make_search
+    from snipshop import config
+
+    settings = config.load(shop.env)
+    upgrade(settings.database_url)
+    names = lambda text: {loc: f"{text} ({loc})" for loc in settings.locales}  # noqa: E731
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        shop.token = create_token(conn, "stock", "bench")
+        commands.put_categories(conn, [("bench", CategoryIn(name=names("Bench")))])
+        skus = [SKU_FORMAT.format(i) for i in range(products)]
+        for start in range(0, products, 500):
+            chunk = skus[start:start + 500]
+            commands.put_products(conn, [(sku, ProductIn(name=names(f"Bench product {sku}"), brand="Bench",
+                                                         description={settings.default_locale: "<p>For benching.</p>"},
+                                                         categories=["bench"], attributes={"color": "grey"}))
+                                         for sku in chunk])
+            commands.put_prices(conn, [(sku, cur, Decimal("19.99")) for sku in chunk for cur in settings.currencies])
+            commands.set_stock(conn, [(sku, CROSS_HIGH if i < crossing else PLAIN_HIGH)
+                                      for i, sku in enumerate(chunk, start)])
+        # The rebuild below projects everything; these rows need no task.
+        conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
+    pool = make_pool(settings.database_url, max_size=2, name="bench-seed")
+    pool.open(wait=True)
+    try:
+        client = redis.Redis.from_url(settings.redis_url)
+        summary = rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
+        print(f"projected: {summary}", flush=True)
+    finally:
+        pool.close()
+
+
+def start_processes(shop: Shop, admin_workers: int, concurrency: int) -> None:
+    logs = shop.base / "logs"
+    logs.mkdir(exist_ok=True)
+    cli = [PYTHON, "-m", "snipshop.cli"]
+    worker = Proc("worker", cli + ["worker", f"--concurrency={concurrency}", "--pool=prefork", "-n", "bench@%h",
+                                   "--without-gossip", "--without-mingle"], shop.env, logs)
+    shop.procs.append(worker)
+    worker.wait_log("ready.", 60)
+    shop.procs.append(Proc("scheduler", cli + ["scheduler", "-s", str(logs / "beat-schedule")], shop.env, logs))
+    shop.admin_port = free_port()
+    admin = Proc("admin", cli + ["serve", "admin", "--port", str(shop.admin_port), "--workers", str(admin_workers)],
+                 shop.env, logs)
+    shop.procs.append(admin)
+    try:
+        wait_port(shop.admin_port, 60, "admin")
+    except RuntimeError:
+        raise RuntimeError(f"admin did not start:\n{admin.tail()}") from None
+    shop.admin_url = f"http://127.0.0.1:{shop.admin_port}"
+    print(f"logs in {logs}", flush=True)
+
+
+# --- movements -----------------------------------------------------------------------------
+
+def next_signs(conn: psycopg.Connection, products: int, crossing: int) -> list[int]:
+    """Per SKU index: -1 when its next movement is a sale, +1 for a receipt (from current levels)."""
+    levels = dict(conn.execute("SELECT sku, quantity FROM stock WHERE sku LIKE 'BENCH-%'").fetchall())
+    signs = []
+    for i in range(products):
+        high = CROSS_HIGH if i < crossing else PLAIN_HIGH
+        signs.append(-1 if levels.get(SKU_FORMAT.format(i), 0) >= high else 1)
+    return signs
+
+
+def plan_movements(n: int, products: int, crossing: int, signs: list[int], run: str, step: int,
+                   rng: random.Random) -> list[tuple[str, bytes]]:
+    """n (path, JSON body) pairs; ``signs`` is updated as the plan alternates each SKU."""
+    out = []
+    for i in range(n):
+        k = rng.randrange(products)
+        delta = signs[k] * (CROSS_STEP if k < crossing else PLAIN_STEP)
+        signs[k] = -signs[k]
+        body = json.dumps({"movement_id": f"{run}-{step}-{i}", "delta": delta, "reason": "bench"}).encode()
+        out.append((f"{API}/stock/{SKU_FORMAT.format(k)}/movements", body))
+    return out
+
+
+@dataclass
+class LoadResult:
+    offered: float
+    sent: int
+    ok: int
+    errors: int
+    statuses: dict[int, int]
+    achieved: float
+    p50_ms: float
+    p99_ms: float
+    latency_note: str
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+# --- the Python open-loop client ---------------------------------------------------------------
+
+class _Pool:
+    """Keep-alive connections to one host; at most ``limit`` open, waiters served in order."""
+
+    def __init__(self, host: str, port: int, limit: int) -> None:
+        self.host, self.port, self.limit = host, port, limit
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+        self.waiters: deque[asyncio.Future] = deque()
+
+    async def acquire(self):
+        while True:
+            if self.idle:
+                return self.idle.pop()
+            if self.opened < self.limit:
+                self.opened += 1
+                try:
+                    return await asyncio.open_connection(self.host, self.port)
+                except BaseException:
+                    self.opened -= 1
+                    raise
+            fut = asyncio.get_running_loop().create_future()
+            self.waiters.append(fut)
+            conn = await fut
+            if conn is not None:
+                return conn
+
+    def _hand_over(self, conn) -> bool:
+        while self.waiters:
+            fut = self.waiters.popleft()
+            if not fut.done():
+                fut.set_result(conn)
+                return True
+        return False
+
+    def release(self, conn) -> None:
+        if not self._hand_over(conn):
+            self.idle.append(conn)
+
+    def discard(self, conn) -> None:
+        conn[1].close()
+        self.opened -= 1
+        self._hand_over(None)  # a waiter may open a connection instead
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+async def _one(pool: _Pool, head: bytes, body: bytes, timeout: float) -> int:
+    conn = await pool.acquire()
+    keep = False
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = conn
+            writer.write(head + body)
+            header = await reader.readuntil(b"\r\n\r\n")
+            status = int(header[9:12])
+            length, keep = 0, True
+            for line in header.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    keep = False
+            if length:
+                await reader.readexactly(length)
+            return status
+    except BaseException:
+        keep = False
+        raise
+    finally:
+        (pool.release if keep else pool.discard)(conn)
+
+
+async def _python_load(url_host: str, port: int, token: str, plan: list[tuple[str, bytes]], rate: float,
+                       connections: int, timeout: float) -> LoadResult:
+    loop = asyncio.get_running_loop()
+    pool = _Pool(url_host, port, connections)
+    heads = [(f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+              f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+             for path, body in plan]
+    n = len(plan)
+    sched = [0.0] * n
+    done = [0.0] * n
+    status = [0] * n
+
+    async def fire(i: int) -> None:
+        try:
+            status[i] = await _one(pool, heads[i], plan[i][1], timeout)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
+            status[i] = 0
+        done[i] = loop.time()
+
+    tasks = set()
+    t0 = loop.time() + 0.05
+    for i in range(n):
+        sched[i] = t = t0 + i / rate
+        delay = t - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = loop.create_task(fire(i))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(set(tasks))
+    pool.close()
+    statuses: dict[int, int] = defaultdict(int)
+    for s in status:
+        statuses[s] += 1
+    ok = sum(c for s, c in statuses.items() if 200 <= s < 300)
+    answered = sorted((done[i] - sched[i]) * 1000 for i in range(n) if status[i])
+    span = max(max(done) - t0, n / rate) if n else 1.0
+    return LoadResult(rate, n, ok, n - ok, dict(statuses), ok / span, percentile(answered, 0.5),
+                      percentile(answered, 0.99), "from scheduled send time")
+
+
+def python_load(shop: Shop, plan, rate: float, connections: int, timeout: float) -> LoadResult:
+    return asyncio.run(_python_load("127.0.0.1", shop.admin_port, shop.token, plan, rate, connections, timeout))
+
+
+# --- the wrk client ------------------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+-- Generated by bench/stock_movements.py: paced (open-loop) stock movements with unique ids.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local ts = ffi.new("bench_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
+local RATE, NTHREADS, NPRODUCTS, NCROSS = @RATE@, @THREADS@, @PRODUCTS@, @CROSSING@
+local RUN, TOKEN, SIGNS, SEED = "@RUN@", "@TOKEN@", "@SIGNS@", @SEED@
+local CROSS_STEP, PLAIN_STEP = @CROSS_STEP@, @PLAIN_STEP@
+
+local created = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", created)
+  table.insert(threads, thread)
+  created = created + 1
+end
+
+local interval, next_slot, seq, signs, headers
+function init(args)
+  interval = NTHREADS * 1000.0 / RATE
+  seq, ok, bad = 0, 0, 0
+  signs = {}
+  math.randomseed(SEED + tid)
+  headers = {["Authorization"] = "Bearer " .. TOKEN, ["Content-Type"] = "application/json"}
+end
+
+function delay()
+  local now = now_ms()
+  if next_slot == nil then next_slot = now + tid * 1000.0 / RATE end
+  local slot = next_slot
+  next_slot = next_slot + interval
+  if slot <= now then return 0 end
+  return math.floor(slot - now + 0.5)
+end
+
+function request()
+  seq = seq + 1
+  -- each thread owns the SKUs k with k % NTHREADS == tid, so its alternation stays consistent
+  local k = tid + NTHREADS * math.random(0, math.floor((NPRODUCTS - 1 - tid) / NTHREADS))
+  local sign = signs[k]
+  if sign == nil then sign = (SIGNS:byte(k + 1) == 45) and -1 or 1 end  -- '-' or '+'
+  signs[k] = -sign
+  local delta = sign * ((k < NCROSS) and CROSS_STEP or PLAIN_STEP)
+  local body = string.format('{"movement_id":"%s-%d-%d","delta":%d,"reason":"bench"}', RUN, tid, seq, delta)
+  return wrk.format("POST", string.format("/admin/api/v1/stock/BENCH-%05d/movements", k), headers, body)
+end
+
+function response(status, hdrs, body)
+  if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+end
+
+function done(summary, latency, requests)
+  local okall, badall = 0, 0
+  for _, t in ipairs(threads) do
+    okall = okall + t:get("ok")
+    badall = badall + t:get("bad")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCHJSON {"requests":%d,"duration_us":%d,"ok":%d,"bad_status":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"timeout":%d,"p50_us":%d,"p99_us":%d}\n',
+    summary.requests, summary.duration, okall, badall, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit("wrk is missing: install the Debian package 'wrk' or use --client python")
+    print("installing wrk (apt-get) ...", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk could not be installed; use --client python")
+    return found
+
+
+def wrk_load(shop: Shop, wrk: str, rate: float, seconds: float, products: int, crossing: int,
+             signs: list[int], run: str, step: int, connections: int, threads: int, timeout: float) -> LoadResult:
+    values = {"RATE": rate, "THREADS": threads, "PRODUCTS": products, "CROSSING": crossing, "RUN": f"{run}-{step}",
+              "TOKEN": shop.token, "SIGNS": "".join("-" if s < 0 else "+" for s in signs), "SEED": step * 7919,
+              "CROSS_STEP": CROSS_STEP, "PLAIN_STEP": PLAIN_STEP}
+    script = WRK_SCRIPT
+    for key, value in values.items():
+        script = script.replace(f"@{key}@", str(value))
+    path = shop.base / f"movements-{step}.lua"
+    path.write_text(script)
+    args = [wrk, "-t", str(threads), "-c", str(max(connections, threads)), "-d", f"{seconds:g}s",
+            "--timeout", f"{timeout:g}s", "-s", str(path), shop.admin_url]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate()
+    except BaseException:  # Ctrl-C / SIGTERM / an error: leave no load generator behind
+        proc.kill()
+        proc.wait()
+        raise
+    line = next((ln for ln in out.splitlines() if ln.startswith("BENCHJSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out[-3000:]}")
+    r = json.loads(line.split(" ", 1)[1])
+    socket_errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
+    duration = r["duration_us"] / 1e6
+    statuses = {"2xx": r["ok"], "other": r["bad_status"], "socket": socket_errors}
+    return LoadResult(rate, r["requests"], r["ok"], r["bad_status"] + socket_errors, statuses, r["ok"] / duration,
+                      r["p50_us"] / 1000, r["p99_us"] / 1000, "from write (wrk)")
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+@dataclass
+class Backlog:
+    queue: int
+    unacked: int
+    outbox: int
+
+    @property
+    def total(self) -> int:
+        return self.queue + self.outbox
+
+
+def backlog(broker: redis.Redis, conn: psycopg.Connection) -> Backlog:
+    pipe = broker.pipeline(transaction=False)
+    pipe.llen("projection")
+    pipe.hlen("unacked")
+    queue, unacked = pipe.execute()
+    outbox = conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()[0]
+    return Backlog(queue, unacked, outbox)
+
+
+def drain(broker: redis.Redis, conn: psycopg.Connection, limit: float) -> float | None:
+    """Seconds until the queue, the prefetched messages and the outbox are empty (None: not within limit)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        b = backlog(broker, conn)
+        if b.queue == 0 and b.unacked == 0 and b.outbox == 0:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+@dataclass
+class Step:
+    load: LoadResult
+    start: Backlog
+    end: Backlog
+    drained_s: float | None
+    lag: list[int]
+    cpu: dict[str, float]  # % of one core, per process tree, over the step
+    busy: float  # % of the whole machine
+    tolerance: int
+
+    @property
+    def lag_p50(self) -> float:
+        return percentile(self.lag, 0.5)
+
+    @property
+    def lag_p99(self) -> float:
+        return percentile(self.lag, 0.99)
+
+    @property
+    def growth(self) -> int:
+        return self.end.total - self.start.total
+
+    @property
+    def keeps_up(self) -> bool:
+        return (bool(self.lag) and self.lag_p99 <= 1000 and self.growth <= self.tolerance
+                and self.load.achieved >= 0.95 * self.load.offered)
+
+
+def fmt_ms(v: float) -> str:
+    return "-" if v != v else (f"{v:.0f}" if v >= 10 else f"{v:.1f}")
+
+
+def print_table(steps: list[Step]) -> None:
+    head = (f"{'offered/s':>9} {'achieved/s':>10} {'2xx':>6} {'errors':>6} {'adm p50':>8} {'adm p99':>8} "
+            f"{'lag n':>6} {'lag p50':>8} {'lag p99':>8} {'queue s→e':>11} {'outbox s→e':>11} "
+            f"{'drain s':>7} {'keeps up':>8}")
+    print(head)
+    print("-" * len(head))
+    for s in steps:
+        print(f"{s.load.offered:>9.0f} {s.load.achieved:>10.1f} {s.load.ok:>6} {s.load.errors:>6} "
+              f"{fmt_ms(s.load.p50_ms):>8} {fmt_ms(s.load.p99_ms):>8} {len(s.lag):>6} {fmt_ms(s.lag_p50):>8} "
+              f"{fmt_ms(s.lag_p99):>8} {f'{s.start.queue}→{s.end.queue}':>11} "
+              f"{f'{s.start.outbox}→{s.end.outbox}':>11} "
+              f"{'-' if s.drained_s is None else f'{s.drained_s:.1f}':>7} {'yes' if s.keeps_up else 'NO':>8}")
+    print("(latencies in ms; admin latency " + steps[0].load.latency_note + "; lag = relay hand-off → projection "
+          "done; queue = Redis list 'projection' in the broker; outbox = rows not yet dispatched)")
+    names = list(steps[0].cpu)
+    print()
+    print("CPU per process tree over each step, % of one core (2 cores = 200 %):")
+    print(f"{'offered/s':>9} " + " ".join(f"{n:>9}" for n in names) + f" {'other':>9} {'machine':>9}")
+    for s in steps:
+        ours = sum(s.cpu.values())
+        ncpu = os.cpu_count() or 1
+        other = max(0.0, s.busy * ncpu - ours)
+        print(f"{s.load.offered:>9.0f} " + " ".join(f"{s.cpu[n]:>9.0f}" for n in names)
+              + f" {other:>9.0f} {s.busy:>8.0f}%")
+
+
+def machine_report() -> bool:
+    ncpu = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0))
+    load1, load5, load15 = os.getloadavg()
+    loaded = load1 > 0.5 * usable
+    print(f"CPUs: {ncpu} online, {usable} usable by this process; load average {load1:.2f} {load5:.2f} {load15:.2f} "
+          f"-> {'LOADED (other work is running; figures will be low)' if loaded else 'not loaded'}", flush=True)
+    return loaded
+
+
+def run(args: argparse.Namespace) -> int:
+    rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    crossing = int(args.products * args.crossing_share)
+    machine_report()
+    wrk = ensure_wrk() if args.client == "wrk" else None
+    shop = Shop(Path(tempfile.mkdtemp(prefix="snipshop-bench-")))
+    try:
+        started = time.monotonic()
+        start_services(shop, args.locales, args.currencies)
+        seed(shop, args.products, crossing)
+        start_processes(shop, args.admin_workers, args.worker_concurrency)
+        print(f"shop up in {time.monotonic() - started:.1f}s: {args.products} products ({crossing} crossing the "
+              f"low-stock threshold), admin {shop.admin_url} ({args.admin_workers} gunicorn workers × 4 threads), "
+              f"worker concurrency {args.worker_concurrency}, client {args.client}", flush=True)
+        broker = redis.Redis.from_url(shop.env["CELERY_BROKER_URL"])
+        store = redis.Redis.from_url(shop.env["REDIS_URL"])
+        lag_key = "ss:lag:stock"
+        postmaster = int((shop.pg.datadir / "postmaster.pid").read_text().split()[0])
+        by_name = {p.name: p.pid for p in shop.procs}
+        roots = {"admin": by_name["admin"], "worker": by_name["worker"], "beat": by_name["scheduler"],
+                 "postgres": postmaster, "redis": shop.redis.process.pid}
+        run_id = f"b{int(time.time())}"
+        rng = random.Random(42)
+        steps: list[Step] = []
+        with psycopg.connect(shop.env["DATABASE_URL"], autocommit=True) as conn:
+            def load(rate: float, seconds: float, step: int) -> LoadResult:
+                signs = next_signs(conn, args.products, crossing)
+                if wrk:
+                    return wrk_load(shop, wrk, rate, seconds, args.products, crossing, signs, run_id, step,
+                                    args.connections, args.wrk_threads, args.timeout)
+                plan = plan_movements(int(rate * seconds), args.products, crossing, signs, run_id, step, rng)
+                return python_load(shop, plan, rate, args.connections, args.timeout)
+
+            if args.warmup > 0:
+                warm = load(max(10.0, rates[0] / 2), args.warmup, 0)
+                drain(broker, conn, args.drain_seconds)
+                print(f"warm-up: {warm.ok}/{warm.sent} ok", flush=True)
+            for n, rate in enumerate(rates, 1):
+                store.delete(lag_key)
+                start = backlog(broker, conn)
+                cpu0, (busy0, total0) = tree_cpu_seconds(roots), machine_cpu()
+                result = load(rate, args.seconds, n)
+                cpu1, (busy1, total1) = tree_cpu_seconds(roots), machine_cpu()
+                end = backlog(broker, conn)
+                drained = drain(broker, conn, args.drain_seconds)
+                lag = sorted(int(v) for v in store.lrange(lag_key, 0, -1))
+                wall = args.seconds
+                cpu = {name: 100 * (cpu1.get(name, 0.0) - cpu0.get(name, 0.0)) / wall for name in cpu1}
+                busy = 100 * (busy1 - busy0) / max(total1 - total0, 1e-9)
+                step = Step(result, start, end, drained, lag, cpu, busy, tolerance=max(10, int(rate * 0.1)))
+                steps.append(step)
+                print(f"step {n}: offered {rate:.0f}/s achieved {result.achieved:.1f}/s, errors {result.errors} "
+                      f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms, backlog {start.total}→{end.total}, "
+                      f"{'keeps up' if step.keeps_up else 'does NOT keep up'}", flush=True)
+                for p in shop.procs:
+                    if not p.alive():
+                        raise RuntimeError(f"{p.name} died:\n{p.tail()}")
+        print()
+        print_table(steps)
+        sustained = [s.load.offered for s in steps if s.keeps_up]
+        first_fail = next((s.load.offered for s in steps if not s.keeps_up), None)
+        print()
+        machine_report()
+        if sustained:
+            note = f" (first step that did not keep up: {first_fail:.0f}/s)" if first_fail is not None else ""
+            print(f"highest sustained rate: {max(sustained):.0f} movements/s{note}")
+        else:
+            print("highest sustained rate: none of the steps kept up")
+        return 0
+    finally:
+        print("stopping ...", flush=True)
+        shop.stop()
+        if args.keep:
+            print(f"kept {shop.base}")
+        else:
+            shutil.rmtree(shop.base, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=1000)
+    parser.add_argument("--rates", default="100,200,300,400,500,600,800", help="comma list of movements/s")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each step")
+    parser.add_argument("--admin-workers", type=int, default=2, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery prefork processes")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk")
+    parser.add_argument("--connections", type=int, default=64, help="most requests in flight")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")
+    parser.add_argument("--crossing-share", type=float, default=0.2,
+                        help="share of products whose movements cross the low-stock threshold")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load before the steps")
+    parser.add_argument("--drain-seconds", type=float, default=60.0, help="longest wait for the backlog between steps")
+    parser.add_argument("--locales", default="en_US,de_DE")
+    parser.add_argument("--currencies", default="EUR,USD")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
+    args = parser.parse_args(argv)
+
+    def terminate(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
