@@ -37,6 +37,22 @@ def rebuild_cmd(settings, only: str | None, skus: tuple[str, ...], batch: int, q
     click.echo(str(summary))
 
 
+@main.command("switch")
+@click.argument("generation", type=int)
+@click.pass_obj
+def switch_cmd(settings, generation: int) -> None:
+    """Make GENERATION live again (a rollback); the scheduler's refresh then brings it up to date."""
+    from projector.generations import UnknownGeneration, switch_to
+    from projector.celery_app import REFRESH, make_celery
+
+    try:
+        previous = switch_to(_projector(settings), generation)
+    except UnknownGeneration as exc:
+        raise click.ClickException(str(exc)) from None
+    make_celery(settings).send_task(REFRESH)
+    click.echo(f"generation {generation} is live (was {previous}); a refresh was queued to bring it up to date")
+
+
 @main.command("status")
 @click.pass_obj
 def status_cmd(settings) -> None:

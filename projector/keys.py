@@ -107,6 +107,11 @@ class KeyScheme:
         """A set of the generation numbers that hold snippets."""
         return f"{self.prefix}:generations"
 
+    @property
+    def retired(self) -> str:
+        """A sorted set of replaced generations, scored by when they stopped being live."""
+        return f"{self.prefix}:retired"
+
     def snippet(self, gen: int, kind: Kind, ctx: Context, ident: str = SHOP_WIDE) -> str:
         context = f"{ctx.locale}.{ctx.currency}" if kind.per_currency else ctx.locale
         return f"{self.prefix}:{gen}:{kind.value}:{context}:{{{ident}}}"

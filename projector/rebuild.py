@@ -1,8 +1,9 @@
 """``projector rebuild``: re-project everything into a new generation and switch to it.
 
 The new generation (snippets and search index) is filled beside the live one (tasks write to
-both meanwhile), then the search alias and the snippet pointer switch. The previous generation stays for a rollback; older ones are
-deleted. On failure the half-built generation is deleted and the error re-raised.
+both meanwhile), then the search alias and the snippet pointer switch (projector.generations:
+the replaced generation stays for a rollback during a grace period). On failure the half-built
+generation is deleted and the error re-raised.
 A partial rebuild (``--only`` / ``--sku``) re-projects that part in place, version-guarded.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ from tqdm import tqdm
 from projector.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS, Kind
 from projector.readmodel import count_products, iter_sku_batches
 from projector.service import Projector
-from projector.store import delete_generation, switch_live
+from projector.generations import collect, switch_to
+from projector.store import delete_generation
 
 ONLY = {
     "products": PRODUCT_KINDS,
@@ -66,7 +68,6 @@ def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str
         snippets += projector.navigation([gen]) + projector.home([gen])
         if search is not None:
             search.refresh()
-            search.switch(gen)  # search first: for a moment listings may name products of N+1 only
     except BaseException:
         client.delete(keys.building)
         delete_generation(client, keys, gen)
@@ -74,8 +75,8 @@ def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str
         if search is not None:
             search.drop(gen)
         raise
-    switch_live(client, keys, gen)
-    _collect(projector, keep={gen, int(previous)} if previous is not None else {gen})
+    switch_to(projector, gen)
+    collect(projector)
     return Summary(gen, products, snippets, time.monotonic() - started)
 
 
@@ -103,14 +104,3 @@ def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int,
                 products += len(chunk)
                 bar.update(len(chunk))
     return products, snippets
-
-
-def _collect(projector: Projector, keep: set[int]) -> None:
-    client, keys = projector.writer.client, projector.keys
-    for member in client.smembers(keys.generations):
-        gen = int(member)
-        if gen not in keep:
-            delete_generation(client, keys, gen)
-            client.srem(keys.generations, gen)
-            if projector.search is not None:
-                projector.search.drop(gen)

@@ -41,6 +41,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Number of products the home page features.
     featured_count: int = 8
+    #: How long a replaced generation is kept for a rollback (``projector switch``).
+    generation_grace_seconds: int = 3600
 
     @property
     def default_locale(self) -> str:
@@ -70,4 +72,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
         featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
+        generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),
     )

@@ -1,0 +1,66 @@
+"""Generations: switching the live one (and rolling back), and collecting replaced ones.
+
+A replaced generation is kept for ``generation_grace_seconds`` so an operator can switch back
+to it; only the most recently replaced one is kept, older ones go at once.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from projector.keys import Context, Kind
+from projector.service import Projector
+from projector.store import delete_generation, switch_live
+
+
+class UnknownGeneration(Exception):
+    """The generation asked for does not exist (or holds no snippets)."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    number: int
+    live: bool
+    building: bool
+    retired_at: float | None
+
+
+def generations(projector: Projector) -> list[Generation]:
+    client, keys = projector.writer.client, projector.keys
+    live, building = (int(v) if v is not None else None for v in client.mget(keys.live, keys.building))
+    retired = {int(m): score for m, score in client.zrange(keys.retired, 0, -1, withscores=True)}
+    return [Generation(g, g == live, g == building, retired.get(g))
+            for g in sorted(int(m) for m in client.smembers(keys.generations))]
+
+
+def switch_to(projector: Projector, gen: int) -> int | None:
+    """Make ``gen`` live (search alias first, then the snippet pointer); return the one it replaced."""
+    client, keys = projector.writer.client, projector.keys
+    frame = keys.snippet(gen, Kind.FRAME, Context(projector.settings.default_locale, projector.settings.default_currency))
+    if not client.sismember(keys.generations, gen) or not client.exists(frame):
+        raise UnknownGeneration(f"generation {gen} does not exist or holds no snippets")
+    previous = client.get(keys.live)
+    if projector.search is not None:
+        projector.search.switch(gen)
+    switch_live(client, keys, gen)
+    client.zrem(keys.retired, gen)
+    if previous is not None and int(previous) != gen:
+        client.zadd(keys.retired, {int(previous): time.time()})
+        return int(previous)
+    return None
+
+
+def collect(projector: Projector, now: float | None = None) -> list[int]:
+    """Delete replaced generations past their grace period, and all but the newest replaced one."""
+    client, keys = projector.writer.client, projector.keys
+    now = time.time() if now is None else now
+    grace = projector.settings.generation_grace_seconds
+    retired = client.zrange(keys.retired, 0, -1, withscores=True)  # oldest first
+    doomed = [int(m) for i, (m, at) in enumerate(retired) if i < len(retired) - 1 or at + grace < now]
+    for gen in doomed:
+        delete_generation(client, keys, gen)
+        client.srem(keys.generations, gen)
+        client.zrem(keys.retired, gen)
+        if projector.search is not None:
+            projector.search.drop(gen)
+    return doomed
