@@ -29,7 +29,7 @@ Load generator (``--client``):
   is not in it (coordinated omission) — hence the achieved-rate check.
 * ``python``: an asyncio client (raw HTTP/1.1 keep-alive) that sends request i at exactly
   t0 + i/rate whatever the server does, and measures latency from that scheduled time (no
-  coordinated omission). Costs ~10-20 % of a core at 500/s, which the CPU table shows.
+  coordinated omission). Costs a few % of a core (about 5 % at 300/s; the CPU table shows it).
 
 Movements: SKUs are drawn at random; every SKU alternates a sale and a receipt of the same size so
 stock stays positive. ``--crossing-share`` of the products (default 20 %) hold 7 units and move by
@@ -197,7 +197,7 @@ def start_services(shop: Shop, locales: str, currencies: str) -> None:
     shop.redis = Redis(free_port(), shop.base / "redis").start()
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=f"{shop.redis.url}/0",
                CELERY_BROKER_URL=f"{shop.redis.url}/1", SHOP_LOCALES=locales, SHOP_CURRENCIES=currencies,
-               SHOP_KEY_PREFIX="ss", PYTHONPATH=str(REPO))
+               SHOP_KEY_PREFIX="ss", LOW_STOCK_THRESHOLD="5", PYTHONPATH=str(REPO))  # 7 -> 4 crosses it
     env.pop("ELASTICSEARCH_URL", None)
     shop.env = env
 
@@ -596,6 +596,12 @@ class Step:
     cpu: dict[str, float]  # % of one core, per process tree, over the step
     busy: float  # % of the whole machine
     tolerance: int
+    shop_cpu_s: float  # CPU seconds of the shop (all but the client) from the step's start until drained
+
+    @property
+    def stack_ms_per_movement(self) -> float:
+        """CPU milliseconds the shop (everything but the load generator) spent per 2xx movement."""
+        return 1000 * self.shop_cpu_s / self.load.ok if self.load.ok else float("nan")
 
     @property
     def lag_p50(self) -> float:
@@ -635,14 +641,18 @@ def print_table(steps: list[Step]) -> None:
           "done; queue = Redis list 'projection' in the broker; outbox = rows not yet dispatched)")
     names = list(steps[0].cpu)
     print()
-    print("CPU per process tree over each step, % of one core (2 cores = 200 %):")
-    print(f"{'offered/s':>9} " + " ".join(f"{n:>9}" for n in names) + f" {'other':>9} {'machine':>9}")
+    ncpu = os.cpu_count() or 1
+    print(f"CPU per process tree over each step, % of one core ({ncpu} cores = {100 * ncpu} %); 'other' is the rest "
+          f"of the machine (other work, kernel); 'ms/mvt' is the shop's CPU per 2xx movement, counted until the "
+          f"backlog drained; 'ceiling' = {ncpu} cores / ms/mvt:")
+    print(f"{'offered/s':>9} " + " ".join(f"{n:>9}" for n in names)
+          + f" {'other':>9} {'machine':>9} {'ms/mvt':>7} {'ceiling':>8}")
     for s in steps:
         ours = sum(s.cpu.values())
-        ncpu = os.cpu_count() or 1
         other = max(0.0, s.busy * ncpu - ours)
+        ms = s.stack_ms_per_movement
         print(f"{s.load.offered:>9.0f} " + " ".join(f"{s.cpu[n]:>9.0f}" for n in names)
-              + f" {other:>9.0f} {s.busy:>8.0f}%")
+              + f" {other:>9.0f} {s.busy:>8.0f}% {ms:>7.1f} {1000 * ncpu / ms:>6.0f}/s")
 
 
 def machine_report() -> bool:
@@ -653,6 +663,85 @@ def machine_report() -> bool:
     print(f"CPUs: {ncpu} online, {usable} usable by this process; load average {load1:.2f} {load5:.2f} {load15:.2f} "
           f"-> {'LOADED (other work is running; figures will be low)' if loaded else 'not loaded'}", flush=True)
     return loaded
+
+
+def verify_badges(shop: Shop) -> str:
+    """After the load: does every stored availability badge match the stock level in PostgreSQL?"""
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    from projector.keys import Context, KeyScheme, Kind, split_value
+    from projector.readmodel import ProductView, stock_levels
+    from projector.render import Renderer, availability_state
+    from snipshop import config
+
+    settings = config.load(shop.env)
+    keys = KeyScheme(settings.key_prefix)
+    renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
+    client = redis.Redis.from_url(settings.redis_url)
+    live = int(client.get(keys.live))
+    with psycopg.connect(settings.database_url) as conn:
+        skus = [r[0] for r in conn.execute("SELECT sku FROM products ORDER BY sku").fetchall()]
+        levels = stock_levels(conn, skus)
+    now = datetime.now(timezone.utc)
+    wrong, states = 0, Counter(availability_state(q, settings.low_stock_threshold) for q, _ in levels.values())
+    for locale in settings.locales:
+        ctx = Context(locale, settings.default_currency)
+        stored = client.mget([keys.snippet(live, Kind.AVAIL, ctx, sku) for sku in levels])
+        for (sku, (quantity, visible)), raw in zip(levels.items(), stored):
+            expected = renderer.availability(ProductView(sku, "", visible, False, now, 0, 0, 0, quantity=quantity),
+                                             locale).body
+            current = split_value(raw)
+            wrong += current is None or current[1] != expected
+    return (f"badges vs. database after the run: {len(levels) * len(settings.locales) - wrong} right, {wrong} wrong "
+            f"({', '.join(f'{n} {s}' for s, n in sorted(states.items()))})")
+
+
+def start_profilers(roots: dict[str, int], out: Path, label: str, seconds: float) -> list[subprocess.Popen]:
+    """py-spy on the admin and worker process trees for one step (collapsed stacks, GIL holders only)."""
+    spy = shutil.which("py-spy", path=f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([spy, "record", "--pid", str(roots[role]), "--subprocesses", "--gil", "--nonblocking",
+                              "--nolineno", "--format", "raw", "--rate", "100", "--duration", str(max(1, int(seconds))),
+                              "--output", str(out / f"{role}-{label}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for role in ("admin", "worker")]
+
+
+def summarize_profile(path: Path, top: int = 25) -> None:
+    """Print the functions with the most samples on their stack (inclusive) and at the leaf (self)."""
+    inclusive: dict[str, int] = defaultdict(int)
+    leaf: dict[str, int] = defaultdict(int)
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        # drop the "process NNN:..." / thread frames py-spy puts first
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        for f in set(frames):
+            inclusive[f] += n
+        if frames:
+            leaf[frames[-1]] += n
+    print(f"\n{path.name}: {total} samples (100 Hz, GIL held)")
+    print("  inclusive (on the stack; the project's own code and a few library entry points):")
+    ours = ("(catalog/", "(web/", "(projector/", "(snipshop/", "(search/")
+    libs = ("send_task", "Logger._log", "glogging", "Template.render", "Connection.execute", "Cursor.execute",
+            "ConnectionPool.getconn", "ConnectionPool.putconn", "model_validate", "jsonify", "Request.__init__",
+            "Consumer.receive", "Request.execute_using_pool", "Redis.execute_command", "Pipeline.execute",
+            "trace_task", "fast_trace_task")
+    # frames on (nearly) every stack are the process's entry points: not worth a line
+    shown = [(f, n) for f, n in inclusive.items()
+             if n < 0.9 * total and (any(o in f for o in ours) or any(lib in f for lib in libs))]
+    for f, n in sorted(shown, key=lambda kv: -kv[1])[:top]:
+        print(f"    {100 * n / max(total, 1):5.1f}%  {f}")
+    print("  self (leaf):")
+    for f, n in sorted(leaf.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {100 * n / max(total, 1):5.1f}%  {f}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -695,16 +784,27 @@ def run(args: argparse.Namespace) -> int:
             for n, rate in enumerate(rates, 1):
                 store.delete(lag_key)
                 start = backlog(broker, conn)
-                cpu0, (busy0, total0) = tree_cpu_seconds(roots), machine_cpu()
-                result = load(rate, args.seconds, n)
-                cpu1, (busy1, total1) = tree_cpu_seconds(roots), machine_cpu()
-                end = backlog(broker, conn)
+                spies = start_profilers(roots, args.profile, f"{rate:.0f}", args.seconds) if args.profile else []
+                cpu0, (busy0, total0), wall0 = tree_cpu_seconds(roots), machine_cpu(), time.monotonic()
+                try:
+                    result = load(rate, args.seconds, n)
+                    cpu1, (busy1, total1), wall = tree_cpu_seconds(roots), machine_cpu(), time.monotonic() - wall0
+                    end = backlog(broker, conn)
+                finally:
+                    for spy in spies:  # they stop by themselves at the end of the step
+                        try:
+                            spy.wait(30)
+                        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                            spy.kill()
+                            spy.wait()
                 drained = drain(broker, conn, args.drain_seconds)
                 lag = sorted(int(v) for v in store.lrange(lag_key, 0, -1))
-                wall = args.seconds
+                cpu2 = tree_cpu_seconds(roots)
+                shop_cpu = sum(cpu2[k] - cpu0[k] for k in roots)
                 cpu = {name: 100 * (cpu1.get(name, 0.0) - cpu0.get(name, 0.0)) / wall for name in cpu1}
                 busy = 100 * (busy1 - busy0) / max(total1 - total0, 1e-9)
-                step = Step(result, start, end, drained, lag, cpu, busy, tolerance=max(10, int(rate * 0.1)))
+                step = Step(result, start, end, drained, lag, cpu, busy, tolerance=max(10, int(rate * 0.1)),
+                            shop_cpu_s=shop_cpu)
                 steps.append(step)
                 print(f"step {n}: offered {rate:.0f}/s achieved {result.achieved:.1f}/s, errors {result.errors} "
                       f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms, backlog {start.total}→{end.total}, "
@@ -714,10 +814,15 @@ def run(args: argparse.Namespace) -> int:
                         raise RuntimeError(f"{p.name} died:\n{p.tail()}")
         print()
         print_table(steps)
+        print(verify_badges(shop))
         sustained = [s.load.offered for s in steps if s.keeps_up]
         first_fail = next((s.load.offered for s in steps if not s.keeps_up), None)
         print()
         machine_report()
+        if args.profile:
+            for path in sorted(args.profile.glob("*.txt")):
+                summarize_profile(path)
+            print()
         if sustained:
             note = f" (first step that did not keep up: {first_fail:.0f}/s)" if first_fail is not None else ""
             print(f"highest sustained rate: {max(sustained):.0f} movements/s{note}")
@@ -750,6 +855,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-seconds", type=float, default=60.0, help="longest wait for the backlog between steps")
     parser.add_argument("--locales", default="en_US,de_DE")
     parser.add_argument("--currencies", default="EUR,USD")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="run py-spy on the admin and worker trees during each step; stacks and a summary into DIR")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
     args = parser.parse_args(argv)
 

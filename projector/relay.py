@@ -26,6 +26,7 @@ TASK_BY_TOPIC = {
 }
 
 Send = Callable[[str, list[str]], None]
+BATCH_KEYS = 500
 
 
 def celery_sender(app) -> Send:
@@ -36,8 +37,24 @@ def celery_sender(app) -> Send:
     return send
 
 
-def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = None, limit: int = 1000) -> int:
-    """Send pending outbox rows (only ``ids`` if given); return how many were sent."""
+def batches(rows: Sequence[tuple[int, str, list[str]]], size: int = BATCH_KEYS) -> list[tuple[str, list[str]]]:
+    """Coalesce rows into (task, keys) batches: one per topic and up to ``size`` distinct keys.
+
+    Many stock movements of a second become one task; repeated keys are projected once, which
+    is the same as projecting them twice since tasks re-read the current state.
+    """
+    by_topic: dict[str, dict[str, None]] = {}
+    for _, topic, keys in rows:
+        by_topic.setdefault(topic, {}).update(dict.fromkeys(keys))
+    out = []
+    for topic, keys in by_topic.items():
+        unique = list(keys)
+        out += [(TASK_BY_TOPIC[topic], unique[i:i + size]) for i in range(0, len(unique), size)]
+    return out
+
+
+def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = None, limit: int = 5000) -> int:
+    """Send pending outbox rows (only ``ids`` if given) in batches; return how many rows were sent."""
     only = "AND id = ANY(%(ids)s)" if ids is not None else ""
     with conn.transaction():
         rows = conn.execute(
@@ -45,8 +62,8 @@ def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = N
                 ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
             {"ids": list(ids or []), "limit": limit},
         ).fetchall()
-        for _, topic, keys in rows:
-            send(TASK_BY_TOPIC[topic], keys)
+        for task_name, keys in batches(rows):
+            send(task_name, keys)
         if rows:
             conn.execute("UPDATE outbox SET dispatched_at = clock_timestamp() WHERE id = ANY(%s)",
                          ([r[0] for r in rows],))

@@ -31,8 +31,9 @@ class Settings:
     snippet_ttl_seconds: int = 3 * 24 * 3600
     #: How often the scheduler re-projects live snippets to keep them from expiring.
     refresh_interval_seconds: int = 6 * 3600
-    #: How often the relay sweeps the outbox for rows not yet dispatched.
-    relay_interval_seconds: float = 1.0
+    #: How often the relay sweeps the outbox for rows not yet dispatched (and stock rows, which
+    #: it batches).
+    relay_interval_seconds: float = 0.25
     #: Stock at or below this level (and above zero) shows as "low stock".
     low_stock_threshold: int = 5
     #: How long the edge trusts its cached copy of the live generation pointer.

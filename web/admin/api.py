@@ -32,10 +32,10 @@ def _run(route: Route, params: dict[str, str]) -> Outcome:
         return route.handler(Call(None, params, validate(params, route.body, shared.settings)))
     token = require_token(request.headers.get("Authorization"))
     with shared.pool.connection() as conn:
-        authorize(conn, token, route.role)
+        authorize(conn, token, route.role, shared.tokens)
         body = validate(params, route.body, shared.settings)
         outcome = route.handler(Call(conn, params, body))
-        if outcome.outbox_id is not None:
+        if outcome.outbox_id is not None and not route.swept:
             # The command has committed; a failed send leaves the row for the relay's sweep.
             dispatch_quietly(conn, shared.send, [outcome.outbox_id])
     return outcome

@@ -5,12 +5,34 @@ Roles: ``editor`` (categories, products), ``pricing`` (prices, offers), ``stock`
 """
 from __future__ import annotations
 
+import time
+
 import psycopg
 
 from catalog.tokens import Principal, authenticate
 from web.admin.problems import Problem
 
 REALM = "snipshop-admin"
+#: How long an app trusts a token it has checked: a revoked token stops working within this.
+TOKEN_CACHE_SECONDS = 5.0
+
+
+class TokenCache:
+    """Principals of recently checked tokens, so a busy client costs no lookup per request."""
+
+    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._checked: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        hit = self._checked.get(token)
+        if hit is None or hit[1] < time.monotonic():
+            self._checked.pop(token, None)
+            return None
+        return hit[0]
+
+    def put(self, token: str, principal: Principal) -> None:
+        self._checked[token] = (principal, time.monotonic() + self.seconds)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -37,10 +59,14 @@ def require_token(header: str | None) -> str:
     return token
 
 
-def authorize(conn: psycopg.Connection, token: str, role: str | None) -> Principal:
+def authorize(conn: psycopg.Connection, token: str, role: str | None, cache: TokenCache) -> Principal:
     """The token's principal if it may act as ``role`` (None: any role); 401 or 403 otherwise."""
-    with conn.transaction():  # a transaction of its own, so that the command's is the outermost
-        principal = authenticate(conn, token)
+    principal = cache.get(token)
+    if principal is None:
+        with conn.transaction():  # a transaction of its own, so that the command's is the outermost
+            principal = authenticate(conn, token)
+        if principal is not None:
+            cache.put(token, principal)
     if principal is None:
         raise _unauthorized("the token is unknown or revoked", error="invalid_token")
     if role is not None and not principal.may(role):

@@ -29,6 +29,9 @@ class Route:
     success: Mapping[int, str] = field(default_factory=lambda: {200: "done"})
     errors: Mapping[int, str] = field(default_factory=dict)  # beyond those every route of its kind has
     public: bool = False  # no token and no database
+    # High-rate writes (stock) leave their outbox row to the relay's sweep, which sends one task
+    # per topic for many rows; everything else is dispatched right after its commit.
+    swept: bool = False
 
     @property
     def params(self) -> list[str]:
@@ -64,9 +67,10 @@ ROUTES: tuple[Route, ...] = (
           "Remove every offer of a product in one currency", role="pricing", result=PriceWritten,
           errors={404: "unknown product, or no offer in this currency"}),
     Route("PUT", "/stock/{sku}", "putStock", h.put_stock, "Set the absolute stock level",
-          role="stock", body=StockIn, result=StockWritten, errors=NO_PRODUCT),
+          role="stock", body=StockIn, result=StockWritten, errors=NO_PRODUCT, swept=True),
     Route("POST", "/stock/{sku}/movements", "postMovement", h.post_movement,
           "Apply a stock movement once per movement_id", role="stock", body=MovementIn, result=MovementResult,
           success={201: "applied", 200: "this movement_id was applied before; nothing changed"},
-          errors={**NO_PRODUCT, 409: "the stock would go negative, or the movement_id was used for another change"}),
+          errors={**NO_PRODUCT, 409: "the stock would go negative, or the movement_id was used for another change"},
+          swept=True),
 )

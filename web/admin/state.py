@@ -8,6 +8,7 @@ from flask import current_app
 from psycopg_pool import ConnectionPool
 
 from projector.relay import Send
+from web.admin.auth import TokenCache
 from snipshop.config import Settings
 
 EXTENSION = "snipshop.admin"
@@ -19,6 +20,7 @@ class AdminState:
     pool: ConnectionPool
     send: Send
     openapi: dict[str, Any] = field(default_factory=dict)
+    tokens: TokenCache = field(default_factory=TokenCache)
 
 
 def current() -> AdminState:
