@@ -13,8 +13,11 @@ PROJECT_STOCK = "projector.project_stock"
 RELAY_SWEEP = "projector.relay_sweep"
 REFRESH = "projector.refresh"
 FIRE_TIMERS = "projector.fire_timers"
+REPAIR = "projector.repair"
 #: How often the scheduler looks for offers that start or end: the worst-case start delay.
 TIMER_INTERVAL_SECONDS = 0.5
+#: How often the scheduler drains the edge's read-repair requests.
+REPAIR_INTERVAL_SECONDS = 1.0
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -38,6 +41,8 @@ def make_celery(settings: Settings) -> Celery:
             "refresh": {"task": REFRESH, "schedule": float(settings.refresh_interval_seconds)},
             "offer-timers": {"task": FIRE_TIMERS, "schedule": TIMER_INTERVAL_SECONDS,
                              "options": {"expires": TIMER_INTERVAL_SECONDS * 4}},
+            "read-repair": {"task": REPAIR, "schedule": REPAIR_INTERVAL_SECONDS,
+                            "options": {"expires": REPAIR_INTERVAL_SECONDS * 4}},
         },
     )
     app.conf.shop_settings = settings

@@ -63,5 +63,42 @@ def status_cmd(settings) -> None:
         click.echo(f"{name:<24} {value}")
 
 
+@main.command("dead-letters")
+@click.option("--limit", default=20, show_default=True, help="Show the newest N entries.")
+@click.pass_obj
+def dead_letters_cmd(settings, limit: int) -> None:
+    """List projection tasks that failed for good (index 0 is the newest)."""
+    from projector.deadletters import DeadLetters
+    from projector.keys import KeyScheme
+
+    letters = DeadLetters(redis.Redis.from_url(settings.redis_url), KeyScheme(settings.key_prefix))
+    entries = letters.entries(limit)
+    click.echo(f"{letters.count()} dead letters")
+    for i, e in enumerate(entries):
+        click.echo(f"[{i}] {e['failed_at']} {e['task']} args={e['args']} kwargs={e['kwargs']} "
+                   f"retries={e['retries']} id={e['task_id']}\n    {e['error'].splitlines()[0][:300]}")
+
+
+@main.command("replay")
+@click.option("--all", "everything", is_flag=True, help="Replay every dead letter, oldest first.")
+@click.option("--index", type=int, help="Replay the entry at this index (as `dead-letters` lists them).")
+@click.pass_obj
+def replay_cmd(settings, everything: bool, index: int | None) -> None:
+    """Send dead letters to the broker again (same task and arguments) and remove them."""
+    from projector.celery_app import make_celery
+    from projector.deadletters import DeadLetters, celery_sender
+    from projector.keys import KeyScheme
+
+    if everything == (index is not None):
+        raise click.UsageError("give either --all or --index I")
+    letters = DeadLetters(redis.Redis.from_url(settings.redis_url), KeyScheme(settings.key_prefix))
+    replayed = letters.replay(celery_sender(make_celery(settings)), index)
+    if index is not None and not replayed:
+        raise click.ClickException(f"no dead letter at index {index}")
+    for e in replayed:
+        click.echo(f"replayed {e['task']} args={e['args']} (was {e['task_id']})")
+    click.echo(f"{len(replayed)} replayed")
+
+
 if __name__ == "__main__":
     main()

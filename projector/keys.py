@@ -210,6 +210,24 @@ class KeyScheme:
         return f"{self.search_index(gen)}tmp:{nonce}:{n}"
     # --- end of the embedded search index keys ----------------------------------------------
 
+    # --- Read-repair and dead letters (projector/repair.py, projector/deadletters.py) --------
+    # The repair keys share the hash tag ``{repair}``: the edge's request script touches the
+    # pending set and the rate-limit keys in one call, which Redis Cluster allows in one slot only.
+
+    @property
+    def repair_pending(self) -> str:
+        """Set of ``kind:id`` things the edge missed (``product:SKU``, ``navigation:_``, ``home:_``)."""
+        return f"{self.prefix}:{{repair}}:pending"
+
+    def repair_seen(self, kind: str, ident: str) -> str:
+        """Rate limit of repair requests for one thing: set with NX and a short expiry."""
+        return f"{self.prefix}:{{repair}}:seen:{kind}:{ident}"
+
+    @property
+    def dead_letters(self) -> str:
+        """List of JSON entries of projection tasks that failed for good (newest first)."""
+        return f"{self.prefix}:dead"
+
 
 def split_value(raw: bytes | str | None) -> tuple[int, str] | None:
     """Return ``(version, html)`` of a stored snippet, or None if it is missing.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import psycopg
 import redis
 
+from projector.deadletters import DeadLetters
 from projector.keys import KeyScheme
 from snipshop.config import Settings
 
@@ -24,6 +25,8 @@ def collect(settings: Settings) -> dict[str, object]:
             p50, p99 = samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.99))]
             out[f"{topic} lag p50/p99"] = f"{p50} ms / {p99} ms ({len(samples)} samples)"
     out["offer timers pending"] = client.zcard(keys.timers)
+    out["repairs pending"] = client.scard(keys.repair_pending)
+    out.update(DeadLetters(client, keys).status())
     try:
         with psycopg.connect(settings.database_url, connect_timeout=3) as conn:
             backlog, oldest = conn.execute(

@@ -1,7 +1,9 @@
 """Celery tasks: each carries ids only and re-reads the current state (see projector.service).
 
 Tasks acknowledge late (a worker killed mid-task leaves the message for another) and retry
-with exponential backoff when PostgreSQL or Redis is unreachable.
+with exponential backoff when PostgreSQL or Redis is unreachable. Only those transient errors are
+retried; what still fails after MAX_RETRIES, or fails with any other error, becomes a dead letter
+(projector.deadletters).
 """
 from __future__ import annotations
 
@@ -16,17 +18,20 @@ from psycopg_pool import PoolTimeout
 
 from catalog.db import make_pool
 from projector import celery_app as names
+from projector.deadletters import DeadLetterTask
 from projector.keys import PRICE_KINDS, PRODUCT_KINDS
 from projector.readmodel import iter_sku_batches
 from projector.relay import celery_sender, dispatch
+from projector.repair import drain
 from projector.service import Projector
 from search.factory import make_search
 
 log = logging.getLogger(__name__)
 
 TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)
-RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 60, "retry_jitter": True,
-         "max_retries": 12}
+MAX_RETRIES = 12
+RETRY = {"base": DeadLetterTask, "autoretry_for": TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 60,
+         "retry_jitter": True, "max_retries": MAX_RETRIES}
 REFRESH_BATCH = 500
 LAG_SAMPLES = 10_000
 
@@ -81,6 +86,11 @@ def register(app: Celery) -> None:
     @app.task(name=names.FIRE_TIMERS, ignore_result=True)
     def fire_timers() -> int:
         return projector().fire_timers()
+
+    @app.task(name=names.REPAIR, ignore_result=True)
+    def repair() -> int:
+        """Read-repair: re-project what the edge found missing (the next run retries a failure)."""
+        return drain(projector(), transient=TRANSIENT)
 
     @app.task(name=names.REFRESH, **RETRY)
     def refresh() -> None:

@@ -1,5 +1,5 @@
 """A whole shop in real processes: its own PostgreSQL (so tests may stop it), Redis, a Celery
-worker, the edge and the admin app on gunicorn."""
+worker and scheduler, the edge and the admin app on gunicorn."""
 from __future__ import annotations
 
 import shutil
@@ -14,7 +14,7 @@ import redis
 
 from catalog.schema import upgrade
 from catalog.tokens import create_token
-from tests.processes import Process, start_http, start_worker
+from tests.processes import Process, start_http, start_scheduler, start_worker
 from tools.localservices import Postgres, free_port
 
 
@@ -55,7 +55,7 @@ def shop(request, redis_base_url, tmp_path_factory):
         # A prefix of its own per shop: Elasticsearch indexes outlive the module.
         env.update(ELASTICSEARCH_URL=es_url, SHOP_KEY_PREFIX=f"e2e{uuid.uuid4().hex[:8]}")
     logs = tmp_path_factory.mktemp("e2e-logs")
-    procs = [start_worker(env, logs)]
+    procs = [start_worker(env, logs), start_scheduler(env, logs)]
     edge_proc, edge = start_http("edge", env, logs)
     admin_proc, admin = start_http("admin", env, logs)
     procs += [edge_proc, admin_proc]

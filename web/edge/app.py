@@ -12,12 +12,13 @@ from search.factory import make_search
 from search.port import SearchIndex
 from search.query import Query, parse
 from snipshop.config import Settings
-from web.edge import listing, pages, personalize
+from web.edge import listing, pages, personalize, repair
 from web.edge.context import remember_choices, resolve
 
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
 RETRY_AFTER = "5"
+RETRY_AFTER_REPAIR = "2"  # a read-repair runs every second
 
 
 SUGGEST_LIMIT = 8
@@ -33,13 +34,23 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     keys = KeyScheme(settings.key_prefix)
     reader = SnippetReader(client, keys, settings.pointer_cache_seconds)
     search = search or make_search(settings, client)
+    repairs = repair.RepairRequests(client, keys)
 
-    def html(body: str, status: int = 200) -> Response:
+    def ask_repair(things: list[repair.Thing]) -> bool:
+        """Note what this page missed (one script call, only if anything is missing)."""
+        if things:
+            repairs.request(things)
+            g.repair_asked = True
+        return bool(things)
+
+    def html(body: str, status: int = 200, *, store: bool = True) -> Response:
         values = personalize.values_from(request.cookies, g.ctx.currency)
         response = Response(personalize.fill(body, values), status=status, content_type=HTML)
         remember_choices(response, g.remember)
         response.vary.add("Cookie")
-        if personalize.is_personal(values) or g.remember or status != 200:
+        if not store:  # degraded or unsure: nobody may keep it (docs/resilience.md)
+            response.cache_control.no_store = True
+        elif personalize.is_personal(values) or g.remember or status != 200:
             response.cache_control.private = True
             response.cache_control.no_cache = True
         else:
@@ -49,10 +60,13 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
             response.make_conditional(request)
         return response
 
-    def unavailable(message: str) -> Response:
+    def unavailable(message: str, retry_after: str = RETRY_AFTER) -> Response:
         response = html(pages.bare_page("Temporarily unavailable", message), 503)
-        response.headers["Retry-After"] = RETRY_AFTER
+        response.headers["Retry-After"] = retry_after
         return response
+
+    def repairing() -> Response:
+        return unavailable("This page is being restored. Please try again in a moment.", RETRY_AFTER_REPAIR)
 
     def live() -> int:
         gen = reader.live_generation()
@@ -60,10 +74,10 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
             raise pages.MissingSnippet("live generation")
         return gen
 
-    def not_found(frame: pages.Frame | None = None) -> Response:
+    def not_found(frame: pages.Frame | None = None, *, store: bool = True) -> Response:
         if frame is None:
             frame = pages.frame_of(reader.fetch([keys.snippet(live(), Kind.FRAME, g.ctx)])[0])
-        return html(pages.message_page(frame, "Not found", "We could not find that page."), 404)
+        return html(pages.message_page(frame, "Not found", "We could not find that page."), 404, store=store)
 
     @app.before_request
     def context() -> None:
@@ -84,7 +98,6 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         gen = live()
         guess = list(featured)
         raw = reader.fetch(keys.home_page(gen, g.ctx) + keys.tiles(gen, g.ctx, guess))
-        frame = pages.frame_of(raw[0])
         heading, _, listed = (pages.body_of(raw[1]) or "").partition(FIELD)
         current = listed.split(",") if listed else []
         tile_raw = raw[2:]
@@ -93,18 +106,26 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
             tile_raw = reader.fetch(keys.tiles(gen, g.ctx, current))
         tiles = "".join(listing.tiles(tile_raw, current))
         title = messages(g.ctx.locale)["home"]
-        return html(frame.wrap(title, f'<section class="featured">{heading}<ul class="tiles">{tiles}</ul></section>'))
+        whole = not ask_repair(repair.shared_misses(raw[0], raw[1]) + repair.tile_misses(tile_raw, current))
+        frame = pages.frame_of(raw[0])
+        return html(frame.wrap(title, f'<section class="featured">{heading}<ul class="tiles">{tiles}</ul></section>'),
+                    store=whole)
 
     @app.get("/p/<sku>")
     def product(sku: str):
         if not SKU_RE.match(sku):
             return not_found()
         raw = reader.fetch(keys.product_page(live(), g.ctx, sku))
+        whole = not ask_repair(repair.product_page_misses(sku, raw))
         frame = pages.frame_of(raw[0])
         detail, crumb, price, offer, avail, ld = (pages.body_of(r) for r in raw[1:])
+        if detail is None:  # nothing stored at all: most likely no such product; else being restored
+            return not_found(frame, store=False) if repair.unknown_product(raw) else repairing()
         if not detail:
             return not_found(frame)
-        return html(pages.product_page(frame, detail, crumb, price, offer, avail, ld))
+        if not whole:
+            crumb, price, avail = repair.degraded_parts(g.ctx.locale, crumb, price, offer, avail)
+        return html(pages.product_page(frame, detail, crumb, price, offer, avail, ld), store=whole)
 
     def searching(call, *args):
         try:
@@ -122,12 +143,17 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         if header_kind is not None:
             head.append(keys.snippet(gen, header_kind, g.ctx, ident))
         raw = reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
+        header_missing = header_kind is not None and raw[1] is None
+        whole = not ask_repair(repair.shared_misses(raw[0]) + ([repair.NAVIGATION_THING] if header_missing else [])
+                               + repair.tile_misses(raw[len(head):], list(result.skus)))
         frame = pages.frame_of(raw[0])
         t = messages(g.ctx.locale)
         if header_kind is not None:
             header_body = pages.body_of(raw[1])
+            if header_missing and result.skus:  # the category has products: its header is being restored
+                return repairing()
             if not header_body:
-                return not_found(frame)
+                return not_found(frame, store=whole)
             escaped_title, _, header = header_body.partition(FIELD)
         else:
             escaped_title = str(escape(title or ""))
@@ -136,7 +162,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         params.pop("locale", None)
         params.pop("currency", None)
         tiles = listing.tiles(raw[len(head):], list(result.skus))
-        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, params, t)))
+        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, params, t)), store=whole)
 
     @app.get("/c/<category_key>")
     def category(category_key: str):
@@ -166,15 +192,22 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
     @app.errorhandler(404)
     def unknown_route(_error):
-        return not_found()
+        try:
+            return not_found()
+        except pages.MissingSnippet as error:  # raised in an error handler it would be a 500
+            return missing(error)
+        except redis.RedisError as error:
+            return store_down(error)
 
     @app.errorhandler(405)
     def wrong_method(_error):
         return html(pages.bare_page("Method not allowed", "This address only answers GET."), 405)
 
     @app.errorhandler(pages.MissingSnippet)
-    def missing(_error):
-        return unavailable("The shop is being prepared. Please try again in a moment.")
+    def missing(error):
+        if not g.get("repair_asked"):
+            ask_repair(repair.for_missing(str(error)))
+        return unavailable("The shop is being prepared. Please try again in a moment.", RETRY_AFTER_REPAIR)
 
     @app.errorhandler(redis.RedisError)
     def store_down(_error):
