@@ -18,4 +18,7 @@ def make_pool(database_url: str, *, min_size: int = 1, max_size: int = 10, name:
         name=name,
         kwargs={"row_factory": tuple_row, "connect_timeout": 5, "autocommit": True},
         timeout=5,
+        # After a database restart every pooled connection is dead; checking on checkout (one
+        # empty round trip) hands out a live one instead of failing the next few requests.
+        check=ConnectionPool.check_connection,
     )

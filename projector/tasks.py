@@ -29,8 +29,8 @@ from search.factory import make_search
 log = logging.getLogger(__name__)
 
 TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)
-MAX_RETRIES = 12
-RETRY = {"base": DeadLetterTask, "autoretry_for": TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 60,
+MAX_RETRIES = 30  # with backoff capped at 10 s: about five minutes of outage
+RETRY = {"base": DeadLetterTask, "autoretry_for": TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 10,
          "retry_jitter": True, "max_retries": MAX_RETRIES}
 REFRESH_BATCH = 500
 LAG_SAMPLES = 10_000

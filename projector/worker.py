@@ -6,7 +6,9 @@ from projector.tasks import register
 from snipshop import config, logs
 
 logs.configure()
-# One line per task from Celery's tracer costs more than a stock projection; failures still log.
-logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+# Two lines per task (received, succeeded) cost more than a stock projection; retries and
+# failures still log.
+logging.getLogger("celery.worker.strategy").setLevel(logging.WARNING)
+logging.getLogger("celery.app.trace").addFilter(lambda record: "succeeded in" not in record.getMessage())
 app = make_celery(config.load())
 register(app)
