@@ -1,0 +1,1 @@
+"""Fault tests: real processes, real services, and a fault injected into one of them."""
