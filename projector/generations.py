@@ -51,12 +51,15 @@ def switch_to(projector: Projector, gen: int) -> int | None:
 
 
 def collect(projector: Projector, now: float | None = None) -> list[int]:
-    """Delete replaced generations past their grace period, and all but the newest replaced one."""
+    """Delete replaced generations past their grace period, all but the newest replaced one, and
+    orphans: generations that are neither live, being built nor replaced (a killed rebuild's)."""
     client, keys = projector.writer.client, projector.keys
     now = time.time() if now is None else now
     grace = projector.settings.generation_grace_seconds
     retired = client.zrange(keys.retired, 0, -1, withscores=True)  # oldest first
     doomed = [int(m) for i, (m, at) in enumerate(retired) if i < len(retired) - 1 or at + grace < now]
+    keep = {int(m) for m, _ in retired} | {int(v) for v in client.mget(keys.live, keys.building) if v is not None}
+    doomed += [int(m) for m in client.smembers(keys.generations) if int(m) not in keep]
     for gen in doomed:
         delete_generation(client, keys, gen)
         client.srem(keys.generations, gen)

@@ -54,6 +54,8 @@ def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str
     if only or skus:
         return _in_place(projector, only, skus, batch, progress, started)
     client, keys = projector.writer.client, projector.keys
+    # One rebuild runs at a time; a building pointer left behind belongs to one that was killed.
+    client.delete(keys.building)
     previous = client.get(keys.live)
     gen = int(client.incr(keys.genseq))
     if previous is not None and gen <= int(previous):  # counter lost (Redis flushed): move past live

@@ -132,9 +132,6 @@ def test_a_rebuild_killed_midway_leaves_the_live_generation_serving(rig):
     # Whether the next rebuild also deletes the half-built generation: see the test below.
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: projector.generations.collect deletes only retired generations; one whose rebuild "
-                          "was killed was never live, so it is never collected")
 def test_the_next_rebuild_collects_a_half_built_generation(rig):
     """A rebuild SIGKILLs itself after projecting the products (before the switch), then a rebuild runs."""
     seed(rig, 30)
