@@ -65,6 +65,7 @@ import psycopg
 import redis
 
 from tools.localservices import Postgres, Redis, free_port, wait_port
+from tools.processes import Process
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -76,49 +77,6 @@ PLAIN_HIGH, PLAIN_STEP = 1000, 2
 
 
 # --- processes -----------------------------------------------------------------------------
-
-class Proc:
-    """A child in its own process group (so its workers stop with it), output to a log file."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def tail(self, chars: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def wait_log(self, marker: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if marker in self.log_path.read_text(errors="replace"):
-                return
-            if not self.alive():
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not become ready:\n{self.tail()}")
-
-    def stop(self, timeout: float = 20) -> None:
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self._log.close()
-
 
 def _proc_table() -> dict[int, tuple[int, int]]:
     """pid -> (ppid, CPU ticks incl. reaped children) for every process."""
@@ -175,7 +133,7 @@ class Shop:
     pg: Postgres | None = None
     redis: Redis | None = None
     env: dict[str, str] = field(default_factory=dict)
-    procs: list[Proc] = field(default_factory=list)
+    procs: list[Process] = field(default_factory=list)
     admin_url: str = ""
     admin_port: int = 0
     token: str = ""
@@ -246,19 +204,19 @@ def start_processes(shop: Shop, admin_workers: int, concurrency: int) -> None:
     logs = shop.base / "logs"
     logs.mkdir(exist_ok=True)
     cli = [PYTHON, "-m", "snipshop.cli"]
-    worker = Proc("worker", cli + ["worker", f"--concurrency={concurrency}", "--pool=prefork", "-n", "bench@%h",
+    worker = Process("worker", cli + ["worker", f"--concurrency={concurrency}", "--pool=prefork", "-n", "bench@%h",
                                    "--without-gossip", "--without-mingle"], shop.env, logs)
     shop.procs.append(worker)
     worker.wait_log("ready.", 60)
-    shop.procs.append(Proc("scheduler", cli + ["scheduler", "-s", str(logs / "beat-schedule")], shop.env, logs))
+    shop.procs.append(Process("scheduler", cli + ["scheduler", "-s", str(logs / "beat-schedule")], shop.env, logs))
     shop.admin_port = free_port()
-    admin = Proc("admin", cli + ["serve", "admin", "--port", str(shop.admin_port), "--workers", str(admin_workers)],
+    admin = Process("admin", cli + ["serve", "admin", "--port", str(shop.admin_port), "--workers", str(admin_workers)],
                  shop.env, logs)
     shop.procs.append(admin)
     try:
         wait_port(shop.admin_port, 60, "admin")
     except RuntimeError:
-        raise RuntimeError(f"admin did not start:\n{admin.tail()}") from None
+        raise RuntimeError(f"admin did not start:\n{admin.log()}") from None
     shop.admin_url = f"http://127.0.0.1:{shop.admin_port}"
     print(f"logs in {logs}", flush=True)
 
@@ -811,7 +769,7 @@ def run(args: argparse.Namespace) -> int:
                       f"{'keeps up' if step.keeps_up else 'does NOT keep up'}", flush=True)
                 for p in shop.procs:
                     if not p.alive():
-                        raise RuntimeError(f"{p.name} died:\n{p.tail()}")
+                        raise RuntimeError(f"{p.name} died:\n{p.log()}")
         print()
         print_table(steps)
         print(verify_badges(shop))

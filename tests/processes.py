@@ -1,9 +1,6 @@
 """Real processes for integration and end-to-end tests: worker, scheduler, edge, admin."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,41 +8,16 @@ from pathlib import Path
 import requests
 
 from tools.localservices import free_port, wait_port
+from tools.processes import REPO, Process  # noqa: F401 - REPO is used by the tests
 
-REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-
-
-class Process:
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:]
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        if self.alive():
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout)
-        self._log.close()
 
 
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> Process:
     p = Process(name, [PYTHON, "-m", "celery", "-A", "projector.worker", "worker", "--loglevel=INFO",
                        f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{name}@%h", "--without-gossip",
                        "--without-mingle"], env, log_dir)
-    _wait_log(p, "ready.", 60)
+    p.wait_log("ready.", 60)
     return p
 
 
@@ -62,17 +34,6 @@ def start_http(role: str, env: dict[str, str], log_dir: Path) -> tuple[Process, 
     except RuntimeError:
         raise RuntimeError(f"{role} did not start:\n{p.log()}") from None
     return p, f"http://127.0.0.1:{port}"
-
-
-def _wait_log(p: Process, marker: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if marker in p.log():
-            return
-        if not p.alive():
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"{p.name} did not become ready:\n{p.log()}")
 
 
 def wait_until(check, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):

@@ -2,17 +2,15 @@
 
 One node is started for the module (tools/elasticsearch.py) unless ELASTICSEARCH_URL points at a
 running server; a server that cannot start is an error, never a skip. Every adapter test runs in
-the ``standard`` analysis mode (all a bare minimal distribution supports) and, since the runner
-installs the analysis plugin (tools/es-analysis-plugin), in the ``language`` mode too. The
-stemming and accent tests need language analysis: the server must support it or they fail (they
-were strict xfails only for a runner without the plugin).
+the ``standard`` analysis mode (all a bare minimal distribution supports) and in the ``language``
+mode the analysis plugin (tools/es-analysis-plugin, installed by the runner) provides. The
+stemming and accent tests need language analysis: a server without it fails them.
 
 What both adapters must agree on (results against a brute-force computation) is the contract
 suite's business; this module checks the Elasticsearch specifics.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import replace
 from decimal import Decimal
@@ -25,18 +23,13 @@ from search.documents import SearchDocument
 from search.elastic import ElasticIndex
 from search.elastic_mapping import language_analysis_supported
 from search.query import Facet, FacetValue, Query
-import tools.elasticsearch
 from tools.elasticsearch import free_base_port
 
 pytestmark = pytest.mark.elasticsearch
 
-#: The runner installs the analysis plugin (tools/es-analysis-plugin, via tools/es_plugin.py).
-PLUGIN_SHIPPED = hasattr(tools.elasticsearch, "es_plugin")
-MODES = ["standard", "language"] if PLUGIN_SHIPPED else ["standard"]
+MODES = ["standard", "language"]
 LOCALES = ("en_US", "de_DE", "fr_FR")
 CURRENCIES = ("EUR", "USD")
-needs_language_analysis = pytest.mark.xfail(
-    not PLUGIN_SHIPPED, strict=True, reason="the analysis plugin (tools/es-analysis-plugin) has not shipped yet")
 
 
 
@@ -184,10 +177,7 @@ def test_connection_errors_propagate():
 
 def test_language_analysis_support_is_detected_once(es, monkeypatch):
     answer = language_analysis_supported(es)
-    if PLUGIN_SHIPPED:
-        assert answer is True, "the analysis plugin ships but the server does not have it"
-    elif not os.environ.get("ELASTICSEARCH_URL"):
-        assert answer is False  # the minimal distribution has no language analyzers
+    assert answer is True, "the server lacks the analysis plugin (tools/es-analysis-plugin)"
     monkeypatch.setattr(es.indices, "analyze", lambda **kw: pytest.fail("asked twice"))
     assert language_analysis_supported(es) is answer
     assert ElasticIndex(es, "p", LOCALES, CURRENCIES).language_analysis is answer
@@ -366,14 +356,12 @@ def test_suggest_name_and_sku_prefixes(shop):
 # Language analysis (the analysis plugin): stemming, umlauts, accents, folded sorting
 
 
-@needs_language_analysis
 def test_english_stemming(lang_ix):
     load(lang_ix, [doc("L1", names={"en_US": "Running shoes"}), doc("L2", names={"en_US": "Pony saddle"})])
     assert lang_ix.query(q(text="runs")).skus == ("L1",)  # run: 3 edits from "running", no fuzzy rescue
     assert lang_ix.query(q(text="ponies")).skus == ("L2",)
 
 
-@needs_language_analysis
 def test_german_stemming_and_umlauts(lang_ix):
     load(lang_ix, [doc("D1", names={"de_DE": "Häuser aus Holz"}), doc("D2", names={"de_DE": "Fußball"})])
     assert lang_ix.query(q(text="Haus", locale="de_DE")).skus == ("D1",)
@@ -382,7 +370,6 @@ def test_german_stemming_and_umlauts(lang_ix):
     assert [t["token"] for t in tokens["tokens"]] == ["haus"]
 
 
-@needs_language_analysis
 def test_accents_fold_in_search_and_suggest(lang_ix):
     load(lang_ix, [doc("F1", names={"fr_FR": "Élève modèle", "en_US": "Écran"}),
                    doc("F2", names={"en_US": "Zebra"}), doc("F3", names={"en_US": "apple"})])
