@@ -1,0 +1,217 @@
+"""A whole shop on loopback for the benchmarks, in one temporary directory.
+
+Its own PostgreSQL and Redis (the snippet store on db 0, the broker on db 1) and, on request, one
+Elasticsearch node; the schema migrated; a generated catalog imported through the real importer
+and projected with ``projector rebuild``; then the real processes an operator runs (edge, admin,
+worker, scheduler), each a :class:`tools.processes.Process` with its log under ``logs/``.
+
+    with Stack.create(search="embedded") as stack:
+        stack.load_catalog(100_000)
+        stack.rebuild()
+        edge = stack.start_edge(workers=2)
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+from tools.localservices import Postgres, Redis, free_port, wait_port
+from tools.processes import REPO, Process
+
+PYTHON = sys.executable
+SEARCH_MODES = ("none", "embedded", "elasticsearch")
+
+
+@dataclass
+class Stack:
+    base: Path
+    search: str = "embedded"
+    pg: Postgres | None = None
+    redis: Redis | None = None
+    es: object | None = None  # tools.elasticsearch.ElasticsearchCluster
+    env: dict[str, str] = field(default_factory=dict)
+    procs: list[Process] = field(default_factory=list)
+    keep: bool = False
+
+    # --- services ------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, search: str = "embedded", *, locales: str = "en_US,de_DE", currencies: str = "EUR,USD",
+               extra_env: dict[str, str] | None = None, keep: bool = False) -> "Stack":
+        """Start PostgreSQL, Redis (and Elasticsearch for ``search="elasticsearch"``), migrate."""
+        if search not in SEARCH_MODES:
+            raise ValueError(f"search must be one of {SEARCH_MODES}")
+        stack = cls(Path(tempfile.mkdtemp(prefix="snipshop-bench-")), search, keep=keep)
+        try:
+            stack._start_services(locales, currencies, extra_env or {})
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def _start_services(self, locales: str, currencies: str, extra_env: dict[str, str]) -> None:
+        self.base.chmod(0o755)  # PostgreSQL (and Elasticsearch) run unprivileged when we are root
+        self.pg = Postgres(self.base / "pg", free_port()).start()
+        db_url = self.pg.create_database("bench")
+        self.redis = Redis(free_port(), self.base / "redis").start()
+        env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=f"{self.redis.url}/0",
+                   CELERY_BROKER_URL=f"{self.redis.url}/1", SHOP_LOCALES=locales, SHOP_CURRENCIES=currencies,
+                   SHOP_KEY_PREFIX="ss", PYTHONPATH=str(REPO))
+        env.pop("ELASTICSEARCH_URL", None)
+        if self.search == "elasticsearch":
+            from tools.elasticsearch import ElasticsearchCluster, free_base_port
+
+            self.es = ElasticsearchCluster(self.base / "es", free_base_port(1), nodes=1).start()
+            env["ELASTICSEARCH_URL"] = self.es.url
+        env.update(extra_env)
+        self.env = env
+        from catalog.schema import upgrade
+
+        upgrade(db_url)
+
+    @property
+    def settings(self):
+        from snipshop import config
+
+        return config.load(self.env)
+
+    def client(self) -> redis.Redis:
+        """The snippet store."""
+        return redis.Redis.from_url(self.env["REDIS_URL"])
+
+    def broker(self) -> redis.Redis:
+        return redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.env["DATABASE_URL"], autocommit=True)
+
+    def token(self, role: str) -> str:
+        from catalog.tokens import create_token
+
+        with self.connect() as conn:
+            return create_token(conn, role, f"bench-{role}")
+
+    # --- data ----------------------------------------------------------------------------
+
+    def load_catalog(self, products: int, seed: int = 1) -> dict[str, float]:
+        """Generate N products (tools.generate_catalog) and import them; return counts and seconds.
+
+        The outbox rows of the import are marked dispatched: :meth:`rebuild` projects everything.
+        """
+        from catalog.importer import import_files
+        from tools.generate_catalog import generate
+
+        feed = self.base / "feed"
+        counts = dict(generate(products, feed, seed=seed))
+        started = time.perf_counter()
+        files = [feed / f"{kind}.csv" for kind in ("categories", "products", "prices", "offers", "stock")]
+        rejected = import_files(self.settings, [f for f in files if f.exists()], progress=False,
+                                send=lambda task, keys: None)
+        counts["import_seconds"] = time.perf_counter() - started
+        if rejected:
+            raise RuntimeError(f"the generated catalog had {rejected} rejected rows")
+        with self.connect() as conn:
+            conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
+        return counts
+
+    @contextlib.contextmanager
+    def projector(self, search: bool = True):
+        """A Projector on a pool of its own, as the CLI builds it (``search=False``: snippets only)."""
+        from catalog.db import make_pool
+        from projector.service import Projector
+        from search.factory import make_search
+
+        settings = self.settings
+        pool = make_pool(settings.database_url, max_size=4, name="bench")
+        pool.open(wait=True)
+        client = self.client()
+        try:
+            index = make_search(settings, client) if search and self.search != "none" else None
+            yield Projector(settings, pool, client, index)
+        finally:
+            pool.close()
+            client.close()
+
+    def rebuild(self, search: bool = True) -> tuple[dict, float]:
+        """``projector rebuild`` in this process; return its summary and the seconds it took."""
+        from projector.rebuild import rebuild
+
+        with self.projector(search) as projector:
+            started = time.perf_counter()
+            summary = rebuild(projector, progress=False)
+            return summary, time.perf_counter() - started
+
+    # --- processes -----------------------------------------------------------------------
+
+    def start(self, name: str, args: list[str], ready: str | int, timeout: float = 60) -> Process:
+        """Start ``args`` as ``name``; ready when ``ready`` (a log marker or a port) shows."""
+        logs = self.base / "logs"
+        logs.mkdir(exist_ok=True)
+        proc = Process(name, args, self.env, logs)
+        self.procs.append(proc)
+        if isinstance(ready, int):
+            try:
+                wait_port(ready, timeout, name)
+            except RuntimeError:
+                raise RuntimeError(f"{name} did not start:\n{proc.log()}") from None
+        else:
+            proc.wait_log(ready, timeout)
+        return proc
+
+    def serve(self, role: str, workers: int = 2, name: str | None = None) -> str:
+        """``snipshop serve ROLE`` (the shipped server); return its base URL."""
+        port = free_port()
+        self.start(name or role, [PYTHON, "-m", "snipshop.cli", "serve", role, "--port", str(port),
+                                  "--workers", str(workers)], port)
+        return f"http://127.0.0.1:{port}"
+
+    def start_edge(self, workers: int = 2) -> str:
+        return self.serve("edge", workers)
+
+    def start_admin(self, workers: int = 2) -> str:
+        return self.serve("admin", workers)
+
+    def start_worker(self, concurrency: int = 2, name: str = "worker") -> Process:
+        return self.start(name, [PYTHON, "-m", "snipshop.cli", "worker", f"--concurrency={concurrency}",
+                                 "--pool=prefork", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
+                          "ready.")
+
+    def start_scheduler(self) -> Process:
+        logs = self.base / "logs"
+        logs.mkdir(exist_ok=True)
+        return self.start("scheduler", [PYTHON, "-m", "snipshop.cli", "scheduler", "-s", str(logs / "beat-schedule")],
+                          "beat: Starting", timeout=30)
+
+    def stop_process(self, proc: Process) -> None:
+        proc.stop()
+        self.procs.remove(proc)
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            with contextlib.suppress(Exception):
+                p.stop()
+        self.procs.clear()
+        if self.es is not None:
+            with contextlib.suppress(Exception):
+                self.es.stop()
+        if self.pg is not None:
+            self.pg.stop("fast")
+        if self.redis is not None:
+            self.redis.stop()
+        if not self.keep:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> "Stack":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
