@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.products:,} products in {time.monotonic() - started:.1f}s into {feed}")
     sent = 0
 
-    def count_sent(task: str, keys: list[str]) -> None:
+    def count_sent(task: str, keys: list[str], outbox_ids: list[int]) -> None:
         nonlocal sent
         sent += 1
 

@@ -108,6 +108,7 @@ class Stack:
         The outbox rows of the import are marked dispatched: :meth:`rebuild` projects everything.
         """
         from catalog.importer import import_files
+        from projector.relay import settle
         from tools.generate_catalog import generate
 
         feed = self.base / "feed"
@@ -115,12 +116,12 @@ class Stack:
         started = time.perf_counter()
         files = [feed / f"{kind}.csv" for kind in ("categories", "products", "prices", "offers", "stock")]
         rejected = import_files(self.settings, [f for f in files if f.exists()], progress=False,
-                                send=lambda task, keys: None)
+                                send=lambda task, keys, ids: None)
         counts["import_seconds"] = time.perf_counter() - started
         if rejected:
             raise RuntimeError(f"the generated catalog had {rejected} rejected rows")
         with self.connect() as conn:
-            conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
+            settle(conn)
         return counts
 
     @contextlib.contextmanager

@@ -169,9 +169,9 @@ class Relay:
         if not self.broker_down:
             dispatch_quietly(self.conn, self._send, [outbox_id])
 
-    def _send(self, task: str, keys: list[str]) -> None:
+    def _send(self, task: str, keys: list[str], outbox_ids: list[int]) -> None:
         try:
-            self.send(task, keys)
+            self.send(task, keys, outbox_ids)
         except Exception:
             self.broker_down = True
             raise

@@ -14,6 +14,8 @@ RELAY_SWEEP = "projector.relay_sweep"
 REFRESH = "projector.refresh"
 FIRE_TIMERS = "projector.fire_timers"
 REPAIR = "projector.repair"
+#: The broker list (Redis transport) the projection tasks wait in.
+QUEUE = "projection"
 #: How often the scheduler looks for offers that start or end: the worst-case start delay.
 TIMER_INTERVAL_SECONDS = 0.5
 #: How often the scheduler drains the edge's read-repair requests.
@@ -26,7 +28,7 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,  # a task killed mid-way is delivered again
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=4,
-        task_default_queue="projection",
+        task_default_queue=QUEUE,
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,

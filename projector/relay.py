@@ -1,10 +1,17 @@
 """The outbox relay: turns committed outbox rows into Celery tasks carrying ids.
 
 Writers call :func:`dispatch` right after their commit (the fast path); the scheduler calls it
-every second for whatever was left behind (broker down, process died between commit and send).
-Rows are locked with SKIP LOCKED, so concurrent relays never send a row twice at once; a row
-is stamped only after its task was handed to the broker. A task that is sent twice is harmless:
-tasks re-read the database.
+every few hundred milliseconds for whatever was left behind (broker down, process died between
+commit and send, stock rows, which it batches). Rows are locked with SKIP LOCKED, so concurrent
+relays never send a row twice at once; a row is stamped ``dispatched_at`` only after its task was
+handed to the broker.
+
+Acknowledgement is end to end: every task carries the ids of its outbox rows and stamps them
+``projected_at`` when its projection is done (:func:`acknowledge`). The sweep sends a row again
+when it was dispatched more than ``redeliver_after`` seconds ago and is still not projected: the
+broker lost the message (restarted without persistence) or a worker died holding it. A task that
+is sent twice is harmless: tasks re-read the database. ``MAX_SENDS`` bounds the re-sends of a row
+whose task fails for good (it is a dead letter then, for an operator to replay).
 """
 from __future__ import annotations
 
@@ -25,49 +32,76 @@ TASK_BY_TOPIC = {
     "stock": names.PROJECT_STOCK,
 }
 
-Send = Callable[[str, list[str]], None]
+#: ``send(task_name, keys, outbox_ids)`` hands one task to the broker.
+Send = Callable[[str, list[str], list[int]], None]
 BATCH_KEYS = 500
+MAX_SENDS = 5
 
 
 def celery_sender(app) -> Send:
-    def send(task_name: str, keys: list[str]) -> None:
-        # sent_at lets the task measure the projection lag; it is not data the task acts on.
-        app.send_task(task_name, args=[keys], kwargs={"sent_at": time.time()})
+    def send(task_name: str, keys: list[str], outbox_ids: list[int]) -> None:
+        # sent_at lets the task measure the projection lag; outbox names the rows it acknowledges.
+        app.send_task(task_name, args=[keys], kwargs={"sent_at": time.time(), "outbox": outbox_ids})
 
     return send
 
 
-def batches(rows: Sequence[tuple[int, str, list[str]]], size: int = BATCH_KEYS) -> list[tuple[str, list[str]]]:
-    """Coalesce rows into (task, keys) batches: one per topic and up to ``size`` distinct keys.
+Row = tuple[int, str, list[str]]
+
+
+def batches(rows: Sequence[Row], size: int = BATCH_KEYS) -> list[tuple[str, list[str], list[int]]]:
+    """Coalesce rows into (task, keys, outbox ids) batches: per topic, whole rows, ~``size`` keys.
 
     Many stock movements of a second become one task; repeated keys are projected once, which
-    is the same as projecting them twice since tasks re-read the current state.
+    is the same as projecting them twice since tasks re-read the current state. A row is never
+    split over two tasks (its acknowledgement must mean all its keys were projected); a row with
+    more than ``size`` keys makes a task of its own.
     """
-    by_topic: dict[str, dict[str, None]] = {}
-    for _, topic, keys in rows:
-        by_topic.setdefault(topic, {}).update(dict.fromkeys(keys))
-    out = []
-    for topic, keys in by_topic.items():
-        unique = list(keys)
-        out += [(TASK_BY_TOPIC[topic], unique[i:i + size]) for i in range(0, len(unique), size)]
-    return out
+    by_topic: dict[str, list[tuple[dict[str, None], list[int]]]] = {}
+    for outbox_id, topic, keys in rows:
+        open_batches = by_topic.setdefault(topic, [])
+        if not open_batches or len(open_batches[-1][0]) + len(keys) > size:
+            open_batches.append(({}, []))
+        batch_keys, ids = open_batches[-1]
+        batch_keys.update(dict.fromkeys(keys))
+        ids.append(outbox_id)
+    return [(TASK_BY_TOPIC[topic], list(keys), ids)
+            for topic, topic_batches in by_topic.items() for keys, ids in topic_batches if keys]
 
 
-def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = None, limit: int = 5000) -> int:
-    """Send pending outbox rows (only ``ids`` if given) in batches; return how many rows were sent."""
+def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = None, limit: int = 5000,
+             redeliver_after: float | None = None) -> int:
+    """Send pending outbox rows (only ``ids`` if given) in batches; return how many rows were sent.
+
+    With ``redeliver_after`` (the sweep), rows dispatched that many seconds ago and still not
+    projected are sent again too.
+    """
     only = "AND id = ANY(%(ids)s)" if ids is not None else ""
+    params = {"ids": list(ids or []), "limit": limit, "after": redeliver_after, "max_sends": MAX_SENDS}
     with conn.transaction():
         rows = conn.execute(
             f"""SELECT id, topic, keys FROM outbox WHERE dispatched_at IS NULL {only}
-                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
-            {"ids": list(ids or []), "limit": limit},
-        ).fetchall()
-        for task_name, keys in batches(rows):
-            send(task_name, keys)
+                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", params).fetchall()
+        if redeliver_after is not None:
+            rows += conn.execute(
+                """SELECT id, topic, keys FROM outbox
+                   WHERE projected_at IS NULL AND dispatched_at IS NOT NULL
+                     AND dispatched_at < clock_timestamp() - make_interval(secs => %(after)s)
+                     AND sends < %(max_sends)s
+                   ORDER BY dispatched_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", params).fetchall()
+        for task_name, keys, outbox_ids in batches(rows):
+            send(task_name, keys, outbox_ids)
         if rows:
-            conn.execute("UPDATE outbox SET dispatched_at = clock_timestamp() WHERE id = ANY(%s)",
+            conn.execute("UPDATE outbox SET dispatched_at = clock_timestamp(), sends = sends + 1 WHERE id = ANY(%s)",
                          ([r[0] for r in rows],))
     return len(rows)
+
+
+def acknowledge(conn: psycopg.Connection, outbox_ids: Sequence[int]) -> None:
+    """The projection of these rows is done: the sweep will not send them again."""
+    if outbox_ids:
+        conn.execute("UPDATE outbox SET projected_at = clock_timestamp() WHERE id = ANY(%s) AND projected_at IS NULL",
+                     (list(outbox_ids),))
 
 
 def dispatch_quietly(conn: psycopg.Connection, send: Send, ids: Sequence[int]) -> None:
@@ -76,3 +110,10 @@ def dispatch_quietly(conn: psycopg.Connection, send: Send, ids: Sequence[int]) -
         dispatch(conn, send, ids)
     except Exception:  # noqa: BLE001 - the sweep re-sends; the write itself has committed
         log.warning("outbox dispatch failed; the relay sweep will re-send", exc_info=True, extra={"outbox_ids": list(ids)})
+
+
+def settle(conn: psycopg.Connection) -> None:
+    """Mark every open row dispatched and projected: for a caller about to project everything
+    itself (seeding followed by ``projector rebuild``), which needs no task per row."""
+    conn.execute("""UPDATE outbox SET dispatched_at = coalesce(dispatched_at, clock_timestamp()),
+                    projected_at = clock_timestamp() WHERE projected_at IS NULL""")

@@ -68,24 +68,40 @@ class Projector:
             self.search.index([search_document(p, categories, now, self.renderer) for p in found], gens)
         return written
 
-    def stock(self, skus: Sequence[str]) -> int:
+    def stock(self, skus: Sequence[str], max_rounds: int = 5) -> int:
         """A stock level changed: re-project only products whose availability state changed.
 
         One cheap read of the levels, one MGET of the stored badges; the full projection (badge
         and search document) runs for the few products that crossed a threshold.
+
+        Skipping on "the stored badge already says so" is only safe if whoever wrote a badge checks
+        afterwards that it still holds: a task that read the old state and writes it late (with a
+        newer version than the stored badge) would otherwise overwrite the state a task that
+        skipped had seen as current. So after writing, the written products are compared again,
+        and written again while they differ (bounded; every further change has its own task).
         """
         gens = self.writer.target_generations()
+        written = 0
+        for _ in range(max_rounds):
+            skus = self._stale_badges(skus, gens)
+            if not skus:
+                break
+            written += self.products(skus, (Kind.AVAIL,), gens)
+        return written
+
+    def _stale_badges(self, skus: Sequence[str], gens: Sequence[int]) -> list[str]:
+        """The products whose stored badge (default context) differs from their stock now."""
         with self.pool.connection() as conn:
             levels = stock_levels(conn, skus)
         ctx = Context(self.settings.default_locale, self.settings.default_currency)
         stored = self.writer.client.mget([self.keys.snippet(gens[0], Kind.AVAIL, ctx, sku) for sku in levels])
-        changed = []
+        stale = []
         for (sku, (quantity, visible)), raw in zip(levels.items(), stored):
             current = split_value(raw)
             probe = ProductView(sku, "", visible, False, self.clock(), 0, 0, 0, quantity=quantity)
             if current is None or current[1] != self.renderer.availability(probe, ctx.locale).body:
-                changed.append(sku)
-        return self.products(changed, (Kind.AVAIL,), gens) if changed else 0
+                stale.append(sku)
+        return stale
 
     def _set_offer_timers(self, products: list[ProductView], now: datetime) -> None:
         """Remember when each product's price changes by itself: an offer starting or ending."""

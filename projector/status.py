@@ -6,6 +6,7 @@ import redis
 
 from projector.deadletters import DeadLetters
 from projector.keys import KeyScheme
+from projector.relay import MAX_SENDS
 from snipshop.config import Settings
 
 
@@ -33,6 +34,11 @@ def collect(settings: Settings) -> dict[str, object]:
                 "SELECT count(*), now() - min(created_at) FROM outbox WHERE dispatched_at IS NULL").fetchone()
             out["outbox backlog"] = backlog
             out["oldest undispatched"] = oldest or "-"
+            unacked, unacked_oldest, given_up = conn.execute(
+                """SELECT count(*), now() - min(dispatched_at), count(*) FILTER (WHERE sends >= %s)
+                   FROM outbox WHERE projected_at IS NULL AND dispatched_at IS NOT NULL""", (MAX_SENDS,)).fetchone()
+            out["outbox unacknowledged"] = (f"{unacked} (oldest dispatched {unacked_oldest}; {given_up} no longer "
+                                            f"re-sent, see dead letters)" if unacked else 0)
             lag = conn.execute(
                 """SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY dispatched_at - created_at)
                    FROM outbox WHERE created_at > now() - interval '5 minutes' AND dispatched_at IS NOT NULL"""

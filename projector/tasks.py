@@ -21,7 +21,7 @@ from projector import celery_app as names
 from projector.deadletters import DeadLetterTask
 from projector.keys import PRICE_KINDS, PRODUCT_KINDS
 from projector.readmodel import iter_sku_batches
-from projector.relay import celery_sender, dispatch
+from projector.relay import acknowledge, celery_sender, dispatch
 from projector.repair import drain
 from projector.service import Projector
 from search.factory import make_search
@@ -47,41 +47,53 @@ def register(app: Celery) -> None:
         client = redis.Redis.from_url(settings.redis_url)
         return Projector(settings, pool, client, make_search(settings, client))
 
-    def record_lag(topic: str, sent_at: float | None) -> None:
+    def done(topic: str, sent_at: float | None, outbox: list[int] | None) -> None:
+        """Acknowledge the task's outbox rows (end to end: see projector.relay) and record the lag."""
+        if outbox:
+            with projector().pool.connection() as conn:
+                acknowledge(conn, outbox)
         if sent_at is not None:
             lag_ms = int((time.time() - sent_at) * 1000)
             key = projector().keys.lag(topic)
             projector().writer.client.pipeline(transaction=False).lpush(key, lag_ms).ltrim(key, 0, LAG_SAMPLES - 1).execute()
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
-    def project_products(skus: list[str], sent_at: float | None = None) -> None:
+    def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         p = projector()
         written = p.products(skus, PRODUCT_KINDS) + p.home()
-        record_lag("product", sent_at)
+        done("product", sent_at, outbox)
         log.info("projected", extra={"topic": "product", "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_PRICES, **RETRY)
-    def project_prices(skus: list[str], sent_at: float | None = None) -> None:
+    def project_prices(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         written = projector().products(skus, PRICE_KINDS)
-        record_lag("price", sent_at)
+        done("price", sent_at, outbox)
         log.info("projected", extra={"topic": "price", "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_STOCK, **RETRY)
-    def project_stock(skus: list[str], sent_at: float | None = None) -> None:
+    def project_stock(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         written = projector().stock(skus)
-        record_lag("stock", sent_at)
+        done("stock", sent_at, outbox)
         log.debug("projected", extra={"topic": "stock", "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_CATEGORIES, **RETRY)
-    def project_categories(keys: list[str], sent_at: float | None = None) -> None:
+    def project_categories(keys: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         written = projector().categories(keys)
-        record_lag("category", sent_at)
+        done("category", sent_at, outbox)
         log.info("projected", extra={"topic": "category", "categories": len(keys), "keys_written": written})
+
+    @cache
+    def broker() -> redis.Redis:
+        return redis.Redis.from_url(app.conf.shop_settings.broker_url, socket_timeout=2)
+
+    def redeliver_after() -> float | None:
+        """Re-send unprojected rows only once the queue has drained: before that they may still be in it."""
+        return app.conf.shop_settings.outbox_redeliver_seconds if broker().llen(names.QUEUE) == 0 else None
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
         with projector().pool.connection() as conn:
-            return dispatch(conn, celery_sender(app))
+            return dispatch(conn, celery_sender(app), redeliver_after=redeliver_after())
 
     @app.task(name=names.FIRE_TIMERS, ignore_result=True)
     def fire_timers() -> int:

@@ -34,6 +34,9 @@ class Settings:
     #: How often the relay sweeps the outbox for rows not yet dispatched (and stock rows, which
     #: it batches).
     relay_interval_seconds: float = 0.25
+    #: How long after its dispatch an outbox row that no task acknowledged is sent again (once the
+    #: queue has drained): the broker lost it, or a worker died holding it.
+    outbox_redeliver_seconds: float = 30.0
     #: Stock at or below this level (and above zero) shows as "low stock".
     low_stock_threshold: int = 5
     #: How long the edge trusts its cached copy of the live generation pointer.
@@ -69,6 +72,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         snippet_ttl_seconds=int(env.get("SNIPPET_TTL_SECONDS", defaults.snippet_ttl_seconds)),
         refresh_interval_seconds=int(env.get("REFRESH_INTERVAL_SECONDS", defaults.refresh_interval_seconds)),
         relay_interval_seconds=float(env.get("RELAY_INTERVAL_SECONDS", defaults.relay_interval_seconds)),
+        outbox_redeliver_seconds=float(env.get("OUTBOX_REDELIVER_SECONDS", defaults.outbox_redeliver_seconds)),
         low_stock_threshold=int(env.get("LOW_STOCK_THRESHOLD", defaults.low_stock_threshold)),
         pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),

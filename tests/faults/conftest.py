@@ -30,7 +30,10 @@ from tests import store_dump
 from tests.conftest import REPO, TABLES
 from tests.processes import PYTHON, Process, start_http, start_scheduler, wait_until
 from tools.localservices import Postgres, free_port
+from projector.relay import settle
 
+#: Short, so that a lost task is sent again within the test's patience (production: 30 s).
+REDELIVER_SECONDS = 2.0
 SNIPPET_DB, BROKER_DB, FRESH_DB = 4, 5, 6
 QUEUE = "projection"
 
@@ -218,13 +221,19 @@ class Rig:
         with self.pool.connection() as conn:
             return conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()[0]
 
+    def unprojected(self) -> int:
+        """Outbox rows no task has acknowledged yet (dispatched or not)."""
+        with self.pool.connection() as conn:
+            return conn.execute("SELECT count(*) FROM outbox WHERE projected_at IS NULL").fetchone()[0]
+
     def wait_drained(self, timeout: float = 60, quiet_for: float = 0.5, outbox: bool = True) -> None:
-        """Until the broker holds no message (and no outbox row waits) for ``quiet_for`` seconds."""
+        """Until the broker holds no message (and no outbox row waits for its projection) for
+        ``quiet_for`` seconds."""
         quiet_since = None
 
         def check() -> bool:
             nonlocal quiet_since
-            idle = self.queued() == 0 and (not outbox or self.undispatched() == 0)
+            idle = self.queued() == 0 and (not outbox or self.unprojected() == 0)
             now = time.monotonic()
             if not idle:
                 quiet_since = None
@@ -254,10 +263,10 @@ def rig(faults_pg, redis_base_url, tmp_path):
     reset(db_url, redis_base_url)
     settings = replace(load({}), database_url=db_url, redis_url=f"{redis_base_url}/{SNIPPET_DB}",
                        broker_url=f"{redis_base_url}/{BROKER_DB}", locales=("en_US", "de_DE"),
-                       currencies=("EUR", "USD"))
+                       currencies=("EUR", "USD"), outbox_redeliver_seconds=REDELIVER_SECONDS)
     env = dict(os.environ, DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
                CELERY_BROKER_URL=settings.broker_url, SHOP_LOCALES="en_US,de_DE", SHOP_CURRENCIES="EUR,USD",
-               PYTHONPATH=str(REPO))
+               OUTBOX_REDELIVER_SECONDS=str(REDELIVER_SECONDS), PYTHONPATH=str(REPO))
     env.pop("ELASTICSEARCH_URL", None)
     env.pop("SHOP_KEY_PREFIX", None)
     r = Rig(pg, settings, env, tmp_path, redis_base_url)
@@ -306,7 +315,7 @@ def seed(r: Rig, products: int, *, stock=lambda i: 3 + (i * 7) % 40, dispatched:
                                        for i in part for cur in ("EUR", "USD")])
             commands.set_stock(conn, [(sku_of(i), stock(i)) for i in part])
         if dispatched:
-            conn.execute("UPDATE outbox SET dispatched_at = now()")
+            settle(conn)
     return skus
 
 

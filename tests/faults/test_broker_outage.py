@@ -74,11 +74,7 @@ class Writer:
 
 @pytest.mark.parametrize("save", [
     pytest.param(True, id="restart"),
-    pytest.param(False, id="crash", marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError,
-        reason="BUG: the relay marks an outbox row dispatched when the broker takes the message; a broker that "
-               "loses its memory (no persistence, as ./dev and the tests run it) loses every queued task and "
-               "nothing sends it again")),
+    pytest.param(False, id="crash"),
 ])
 def test_writes_accepted_while_the_broker_is_down_are_all_projected(rig, tmp_path, save):
     """``restart``: SHUTDOWN SAVE, the broker comes back with its queue; ``crash``: SHUTDOWN NOSAVE."""
@@ -132,12 +128,6 @@ def test_writes_accepted_while_the_broker_is_down_are_all_projected(rig, tmp_pat
               f"{len(accepted)} accepted ({writer.during_outage} while it was down), "
               f"{len(accepted & projected)} projected, {len(lost)} lost; statuses {statuses}")
         assert len(accepted) == WRITES and writer.during_outage > 0
-        if save and len(lost) == 1:
-            # At most one message can be in flight in the worker's BRPOP when the broker shuts
-            # down: taken from the list, never recorded under unacked (the same loss as
-            # test_worker_kill.test_a_worker_killed_with_a_message_in_its_socket_loses_nothing).
-            pytest.xfail(f"BUG: the write to {sorted(lost)} was accepted, its outbox row marked dispatched, and "
-                         f"its task lost while the broker shut down (one in flight in the worker's BRPOP)")
         assert not lost, f"accepted but never projected: {sorted(lost)[:20]}"
     finally:
         rig.stop_all()

@@ -188,17 +188,14 @@ def _blocked_in_brpop(rig) -> bool:
     return any(c.get("cmd") == "brpop" and "b" in c.get("flags", "") for c in rig.broker.client_list())
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: a message the Redis transport handed to a worker that dies before recording it as "
-                          "unacknowledged is gone, and the outbox row is already marked dispatched")
 def test_a_worker_killed_with_a_message_in_its_socket_loses_nothing(rig):
     """The whole worker dies after Redis answered its BRPOP and before it read the answer.
 
     Kombu's Redis transport takes a message with BRPOP and records it under ``unacked`` only
-    when it reads the reply; the relay stamps the outbox row when the broker took the message.
-    SIGSTOP freezes the worker with a BRPOP outstanding, so the message lands in its socket
-    deterministically; SIGKILL then ends it the way the first burst test of this module ended
-    one by chance (a batch never projected).
+    when it reads the reply, so the broker forgets the message. SIGSTOP freezes the worker with a
+    BRPOP outstanding, so the message lands in its socket deterministically; SIGKILL then ends
+    it. The outbox row stays unacknowledged (no task stamped it projected), and the scheduler's
+    relay sweep sends it again once it is older than OUTBOX_REDELIVER_SECONDS.
     """
     skus = seed(rig, 5)
     rebuild(rig.projector(), progress=False)
@@ -214,11 +211,15 @@ def test_a_worker_killed_with_a_message_in_its_socket_loses_nothing(rig):
     assert rig.dispatch() == 1 and rig.undispatched() == 0
     wait_until(lambda: rig.queued() == 0, timeout=5, what="the frozen worker's BRPOP taking the message")
     kill_hard(w1)
-    held = age_unacked(rig, PAST_VISIBILITY)
+    killed_at = time.monotonic()
+    held = rig.broker.hlen("unacked")
+    assert rig.unprojected() == 1
     rig.start_worker("w2")
+    rig.start_scheduler()
     rig.wait_drained(timeout=30)
-    time.sleep(1)
+    healed = time.monotonic() - killed_at
     differing = rig.differences()
     print(f"\nFIGURE worker-kill-brpop: 1 write accepted and dispatched, worker SIGKILLed with the message in its "
-          f"socket ({held} in unacked); differing keys = {len(differing)}")
+          f"socket ({held} in unacked); re-sent by the relay sweep and projected {healed:.1f}s after the kill "
+          f"(OUTBOX_REDELIVER_SECONDS={rig.settings.outbox_redeliver_seconds:g}); differing keys = {len(differing)}")
     assert differing == [], store_dump.describe(differing)

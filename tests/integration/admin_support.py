@@ -16,6 +16,7 @@ from catalog.tokens import create_token
 from tests.conftest import TABLES
 from web.admin.app import create_app
 from web.admin.routes import API_ROOT
+from projector.relay import settle
 
 API = API_ROOT
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
@@ -39,7 +40,7 @@ def sent() -> list[tuple[str, list[str]]]:
 
 @pytest.fixture
 def app(settings, pool, sent):
-    return create_app(settings, pool=pool, send=lambda task, keys: sent.append((task, keys)))
+    return create_app(settings, pool=pool, send=lambda task, keys, ids: sent.append((task, keys)))
 
 
 @pytest.fixture
@@ -68,5 +69,5 @@ def seeded(pool, sent):
         commands.put_offers(conn, [("B1", "EUR", offer)])
         commands.set_stock(conn, [("B1", 3)])
         with conn.transaction():
-            conn.execute("UPDATE outbox SET dispatched_at = now()")
+            settle(conn)
     return "B1"

@@ -72,7 +72,7 @@ def test_stock_levels_and_movements(client, tokens, seeded, sent, pool):
 def test_the_outbox_row_is_dispatched_after_its_commit(app, client, tokens, seeded, sent, settings):
     seen_committed = []
 
-    def send(task, keys):
+    def send(task, keys, ids):
         # Another connection sees the row only if the write has committed before the send.
         with psycopg.connect(settings.database_url) as other:
             row = other.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()

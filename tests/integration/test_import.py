@@ -68,7 +68,7 @@ def test_good_rows_are_imported_and_bad_rows_reported(settings, tmp_path, capsys
     sent: list[tuple[str, list[str]]] = []
     files = write_feed(tmp_path / "feed", FEED)
     rejected = import_files(settings, files, report_path=tmp_path / "report.csv", progress=False,
-                            send=lambda task, keys: sent.append((task, keys)))
+                            send=lambda task, keys, ids: sent.append((task, keys)))
     assert rejected == len(EXPECTED_ERRORS)
     err = capsys.readouterr().err.splitlines()
     for name, line, key, message in EXPECTED_ERRORS:
@@ -134,7 +134,7 @@ def test_one_bad_row_in_a_large_batch_is_isolated(settings, tmp_path, capsys):
 def test_broker_down_leaves_rows_for_the_sweep(settings, tmp_path, capsys):
     calls = []
 
-    def down(task, keys):
+    def down(task, keys, ids):
         calls.append(task)
         raise ConnectionError("broker down")
 

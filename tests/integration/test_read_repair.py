@@ -19,6 +19,7 @@ from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO, start_scheduler, wait_until
 from web.edge.app import create_app
+from projector.relay import settle
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
@@ -42,7 +43,7 @@ def shop(settings, pool):
     client = redis.Redis.from_url(settings.redis_url)
     rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
     with pool.connection() as conn:  # projected: the relay sweep must not re-project behind the repair's back
-        conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
+        settle(conn)
     return client, KeyScheme(settings.key_prefix), create_app(settings).test_client()
 
 

@@ -12,6 +12,7 @@ from projector import celery_app as names
 from projector.celery_app import make_celery
 from projector.keys import Context, KeyScheme, Kind
 from projector.rebuild import rebuild
+from projector.relay import MAX_SENDS, celery_sender, dispatch, settle
 from projector.service import Projector
 from tests.processes import REPO, start_scheduler, wait_until
 
@@ -58,3 +59,31 @@ def test_status_reports_generations_and_backlog(settings, pool, service_env):
                          capture_output=True, text=True, check=True).stdout
     assert "live generation          1" in out
     assert "outbox backlog           1" in out
+
+
+def test_tasks_acknowledge_their_outbox_rows_and_the_sweep_resends_lost_ones(settings, pool, worker):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        commands.put_products(conn, [("L1", ProductIn(name={"en_US": "Lost"}, categories=["gear"]))])
+        settle(conn)
+        commands.put_prices(conn, [("L1", "EUR", Decimal("4.00"))])
+        lost: list[str] = []
+        assert dispatch(conn, lambda task, keys, ids: lost.append(task)) == 1  # the broker took it, then lost it
+        assert lost == [names.PROJECT_PRICES]
+        send = celery_sender(make_celery(settings))
+        assert dispatch(conn, send, redeliver_after=60) == 0  # not overdue yet: it may still be queued
+        assert dispatch(conn, send, redeliver_after=0) == 1
+        acknowledged = "SELECT count(*) FROM outbox WHERE projected_at IS NOT NULL AND keys = '{L1}' AND topic = 'price'"
+        wait_until(lambda: conn.execute(acknowledged).fetchone()[0] == 1, timeout=20, what="the task's acknowledgement")
+        assert dispatch(conn, send, redeliver_after=0) == 0  # acknowledged rows are never sent again
+    client = redis.Redis.from_url(settings.redis_url)
+    assert b'"price":"4.00"' in client.get(KeyScheme().snippet(1, Kind.PRICE, EN_EUR, "L1"))
+
+
+def test_a_row_whose_task_never_acknowledges_is_sent_at_most_max_sends_times(pool):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        sends: list[list[int]] = []
+        while dispatch(conn, lambda task, keys, ids: sends.append(ids), redeliver_after=0):
+            assert len(sends) <= MAX_SENDS
+        assert len(sends) == MAX_SENDS

@@ -62,7 +62,7 @@ def make_client(role: str | None = "admin", *, pool: FakePool | None = None,
     """A test client of an admin app on fakes, and the list its outbox sender appends to."""
     sent: list[tuple[str, list[str]]] = []
     app = create_app(settings, pool=pool or FakePool(FakeConn(role)),  # type: ignore[arg-type]
-                     send=lambda task, keys: sent.append((task, keys)))
+                     send=lambda task, keys, ids: sent.append((task, keys)))
     return app.test_client(), sent
 
 

@@ -100,7 +100,7 @@ def test_database_down_is_503_with_retry_after(pool):
 
 def test_app_starts_with_the_database_down_and_answers_503():
     dead = replace(SETTINGS, database_url="postgresql://127.0.0.1:9/nothing?connect_timeout=1")
-    app = create_app(dead, send=lambda task, keys: None)
+    app = create_app(dead, send=lambda task, keys, ids: None)
     pool = app.extensions[EXTENSION].pool
     try:
         pool.timeout = 0.5
