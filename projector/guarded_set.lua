@@ -1,16 +1,25 @@
 -- Version-guarded snippet writes: the one path by which snippets reach Redis.
 -- KEYS[i]: snippet key; ARGV[3i-2]: source version, ARGV[3i-1]: TTL in ms, ARGV[3i]: body.
+-- ARGV[3n+1] (optional): the invalidation channel.
 -- A value is stored as "<version>\n<body>". An older version never replaces a newer one;
 -- the same version is written again (same source state, fresh TTL).
+-- Keys whose existing value changed are published on the channel, newline-separated, in this
+-- same atomic call: an edge that cached the old value (web/edge/nearcache.py) drops it. New keys
+-- are not published (nobody can hold them), so a rebuild into a new generation publishes nothing.
 -- Returns the number of keys written.
 local written = 0
+local changed = {}
 for i, key in ipairs(KEYS) do
   local version = tonumber(ARGV[3 * i - 2])
   local current = redis.call('GET', key)
   local current_version = current and tonumber(string.match(current, '^(%d+)\n'))
   if not current_version or version >= current_version then
-    redis.call('SET', key, ARGV[3 * i - 2] .. '\n' .. ARGV[3 * i], 'PX', ARGV[3 * i - 1])
+    local value = ARGV[3 * i - 2] .. '\n' .. ARGV[3 * i]
+    redis.call('SET', key, value, 'PX', ARGV[3 * i - 1])
     written = written + 1
+    if current and current ~= value then changed[#changed + 1] = key end
   end
 end
+local channel = ARGV[3 * #KEYS + 1]
+if channel and #changed > 0 then redis.call('PUBLISH', channel, table.concat(changed, '\n')) end
 return written

@@ -93,6 +93,11 @@ class KeyScheme:
     def genseq(self) -> str:
         return f"{self.prefix}:genseq"
 
+    @property
+    def invalidations(self) -> str:
+        """Pub/sub channel: snippet keys whose stored value changed (newline-separated)."""
+        return f"{self.prefix}:invalidate"
+
     def lag(self, topic: str) -> str:
         """A capped list of recent projection lags (milliseconds) for one topic."""
         return f"{self.prefix}:lag:{topic}"

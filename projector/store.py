@@ -1,13 +1,12 @@
-"""The snippet store: version-guarded writes (projector) and one-round-trip reads (edge).
+"""The snippet store's write side: version-guarded writes, the generation switch and deletion.
 
 Writes go through one Lua script (guarded_set.lua) on the single and the bulk path alike.
 Keys of one product share a hash tag, so one script call per product stays in one slot.
 Generations: tasks write to the live generation and, while a rebuild runs, to the one being
-built; the edge reads the live pointer, cached for a moment.
+built. The edge's side is web/edge/snippets.py.
 """
 from __future__ import annotations
 
-import time
 from importlib.resources import files
 from typing import Iterable, Sequence
 
@@ -53,7 +52,7 @@ class SnippetWriter:
         def flush() -> None:
             nonlocal calls
             if batch_keys:
-                self._script(keys=list(batch_keys), args=list(batch_args), client=pipe)
+                self._script(keys=list(batch_keys), args=[*batch_args, self.keys.invalidations], client=pipe)
                 batch_keys.clear()
                 batch_args.clear()
                 calls += 1
@@ -71,28 +70,6 @@ class SnippetWriter:
         if not calls:
             return 0
         return sum(int(n) for n in pipe.execute())
-
-
-class SnippetReader:
-    """The edge's view of the store: the live pointer (cached briefly) and one MGET per page."""
-
-    def __init__(self, client: redis.Redis, keys: KeyScheme, pointer_ttl: float) -> None:
-        self.client = client
-        self.keys = keys
-        self.pointer_ttl = pointer_ttl
-        self._live: int | None = None
-        self._live_read_at = 0.0
-
-    def live_generation(self) -> int | None:
-        now = time.monotonic()
-        if self._live is None or now - self._live_read_at > self.pointer_ttl:
-            raw = self.client.get(self.keys.live)
-            self._live = int(raw) if raw is not None else None
-            self._live_read_at = now
-        return self._live
-
-    def fetch(self, keys: Sequence[str]) -> list[bytes | None]:
-        return self.client.mget(keys) if keys else []
 
 
 def switch_live(client: redis.Redis, keys: KeyScheme, gen: int) -> None:

@@ -41,6 +41,11 @@ class Settings:
     low_stock_threshold: int = 5
     #: How long the edge trusts its cached copy of the live generation pointer.
     pointer_cache_seconds: float = 1.0
+    #: Memory per edge process for snippets kept near (web/edge/nearcache.py); 0 turns it off.
+    edge_cache_mb: int = 64
+    #: Longest time the edge keeps a snippet without hearing of a change (a safety bound: changes
+    #: made through the projector are announced at once).
+    edge_cache_seconds: float = 60.0
     #: Largest admin request body, in bytes.
     max_body_bytes: int = 1024 * 1024
     #: Number of products the home page features.
@@ -75,6 +80,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         outbox_redeliver_seconds=float(env.get("OUTBOX_REDELIVER_SECONDS", defaults.outbox_redeliver_seconds)),
         low_stock_threshold=int(env.get("LOW_STOCK_THRESHOLD", defaults.low_stock_threshold)),
         pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
+        edge_cache_mb=int(env.get("EDGE_CACHE_MB", defaults.edge_cache_mb)),
+        edge_cache_seconds=float(env.get("EDGE_CACHE_SECONDS", defaults.edge_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
         featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
         generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),

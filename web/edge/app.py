@@ -7,13 +7,14 @@ from flask import Flask, Response, g, jsonify, request
 
 from projector.i18n import messages
 from projector.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, Context, KeyScheme, Kind
-from projector.store import SnippetReader
 from search.factory import make_search
 from search.port import SearchIndex
 from search.query import Query, parse
 from snipshop.config import Settings
 from web.edge import listing, pages, personalize, repair
 from web.edge.context import remember_choices, resolve
+from web.edge.nearcache import NearCache
+from web.edge.snippets import SnippetReader
 
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
@@ -32,7 +33,9 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     client = client or redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = KeyScheme(settings.key_prefix)
-    reader = SnippetReader(client, keys, settings.pointer_cache_seconds)
+    cache = (NearCache(settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20,
+                       settings.edge_cache_seconds) if settings.edge_cache_mb > 0 else None)
+    reader = SnippetReader(client, keys, settings.pointer_cache_seconds, cache)
     search = search or make_search(settings, client)
     repairs = repair.RepairRequests(client, keys)
 

@@ -1,0 +1,180 @@
+"""The edge's near cache: snippet values kept in the worker process, correct by invalidation.
+
+Most of a page's cost at the edge was the Redis round trip, not the string work. So each edge
+process keeps the values it fetched and asks Redis only for those it lacks (one MGET plus a PTTL
+per missing key, in one pipeline). Redis 7.0 has no server-assisted client-side caching, so the
+projector publishes instead: its guarded write (projector/guarded_set.lua) sends, in the same
+atomic script call, every key whose stored value it changed on ``{prefix}:invalidate``. A daemon
+thread per process listens and drops those keys.
+
+What keeps it correct:
+
+* **No stale insert.** An invalidation can arrive while a fetch of the old value is in flight.
+  Every invalidation gets a sequence number; a fetched value is kept only if its key was not
+  invalidated since the fetch began.
+* **Only while listening.** Until the subscription is confirmed, and from the moment the
+  connection drops, the cache is empty and keeps nothing: a message missed while disconnected
+  cannot leave a stale entry. The listener reconnects with backoff.
+* **TTLs are kept.** An entry lives no longer than its key's TTL in Redis (a special offer dies
+  on time) and at most ``max_age`` seconds (a bound on anything published outside the guarded
+  write, such as an eviction or a key deleted by hand).
+* **Generations.** The reader clears the cache whenever the live pointer changes.
+
+Memory is bounded by ``max_bytes`` (values plus a per-entry overhead); the oldest entries go
+first. ``EDGE_CACHE_MB=0`` turns the cache off.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Sequence
+
+import redis
+
+log = logging.getLogger(__name__)
+
+ENTRY_OVERHEAD = 200  # bytes per entry beyond its value: key string, tuple, dict slot
+RECENT_LIMIT = 50_000  # invalidated keys remembered for in-flight fetches
+
+
+class NearCache:
+    def __init__(self, redis_url: str, channel: str, max_bytes: int, max_age: float) -> None:
+        self.redis_url = redis_url
+        self.channel = channel
+        self.max_bytes = max_bytes
+        self.max_age = max_age
+        self._entries: dict[str, tuple[bytes, float]] = {}  # key -> (value, expires at, monotonic)
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._seq = 0  # invalidations so far
+        self._floor = 0  # fetches that began before this sequence keep nothing
+        self._recent: dict[str, int] = {}  # key -> sequence of its last invalidation
+        self.listening = False
+        self._pid: int | None = None
+        self.hits = self.misses = 0
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def fetch(self, client: redis.Redis, keys: Sequence[str]) -> list[bytes | None]:
+        """Values of ``keys`` (None where missing): from memory where possible, the rest in one
+        round trip."""
+        if self._pid != os.getpid():
+            self._start_listener()
+        if not self.listening:
+            return client.mget(keys)
+        now = time.monotonic()
+        out: list[bytes | None] = []
+        missing: list[int] = []
+        entries = self._entries
+        for i, key in enumerate(keys):
+            entry = entries.get(key)
+            if entry is not None and entry[1] > now:
+                out.append(entry[0])
+            else:
+                out.append(None)
+                missing.append(i)
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            began = self._seq
+            pipe = client.pipeline(transaction=False)
+            wanted = [keys[i] for i in missing]
+            pipe.mget(wanted)
+            for key in wanted:
+                pipe.pttl(key)
+            values, *ttls = pipe.execute()
+            for i, value in zip(missing, values):
+                out[i] = value
+            self._keep(began, wanted, values, ttls, now)
+        return out
+
+    def _keep(self, began: int, keys: list[str], values: list, ttls: list, now: float) -> None:
+        with self._lock:
+            if not self.listening or began < self._floor:
+                return
+            for key, value, ttl in zip(keys, values, ttls):
+                if value is None or self._recent.get(key, -1) >= began:
+                    continue
+                lifetime = self.max_age if ttl < 0 else min(self.max_age, ttl / 1000)
+                old = self._entries.pop(key, None)
+                if old is not None:
+                    self._bytes -= len(old[0]) + ENTRY_OVERHEAD
+                self._entries[key] = (value, now + lifetime)
+                self._bytes += len(value) + ENTRY_OVERHEAD
+            while self._bytes > self.max_bytes and self._entries:
+                _, (value, _) = self._pop_oldest()
+                self._bytes -= len(value) + ENTRY_OVERHEAD
+
+    def _pop_oldest(self) -> tuple[str, tuple[bytes, float]]:
+        key = next(iter(self._entries))
+        return key, self._entries.pop(key)
+
+    # --- invalidation --------------------------------------------------------------------
+
+    def invalidate(self, keys: Sequence[str]) -> None:
+        with self._lock:
+            self._seq += 1
+            for key in keys:
+                entry = self._entries.pop(key, None)
+                if entry is not None:
+                    self._bytes -= len(entry[0]) + ENTRY_OVERHEAD
+                self._recent[key] = self._seq
+            if len(self._recent) > RECENT_LIMIT:  # forget, and make older in-flight fetches keep nothing
+                self._recent.clear()
+                self._floor = self._seq + 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seq += 1
+            self._floor = self._seq
+            self._entries.clear()
+            self._recent.clear()
+            self._bytes = 0
+
+    def _start_listener(self) -> None:
+        """One listener per process, started in the process that reads (after a server's fork)."""
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self.listening = False
+        self.clear()
+        threading.Thread(target=self._listen, name="near-cache-invalidations", daemon=True).start()
+
+    def _listen(self) -> None:
+        backoff = 0.2
+        while True:
+            client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_keepalive=True,
+                                          health_check_interval=10)
+            pubsub = client.pubsub()
+            try:
+                pubsub.subscribe(self.channel)
+                while True:
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self.clear()
+                        self.listening = True
+                        backoff = 0.2
+                    elif message["type"] == "message":
+                        self.invalidate(message["data"].decode().split("\n"))
+            except Exception as exc:  # noqa: BLE001 - any failure: stop caching, reconnect
+                if self.listening:
+                    log.warning("near cache: invalidation channel lost (%s); caching paused", exc)
+                self.listening = False
+                self.clear()
+            finally:
+                try:
+                    pubsub.close()
+                    client.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def stats(self) -> dict[str, int | bool]:
+        return {"listening": self.listening, "entries": len(self._entries), "bytes": self._bytes,
+                "hits": self.hits, "misses": self.misses}

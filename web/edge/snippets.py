@@ -1,0 +1,37 @@
+"""The edge's view of the snippet store: the live pointer (read at most once per interval) and
+one fetch per page, served from the near cache (web/edge/nearcache.py) where it can be."""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import redis
+
+from projector.keys import KeyScheme
+from web.edge.nearcache import NearCache
+
+
+class SnippetReader:
+    def __init__(self, client: redis.Redis, keys: KeyScheme, pointer_ttl: float,
+                 cache: NearCache | None = None) -> None:
+        self.client = client
+        self.keys = keys
+        self.pointer_ttl = pointer_ttl
+        self.cache = cache
+        self._live: int | None = None
+        self._live_read_at = 0.0
+
+    def live_generation(self) -> int | None:
+        now = time.monotonic()
+        if self._live is None or now - self._live_read_at > self.pointer_ttl:
+            raw = self.client.get(self.keys.live)
+            live = int(raw) if raw is not None else None
+            if live != self._live and self.cache is not None:
+                self.cache.clear()  # another generation (or none: Redis lost everything)
+            self._live, self._live_read_at = live, now
+        return self._live
+
+    def fetch(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        return self.cache.fetch(self.client, keys) if self.cache is not None else self.client.mget(keys)
