@@ -46,6 +46,9 @@ class Settings:
     #: Longest time the edge keeps a snippet without hearing of a change (a safety bound: changes
     #: made through the projector are announced at once).
     edge_cache_seconds: float = 60.0
+    #: How long an edge process reuses a search result (listing membership and facet counts;
+    #: tiles are always current); 0 turns it off.
+    search_cache_seconds: float = 2.0
     #: Largest admin request body, in bytes.
     max_body_bytes: int = 1024 * 1024
     #: Number of products the home page features.
@@ -82,6 +85,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
         edge_cache_mb=int(env.get("EDGE_CACHE_MB", defaults.edge_cache_mb)),
         edge_cache_seconds=float(env.get("EDGE_CACHE_SECONDS", defaults.edge_cache_seconds)),
+        search_cache_seconds=float(env.get("SEARCH_CACHE_SECONDS", defaults.search_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
         featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
         generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),

@@ -14,6 +14,7 @@ from snipshop.config import Settings
 from web.edge import listing, pages, personalize, repair
 from web.edge.context import remember_choices, resolve
 from web.edge.nearcache import NearCache
+from web.edge.results import CachedResults
 from web.edge.snippets import SnippetReader
 
 HTML = "text/html; charset=utf-8"
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
                        settings.edge_cache_seconds) if settings.edge_cache_mb > 0 else None)
     reader = SnippetReader(client, keys, settings.pointer_cache_seconds, cache)
     search = search or make_search(settings, client)
+    results = CachedResults(search, settings.search_cache_seconds)
     repairs = repair.RepairRequests(client, keys)
 
     def ask_repair(things: list[repair.Thing]) -> bool:
@@ -140,7 +142,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
             raise SearchUnavailable() from exc
 
     def listing_page(header_kind: Kind | None, ident: str | None, query: Query, title: str | None = None) -> Response:
-        result = searching(search.query, query)
+        result = searching(results.query, query)
         gen = live()
         head = [keys.snippet(gen, Kind.FRAME, g.ctx)]
         if header_kind is not None:

@@ -1,0 +1,53 @@
+"""The edge's short-lived search result cache (web/edge/results.py), with a counting fake engine."""
+import time
+
+from search.query import Query, Result
+from web.edge.results import CachedResults
+
+
+class CountingSearch:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def query(self, query: Query) -> Result:
+        self.calls += 1
+        return Result(skus=(f"S{self.calls}",), total=self.calls)
+
+
+def q(**kw) -> Query:
+    return Query("en_US", "EUR", category="bags", **kw)
+
+
+def test_the_same_query_is_answered_once_within_its_seconds():
+    engine = CountingSearch()
+    results = CachedResults(engine, seconds=60)
+    first = results.query(q(filters={"color": ("Red",), "size": ("M",)}))
+    again = results.query(q(filters={"size": ("M",), "color": ("Red",)}))  # same query, other order
+    assert again is first and engine.calls == 1
+    assert results.query(q(filters={"color": ("Red",)}, page=2)).total == 2
+    assert results.query(q(filters={"color": ("Red",)}, in_stock=True)).total == 3
+    assert engine.calls == 3
+
+
+def test_a_result_expires_and_zero_seconds_turns_the_cache_off():
+    engine = CountingSearch()
+    results = CachedResults(engine, seconds=0.05)
+    results.query(q())
+    time.sleep(0.06)
+    results.query(q())
+    assert engine.calls == 2
+    off = CachedResults(engine, seconds=0)
+    off.query(q())
+    off.query(q())
+    assert engine.calls == 4
+
+
+def test_the_oldest_results_go_first():
+    engine = CountingSearch()
+    results = CachedResults(engine, seconds=60, max_entries=2)
+    for page in (1, 2, 3):
+        results.query(q(page=page))
+    results.query(q(page=3))
+    assert engine.calls == 3
+    results.query(q(page=1))  # evicted
+    assert engine.calls == 4
