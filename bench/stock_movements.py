@@ -6,7 +6,7 @@ Usage::
                                     [--seconds 10] [--admin-workers 2] [--worker-concurrency 2]
                                     [--client wrk|python]
 
-Starts its own PostgreSQL and Redis (``tools.localservices``, in a temporary directory), migrates,
+Starts its own PostgreSQL and Redis (:class:`bench.stack.Stack`, in a temporary directory),
 creates a ``stock`` token, seeds N products with stock and prices through ``catalog.commands``,
 projects them (``projector.rebuild``), then starts the real processes as an operator would: a
 Celery worker (``snipshop worker``), the scheduler (``snipshop scheduler``: the relay sweep) and
@@ -46,137 +46,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable, Iterable
+from urllib.parse import urlsplit
 
 import psycopg
 import redis
 
-from tools.localservices import Postgres, Redis, free_port, wait_port
-from tools.processes import Process
+from bench.report import (fmt_ms, machine_cpu, machine_report, percentile, py_spy, read_collapsed,
+                          tree_cpu_seconds)
+from bench.stack import Stack
+from bench.wrk import ensure_wrk
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 API = "/admin/api/v1"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SKU_FORMAT = "BENCH-{:05d}"
 CROSS_HIGH, CROSS_STEP = 7, 3  # 7 (in stock) <-> 4 (low stock, threshold 5)
 PLAIN_HIGH, PLAIN_STEP = 1000, 2
 
 
-# --- processes -----------------------------------------------------------------------------
-
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, CPU ticks incl. reaped children) for every process."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        rest = data[data.rindex(")") + 2:].split()
-        table[int(entry)] = (int(rest[1]), sum(int(v) for v in rest[11:15]))
-    return table
-
-
-def tree_cpu_seconds(roots: dict[str, int], self_name: str = "client") -> dict[str, float]:
-    """CPU seconds used so far by each named process tree (live processes plus their reaped children)."""
-    table = _proc_table()
-    children: dict[int, list[int]] = defaultdict(list)
-    for pid, (ppid, _) in table.items():
-        children[ppid].append(pid)
-    out = {}
-    for name, root in roots.items():
-        total, stack, seen = 0, [root], set()
-        while stack:
-            pid = stack.pop()
-            if pid in seen or pid not in table:
-                continue
-            seen.add(pid)
-            total += table[pid][1]
-            stack.extend(children[pid])
-        out[name] = total / CLK_TCK
-    t = os.times()  # the bench itself plus its reaped children (wrk, once it has exited)
-    out[self_name] = t.user + t.system + t.children_user + t.children_system
-    return out
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    with open("/proc/stat") as f:
-        fields = [int(v) for v in f.readline().split()[1:]]
-    idle = fields[3] + fields[4]
-    total = sum(fields[:8])
-    return (total - idle) / CLK_TCK, total / CLK_TCK
-
-
 # --- the shop ------------------------------------------------------------------------------
 
-@dataclass
-class Shop:
-    base: Path
-    pg: Postgres | None = None
-    redis: Redis | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    procs: list[Process] = field(default_factory=list)
-    admin_url: str = ""
-    admin_port: int = 0
-    token: str = ""
-
-    def stop(self) -> None:
-        for p in reversed(self.procs):
-            with contextlib.suppress(Exception):
-                p.stop()
-        if self.pg is not None:
-            self.pg.stop("fast")
-        if self.redis is not None:
-            self.redis.stop()
-
-
-def start_services(shop: Shop, locales: str, currencies: str) -> None:
-    shop.base.chmod(0o755)  # PostgreSQL runs as "postgres" when we are root
-    shop.pg = Postgres(shop.base / "pg", free_port()).start()
-    db_url = shop.pg.create_database("bench")
-    shop.redis = Redis(free_port(), shop.base / "redis").start()
-    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=f"{shop.redis.url}/0",
-               CELERY_BROKER_URL=f"{shop.redis.url}/1", SHOP_LOCALES=locales, SHOP_CURRENCIES=currencies,
-               SHOP_KEY_PREFIX="ss", LOW_STOCK_THRESHOLD="5", PYTHONPATH=str(REPO))  # 7 -> 4 crosses it
-    env.pop("ELASTICSEARCH_URL", None)
-    shop.env = env
-
-
-def seed(shop: Shop, products: int, crossing: int) -> None:
-    """Schema, token, N products with names, prices and stock; then project them all."""
+def seed(stack: Stack, products: int, crossing: int) -> str:
+    """A ``stock`` token and N products with names, prices and stock, all projected; return the token."""
     from catalog import commands
-    from catalog.db import make_pool
     from catalog.models import CategoryIn, ProductIn
-    from catalog.schema import upgrade
-    from catalog.tokens import create_token
-    from projector.rebuild import rebuild
-    from projector.service import Projector
-    from search.factory import make_search
-    from snipshop import config
 
-    settings = config.load(shop.env)
-    upgrade(settings.database_url)
+    settings = stack.settings
+    token = stack.token("stock")
     names = lambda text: {loc: f"{text} ({loc})" for loc in settings.locales}  # noqa: E731
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        shop.token = create_token(conn, "stock", "bench")
+    with stack.connect() as conn:
         commands.put_categories(conn, [("bench", CategoryIn(name=names("Bench")))])
         skus = [SKU_FORMAT.format(i) for i in range(products)]
         for start in range(0, products, 500):
@@ -190,35 +98,9 @@ def seed(shop: Shop, products: int, crossing: int) -> None:
                                       for i, sku in enumerate(chunk, start)])
         # The rebuild below projects everything; these rows need no task.
         conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
-    pool = make_pool(settings.database_url, max_size=2, name="bench-seed")
-    pool.open(wait=True)
-    try:
-        client = redis.Redis.from_url(settings.redis_url)
-        summary = rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
-        print(f"projected: {summary}", flush=True)
-    finally:
-        pool.close()
-
-
-def start_processes(shop: Shop, admin_workers: int, concurrency: int) -> None:
-    logs = shop.base / "logs"
-    logs.mkdir(exist_ok=True)
-    cli = [PYTHON, "-m", "snipshop.cli"]
-    worker = Process("worker", cli + ["worker", f"--concurrency={concurrency}", "--pool=prefork", "-n", "bench@%h",
-                                   "--without-gossip", "--without-mingle"], shop.env, logs)
-    shop.procs.append(worker)
-    worker.wait_log("ready.", 60)
-    shop.procs.append(Process("scheduler", cli + ["scheduler", "-s", str(logs / "beat-schedule")], shop.env, logs))
-    shop.admin_port = free_port()
-    admin = Process("admin", cli + ["serve", "admin", "--port", str(shop.admin_port), "--workers", str(admin_workers)],
-                 shop.env, logs)
-    shop.procs.append(admin)
-    try:
-        wait_port(shop.admin_port, 60, "admin")
-    except RuntimeError:
-        raise RuntimeError(f"admin did not start:\n{admin.log()}") from None
-    shop.admin_url = f"http://127.0.0.1:{shop.admin_port}"
-    print(f"logs in {logs}", flush=True)
+    summary, _ = stack.rebuild()
+    print(f"projected: {summary}", flush=True)
+    return token
 
 
 # --- movements -----------------------------------------------------------------------------
@@ -257,12 +139,6 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     latency_note: str
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
 # --- the Python open-loop client ---------------------------------------------------------------
@@ -343,38 +219,42 @@ async def _one(pool: _Pool, head: bytes, body: bytes, timeout: float) -> int:
         (pool.release if keep else pool.discard)(conn)
 
 
-async def _python_load(url_host: str, port: int, token: str, plan: list[tuple[str, bytes]], rate: float,
-                       connections: int, timeout: float) -> LoadResult:
+async def _python_load(url_host: str, port: int, token: str, plan: Iterable[tuple[str, bytes]], rate: float,
+                       connections: int, timeout: float, stop: Callable[[], bool] | None = None) -> LoadResult:
     loop = asyncio.get_running_loop()
     pool = _Pool(url_host, port, connections)
-    heads = [(f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-              f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-             for path, body in plan]
-    n = len(plan)
-    sched = [0.0] * n
-    done = [0.0] * n
-    status = [0] * n
+    sched: list[float] = []
+    done: list[float] = []
+    status: list[int] = []
 
-    async def fire(i: int) -> None:
+    async def fire(i: int, head: bytes, body: bytes) -> None:
         try:
-            status[i] = await _one(pool, heads[i], plan[i][1], timeout)
+            status[i] = await _one(pool, head, body, timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
             status[i] = 0
         done[i] = loop.time()
 
     tasks = set()
     t0 = loop.time() + 0.05
-    for i in range(n):
-        sched[i] = t = t0 + i / rate
+    for i, (path, body) in enumerate(plan):
+        t = t0 + i / rate
         delay = t - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        task = loop.create_task(fire(i))
+        if stop is not None and stop():
+            break
+        head = (f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        sched.append(t)
+        done.append(0.0)
+        status.append(0)
+        task = loop.create_task(fire(i, head, body))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     if tasks:
         await asyncio.wait(set(tasks))
     pool.close()
+    n = len(sched)
     statuses: dict[int, int] = defaultdict(int)
     for s in status:
         statuses[s] += 1
@@ -385,8 +265,13 @@ async def _python_load(url_host: str, port: int, token: str, plan: list[tuple[st
                       percentile(answered, 0.99), "from scheduled send time")
 
 
-def python_load(shop: Shop, plan, rate: float, connections: int, timeout: float) -> LoadResult:
-    return asyncio.run(_python_load("127.0.0.1", shop.admin_port, shop.token, plan, rate, connections, timeout))
+def python_load(admin_url: str, token: str, plan: Iterable[tuple[str, bytes]], rate: float, connections: int,
+                timeout: float, stop: Callable[[], bool] | None = None) -> LoadResult:
+    """POST each (path, JSON body) of ``plan`` at exactly ``rate``/s, open loop, until the plan (which
+    may be endless) ends or ``stop()`` says so; latency counts from each request's scheduled time."""
+    url = urlsplit(admin_url)
+    return asyncio.run(_python_load(url.hostname or "127.0.0.1", url.port or 80, token, plan, rate, connections,
+                                    timeout, stop))
 
 
 # --- the wrk client ------------------------------------------------------------------------------
@@ -466,33 +351,19 @@ end
 """
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise SystemExit("wrk is missing: install the Debian package 'wrk' or use --client python")
-    print("installing wrk (apt-get) ...", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-    found = shutil.which("wrk")
-    if not found:
-        raise SystemExit("wrk could not be installed; use --client python")
-    return found
-
-
-def wrk_load(shop: Shop, wrk: str, rate: float, seconds: float, products: int, crossing: int,
-             signs: list[int], run: str, step: int, connections: int, threads: int, timeout: float) -> LoadResult:
+def wrk_load(admin_url: str, token: str, workdir: Path, wrk: str, rate: float, seconds: float, products: int,
+             crossing: int, signs: list[int], run: str, step: int, connections: int, threads: int,
+             timeout: float) -> LoadResult:
     values = {"RATE": rate, "THREADS": threads, "PRODUCTS": products, "CROSSING": crossing, "RUN": f"{run}-{step}",
-              "TOKEN": shop.token, "SIGNS": "".join("-" if s < 0 else "+" for s in signs), "SEED": step * 7919,
+              "TOKEN": token, "SIGNS": "".join("-" if s < 0 else "+" for s in signs), "SEED": step * 7919,
               "CROSS_STEP": CROSS_STEP, "PLAIN_STEP": PLAIN_STEP}
     script = WRK_SCRIPT
     for key, value in values.items():
         script = script.replace(f"@{key}@", str(value))
-    path = shop.base / f"movements-{step}.lua"
+    path = workdir / f"movements-{step}.lua"
     path.write_text(script)
     args = [wrk, "-t", str(threads), "-c", str(max(connections, threads)), "-d", f"{seconds:g}s",
-            "--timeout", f"{timeout:g}s", "-s", str(path), shop.admin_url]
+            "--timeout", f"{timeout:g}s", "-s", str(path), admin_url]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate()
@@ -579,10 +450,6 @@ class Step:
                 and self.load.achieved >= 0.95 * self.load.offered)
 
 
-def fmt_ms(v: float) -> str:
-    return "-" if v != v else (f"{v:.0f}" if v >= 10 else f"{v:.1f}")
-
-
 def print_table(steps: list[Step]) -> None:
     head = (f"{'offered/s':>9} {'achieved/s':>10} {'2xx':>6} {'errors':>6} {'adm p50':>8} {'adm p99':>8} "
             f"{'lag n':>6} {'lag p50':>8} {'lag p99':>8} {'queue s→e':>11} {'outbox s→e':>11} "
@@ -613,17 +480,7 @@ def print_table(steps: list[Step]) -> None:
               + f" {other:>9.0f} {s.busy:>8.0f}% {ms:>7.1f} {1000 * ncpu / ms:>6.0f}/s")
 
 
-def machine_report() -> bool:
-    ncpu = os.cpu_count() or 1
-    usable = len(os.sched_getaffinity(0))
-    load1, load5, load15 = os.getloadavg()
-    loaded = load1 > 0.5 * usable
-    print(f"CPUs: {ncpu} online, {usable} usable by this process; load average {load1:.2f} {load5:.2f} {load15:.2f} "
-          f"-> {'LOADED (other work is running; figures will be low)' if loaded else 'not loaded'}", flush=True)
-    return loaded
-
-
-def verify_badges(shop: Shop) -> str:
+def verify_badges(stack: Stack) -> str:
     """After the load: does every stored availability badge match the stock level in PostgreSQL?"""
     from collections import Counter
     from datetime import datetime, timezone
@@ -631,14 +488,13 @@ def verify_badges(shop: Shop) -> str:
     from projector.keys import Context, KeyScheme, Kind, split_value
     from projector.readmodel import ProductView, stock_levels
     from projector.render import Renderer, availability_state
-    from snipshop import config
 
-    settings = config.load(shop.env)
+    settings = stack.settings
     keys = KeyScheme(settings.key_prefix)
     renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = stack.client()
     live = int(client.get(keys.live))
-    with psycopg.connect(settings.database_url) as conn:
+    with stack.connect() as conn:
         skus = [r[0] for r in conn.execute("SELECT sku FROM products ORDER BY sku").fetchall()]
         levels = stock_levels(conn, skus)
     now = datetime.now(timezone.utc)
@@ -657,9 +513,7 @@ def verify_badges(shop: Shop) -> str:
 
 def start_profilers(roots: dict[str, int], out: Path, label: str, seconds: float) -> list[subprocess.Popen]:
     """py-spy on the admin and worker process trees for one step (collapsed stacks, GIL holders only)."""
-    spy = shutil.which("py-spy", path=f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    if spy is None:
-        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    spy = py_spy()
     out.mkdir(parents=True, exist_ok=True)
     return [subprocess.Popen([spy, "record", "--pid", str(roots[role]), "--subprocesses", "--gil", "--nonblocking",
                               "--nolineno", "--format", "raw", "--rate", "100", "--duration", str(max(1, int(seconds))),
@@ -673,14 +527,8 @@ def summarize_profile(path: Path, top: int = 25) -> None:
     inclusive: dict[str, int] = defaultdict(int)
     leaf: dict[str, int] = defaultdict(int)
     total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
+    for frames, n in read_collapsed(path):
         total += n
-        # drop the "process NNN:..." / thread frames py-spy puts first
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
         for f in set(frames):
             inclusive[f] += n
         if frames:
@@ -707,33 +555,36 @@ def run(args: argparse.Namespace) -> int:
     crossing = int(args.products * args.crossing_share)
     machine_report()
     wrk = ensure_wrk() if args.client == "wrk" else None
-    shop = Shop(Path(tempfile.mkdtemp(prefix="snipshop-bench-")))
+    started = time.monotonic()
+    stack = Stack.create(search="embedded", locales=args.locales, currencies=args.currencies,
+                         extra_env={"LOW_STOCK_THRESHOLD": "5"}, keep=args.keep)  # 7 -> 4 crosses it
     try:
-        started = time.monotonic()
-        start_services(shop, args.locales, args.currencies)
-        seed(shop, args.products, crossing)
-        start_processes(shop, args.admin_workers, args.worker_concurrency)
+        token = seed(stack, args.products, crossing)
+        stack.start_worker(args.worker_concurrency)
+        stack.start_scheduler()
+        admin_url = stack.start_admin(args.admin_workers)
+        print(f"logs in {stack.base / 'logs'}", flush=True)
         print(f"shop up in {time.monotonic() - started:.1f}s: {args.products} products ({crossing} crossing the "
-              f"low-stock threshold), admin {shop.admin_url} ({args.admin_workers} gunicorn workers × 4 threads), "
+              f"low-stock threshold), admin {admin_url} ({args.admin_workers} gunicorn workers × 4 threads), "
               f"worker concurrency {args.worker_concurrency}, client {args.client}", flush=True)
-        broker = redis.Redis.from_url(shop.env["CELERY_BROKER_URL"])
-        store = redis.Redis.from_url(shop.env["REDIS_URL"])
+        broker = stack.broker()
+        store = stack.client()
         lag_key = "ss:lag:stock"
-        postmaster = int((shop.pg.datadir / "postmaster.pid").read_text().split()[0])
-        by_name = {p.name: p.pid for p in shop.procs}
+        postmaster = int((stack.pg.datadir / "postmaster.pid").read_text().split()[0])
+        by_name = {p.name: p.pid for p in stack.procs}
         roots = {"admin": by_name["admin"], "worker": by_name["worker"], "beat": by_name["scheduler"],
-                 "postgres": postmaster, "redis": shop.redis.process.pid}
+                 "postgres": postmaster, "redis": stack.redis.process.pid}
         run_id = f"b{int(time.time())}"
         rng = random.Random(42)
         steps: list[Step] = []
-        with psycopg.connect(shop.env["DATABASE_URL"], autocommit=True) as conn:
+        with stack.connect() as conn:
             def load(rate: float, seconds: float, step: int) -> LoadResult:
                 signs = next_signs(conn, args.products, crossing)
                 if wrk:
-                    return wrk_load(shop, wrk, rate, seconds, args.products, crossing, signs, run_id, step,
+                    return wrk_load(admin_url, token, stack.base, wrk, rate, seconds, args.products, crossing, signs, run_id, step,
                                     args.connections, args.wrk_threads, args.timeout)
                 plan = plan_movements(int(rate * seconds), args.products, crossing, signs, run_id, step, rng)
-                return python_load(shop, plan, rate, args.connections, args.timeout)
+                return python_load(admin_url, token, plan, rate, args.connections, args.timeout)
 
             if args.warmup > 0:
                 warm = load(max(10.0, rates[0] / 2), args.warmup, 0)
@@ -767,12 +618,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"step {n}: offered {rate:.0f}/s achieved {result.achieved:.1f}/s, errors {result.errors} "
                       f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms, backlog {start.total}→{end.total}, "
                       f"{'keeps up' if step.keeps_up else 'does NOT keep up'}", flush=True)
-                for p in shop.procs:
+                for p in stack.procs:
                     if not p.alive():
                         raise RuntimeError(f"{p.name} died:\n{p.log()}")
         print()
         print_table(steps)
-        print(verify_badges(shop))
+        print(verify_badges(stack))
         sustained = [s.load.offered for s in steps if s.keeps_up]
         first_fail = next((s.load.offered for s in steps if not s.keeps_up), None)
         print()
@@ -789,11 +640,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         print("stopping ...", flush=True)
-        shop.stop()
+        stack.stop()
         if args.keep:
-            print(f"kept {shop.base}")
-        else:
-            shutil.rmtree(shop.base, ignore_errors=True)
+            print(f"kept {stack.base}")
 
 
 def main(argv: list[str] | None = None) -> int:
