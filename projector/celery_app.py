@@ -14,6 +14,7 @@ RELAY_SWEEP = "projector.relay_sweep"
 REFRESH = "projector.refresh"
 FIRE_TIMERS = "projector.fire_timers"
 REPAIR = "projector.repair"
+PRUNE_OUTBOX = "projector.prune_outbox"
 #: The broker list (Redis transport) the projection tasks wait in.
 QUEUE = "projection"
 #: How often the scheduler looks for offers that start or end: the worst-case start delay.
@@ -40,6 +41,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={
             "relay-sweep": {"task": RELAY_SWEEP, "schedule": settings.relay_interval_seconds},
+            "prune-outbox": {"task": PRUNE_OUTBOX, "schedule": 3600.0},
             "refresh": {"task": REFRESH, "schedule": float(settings.refresh_interval_seconds)},
             "offer-timers": {"task": FIRE_TIMERS, "schedule": TIMER_INTERVAL_SECONDS,
                              "options": {"expires": TIMER_INTERVAL_SECONDS * 4}},

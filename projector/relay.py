@@ -117,3 +117,10 @@ def settle(conn: psycopg.Connection) -> None:
     itself (seeding followed by ``projector rebuild``), which needs no task per row."""
     conn.execute("""UPDATE outbox SET dispatched_at = coalesce(dispatched_at, clock_timestamp()),
                     projected_at = clock_timestamp() WHERE projected_at IS NULL""")
+
+
+def prune(conn: psycopg.Connection, keep_days: float) -> int:
+    """Delete rows projected more than ``keep_days`` ago (kept that long for audits); return how many."""
+    cur = conn.execute("DELETE FROM outbox WHERE projected_at < clock_timestamp() - make_interval(secs => %s)",
+                       (keep_days * 86400,))
+    return cur.rowcount

@@ -21,7 +21,7 @@ from projector import celery_app as names
 from projector.deadletters import DeadLetterTask
 from projector.keys import PRICE_KINDS, PRODUCT_KINDS
 from projector.readmodel import iter_sku_batches
-from projector.relay import acknowledge, celery_sender, dispatch
+from projector.relay import acknowledge, celery_sender, dispatch, prune
 from projector.repair import drain
 from projector.service import Projector
 from search.factory import make_search
@@ -94,6 +94,11 @@ def register(app: Celery) -> None:
     def relay_sweep() -> int:
         with projector().pool.connection() as conn:
             return dispatch(conn, celery_sender(app), redeliver_after=redeliver_after())
+
+    @app.task(name=names.PRUNE_OUTBOX, ignore_result=True)
+    def prune_outbox() -> int:
+        with projector().pool.connection() as conn:
+            return prune(conn, app.conf.shop_settings.outbox_keep_days)
 
     @app.task(name=names.FIRE_TIMERS, ignore_result=True)
     def fire_timers() -> int:

@@ -37,6 +37,8 @@ class Settings:
     #: How long after its dispatch an outbox row that no task acknowledged is sent again (once the
     #: queue has drained): the broker lost it, or a worker died holding it.
     outbox_redeliver_seconds: float = 30.0
+    #: How long projected outbox rows are kept (an audit trail of writes) before the hourly prune.
+    outbox_keep_days: float = 7.0
     #: Stock at or below this level (and above zero) shows as "low stock".
     low_stock_threshold: int = 5
     #: How long the edge trusts its cached copy of the live generation pointer.
@@ -81,6 +83,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         refresh_interval_seconds=int(env.get("REFRESH_INTERVAL_SECONDS", defaults.refresh_interval_seconds)),
         relay_interval_seconds=float(env.get("RELAY_INTERVAL_SECONDS", defaults.relay_interval_seconds)),
         outbox_redeliver_seconds=float(env.get("OUTBOX_REDELIVER_SECONDS", defaults.outbox_redeliver_seconds)),
+        outbox_keep_days=float(env.get("OUTBOX_KEEP_DAYS", defaults.outbox_keep_days)),
         low_stock_threshold=int(env.get("LOW_STOCK_THRESHOLD", defaults.low_stock_threshold)),
         pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
         edge_cache_mb=int(env.get("EDGE_CACHE_MB", defaults.edge_cache_mb)),

@@ -12,7 +12,7 @@ from projector import celery_app as names
 from projector.celery_app import make_celery
 from projector.keys import Context, KeyScheme, Kind
 from projector.rebuild import rebuild
-from projector.relay import MAX_SENDS, celery_sender, dispatch, settle
+from projector.relay import MAX_SENDS, celery_sender, dispatch, prune, settle
 from projector.service import Projector
 from tests.processes import REPO, start_scheduler, wait_until
 
@@ -87,3 +87,15 @@ def test_a_row_whose_task_never_acknowledges_is_sent_at_most_max_sends_times(poo
         while dispatch(conn, lambda task, keys, ids: sends.append(ids), redeliver_after=0):
             assert len(sends) <= MAX_SENDS
         assert len(sends) == MAX_SENDS
+
+
+def test_prune_deletes_only_rows_projected_long_ago(pool):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [(f"k{i}", CategoryIn(name={"en_US": "K"})) for i in range(3)])
+        commands.put_categories(conn, [("k0", CategoryIn(name={"en_US": "K0"}))])
+        ids = [r[0] for r in conn.execute("SELECT id FROM outbox ORDER BY id")]
+        conn.execute("UPDATE outbox SET dispatched_at = now(), projected_at = now() - interval '8 days' WHERE id = %s",
+                     (ids[0],))
+        conn.execute("UPDATE outbox SET dispatched_at = now() - interval '9 days' WHERE id = %s", (ids[1],))
+        assert prune(conn, keep_days=7) == 1
+        assert [r[0] for r in conn.execute("SELECT id FROM outbox ORDER BY id")] == ids[1:]
