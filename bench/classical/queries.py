@@ -1,0 +1,331 @@
+"""The SQL of the classical baseline: what each page reads from PostgreSQL, per request.
+
+A product page is two queries (the category tree for the frame and breadcrumb, then one row with
+everything about the product); a listing or search page is two as well (the category tree, then
+one statement that yields the page's 24 tiles, the total and every facet count). Nothing is
+cached between requests; psycopg prepares the statements it sees often (``prepare_threshold``).
+
+Semantics follow the search contract (tests/search_reference.py), so the classical pages list the
+same products as the edge: a category lists its subcategories' products; facets are disjunctive
+(a facet's counts ignore that facet's own selection); the price filter and price sorts use what a
+shopper pays now (a live offer, else the regular price); "newest" compares creation times in whole
+seconds, ties by SKU. Text search is PostgreSQL's own: ``plainto_tsquery`` against the name
+and description (a GIN index per locale), ranked like the edge by the number of query words in
+the name, then SKU; unlike the embedded index it neither folds accents (``rhon`` does not find
+``Rhön``), nor expands prefixes (``jack``), and it drops stop words (``the`` finds nothing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Sequence
+
+import psycopg
+from psycopg import sql
+
+from search.documents import BRAND
+from search.query import Query
+
+#: Language of a locale to its PostgreSQL text search configuration (the Snowball stemmers the
+#: embedded index uses too); other languages are searched with ``simple`` (no stemming).
+TS_CONFIGS = {"da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
+              "fr": "french", "it": "italian", "nl": "dutch", "nb": "norwegian", "no": "norwegian",
+              "pt": "portuguese", "ru": "russian", "sv": "swedish"}
+
+#: Name order: a linguistic collation that ignores case and accents at the first level, close to
+#: the contract's casefolded, accent-free code point order.
+NAME_COLLATION = "und-x-icu"
+
+INDEX_LOCK = 0x5EC1A551  # advisory lock: gunicorn workers start together
+
+
+def ts_config(locale: str) -> str:
+    return TS_CONFIGS.get(locale.split("_")[0].split("-")[0].lower(), "simple")
+
+
+def tsvector(locale: str, alias: str = "t") -> sql.Composable:
+    """The indexed document of one text row: name weighted A, description B (exactly as indexed)."""
+    cfg = sql.Literal(ts_config(locale))
+    return sql.SQL("(setweight(to_tsvector({cfg}::regconfig, {a}.name), 'A') || "
+                   "setweight(to_tsvector({cfg}::regconfig, {a}.description), 'B'))").format(
+        cfg=cfg, a=sql.Identifier(alias))
+
+
+def ensure_indexes(conn: psycopg.Connection, locales: Sequence[str]) -> None:
+    """Create the indexes the classical queries need beyond the product's schema (idempotent; one
+    process at a time, as gunicorn's workers start together).
+
+    Only the text search index per locale is missing: EXPLAIN shows the other queries on the
+    schema's own keys and indexes (product_categories_category, the primary keys of
+    product_texts, product_attributes, prices, stock and offers' unique key).
+    """
+    conn.execute("SELECT pg_advisory_lock(%s)", (INDEX_LOCK,))
+    try:
+        for locale in locales:
+            name = sql.Identifier(f"classical_fts_{locale.lower().replace('-', '_')}")
+            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {name} ON product_texts USING gin ({doc}) "
+                                 "WHERE locale = {locale}").format(name=name, doc=tsvector(locale, "product_texts"),
+                                                                   locale=sql.Literal(locale)))
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (INDEX_LOCK,))
+
+
+# --- the category tree (every page: navigation, breadcrumbs, a category's subtree) ----------
+
+CATEGORIES = """
+SELECT c.key, c.parent, c.position, n.locale, n.name
+FROM categories c LEFT JOIN category_names n ON n.category = c.key
+ORDER BY c.position, c.key
+"""
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    key: str
+    parent: str | None
+    position: int
+    names: dict[str, str]
+
+
+def load_categories(conn: psycopg.Connection) -> dict[str, CategoryRow]:
+    out: dict[str, CategoryRow] = {}
+    for key, parent, position, locale, name in conn.execute(CATEGORIES):
+        row = out.get(key) or out.setdefault(key, CategoryRow(key, parent, position, {}))
+        if locale is not None:
+            row.names[locale] = name
+    return out
+
+
+def subtree(categories: dict[str, CategoryRow], key: str) -> list[str]:
+    children: dict[str | None, list[str]] = {}
+    for c in categories.values():
+        children.setdefault(c.parent, []).append(c.key)
+    out, todo = [], [key]
+    while todo:
+        k = todo.pop()
+        if k not in out:
+            out.append(k)
+            todo.extend(children.get(k, ()))
+    return out
+
+
+# --- the product page: one row ----------------------------------------------------------------
+
+PRODUCT = """
+SELECT p.brand,
+       (SELECT json_object_agg(t.locale, json_build_array(t.name, t.description))
+          FROM product_texts t WHERE t.sku = p.sku),
+       ARRAY(SELECT pc.category FROM product_categories pc WHERE pc.sku = p.sku ORDER BY pc.position, pc.category),
+       ARRAY(SELECT ARRAY[a.name, a.value] FROM product_attributes a WHERE a.sku = p.sku ORDER BY a.name, a.position),
+       (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
+       (SELECT min(o.amount) FROM offers o
+         WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
+       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0)
+FROM products p
+WHERE p.sku = %(sku)s AND p.active AND p.deleted_at IS NULL
+"""
+
+
+@dataclass
+class ProductRow:
+    sku: str
+    brand: str
+    names: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    categories: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    price: Decimal | None = None
+    offer: Decimal | None = None  # the lowest live offer in the currency
+    quantity: int = 0
+
+
+def load_product(conn: psycopg.Connection, sku: str, currency: str) -> ProductRow | None:
+    row = conn.execute(PRODUCT, {"sku": sku, "currency": currency}).fetchone()
+    if row is None:
+        return None
+    brand, texts, categories, attributes, price, offer, quantity = row
+    p = ProductRow(sku, brand, categories=list(categories), price=price, offer=offer, quantity=quantity)
+    for locale, (name, description) in (texts or {}).items():
+        p.names[locale] = name
+        p.descriptions[locale] = description
+    for name, value in attributes:
+        p.attributes.setdefault(name, []).append(value)
+    return p
+
+
+# --- listings (category pages and search): one statement ----------------------------------
+
+@dataclass
+class Listing:
+    tiles: list[ProductRow]  # the page, in order
+    total: int
+    #: (facet, value) -> count, over the candidates matching every selection but the facet's own
+    counts: dict[tuple[str, str], int]
+
+
+def _all(conditions: Sequence[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
+
+
+def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[sql.Composable, dict]:
+    """The listing of ``query`` (``categories``: the category's subtree, None for all products).
+
+    Parts of the result, told apart by the first column:
+    0: a tile of the page (its position, then everything the tile shows);
+    1: the number of matches; 2: a facet count (name, value, count).
+    """
+    params: dict = {"locale": query.locale, "currency": query.currency,
+                    "limit": query.per_page, "offset": query.offset}
+    joins: list[sql.Composable] = []
+    where: list[sql.Composable] = [sql.SQL("p.active AND p.deleted_at IS NULL")]
+    columns: list[sql.Composable] = [sql.SQL("p.sku"), sql.SQL("p.brand")]
+    if categories is not None:
+        params["categories"] = list(categories)
+        where.append(sql.SQL("EXISTS (SELECT 1 FROM product_categories pc WHERE pc.sku = p.sku "
+                             "AND pc.category = ANY(%(categories)s))"))
+    if query.in_stock:
+        where.append(sql.SQL("EXISTS (SELECT 1 FROM stock s WHERE s.sku = p.sku AND s.quantity > 0)"))
+    text = bool(query.text)
+    if text:
+        params["text"] = query.text
+        cfg = sql.Literal(ts_config(query.locale))
+        tsquery = sql.SQL("plainto_tsquery({cfg}::regconfig, %(text)s)").format(cfg=cfg)
+        # the locale as a literal: the text index is partial per locale, and a generic plan of a
+        # prepared statement could not prove a parameter equal to it
+        joins.append(sql.SQL("JOIN product_texts t ON t.sku = p.sku AND t.locale = {l}").format(
+            l=sql.Literal(query.locale)))
+        where.append(sql.SQL("{doc} @@ {q}").format(doc=tsvector(query.locale), q=tsquery))
+        # relevance: how many of the query's words the name holds (the edge's rule), then SKU.
+        # Cheaper than ts_rank, which would parse every matching description again.
+        columns.append(sql.SQL(
+            "(SELECT count(*) FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, t.name))) w "
+            "WHERE w = ANY(tsvector_to_array(to_tsvector({cfg}::regconfig, %(text)s)))) AS rank"
+        ).format(cfg=cfg))
+    priced = query.price_min is not None or query.price_max is not None or query.sort in ("price_asc", "price_desc")
+    if priced:
+        joins.append(sql.SQL(
+            "LEFT JOIN prices pr ON pr.sku = p.sku AND pr.currency = %(currency)s "
+            "LEFT JOIN (SELECT o.sku, min(o.amount) AS amount FROM offers o WHERE o.currency = %(currency)s "
+            "AND o.ends_at > now() AND o.starts_at <= now() GROUP BY o.sku) lo ON lo.sku = p.sku"))
+        columns.append(sql.SQL("COALESCE(lo.amount, pr.amount) AS price"))
+        if query.price_min is not None:
+            params["price_min"] = query.price_min
+            where.append(sql.SQL("COALESCE(lo.amount, pr.amount) >= %(price_min)s"))
+        if query.price_max is not None:
+            params["price_max"] = query.price_max
+            where.append(sql.SQL("COALESCE(lo.amount, pr.amount) <= %(price_max)s"))
+    sort = query.sort
+    if sort == "relevance" and not text:
+        sort = "newest"
+    if sort == "name":
+        joins.append(sql.SQL("LEFT JOIN product_texts tn ON tn.sku = p.sku AND tn.locale = %(locale)s"))
+        columns.append(sql.SQL("COALESCE(tn.name, '') AS name"))
+    if sort == "newest":
+        columns.append(sql.SQL("date_trunc('second', p.created_at) AS created"))
+    order = {
+        "relevance": "rank DESC",
+        "newest": "created DESC",
+        "price_asc": "price ASC NULLS LAST",
+        "price_desc": "price DESC NULLS LAST",
+        "name": f'name COLLATE "{NAME_COLLATION}"',
+    }[sort] + ', sku COLLATE "C"'  # ties by SKU in code point order
+
+    # One boolean column per selected facet: a product must match them all, a facet's counts
+    # need all but its own. The attribute selections are read in one probe of the product's
+    # attribute rows (the primary key (sku, name, value)) per candidate.
+    flags: dict[str, sql.Composable] = {}
+    selections: list[sql.Composable] = []
+    for i, (name, values) in enumerate(query.filters.items()):
+        flags[name] = sql.Identifier(f"m{i}")
+        params[f"f{i}"] = list(values)
+        if name == BRAND:
+            columns.append(sql.SQL("p.brand = ANY({v}) AS {m}").format(v=sql.Placeholder(f"f{i}"), m=flags[name]))
+        else:
+            params[f"n{i}"] = name
+            selections.append(sql.SQL("bool_or(a.name = {n} AND a.value = ANY({v})) AS {m}").format(
+                n=sql.Placeholder(f"n{i}"), v=sql.Placeholder(f"f{i}"), m=flags[name]))
+            columns.append(sql.SQL("COALESCE(sel.{m}, false) AS {m}").format(m=flags[name]))
+    if selections:
+        params["selected"] = [name for name in query.filters if name != BRAND]
+        joins.append(sql.SQL("CROSS JOIN LATERAL (SELECT {s} FROM product_attributes a WHERE a.sku = p.sku "
+                             "AND a.name = ANY(%(selected)s)) sel").format(s=sql.SQL(", ").join(selections)))
+
+    def matching(skip: str | None = None) -> sql.Composable:
+        return _all([flag for name, flag in flags.items() if name != skip])
+
+    attribute_flags = matching()  # an attribute row counts when its product matches the other facets
+    near = sql.SQL("true")
+    if any(name != BRAND for name in flags):
+        cases = sql.SQL(" ").join(sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name))
+                                  for name in flags if name != BRAND)
+        attribute_flags = sql.SQL("CASE a.name {cases} ELSE {all} END").format(cases=cases, all=matching())
+        # a product failing two selections counts nowhere: skip it before the join
+        near = sql.SQL("{misses} <= 1").format(misses=sql.SQL(" + ").join(
+            sql.SQL("(NOT {m})::int").format(m=m) for m in flags.values()))
+
+    statement = sql.SQL("""
+WITH candidates AS MATERIALIZED (
+    SELECT {columns} FROM products p {joins} WHERE {where}
+), matches AS (
+    SELECT * FROM candidates WHERE {matching}
+), page AS (
+    SELECT sku, row_number() OVER (ORDER BY {order}) AS n
+    FROM (SELECT * FROM matches ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) s
+)
+SELECT 0, page.n, p.sku, p.brand,
+       (SELECT json_object_agg(t.locale, t.name) FROM product_texts t WHERE t.sku = p.sku),
+       (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
+       (SELECT min(o.amount) FROM offers o
+         WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
+       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0)
+FROM page JOIN products p ON p.sku = page.sku
+UNION ALL
+SELECT 1, count(*), NULL, NULL, NULL, NULL, NULL, NULL FROM matches
+UNION ALL
+SELECT 2, count(*), {brand}, brand, NULL, NULL, NULL, NULL FROM candidates
+WHERE brand <> '' AND {brand_matching} GROUP BY brand
+UNION ALL
+SELECT 2, count(*), a.name, a.value, NULL, NULL, NULL, NULL
+FROM (SELECT * FROM candidates WHERE {near}) c JOIN product_attributes a ON a.sku = c.sku
+WHERE a.name <> {brand} AND {attribute_flags}
+GROUP BY a.name, a.value
+""").format(columns=sql.SQL(", ").join(columns), joins=sql.SQL(" ").join(joins), where=_all(where),
+            matching=matching(), order=sql.SQL(order), brand=sql.Literal(BRAND),
+            brand_matching=matching(BRAND), near=near, attribute_flags=attribute_flags)
+    return statement, params
+
+
+def load_listing(conn: psycopg.Connection, query: Query, categories: Sequence[str] | None) -> Listing:
+    statement, params = listing_statement(query, categories)
+    tiles: list[tuple[int, ProductRow]] = []
+    total = 0
+    counts: dict[tuple[str, str], int] = {}
+    for part, n, a, b, names, price, offer, quantity in conn.execute(statement, params):
+        if part == 0:
+            tiles.append((n, ProductRow(a, b, names=names or {}, price=price, offer=offer, quantity=quantity)))
+        elif part == 1:
+            total = n
+        else:
+            counts[(a, b)] = n
+    tiles.sort(key=lambda t: t[0])
+    return Listing([p for _, p in tiles], total, counts)
+
+
+# --- home page ---------------------------------------------------------------------------------
+
+FEATURED = """
+SELECT p.sku, p.brand,
+       (SELECT json_object_agg(t.locale, t.name) FROM product_texts t WHERE t.sku = p.sku),
+       (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
+       (SELECT min(o.amount) FROM offers o
+         WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
+       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0)
+FROM products p WHERE p.active AND p.deleted_at IS NULL
+ORDER BY p.created_at DESC, p.sku LIMIT %(count)s
+"""
+
+
+def load_featured(conn: psycopg.Connection, currency: str, count: int) -> list[ProductRow]:
+    return [ProductRow(sku, brand, names=names or {}, price=price, offer=offer, quantity=quantity)
+            for sku, brand, names, price, offer, quantity in conn.execute(FEATURED, {"currency": currency,
+                                                                                     "count": count})]
