@@ -1,10 +1,10 @@
 """Run a WSGI role on its production HTTP server, configured from code rather than a config file.
 
 The edge runs on granian's WSGI interface: HTTP parsing and keep-alive in Rust, one Python thread
-per worker process calling the app. On this project's product page it serves about twice what
-gunicorn's sync workers did, and a hello-world app about four times (bench/SERVERS.md).
-The admin app stays on gunicorn with threaded workers (its load is small and measured there).
-Both log every request to stdout.
+per worker process calling the app. With the same two workers it served the product page 1.8-3.7
+times as fast as gunicorn's sync workers, which parse HTTP in Python and close every connection
+(bench/SERVERS.md). The admin app stays on gunicorn with threaded workers, where its write path
+was measured (bench/stock_movements.py). Both log every request to stdout.
 """
 from __future__ import annotations
 

@@ -1,0 +1,296 @@
+"""Edge HTTP throughput and latency, each figure a ratio against a baseline measured beside it.
+
+Usage::
+
+    python -m bench.http [--products 20000] [--seconds 5] [--rounds 3] [--workers 2]
+                         [--connections 8] [--search embedded|elasticsearch] [--search-cache SECONDS]
+                         [--floor-pages product,category,search]
+
+Builds a whole shop (:class:`bench.stack.Stack`: PostgreSQL, Redis, a generated catalog,
+``projector rebuild``), then starts on loopback, all with ``--workers`` workers:
+
+* the **edge** with ``snipshop serve edge`` (the shipped server, see bench/SERVERS.md);
+* the **floor**: a hello-world Flask app (bench/floor.py) on the same server code path and options
+  (``python -m bench.serve_app floor``): what the server, WSGI and Flask cost with no work at all;
+* the **classical** baseline, if ``bench/classical/app.py`` exists: a Flask + Jinja2 + PostgreSQL
+  app serving the same paths, served the same way (``python -m bench.serve_app classical``).
+
+Three pages (:func:`pick_urls`): the product page (``/p/<sku>``, 2000 different active SKUs),
+the category page (up to 20 categories, the biggest first, each with its two most common attribute
+values of two different facets selected, kept when ≥ 24 products match: 24 tiles plus facets) and
+the search page (the 20 commonest words of the product names). wrk (closed loop, ``--connections``
+connections on one thread, keep-alive as the server allows) rotates through a page's URLs with a
+Lua script whose ``done()`` hook prints requests/s, p50, p99, non-2xx answers and socket errors
+as JSON. The edge keeps a search result for
+``SEARCH_CACHE_SECONDS`` (web/edge/results.py), so with the shipped setting the listing and search
+figures are mostly cache hits; ``--search-cache 0`` measures every page asking the search engine.
+
+Every comparison alternates rounds A, B, B, A, A, B, ... (``--rounds`` of each, ``--seconds``
+each, after a one-second warm-up of each side) so that whatever else the shared machine does hits
+both sides alike; it reports the median of each side and the median of the per-pair ratios of
+requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target ≥ 0.8) and
+edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as the servers: the figures are
+comparable within a run, not absolute capacities.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+from urllib.parse import urlencode
+
+from bench.stack import PYTHON, Stack
+from tools.localservices import free_port
+
+try:
+    from bench.stock_movements import ensure_wrk
+except ImportError:  # it may move to a shared module
+    try:
+        from bench.wrk import ensure_wrk  # type: ignore[no-redef]
+    except ImportError:
+        from bench.stack import ensure_wrk  # type: ignore[no-redef,attr-defined]
+
+CLASSICAL = Path(__file__).resolve().parent / "classical" / "app.py"
+PRODUCT_URLS = 2000
+MIN_TILES = 24
+TARGETS = {("product", "floor"): 0.8, ("category", "classical"): 5.0}
+
+WRK_SCRIPT = """
+local paths = {@PATHS@}
+local i = @START@
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'JSON {"requests": %d, "seconds": %.6f, "p50_ms": %.3f, "p99_ms": %.3f, "non2xx": %d, "errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    base_url: str
+    paths: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Sample:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: Sample  # medians of A's rounds
+    b: Sample  # medians of B's rounds
+    ratio: float  # median of A/B requests/s over the pairs
+    rounds: tuple[tuple[Sample, Sample], ...]
+
+
+def run_wrk(target: Target, seconds: float, connections: int = 8, start: int = 0) -> Sample:
+    """One closed-loop wrk run rotating through ``target.paths``; figures from its ``done()`` hook."""
+    for path in target.paths:
+        if not path.startswith("/") or not path.isascii() or any(c in path for c in "\"\\\n"):
+            raise ValueError(f"unsafe path for the Lua script: {path!r}")
+    script = WRK_SCRIPT.replace("@PATHS@", ",".join(f'"{p}"' for p in target.paths))
+    script = script.replace("@START@", str(start % len(target.paths)))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-http-") as lua:
+        lua.write(script)
+        lua.flush()
+        args = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", lua.name,
+                target.base_url]
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    line = next((ln for ln in out.splitlines() if ln.startswith("JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no figures:\n{out}")
+    data = json.loads(line[5:])
+    return Sample(data["requests"] / data["seconds"], data["p50_ms"], data["p99_ms"], data["non2xx"],
+                  data["errors"])
+
+
+def median(samples: Sequence[Sample]) -> Sample:
+    """The median of each figure; the non-2xx answers and errors are summed (any is worth seeing)."""
+    def mid(field: str) -> float:
+        return statistics.median(getattr(s, field) for s in samples)
+
+    return Sample(mid("rps"), mid("p50_ms"), mid("p99_ms"), sum(s.non2xx for s in samples),
+                  sum(s.errors for s in samples))
+
+
+def alternate(a: Target, b: Target, seconds: float, rounds: int, connections: int = 8) -> Comparison:
+    """Rounds A, B, B, A, A, B, ... (each side goes first every other pair) after a one-second
+    warm-up of each; the medians of each side and of the A/B ratios of the pairs."""
+    run_wrk(a, 1, connections)
+    run_wrk(b, 1, connections)
+    pairs = []
+    for r in range(rounds):
+        start = r * 997  # a different stretch of the URL list each round, the same for both sides
+        if r % 2:
+            y = run_wrk(b, seconds, connections, start)
+            pairs.append((run_wrk(a, seconds, connections, start), y))
+        else:
+            x = run_wrk(a, seconds, connections, start)
+            pairs.append((x, run_wrk(b, seconds, connections, start)))
+    return Comparison(median([p[0] for p in pairs]), median([p[1] for p in pairs]),
+                      statistics.median(x.rps / y.rps for x, y in pairs), tuple(pairs))
+
+
+# --- the URLs -------------------------------------------------------------------------------
+
+BIG_CATEGORIES = """
+WITH RECURSIVE tree(root, key) AS (
+    SELECT key, key FROM categories
+    UNION ALL SELECT tree.root, c.key FROM categories c JOIN tree ON c.parent = tree.key)
+SELECT tree.root, count(DISTINCT pc.sku) AS n FROM tree
+JOIN product_categories pc ON pc.category = tree.key
+JOIN products p ON p.sku = pc.sku AND p.active AND p.deleted_at IS NULL
+GROUP BY tree.root ORDER BY n DESC, tree.root LIMIT %s
+"""
+
+TOP_VALUES = """
+WITH RECURSIVE tree(key) AS (
+    SELECT %s::text UNION ALL SELECT c.key FROM categories c JOIN tree ON c.parent = tree.key),
+listed AS (SELECT DISTINCT pc.sku FROM product_categories pc JOIN tree ON pc.category = tree.key
+           JOIN products p ON p.sku = pc.sku AND p.active AND p.deleted_at IS NULL)
+SELECT a.name, a.value, count(*) AS n FROM product_attributes a JOIN listed USING (sku)
+GROUP BY a.name, a.value ORDER BY n DESC, a.name, a.value
+"""
+
+BOTH = """
+WITH RECURSIVE tree(key) AS (
+    SELECT %s::text UNION ALL SELECT c.key FROM categories c JOIN tree ON c.parent = tree.key)
+SELECT count(DISTINCT pc.sku) FROM product_categories pc JOIN tree ON pc.category = tree.key
+JOIN products p ON p.sku = pc.sku AND p.active AND p.deleted_at IS NULL
+JOIN product_attributes a1 ON a1.sku = p.sku AND a1.name = %s AND a1.value = %s
+JOIN product_attributes a2 ON a2.sku = p.sku AND a2.name = %s AND a2.value = %s
+"""
+
+COMMON_WORDS = """
+SELECT w FROM product_texts t JOIN products p ON p.sku = t.sku AND p.active,
+     regexp_split_to_table(lower(t.name), '\\s+') AS w
+WHERE t.locale = %s AND length(w) > 3 GROUP BY w ORDER BY count(*) DESC, w LIMIT %s
+"""
+
+
+def pick_urls(stack: Stack, products: int = PRODUCT_URLS, categories: int = 20,
+              words: int = 20) -> dict[str, list[str]]:
+    """Paths for each page: many product pages, category pages with two filters, searches."""
+    locale = stack.settings.locales[0]
+    with stack.connect() as conn:
+        skus = [r[0] for r in conn.execute(
+            "SELECT sku FROM products WHERE active AND deleted_at IS NULL ORDER BY md5(sku) LIMIT %s", (products,))]
+        category_paths = []
+        for key, _n in conn.execute(BIG_CATEGORIES, (categories,)).fetchall():
+            top: dict[str, str] = {}  # the most common value of each attribute, most common first
+            for name, value, _count in conn.execute(TOP_VALUES, (key,)):
+                top.setdefault(name, value)
+            (n1, v1), (n2, v2) = list(top.items())[:2]
+            hits = conn.execute(BOTH, (key, n1, v1, n2, v2)).fetchone()[0]
+            if hits >= MIN_TILES:
+                category_paths.append(f"/c/{key}?{urlencode([(n1, v1), (n2, v2)])}")
+        searches = [f"/search?{urlencode({'q': w})}" for (w,) in conn.execute(COMMON_WORDS, (locale, words))]
+    if not skus or not category_paths or not searches:
+        raise RuntimeError("the catalog is too small for the HTTP benchmark")
+    return {"product": [f"/p/{s}" for s in skus], "category": category_paths, "search": searches}
+
+
+def check(base_url: str, paths: Sequence[str]) -> None:
+    """Every path answers 200 (a benchmark of error pages measures nothing)."""
+    for path in paths:
+        try:
+            with urllib.request.urlopen(base_url + path, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        if status != 200:
+            raise RuntimeError(f"{base_url}{path} answered {status}")
+
+
+# --- the command ----------------------------------------------------------------------------
+
+def serve_app(stack: Stack, app: str, workers: int) -> str:
+    """Serve ``app`` (floor, classical) the way ``snipshop serve edge`` serves the edge."""
+    port = free_port()
+    stack.start(app, [PYTHON, "-m", "bench.serve_app", app, "--port", str(port), "--workers", str(workers)], port)
+    return f"http://127.0.0.1:{port}"
+
+
+def row(label: str, s: Sample) -> str:
+    return f"  {label:<24} {s.rps:>9.0f} req/s  p50 {s.p50_ms:>7.2f} ms  p99 {s.p99_ms:>7.2f} ms" + (
+        f"  non-2xx {s.non2xx} errors {s.errors}" if s.non2xx or s.errors else "")
+
+
+def report(page: str, baseline: str, c: Comparison) -> None:
+    goal = TARGETS.get((page, baseline))
+    verdict = "" if goal is None else f"   target ≥ {goal:g}: {'met' if c.ratio >= goal else 'NOT met'}"
+    print(row("edge", c.a))
+    print(row(baseline, c.b))
+    print(f"  edge ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
+          f"{verdict}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--floor-pages", type=lambda v: v.split(","), default=["product", "category", "search"],
+                        help="pages also compared with the floor (comma-separated; default: all)")
+    parser.add_argument("--search", choices=("embedded", "elasticsearch"), default="embedded")
+    parser.add_argument("--search-cache", type=float, default=None, metavar="SECONDS",
+                        help="SEARCH_CACHE_SECONDS for the edge (default: the shipped setting; 0: every "
+                             "listing and search page asks the search engine)")
+    parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
+    args = parser.parse_args(argv)
+    ensure_wrk()
+    extra_env = {} if args.search_cache is None else {"SEARCH_CACHE_SECONDS": f"{args.search_cache:g}"}
+    with Stack.create(search=args.search, extra_env=extra_env, keep=args.keep) as stack:
+        print(f"stack in {stack.base}; loading {args.products} products ...", flush=True)
+        stack.load_catalog(args.products)
+        stack.rebuild()
+        urls = pick_urls(stack)
+        edge = stack.serve("edge", args.workers)
+        floor = serve_app(stack, "floor", args.workers)
+        classical = serve_app(stack, "classical", args.workers) if CLASSICAL.exists() else None
+        if classical is None:
+            print("no bench/classical/app.py: the classical baseline is skipped")
+        for page, paths in urls.items():
+            check(edge, paths[:50])
+            if classical:
+                check(classical, paths[:50])
+        print(f"{args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s"
+              f" alternating rounds per side; {args.search} search, edge search cache"
+              f" {stack.settings.search_cache_seconds:g} s; category: {urls['category'][0]};"
+              f" search: {urls['search'][0]}")
+        for page, paths in urls.items():
+            print(f"{page} page ({len(paths)} URLs)")
+            if page in args.floor_pages:
+                report(page, "floor", alternate(Target("edge", edge, paths), Target("floor", floor, paths),
+                                                args.seconds, args.rounds, args.connections))
+            if classical:
+                report(page, "classical", alternate(Target("edge", edge, paths), Target("classical", classical, paths),
+                                                    args.seconds, args.rounds, args.connections))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
