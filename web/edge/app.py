@@ -19,6 +19,7 @@ from web.edge.snippets import SnippetReader
 
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
+PUBLIC = f"public, max-age={ANONYMOUS_MAX_AGE}"
 RETRY_AFTER = "5"
 RETRY_AFTER_REPAIR = "2"  # a read-repair runs every second
 
@@ -49,21 +50,26 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         return bool(things)
 
     def html(body: str, status: int = 200, *, store: bool = True) -> Response:
-        values = personalize.values_from(request.cookies, g.ctx.currency)
+        """The response for a page whose frame came from :func:`frame_for` (already filled)."""
+        values = g.values
         response = Response(personalize.fill(body, values), status=status, content_type=HTML)
         remember_choices(response, g.remember)
-        response.vary.add("Cookie")
+        headers = response.headers
+        headers["Vary"] = "Cookie"
         if not store:  # degraded or unsure: nobody may keep it (docs/resilience.md)
-            response.cache_control.no_store = True
+            headers["Cache-Control"] = "no-store"
         elif personalize.is_personal(values) or g.remember or status != 200:
-            response.cache_control.private = True
-            response.cache_control.no_cache = True
+            headers["Cache-Control"] = "private, no-cache"
         else:
-            response.cache_control.public = True
-            response.cache_control.max_age = ANONYMOUS_MAX_AGE
+            headers["Cache-Control"] = PUBLIC
             response.add_etag()
-            response.make_conditional(request)
+            if "HTTP_IF_NONE_MATCH" in request.environ:
+                response.make_conditional(request)
         return response
+
+    def frame_for(raw: bytes | None) -> pages.Frame:
+        """The page frame, its personalization variables filled for this shopper."""
+        return personalize.frame(pages.frame_of(raw), g.values)
 
     def unavailable(message: str, retry_after: str = RETRY_AFTER) -> Response:
         response = html(pages.bare_page("Temporarily unavailable", message), 503)
@@ -81,7 +87,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
     def not_found(frame: pages.Frame | None = None, *, store: bool = True) -> Response:
         if frame is None:
-            frame = pages.frame_of(reader.fetch([keys.snippet(live(), Kind.FRAME, g.ctx)])[0])
+            frame = frame_for(reader.fetch([keys.snippet(live(), Kind.FRAME, g.ctx)])[0])
         return html(pages.message_page(frame, "Not found", "We could not find that page."), 404, store=store)
 
     @app.before_request
@@ -89,6 +95,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         ctx, remember = resolve(request, settings.locales, settings.currencies)
         g.ctx: Context = ctx
         g.remember = remember
+        g.values = personalize.values_from(request.cookies, ctx.currency)
 
     @app.get("/healthz")
     def healthz():
@@ -112,7 +119,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         tiles = "".join(listing.tiles(tile_raw, current))
         title = messages(g.ctx.locale)["home"]
         whole = not ask_repair(repair.shared_misses(raw[0], raw[1]) + repair.tile_misses(tile_raw, current))
-        frame = pages.frame_of(raw[0])
+        frame = frame_for(raw[0])
         return html(frame.wrap(title, f'<section class="featured">{heading}<ul class="tiles">{tiles}</ul></section>'),
                     store=whole)
 
@@ -122,7 +129,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
             return not_found()
         raw = reader.fetch(keys.product_page(live(), g.ctx, sku))
         whole = not ask_repair(repair.product_page_misses(sku, raw))
-        frame = pages.frame_of(raw[0])
+        frame = frame_for(raw[0])
         detail, crumb, price, offer, avail, ld = (pages.body_of(r) for r in raw[1:])
         if detail is None:  # nothing stored at all: most likely no such product; else being restored
             return not_found(frame, store=False) if repair.unknown_product(raw) else repairing()
@@ -151,7 +158,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         header_missing = header_kind is not None and raw[1] is None
         whole = not ask_repair(repair.shared_misses(raw[0]) + ([repair.NAVIGATION_THING] if header_missing else [])
                                + repair.tile_misses(raw[len(head):], list(result.skus)))
-        frame = pages.frame_of(raw[0])
+        frame = frame_for(raw[0])
         t = messages(g.ctx.locale)
         if header_kind is not None:
             header_body = pages.body_of(raw[1])

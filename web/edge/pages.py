@@ -5,6 +5,7 @@ See projector.keys for the value format (version line, FIELD and SLOT separators
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import escape
 
@@ -32,6 +33,7 @@ def body_of(raw: bytes | None) -> str | None:
     return None if value is None else value[1]
 
 
+@lru_cache(maxsize=64)  # a few frames (locales × generations); a near-cache hit is the same bytes object
 def frame_of(raw: bytes | None) -> Frame:
     body = body_of(raw)
     if not body:

@@ -6,11 +6,13 @@ A variable without a valid value, or one this module does not know, keeps its de
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Mapping
 
 from markupsafe import escape
 
-from projector.keys import VAR_RE
+from projector.keys import VAR_OPEN, VAR_RE
+from web.edge.pages import Frame
 
 MAX_NAME = 40
 CART_COUNT = re.compile(r"^\d{1,4}$")
@@ -31,7 +33,21 @@ def values_from(cookies: Mapping[str, str], currency: str) -> dict[str, str]:
 
 
 def fill(page: str, values: Mapping[str, str]) -> str:
+    if VAR_OPEN not in page:  # a fast scan; most snippets but the frame have no variables
+        return page
     return VAR_RE.sub(lambda m: values.get(m.group(1), m.group(2)), page)
+
+
+def frame(frame: Frame, values: Mapping[str, str]) -> Frame:
+    """The frame with its variables filled, remembered per frame and values: anonymous shoppers
+    share a handful of combinations (one per currency), so the page's largest part is filled once."""
+    return _filled_frame(frame, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=1024)
+def _filled_frame(frame: Frame, items: tuple[tuple[str, str], ...]) -> Frame:
+    values = dict(items)
+    return Frame(fill(frame.head, values), fill(frame.middle, values), fill(frame.tail, values))
 
 
 def is_personal(values: Mapping[str, str]) -> bool:
