@@ -581,8 +581,8 @@ def run(args: argparse.Namespace) -> int:
             def load(rate: float, seconds: float, step: int) -> LoadResult:
                 signs = next_signs(conn, args.products, crossing)
                 if wrk:
-                    return wrk_load(admin_url, token, stack.base, wrk, rate, seconds, args.products, crossing, signs, run_id, step,
-                                    args.connections, args.wrk_threads, args.timeout)
+                    return wrk_load(admin_url, token, stack.base, wrk, rate, seconds, args.products, crossing, signs,
+                                    run_id, step, args.connections, args.wrk_threads, args.timeout)
                 plan = plan_movements(int(rate * seconds), args.products, crossing, signs, run_id, step, rng)
                 return python_load(admin_url, token, plan, rate, args.connections, args.timeout)
 

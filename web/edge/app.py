@@ -95,7 +95,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         ctx, remember = resolve(request, settings.locales, settings.currencies)
         g.ctx: Context = ctx
         g.remember = remember
-        g.values = personalize.values_from(request.cookies, ctx.currency)
+        g.values = personalize.values_from(request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency)
 
     @app.get("/healthz")
     def healthz():

@@ -11,6 +11,9 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 def resolve(request: Request, locales: tuple[str, ...], currencies: tuple[str, ...]) -> tuple[Context, dict[str, str]]:
     """Return the context and the cookies to (re)set because the query chose a new value."""
     remember: dict[str, str] = {}
+    environ = request.environ
+    if not environ.get("QUERY_STRING") and not environ.get("HTTP_COOKIE"):  # most requests: no parsing
+        return Context(locales[0], currencies[0]), remember
 
     def pick(name: str, allowed: tuple[str, ...]) -> str:
         asked = request.args.get(name)
