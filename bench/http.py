@@ -17,7 +17,8 @@ Builds a whole shop (:class:`bench.stack.Stack`: PostgreSQL, Redis, a generated 
 
 Three pages (:func:`pick_urls`): the product page (``/p/<sku>``, 2000 different active SKUs),
 the category page (up to 20 categories, the biggest first, each with its two most common attribute
-values of two different facets selected, kept when ≥ 24 products match: 24 tiles plus facets) and
+values of two different facets selected, kept when ≥ 24 products match: 24 tiles plus facets;
+each in four variants: relevance or price order, page 1 or 2) and
 the search page (the 20 commonest words of the product names). wrk (closed loop, ``--connections``
 connections on one thread, keep-alive as the server allows) rotates through a page's URLs with a
 Lua script whose ``done()`` hook prints requests/s, p50, p99, non-2xx answers and socket errors
@@ -204,7 +205,11 @@ def pick_urls(stack: Stack, products: int = PRODUCT_URLS, categories: int = 20,
             (n1, v1), (n2, v2) = list(top.items())[:2]
             hits = conn.execute(BOTH, (key, n1, v1, n2, v2)).fetchone()[0]
             if hits >= MIN_TILES:
-                category_paths.append(f"/c/{key}?{urlencode([(n1, v1), (n2, v2)])}")
+                # Each listing in four variants (two sorts, first two pages when there are two), so
+                # that the edge's short-lived search result cache meets a realistic spread of queries.
+                for sort in ("relevance", "price_asc"):
+                    for page in (1, 2) if hits > MIN_TILES else (1,):
+                        category_paths.append(f"/c/{key}?{urlencode([(n1, v1), (n2, v2), ('sort', sort), ('page', page)])}")
         searches = [f"/search?{urlencode({'q': w})}" for (w,) in conn.execute(COMMON_WORDS, (locale, words))]
     if not skus or not category_paths or not searches:
         raise RuntimeError("the catalog is too small for the HTTP benchmark")

@@ -153,11 +153,13 @@ class Stack:
 
     # --- processes -----------------------------------------------------------------------
 
-    def start(self, name: str, args: list[str], ready: str | int, timeout: float = 60) -> Process:
-        """Start ``args`` as ``name``; ready when ``ready`` (a log marker or a port) shows."""
+    def start(self, name: str, args: list[str], ready: str | int, timeout: float = 60,
+              env: dict[str, str] | None = None) -> Process:
+        """Start ``args`` as ``name`` (``env`` added to the stack's); ready when ``ready`` (a log
+        marker or a port) shows."""
         logs = self.base / "logs"
         logs.mkdir(exist_ok=True)
-        proc = Process(name, args, self.env, logs)
+        proc = Process(name, args, {**self.env, **(env or {})}, logs)
         self.procs.append(proc)
         if isinstance(ready, int):
             try:
@@ -168,11 +170,11 @@ class Stack:
             proc.wait_log(ready, timeout)
         return proc
 
-    def serve(self, role: str, workers: int = 2, name: str | None = None) -> str:
+    def serve(self, role: str, workers: int = 2, name: str | None = None, env: dict[str, str] | None = None) -> str:
         """``snipshop serve ROLE`` (the shipped server); return its base URL."""
         port = free_port()
         self.start(name or role, [PYTHON, "-m", "snipshop.cli", "serve", role, "--port", str(port),
-                                  "--workers", str(workers)], port)
+                                  "--workers", str(workers)], port, env=env)
         return f"http://127.0.0.1:{port}"
 
     def start_edge(self, workers: int = 2) -> str:

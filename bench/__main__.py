@@ -1,0 +1,166 @@
+"""The benchmark suite in one command: ``python -m bench``.
+
+    python -m bench [--products 100000] [--search elasticsearch|embedded] [--seconds 5] [--rounds 3]
+                    [--workers 2] [--updates 100] [--burst-rate 300] [--profile DIR] [--json FILE]
+    python -m bench --quick            # N = 3,000 and short rounds: does everything run?
+
+One shop on loopback (bench/stack.py: PostgreSQL, Redis, Elasticsearch unless ``--search
+embedded``), a generated catalog of N products (categories, attributes, prices in two currencies,
+offers, stock) imported through the real importer and projected, then, in this order:
+
+1. ``projector rebuild`` on each search adapter against the render ceiling (bench/projection.py);
+2. Redis memory per product (bench/memory.py);
+3. HTTP on the shipped server (bench/http.py, wrk, alternating rounds): the product, category and
+   search pages of the edge against the floor (hello-world Flask, same server and workers), the
+   classical baseline (bench/classical/: Flask + Jinja2 + PostgreSQL per request) and the edge
+   with its two caches turned off (what they buy);
+4. the edge's resident memory per worker (bench/memory.py);
+5. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
+   real worker, scheduler and admin app (bench/visibility.py).
+
+It prints each part's table and a summary of the ratios and targets. Every ratio comes from
+measurements taken in the same run, alternating the two sides: the machine's other work moves
+absolute figures, much less the ratios. docs/benchmarks.md has the figures and what they mean.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bench import http, memory, projection, visibility
+from bench.report import machine_report, table
+from bench.stack import Stack
+from bench.wrk import ensure_wrk
+
+NO_CACHES = {"EDGE_CACHE_MB": "0", "SEARCH_CACHE_SECONDS": "0"}
+
+
+def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
+    urls = http.pick_urls(stack)
+    edge = stack.start_edge(args.workers)
+    floor = http.serve_app(stack, "floor", args.workers)
+    classical = http.serve_app(stack, "classical", args.workers)
+    bare = stack.serve("edge", args.workers, name="edge-no-caches", env=NO_CACHES)
+    for paths in urls.values():
+        for base in (edge, classical, bare):
+            http.check(base, paths[:30])
+    print(f"\n== HTTP: {args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s "
+          f"alternating rounds per side", flush=True)
+    out: dict = {}
+    for page, paths in urls.items():
+        print(f"{page} page ({len(paths)} URLs, e.g. {paths[0]})", flush=True)
+        for name, base in (("floor", floor), ("classical", classical), ("edge without caches", bare)):
+            c = http.alternate(http.Target("edge", edge, paths), http.Target(name, base, paths),
+                               args.seconds, args.rounds, args.connections)
+            http.report(page, name, c)
+            out[f"{page} ÷ {name}"] = c
+    return edge, out
+
+
+def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict) -> None:
+    rows = []
+    for key, target in (("product ÷ floor", 0.8), ("product ÷ classical", None), ("category ÷ classical", 5.0),
+                        ("search ÷ classical", None), ("category ÷ floor", None), ("search ÷ floor", None),
+                        ("product ÷ edge without caches", None), ("category ÷ edge without caches", None),
+                        ("search ÷ edge without caches", None)):
+        c = pages[key]
+        rows.append((f"edge {key}", f"{c.ratio:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s",
+                     f"≥ {target:g}" if target else "", ("met" if c.ratio >= target else "NOT met") if target else ""))
+    for mode, r in rebuild["rebuild"].items():
+        # with the deletion of the generation it replaces, when one round measured that (see bench/projection.py)
+        deleted = r["with_delete_ratio"] == r["with_delete_ratio"]  # not NaN
+        ratio, rate = (r["with_delete_ratio"], r["with_delete_products_per_s"]) if deleted else (r["ratio"], r["products_per_s"])
+        ceiling = rebuild["ceiling_snippets" if mode == "none" else "ceiling"]["products_per_s"]
+        rows.append((f"rebuild ÷ ceiling ({mode})", f"{ratio:.2f}", f"{rate:,.0f} vs {ceiling:,.0f} products/s"
+                     + ("" if deleted else " (no deletion measured)"), "≥ 0.7", "met" if ratio >= 0.7 else "NOT met"))
+    for phase in ("idle", "burst"):
+        if phase in seen:
+            v = seen[phase]["visible"]
+            target = phase == "idle"
+            rows.append((f"change-to-visible {phase}", f"p99 {v['p99_ms']:.0f} ms", f"p50 {v['p50_ms']:.0f} ms, "
+                         f"n = {v['n']}", "≤ 100 ms" if target else "",
+                         ("met" if v["p99_ms"] <= 100 else "NOT met") if target else ""))
+    r = redis_memory["redis"]
+    rows.append(("Redis per product", f"{r['with_search']['bytes_per_product']:,.0f} B",
+                 f"snippets only {r['snippets']['bytes_per_product']:,.0f} B ({r['search']} search)", "", ""))
+    rows.append(("edge RSS per worker", f"{edge_memory['edge']['worker_vmrss_kib'] / 1024:.0f} MiB",
+                 f"PSS {edge_memory['edge']['worker_pss_kib'] / 1024:.0f} MiB", "", ""))
+    print("\n== Summary")
+    print(table(["figure", "value", "measured", "target", ""], rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--search", choices=("elasticsearch", "embedded"), default="elasticsearch",
+                        help="the stack's search engine (the edge's); rebuilds are measured on it, embedded and none")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of one wrk round")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk rounds per side of each comparison")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="server workers of the edge and its baselines")
+    parser.add_argument("--rebuild-rounds", type=int, default=2)
+    parser.add_argument("--updates", type=int, default=100, help="price updates per change-to-visible phase")
+    parser.add_argument("--burst-rate", type=float, default=300.0, help="stock movements/s during the burst phase")
+    parser.add_argument("--profile", metavar="DIR", help="also profile one rebuild per adapter (py-spy) into DIR")
+    parser.add_argument("--json", metavar="FILE", help="write every figure as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
+    parser.add_argument("--quick", action="store_true", help="3,000 products, 1 s rounds: a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.products, args.seconds, args.rounds, args.rebuild_rounds, args.updates = 3000, 1.0, 1, 1, 20
+        args.burst_rate = 100.0
+
+    def terminate(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    machine_report()
+    ensure_wrk()
+    started = time.monotonic()
+    with Stack.create(search=args.search, keep=args.keep) as stack:
+        print(f"stack in {stack.base} (search: {args.search}); generating and importing {args.products:,} products",
+              flush=True)
+        counts = stack.load_catalog(args.products)
+        print(f"imported {sum(v for k, v in counts.items() if k != 'import_seconds'):,} rows in "
+              f"{counts['import_seconds']:.1f} s", flush=True)
+        _, seconds = stack.rebuild()
+        print(f"first projection: {seconds:.1f} s", flush=True)
+
+        print("\n== projector rebuild against the render ceiling", flush=True)
+        rebuild = projection.measure(stack, rounds=args.rebuild_rounds,
+                                     profile_dir=None if args.profile is None else Path(args.profile))
+        projection.print_results(rebuild)
+        print("\n== Redis memory", flush=True)
+        redis_memory = memory.measure(stack, redis=True)
+        memory.print_results(redis_memory)
+
+        edge, pages = run_http(stack, args)
+        edge_memory = memory.measure(stack, edge, redis=False)
+        memory.print_results(edge_memory)
+
+        print("\n== change-to-visible", flush=True)
+        stack.start_worker()
+        stack.start_scheduler()
+        admin = stack.start_admin()
+        seen = visibility.measure(stack, admin, edge, updates=args.updates, burst_rate=args.burst_rate)
+        visibility.print_results(seen)
+
+        summary(rebuild, redis_memory, pages, edge_memory, seen)
+        print(f"\nwhole run: {(time.monotonic() - started) / 60:.1f} min")
+        machine_report()
+        if args.json:
+            with open(args.json, "w") as out:
+                json.dump({"products": args.products, "search": args.search, "rebuild": rebuild,
+                           "redis_memory": redis_memory, "edge_memory": edge_memory, "change_to_visible": seen,
+                           "http": {k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)}
+                                    for k, c in pages.items()}},
+                          out, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
