@@ -22,8 +22,8 @@ What it measures (issue #6 c), on a stack with a loaded catalog of N products:
   with one generation (built with its own adapter). The search pointer names a deleted generation
   for the moment between the two rebuilds.
 * **Edge resident memory**: the VmRSS (and its anonymous / file-backed parts, and PSS from
-  ``smaps_rollup``) of every gunicorn worker of the edge (children of the ``edge`` process) and
-  of the master, after a warm-up of ``--requests`` page views (product pages 60 %, category pages
+  ``smaps_rollup``) of every worker process of the edge's HTTP server (granian or gunicorn: the
+  children of the ``edge`` process that run its command line) and of the master, after a warm-up of ``--requests`` page views (product pages 60 %, category pages
   15 %, searches 15 %, home 10 %; four client threads so every worker serves some), and again
   after as many more to show whether it still grows.
 """
@@ -131,24 +131,39 @@ def browse(edge_url: str, paths: list[str], threads: int = 4) -> dict[int, int]:
 
 
 def edge_master(stack: Stack, name: str = "edge") -> int:
-    """The pid of the gunicorn master of the edge started as ``name``; its children are the workers."""
+    """The pid of the edge's server master (the process started as ``name``)."""
     master = next((p.pid for p in stack.procs if p.name == name), None)
     if master is None:
         raise ValueError(f"no process named {name!r} on the stack: start_edge() first")
     return master
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def server_workers(master: int) -> list[int]:
+    """The master's children that run its command line: the forked workers (granian, gunicorn),
+    not helpers such as a multiprocessing resource tracker."""
+    command = _cmdline(master)
+    return [pid for pid in children(master) if _cmdline(pid) == command]
+
+
 def edge_memory(stack: Stack, edge_url: str, requests: int = 300, name: str = "edge", seed: int = 1) -> dict:
     """Resident memory of the edge's master and workers after ``requests`` page views, and after
-    as many again. The workers are looked up at each reading (gunicorn forks them after the port
-    opens, and replaces any that die)."""
+    as many again. The workers are looked up at each reading (the server forks them after the
+    port opens, and replaces any that die)."""
     rng = random.Random(seed)
     master = edge_master(stack, name)
     readings = []
     for _ in range(2):
         statuses = browse(edge_url, page_paths(stack, requests, rng))
-        readings.append({"requests": requests * (len(readings) + 1), "statuses": statuses,
-                         "master": memory_of(master), "workers": {pid: memory_of(pid) for pid in children(master)}})
+        readings.append({"requests": requests * (len(readings) + 1), "statuses": statuses, "master": memory_of(master),
+                         "workers": {pid: memory_of(pid) for pid in server_workers(master)}})
     last = list(readings[-1]["workers"].values())
     mean = lambda field: sum(m.get(field, 0) for m in last) / len(last) if last else float("nan")  # noqa: E731
     return {"master": master, "readings": readings, "worker_vmrss_kib": mean("VmRSS"), "worker_pss_kib": mean("Pss")}
@@ -189,7 +204,7 @@ def print_results(result: dict) -> None:
     e = result.get("edge")
     if e:
         workers = len(e["readings"][-1]["workers"])
-        print(f"\nedge resident memory, KiB (gunicorn master {e['master']}, {workers} sync workers):")
+        print(f"\nedge resident memory, KiB (server master {e['master']}, {workers} workers):")
         rows = []
         for reading in e["readings"]:
             for role, pid, mem in [("master", e["master"], reading["master"])] + \

@@ -117,7 +117,7 @@ def proc_table() -> dict[int, tuple[int, int]]:
 
 
 def children(pid: int) -> list[int]:
-    """The direct children of ``pid`` (e.g. a gunicorn master's workers), in pid order."""
+    """The direct children of ``pid`` (e.g. an HTTP server master's workers), in pid order."""
     return sorted(p for p, (ppid, _) in proc_table().items() if ppid == pid)
 
 
@@ -177,8 +177,8 @@ def memory_of(pid: int) -> dict[str, int]:
 # --- HTTP --------------------------------------------------------------------------------------
 
 class Http:
-    """One HTTP/1.1 connection to a base URL, kept alive where the server allows (gunicorn's sync
-    workers close it after each response; it is then reopened for the next request)."""
+    """One HTTP/1.1 connection to a base URL, kept alive where the server allows (when the server
+    closes it, e.g. gunicorn's sync workers after each response, it is reopened for the next request)."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         url = urlsplit(base_url)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -639,7 +640,8 @@ def run(args: argparse.Namespace) -> int:
             print("highest sustained rate: none of the steps kept up")
         return 0
     finally:
-        print("stopping ...", flush=True)
+        with contextlib.suppress(OSError):  # stdout may be a closed pipe (| head): stop the stack anyway
+            print("stopping ...", flush=True)
         stack.stop()
         if args.keep:
             print(f"kept {stack.base}")
