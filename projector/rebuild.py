@@ -2,20 +2,22 @@
 
 The new generation (snippets and search index) is filled beside the live one (tasks write to
 both meanwhile), then the search alias and the snippet pointer switch (projector.generations:
-the replaced generation stays for a rollback during a grace period). On failure the half-built
+the replaced generation stays for a rollback during a grace period; generations already past
+their grace period are deleted while the new one is built). On failure the half-built
 generation is deleted and the error re-raised.
 A partial rebuild (``--only`` / ``--sku``) re-projects that part in place, version-guarded.
 """
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
 from tqdm import tqdm
 
 from projector.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS, Kind
-from projector.readmodel import count_products, iter_sku_batches
+from projector.readmodel import count_products, iter_sku_batches, load_categories
 from projector.service import Projector
 from projector.generations import collect, switch_to
 from projector.store import delete_generation
@@ -65,11 +67,16 @@ def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str
     try:
         if search is not None:
             search.ensure_generation(gen)
-        client.set(keys.building, gen)
-        products, snippets = _project_all(projector, [gen], PRODUCT_KINDS, None, batch, progress)
-        snippets += projector.navigation([gen]) + projector.home([gen])
-        if search is not None:
-            search.refresh()
+        client.set(keys.building, gen)  # from here on, collect() knows the new generation is no orphan
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-collect") as beside:
+            # Generations already past their grace period go while this one is built (Redis does
+            # that work, on another core); what this switch retires is collected after it.
+            early = beside.submit(collect, projector)
+            products, snippets = _project_all(projector, [gen], PRODUCT_KINDS, None, batch, progress)
+            snippets += projector.navigation([gen]) + projector.home([gen])
+            if search is not None:
+                search.refresh()
+            early.result()
     except BaseException:
         client.delete(keys.building)
         delete_generation(client, keys, gen)
@@ -97,12 +104,29 @@ def _in_place(projector: Projector, only: str | None, skus: Sequence[str] | None
 
 
 def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int, progress: bool) -> tuple[int, int]:
+    """Every product, batch by batch, as a three-stage pipeline: while batch i renders (Python,
+    holding the GIL), batch i+1 is read from PostgreSQL and batch i-1 written to Redis and the
+    search engine on two I/O threads, whose waiting releases the GIL. At most three batches are
+    in memory. The category tree is read once."""
+    kinds = tuple(kinds)
     with projector.pool.connection() as conn:
         total = len(skus) if skus else count_products(conn)
-        products = snippets = 0
-        with tqdm(total=total, unit="products", disable=not progress, desc="projecting") as bar:
-            for chunk in iter_sku_batches(conn, batch, list(skus) if skus else None):
-                snippets += projector.products(chunk, kinds, gens)
-                products += len(chunk)
-                bar.update(len(chunk))
+        chunks = list(iter_sku_batches(conn, batch, list(skus) if skus else None))
+        categories = load_categories(conn)
+    products = snippets = 0
+    with tqdm(total=total, unit="products", disable=not progress, desc="projecting") as bar, \
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-io") as io:
+        loading = io.submit(projector.load, chunks[0], categories) if chunks else None
+        storing = None
+        for i in range(len(chunks)):
+            loaded = loading.result()
+            loading = io.submit(projector.load, chunks[i + 1], categories) if i + 1 < len(chunks) else None
+            rendered = projector.render(loaded, kinds)
+            if storing is not None:
+                snippets += storing.result()
+            storing = io.submit(projector.store, rendered, gens)
+            products += len(chunks[i])
+            bar.update(len(chunks[i]))
+        if storing is not None:
+            snippets += storing.result()
     return products, snippets

@@ -5,6 +5,7 @@ so calling it twice, late or out of order is harmless.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
@@ -33,6 +34,21 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass
+class Loaded:
+    products: list[ProductView]
+    categories: dict
+
+
+@dataclass
+class Rendered:
+    products: list[ProductView]
+    snippets: list
+    documents: list
+    now: datetime
+    prices: bool  # price kinds were rendered: offer timers follow
+
+
 class Projector:
     def __init__(self, settings: Settings, pool: ConnectionPool, client: redis.Redis,
                  search: SearchIndex | None = None, clock: Callable[[], datetime] = utcnow) -> None:
@@ -51,21 +67,37 @@ class Projector:
                  generations: Sequence[int] | None = None) -> int:
         """Re-project ``kinds`` of the given products and their search documents.
 
-        Returns the number of snippet keys written.
+        Returns the number of snippet keys written. The three steps (:meth:`load`, :meth:`render`,
+        :meth:`store`) are separate so that a rebuild can overlap one batch's reading and writing
+        with another's rendering.
         """
-        kinds = tuple(kinds)
         gens = list(generations) if generations is not None else self.writer.target_generations()
+        return self.store(self.render(self.load(skus), tuple(kinds)), gens)
+
+    def load(self, skus: Sequence[str], categories: dict | None = None) -> "Loaded":
+        """Read the products (and the category tree, unless given) from PostgreSQL."""
         with self.pool.connection() as conn:
             views = load_products(conn, skus)
-            categories = load_categories(conn)
+            categories = categories if categories is not None else load_categories(conn)
+        return Loaded([views[sku] for sku in skus if sku in views], categories)
+
+    def render(self, loaded: "Loaded", kinds: tuple[Kind, ...]) -> "Rendered":
+        """Snippets and search documents: pure CPU, no I/O."""
         now = self.clock()
-        found = [views[sku] for sku in skus if sku in views]
-        written = self.writer.write([s for p in found for s in self.renderer.product(p, categories, now, kinds)], gens)
-        if Kind.PRICE in kinds:
-            self._set_offer_timers(found, now)
-        if self.search is not None and found:
+        found, categories = loaded.products, loaded.categories
+        snippets = [s for p in found for s in self.renderer.product(p, categories, now, kinds)]
+        documents = ([search_document(p, categories, now, self.renderer) for p in found]
+                     if self.search is not None else [])
+        return Rendered(found, snippets, documents, now, Kind.PRICE in kinds)
+
+    def store(self, rendered: "Rendered", gens: Sequence[int]) -> int:
+        """Write the snippets (version-guarded), the offer timers and the search documents."""
+        written = self.writer.write(rendered.snippets, gens)
+        if rendered.prices:
+            self._set_offer_timers(rendered.products, rendered.now)
+        if self.search is not None and rendered.documents:
             self._prepare_search(gens)
-            self.search.index([search_document(p, categories, now, self.renderer) for p in found], gens)
+            self.search.index(rendered.documents, gens)
         return written
 
     def stock(self, skus: Sequence[str], max_rounds: int = 5) -> int:

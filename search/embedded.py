@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import redis
 
 from projector.keys import KeyScheme
+from projector.store import unlink_matching
 from search.documents import SearchDocument
 from search.embedded_docs import LEX_SEP, entries
 from search.embedded_query import MAX_EXPANSIONS, Lookup, plan
@@ -60,14 +61,7 @@ class EmbeddedIndex:
 
     def drop(self, generation: int) -> None:
         """Delete the generation's index keys (SCAN + UNLINK; the snippets stay)."""
-        batch: list[bytes] = []
-        for key in self.client.scan_iter(match=self.keys.search_index_pattern(generation), count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                self.client.unlink(*batch)
-                batch.clear()
-        if batch:
-            self.client.unlink(*batch)
+        unlink_matching(self.client, self.keys.search_index_pattern(generation))
 
     def refresh(self) -> None:
         """Nothing to do: a write is visible when its script returns."""
