@@ -71,12 +71,13 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
         rows.append((f"edge {key}", f"{c.ratio:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s",
                      f"≥ {target:g}" if target else "", ("met" if c.ratio >= target else "NOT met") if target else ""))
     for mode, r in rebuild["rebuild"].items():
-        # with the deletion of the generation it replaces, when one round measured that (see bench/projection.py)
-        deleted = r["with_delete_ratio"] == r["with_delete_ratio"]  # not NaN
-        ratio, rate = (r["with_delete_ratio"], r["with_delete_products_per_s"]) if deleted else (r["ratio"], r["products_per_s"])
+        # the rebuild proper: deleting a generation past its grace period runs beside it (bench/projection.py)
         ceiling = rebuild["ceiling_snippets" if mode == "none" else "ceiling"]["products_per_s"]
-        rows.append((f"rebuild ÷ ceiling ({mode})", f"{ratio:.2f}", f"{rate:,.0f} vs {ceiling:,.0f} products/s"
-                     + ("" if deleted else " (no deletion measured)"), "≥ 0.7", "met" if ratio >= 0.7 else "NOT met"))
+        deleted = r["with_delete_ratio"] == r["with_delete_ratio"]  # not NaN: a deletion was timed
+        rows.append((f"rebuild ÷ ceiling ({mode})", f"{r['ratio']:.2f}",
+                     f"{r['products_per_s']:,.0f} vs {ceiling:,.0f} products/s"
+                     + (f"; {r['with_delete_ratio']:.2f} with the deletion after it" if deleted else ""),
+                     "≥ 0.7", "met" if r["ratio"] >= 0.7 else "NOT met"))
     for phase in ("idle", "burst"):
         if phase in seen:
             v = seen[phase]["visible"]

@@ -29,7 +29,11 @@ What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N 
   before each timed rebuild the bench deletes the replaced generation itself (``collect`` with
   the grace period taken as over) and times that on its own, per adapter of the deleted
   generation. The table gives the rebuild proper, the deletion, and products/s and ratio with
-  the two added up; the target is judged on the latter.
+  the two added up. The target is judged on the rebuild proper: a production rebuild deletes
+  the generations past their grace period beside the build (``projector.rebuild``), where the
+  work is Redis's, on the other core (measured: a 20,000-product rebuild took 12.0 and 13.0 s
+  with that deletion beside it, 12.9 and 12.5 s without; the deletion alone 1.1 s). The summed
+  columns are the upper bound of a machine with one core.
 * The measurements alternate: each round times the ceiling, then one rebuild per adapter, so
   drifting machine load hits all of them alike, and each rebuild's ratio is taken against the
   ceiling of its own round. Figures are medians over the rounds (min–max shown). The CPU
@@ -427,8 +431,7 @@ def print_results(result: dict) -> None:
                      f"{r['delete_seconds']:.1f}" if deleting else "-",
                      fmt_num(r["with_delete_products_per_s"]),
                      f"{r['with_delete_ratio']:.2f}" if deleting else "-",
-                     ("yes" if r["with_delete_ratio"] >= 0.7 else "NO") if deleting else
-                     ("yes" if r["ratio"] >= 0.7 else "NO")))
+                     "yes" if r["ratio"] >= 0.7 else "NO"))
     print(f"\nN = {n:,} products ({result['snippets_per_product']:.1f} snippets each), {result['rounds']} rounds, "
           f"medians; a rebuild's ratio is against the ceiling of its own round (* search none: against the "
           f"snippet-only ceiling); search documents are {100 * c['document_share']:.0f} % of the ceiling's render time")
@@ -436,7 +439,8 @@ def print_results(result: dict) -> None:
                  "+ delete old s", "products/s", "÷ ceiling", "≥ 0.7"], rows))
     print("(the first columns: the rebuild proper, a new generation filled and switched to; '+ delete old': "
           "deleting one replaced generation of the same kind, which a rebuild does once the previous one is past "
-          "its grace period; the last columns include it; ≥ 0.7 judges those)")
+          "its grace period, beside the build in production; the last columns add it as if it ran after the build, "
+          "an upper bound; ≥ 0.7 judges the rebuild proper)")
     names = sorted({name for r in result["rebuild"].values() for name in r["cpu_s"]})
     print(f"\nCPU seconds per rebuild (mean over rounds; 'bench' is this process, the projector; the ceiling "
           f"took {c['cpu_seconds']:.1f} CPU s, {c['snippet_cpu_seconds']:.1f} of them for the snippets):")
