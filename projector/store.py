@@ -59,14 +59,17 @@ class SnippetWriter:
                 calls += 1
 
         last_ident = None
+        default_ttl_ms = int(self.default_ttl * 1000)
         for s in snippets:
             # Start a new call when the product changes, keeping one call in one hash slot.
             if s.ident != last_ident or len(batch_keys) >= MAX_KEYS_PER_CALL:
                 flush()
                 last_ident = s.ident
+            ttl_ms = int(s.ttl * 1000) if s.ttl else default_ttl_ms
+            value = f"{s.version}\n{s.body}"
             for gen in gens:
                 batch_keys.append(self.keys.snippet(gen, s.kind, s.ctx, s.ident))
-                batch_args.extend((s.version, int((s.ttl or self.default_ttl) * 1000), s.body))
+                batch_args += (ttl_ms, value)
         flush()
         if not calls:
             return 0
