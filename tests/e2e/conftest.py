@@ -1,5 +1,5 @@
 """A whole shop in real processes: its own PostgreSQL (so tests may stop it), Redis, a Celery
-worker and scheduler, the edge and the admin app on gunicorn."""
+worker and scheduler, the edge (granian) and the admin app (gunicorn)."""
 from __future__ import annotations
 
 import shutil
