@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from pathlib import Path
 
 from bench import http, memory, projection, visibility
-from bench.report import machine_report, table
-from bench.stack import Stack
+from bench.report import table
+from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
 
 NO_CACHES = {"EDGE_CACHE_MB": "0", "SEARCH_CACHE_SECONDS": "0"}
@@ -115,22 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         args.products, args.seconds, args.rounds, args.rebuild_rounds, args.updates = 3000, 1.0, 1, 1, 20
         args.burst_rate = 100.0
 
-    def terminate(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    machine_report()
-    ensure_wrk()
     started = time.monotonic()
-    with Stack.create(search=args.search, keep=args.keep) as stack:
-        print(f"stack in {stack.base} (search: {args.search}); generating and importing {args.products:,} products",
-              flush=True)
-        counts = stack.load_catalog(args.products)
-        print(f"imported {sum(v for k, v in counts.items() if k != 'import_seconds'):,} rows in "
-              f"{counts['import_seconds']:.1f} s", flush=True)
-        _, seconds = stack.rebuild()
-        print(f"first projection: {seconds:.1f} s", flush=True)
+    ensure_wrk()
 
+    def body(stack: Stack) -> None:
         print("\n== projector rebuild against the render ceiling", flush=True)
         rebuild = projection.measure(stack, rounds=args.rebuild_rounds,
                                      profile_dir=None if args.profile is None else Path(args.profile))
@@ -152,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
 
         summary(rebuild, redis_memory, pages, edge_memory, seen)
         print(f"\nwhole run: {(time.monotonic() - started) / 60:.1f} min")
-        machine_report()
         if args.json:
             with open(args.json, "w") as out:
                 json.dump({"products": args.products, "search": args.search, "rebuild": rebuild,
@@ -160,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                            "http": {k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)}
                                     for k, c in pages.items()}},
                           out, indent=1, default=str)
-    return 0
+
+    return run_cli(body, search=args.search, products=args.products, keep=args.keep)
 
 
 if __name__ == "__main__":

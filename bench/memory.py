@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 from bench.projection import drop_replaced_generations
-from bench.report import Http, children, fmt_bytes, fmt_num, machine_report, memory_of, table
-from bench.stack import Stack
+from bench.report import Http, children, fmt_bytes, fmt_num, memory_of, table
+from bench.stack import Stack, run_cli
 
 LAZYFREE_WAIT = 30.0
 
@@ -227,26 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
     args = parser.parse_args(argv)
 
-    def terminate(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
-        raise KeyboardInterrupt
+    def body(stack: Stack) -> None:
+        redis_figures = measure(stack, redis=True)
+        edge_url = stack.start_edge(args.edge_workers)
+        print_results({**redis_figures, **measure(stack, edge_url, requests=args.requests, redis=False)})
 
-    signal.signal(signal.SIGTERM, terminate)
-    machine_report()
-    try:
-        with Stack.create(search=args.search, keep=args.keep) as stack:
-            stack.load_catalog(args.products)
-            summary, _ = stack.rebuild()
-            print(f"projected: {summary}", flush=True)
-            redis_figures = measure(stack, redis=True)
-            edge_url = stack.start_edge(args.edge_workers)
-            result = {**redis_figures, **measure(stack, edge_url, requests=args.requests, redis=False)}
-            print_results(result)
-            if args.keep:
-                print(f"kept {stack.base}")
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli(body, search=args.search, products=args.products, keep=args.keep)
 
 
 if __name__ == "__main__":

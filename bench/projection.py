@@ -71,8 +71,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.report import (fmt_num, machine_report, median, py_spy, read_collapsed, table, tree_cpu_seconds)
-from bench.stack import Stack
+from bench.report import fmt_num, median, py_spy, read_collapsed, table, tree_cpu_seconds
+from bench.stack import Stack, run_cli
 
 MODES = ("none", "embedded", "elasticsearch")
 PROFILE_RATE = 250
@@ -474,28 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",")] if args.modes else None
     if modes and set(modes) - set(MODES):
         parser.error(f"--modes: choose from {', '.join(MODES)}")
-
-    def terminate(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    machine_report()
-    try:
-        with Stack.create(search=args.search, keep=args.keep) as stack:
-            started = time.monotonic()
-            counts = stack.load_catalog(args.products)
-            print(f"catalog of {args.products:,} products imported in {counts['import_seconds']:.1f}s", flush=True)
-            summary, seconds = stack.rebuild()  # the first generation, so every measured rebuild replaces one
-            print(f"first rebuild: {summary}; set-up {time.monotonic() - started:.1f}s", flush=True)
-            result = measure(stack, modes, args.rounds, args.profile)
-            print_results(result)
-            machine_report()
-            if args.keep:
-                print(f"kept {stack.base}")
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli(lambda stack: print_results(measure(stack, modes, args.rounds, args.profile)),
+                   search=args.search, products=args.products, keep=args.keep)
 
 
 if __name__ == "__main__":

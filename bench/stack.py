@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -218,3 +219,33 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_cli(body, *, search: str, products: int, keep: bool = False, extra_env: dict[str, str] | None = None) -> int:
+    """The frame of a benchmark's command line: SIGTERM stops as cleanly as Ctrl-C; the machine's
+    load before and after; a stack with ``products`` generated products, projected once (so that
+    every measured rebuild replaces a generation); then ``body(stack)``. Returns the exit code."""
+    from bench.report import machine_report
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    machine_report()
+    try:
+        with Stack.create(search=search, extra_env=extra_env, keep=keep) as stack:
+            started = time.monotonic()
+            counts = stack.load_catalog(products)
+            print(f"stack in {stack.base} (search: {search}); {products:,} products imported in "
+                  f"{counts['import_seconds']:.1f} s", flush=True)
+            summary, _ = stack.rebuild()
+            print(f"first projection: {summary}; set-up {time.monotonic() - started:.1f} s", flush=True)
+            body(stack)
+            machine_report()
+            if keep:
+                print(f"kept {stack.base}")
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

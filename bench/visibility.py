@@ -41,8 +41,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from bench.report import Http, fmt_ms, latency_summary, machine_report, table
-from bench.stack import Stack
+from bench.report import Http, fmt_ms, latency_summary, table
+from bench.stack import Stack, run_cli
 from bench.stock_movements import backlog, drain, python_load
 
 API = "/admin/api/v1"
@@ -318,32 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.burst_child:
         return burst_child()
 
-    def terminate(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
-        raise KeyboardInterrupt
+    def body(stack: Stack) -> None:
+        stack.start_worker(args.worker_concurrency)
+        stack.start_scheduler()
+        admin_url = stack.start_admin(args.admin_workers)
+        edge_url = stack.start_edge(args.edge_workers)
+        print(f"worker (concurrency {args.worker_concurrency}), scheduler, admin {admin_url}, edge {edge_url}; "
+              f"logs in {stack.base / 'logs'}", flush=True)
+        print_results(measure(stack, admin_url, edge_url, updates=args.updates, burst_rate=args.burst_rate or None,
+                              poll_interval=args.poll_ms / 1000, gap=args.gap_ms / 1000, timeout=args.timeout))
 
-    signal.signal(signal.SIGTERM, terminate)
-    machine_report()
-    try:
-        with Stack.create(search=args.search, keep=args.keep) as stack:
-            stack.load_catalog(args.products)
-            summary, _ = stack.rebuild()
-            print(f"projected: {summary}", flush=True)
-            stack.start_worker(args.worker_concurrency)
-            stack.start_scheduler()
-            admin_url = stack.start_admin(args.admin_workers)
-            edge_url = stack.start_edge(args.edge_workers)
-            print(f"worker (concurrency {args.worker_concurrency}), scheduler, admin {admin_url}, edge {edge_url}; "
-                  f"logs in {stack.base / 'logs'}", flush=True)
-            result = measure(stack, admin_url, edge_url, updates=args.updates, burst_rate=args.burst_rate or None,
-                             poll_interval=args.poll_ms / 1000, gap=args.gap_ms / 1000, timeout=args.timeout)
-            print_results(result)
-            machine_report()
-            if args.keep:
-                print(f"kept {stack.base}")
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_cli(body, search=args.search, products=args.products, keep=args.keep)
 
 
 if __name__ == "__main__":
