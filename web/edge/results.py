@@ -6,7 +6,9 @@ and are always current; the query's result is kept for ``SEARCH_CACHE_SECONDS`` 
 product that enters or leaves a listing, or a facet count that changes, shows that much later.
 The edge already lets shared caches keep anonymous pages for five seconds, so this adds no new
 kind of staleness; it spares the search engine the same query many times a second. Entries are
-bounded (the oldest go first); 0 seconds turns the cache off.
+bounded (the oldest go first); 0 seconds turns the cache off. Each edge process keeps its own
+results, so two requests answered by different processes may disagree for those seconds (a
+listing seen complete from one, still without the newest product from another).
 """
 from __future__ import annotations
 
