@@ -44,9 +44,13 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     floor = http.serve_app(stack, "floor", args.workers)
     classical = http.serve_app(stack, "classical", args.workers)
     bare = stack.serve("edge", args.workers, name="edge-no-caches", env=NO_CACHES)
-    for paths in urls.values():
+    for page, paths in urls.items():
         for base in (edge, classical, bare):
             http.check(base, paths[:30])
+        sample = paths[:30]
+        differing = http.identical(edge, classical, sample)
+        print(f"{page}: the classical page is the edge's byte for byte on {len(sample) - len(differing)} of "
+              f"{len(sample)} URLs" + "".join(f"\n  differs: {p}" for p in differing[:5]), flush=True)
     print(f"\n== HTTP: {args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s "
           f"alternating rounds per side", flush=True)
     out: dict = {}

@@ -49,15 +49,8 @@ from typing import Sequence
 from urllib.parse import urlencode
 
 from bench.stack import PYTHON, Stack
+from bench.wrk import ensure_wrk
 from tools.localservices import free_port
-
-try:
-    from bench.stock_movements import ensure_wrk
-except ImportError:  # it may move to a shared module
-    try:
-        from bench.wrk import ensure_wrk  # type: ignore[no-redef]
-    except ImportError:
-        from bench.stack import ensure_wrk  # type: ignore[no-redef,attr-defined]
 
 CLASSICAL = Path(__file__).resolve().parent / "classical" / "app.py"
 PRODUCT_URLS = 2000
@@ -226,6 +219,19 @@ def check(base_url: str, paths: Sequence[str]) -> None:
             status = error.code
         if status != 200:
             raise RuntimeError(f"{base_url}{path} answered {status}")
+
+
+def identical(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
+    """The paths whose status or HTML differ between two servers (the classical baseline must
+    render the edge's pages byte for byte, or the comparison compares different work)."""
+    def fetch(url: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    return [p for p in paths if fetch(a_base + p) != fetch(b_base + p)]
 
 
 # --- the command ----------------------------------------------------------------------------

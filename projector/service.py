@@ -74,14 +74,14 @@ class Projector:
         gens = list(generations) if generations is not None else self.writer.target_generations()
         return self.store(self.render(self.load(skus), tuple(kinds)), gens)
 
-    def load(self, skus: Sequence[str], categories: dict | None = None) -> "Loaded":
+    def load(self, skus: Sequence[str], categories: dict | None = None) -> Loaded:
         """Read the products (and the category tree, unless given) from PostgreSQL."""
         with self.pool.connection() as conn:
             views = load_products(conn, skus)
             categories = categories if categories is not None else load_categories(conn)
         return Loaded([views[sku] for sku in skus if sku in views], categories)
 
-    def render(self, loaded: "Loaded", kinds: tuple[Kind, ...]) -> "Rendered":
+    def render(self, loaded: Loaded, kinds: tuple[Kind, ...]) -> Rendered:
         """Snippets and search documents: pure CPU, no I/O."""
         now = self.clock()
         found, categories = loaded.products, loaded.categories
@@ -90,7 +90,7 @@ class Projector:
                      if self.search is not None else [])
         return Rendered(found, snippets, documents, now, Kind.PRICE in kinds)
 
-    def store(self, rendered: "Rendered", gens: Sequence[int]) -> int:
+    def store(self, rendered: Rendered, gens: Sequence[int]) -> int:
         """Write the snippets (version-guarded), the offer timers and the search documents."""
         written = self.writer.write(rendered.snippets, gens)
         if rendered.prices:
