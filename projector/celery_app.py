@@ -39,6 +39,7 @@ def make_celery(settings: Settings) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         broker_transport_options={"visibility_timeout": 300},
         worker_hijack_root_logger=False,
+        worker_consumer="projector.consumer:ResilientConsumer",  # survives a broker restart
         beat_schedule={
             "relay-sweep": {"task": RELAY_SWEEP, "schedule": settings.relay_interval_seconds},
             "prune-outbox": {"task": PRUNE_OUTBOX, "schedule": 3600.0},

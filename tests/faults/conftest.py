@@ -241,7 +241,19 @@ class Rig:
             quiet_since = quiet_since or now
             return now - quiet_since >= quiet_for
 
-        wait_until(check, timeout=timeout, interval=0.05, what="an empty broker")
+        try:
+            wait_until(check, timeout=timeout, interval=0.05, what="an empty broker")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {self.backlog()}") from None
+
+    def backlog(self) -> str:
+        """What is left in the broker and the outbox, for a failure's message."""
+        b = self.broker
+        lists = {k.decode(): b.llen(k) for k in b.scan_iter(match=f"{QUEUE}*") if b.type(k) == b"list"}
+        with self.pool.connection() as conn:
+            rows = conn.execute("""SELECT topic, sends, dispatched_at IS NOT NULL, count(*) FROM outbox
+                                   WHERE projected_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2""").fetchall()
+        return f"broker lists {lists}, unacked {b.hlen('unacked')}; unprojected (topic, sends, dispatched, n) {rows}"
 
     def close(self) -> None:
         self.stop_all()

@@ -83,7 +83,7 @@ def test_writes_accepted_while_the_broker_is_down_are_all_projected(rig, tmp_pat
     try:
         with_broker(rig, f"{broker.url}/0")
         skus = seed(rig, WRITES, dispatched=True)
-        rig.start_worker()
+        worker = rig.start_worker()
         rig.start_scheduler()
         admin = rig.start_http("admin")
         writer = Writer(admin, rig.token("pricing"), skus)
@@ -103,6 +103,7 @@ def test_writes_accepted_while_the_broker_is_down_are_all_projected(rig, tmp_pat
         assert not any(t.is_alive() for t in writer.threads)
         wrote_for = time.monotonic() - started
         accepted = {sku for sku, (status, _, _) in writer.answers.items() if 200 <= status < 300}
+        assert worker.alive(), f"the worker did not survive the broker's restart:\n{worker.log()[-3000:]}"
         held = age_unacked(rig, PAST_VISIBILITY)
         if held:  # the worker dropped what it held at the outage; the broker gives it to a worker that starts
             rig.start_worker("w2")
