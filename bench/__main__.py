@@ -36,6 +36,7 @@ from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
 
 NO_CACHES = {"EDGE_CACHE_MB": "0", "SEARCH_CACHE_SECONDS": "0"}
+NO_PAGE_CACHE = {"EDGE_PAGE_CACHE_MB": "0"}  # what whole-page reuse buys on top of the near cache
 
 
 def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
@@ -44,8 +45,9 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     floor = http.serve_app(stack, "floor", args.workers)
     classical = http.serve_app(stack, "classical", args.workers)
     bare = stack.serve("edge", args.workers, name="edge-no-caches", env=NO_CACHES)
+    assembling = stack.serve("edge", args.workers, name="edge-no-page-cache", env=NO_PAGE_CACHE)
     for page, paths in urls.items():
-        for base in (edge, classical, bare):
+        for base in (edge, classical, bare, assembling):
             http.check(base, paths[:30])
         sample = paths[:30]
         differing = http.identical(edge, classical, sample)
@@ -56,7 +58,10 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     out: dict = {}
     for page, paths in urls.items():
         print(f"{page} page ({len(paths)} URLs, e.g. {paths[0]})", flush=True)
-        for name, base in (("floor", floor), ("classical", classical), ("edge without caches", bare)):
+        baselines = [("floor", floor), ("classical", classical), ("edge without caches", bare)]
+        if page == "product":  # the only page of the three the page cache keeps
+            baselines.append(("edge without page cache", assembling))
+        for name, base in baselines:
             c = http.alternate(http.Target("edge", edge, paths), http.Target(name, base, paths),
                                args.seconds, args.rounds, args.connections)
             http.report(page, name, c)
@@ -68,7 +73,8 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
     rows = []
     for key, target in (("product ÷ floor", 0.8), ("product ÷ classical", None), ("category ÷ classical", 5.0),
                         ("search ÷ classical", None), ("category ÷ floor", None), ("search ÷ floor", None),
-                        ("product ÷ edge without caches", None), ("category ÷ edge without caches", None),
+                        ("product ÷ edge without caches", None), ("product ÷ edge without page cache", None),
+                        ("category ÷ edge without caches", None),
                         ("search ÷ edge without caches", None)):
         c = pages[key]
         rows.append((f"edge {key}", f"{c.ratio:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s",

@@ -48,6 +48,9 @@ class Settings:
     #: Longest time the edge keeps a snippet without hearing of a change (a safety bound: changes
     #: made through the projector are announced at once).
     edge_cache_seconds: float = 60.0
+    #: Memory per edge process for whole anonymous product and home pages, kept while their
+    #: near-cached snippets are unchanged (web/edge/pagecache.py); 0 (or no near cache) turns it off.
+    edge_page_cache_mb: int = 32
     #: How long an edge process reuses a search result (listing membership and facet counts;
     #: tiles are always current); 0 turns it off.
     search_cache_seconds: float = 2.0
@@ -87,6 +90,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         low_stock_threshold=int(env.get("LOW_STOCK_THRESHOLD", defaults.low_stock_threshold)),
         pointer_cache_seconds=float(env.get("POINTER_CACHE_SECONDS", defaults.pointer_cache_seconds)),
         edge_cache_mb=int(env.get("EDGE_CACHE_MB", defaults.edge_cache_mb)),
+        edge_page_cache_mb=int(env.get("EDGE_PAGE_CACHE_MB", defaults.edge_page_cache_mb)),
         edge_cache_seconds=float(env.get("EDGE_CACHE_SECONDS", defaults.edge_cache_seconds)),
         search_cache_seconds=float(env.get("SEARCH_CACHE_SECONDS", defaults.search_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),

@@ -52,6 +52,9 @@ def test_values_come_from_memory_until_the_projector_changes_them(settings, stor
     writer.write([price("A", 2, "2.00")], [1])  # announced in the same script call
     wait_until(lambda: cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"], timeout=2, interval=0.001,
                what="the invalidated value replaced")
+    hits = cache.stats()["hits"]
+    assert cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"]
+    assert cache.stats()["hits"] == hits + 1  # the new value is kept again
 
 
 def test_rewriting_the_same_value_and_writing_new_keys_announce_nothing(settings, store):

@@ -14,6 +14,7 @@ from snipshop.config import Settings
 from web.edge import listing, pages, personalize, repair
 from web.edge.context import remember_choices, resolve
 from web.edge.nearcache import NearCache
+from web.edge.pagecache import PageCache, ServeCached, mark
 from web.edge.results import CachedResults
 from web.edge.snippets import SnippetReader
 
@@ -41,6 +42,15 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     search = search or make_search(settings, client)
     results = CachedResults(search, settings.search_cache_seconds)
     repairs = repair.RepairRequests(client, keys)
+    if cache is not None and settings.edge_page_cache_mb > 0:
+        page_cache = PageCache(cache, reader.live_generation, settings.edge_page_cache_mb * 2**20)
+        app.wsgi_app = ServeCached(app.wsgi_app, page_cache, PUBLIC)
+
+    def fetch(gen: int, wanted: list[str]) -> list[bytes | None]:
+        """A fetch for a page assembled from snippets alone: its response may be kept whole."""
+        raw = reader.fetch(wanted)
+        mark(request.environ, gen, wanted, raw)
+        return raw
 
     def ask_repair(things: list[repair.Thing]) -> bool:
         """Note what this page missed (one script call, only if anything is missing)."""
@@ -109,13 +119,13 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     def home():
         gen = live()
         guess = list(featured)
-        raw = reader.fetch(keys.home_page(gen, g.ctx) + keys.tiles(gen, g.ctx, guess))
+        raw = fetch(gen, keys.home_page(gen, g.ctx) + keys.tiles(gen, g.ctx, guess))
         heading, _, listed = (pages.body_of(raw[1]) or "").partition(FIELD)
         current = listed.split(",") if listed else []
         tile_raw = raw[2:]
         if current != guess:
             featured[:] = current
-            tile_raw = reader.fetch(keys.tiles(gen, g.ctx, current))
+            tile_raw = fetch(gen, keys.tiles(gen, g.ctx, current))
         tiles = "".join(listing.tiles(tile_raw, current))
         title = messages(g.ctx.locale)["home"]
         whole = not ask_repair(repair.shared_misses(raw[0], raw[1]) + repair.tile_misses(tile_raw, current))
@@ -127,7 +137,8 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     def product(sku: str):
         if not SKU_RE.match(sku):
             return not_found()
-        raw = reader.fetch(keys.product_page(live(), g.ctx, sku))
+        gen = live()
+        raw = fetch(gen, keys.product_page(gen, g.ctx, sku))
         whole = not ask_repair(repair.product_page_misses(sku, raw))
         frame = frame_for(raw[0])
         detail, crumb, price, offer, avail, ld = (pages.body_of(r) for r in raw[1:])

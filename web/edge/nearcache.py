@@ -95,7 +95,7 @@ class NearCache:
             if not self.listening or began < self._floor:
                 return
             for key, value, ttl in zip(keys, values, ttls):
-                if value is None or self._recent.get(key, -1) >= began:
+                if value is None or self._recent.get(key, -1) > began:  # invalidated after the fetch began
                     continue
                 lifetime = self.max_age if ttl < 0 else min(self.max_age, ttl / 1000)
                 old = self._entries.pop(key, None)
@@ -110,6 +110,31 @@ class NearCache:
     def _pop_oldest(self) -> tuple[str, tuple[bytes, float]]:
         key = next(iter(self._entries))
         return key, self._entries.pop(key)
+
+    # --- what a page was built from (web/edge/pagecache.py) ------------------------------
+
+    def holding(self, keys: Sequence[str], values: Sequence[bytes | None]) -> tuple | None:
+        """The entries now held for ``keys`` if each holds the very value given (the one a page
+        was assembled from), else None. They serve as a token for :meth:`still_holds`."""
+        if not self.listening or self._pid != os.getpid():
+            return None
+        entries = self._entries
+        held = tuple(entries.get(key) for key in keys)
+        if any(entry is None or entry[0] is not value for entry, value in zip(held, values)):
+            return None
+        return held
+
+    def still_holds(self, keys: Sequence[str], held: tuple) -> bool:
+        """Whether every entry of ``held`` is still the live, unexpired entry of its key: nothing
+        was invalidated, evicted, expired, refetched or cleared since."""
+        if not self.listening:
+            return False
+        entries = self._entries
+        now = time.monotonic()
+        for key, entry in zip(keys, held):
+            if entries.get(key) is not entry or entry[1] <= now:
+                return False
+        return True
 
     # --- invalidation --------------------------------------------------------------------
 

@@ -1,0 +1,127 @@
+"""Whole responses of anonymous pages, kept per edge process while their snippets are unchanged.
+
+A product page is the same bytes for every anonymous shopper until one of its snippets changes.
+The near cache (web/edge/nearcache.py) already knows when that happens: it drops an entry on the
+projector's invalidation, at the key's TTL (an offer that ends), on eviction, on a generation
+switch and whenever it stops listening. So a response assembled only from near-cached values
+stays correct for exactly as long as each of those entries is still the very entry it was built
+from. :class:`PageCache` keeps such responses (status line, headers and body as Flask produced
+them) and :class:`ServeCached` answers from it in front of Flask, skipping routing, assembly,
+personalization, the ETag hash and the Response object.
+
+Only what a route marks (:func:`mark`) is kept, and only when all of this holds: a GET with no
+query string and no cookies (the default context, no personal values), a 200 the edge declared
+``public`` (a degraded, personal or private page never is), every value from the near cache.
+Pages that also depend on a search result (listings) are not marked: their membership is only
+time-bound (web/edge/results.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from web.edge.nearcache import NearCache
+
+#: The environ key under which a route leaves what its page was assembled from.
+SOURCES = "snipshop.page_sources"
+
+
+@dataclass(frozen=True)
+class Page:
+    generation: int
+    keys: tuple[str, ...]
+    held: tuple  # the near cache's entries for keys, at assembly
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + 100 * len(self.keys) + 500
+
+
+def mark(environ: dict, generation: int, keys: Sequence[str], values: Sequence[bytes | None]) -> None:
+    """Record, for :class:`ServeCached`, the snippets (keys and the values used) of this page."""
+    sources = environ.setdefault(SOURCES, (generation, [], []))
+    sources[1].extend(keys)
+    sources[2].extend(values)
+
+
+class PageCache:
+    def __init__(self, near: NearCache, live: Callable[[], int | None], max_bytes: int) -> None:
+        self.near = near
+        self.live = live
+        self.max_bytes = max_bytes
+        self._pages: dict[str, Page] = {}
+        self._bytes = 0
+        self.hits = 0
+
+    def lookup(self, path: str) -> Page | None:
+        page = self._pages.get(path)
+        if page is None:
+            return None
+        if page.generation != self.live() or not self.near.still_holds(page.keys, page.held):
+            self._drop(path)
+            return None
+        self.hits += 1
+        return page
+
+    def keep(self, path: str, sources: tuple[int, list[str], list], headers: Iterable[tuple[str, str]],
+             body: bytes) -> None:
+        generation, keys, values = sources
+        held = self.near.holding(keys, values)
+        if held is None:  # some value did not come from (or is no longer in) the near cache
+            return
+        self._drop(path)
+        page = Page(generation, tuple(keys), held, tuple(headers), body)
+        self._pages[path] = page
+        self._bytes += page.size
+        while self._bytes > self.max_bytes and self._pages:
+            self._drop(next(iter(self._pages)))
+
+    def _drop(self, path: str) -> None:
+        page = self._pages.pop(path, None)
+        if page is not None:
+            self._bytes -= page.size
+
+    def stats(self) -> dict[str, int]:
+        return {"pages": len(self._pages), "bytes": self._bytes, "hits": self.hits}
+
+
+class ServeCached:
+    """WSGI middleware: answer from the page cache, or call the app and keep what it marked."""
+
+    def __init__(self, app, cache: PageCache, public: str) -> None:
+        self.app = app
+        self.cache = cache
+        self.public = public
+
+    def __call__(self, environ: dict, start_response):
+        if (environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING")
+                or "HTTP_COOKIE" in environ):
+            return self.app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if "HTTP_IF_NONE_MATCH" not in environ:  # conditional requests go the long way (a 304)
+            try:
+                page = self.cache.lookup(path)
+            except Exception:  # noqa: BLE001 - the pointer could not be read: the app answers that
+                page = None
+            if page is not None:
+                start_response("200 OK", list(page.headers))
+                return [page.body]
+        answer: list = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
+            answer[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, capture)
+        sources = environ.get(SOURCES)
+        if sources is None or answer[0] != "200 OK" or ("Cache-Control", self.public) not in answer[1]:
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        self.cache.keep(path, sources, answer[1], data)
+        return [data]
