@@ -17,6 +17,7 @@ time-bound (web/edge/results.py).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -53,6 +54,7 @@ class PageCache:
         self.max_bytes = max_bytes
         self._pages: dict[str, Page] = {}
         self._bytes = 0
+        self._lock = threading.Lock()  # for changes; a hit reads without it
         self.hits = 0
 
     def lookup(self, path: str) -> Page | None:
@@ -71,14 +73,19 @@ class PageCache:
         held = self.near.holding(keys, values)
         if held is None:  # some value did not come from (or is no longer in) the near cache
             return
-        self._drop(path)
         page = Page(generation, tuple(keys), held, tuple(headers), body)
-        self._pages[path] = page
-        self._bytes += page.size
-        while self._bytes > self.max_bytes and self._pages:
-            self._drop(next(iter(self._pages)))
+        with self._lock:
+            self._pop(path)
+            self._pages[path] = page
+            self._bytes += page.size
+            while self._bytes > self.max_bytes and self._pages:
+                self._pop(next(iter(self._pages)))
 
     def _drop(self, path: str) -> None:
+        with self._lock:
+            self._pop(path)
+
+    def _pop(self, path: str) -> None:
         page = self._pages.pop(path, None)
         if page is not None:
             self._bytes -= page.size
