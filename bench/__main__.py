@@ -12,8 +12,9 @@ offers, stock) imported through the real importer and projected, then, in this o
 2. Redis memory per product (bench/memory.py);
 3. HTTP on the shipped server (bench/http.py, wrk, alternating rounds): the product, category and
    search pages of the edge against the floor (hello-world Flask, same server and workers), the
-   classical baseline (bench/classical/: Flask + Jinja2 + PostgreSQL per request) and the edge
-   with its two caches turned off (what they buy);
+   classical baseline (bench/classical/: Flask + Jinja2 + PostgreSQL per request), the edge
+   with its caches turned off, and for the product page the edge without its page cache (what
+   they buy);
 4. the edge's resident memory per worker (bench/memory.py);
 5. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
    real worker, scheduler and admin app (bench/visibility.py).
