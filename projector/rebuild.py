@@ -118,7 +118,6 @@ def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int,
         total = len(skus) if skus else count_products(conn)
         chunks = list(iter_sku_batches(conn, batch, list(skus) if skus else None))
         categories = load_categories(conn)
-    products = snippets = 0
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:

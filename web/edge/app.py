@@ -42,14 +42,16 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     search = search or make_search(settings, client)
     results = CachedResults(search, settings.search_cache_seconds)
     repairs = repair.RepairRequests(client, keys)
-    if cache is not None and settings.edge_page_cache_mb > 0:
+    keeping_pages = cache is not None and settings.edge_page_cache_mb > 0
+    if keeping_pages:
         page_cache = PageCache(cache, reader.live_generation, settings.edge_page_cache_mb * 2**20)
         app.wsgi_app = ServeCached(app.wsgi_app, page_cache, PUBLIC)
 
     def fetch(gen: int, wanted: list[str]) -> list[bytes | None]:
         """A fetch for a page assembled from snippets alone: its response may be kept whole."""
         raw = reader.fetch(wanted)
-        mark(request.environ, gen, wanted, raw)
+        if keeping_pages:
+            mark(request.environ, gen, wanted, raw)
         return raw
 
     def ask_repair(things: list[repair.Thing]) -> bool:
