@@ -50,7 +50,7 @@ def test_values_come_from_memory_until_the_projector_changes_them(settings, stor
     assert cache.stats()["hits"] == 1
 
     writer.write([price("A", 2, "2.00")], [1])  # announced in the same script call
-    wait_until(lambda: cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"], timeout=2, interval=0.001,
+    wait_until(lambda: cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"], timeout=5, interval=0.001,
                what="the invalidated value replaced")
     hits = cache.stats()["hits"]
     assert cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"]
@@ -86,7 +86,7 @@ def test_a_fetch_that_raced_an_invalidation_keeps_nothing(settings, store):
                 replies = execute()
                 seq = cache._seq
                 writer.write([price("D", 2, "2.00")], [1])
-                wait_until(lambda: cache._seq > seq, timeout=2, interval=0.001, what="the invalidation")
+                wait_until(lambda: cache._seq > seq, timeout=5, interval=0.001, what="the invalidation")
                 return replies
 
             pipe.execute = late
@@ -116,10 +116,12 @@ def test_without_its_channel_the_cache_empties_and_keeps_nothing_until_it_is_bac
 
 def test_an_entry_dies_with_its_key(settings, store):
     client, writer = store
-    writer.write([price("F", 1, "9.99", ttl=1)], [1])  # a special offer ending in a second
     cache = listening(settings)
+    writer.write([price("F", 1, "9.99", ttl=3)], [1])  # a special offer ending in three seconds
+    ends = time.monotonic() + 3
     assert cache.fetch(client, [key("F")]) == [b"1\n<b>9.99</b>"]
-    time.sleep(1.1)
+    assert cache.stats()["entries"] == 1
+    time.sleep(max(0.0, ends - time.monotonic()) + 0.1)
     assert cache.fetch(client, [key("F")]) == [None]
 
 
