@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from projector import broker
 from snipshop.config import Settings
 
 # Task names, shared by the relay (which sends by name) and the tasks module.
@@ -39,7 +40,6 @@ def make_celery(settings: Settings) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         broker_transport_options={"visibility_timeout": 300},
         worker_hijack_root_logger=False,
-        worker_consumer="projector.consumer:ResilientConsumer",  # survives a broker restart
         beat_schedule={
             "relay-sweep": {"task": RELAY_SWEEP, "schedule": settings.relay_interval_seconds},
             "prune-outbox": {"task": PRUNE_OUTBOX, "schedule": 3600.0},
@@ -50,5 +50,7 @@ def make_celery(settings: Settings) -> Celery:
                             "options": {"expires": REPAIR_INTERVAL_SECONDS * 4}},
         },
     )
+    if settings.broker_url.startswith("redis://"):
+        app.conf.broker_transport = broker.TRANSPORT  # survives a broker restart
     app.conf.shop_settings = settings
     return app
