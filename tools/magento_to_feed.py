@@ -4,8 +4,8 @@ Usage::
 
     python -m tools.magento_to_feed [--source DIR] --out DIR [--now ISO-8601]
 
-``--source`` defaults to ``../shared/data/magento-sample-catalog`` relative to the repository
-root. The output directory receives ``categories.csv``, ``products.csv``, ``prices.csv``,
+``--source`` defaults to ``data/magento-sample-catalog`` in the repository (a copy of the sample
+data). The output directory receives ``categories.csv``, ``products.csv``, ``prices.csv``,
 ``offers.csv`` and ``stock.csv`` (the feed format of docs/CONTRACT "Feed files for
 ``snipshop import``"), the source's NOTICE.md, LICENSE.txt and LICENSE_AFL.txt, and a README.md
 describing what was generated.
@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = REPO_ROOT / ".." / "shared" / "data" / "magento-sample-catalog"
+DEFAULT_SOURCE = REPO_ROOT / "data" / "magento-sample-catalog"
 
 LOCALES = ("en_US", "de_DE")
 BRANDS = ("Luma", "Aurora", "Nordkap", "Tessa", "Kiyomi")

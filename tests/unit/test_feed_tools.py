@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import filecmp
-import os
 import re
 import subprocess
 import sys
@@ -296,10 +295,7 @@ def test_converter_missing_source_fails_clearly(tmp_path: Path, capsys) -> None:
 # ---------------------------------------------------------------------------------------------
 # the converter on the real sample data
 
-# Locally the shared sample data may be absent; in CI (CI=true) it is beside the clone, and a
-# missing copy must fail rather than skip.
-needs_sample = pytest.mark.skipif(not (SAMPLE / "ConfigurableSampleData").is_dir() and os.environ.get("CI") != "true",
-                                  reason=f"Magento sample catalog not found at {SAMPLE}")
+# The sample data is part of the repository (data/magento-sample-catalog): a missing copy fails.
 
 
 @pytest.fixture(scope="module")
@@ -309,7 +305,6 @@ def sample_feed(tmp_path_factory) -> Path:
     return out
 
 
-@needs_sample
 def test_converter_on_sample_data(sample_feed: Path) -> None:
     feed = read_feed(sample_feed)
     check_invariants(feed)
@@ -344,12 +339,10 @@ def test_converter_on_sample_data(sample_feed: Path) -> None:
     assert (sample_feed / "README.md").is_file()
 
 
-@needs_sample
 def test_sample_feed_passes_the_input_models(sample_feed: Path) -> None:
     validate_with_models(read_feed(sample_feed))
 
 
-@needs_sample
 def test_converter_is_deterministic(sample_feed: Path, tmp_path: Path) -> None:
     magento_to_feed.convert(SAMPLE, tmp_path, now=NOW)
     for kind in HEADERS:
