@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timezone
 from pathlib import Path
 
 import click
@@ -39,18 +40,100 @@ def token() -> None:
     """Admin API tokens."""
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None):
+    from catalog.tokens import parse_duration
+
+    try:
+        return parse_duration(value) if value is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _when(moment) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+
+
 @token.command("create")
 @click.option("--role", required=True, type=click.Choice(["editor", "pricing", "stock", "admin"]))
-@click.option("--name", default="", help="Who or what uses the token.")
+@click.option("--name", default="", help="Who or what uses the token (default: the role).")
+@click.option("--expires-in", "expires_in", callback=_duration, metavar="DURATION",
+              help="Stop working this long from now: 30d, 12h, 90m, 2w, 45s (default: never).")
 @click.pass_obj
-def token_create(settings: Settings, role: str, name: str) -> None:
+def token_create(settings: Settings, role: str, name: str, expires_in) -> None:
     """Print a new token (it is stored hashed and cannot be shown again)."""
     import psycopg
 
     from catalog.tokens import create_token
 
     with psycopg.connect(settings.database_url) as conn:
-        click.echo(create_token(conn, role, name or role))
+        click.echo(create_token(conn, role, name or role, expires_in))
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per token instead of a table.")
+@click.pass_obj
+def token_list(settings: Settings, as_json: bool) -> None:
+    """Every token: id, name, role, created, expires, revoked, status (never the secret)."""
+    import json
+
+    import psycopg
+
+    from catalog.tokens import list_tokens
+
+    with psycopg.connect(settings.database_url) as conn:
+        tokens = list_tokens(conn)
+    if as_json:
+        for t in tokens:
+            click.echo(json.dumps({"id": t.id, "name": t.name, "role": t.role, "created": _when(t.created_at),
+                                   "expires": _when(t.expires_at) if t.expires_at else None,
+                                   "revoked": _when(t.revoked_at) if t.revoked_at else None, "status": t.status}))
+        return
+    rows = [("ID", "NAME", "ROLE", "CREATED", "EXPIRES", "REVOKED", "STATUS")]
+    rows += [(str(t.id), t.name, t.role, _when(t.created_at), _when(t.expires_at), _when(t.revoked_at), t.status)
+             for t in tokens]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@token.command("revoke")
+@click.argument("id_or_name")
+@click.pass_obj
+def token_revoke(settings: Settings, id_or_name: str) -> None:
+    """Revoke the token with this id, or every token with this name (the admin app refuses it
+    within 5 seconds: that long it trusts a token it has checked)."""
+    import psycopg
+
+    from catalog.tokens import TokenNotFound, revoke_token
+
+    with psycopg.connect(settings.database_url) as conn:
+        try:
+            revoked, already = revoke_token(conn, id_or_name)
+        except TokenNotFound as exc:
+            raise click.ClickException(str(exc)) from None
+    for t in revoked:
+        click.echo(f"revoked token {t.id} ({t.name}, {t.role})")
+    for t in already:
+        click.echo(f"token {t.id} ({t.name}, {t.role}) was already revoked at {_when(t.revoked_at)}")
+
+
+@token.command("check")
+@click.pass_obj
+def token_check(settings: Settings) -> None:
+    """Read a token from standard input; exit 0 if it is valid (printing its id, name, role and
+    expiry), 1 if it is unknown, revoked or expired."""
+    import psycopg
+
+    from catalog.tokens import authenticate
+
+    secret = sys.stdin.readline().strip()
+    with psycopg.connect(settings.database_url) as conn:
+        principal = authenticate(conn, secret) if secret else None
+    if principal is None:
+        click.echo("invalid: the token is unknown, revoked or expired", err=True)
+        sys.exit(1)
+    click.echo(f"valid: token {principal.token_id} ({principal.name}, {principal.role}), "
+               f"expires {_when(principal.expires_at) if principal.expires_at else 'never'}")
 
 
 @main.command("import")
@@ -98,11 +181,20 @@ def worker(celery_args: tuple[str, ...]) -> None:
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def scheduler(celery_args: tuple[str, ...]) -> None:
-    """Run Celery beat: the outbox relay sweep and the snippet refresh."""
+@click.pass_obj
+def scheduler(settings: Settings, celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat: the outbox relay sweep and the snippet refresh.
+
+    Beat keeps its schedule state in SNIPSHOP_STATE_DIR (default ``.state``) unless ``-s FILE``
+    is given."""
     from projector.worker import app
 
-    app.start(["beat", "--loglevel=INFO", *celery_args])
+    args = list(celery_args)
+    if not any(a in ("-s", "--schedule") or a.startswith(("--schedule=", "-s")) for a in args):
+        state = Path(settings.state_dir)
+        state.mkdir(parents=True, exist_ok=True)
+        args.append(f"--schedule={state / 'celerybeat-schedule'}")
+    app.start(["beat", "--loglevel=INFO", *args])
 
 
 if __name__ == "__main__":

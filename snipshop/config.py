@@ -60,6 +60,9 @@ class Settings:
     featured_count: int = 8
     #: How long a replaced generation is kept for a rollback (``projector switch``).
     generation_grace_seconds: int = 3600
+    #: Where a process keeps local state it needs across restarts (the scheduler's beat schedule);
+    #: relative paths are relative to the working directory.
+    state_dir: str = ".state"
 
     @property
     def default_locale(self) -> str:
@@ -96,4 +99,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
         featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
         generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),
+        state_dir=env.get("SNIPSHOP_STATE_DIR") or defaults.state_dir,
     )

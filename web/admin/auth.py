@@ -6,6 +6,7 @@ Roles: ``editor`` (categories, products), ``pricing`` (prices, offers), ``stock`
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import psycopg
 
@@ -32,7 +33,10 @@ class TokenCache:
         return hit[0]
 
     def put(self, token: str, principal: Principal) -> None:
-        self._checked[token] = (principal, time.monotonic() + self.seconds)
+        seconds = self.seconds
+        if principal.expires_at is not None:  # never trusted past its expiry
+            seconds = min(seconds, (principal.expires_at - datetime.now(timezone.utc)).total_seconds())
+        self._checked[token] = (principal, time.monotonic() + seconds)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -68,7 +72,7 @@ def authorize(conn: psycopg.Connection, token: str, role: str | None, cache: Tok
         if principal is not None:
             cache.put(token, principal)
     if principal is None:
-        raise _unauthorized("the token is unknown or revoked", error="invalid_token")
+        raise _unauthorized("the token is unknown or revoked, or it expired", error="invalid_token")
     if role is not None and not principal.may(role):
         raise Problem(403, f"token {principal.name!r} has role {principal.role!r}; this call needs {role!r} or 'admin'")
     return principal
