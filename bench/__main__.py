@@ -14,7 +14,8 @@ offers, stock) imported through the real importer and projected, then, in this o
    search pages of the edge against the floor (hello-world Flask, same server and workers), the
    classical baseline (bench/classical/: Flask + Jinja2 + PostgreSQL per request), the edge
    with its caches turned off, and for the product page the edge without its page cache (what
-   they buy);
+   they buy); and the dearest URL within the query-string limit against a category page, both
+   on the edge without caches (bench/hostile.py);
 4. the edge's resident memory per worker (bench/memory.py);
 5. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
    real worker, scheduler and admin app (bench/visibility.py).
@@ -31,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import http, memory, projection, visibility
+from bench import hostile, http, memory, projection, visibility
 from bench.report import table
 from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
@@ -67,6 +68,13 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
                                args.seconds, args.rounds, args.connections)
             http.report(page, name, c)
             out[f"{page} ÷ {name}"] = c
+    worst = hostile.worst_paths(stack)
+    http.check(bare, worst)
+    print(f"worst URL ({len(worst)} URLs of {len(worst[0])} bytes, e.g. {worst[0][:160]}…)", flush=True)
+    c = http.alternate(http.Target("worst URL", bare, worst), http.Target("category", bare, urls["category"]),
+                       args.seconds, args.rounds, args.connections)
+    http.report("worst URL", "category, both without caches", c)
+    out["worst URL ÷ category without caches"] = c
     return edge, out
 
 
@@ -80,6 +88,11 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
         c = pages[key]
         rows.append((f"edge {key}", f"{c.ratio:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s",
                      f"≥ {target:g}" if target else "", ("met" if c.ratio >= target else "NOT met") if target else ""))
+    c = pages["worst URL ÷ category without caches"]
+    cost = 1 / c.ratio
+    rows.append(("worst URL's cost in category pages", f"{cost:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s, "
+                 f"p99 {c.a.p99_ms:.0f} vs {c.b.p99_ms:.0f} ms", f"≤ {hostile.TARGET:g}",
+                 "met" if cost <= hostile.TARGET else "NOT met"))
     for mode, r in rebuild["rebuild"].items():
         # the rebuild proper: deleting a generation past its grace period runs beside it (bench/projection.py)
         ceiling = rebuild["ceiling_snippets" if mode == "none" else "ceiling"]["products_per_s"]

@@ -15,6 +15,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
                       ValidationInfo, WithJsonSchema, field_validator, model_validator)
 
 from projector.keys import CATEGORY_KEY_RE, SKU_RE
+from vocab.money import MAX_AMOUNT, MONEY_PATTERN, parse_amount
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -111,11 +112,10 @@ class ProductIn(Strict):
         return rows
 
 
-MONEY_PATTERN = r"^\d{1,10}(\.\d{1,2})?$"
 Money = Annotated[
     Decimal,
-    Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2),
-    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["12.34"],
+    Field(ge=0, le=MAX_AMOUNT, decimal_places=2),
+    WithJsonSchema({"type": "string", "pattern": f"^{MONEY_PATTERN}$", "examples": ["12.34"],
                     "description": "a non-negative decimal string with at most two places"}, mode="validation"),
 ]
 
@@ -127,9 +127,10 @@ class PriceIn(Strict):
     @field_validator("amount", mode="before")
     @classmethod
     def _amount_is_string(cls, value: Any) -> Any:
-        if not isinstance(value, str) or not re.fullmatch(MONEY_PATTERN, value.strip()):
+        amount = parse_amount(value) if isinstance(value, str) else None
+        if amount is None:
             raise ValueError('amount must be a non-negative decimal string with at most two places, e.g. "12.34"')
-        return Decimal(value.strip())
+        return amount
 
 
 class OfferIn(PriceIn):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 MESSAGES = {
     "en": {
@@ -16,6 +16,7 @@ MESSAGES = {
         "name": "Name", "newest": "Newest", "filters": "Filters", "in_stock_only": "In stock only",
         "price": "Price", "apply": "Apply", "no_results": "No products match your selection.",
         "reset": "Remove all filters", "previous": "Previous", "next": "Next", "results": "{total} products",
+        "refine": "Only the first {limit} results can be paged through. Please refine your search with the filters.",
         "search_results": "Search results for “{q}”", "color": "Color", "size": "Size", "material": "Material",
         "not_found": "Not found", "not_found_text": "We could not find that page.",
         "hello": "Hello", "guest": "guest", "cart": "Cart",
@@ -30,6 +31,7 @@ MESSAGES = {
         "name": "Name", "newest": "Neueste", "filters": "Filter", "in_stock_only": "Nur verfügbare",
         "price": "Preis", "apply": "Anwenden", "no_results": "Keine Produkte entsprechen Ihrer Auswahl.",
         "reset": "Alle Filter entfernen", "previous": "Zurück", "next": "Weiter", "results": "{total} Produkte",
+        "refine": "Nur die ersten {limit} Ergebnisse lassen sich durchblättern. Bitte verfeinern Sie Ihre Suche mit den Filtern.",
         "search_results": "Suchergebnisse für „{q}“", "color": "Farbe", "size": "Größe", "material": "Material",
         "not_found": "Nicht gefunden", "not_found_text": "Diese Seite gibt es nicht.",
         "hello": "Hallo", "guest": "Gast", "cart": "Warenkorb",
@@ -44,3 +46,8 @@ def messages(locale: str) -> dict[str, str]:
 def money(amount: Decimal, currency: str, locale: str) -> str:
     """``12,34 €`` in de_DE, ``€12.34`` in en_US: the way the locale writes money."""
     return format_currency(amount, currency, locale=locale)
+
+
+def number(value: int, locale: str) -> str:
+    """``10,000`` in en_US, ``10.000`` in de_DE."""
+    return format_decimal(value, locale=locale)

@@ -130,6 +130,13 @@ class ElasticIndex:
             facets=eq.facets(query, main, main_names, extra, names),
         )
 
+    def facet_names(self) -> frozenset[str]:
+        try:
+            response = self.client.search(index=self.alias, **eq.names_known_request())
+        except NotFoundError:
+            return frozenset({BRAND})
+        return frozenset({BRAND, *eq.attribute_names(response)})
+
     def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
         text = text.strip()[:100]
         if not text:

@@ -23,7 +23,6 @@ from typing import Sequence
 from elasticsearch import ApiError, Elasticsearch
 
 from search.documents import SearchDocument, name_sort_key
-from search.query import MAX_PAGE, MAX_PER_PAGE
 
 #: Bumped when the mapping changes incompatibly; recorded in the index's ``_meta``.
 SCHEMA = 1
@@ -86,7 +85,6 @@ def index_body(locales: Sequence[str], currencies: Sequence[str], language_analy
         # A product catalogue fits one shard; exact facet counts need no shard_size tuning.
         "number_of_shards": 1,
         "auto_expand_replicas": "0-1",
-        "max_result_window": MAX_PAGE * MAX_PER_PAGE,
         "analysis": _analysis(language_analysis),
     }
     mappings = {

@@ -18,6 +18,8 @@ from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 
 #: At most this many attribute facets are shown for one listing.
 MAX_ATTRIBUTE_FACETS = 100
+#: At most this many attribute codes are known as facets at all.
+MAX_KNOWN_NAMES = 1000
 _ORDER = [{"_count": "desc"}, {"_key": "asc"}]
 VISIBLE = {"term": {"visible": True}}
 
@@ -98,6 +100,12 @@ def main_request(q: Query) -> tuple[dict, list[str]]:
     if selections:
         body["post_filter"] = _bool(selections)
     return body, facets
+
+
+def names_known_request() -> dict:
+    """Every attribute code in the index (for which parameters are facets at all)."""
+    return {"size": 0, "track_total_hits": False, "aggs": {"names": {"filter": {"match_all": {}}, "aggs": {
+        "names": {"terms": {"field": "attr_names", "size": MAX_KNOWN_NAMES}}}}}}
 
 
 def attribute_names(response: Mapping) -> list[str]:

@@ -16,8 +16,8 @@ import redis
 
 from projector.keys import KeyScheme
 from projector.store import unlink_matching
-from search.documents import SearchDocument
-from search.embedded_docs import LEX_SEP, entries
+from search.documents import BRAND, SearchDocument
+from search.embedded_docs import FACET_SEP, LEX_SEP, entries
 from search.embedded_query import MAX_EXPANSIONS, Lookup, plan
 from search.embedded_text import Term, fold, terms
 from search.query import Query, Result, Suggestion
@@ -95,6 +95,11 @@ class EmbeddedIndex:
         gen, lookup = found
         p = plan(query, lookup, self.keys, gen, os.urandom(6).hex())
         return p.result(self._query(keys=p.keys, args=[p.argv]))
+
+    def facet_names(self) -> frozenset[str]:
+        replies = self._with_live(lambda pipe, gen: pipe.smembers(self.keys.search_facet_registry(gen)))
+        registry = replies[1][0] if replies is not None else ()
+        return frozenset({BRAND} | {raw.decode().partition(FACET_SEP)[0] for raw in registry})
 
     def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
         locale = locale if locale in self.locales else self.locales[0]

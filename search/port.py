@@ -32,6 +32,10 @@ class SearchIndex(Protocol):
     def query(self, query: Query) -> Result:
         """Ordered SKUs of one page, the total number of matches, and facet counts."""
 
+    def facet_names(self) -> frozenset[str]:
+        """The facets shoppers may filter by in the live generation: ``brand`` and every
+        attribute code indexed (whatever their counts in a particular listing)."""
+
     def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
         """Products whose name starts with (or whose SKU starts with) ``text``, for a search box."""
 

@@ -193,7 +193,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
         ctx, now = g.ctx, datetime.now(timezone.utc)
         with pool.connection() as conn:
             _, cats = categories(conn)
-            p = queries.load_product(conn, sku, ctx.currency) if SKU_RE.match(sku) else None
+            p = queries.load_product(conn, sku, ctx.currency) if SKU_RE.fullmatch(sku) else None
         frame = render.frame(cats, ctx.locale)
         if p is None:
             return not_found(frame)
@@ -214,25 +214,26 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
             escaped_title = str(escape(title or ""))
             header = f'<h1 class="search-title">{escaped_title}</h1>'
         result = Result(tuple(p.sku for p in found.tiles), found.total, facets(query, found.counts))
-        params = request.args.to_dict(flat=False)
-        params.pop("locale", None)
-        params.pop("currency", None)
         tiles = render.tiles(found.tiles, ctx, now)
-        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, params, t)))
+        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t)))
+
+    def shopper_query(category: str | None = None) -> Query:
+        with pool.connection() as conn:
+            known = queries.facet_names(conn)
+        return parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
+                     facet_names=known, category=category)
 
     @app.get("/c/<category_key>")
     def category(category_key: str):
-        if not CATEGORY_KEY_RE.match(category_key):
+        if not CATEGORY_KEY_RE.fullmatch(category_key):
             with pool.connection() as conn:
                 _, cats = categories(conn)
             return not_found(render.frame(cats, g.ctx.locale))
-        query = parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
-                      category=category_key)
-        return listing_page(query, category_key)
+        return listing_page(shopper_query(category_key), category_key)
 
     @app.get("/search")
     def search_page():
-        query = parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency)
+        query = shopper_query()
         return listing_page(query, None, messages(g.ctx.locale)["search_results"].format(q=query.text))
 
     @app.errorhandler(404)

@@ -96,6 +96,19 @@ def load_categories(conn: psycopg.Connection) -> dict[str, CategoryRow]:
     return out
 
 
+def facet_names(conn: psycopg.Connection) -> frozenset[str]:
+    """``brand`` and every attribute code in the catalog: the parameters that filter a listing.
+    (A loose index scan of the (name, value) index, one step per name.)"""
+    names = conn.execute("""
+        WITH RECURSIVE n(name) AS (
+            (SELECT name FROM product_attributes ORDER BY name LIMIT 1)
+            UNION ALL
+            SELECT (SELECT name FROM product_attributes WHERE name > n.name ORDER BY name LIMIT 1)
+            FROM n WHERE n.name IS NOT NULL)
+        SELECT name FROM n WHERE name IS NOT NULL""").fetchall()
+    return frozenset({BRAND, *(name for (name,) in names)})
+
+
 def subtree(categories: dict[str, CategoryRow], key: str) -> list[str]:
     children: dict[str | None, list[str]] = {}
     for c in categories.values():

@@ -28,6 +28,8 @@ class Shop:
     tokens: dict[str, str]
     processes: list[Process]
     search: str
+    es_url: str | None = None
+    key_prefix: str | None = None
 
     def auth(self, role: str = "admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -63,7 +65,8 @@ def shop(request, redis_base_url, tmp_path_factory):
     edge_proc, edge = start_http("edge", env, logs)
     admin_proc, admin = start_http("admin", env, logs)
     procs += [edge_proc, admin_proc]
-    yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs, request.param)
+    yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs, request.param, es_url,
+               env.get("SHOP_KEY_PREFIX"))
     for p in procs:
         p.stop()
     pg.stop("immediate")

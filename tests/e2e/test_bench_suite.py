@@ -22,7 +22,7 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
     assert "== Summary" in done.stdout
     figures = json.loads(out.read_text())
     for key in ("product ÷ floor", "product ÷ classical", "category ÷ classical", "search ÷ classical",
-                "product ÷ edge without caches"):
+                "product ÷ edge without caches", "worst URL ÷ category without caches"):
         c = figures["http"][key]
         assert c["edge"]["rps"] > 0 and c["baseline"]["rps"] > 0 and c["ratio"] > 0, key
         assert c["edge"]["non2xx"] == 0 and c["edge"]["errors"] == 0, key

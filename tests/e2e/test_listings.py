@@ -131,3 +131,69 @@ def test_bad_parameters_are_clamped_never_500(shop, catalog, params):
 def test_unknown_category_is_404(shop, catalog):
     assert page(shop, "/c/no-such-category").status_code == 404
     assert page(shop, "/c/BAD..KEY").status_code == 404
+
+
+BY_PRICE = ["L-5", "L-2", "L-1", "L-3", "L-4"]
+
+
+def settled(shop):
+    """The listing in its price order again (a test before may have moved a price and back)."""
+    wait_until(lambda: skus(page(shop, "/c/l-gear", sort="price_asc").text) == BY_PRICE, timeout=15,
+               what="listing in price order")
+
+
+def test_campaign_and_unknown_parameters_give_the_unfiltered_listing(shop, catalog):
+    settled(shop)
+    plain = page(shop, "/c/l-gear", sort="price_asc")
+    tagged = page(shop, "/c/l-gear", sort="price_asc", utm_source="news", utm_campaign="x", gclid="abc",
+                  fbclid="def", nosuchfacet="1")
+    assert tagged.status_code == 200 and skus(tagged.text) == skus(plain.text) == BY_PRICE
+    assert facets(tagged.text) == facets(plain.text)
+    assert "utm_source" not in tagged.text and "gclid" not in tagged.text  # links carry only what filtered
+
+
+def test_many_parameters_within_the_limit_cost_no_more_than_a_plain_listing(shop, catalog):
+    junk = {f"a{i}": "x" for i in range(400)}  # ~2.8 KB: under the limit, names the index does not know
+    plain = page(shop, "/search", q="bag")
+    r = page(shop, "/search", q="bag", **junk, color=[f"c{i}" for i in range(100)])
+    assert r.status_code == 200 and "a399" not in r.text and len(r.text) < 64_000  # was 10 MB for 1000 names
+    assert item_list(r.text)["numberOfItems"] == 0  # 32 colours no product has: nothing
+    assert len(re.findall(r'data-facet="color" data-value="c\d+"', r.text)) == 32  # the cap, to unselect them
+    assert plain.status_code == 200 and skus(plain.text)
+
+
+def test_a_query_string_over_the_limit_is_414(shop, catalog):
+    r = requests.get(shop.edge + "/search?" + "&".join(f"a{i}=x" for i in range(1000)), timeout=10)
+    assert r.status_code == 414 and "at most 4096 characters" in r.text and r.headers["Cache-Control"] == "no-store"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_price_with_a_huge_exponent_is_ignored(shop, catalog):
+    settled(shop)
+    for price in ("1e999990-", "-1e999990", "1e99999999999-", "NaN-"):
+        r = page(shop, "/c/l-gear", price=price, sort="price_asc")
+        assert r.status_code == 200 and skus(r.text) == BY_PRICE, price
+
+
+def test_a_page_past_the_result_window_asks_to_refine(shop, catalog):
+    r = page(shop, "/c/l-gear", page="1000", per_page="96")
+    assert r.status_code == 200 and 'class="refine"' in r.text and "10,000" in r.text
+    assert item_list(r.text)["numberOfItems"] == 5 and 'class="tiles"' not in r.text
+    if shop.search == "elasticsearch":  # the index keeps Elasticsearch's default window
+        from elasticsearch import Elasticsearch
+
+        es = Elasticsearch(shop.es_url)
+        settings = es.indices.get_settings(index=f"{shop.key_prefix}-products", include_defaults=True)
+        (index,) = settings.values()
+        assert "max_result_window" not in index["settings"]["index"]
+        assert index["defaults"]["index"]["max_result_window"] == "10000"
+
+
+def test_suggest_varies_by_cookie_and_pages_carry_security_headers(shop, catalog):
+    suggest = requests.get(shop.edge + "/suggest", params={"q": "Hik"}, timeout=10)
+    assert "Cookie" in suggest.headers["Vary"]
+    for path in ("/c/l-gear", "/search?q=bag", "/p/L-1", "/p/L-1", "/", "/p/NO-SUCH", "/suggest?q=b"):
+        headers = requests.get(shop.edge + path, timeout=10).headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path

@@ -34,7 +34,7 @@ def test_facet_links_keep_other_filters_and_toggle_their_value():
 
 
 def test_item_list_names_the_page_skus_in_order_and_the_total():
-    query = parse({"page": ["2"], "per_page": ["2"]}, locale="en_US", currency="EUR")
+    query = parse({"page": ["2"], "per_page": ["2"]}, locale="en_US", currency="EUR", facet_names={"brand"})
     html = listing.item_list(query, Result(("B", "A"), 17))
     data = json.loads(html.split(">", 1)[1].rsplit("</script>", 1)[0])
     assert data["numberOfItems"] == 17
@@ -43,7 +43,8 @@ def test_item_list_names_the_page_skus_in_order_and_the_total():
 
 
 def test_pager_and_empty_page():
-    query = parse({"page": ["2"], "per_page": ["10"], "color": ["Red"]}, locale="en_US", currency="EUR")
+    query = parse({"page": ["2"], "per_page": ["10"], "color": ["Red"]}, locale="en_US", currency="EUR",
+                  facet_names={"brand", "color"})
     pager = listing.pager(query, 35, {"color": ["Red"], "page": ["2"]}, T)
     assert 'rel="prev"' in pager and 'rel="next"' in pager and 'aria-current="page">2<' in pager
     body = listing.listing_body("<h1>X</h1>", query, Result((), 0), [], {"color": ["Red"]}, T)
@@ -55,3 +56,13 @@ def test_tiles_skip_missing_snippets_and_prefer_the_offer():
            None, None, None, None]
     html = listing.tiles(raw, ["A", "B"])
     assert html == ['<li class="tile" data-sku="A"><a>T1</a><div>9</div><p>in</p></li>']
+
+
+def test_the_pager_stops_at_the_result_window_and_past_it_the_page_asks_to_refine():
+    names = {"brand"}
+    query = parse({"page": ["104"], "per_page": ["96"]}, locale="en_US", currency="EUR", facet_names=names)
+    pager = listing.pager(query, 50_000, {}, T)
+    assert 'aria-current="page">104<' in pager and 'rel="next"' not in pager and "page=105" not in pager
+    deep = parse({"page": ["1000"], "per_page": ["96"]}, locale="en_US", currency="EUR", facet_names=names)
+    body = listing.listing_body("<h1>X</h1>", deep, Result(("A",), 50_000), ["<li>A</li>"], {}, T)
+    assert 'class="refine"' in body and "10,000" in body and "<li>A</li>" not in body

@@ -29,3 +29,19 @@ def test_hostile_cookie_values_cannot_inject_markup():
 def test_overlong_names_are_cut():
     html = fill(PAGE, values_from({"customer_name": "x" * 500}, "EUR"))
     assert "x" * 40 in html and "x" * 41 not in html
+
+
+def test_only_anonymous_frames_are_remembered():
+    from web.edge import personalize
+    from web.edge.pages import Frame
+
+    frame = Frame(f"<h>{variable('customer_name', 'guest')}</h>", "", f"<t>{variable('currency', 'EUR')}</t>")
+    personalize._anonymous_frame.cache_clear()
+    for i in range(50):  # a client rotating its name must not fill the memo (nor keep the names)
+        filled = personalize.frame(frame, values_from({"customer_name": f"Name{i}", "cart_count": str(i)}, "EUR"))
+        assert filled.head == f"<h>Name{i}</h>"
+    assert personalize._anonymous_frame.cache_info().currsize == 0
+    assert personalize.frame(frame, values_from({}, "USD")).tail == "<t>USD</t>"
+    assert personalize.frame(frame, values_from({}, "USD")).tail == "<t>USD</t>"
+    assert personalize._anonymous_frame.cache_info().currsize == 1
+    assert personalize._anonymous_frame.cache_info().hits == 1

@@ -9,7 +9,7 @@ from projector.i18n import messages
 from projector.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, Context, KeyScheme, Kind
 from search.factory import make_search
 from search.port import SearchIndex
-from search.query import Query, parse
+from search.query import MAX_QUERY_STRING, Query, parse
 from snipshop.config import Settings
 from web.edge import listing, pages, personalize, repair
 from web.edge.context import remember_choices, resolve
@@ -23,6 +23,15 @@ ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
 PUBLIC = f"public, max-age={ANONYMOUS_MAX_AGE}"
 RETRY_AFTER = "5"
 RETRY_AFTER_REPAIR = "2"  # a read-repair runs every second
+#: On every shopper response. Pages load only their own stylesheet and inline JSON-LD data
+#: blocks (not scripts), so the policy allows nothing else; no site may frame the shop.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
 
 
 SUGGEST_LIMIT = 8
@@ -103,11 +112,25 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         return html(pages.message_page(frame, "Not found", "We could not find that page."), 404, store=store)
 
     @app.before_request
-    def context() -> None:
+    def context() -> Response | None:
+        if len(request.environ.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+            return too_long()
         ctx, remember = resolve(request, settings.locales, settings.currencies)
         g.ctx: Context = ctx
         g.remember = remember
         g.values = personalize.values_from(request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency)
+        return None
+
+    def too_long() -> Response:
+        """414 without reading the parameters (nor the context they would choose)."""
+        body = pages.bare_page("Address too long", f"Addresses of this shop have at most {MAX_QUERY_STRING} "
+                                                   "characters after the question mark.")
+        return Response(body, status=414, content_type=HTML, headers={"Cache-Control": "no-store"})
+
+    @app.after_request
+    def security(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     @app.get("/healthz")
     def healthz():
@@ -137,7 +160,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
     @app.get("/p/<sku>")
     def product(sku: str):
-        if not SKU_RE.match(sku):
+        if not SKU_RE.fullmatch(sku):
             return not_found()
         gen = live()
         raw = fetch(gen, keys.product_page(gen, g.ctx, sku))
@@ -183,23 +206,24 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         else:
             escaped_title = str(escape(title or ""))
             header = f'<h1 class="search-title">{escaped_title}</h1>'
-        params = request.args.to_dict(flat=False)
-        params.pop("locale", None)
-        params.pop("currency", None)
         tiles = listing.tiles(raw[len(head):], list(result.skus))
-        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, params, t)), store=whole)
+        body = listing.listing_body(header, query, result, tiles, query.params(), t)
+        return html(frame.wrap(escaped_title, body), store=whole)
+
+    def shopper_query(category: str | None = None) -> Query:
+        known = searching(results.facet_names)
+        return parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
+                     facet_names=known, category=category)
 
     @app.get("/c/<category_key>")
     def category(category_key: str):
-        if not CATEGORY_KEY_RE.match(category_key):
+        if not CATEGORY_KEY_RE.fullmatch(category_key):
             return not_found()
-        query = parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
-                      category=category_key)
-        return listing_page(Kind.CATEGORY, category_key, query)
+        return listing_page(Kind.CATEGORY, category_key, shopper_query(category_key))
 
     @app.get("/search")
     def search_page():
-        query = parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency)
+        query = shopper_query()
         title = messages(g.ctx.locale)["search_results"].format(q=query.text)
         return listing_page(None, None, query, title)
 
@@ -209,6 +233,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         found = searching(search.suggest, text, g.ctx.locale, SUGGEST_LIMIT) if text else []
         response = jsonify([{"sku": s.sku, "name": s.name, "url": f"/p/{s.sku}"} for s in found])
         response.headers["Cache-Control"] = "public, max-age=60"
+        response.headers["Vary"] = "Cookie"  # the locale may come from a cookie
         return response
 
     @app.errorhandler(SearchUnavailable)

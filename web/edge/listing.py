@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 from markupsafe import escape
 
+from projector.i18n import number
 from projector.keys import FIELD, TILE_KINDS
-from search.query import SORTS, Query, Result
+from search.query import MAX_RESULT_WINDOW, SORTS, Query, Result, last_page
 from web.edge.pages import body_of
 
 Params = Mapping[str, Sequence[str]]
@@ -83,7 +84,7 @@ def controls(query: Query, params: Params, t: Mapping[str, str]) -> str:
 
 
 def pager(query: Query, total: int, params: Params, t: Mapping[str, str]) -> str:
-    pages = max(1, -(-total // query.per_page))
+    pages = min(max(1, -(-total // query.per_page)), last_page(query.per_page))
     if pages == 1:
         return ""
 
@@ -111,7 +112,9 @@ def item_list(query: Query, result: Result) -> str:
 
 def listing_body(header: str, query: Query, result: Result, tile_html: list[str], params: Params,
                  t: Mapping[str, str]) -> str:
-    if tile_html:
+    if query.past_window:
+        grid = f'<p class="refine">{escape(t["refine"].format(limit=number(MAX_RESULT_WINDOW, query.locale)))}</p>'
+    elif tile_html:
         grid = f'<ul class="tiles">{"".join(tile_html)}</ul>'
     else:
         grid = (f'<p class="empty">{escape(t["no_results"])}</p>'

@@ -15,7 +15,7 @@ from projector.keys import VAR_OPEN, VAR_RE
 from web.edge.pages import Frame
 
 MAX_NAME = 40
-CART_COUNT = re.compile(r"^\d{1,4}$")
+CART_COUNT = re.compile(r"\d{1,4}")
 #: Variables whose value is about the person (their presence makes a response private).
 PERSONAL = ("customer_name", "cart_count")
 
@@ -27,7 +27,7 @@ def values_from(cookies: Mapping[str, str], currency: str) -> dict[str, str]:
     if name:
         values["customer_name"] = str(escape(name))
     count = cookies.get("cart_count", "")
-    if CART_COUNT.match(count):
+    if CART_COUNT.fullmatch(count):
         values["cart_count"] = str(int(count))
     return values
 
@@ -39,15 +39,21 @@ def fill(page: str, values: Mapping[str, str]) -> str:
 
 
 def frame(frame: Frame, values: Mapping[str, str]) -> Frame:
-    """The frame with its variables filled, remembered per frame and values: anonymous shoppers
-    share a handful of combinations (one per currency), so the page's largest part is filled once."""
-    return _filled_frame(frame, tuple(sorted(values.items())))
+    """The frame with its variables filled. Anonymous shoppers share a handful of combinations
+    (one per currency), so theirs are remembered and the page's largest part is filled once;
+    a personal frame is filled per request, so no shopper's values stay in memory."""
+    if is_personal(values):
+        return _fill_frame(frame, values)
+    return _anonymous_frame(frame, tuple(sorted(values.items())))
 
 
-@lru_cache(maxsize=1024)
-def _filled_frame(frame: Frame, items: tuple[tuple[str, str], ...]) -> Frame:
-    values = dict(items)
+def _fill_frame(frame: Frame, values: Mapping[str, str]) -> Frame:
     return Frame(fill(frame.head, values), fill(frame.middle, values), fill(frame.tail, values))
+
+
+@lru_cache(maxsize=64)
+def _anonymous_frame(frame: Frame, items: tuple[tuple[str, str], ...]) -> Frame:
+    return _fill_frame(frame, dict(items))
 
 
 def is_personal(values: Mapping[str, str]) -> bool:

@@ -33,6 +33,18 @@ class CachedResults:
         self.max_entries = max_entries
         self._entries: dict[tuple, tuple[Result, float]] = {}
         self._lock = threading.Lock()
+        self._names: tuple[frozenset[str], float] | None = None
+
+    def facet_names(self) -> frozenset[str]:
+        """The index's facet names, kept as long as a result is (a new attribute code filters
+        that much later)."""
+        names = self._names
+        if names is not None and names[1] > time.monotonic():
+            return names[0]
+        known = self.search.facet_names()
+        if self.seconds > 0:
+            self._names = (known, time.monotonic() + self.seconds)
+        return known
 
     def query(self, q: Query) -> Result:
         if self.seconds <= 0:

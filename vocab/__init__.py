@@ -1,0 +1,1 @@
+"""Vocabulary every side of the shop shares (write side, projector, search, edge)."""
