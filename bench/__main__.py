@@ -73,7 +73,7 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     print(f"worst URL ({len(worst)} URLs of {len(worst[0])} bytes, e.g. {worst[0][:160]}…)", flush=True)
     c = http.alternate(http.Target("worst URL", bare, worst), http.Target("category", bare, urls["category"]),
                        args.seconds, args.rounds, args.connections)
-    http.report("worst URL", "category, both without caches", c)
+    http.report("worst URL", "category", c, subject="worst URL")
     out["worst URL ÷ category without caches"] = c
     return edge, out
 

@@ -248,12 +248,12 @@ def row(label: str, s: Sample) -> str:
         f"  non-2xx {s.non2xx} errors {s.errors}" if s.non2xx or s.errors else "")
 
 
-def report(page: str, baseline: str, c: Comparison) -> None:
+def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> None:
     goal = TARGETS.get((page, baseline))
     verdict = "" if goal is None else f"   target ≥ {goal:g}: {'met' if c.ratio >= goal else 'NOT met'}"
-    print(row("edge", c.a))
+    print(row(subject, c.a))
     print(row(baseline, c.b))
-    print(f"  edge ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
+    print(f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
           f"{verdict}", flush=True)
 
 
