@@ -15,7 +15,9 @@ It is the genuine Elasticsearch 8.14.1 (server jar, CLI launcher, ``bin/elastics
 modules ``transport-netty4``, ``x-pack-core``, ``x-pack-security`` and ``apm``, and no bundled JDK:
 it runs on the machine's Java 17. ``tools/es-runner/pom.xml`` resolves it with
 ``mvn -q -B dependency:copy-dependencies``; :func:`ensure_distribution` unpacks it into a cache
-directory (default ``.cache/elasticsearch`` in the repo; ``SNIPSHOP_ES_CACHE`` overrides).
+directory (``SNIPSHOP_ES_CACHE`` if set; as root this clone's directory outside it,
+``/var/lib/snipshop/<clone>-<hash>/elasticsearch`` - see "Running as root"; otherwise
+``.cache/elasticsearch`` in the repo).
 
 What this minimal distribution lacks (they are separate modules, not published to Central):
 ``analysis-common`` (language analyzers such as ``english``, the ``asciifolding``, ``stemmer``,
@@ -40,8 +42,13 @@ Elasticsearch refuses to run as root ("can not run elasticsearch as root") and 8
 property to allow it. As root, each node's JVM is therefore started as an unprivileged user,
 ``nobody`` by default (``SNIPSHOP_ES_USER`` overrides), via ``subprocess.Popen(user=, group=)``;
 the node directories are chowned to it. Every ancestor of the cluster directory and of the
-cache directory must be traversable by that user (``tempfile.mkdtemp`` dirs are 0700: chmod
-them 0755).
+cache directory (ES_HOME) must be traversable by that user (``tempfile.mkdtemp`` dirs are 0700:
+chmod them 0755). A clone may sit where that user cannot go (``/root/shop``, a ``mktemp -d``
+directory), so as root the cache is not in the clone but in
+``tools.localservices.service_dir()/elasticsearch`` (``/var/lib/snipshop/<clone name>-<hash of
+its path>/``, created mode 0755): ES_HOME, its plugin and the Maven build of the plugin live
+there, one per clone. :meth:`ElasticsearchCluster.start` checks the way before starting and
+says which directory blocks it.
 
 Layout, ports and processes
 ---------------------------
@@ -107,13 +114,25 @@ import zipfile
 from pathlib import Path
 
 from tools import es_plugin
+from tools.localservices import reachable_dir, service_dir, unreachable_ancestor
 
 REPO = Path(__file__).resolve().parent.parent
 POM = REPO / "tools" / "es-runner" / "pom.xml"
 ES_VERSION = "8.14.1"
 MAVEN_COORDINATES = "org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip"
-DEFAULT_CACHE = Path(os.environ.get("SNIPSHOP_ES_CACHE") or REPO / ".cache" / "elasticsearch")
 DEFAULT_USER = os.environ.get("SNIPSHOP_ES_USER", "nobody")
+
+
+def default_cache() -> Path:
+    """Where the server is unpacked: somewhere the user Elasticsearch runs as can reach."""
+    if os.environ.get("SNIPSHOP_ES_CACHE"):
+        return Path(os.environ["SNIPSHOP_ES_CACHE"])
+    if os.geteuid() == 0:  # the nodes run as DEFAULT_USER, who may not reach the clone
+        return service_dir(REPO) / "elasticsearch"
+    return REPO / ".cache" / "elasticsearch"
+
+
+DEFAULT_CACHE = default_cache()
 TRANSPORT_OFFSET = 100
 _MARKER = ".snipshop-unpacked"
 
@@ -145,7 +164,7 @@ def _ensure_unpacked(cache_dir: Path, version: str) -> Path:
     home = cache_dir / f"elasticsearch-{version}"
     if (home / _MARKER).exists():
         return home
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    reachable_dir(cache_dir)
     with open(cache_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (home / _MARKER).exists():
@@ -499,13 +518,13 @@ class ElasticsearchCluster:
         uid, _ = self._ids()
         if uid is None:
             return
-        for target in (self.es_home / "bin" / "elasticsearch", self.base_dir):
-            for parent in [*reversed(target.parents), target]:
-                st = parent.stat()
-                if parent.is_dir() and not (st.st_mode & 0o001 or st.st_uid == uid):
-                    raise ElasticsearchError(
-                        f"{parent} is not traversable by {self.user!r}, who runs Elasticsearch "
-                        f"(it refuses to run as root): chmod o+x it or use another directory")
+        for target, remedy in ((self.es_home, "set SNIPSHOP_ES_CACHE to a directory it can reach"),
+                               (self.base_dir, "use another directory")):
+            blocked = unreachable_ancestor(target, self.user)
+            if blocked is not None:
+                raise ElasticsearchError(
+                    f"Elasticsearch runs as {self.user!r} (it refuses to run as root), who cannot enter "
+                    f"{blocked} on the way to {target}: {remedy}, or chmod o+x {blocked}")
 
     def _settings(self, node: int) -> dict:
         d = self.node_dir(node)
