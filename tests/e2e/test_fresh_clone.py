@@ -1,0 +1,87 @@
+"""A newcomer's first hour: ``./dev demo`` in a fresh clone with nothing beside it.
+
+The repository these tests run from is cloned (its committed HEAD) into a new private directory
+(``mktemp -d``: mode 700, so as root neither ``postgres`` nor ``nobody`` can enter it) and
+``./dev demo`` runs there on free ports, installing its own virtual environment. The test waits
+for a product page, checks the demo's admin token, stops the demo (its process group) and
+``./dev clean`` removes the services and their files.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tools.localservices import free_port, service_dir
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCT = ("24-MB01", "Joust Duffle Bag")
+#: A full venv install (pip's cache helps), the sample import and the projection.
+PATIENCE_SECONDS = 900
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no output)"
+
+
+@pytest.mark.timeout(PATIENCE_SECONDS + 120)
+def test_dev_demo_in_a_fresh_private_clone():
+    base = Path(tempfile.mkdtemp(prefix="snipshop-clone-"))
+    assert base.stat().st_mode & 0o777 == 0o700
+    clone = base / "shop"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    outside = service_dir(clone)  # where, as root, its PostgreSQL keeps its data
+    assert sorted(p.name for p in base.iterdir()) == ["shop"]
+    ports = {name: str(free_port()) for name in ("EDGE_PORT", "ADMIN_PORT", "PG_PORT", "REDIS_PORT")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "VIRTUAL_ENV",
+                        "PYTHONPATH", "SNIPSHOP_STATE_DIR", "SHOP_LOCALES", "SHOP_CURRENCIES")}
+    env.update(ports)
+    log_path = base / "demo.log"
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        demo = subprocess.Popen(["./dev", "demo"], cwd=clone, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{ports['EDGE_PORT']}/p/{PRODUCT[0]}"
+        page = None
+        while time.monotonic() - started < PATIENCE_SECONDS:
+            assert demo.poll() is None, f"./dev demo exited with {demo.returncode}:\n{_tail(log_path)}"
+            try:
+                page = requests.get(url, timeout=5)
+            except requests.RequestException:
+                page = None
+            if page is not None and page.status_code == 200:
+                break
+            time.sleep(2)
+        assert page is not None and page.status_code == 200, f"no product page within {PATIENCE_SECONDS}s:\n{_tail(log_path)}"
+        assert PRODUCT[1] in page.text
+        print(f"\n./dev demo in a fresh clone: product page after {time.monotonic() - started:.0f}s")
+
+        token_file = clone / ".state" / "demo-token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        admin = requests.get(f"http://127.0.0.1:{ports['ADMIN_PORT']}/admin/api/v1/products/{PRODUCT[0]}",
+                             headers={"Authorization": f"Bearer {token_file.read_text().strip()}"}, timeout=10)
+        assert admin.status_code == 200 and admin.json()["name"]["en_US"] == PRODUCT[1]
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGTERM)
+            try:
+                demo.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(demo.pid, signal.SIGKILL)
+                demo.wait(10)
+        cleaned = subprocess.run(["./dev", "clean"], cwd=clone, env=env, capture_output=True, text=True)
+        shutil.rmtree(base, ignore_errors=True)
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    if os.geteuid() == 0:
+        assert not outside.exists()
