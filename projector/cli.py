@@ -5,7 +5,7 @@ import click
 import redis
 
 from catalog.db import make_pool
-from projector.rebuild import ONLY, rebuild
+from projector.rebuild import ONLY, RebuildRunning, rebuild
 from projector.service import Projector
 from search.factory import make_search
 from snipshop import config
@@ -32,8 +32,13 @@ def main(ctx: click.Context) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def rebuild_cmd(settings, only: str | None, skus: tuple[str, ...], batch: int, quiet: bool) -> None:
-    """Re-project everything into a new generation and switch to it atomically."""
-    summary = rebuild(_projector(settings), only=only, skus=list(skus) or None, batch=batch, progress=not quiet)
+    """Re-project everything into a new generation and switch to it atomically.
+
+    One full rebuild runs at a time: while one runs, another fails at once (exit code 1)."""
+    try:
+        summary = rebuild(_projector(settings), only=only, skus=list(skus) or None, batch=batch, progress=not quiet)
+    except RebuildRunning as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(str(summary))
 
 
@@ -56,7 +61,7 @@ def switch_cmd(settings, generation: int) -> None:
 @main.command("status")
 @click.pass_obj
 def status_cmd(settings) -> None:
-    """Generations, live pointer, outbox backlog, queue depth, projection lag."""
+    """Generations, a running rebuild, live pointer, outbox backlog, queue depth, projection lag."""
     from projector.status import collect
 
     for name, value in collect(settings).items():

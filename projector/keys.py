@@ -6,6 +6,7 @@ Layout (documented for operators and the PHP front end in docs/keys.md)::
     {prefix}:building                      generation a rebuild is filling, if any
     {prefix}:genseq                        counter that hands out generation numbers
     {prefix}:generations                   set of generations that hold snippets
+    {prefix}:lock:rebuild                  lock held by the one running full rebuild
     {prefix}:{gen}:{kind}:{context}:{{id}} one snippet
 
 ``context`` is the locale (``en_US``) for text snippets and ``locale.currency``
@@ -39,6 +40,9 @@ VAR_RE = re.compile(r"<!--v:([a-z_]{1,32})-->(.*?)<!--/v-->", re.S)
 def variable(name: str, default_html: str) -> str:
     """A personalization variable with its (already escaped) default."""
     return f"{VAR_OPEN}{name}-->{default_html}{VAR_CLOSE}"
+# Keys in URLs, messages and Redis keys. Match them whole, with ``fullmatch``: with ``match``,
+# ``$`` also accepts a trailing newline (and the newline-delimited invalidations would then miss
+# the key). The anchors stay for ``.pattern``, which the OpenAPI document and messages show.
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -92,6 +96,11 @@ class KeyScheme:
     @property
     def genseq(self) -> str:
         return f"{self.prefix}:genseq"
+
+    @property
+    def rebuild_lock(self) -> str:
+        """Lock of the one running full rebuild; its value is JSON naming the holder (host, pid, start)."""
+        return f"{self.prefix}:lock:rebuild"
 
     @property
     def invalidations(self) -> str:

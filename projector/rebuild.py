@@ -5,6 +5,8 @@ both meanwhile), then the search alias and the snippet pointer switch (projector
 the replaced generation stays for a rollback during a grace period; generations already past
 their grace period are deleted while the new one is built). On failure the half-built
 generation is deleted and the error re-raised.
+One full rebuild runs at a time: it holds the rebuild lock (projector.rebuildlock) from before it
+changes anything until after the switch, and a second one raises :class:`RebuildRunning` at once.
 A partial rebuild (``--only`` / ``--sku``) re-projects that part in place, version-guarded.
 """
 from __future__ import annotations
@@ -21,7 +23,10 @@ from projector.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS, Kind
 from projector.readmodel import count_products, iter_sku_batches, load_categories
 from projector.service import Projector
 from projector.generations import collect, switch_to
+from projector.rebuildlock import LOCK_TTL_SECONDS, RebuildLock, RebuildLockLost, RebuildRunning, delete_if_equal
 from projector.store import delete_generation
+
+__all__ = ["ONLY", "RebuildLockLost", "RebuildRunning", "Summary", "rebuild"]
 
 #: The interpreter's thread switch interval during the pipeline (default 5 ms): fewer forced
 #: switches between the rendering thread and the two I/O threads.
@@ -56,12 +61,18 @@ class Summary:
 
 
 def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str] | None = None,
-            batch: int = 500, progress: bool = True) -> Summary:
+            batch: int = 500, progress: bool = True, lock_ttl: float = LOCK_TTL_SECONDS) -> Summary:
+    """Raises :class:`RebuildRunning` (changing nothing) if another full rebuild holds the lock."""
     started = time.monotonic()
-    if only or skus:
+    if only or skus:  # in place and version-guarded: runs beside anything, needs no lock
         return _in_place(projector, only, skus, batch, progress, started)
+    with RebuildLock(projector.writer.client, projector.keys, lock_ttl) as lock:
+        return _full(projector, lock, batch, progress, started)
+
+
+def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, started: float) -> Summary:
     client, keys = projector.writer.client, projector.keys
-    # One rebuild runs at a time; a building pointer left behind belongs to one that was killed.
+    # The lock is ours, so a building pointer left behind belongs to a rebuild that was killed.
     client.delete(keys.building)
     previous = client.get(keys.live)
     gen = int(client.incr(keys.genseq))
@@ -77,13 +88,14 @@ def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str
             # Generations already past their grace period go while this one is built (Redis does
             # that work, on another core); what this switch retires is collected after it.
             early = beside.submit(collect, projector)
-            products, snippets = _project_all(projector, [gen], PRODUCT_KINDS, None, batch, progress)
+            products, snippets = _project_all(projector, [gen], PRODUCT_KINDS, None, batch, progress, lock.check)
             snippets += projector.navigation([gen]) + projector.home([gen])
             if search is not None:
                 search.refresh()
             early.result()
+        lock.check(ask_redis=True)  # never switch after another rebuild could have taken over
     except BaseException:
-        client.delete(keys.building)
+        delete_if_equal(client, keys.building, str(gen))  # only our pointer, never a successor's
         delete_generation(client, keys, gen)
         client.srem(keys.generations, gen)
         if search is not None:
@@ -108,11 +120,13 @@ def _in_place(projector: Projector, only: str | None, skus: Sequence[str] | None
     return Summary(None, products, snippets, time.monotonic() - started)
 
 
-def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int, progress: bool) -> tuple[int, int]:
+def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int, progress: bool,
+                 check=None) -> tuple[int, int]:
     """Every product, batch by batch, as a three-stage pipeline: while batch i renders (Python,
     holding the GIL), batch i+1 is read from PostgreSQL and batch i-1 written to Redis and the
     search engine on two I/O threads, whose waiting releases the GIL. At most three batches are
-    in memory. The category tree is read once."""
+    in memory. The category tree is read once. ``check`` runs before each batch (the rebuild
+    lock's: it raises once the lock is lost)."""
     kinds = tuple(kinds)
     with projector.pool.connection() as conn:
         total = len(skus) if skus else count_products(conn)
@@ -121,18 +135,20 @@ def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int,
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        return _pipeline(projector, gens, kinds, chunks, categories, total, progress)
+        return _pipeline(projector, gens, kinds, chunks, categories, total, progress, check)
     finally:
         sys.setswitchinterval(switch)
 
 
-def _pipeline(projector, gens, kinds, chunks, categories, total, progress) -> tuple[int, int]:
+def _pipeline(projector, gens, kinds, chunks, categories, total, progress, check) -> tuple[int, int]:
     products = snippets = 0
     with tqdm(total=total, unit="products", disable=not progress, desc="projecting") as bar, \
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-io") as io:
         loading = io.submit(projector.load, chunks[0], categories) if chunks else None
         storing = None
         for i in range(len(chunks)):
+            if check is not None:
+                check()
             loaded = loading.result()
             loading = io.submit(projector.load, chunks[i + 1], categories) if i + 1 < len(chunks) else None
             rendered = projector.render(loaded, kinds)

@@ -6,6 +6,7 @@ import redis
 
 from projector.deadletters import DeadLetters
 from projector.keys import KeyScheme
+from projector.rebuildlock import current_holder
 from projector.relay import MAX_SENDS
 from snipshop.config import Settings
 
@@ -17,6 +18,7 @@ def collect(settings: Settings) -> dict[str, object]:
     out: dict[str, object] = {
         "live generation": (client.get(keys.live) or b"none").decode(),
         "building generation": (client.get(keys.building) or b"none").decode(),
+        "rebuild running": _running_rebuild(client, keys),
         "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
         "queue depth": broker.llen("projection"),
     }
@@ -47,3 +49,11 @@ def collect(settings: Settings) -> dict[str, object]:
     except psycopg.OperationalError as exc:
         out["database"] = f"unreachable: {exc}".splitlines()[0]
     return out
+
+
+def _running_rebuild(client: redis.Redis, keys: KeyScheme) -> str:
+    holder, expires_in = current_holder(client, keys)
+    if holder is None and expires_in is None:
+        return "no"
+    who = holder.describe() if holder else "holder unknown"
+    return f"yes ({who}; its lock expires in {expires_in or 0:.0f} s unless renewed)"
