@@ -12,7 +12,7 @@ from typing import Sequence
 import psycopg
 
 from catalog.errors import Conflict, Invalid, NotFound
-from catalog.models import CategoryIn, OfferIn, ProductIn
+from catalog.models import MAX_STOCK, CategoryIn, OfferIn, ProductIn
 from catalog.outbox import Topic, record
 
 # A product write re-projects every snippet of the product, so all three versions move on:
@@ -180,7 +180,9 @@ def apply_movement(conn: psycopg.Connection, sku: str, movement_id: str, delta: 
     """Apply a stock movement once per movement id.
 
     Returns ``(quantity after, outbox id)``; the outbox id is None when the movement had been
-    applied before. The level changes in one UPDATE, so concurrent movements never lose one.
+    applied before. The level changes in one UPDATE, so concurrent movements never lose one. A
+    movement that would take the level below 0 is a :class:`Conflict`, above :data:`MAX_STOCK` an
+    :class:`Invalid` (the column is a 32-bit integer); either way nothing is written.
     """
     with conn.transaction():
         require_products(conn, {sku})
@@ -198,12 +200,18 @@ def apply_movement(conn: psycopg.Connection, sku: str, movement_id: str, delta: 
             level = conn.execute("SELECT quantity FROM stock WHERE sku = %s", (sku,)).fetchone()
             return (level[0] if level else 0), None
         if delta > 0:  # a receipt may be the first stock the product ever had
+            # The sum is taken in bigint: in integer it would overflow before the bound is compared.
             row = conn.execute(
                 """INSERT INTO stock (sku, quantity) VALUES (%s, %s)
                    ON CONFLICT (sku) DO UPDATE SET quantity = stock.quantity + EXCLUDED.quantity, updated_at = now()
+                   WHERE stock.quantity::bigint + EXCLUDED.quantity <= %s
                    RETURNING quantity""",
-                (sku, delta),
+                (sku, delta, MAX_STOCK),
             ).fetchone()
+            if row is None:
+                level = conn.execute("SELECT quantity FROM stock WHERE sku = %s", (sku,)).fetchone()[0]
+                raise Invalid(f"movement of +{delta} would raise the stock of {sku} from {level} to "
+                              f"{level + delta}, above the largest level {MAX_STOCK}")
         else:
             row = conn.execute(
                 """UPDATE stock SET quantity = quantity + %s, updated_at = now()

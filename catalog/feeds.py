@@ -6,14 +6,16 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass
-from typing import Annotated, Any, BinaryIO, Callable, Hashable, Iterator, NamedTuple
+from typing import Any, BinaryIO, Callable, Hashable, Iterator, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from catalog.models import (CategoryIn, CategoryKey, Currency, OfferIn, PriceIn, ProductIn, StockIn,
-                            valid_sku)
+from catalog.models import CategoryIn, CategoryKey, Currency, OfferIn, PriceIn, ProductIn, Sku, StockIn
 
 PREFIXES = {"name": "name", "description": "description", "attr": "attributes"}  # column prefix: model field
+# What is trimmed from a cell: CSV padding. A line break or another control character stays, so a
+# key (SKU, category key, currency) that carries one is refused rather than quietly repaired.
+BLANKS = " \t"
 
 
 class FeedError(Exception):
@@ -26,9 +28,6 @@ class RowError(Exception):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
-
-
-Sku = Annotated[str, AfterValidator(valid_sku)]
 
 
 class CategoryRow(CategoryIn):  # each row: the admin model plus the key the admin URL carries
@@ -102,14 +101,15 @@ def parse_header(kind: FeedKind, names: list[str]) -> Header:
 
 
 def _split(value: str) -> list[str]:  # multi-values: categories, attribute values
-    return [v.strip() for v in value.split("|") if v.strip()]
+    return [v.strip(BLANKS) for v in value.split("|") if v.strip()]
 
 
 def row_input(header: Header, values: list[str]) -> dict[str, Any]:
-    """The model input of one row. Empty optional cells are left out: the model's defaults apply."""
+    """The model input of one row. Empty optional cells are left out: the model's defaults apply.
+    Attribute columns whose codes differ only in case are merged by the model (:class:`ProductIn`)."""
     data: dict[str, Any] = {}
     for (field, sub), value in zip(header.columns, values):
-        value = value.strip()
+        value = value.strip(BLANKS) if value.strip() else ""
         if sub is not None:
             parts = _split(value) if field == "attr" else [value] if value else []
             if parts:

@@ -8,6 +8,7 @@ imported. At most one batch is held in memory, whatever the size of the file."""
 from __future__ import annotations
 
 import csv
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -32,6 +33,28 @@ COMMANDS: dict[str, Command] = {"categories": commands.put_categories, "products
 # What a command may refuse single rows for; anything else (the database gone) ends the import.
 ROW_ERRORS = (CatalogError, psycopg.DataError, psycopg.IntegrityError)
 Sink = Callable[[list[FeedRow]], list[tuple[FeedRow, str]]]  # applies a batch, returns the refused rows
+# Characters that would act on a terminal or a spreadsheet rather than show: C0 and C1 controls
+# (escape sequences, line breaks), DEL, line and paragraph separators, and the bidirectional
+# controls that reorder what is shown ("Trojan Source").
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ECHO = 1000  # characters of one report field; a hostile cell can be megabytes long
+
+
+def printable(text: str) -> str:
+    """``text`` as an inert line: each control character written as its escape (``\\n``,
+    ``\\x1b``, ``\\u202e``), so that it shows what the feed held and does nothing; cut at
+    :data:`MAX_ECHO` characters."""
+    if len(text) > MAX_ECHO:
+        text = text[:MAX_ECHO] + "…"
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def spreadsheet_cell(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: a leading formula character gets a
+    ``'`` in front (OWASP's advice), and control characters are escaped (:func:`printable`)."""
+    return printable("'" + text if text.startswith(FORMULA_START) else text)
 
 
 @dataclass
@@ -43,7 +66,11 @@ class FileStats:
 
 
 class Report:
-    """Rejected rows as ``FILE:LINE: KEY: message`` on stderr and, optionally, as CSV rows."""
+    """Rejected rows as ``FILE:LINE: KEY: message`` on stderr and, optionally, as CSV rows.
+
+    Keys and messages echo feed text, which may be hostile: on the terminal its control characters
+    are escaped; in the CSV file, too, and a cell that a spreadsheet would run as a formula is
+    neutralized with a leading ``'``."""
 
     def __init__(self, path: Path | None = None, out: TextIO | None = None) -> None:
         self.out = out
@@ -53,9 +80,10 @@ class Report:
             self._csv.writerow(["file", "line", "key", "error"])
 
     def reject(self, file: str, line: int, key: str, message: str) -> None:
-        tqdm.write(f"{file}:{line}: {key + ': ' if key else ''}{message}", file=self.out or sys.stderr)
+        text = f"{printable(file)}:{line}: {printable(key) + ': ' if key else ''}{printable(message)}"
+        tqdm.write(text, file=self.out or sys.stderr)
         if self._csv:
-            self._csv.writerow([file, line, key, message])
+            self._csv.writerow([spreadsheet_cell(file), line, spreadsheet_cell(key), spreadsheet_cell(message)])
 
     def close(self) -> None:
         if self._file:
@@ -118,8 +146,9 @@ def import_file(path: Path, kind: FeedKind, sink: Sink, report: Report, *, conte
         stats.imported += len(batch) - len(refused)
         batch.clear()
 
-    with path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name,
-                                         disable=not progress or not sys.stderr.isatty(), leave=False) as bar:
+    with path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
+                                         desc=printable(path.name), leave=False,
+                                         disable=not progress or not sys.stderr.isatty()) as bar:
         rows = csv_rows(stream)
         try:
             header = parse_header(kind, _header_values(next(rows, None)))
@@ -154,7 +183,7 @@ def _header_values(raw: RawRow | None) -> list[str]:
 
 def summary(path: Path, stats: FileStats) -> str:
     rate = stats.imported / stats.seconds if stats.seconds else 0.0
-    return (f"{path}: {stats.read} rows read, {stats.imported} imported, {stats.rejected} rejected "
+    return (f"{printable(str(path))}: {stats.read} rows read, {stats.imported} imported, {stats.rejected} rejected "
             f"in {stats.seconds:.1f}s ({rate:,.0f} rows/s)")
 
 

@@ -11,16 +11,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
-                      ValidationInfo, WithJsonSchema, field_validator, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo,
+                      WithJsonSchema, field_validator, model_validator)
 
 from projector.keys import CATEGORY_KEY_RE, SKU_RE
+from vocab.attributes import ATTRIBUTE_CODE_PATTERN, canonical_attribute_code
 from vocab.money import MAX_AMOUNT, MONEY_PATTERN, parse_amount
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-ATTRIBUTE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 ROLES = ("editor", "pricing", "stock", "admin")
+#: Largest stock level (PostgreSQL keeps it in a 32-bit integer, which ends at 2,147,483,647), and
+#: the largest size of one movement either way. A level that would pass it is refused, never stored.
+MAX_STOCK = 1_000_000_000
 
 
 class Strict(BaseModel):
@@ -33,7 +36,8 @@ AttrValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 def _check_key(value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(value):
+    # The whole value, nothing trimmed: with ``match``, ``$`` would also accept a trailing newline.
+    if not pattern.fullmatch(value):
         raise ValueError(f"{what} {value!r} must match {pattern.pattern}")
     return value
 
@@ -54,19 +58,33 @@ def valid_currency(value: str, info: ValidationInfo) -> str:
     return value
 
 
-def _check_locales(texts: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+def _check_locales(texts: Any, info: ValidationInfo) -> Any:
+    """Locale keys, checked as sent (a "before" validator: the models trim whitespace from strings)."""
+    if not isinstance(texts, dict):
+        return texts  # the type check that follows refuses it
     known = (info.context or {}).get("locales")
     for locale in texts:
-        if not LOCALE_RE.match(locale):
+        if not LOCALE_RE.fullmatch(locale):
             raise ValueError(f"locale {locale!r} must look like en_US")
         if known and locale not in known:
             raise ValueError(f"locale {locale!r} is not one of the shop's locales {list(known)}")
     return texts
 
 
-CategoryKey = Annotated[str, AfterValidator(valid_category_key)]
-# pydantic passes the validation context only to a validator whose ``info`` is required.
-Currency = Annotated[str, AfterValidator(valid_currency)]
+def _as_sent(check: Any) -> BeforeValidator:
+    """Check a key as it was sent, before the models trim whitespace from strings: a key with a
+    line break or a blank around it is refused, not silently repaired."""
+    return BeforeValidator(lambda value: check(value) if isinstance(value, str) else value)
+
+
+def _currency_as_sent(value: Any, info: ValidationInfo) -> Any:
+    # pydantic passes the validation context only to a validator whose ``info`` is required.
+    return valid_currency(value, info) if isinstance(value, str) else value
+
+
+Sku = Annotated[str, _as_sent(valid_sku)]
+CategoryKey = Annotated[str, _as_sent(valid_category_key)]
+Currency = Annotated[str, BeforeValidator(_currency_as_sent)]
 
 
 class CategoryIn(Strict):
@@ -74,7 +92,7 @@ class CategoryIn(Strict):
     name: dict[str, Text] = Field(min_length=1)
     position: int = Field(default=0, ge=0, le=1_000_000)
 
-    _locales = field_validator("name")(_check_locales)
+    _locales = field_validator("name", mode="before")(_check_locales)
 
 
 class ProductIn(Strict):
@@ -85,7 +103,7 @@ class ProductIn(Strict):
     attributes: dict[str, AttrValue | list[AttrValue]] = Field(default_factory=dict, max_length=100)
     active: bool = True
 
-    _locales = field_validator("name", "description")(_check_locales)
+    _locales = field_validator("name", "description", mode="before")(_check_locales)
 
     @field_validator("categories")
     @classmethod
@@ -94,13 +112,27 @@ class ProductIn(Strict):
             raise ValueError("categories must not repeat")
         return value
 
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _codes_as_sent(cls, value: Any) -> Any:
+        """Attribute codes (:mod:`vocab.attributes`), checked before the models trim whitespace."""
+        for code in value if isinstance(value, dict) else ():
+            if not isinstance(code, str) or canonical_attribute_code(code) is None:
+                raise ValueError(f"attribute code {code!r} must be 1 to 40 letters, digits or underscores, "
+                                 f"starting with a letter or a digit ({ATTRIBUTE_CODE_PATTERN})")
+        return value
+
     @field_validator("attributes")
     @classmethod
-    def _attribute_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not ATTRIBUTE_NAME_RE.match(name):
-                raise ValueError(f"attribute name {name!r} must match {ATTRIBUTE_NAME_RE.pattern}")
-        return value
+    def _canonical_codes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Codes in their canonical, lower-case form; codes that differ only in case are one
+        attribute, their values merged in order, each value once."""
+        groups: dict[str, list[Any]] = {}
+        for code, values in value.items():
+            groups.setdefault(code.lower(), []).append(values)
+        return {code: found[0] if len(found) == 1 else
+                list(dict.fromkeys(v for values in found for v in (values if isinstance(values, list) else [values])))
+                for code, found in groups.items()}
 
     def attribute_rows(self) -> list[tuple[str, str, int]]:
         """(name, value, position) rows, multi-values kept in order, duplicates dropped."""
@@ -155,12 +187,14 @@ class OfferIn(PriceIn):
 
 
 class StockIn(Strict):
-    quantity: int = Field(ge=0, le=1_000_000_000)
+    quantity: int = Field(ge=0, le=MAX_STOCK, description=f"absolute stock level, 0 to {MAX_STOCK:,}")
 
 
 class MovementIn(Strict):
     movement_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000)
+    delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, description=(
+        f"change of the level, -{MAX_STOCK:,} to {MAX_STOCK:,}, not 0; the level after it must stay "
+        f"within 0 to {MAX_STOCK:,}"))
     reason: Annotated[str, StringConstraints(max_length=200)] = ""
 
     @field_validator("delta")

@@ -36,7 +36,7 @@ class Repairs:
         for raw in entries:
             text = raw.decode() if isinstance(raw, bytes) else raw
             kind, _, ident = text.partition(":")
-            if kind == "product" and SKU_RE.match(ident):
+            if kind == "product" and SKU_RE.fullmatch(ident):
                 found.skus.append(ident)
             elif kind == "navigation":
                 found.navigation = True

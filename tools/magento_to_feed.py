@@ -29,7 +29,8 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
   columns become ``attr.<name>`` columns, multi-values (``|`` or newline in the source) joined with
   ``|``. Technical fields (has_options, required_options, ...) and the Yes/No collection flags
   (eco_collection, new, sale, ...; they duplicate the Collections/Promotions categories) are
-  skipped, as is any name not matching ``^[a-z][a-z0-9_]{0,39}$`` after lowercasing. HTML
+  skipped, as is any name that is not an attribute code (:mod:`vocab.attributes`); names are
+  written in their canonical, lower-case form. HTML
   entities in names and attribute values (``&trade;``) are decoded, since those are plain text;
   descriptions are HTML and are kept as they are (the shop sanitises on render).
 * Brand: the data has none. Each product gets a deterministic brand: the first word of its
@@ -60,6 +61,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from vocab.attributes import canonical_attribute_code
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO_ROOT / "data" / "magento-sample-catalog"
 
@@ -74,7 +77,6 @@ FEED_KINDS = ("categories", "products", "prices", "offers", "stock")
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-ATTRIBUTE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 ROOT_CATEGORY = "Default Category"
 # Not attributes: Magento bookkeeping, and Yes/No flags that mirror the Collections and
@@ -175,12 +177,12 @@ def parse_packed_attributes(packed: str) -> dict[str, list[str]]:
 
 
 def add_attribute(attrs: dict[str, list[str]], name: str, value: str) -> None:
-    name = name.strip().lower()
-    if name in SKIPPED_ATTRIBUTES or not ATTRIBUTE_NAME_RE.match(name):
+    name = canonical_attribute_code(name.strip()) or ""
+    if not name or name in SKIPPED_ATTRIBUTES:
         return
     values = [v[:200] for v in split_multi(value or "")]
-    if values:
-        attrs[name] = values
+    if values:  # names that differ only in case are one attribute: their values merge
+        attrs[name] = list(dict.fromkeys([*attrs.get(name, []), *values]))
 
 
 def read_csv(path: Path) -> Iterator[dict[str, str]]:
@@ -213,7 +215,7 @@ class CategoryTree:
     def _new_key(self, path: tuple[str, ...]) -> str:
         base = slugify("-".join(path))[:64].strip("-") or "category"
         key, n = base, 1
-        while key in self._keys or not CATEGORY_KEY_RE.match(key):
+        while key in self._keys or not CATEGORY_KEY_RE.fullmatch(key):
             n += 1
             suffix = f"-{n}"
             key = base[: 64 - len(suffix)].rstrip("-") + suffix
@@ -402,7 +404,7 @@ def convert(source: Path, out: Path, now: datetime | None = None) -> dict[str, i
     products: list[Product] = []
     seen: set[str] = set()
     for product in (*configurable_products(source), *gear_products(source, tree)):
-        if product.sku in seen or not SKU_RE.match(product.sku) or not product.name:
+        if product.sku in seen or not SKU_RE.fullmatch(product.sku) or not product.name:
             print(f"skipping product {product.sku!r}: duplicate, bad SKU or no name", file=sys.stderr)
             continue
         seen.add(product.sku)
