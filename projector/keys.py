@@ -43,9 +43,6 @@ def variable(name: str, default_html: str) -> str:
 # Keys in URLs, messages and Redis keys. Match them whole, with ``fullmatch``: with ``match``,
 # ``$`` also accepts a trailing newline (and the newline-delimited invalidations would then miss
 # the key). The anchors stay for ``.pattern``, which the OpenAPI document and messages show.
-# Keys in URLs, messages and Redis keys. Match them whole, with ``fullmatch``: with ``match``,
-# ``$`` also accepts a trailing newline (and the newline-delimited invalidations would then miss
-# the key). The anchors stay for ``.pattern``, which the OpenAPI document and messages show.
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
