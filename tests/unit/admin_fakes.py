@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from snipshop.config import Settings
 from web.admin.app import create_app
 
-TOKEN = "sst_test"
+TOKEN = "sst_" + "t" * 43  # well-formed (catalog.tokens.create_token), so the app looks it up
 SETTINGS = Settings(locales=("en_US", "de_DE"), currencies=("EUR", "USD"))
 
 

@@ -1,8 +1,22 @@
 """The admin API blueprint: one view per entry of the route table, all run the same way.
 
-A view checks, in order: a bearer token is present (401), the token and its role (401/403,
-one database read), the inputs (415/400/422); then it runs the handler (one committed
-command) and dispatches the command's outbox row. A request rejected anywhere writes nothing.
+A view checks, in this order, and takes a database connection only where it says so:
+
+1. a bearer token is present (401; no database);
+2. the token: one that cannot be a token by its form is a 401 without any database access; one
+   checked recently is answered from the app's cache (known or unknown); otherwise one lookup on
+   a pooled connection held for the lookup only (401 unknown, revoked or expired; 403 the role
+   may not make this call); see :mod:`web.admin.auth`;
+3. the inputs, with no connection held: media type (415), size (413), well-formed JSON object
+   (400), path parameters and body together (422);
+4. only then a connection for the command: the handler runs one committed command and the
+   command's outbox row is dispatched.
+
+A request that gets no connection within ``CONNECTION_WAIT_SECONDS`` (the lookup's or the
+command's) is a 503 with ``Retry-After``, never a hang or a 500. So a flood of bad tokens holds
+no connection at all, and even well-formed unknown ones hold at most half the pool, for a
+query each. A request rejected anywhere writes nothing. Every answer is ``Cache-Control:
+no-store`` (:mod:`web.admin.problems`).
 """
 from __future__ import annotations
 
@@ -31,9 +45,9 @@ def _run(route: Route, params: dict[str, str]) -> Outcome:
     if route.public:
         return route.handler(Call(None, params, validate(params, route.body, shared.settings)))
     token = require_token(request.headers.get("Authorization"))
-    with shared.pool.connection() as conn:
-        authorize(conn, token, route.role, shared.tokens)
-        body = validate(params, route.body, shared.settings)
+    authorize(token, route.role, shared.tokens, shared.lookups)
+    body = validate(params, route.body, shared.settings)
+    with shared.connection() as conn:
         outcome = route.handler(Call(conn, params, body))
         if outcome.outbox_id is not None and not route.swept:
             # The command has committed; a failed send leaves the row for the relay's sweep.

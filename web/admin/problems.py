@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any, Mapping
 
 import psycopg
+from psycopg_pool import PoolTimeout
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -48,6 +49,11 @@ def _unavailable_headers() -> dict[str, str]:
     return {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+def unavailable(detail: str) -> Problem:
+    """A 503 problem with ``Retry-After``: the database is out of reach or busy, nothing was written."""
+    return Problem(503, detail, headers=_unavailable_headers())
+
+
 def _http_detail(error: HTTPException) -> str:
     """Werkzeug's stock descriptions talk about browsers; say what happened to this call."""
     if error.code == 404:
@@ -77,7 +83,8 @@ def _on_catalog(error: CatalogError) -> Response:
 def _on_database_down(error: psycopg.OperationalError) -> Response:
     # PoolTimeout is an OperationalError too: no connection came within the pool's timeout.
     log.warning("database unavailable: %s", error)
-    return problem_response(503, "the catalog database is unavailable; nothing was written, retry later",
+    what = "busy or unavailable" if isinstance(error, PoolTimeout) else "unavailable"
+    return problem_response(503, f"the catalog database is {what}; nothing was written, retry later",
                             headers=_unavailable_headers())
 
 
@@ -86,8 +93,15 @@ def _on_unexpected(error: Exception) -> Response:
     return problem_response(500, "internal error; the server log has the details")
 
 
+def _no_store(response: Response) -> Response:
+    # Admin answers carry catalog data and credentials' effects: no cache may keep any of them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Register the handlers that turn every error into a problem document."""
+    """Register the handlers that turn every error into a problem document; every answer is no-store."""
+    app.after_request(_no_store)
     app.register_error_handler(Problem, _on_problem)
     app.register_error_handler(HTTPException, _on_http)
     app.register_error_handler(CatalogError, _on_catalog)
