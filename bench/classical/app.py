@@ -166,7 +166,8 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
         return rows, render.categories(rows)
 
     def not_found(frame: pages.Frame) -> Response:
-        return html(pages.message_page(frame, "Not found", "We could not find that page."), 404)
+        t = messages(g.ctx.locale)  # the edge's 404, word for word
+        return html(pages.message_page(frame, t["not_found"], t["not_found_text"], t["back_home"]), 404)
 
     @app.before_request
     def context() -> None:
@@ -244,6 +245,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
 
     @app.errorhandler(405)
     def wrong_method(_error):
-        return html(pages.bare_page("Method not allowed", "This address only answers GET."), 405)
+        t = messages(g.ctx.locale)
+        return html(pages.bare_page(t["method_not_allowed"], t["method_not_allowed_text"], g.ctx.locale), 405)
 
     return app

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -125,7 +127,7 @@ def test_bad_parameters_are_clamped_never_500(shop, catalog, params):
     for path in ("/c/l-gear", "/search"):
         r = page(shop, path, **params)
         assert r.status_code == 200, (path, params, r.status_code)
-        assert "<script>" not in r.text.split("<main>")[1].split("application/ld+json")[0]
+        assert "<script>" not in r.text.split("<main id=\"main\">")[1].split("application/ld+json")[0]
 
 
 def test_unknown_category_is_404(shop, catalog):
@@ -197,3 +199,52 @@ def test_suggest_varies_by_cookie_and_pages_carry_security_headers(shop, catalog
         assert headers["X-Content-Type-Options"] == "nosniff", path
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+
+
+def chip_hrefs(html: str) -> dict[str, str]:
+    """The selection's chips above the results: label → link ("*": the link that removes all)."""
+    out = {}
+    for attrs, text in re.findall(r'<a ([^>]*class="(?:chip|clear-all)"[^>]*)>(.*?)</a>', html):
+        label = re.sub(r'<span class="(?:visually-hidden|chip-x)"[^>]*>.*?</span>', "", text)
+        out["*" if "clear-all" in attrs else unescape(label)] = unescape(re.search(r'href="([^"]*)"', attrs).group(1))
+    return out
+
+
+def test_filters_in_a_sidebar_and_the_selection_as_chips_that_remove_one_value_each(shop, catalog):
+    settled(shop)
+    plain = page(shop, "/c/l-gear", sort="price_asc")
+    aside = re.search(r'<aside class="filters" aria-label="Filters">(.*?)</aside>', plain.text, re.S).group(1)
+    assert len(facets(aside)) == len(facets(plain.text)) >= 7  # every facet link in the sidebar
+    assert '<details class="facet" data-facet-name="color">' in aside
+    assert re.search(r'<label for="([^"]+)">.*<input id="\1" name="price"', aside)  # a labelled price input
+    results = plain.text[plain.text.index("</aside>"):]
+    assert results.index('data-total="5"') < results.index('class="tiles"')  # the count above the products
+    assert 'class="chips"' not in plain.text and 'class="clear-all"' not in plain.text  # nothing selected
+
+    r = page(shop, "/c/l-gear", brand=["Luma", "Aurora"], color="Red", price="10-60", in_stock="1", sort="price_asc")
+    assert skus(r.text) == ["L-1", "L-3"]
+    chips = chip_hrefs(r.text)
+    assert set(chips) == {"Brand: Luma", "Brand: Aurora", "Color: Red", "Price: €10.00 – €60.00", "In stock only", "*"}
+    follow = {label: skus(requests.get(shop.edge + "/c/l-gear" + href, timeout=10).text) for label, href in chips.items()}
+    assert follow["Brand: Aurora"] == ["L-1"] and follow["Brand: Luma"] == ["L-3"]
+    assert follow["Color: Red"] == ["L-1", "L-3"] and follow["In stock only"] == ["L-1", "L-3"]
+    assert follow["*"] == BY_PRICE  # every filter gone, the sort kept
+    assert parse_qs(urlparse(chips["Price: €10.00 – €60.00"]).query) == {
+        "brand": ["Luma", "Aurora"], "color": ["Red"], "in_stock": ["1"], "sort": ["price_asc"]}
+    assert 'class="selected" aria-current="true" data-facet="brand" data-value="Luma"' in r.text
+
+
+def test_error_pages_speak_the_shoppers_language(shop, catalog):
+    for path in ("/p/NO-SUCH?locale=de_DE", "/c/no-such-category?locale=de_DE", "/no/such/page?locale=de_DE"):
+        r = requests.get(shop.edge + path, timeout=10)
+        assert r.status_code == 404, path
+        assert '<html lang="de">' in r.text and "<h1>Nicht gefunden</h1>" in r.text and "Not found" not in r.text, path
+    remembered = requests.get(shop.edge + "/no/such/page", cookies={"locale": "de_DE"}, timeout=10)
+    assert remembered.status_code == 404 and "<h1>Nicht gefunden</h1>" in remembered.text
+    english = requests.get(shop.edge + "/p/NO-SUCH", timeout=10)
+    assert english.status_code == 404 and '<html lang="en">' in english.text and "<h1>Not found</h1>" in english.text
+    wrong = requests.post(shop.edge + "/p/L-1?locale=de_DE", timeout=10)
+    assert wrong.status_code == 405 and 'lang="de"' in wrong.text and "Methode nicht erlaubt" in wrong.text
+    too_long = requests.get(shop.edge + "/search?" + "&".join(f"a{i}=x" for i in range(1000)),
+                            cookies={"locale": "de_DE"}, timeout=10)
+    assert too_long.status_code == 414 and 'lang="de"' in too_long.text and "höchstens 4096 Zeichen" in too_long.text

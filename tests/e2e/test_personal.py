@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import re
 
 import pytest
 import requests
@@ -48,6 +49,15 @@ def test_personal_values_are_filled_escaped_and_private(shop, product):
     assert "private" in r.headers["Cache-Control"] and "ETag" not in r.headers
     hostile = requests.get(shop.edge + "/p/P-1", cookies={"cart_count": "<b>9</b>"}, timeout=10)
     assert '<span class="cart-count">0</span>' in hostile.text
+
+
+def test_the_header_shows_the_basket_count_and_links_only_to_pages_that_exist(shop, product):
+    r = requests.get(shop.edge + "/p/P-1", headers={"Cookie": "cart_count=3"}, timeout=10)
+    header = r.text.split('<header class="site-header">')[1].split("</header>")[0]
+    assert '<p class="basket">Cart (<span class="cart-count">3</span>)</p>' in header  # a count, no link
+    for href in set(re.findall(r'href="([^"]+)"', header)):
+        url = shop.edge + (href if href.startswith("/") else "/p/P-1" + href)
+        assert requests.get(url, timeout=10).status_code == 200, href
 
 
 def test_anonymous_pages_are_briefly_cacheable_and_answer_304(shop, product):

@@ -92,13 +92,24 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         """The page frame, its personalization variables filled for this shopper."""
         return personalize.frame(pages.frame_of(raw), g.values)
 
-    def unavailable(message: str, retry_after: str = RETRY_AFTER) -> Response:
-        response = html(pages.bare_page("Temporarily unavailable", message), 503)
+    def shopper_locale() -> str:
+        """The shopper's locale once the context is known; before, the remembered one (cookie)."""
+        ctx = g.get("ctx")
+        if ctx is not None:
+            return ctx.locale
+        cookie = request.cookies.get("locale") if "HTTP_COOKIE" in request.environ else None
+        return cookie if cookie in settings.locales else settings.locales[0]
+
+    def unavailable(reason: str, retry_after: str = RETRY_AFTER) -> Response:
+        """503 in the shopper's language; ``reason`` names the message (projector.i18n)."""
+        locale = shopper_locale()
+        t = messages(locale)
+        response = html(pages.bare_page(t["unavailable"], t[reason], locale), 503)
         response.headers["Retry-After"] = retry_after
         return response
 
     def repairing() -> Response:
-        return unavailable("This page is being restored. Please try again in a moment.", RETRY_AFTER_REPAIR)
+        return unavailable("unavailable_restoring", RETRY_AFTER_REPAIR)
 
     def live() -> int:
         gen = reader.live_generation()
@@ -109,7 +120,8 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     def not_found(frame: pages.Frame | None = None, *, store: bool = True) -> Response:
         if frame is None:
             frame = frame_for(reader.fetch([keys.snippet(live(), Kind.FRAME, g.ctx)])[0])
-        return html(pages.message_page(frame, "Not found", "We could not find that page."), 404, store=store)
+        t = messages(g.ctx.locale)
+        return html(pages.message_page(frame, t["not_found"], t["not_found_text"], t["back_home"]), 404, store=store)
 
     @app.before_request
     def context() -> Response | None:
@@ -123,8 +135,9 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
     def too_long() -> Response:
         """414 without reading the parameters (nor the context they would choose)."""
-        body = pages.bare_page("Address too long", f"Addresses of this shop have at most {MAX_QUERY_STRING} "
-                                                   "characters after the question mark.")
+        locale = shopper_locale()  # from the cookie: the parameters are not read
+        t = messages(locale)
+        body = pages.bare_page(t["too_long"], t["too_long_text"].format(limit=MAX_QUERY_STRING), locale)
         return Response(body, status=414, content_type=HTML, headers={"Cache-Control": "no-store"})
 
     @app.after_request
@@ -238,7 +251,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
     @app.errorhandler(SearchUnavailable)
     def search_down(_error):
-        return unavailable("Search is not available right now. Please try again in a moment.")
+        return unavailable("unavailable_search")
 
     @app.errorhandler(404)
     def unknown_route(_error):
@@ -251,16 +264,18 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
     @app.errorhandler(405)
     def wrong_method(_error):
-        return html(pages.bare_page("Method not allowed", "This address only answers GET."), 405)
+        locale = shopper_locale()
+        t = messages(locale)
+        return html(pages.bare_page(t["method_not_allowed"], t["method_not_allowed_text"], locale), 405)
 
     @app.errorhandler(pages.MissingSnippet)
     def missing(error):
         if not g.get("repair_asked"):
             ask_repair(repair.for_missing(str(error)))
-        return unavailable("The shop is being prepared. Please try again in a moment.", RETRY_AFTER_REPAIR)
+        return unavailable("unavailable_preparing", RETRY_AFTER_REPAIR)
 
     @app.errorhandler(redis.RedisError)
     def store_down(_error):
-        return unavailable("The shop cannot reach its page store. Please try again in a moment.")
+        return unavailable("unavailable_store")
 
     return app

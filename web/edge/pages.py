@@ -62,13 +62,18 @@ def product_page(frame: Frame, detail: str, crumb: str | None, price: str | None
     return frame.wrap(title, body)
 
 
-def message_page(frame: Frame, title: str, message: str) -> str:
+def message_page(frame: Frame, title: str, message: str, home: str | None = None) -> str:
+    """A short message (404 and the like) in the page frame, with a link home when ``home`` names it."""
     t = escape(title)
-    return frame.wrap(str(t), f'<section class="message"><h1>{t}</h1><p>{escape(message)}</p></section>')
+    link = f'<p><a href="/">{escape(home)}</a></p>' if home else ""
+    return frame.wrap(str(t), f'<section class="message"><h1>{t}</h1><p>{escape(message)}</p>{link}</section>')
 
 
-def bare_page(title: str, message: str) -> str:
-    """When not even the frame is available."""
+def bare_page(title: str, message: str, locale: str = "en_US") -> str:
+    """When not even the frame is available; ``lang`` is the locale's language, as in the frame."""
     t = escape(title)
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{t}</title></head>'
-            f"<body><h1>{t}</h1><p>{escape(message)}</p></body></html>")
+    lang = escape(locale.split("_")[0])
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title>'
+            f'<link rel="stylesheet" href="/static/shop.css"></head>'
+            f'<body><main class="message"><h1>{t}</h1><p>{escape(message)}</p></main></body></html>')
