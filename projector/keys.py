@@ -210,6 +210,10 @@ class KeyScheme:
     def search_name_prefix(self, gen: int, locale: str) -> str:
         return f"{self.search_index(gen)}name_lex:{locale}"
 
+    def search_name_words(self, gen: int, locale: str) -> str:
+        """Lexicographic sorted set of ``word U+0000 SKU``: every word of every name, for suggestions."""
+        return f"{self.search_index(gen)}name_words:{locale}"
+
     def search_sku_prefix(self, gen: int) -> str:
         return f"{self.search_index(gen)}sku_lex"
 

@@ -6,7 +6,7 @@ Two analysis modes, chosen when an index is created (see docs/search-elasticsear
   with the English stemmer, ``de`` normalizes umlauts and stems with ``light_german``, every other
   language folds accents) and an edge-n-gram subfield ``name.<locale>.prefix`` for suggestions;
 * **fallback** (the minimal distribution, no ``analysis-common``): ``standard`` everywhere, no
-  prefix subfield (suggestions use ``match_phrase_prefix``).
+  prefix subfield (suggestions use a ``prefix`` query per typed word on ``name.<locale>``).
 
 The name sort key does not depend on the mode: it is computed in Python (:func:`sort_key`).
 

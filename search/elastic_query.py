@@ -9,11 +9,12 @@ in a second, ``size: 0`` request (see docs/search-elasticsearch.md).
 """
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, ROUND_FLOOR
 from typing import Any, Iterable, Mapping, Sequence
 
-from search.documents import BRAND
-from search.elastic_mapping import CENTS
+from search.documents import BRAND, fold
+from search.elastic_mapping import CENTS, PREFIX_MAX_GRAM
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 
 #: At most this many attribute facets are shown for one listing.
@@ -153,21 +154,42 @@ def facets(q: Query, main: Mapping, main_names: Sequence[str], extra: Mapping | 
     return tuple(found[n] for n in order)
 
 
-def suggest_request(text: str, locale: str, limit: int) -> dict:
-    """Name prefixes (edge n-grams, or a phrase prefix on an index without them) and SKU prefixes.
+_WORD_RUN = re.compile(r"\w+")
+#: Typed words are compared on their first characters only, as many as the edge n-grams hold.
+SUGGEST_WORD = PREFIX_MAX_GRAM
 
-    Both name clauses are always sent: a field an index lacks matches nothing, so suggestions
-    work against an index of either analysis mode (e.g. a live generation built before the
-    analysis plugin arrived)."""
+
+def suggest_request(text: str, locale: str, limit: int) -> dict:
+    """Visible products whose SKU starts with ``text`` (case-insensitive) or whose name in
+    ``locale`` has, for every typed word, a word starting with it; SKU matches first, then names
+    starting with the text, then the others, each group by SKU (the port's ``suggest``).
+
+    Word starts: the edge n-grams of ``name.<locale>.prefix`` (language analysis), or a
+    ``prefix`` query per typed word on ``name.<locale>`` for documents without that sub-field (an
+    index built without the analysis plugin), so suggestions work against an index of either
+    mode. "The name starts with the text" is a prefix of the folded name in ``name_sort``; it
+    also counts as a match (the text's words then start words of the name). The groups are
+    constant scores (``dis_max``: 2 for the SKU, 1 for the name start, 0 otherwise)."""
+    cut = _WORD_RUN.sub(lambda m: m.group()[:SUGGEST_WORD], text)
+    words = [w[:SUGGEST_WORD] for w in _WORD_RUN.findall(text.lower())]
+    sku = {"prefix": {"sku": {"value": text, "case_insensitive": True}}}
+    name_start = {"prefix": {f"name_sort.{locale}": {"value": fold(text)}}}
+    prefix_field = f"name.{locale}.prefix"
+    matches: list[dict] = [sku]
+    if words:
+        matches += [
+            {"match": {prefix_field: {"query": cut, "operator": "and"}}},
+            {"bool": {"filter": [{"prefix": {f"name.{locale}": {"value": w, "case_insensitive": True}}} for w in words],
+                      "must_not": [{"exists": {"field": prefix_field}}]}},
+            name_start,
+        ]
     return {
         "query": {"bool": {
-            "filter": [VISIBLE],
-            "should": [
-                {"match": {f"name.{locale}.prefix": {"query": text, "operator": "and"}}},
-                {"match_phrase_prefix": {f"name.{locale}": {"query": text}}},
-                {"prefix": {"sku": {"value": text, "case_insensitive": True, "boost": 2.0}}},
-            ],
-            "minimum_should_match": 1,
+            "filter": [VISIBLE, {"bool": {"should": matches, "minimum_should_match": 1}}],
+            "should": [{"dis_max": {"queries": [
+                {"constant_score": {"filter": sku, "boost": 2.0}},
+                {"constant_score": {"filter": name_start, "boost": 1.0}},
+            ]}}],
         }},
         "sort": [{"_score": "desc"}, {"sku": "asc"}],
         "size": limit,

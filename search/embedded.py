@@ -2,7 +2,8 @@
 
 For shops without Elasticsearch. Layout and limits: docs/search-embedded.md; keys: docs/keys.md.
 Writes go through embedded_write.lua (atomic per document, version-guarded); a query is one
-pipelined lookup plus one embedded_query.lua call; a suggestion is two pipelined reads.
+pipelined lookup plus one embedded_query.lua call; a suggestion is a pipelined read of three
+lexicographic ranges plus one HMGET of names.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from projector.store import unlink_matching
 from search.documents import BRAND, SearchDocument
 from search.embedded_docs import FACET_SEP, LEX_SEP, entries
 from search.embedded_query import MAX_EXPANSIONS, Lookup, plan
-from search.embedded_text import Term, fold, terms
+from search.embedded_text import Term, fold, starts_words, terms, typed_words
 from search.query import Query, Result, Suggestion
 
 _WRITE = files("search").joinpath("embedded_write.lua").read_text()
@@ -28,6 +29,11 @@ _QUERY = "\n".join(files("search").joinpath(f).read_text() for f in ("embedded_q
 DOCS_PER_CALL = 50  # one script call blocks Redis for about a millisecond
 CALLS_PER_ROUND_TRIP = 20
 MAX_QUERY_TERMS = 16
+MAX_SUGGEST_TEXT = 100  # characters of a suggestion's text, like Elasticsearch's adapter
+MAX_SUGGESTIONS = 20
+#: Members read from each range of a suggestion: the bound of its cost. The order of the
+#: suggestions is exact when each range holds at most this many (docs/search-embedded.md).
+SUGGEST_CANDIDATES = 256
 
 
 class EmbeddedIndex:
@@ -102,19 +108,59 @@ class EmbeddedIndex:
         return frozenset({BRAND} | {raw.decode().partition(FACET_SEP)[0] for raw in registry})
 
     def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
+        """Two round trips: the live pointer and three lexicographic ranges (SKUs starting with
+        the text, names starting with it, name words starting with the longest typed word), then
+        the names to show and those of the candidates that must be checked for further words."""
         locale = locale if locale in self.locales else self.locales[0]
-        name_prefix, sku_prefix = fold(text).strip(), text.strip().casefold()
-        if not name_prefix or limit <= 0:
+        text = text.strip()[:MAX_SUGGEST_TEXT]
+        if not text:
             return []
-        replies = self._with_live(lambda pipe, gen: (
-            _lex_prefix(pipe, self.keys.search_name_prefix(gen, locale), name_prefix, limit),
-            _lex_prefix(pipe, self.keys.search_sku_prefix(gen), sku_prefix, limit)))
+        limit = min(max(limit, 1), MAX_SUGGESTIONS)
+        sku_prefix, name_prefix = text.casefold(), fold(text)
+        typed = typed_words(text)
+        typed = [t for t in typed if not any(o != t and o.startswith(t) for o in typed)]  # "ju juno": juno
+        longest = max(typed, key=len, default="")
+
+        def reads(pipe: redis.client.Pipeline, gen: int) -> None:
+            _lex_prefix(pipe, self.keys.search_sku_prefix(gen), sku_prefix, SUGGEST_CANDIDATES)
+            if typed:
+                _lex_prefix(pipe, self.keys.search_name_prefix(gen, locale), name_prefix, SUGGEST_CANDIDATES)
+                _lex_prefix(pipe, self.keys.search_name_words(gen, locale), longest, SUGGEST_CANDIDATES)
+
+        replies = self._with_live(reads)
         if replies is None:
             return []
-        gen, (by_name, by_sku) = replies
-        skus = list(dict.fromkeys(m.split(LEX_SEP.encode())[-1].decode() for m in by_name + by_sku))[:limit]
-        names = self.client.hmget(self.keys.search_names(gen, locale), skus) if skus else []
-        return [Suggestion(sku, (name or b"").decode()) for sku, name in zip(skus, names)]
+        gen, (by_sku, *by_text) = replies
+        group: dict[str, int] = {}  # 0: the SKU starts with the text, 1: the name, 2: word starts
+        for sku in (_lex_parts(m)[1] for m in by_sku):
+            if sku.casefold().startswith(sku_prefix):
+                group.setdefault(sku, 0)
+        unsure: dict[str, None] = {}  # start a word with the longest typed word; the others?
+        if typed:
+            by_name, by_word = by_text
+            for key, sku in map(_lex_parts, by_name):
+                if key.startswith(name_prefix):
+                    group.setdefault(sku, 1)
+            # A full range of names starting with the text fills the suggestions by itself.
+            for word, sku in map(_lex_parts, by_word if len(by_name) < SUGGEST_CANDIDATES else ()):
+                if sku not in group and word.startswith(longest):
+                    if len(typed) == 1:
+                        group[sku] = 2
+                    else:
+                        unsure[sku] = None
+
+        def best() -> list[str]:
+            return sorted(group, key=lambda sku: (group[sku], sku))[:limit]
+
+        fetch = list(dict.fromkeys([*best(), *unsure]))
+        if not fetch:
+            return []
+        names = dict(zip(fetch, ((n or b"").decode() for n in
+                                 self.client.hmget(self.keys.search_names(gen, locale), fetch))))
+        for sku in unsure:
+            if starts_words(typed, names[sku]):
+                group[sku] = 2
+        return [Suggestion(sku, names[sku]) for sku in best()]
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -155,6 +201,12 @@ class EmbeddedIndex:
                 return gen, replies
             self._live = gen = live  # switched meanwhile: read again from the new one
         return None
+
+
+def _lex_parts(member: bytes) -> tuple[str, str]:
+    """A lex member ``text U+0000 SKU`` as (text, SKU)."""
+    text, _, sku = member.decode().rpartition(LEX_SEP)
+    return text, sku
 
 
 def _lex_prefix(pipe: redis.client.Pipeline, key: str, prefix: str, limit: int) -> None:

@@ -80,5 +80,7 @@ def _text_entries(doc: SearchDocument, gen: int, keys: KeyScheme, locale: str) -
         for term in terms(text, locale)[:MAX_TERMS_PER_TEXT]:
             out.append(Entry(SADD, keys.search_term(gen, locale, in_name, term.stem), sku))
             vocabulary[f"{term.surface}{LEX_SEP}{term.stem}"] = None
+            if in_name:  # every word start of the name, for suggestions
+                out.append(Entry(ZADD, keys.search_name_words(gen, locale), f"{term.surface}{LEX_SEP}{sku}"))
     out += [Entry(VOCABULARY, keys.search_vocabulary(gen, locale), member) for member in vocabulary]
     return out

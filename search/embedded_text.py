@@ -76,6 +76,22 @@ def terms(text: str, locale: str) -> list[Term]:
     return list(dict.fromkeys(Term(w, stem(w, algorithm)) for w in words(text)))
 
 
+#: Typed words of a suggestion are compared on their first characters only, as many as
+#: Elasticsearch's edge n-grams hold (search.elastic_mapping.PREFIX_MAX_GRAM).
+SUGGEST_WORD = 20
+
+
+def typed_words(text: str) -> list[str]:
+    """The distinct words of a suggestion's text, folded and cut to :data:`SUGGEST_WORD`."""
+    return list(dict.fromkeys(w[:SUGGEST_WORD] for w in words(text)))
+
+
+def starts_words(typed: list[str], name: str) -> bool:
+    """Is every typed word the start of some word of ``name`` (any order; at least one word)?"""
+    name_words = words(name)
+    return bool(typed) and all(any(w.startswith(t) for w in name_words) for t in typed)
+
+
 # ----------------------------------------------------------------------------------------------
 # Name ranks: a number per name whose order agrees with name_sort_key's order, so a sorted set
 # scored by it orders names. It encodes the first RANK_CHARS characters only: names sharing them

@@ -37,7 +37,17 @@ class SearchIndex(Protocol):
         attribute code indexed (whatever their counts in a particular listing)."""
 
     def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
-        """Products whose name starts with (or whose SKU starts with) ``text``, for a search box."""
+        """Visible products for a search box as the shopper types ``text`` (stripped, cut to 100
+        characters; empty: none), at most ``limit`` (clamped to 1..20).
+
+        A product is suggested when its SKU starts with the text, ignoring case, or when the text
+        has words and every one of them, folded like the index folds (case, accents) and cut to
+        its first 20 characters, is the start of some word of the product's name in ``locale``:
+        in any order, every word may be partial (``jac`` and ``duf bag`` find "Juno Jacket" and
+        "Joust Duffle Bag"). Order: the SKU matches, then names starting with the text, then the
+        others; each group by SKU. tests/search_reference.py states it exactly; docs/search-*.md
+        say where each adapter departs from it (Lucene's folding and words in Elasticsearch,
+        bounded reads in the embedded index)."""
 
     def refresh(self) -> None:
         """Make everything written so far visible to queries (tests and rebuild only)."""

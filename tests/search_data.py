@@ -19,7 +19,9 @@
   with shared timestamps; about 8 % hidden (``visible=False``);
 - ``stale_before`` / ``stale_after``: OLDER versions of some products with different data (another
   brand, price, name, visibility), to be indexed before / after the current documents: with a
-  working version guard neither changes any result.
+  working version guard neither changes any result;
+- a few hand-made products for suggestions (``Juno Jacket``, ``Joust Duffle Bag``, a SKU starting
+  like a name word, a word longer than 20 characters), appended last.
 
 Some SKUs are lower case (``ab-...``) so the SKU tie-break is checked in code point order.
 """
@@ -244,6 +246,28 @@ def _specials(docs: list[SearchDocument]) -> list[SearchDocument]:
     ]
 
 
+def _suggestion_specials(base: SearchDocument) -> list[SearchDocument]:
+    """Hand-made documents for the suggestion cases, appended after everything random (so the
+    random catalog stays as it was): word starts in the middle of names, a SKU that starts like a
+    name word, a word longer than the 20 characters typed words are compared on."""
+    mk = functools.partial(replace, base, visible=True, availability="in_stock", version=100, descriptions={},
+                           attributes={"color": ("Blue",)}, prices={"EUR": Decimal("49.00")})
+    bags = ("clothing-bottoms", "clothing")
+    tops = ("clothing-tops", "clothing")
+    return [
+        mk(sku="MJ-0001", names={"en_US": "Juno Jacket", "de_DE": "Juno Jacke"}, category_paths=tops),
+        mk(sku="MB-0001", names={"en_US": "Joust Duffle Bag", "de_DE": "Joust Duffle Tasche"}, category_paths=bags),
+        mk(sku="MB-0002", names={"en_US": "Bag of Tricks Duffle", "de_DE": "Trickreiche Duffle-Tasche"},
+           category_paths=bags),
+        mk(sku="MJ-0002", names={"en_US": "Jacket Liner", "de_DE": "Jacken Futter"}, category_paths=tops),
+        mk(sku="JAC-0001", names={"en_US": "Rain Parka", "de_DE": "Regen Parka"}, category_paths=tops),
+        mk(sku="MJ-0003", visible=False, names={"en_US": "Juno Jacket", "de_DE": "Juno Jacke"}, category_paths=tops),
+        mk(sku="MH-0001", names={"en_US": "Supercalifragilisticexpialidocious Mug",
+                                 "de_DE": "Superkalifragilistischexpialigetisch Becher"},
+           category_paths=("home-kitchen-mugs", "home-kitchen", "home")),
+    ]
+
+
 def _stale(rng: random.Random, doc: SearchDocument, brands: list[str]) -> SearchDocument:
     """An older version of ``doc`` with different data (it must never win)."""
     eur = rng.choice(PRICE_POINTS)
@@ -275,4 +299,5 @@ def catalog() -> Catalog:
     for d in docs:
         if d.version > 1 and rng.random() < 0.15:
             (before if rng.random() < 0.5 else after).append(_stale(rng, d, brands))
+    docs += _suggestion_specials(docs[0])
     return Catalog(tuple(docs), tuple(before), tuple(after), tuple(brands), dict(TREE))

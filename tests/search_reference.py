@@ -32,6 +32,23 @@ Sorting (ties always broken by SKU ascending, code point order)
 Pagination
     ``skus`` is ``ordered[offset:offset + per_page]`` with ``offset = (page - 1) * per_page``;
     ``total`` is the number of matching documents (pages past the end are empty, total unchanged).
+
+Suggestions (:func:`suggest`; the search box's ``SearchIndex.suggest(text, locale, limit)``)
+    The text is stripped and cut to :data:`MAX_SUGGEST_TEXT` characters; an empty text suggests
+    nothing, ``limit`` is clamped to 1..:data:`MAX_SUGGESTIONS`. The *typed words* are the words of
+    the text folded (:func:`suggest_words`: ``\\w+`` runs of :func:`fold`, every Chinese or
+    Japanese character a word of its own), each cut to its first :data:`SUGGEST_WORD` characters.
+    A visible document is suggested when
+
+    * its SKU starts with the text, case-insensitively (``sku.casefold()`` starts with
+      ``text.casefold()``), or
+    * the text has at least one typed word and every typed word is the start of some word of the
+      document's name in ``locale`` (any order, every word may be partial, two typed words may
+      be the start of the same name word).
+
+    Order: first the SKU matches, then the documents whose folded name starts with the folded text
+    (``name_sort_key(name).startswith(fold(text))``), then the others; within each group by SKU
+    (code point order). The first ``limit`` are suggested.
 """
 from __future__ import annotations
 
@@ -259,3 +276,44 @@ def text_candidates(docs: Sequence[SearchDocument], text: str) -> set[str]:
                 out.add(doc.sku)
                 break
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Suggestions (see the module docstring)
+
+MAX_SUGGEST_TEXT = 100
+MAX_SUGGESTIONS = 20
+SUGGEST_WORD = 20  # typed words are compared on their first 20 characters
+_CJK_RUN = re.compile(f"{_CJK.pattern}|[^{_CJK.pattern[1:]}+")  # a CJK character, or a run of others
+
+
+def suggest_words(text: str) -> list[str]:
+    """Folded words of ``text``: ``\\w+`` runs, every Chinese or Japanese character a word."""
+    return [part for run in _WORD.findall(fold(text)) for part in _CJK_RUN.findall(run)]
+
+
+def suggest_group(doc: SearchDocument, text: str, locale: str) -> int | None:
+    """0: the SKU starts with the text; 1: the name starts with it; 2: every typed word starts a
+    name word; None: not suggested. ``text`` is already stripped and cut."""
+    if not doc.visible:
+        return None
+    if doc.sku.casefold().startswith(text.casefold()):
+        return 0
+    typed = [w[:SUGGEST_WORD] for w in suggest_words(text)]
+    name = doc.names.get(locale)
+    if not typed or not name:
+        return None
+    name_words = suggest_words(name)
+    if not all(any(nw.startswith(t) for nw in name_words) for t in typed):
+        return None
+    return 1 if name_sort_key(name).startswith(fold(text)) else 2
+
+
+def suggest(docs: Sequence[SearchDocument], text: str, locale: str, limit: int = 8) -> list[str]:
+    """The SKUs a search box suggests for ``text``, in order (see the module docstring)."""
+    text = text.strip()[:MAX_SUGGEST_TEXT]
+    if not text:
+        return []
+    limit = min(max(limit, 1), MAX_SUGGESTIONS)
+    found = [(group, doc.sku) for doc in docs if (group := suggest_group(doc, text, locale)) is not None]
+    return [sku for _, sku in sorted(found)[:limit]]

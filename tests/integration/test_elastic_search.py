@@ -352,6 +352,26 @@ def test_suggest_name_and_sku_prefixes(shop):
     assert shop.suggest("  ", "en_US") == []
 
 
+def test_suggest_word_starts_in_any_order_grouped_then_by_sku(shop):
+    load(shop, [doc("RUN-9", names={"en_US": "Zebra Mat"}), doc("A9", names={"en_US": "Runner Deluxe"}),
+                doc("S00", names={"en_US": "Supercalifragilisticexpialidocious Mug"})])
+    # every typed word starts a name word, in any order (the index's mode does not matter)
+    assert [s.sku for s in shop.suggest("runner trail", "en_US")] == ["S01"]
+    assert [s.sku for s in shop.suggest("rac mar", "en_US")] == ["S03"]
+    # the SKU first, then the name that starts with the text, then the others; each group by SKU
+    assert [s.sku for s in shop.suggest("run", "en_US")] == ["RUN-9", "A9", "S01", "S02"]
+    assert [s.sku for s in shop.suggest("run", "en_US", limit=2)] == ["RUN-9", "A9"]
+    # typed words count with their first 20 characters, as many as the edge n-grams hold
+    assert [s.sku for s in shop.suggest("supercalifragilisticXYZ m", "en_US")] == ["S00"]
+
+
+def test_suggest_matches_words_not_stems(lang_ix):
+    load(lang_ix, [doc("P1", names={"en_US": "Pony saddle"})])
+    assert lang_ix.query(q(text="ponies")).skus == ("P1",)  # "pony" is indexed as the stem "poni"
+    assert lang_ix.suggest("poni", "en_US") == []
+    assert [s.sku for s in lang_ix.suggest("sad po", "en_US")] == ["P1"]
+
+
 # ------------------------------------------------------------------------------------------------
 # Language analysis (the analysis plugin): stemming, umlauts, accents, folded sorting
 

@@ -238,14 +238,46 @@ def test_in_stock_and_category(ix):
     assert ix.query(q(category="nope")).total == 0
 
 
-def test_suggestions_by_name_start_and_sku_start(ix):
+def test_suggestions_by_sku_start_then_name_start_then_word_starts(ix):
     ix.index([doc("CM-1", "Café Mug"), doc("CM-2", "cafe mug XL"), doc("X-9", "Hidden Café", visible=False),
-              doc("cafe-3", "Tea Pot")], [1])
-    assert ix.suggest("CAFE", "en_US") == [Suggestion("CM-1", "Café Mug"), Suggestion("CM-2", "cafe mug XL"),
-                                           Suggestion("cafe-3", "Tea Pot")]
-    assert ix.suggest("Café m", "en_US") == [Suggestion("CM-1", "Café Mug"), Suggestion("CM-2", "cafe mug XL")]
+              doc("cafe-3", "Tea Pot"), doc("BM-1", "Big Café Mug"), doc("BM-0", "Mug for the café")], [1])
+    assert ix.suggest("CAFE", "en_US") == [Suggestion("cafe-3", "Tea Pot"), Suggestion("CM-1", "Café Mug"),
+                                           Suggestion("CM-2", "cafe mug XL"), Suggestion("BM-0", "Mug for the café"),
+                                           Suggestion("BM-1", "Big Café Mug")]
+    assert ix.suggest("Café m", "en_US") == [Suggestion("CM-1", "Café Mug"), Suggestion("CM-2", "cafe mug XL"),
+                                             Suggestion("BM-0", "Mug for the café"), Suggestion("BM-1", "Big Café Mug")]
+    assert [s.sku for s in ix.suggest("mug big", "en_US")] == ["BM-1"]
+    assert [s.sku for s in ix.suggest("xl", "en_US")] == ["CM-2"]
     assert ix.suggest("cm-", "en_US", limit=1) == [Suggestion("CM-1", "Café Mug")]
-    assert ix.suggest("  ", "en_US") == []
+    assert [s.sku for s in ix.suggest("mug", "en_US", limit=0)] == ["BM-0"]  # limits are clamped to 1..20
+    assert ix.suggest("  ", "en_US") == [] and ix.suggest("hidden", "en_US") == []
+
+
+def test_a_renamed_or_hidden_product_leaves_no_word_behind(ix, client):
+    words = "ss:1:idx:name_words:en_US"
+    ix.index([doc("R-1", "Juno Jacket", names={"en_US": "Juno Jacket", "de_DE": "Juno Jacke"})], [1])
+    assert client.zrange(words, 0, -1) == [b"jacket\x00R-1", b"juno\x00R-1"]
+    assert [s.sku for s in ix.suggest("jac", "en_US")] == ["R-1"]
+    ix.index([doc("R-1", "Juno Parka", version=2)], [1])
+    assert client.zrange(words, 0, -1) == [b"juno\x00R-1", b"parka\x00R-1"]
+    assert ix.suggest("jac", "en_US") == [] and [s.sku for s in ix.suggest("par", "de_DE")] == ["R-1"]
+    ix.index([doc("R-1", "Juno Parka", version=3, visible=False)], [1])
+    assert client.zrange(words, 0, -1) == [] and ix.suggest("juno", "en_US") == []
+
+
+def test_suggestion_cost_is_bounded(ix, client, monkeypatch):
+    """Each range is read up to SUGGEST_CANDIDATES members; what is read is still checked."""
+    monkeypatch.setattr("search.embedded.SUGGEST_CANDIDATES", 5)
+    ix.index([doc(f"W{i:02d}", f"Alpha Widget {i}" if i % 2 else f"Beta Widget {i}") for i in range(20)], [1])
+    assert [s.sku for s in ix.suggest("wid", "en_US")] == ["W00", "W01", "W02", "W03", "W04"]
+    found = ix.suggest("widget alp", "en_US")  # candidates: the range of "widget", then checked
+    assert found and all(s.name.startswith("Alpha Widget") for s in found)
+    # ten names start with "alpha": a full range of five, read in name order, is all there is
+    assert [s.sku for s in ix.suggest("alpha", "en_US", limit=20)] == ["W01", "W11", "W13", "W15", "W17"]
+    client.config_resetstat()
+    ix.suggest("w" * 500, "en_US")
+    hmget = client.info("commandstats").get("cmdstat_hmget", {}).get("calls", 0)
+    assert hmget == 0  # the text is cut to 100 characters: no candidates, no second read
 
 
 def test_queries_leave_no_temporary_keys(ix, client):

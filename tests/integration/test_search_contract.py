@@ -455,6 +455,102 @@ def test_text_relevance_pages_partition_the_matches(index):
 
 
 # ------------------------------------------------------------------------------------------------
+# Suggestions: exact comparison with the reference (tests/search_reference.py, "Suggestions")
+
+
+def _middle_word_prefixes() -> list[tuple[str, str]]:
+    """(locale, text): starts of the second and later words of names, and two such starts
+    together in reverse order (a deterministic sample). Lucene's asciifolding folds ``ø`` to
+    ``o`` where the shared fold keeps it (docs/search-elasticsearch.md), so texts that are the
+    start of ``oresund`` (from ``Øresund``) are left out: there the adapters differ by design."""
+    out: list[tuple[str, str]] = []
+    for locale in LOCALES:
+        later = sorted({w for d in VISIBLE for w in ref.suggest_words(d.names[locale])[1:]
+                        if w.isascii() and w.isalpha() and len(w) >= 3})
+        starts = [w[:n] for w in later[::4] for n in (2, 3, len(w) - 1)]
+        starts = [t for t in dict.fromkeys(starts) if not "oresund".startswith(t)]
+        out += [(locale, t) for t in starts]
+        out += [(locale, f"{b} {a[:3]}") for a, b in zip(starts[::5], starts[2::5])]
+    return out
+
+
+SUGGESTIONS = [
+    # word starts anywhere in the name, any order, each may be partial
+    ("en_US", "jac", 8), ("en_US", "jacket", 8), ("en_US", "Jacket", 8), ("en_US", "bag", 8), ("en_US", "duf", 8),
+    ("en_US", "juno", 8), ("en_US", "juno jac", 8), ("en_US", "jac juno", 8), ("en_US", "bag duf", 8),
+    ("en_US", "duffle bag", 8), ("en_US", "joust duffle bag", 8), ("en_US", "juno bag", 8), ("de_DE", "jac", 8),
+    ("de_DE", "jacke", 8), ("de_DE", "tasche", 8), ("de_DE", "duffle tas", 8), ("en_US", "of", 8),
+    ("en_US", "shoe", 20), ("en_US", "running sh", 20), ("en_US", "mug caf", 20), ("en_US", "trail", 20),
+    ("de_DE", "schuh", 20), ("de_DE", "lauf", 20), ("de_DE", "stiefel", 20), ("en_US", "lamp house", 20),
+    # folding: case and accents, both ways
+    ("en_US", "creme", 20), ("en_US", "CRÈME brû", 20), ("en_US", "brulee", 20), ("en_US", "cafe", 20),
+    ("en_US", "Café m", 20), ("en_US", "éclair", 20), ("en_US", "ECLA", 20), ("de_DE", "muller", 20),
+    ("de_DE", "Müll", 20), ("de_DE", "häuser", 20), ("de_DE", "hauser", 20), ("en_US", "straße", 20),
+    ("en_US", "strass", 20), ("en_US", "Øre", 20),
+    # non-Latin names
+    ("en_US", "Крос", 20), ("de_DE", "кроссовки", 20), ("en_US", "Παπού", 20), ("en_US", "παπ", 20),
+    ("en_US", "靴", 20), ("en_US", "ラン", 20),
+    # SKU starts (case-insensitive) before names, then names starting with the text, then the rest
+    ("en_US", "ss-00", 20), ("en_US", "SS-01", 8), ("en_US", "ab-", 20), ("en_US", "AB-00", 20),
+    ("en_US", "z00", 20), ("en_US", "t-000", 8), ("en_US", "T-0003", 8), ("en_US", "t", 20), ("de_DE", "j", 20),
+    ("en_US", "j", 20), ("en_US", "MB", 8), ("en_US", "s", 20), ("de_DE", "s", 20),
+    # typed words are compared on their first 20 characters
+    ("en_US", "supercalifragilistic", 8), ("en_US", "Supercalifragilisticexpi", 8),
+    ("en_US", "supercalifragilisticXYZ", 8), ("de_DE", "superkalifragilistischexpialigetisch", 8),
+    # nothing, or only hidden and stale products
+    ("en_US", "xyzzy", 8), ("en_US", "jacket xyzzy", 8), ("en_US", "phantomweave", 8), ("en_US", "stale", 8),
+    ("en_US", "-", 8), ("en_US", "  ", 8), ("en_US", "MJ-0003", 8),
+    # limits
+    ("en_US", "sho", 1), ("en_US", "sho", 3), ("en_US", "ss-0", 20), ("en_US", "jac", 2),
+] + [(locale, text, 8) for locale, text in _middle_word_prefixes()]
+
+
+@pytest.mark.parametrize("locale,text,limit", SUGGESTIONS, ids=[f"{loc}-{t!r}-{n}" for loc, t, n in SUGGESTIONS])
+def test_suggestions_match_reference(index, locale, text, limit):
+    got = index.suggest(text, locale, limit)
+    want = ref.suggest(DOCS, text, locale, limit)
+    assert [s.sku for s in got] == want, (
+        f"{text!r} in {locale}: got {[(s.sku, s.name) for s in got]}, "
+        f"want {[(sku, CAT.by_sku[sku].names[locale]) for sku in want]}")
+    assert [s.name for s in got] == [CAT.by_sku[sku].names[locale] for sku in want]
+
+
+def test_suggestion_cases_of_the_issue(index):
+    """"jac", "jacket", "bag", "duf" against "Juno Jacket" and "Joust Duffle Bag"."""
+    def skus(text):
+        return [s.sku for s in index.suggest(text, "en_US")]
+    assert skus("jac") == ["JAC-0001", "MJ-0002", "MJ-0001"]  # SKU, name starting so, a later word
+    assert skus("jacket") == ["MJ-0002", "MJ-0001"]
+    assert skus("bag") == ["MB-0002", "MB-0001"]
+    assert skus("duf") == ["MB-0001", "MB-0002"]
+    assert skus("bag jou") == ["MB-0001"]
+
+
+def test_suggestions_follow_renames_and_hiding(make_index):
+    idx = make_index("sug")
+    idx.ensure_generation(1)
+    idx.switch(1)
+
+    def write(version: int, name: str, visible: bool = True) -> None:
+        idx.index([_doc(version, "Brand", "10.00", name, visible=visible, sku="SG-1")], [1])
+        idx.refresh()
+
+    def skus(text: str) -> list[str]:
+        return [s.sku for s in idx.suggest(text, "en_US")]
+
+    write(1, "Juno Jacket")
+    assert skus("jack") == skus("juno") == ["SG-1"]
+    write(2, "Juno Parka")
+    assert skus("jack") == [], "the old name's word still suggests the product"
+    assert skus("park") == skus("juno pa") == ["SG-1"]
+    assert [s.name for s in idx.suggest("park", "en_US")] == ["Juno Parka"]
+    write(1, "Juno Jacket")  # an older version arriving late changes nothing
+    assert skus("jack") == [] and skus("park") == ["SG-1"]
+    write(3, "Juno Parka", visible=False)
+    assert skus("park") == skus("juno") == skus("sg-") == []
+
+
+# ------------------------------------------------------------------------------------------------
 # Version guard through the port
 
 
