@@ -7,12 +7,12 @@ the shop's configuration (known locales and currencies) read them from the valid
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo,
-                      WithJsonSchema, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      ValidationInfo, WithJsonSchema, field_validator, model_validator)
 
 from projector.keys import CATEGORY_KEY_RE, SKU_RE
 from vocab.attributes import ATTRIBUTE_CODE_PATTERN, canonical_attribute_code
@@ -30,9 +30,34 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-Html = Annotated[str, StringConstraints(max_length=100_000)]
-AttrValue = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: PostgreSQL text cannot hold a NUL character: such a string is refused here (a 422, a row error),
+#: not by the database at the write (a 500); the JSON schema states it as this pattern.
+NO_NUL = r"^[^\x00]*$"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def _text(min_length: int, max_length: int) -> Any:
+    """A string of ``min_length`` to ``max_length`` characters (after trimming) that PostgreSQL can store."""
+    schema = {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
+    if min_length:
+        schema["minLength"] = min_length
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul),
+                     WithJsonSchema(schema)]
+
+
+Text = _text(1, 500)
+Html = _text(0, 100_000)
+AttrValue = _text(1, 200)
+Brand = _text(0, 200)
+MovementId = _text(1, 100)
+Reason = _text(0, 200)
+#: JSON schema of a map keyed by locale (the admin API's OpenAPI document narrows it to the shop's locales).
+LOCALE_KEYS = {"propertyNames": {"pattern": LOCALE_RE.pattern}}
 
 
 def _check_key(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -83,24 +108,26 @@ def _currency_as_sent(value: Any, info: ValidationInfo) -> Any:
 
 
 Sku = Annotated[str, _as_sent(valid_sku)]
-CategoryKey = Annotated[str, _as_sent(valid_category_key)]
+CategoryKey = Annotated[str, _as_sent(valid_category_key),
+                       WithJsonSchema({"type": "string", "pattern": CATEGORY_KEY_RE.pattern})]
 Currency = Annotated[str, BeforeValidator(_currency_as_sent)]
 
 
 class CategoryIn(Strict):
     parent: CategoryKey | None = None
-    name: dict[str, Text] = Field(min_length=1)
+    name: dict[str, Text] = Field(min_length=1, json_schema_extra=LOCALE_KEYS)
     position: int = Field(default=0, ge=0, le=1_000_000)
 
     _locales = field_validator("name", mode="before")(_check_locales)
 
 
 class ProductIn(Strict):
-    name: dict[str, Text] = Field(min_length=1)
-    description: dict[str, Html] = Field(default_factory=dict)
-    brand: Annotated[str, StringConstraints(max_length=200)] = ""
+    name: dict[str, Text] = Field(min_length=1, json_schema_extra=LOCALE_KEYS)
+    description: dict[str, Html] = Field(default_factory=dict, json_schema_extra=LOCALE_KEYS)
+    brand: Brand = ""
     categories: list[CategoryKey] = Field(default_factory=list, max_length=50)
-    attributes: dict[str, AttrValue | list[AttrValue]] = Field(default_factory=dict, max_length=100)
+    attributes: dict[str, AttrValue | list[AttrValue]] = Field(
+        default_factory=dict, max_length=100, json_schema_extra={"propertyNames": {"pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}})
     active: bool = True
 
     _locales = field_validator("name", "description", mode="before")(_check_locales)
@@ -174,9 +201,14 @@ class OfferIn(PriceIn):
     def _aware(cls, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("must be an ISO 8601 date-time string with a UTC offset")
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # RFC 3339 allows a lower-case "t" and "z".
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-11-25T08:00:00+01:00")
+        try:  # stored and read back in UTC: it must be a date there too (9999-12-31T23:00-05:00 is not)
+            parsed.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("must lie within the years 1 to 9999 in UTC") from None
         return parsed
 
     @model_validator(mode="after")
@@ -191,11 +223,11 @@ class StockIn(Strict):
 
 
 class MovementIn(Strict):
-    movement_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    movement_id: MovementId
     delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, description=(
         f"change of the level, -{MAX_STOCK:,} to {MAX_STOCK:,}, not 0; the level after it must stay "
-        f"within 0 to {MAX_STOCK:,}"))
-    reason: Annotated[str, StringConstraints(max_length=200)] = ""
+        f"within 0 to {MAX_STOCK:,}"), json_schema_extra={"not": {"const": 0}})
+    reason: Reason = ""
 
     @field_validator("delta")
     @classmethod

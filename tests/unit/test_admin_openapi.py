@@ -7,7 +7,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.unit.admin_fakes import SETTINGS, make_client
-from web.admin.openapi import REF, build, error_statuses
+from web.admin.openapi import REF, build, error_statuses, for_shop
 from web.admin.routes import API_ROOT, ROUTES
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -56,7 +56,7 @@ def test_request_bodies_are_the_models_json_schemas(document):
         name = route.body.__name__
         assert ref == REF.format(model=name)
         expected = route.body.model_json_schema(ref_template=REF)
-        assert schemas[name] == expected
+        assert schemas[name] == for_shop(expected, SETTINGS)
 
 
 def test_amounts_are_documented_as_strings(document):
@@ -91,3 +91,27 @@ def test_error_responses_follow_from_what_a_route_does():
     assert "unknown category" in error_statuses(by_name["putProduct"])[422]
     movement = by_name["postMovement"]
     assert set(movement.success) == {200, 201} and 409 in error_statuses(movement)
+
+
+def test_locale_keys_are_the_shops_locales(document):
+    schemas = document["components"]["schemas"]
+    locales = {"enum": list(SETTINGS.locales)}
+    assert schemas["CategoryIn"]["properties"]["name"]["propertyNames"] == locales
+    assert schemas["ProductIn"]["properties"]["name"]["propertyNames"] == locales
+    assert schemas["ProductIn"]["properties"]["description"]["propertyNames"] == locales
+
+
+def test_every_response_documents_its_headers(document):
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            for status, response in op["responses"].items():
+                headers = response["headers"]
+                assert headers["Cache-Control"]["schema"] == {"type": "string", "const": "no-store"}
+                assert ("WWW-Authenticate" in headers) == (status == "401"), (method, path, status)
+                assert ("Retry-After" in headers) == (status == "503"), (method, path, status)
+
+
+def test_a_route_with_path_parameters_documents_the_404_of_a_slash_in_them():
+    by_name = {r.name: r for r in ROUTES}
+    assert "'/'" in error_statuses(by_name["putCategory"])[404]
+    assert "unknown product" in error_statuses(by_name["getProduct"])[404]

@@ -2,15 +2,20 @@
 
 Request and response bodies are the pydantic models' JSON schemas; path parameters are
 described by :data:`web.admin.inputs.PATH_PARAMS`; error responses follow from what a route
-does (token, path parameters, body) plus the errors its command may raise.
+does (token, path parameters, body) plus the errors its command may raise. Maps keyed by locale
+are narrowed to the shop's locales. Every response documents its headers: ``Cache-Control:
+no-store`` always, ``WWW-Authenticate`` on a 401, ``Retry-After`` on a 503. A test checks the
+running app against this document with generated requests (tests/integration/test_admin_schema.py).
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from catalog.models import LOCALE_RE
 from snipshop.config import Settings
 from web.admin.inputs import JSON, PATH_PARAMS
 from web.admin.problems import PROBLEM_JSON
@@ -41,8 +46,9 @@ PROBLEM = {
 }
 
 _COMMON_ERRORS = {
-    "token": {401: "missing, unknown or revoked token", 403: "the token's role may not make this call",
-              503: "the database is unavailable; retry after Retry-After seconds"},
+    "token": {401: "missing, malformed, unknown, revoked or expired token", 403: "the token's role may not make this call",
+              503: "the database is unavailable or busy; nothing was written; retry after Retry-After seconds"},
+    "params": {404: "no such URL: a path parameter held a '/'"},
     "inputs": {422: "invalid path parameter or body; `errors` lists each bad field"},
     "body": {400: "the body is not a well-formed JSON object", 413: "the body is too large",
              415: "the body is not application/json"},
@@ -51,7 +57,8 @@ _COMMON_ERRORS = {
 
 def error_statuses(route: Route) -> dict[int, str]:
     """Every error status ``route`` can answer with (beyond 404/405 for URLs it does not serve)."""
-    kinds = ([] if route.public else ["token"]) + (["inputs"] if route.params or route.body else [])
+    kinds = ([] if route.public else ["token"]) + (["params"] if route.params else [])
+    kinds += ["inputs"] if route.params or route.body else []
     kinds += ["body"] if route.body else []
     errors = {status: text for kind in kinds for status, text in _COMMON_ERRORS[kind].items()}
     for status, text in route.errors.items():
@@ -68,14 +75,40 @@ def _schemas(routes: Iterable[Route]) -> tuple[dict[Any, Any], dict[str, Any]]:
     return refs, {**schemas, "Problem": PROBLEM}
 
 
+def for_shop(schema: Any, settings: Settings) -> Any:
+    """``schema`` with what depends on the shop's configuration filled in: locale keys (a map's
+    ``propertyNames`` with the models' locale pattern) become one of the shop's locales."""
+    if isinstance(schema, list):
+        return [for_shop(item, settings) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("propertyNames") == {"pattern": LOCALE_RE.pattern}:
+        schema = {**schema, "propertyNames": {"enum": list(settings.locales)}}
+    return {key: for_shop(value, settings) for key, value in schema.items()}
+
+
+_NO_STORE = {"description": "no cache may keep an admin answer", "required": True,
+             "schema": {"type": "string", "const": "no-store"}}
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "the Bearer challenge (RFC 6750)", "required": True,
+                               "schema": {"type": "string", "pattern": "^Bearer "}}},
+    503: {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
+                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+}
+
+
+def _headers(status: int) -> dict[str, Any]:
+    return {"Cache-Control": _NO_STORE, **_ERROR_HEADERS.get(status, {})}
+
+
 def _operation(route: Route, refs: dict[Any, Any], settings: Settings) -> dict[str, Any]:
     result = refs[(route.result, "serialization")] if route.result else {"type": "object"}
     responses: dict[str, Any] = {
-        str(status): {"description": text, "content": {JSON: {"schema": result}}}
+        str(status): {"description": text, "headers": _headers(status), "content": {JSON: {"schema": result}}}
         for status, text in route.success.items()
     }
     problem = {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}
-    responses.update({str(status): {"description": text, "content": problem}
+    responses.update({str(status): {"description": text, "headers": _headers(status), "content": problem}
                       for status, text in error_statuses(route).items()})
     operation: dict[str, Any] = {
         "operationId": route.name,
@@ -97,6 +130,7 @@ def _operation(route: Route, refs: dict[Any, Any], settings: Settings) -> dict[s
 def build(settings: Settings, routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
     routes = tuple(routes)
     refs, schemas = _schemas(routes)
+    schemas = for_shop(copy.deepcopy(schemas), settings)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(API_ROOT + route.path, {})[route.method.lower()] = _operation(route, refs, settings)
@@ -108,7 +142,9 @@ def build(settings: Settings, routes: Iterable[Route] = ROUTES) -> dict[str, Any
             "description": "Write side of the shop. Send `Authorization: Bearer <token>` (`snipshop token create`); "
                            "roles: editor (categories, products), pricing (prices, offers), stock (stock), "
                            "admin (everything). Errors are application/problem+json; a rejected request writes "
-                           "nothing. Every accepted write returns the id of its outbox row.",
+                           "nothing. Every accepted write returns the id of its outbox row. The token is checked before "
+                           "anything else (401/403), then the body (415, 413, 400, 422), and only then does the "
+                           "call reach the catalog; every answer is `Cache-Control: no-store`.",
         },
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
