@@ -63,10 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.products:,} products in {time.monotonic() - started:.1f}s into {feed}")
     sent = 0
 
-    def count_sent(task: str, keys: list[str], outbox_ids: list[int]) -> None:
+    def count_sent(topic: str, keys: list[str], outbox_ids: list[int]) -> None:
         nonlocal sent
         sent += 1
 
+    if args.celery:
+        from entrypoints.bootstrap import Parts
+
+        send = Parts(settings).send
+    else:
+        send = count_sent
     print(f"peak RSS before import: {peak_rss_mb():.1f} MiB")
     total_rows, total_seconds, rejected = 0, 0.0, 0
     try:
@@ -77,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = count_rows(path)
             started = time.monotonic()
             rejected += import_files(settings, [path], progress=sys.stderr.isatty(),
-                                     send=None if args.celery else count_sent)
+                                     send=send)
             seconds = time.monotonic() - started
             total_rows, total_seconds = total_rows + rows, total_seconds + seconds
             print(f"{kind:>10}: {rows:>9,} rows, {path.stat().st_size / 2**20:8.1f} MiB in {seconds:7.1f}s "

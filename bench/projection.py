@@ -133,8 +133,8 @@ def render_ceiling(stack: Stack, views: Views) -> dict[str, float]:
     from datetime import datetime, timezone
 
     from projector.documents import search_document
-    from projector.keys import PRODUCT_KINDS
     from projector.render import Renderer
+    from vocab.keys import PRODUCT_KINDS
 
     settings = stack.settings
     renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)

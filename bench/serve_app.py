@@ -3,10 +3,11 @@
     python -m bench.serve_app floor --port 8100 --workers 2
     python -m bench.serve_app edge --port 8100 --workers 2 --server granian
 
-``APP`` is ``edge`` (web.edge, configured from the environment like ``snipshop serve edge``),
+``APP`` is ``edge`` (entrypoints.bootstrap.edge_app, configured from the environment like
+``snipshop serve edge``),
 ``floor`` (bench/floor.py), ``classical`` (bench/classical/app.py, on ``DATABASE_URL``) or any
 ``module:factory`` taking no arguments. ``--server shipped`` (the default) goes through the same
-code path and options as ``snipshop serve edge`` (:func:`snipshop.serve.serve`), so the floor and
+code path and options as ``snipshop serve edge`` (:func:`entrypoints.serve.serve`), so the floor and
 the classical baseline run exactly as the edge does (``--threads`` and ``--accesslog`` apply to
 the other servers only). The other servers exist to compare servers
 (bench/SERVERS.md): gunicorn with sync or gthread workers, with or without its access log,
@@ -27,10 +28,9 @@ SERVERS = ("shipped", "gunicorn-sync", "gunicorn-gthread", "granian", "bjoern")
 
 
 def edge() -> "Flask":
-    from snipshop import config
-    from web.edge.app import create_app
+    from entrypoints.bootstrap import edge_app
 
-    return create_app(config.load())
+    return edge_app()
 
 
 def floor() -> "Flask":
@@ -59,13 +59,13 @@ def load(app: str) -> Callable:
 
 
 def gunicorn(factory: Callable, host: str, port: int, workers: int, threads: int, accesslog: bool) -> None:
-    from snipshop.serve import _Server
+    from entrypoints.serve import GunicornApp
 
     options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread" if threads > 1 else "sync",
                "threads": threads, "errorlog": "-", "keepalive": 5}
     if accesslog:
         options["accesslog"] = "-"
-    _Server(factory, options).run()
+    GunicornApp(factory, options).run()
 
 
 def granian(app: str, host: str, port: int, workers: int, threads: int, accesslog: bool) -> None:
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.app == "classical":
         load(args.app)()  # once before the workers start: it creates the indexes it needs
     if args.server == "shipped":
-        from snipshop.serve import serve
+        from entrypoints.serve import serve
 
         serve(load(args.app), args.app, args.host, args.port, args.workers)
     elif args.server == "granian":

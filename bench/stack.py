@@ -109,7 +109,7 @@ class Stack:
         The outbox rows of the import are marked dispatched: :meth:`rebuild` projects everything.
         """
         from catalog.importer import import_files
-        from projector.relay import settle
+        from catalog.relay import settle
         from tools.generate_catalog import generate
 
         feed = self.base / "feed"
@@ -127,21 +127,15 @@ class Stack:
 
     @contextlib.contextmanager
     def projector(self, search: bool = True):
-        """A Projector on a pool of its own, as the CLI builds it (``search=False``: snippets only)."""
-        from catalog.db import make_pool
+        """A Projector on a pool of its own, built as the CLI builds it (``search=False``: snippets only)."""
+        from entrypoints.bootstrap import Parts
         from projector.service import Projector
-        from search.factory import make_search
 
-        settings = self.settings
-        pool = make_pool(settings.database_url, max_size=4, name="bench")
-        pool.open(wait=True)
-        client = self.client()
-        try:
-            index = make_search(settings, client) if search and self.search != "none" else None
-            yield Projector(settings, pool, client, index)
-        finally:
-            pool.close()
-            client.close()
+        with Parts(self.settings, pool_name="bench", pool_size=4, wait_for_database=True) as parts:
+            if search and self.search != "none":
+                yield parts.projector
+            else:
+                yield Projector(parts.settings, parts.pool, parts.snippet_redis)
 
     def rebuild(self, search: bool = True) -> tuple[dict, float]:
         """``projector rebuild`` in this process; return its summary and the seconds it took."""
@@ -174,7 +168,7 @@ class Stack:
     def serve(self, role: str, workers: int = 2, name: str | None = None, env: dict[str, str] | None = None) -> str:
         """``snipshop serve ROLE`` (the shipped server); return its base URL."""
         port = free_port()
-        self.start(name or role, [PYTHON, "-m", "snipshop.cli", "serve", role, "--port", str(port),
+        self.start(name or role, [PYTHON, "-m", "entrypoints.snipshop_cli", "serve", role, "--port", str(port),
                                   "--workers", str(workers)], port, env=env)
         return f"http://127.0.0.1:{port}"
 
@@ -185,14 +179,14 @@ class Stack:
         return self.serve("admin", workers)
 
     def start_worker(self, concurrency: int = 2, name: str = "worker") -> Process:
-        return self.start(name, [PYTHON, "-m", "snipshop.cli", "worker", f"--concurrency={concurrency}",
+        return self.start(name, [PYTHON, "-m", "entrypoints.snipshop_cli", "worker", f"--concurrency={concurrency}",
                                  "--pool=prefork", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
                           "ready.")
 
     def start_scheduler(self) -> Process:
         logs = self.base / "logs"
         logs.mkdir(exist_ok=True)
-        return self.start("scheduler", [PYTHON, "-m", "snipshop.cli", "scheduler", "-s", str(logs / "beat-schedule")],
+        return self.start("scheduler", [PYTHON, "-m", "entrypoints.snipshop_cli", "scheduler", "-s", str(logs / "beat-schedule")],
                           "beat: Starting", timeout=30)
 
     def stop_process(self, proc: Process) -> None:

@@ -486,9 +486,9 @@ def verify_badges(stack: Stack) -> str:
     from collections import Counter
     from datetime import datetime, timezone
 
-    from projector.keys import Context, KeyScheme, Kind, split_value
     from projector.readmodel import ProductView, stock_levels
     from projector.render import Renderer, availability_state
+    from vocab.keys import Context, KeyScheme, Kind, split_value
 
     settings = stack.settings
     keys = KeyScheme(settings.key_prefix)

@@ -112,7 +112,7 @@ def run_updates(admin_url: str, edge_url: str, token: str, targets: list[tuple[s
 
 def lag_summary(stack: Stack, topic: str) -> dict[str, float]:
     """The projection lags (ms) the tasks of ``topic`` recorded since :func:`clear_lag`."""
-    from projector.keys import KeyScheme
+    from vocab.keys import KeyScheme
 
     client = stack.client()
     try:
@@ -122,7 +122,7 @@ def lag_summary(stack: Stack, topic: str) -> dict[str, float]:
 
 
 def clear_lag(stack: Stack, *topics: str) -> None:
-    from projector.keys import KeyScheme
+    from vocab.keys import KeyScheme
 
     keys = KeyScheme(stack.settings.key_prefix)
     client = stack.client()

@@ -13,7 +13,8 @@ import psycopg
 
 from catalog.errors import Conflict, Invalid, NotFound
 from catalog.models import MAX_STOCK, CategoryIn, OfferIn, ProductIn
-from catalog.outbox import Topic, record
+from catalog.outbox import record
+from vocab.topics import Topic
 
 # A product write re-projects every snippet of the product, so all three versions move on:
 # otherwise a tombstone written at deletion could outrank the price or stock snippet of a

@@ -21,9 +21,9 @@ from tqdm import tqdm
 from catalog import commands
 from catalog.errors import CatalogError, Unavailable
 from catalog.feeds import KINDS, FeedError, FeedKind, FeedRow, RawRow, RowError, csv_rows, parse_header, parse_row
-from projector.celery_app import make_celery
-from projector.relay import Send, celery_sender, dispatch_quietly
+from catalog.relay import Send, dispatch_quietly
 from snipshop.config import Settings
+from vocab.topics import Topic
 
 BATCH_SIZE = 500
 Command = Callable[[psycopg.Connection, Sequence[Any]], int]
@@ -90,30 +90,28 @@ class Report:
             self._file.close()
 
 
-def import_files(settings: Settings, files: Sequence[Path], *, kind: str | None = None,
-                 report_path: Path | None = None, progress: bool = True, send: Send | None = None) -> int:
+def import_files(settings: Settings, files: Sequence[Path], *, send: Send, kind: str | None = None,
+                 report_path: Path | None = None, progress: bool = True) -> int:
     """Import feed files, in dependency order (categories first); return the number of rejected rows.
 
     A file that cannot be imported at all (unknown kind, bad header) counts as one rejected row.
-    ``send`` hands outbox rows to the broker (default: the Celery app of ``settings``).
+    ``send`` hands each committed outbox row on (``snipshop import`` passes the Celery sender).
     """
     context = {"locales": settings.locales, "currencies": settings.currencies}
     rank = {name: i for i, name in enumerate(KINDS)}
     jobs = sorted(((Path(f), (kind or Path(f).stem).lower()) for f in files), key=lambda job: rank.get(job[1], -1))
-    app = None if send else make_celery(settings)
-    send = send or celery_sender(app)
     try:
         conn = psycopg.connect(settings.database_url, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
         raise Unavailable(f"cannot connect to the database: {exc}") from exc
-    report, relay, rejected = Report(report_path), Relay(conn, send), 0
+    report, dispatcher, rejected = Report(report_path), ImmediateDispatch(conn, send), 0
     try:
         for path, name in jobs:
             if name not in KINDS:
                 report.reject(str(path), 1, "", f"unknown feed kind {name!r} (expected one of {', '.join(KINDS)})")
                 rejected += 1
                 continue
-            sink = DatabaseSink(conn, COMMANDS[name], relay)
+            sink = DatabaseSink(conn, COMMANDS[name], dispatcher)
             try:
                 stats = import_file(path, KINDS[name], sink, report, context=context, progress=progress)
             except OSError as exc:
@@ -124,8 +122,6 @@ def import_files(settings: Settings, files: Sequence[Path], *, kind: str | None 
     finally:
         conn.close()
         report.close()
-        if app is not None:
-            app.close()
     return rejected
 
 
@@ -187,9 +183,10 @@ def summary(path: Path, stats: FileStats) -> str:
             f"in {stats.seconds:.1f}s ({rate:,.0f} rows/s)")
 
 
-class Relay:
-    """Hands each committed outbox row to the broker at once; after one failed send, leaves the rest
-    to the relay sweep rather than waiting on the broker's timeouts for every batch."""
+class ImmediateDispatch:
+    """Hands each committed outbox row on at once (:func:`catalog.relay.dispatch_quietly`); after
+    one failed send, leaves the rest to the relay sweep rather than waiting on the broker's
+    timeouts for every batch."""
 
     def __init__(self, conn: psycopg.Connection, send: Send) -> None:
         self.conn, self.send, self.broker_down = conn, send, False
@@ -198,9 +195,9 @@ class Relay:
         if not self.broker_down:
             dispatch_quietly(self.conn, self._send, [outbox_id])
 
-    def _send(self, task: str, keys: list[str], outbox_ids: list[int]) -> None:
+    def _send(self, topic: Topic, keys: list[str], outbox_ids: list[int]) -> None:
         try:
-            self.send(task, keys, outbox_ids)
+            self.send(topic, keys, outbox_ids)
         except Exception:
             self.broker_down = True
             raise
@@ -209,8 +206,8 @@ class Relay:
 class DatabaseSink:
     """Applies batches with one command, isolating the rows the command refuses."""
 
-    def __init__(self, conn: psycopg.Connection, command: Command, relay: Callable[[int], None]) -> None:
-        self.conn, self.command, self.relay = conn, command, relay
+    def __init__(self, conn: psycopg.Connection, command: Command, dispatch: Callable[[int], None]) -> None:
+        self.conn, self.command, self.dispatch = conn, command, dispatch
 
     def __call__(self, rows: list[FeedRow]) -> list[tuple[FeedRow, str]]:
         try:
@@ -218,7 +215,7 @@ class DatabaseSink:
         except ROW_ERRORS as exc:
             refusal = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         else:
-            self.relay(outbox_id)
+            self.dispatch(outbox_id)
             return []
         if len(rows) == 1:
             return [(rows[0], refusal)]

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
                       ValidationInfo, WithJsonSchema, field_validator, model_validator)
 
-from projector.keys import CATEGORY_KEY_RE, SKU_RE
 from vocab.attributes import ATTRIBUTE_CODE_PATTERN, canonical_attribute_code
+from vocab.keys import CATEGORY_KEY_RE, SKU_RE
 from vocab.money import MAX_AMOUNT, MONEY_PATTERN, parse_amount
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")

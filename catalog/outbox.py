@@ -1,21 +1,15 @@
 """The outbox: one row per accepted write, committed in the write's own transaction.
 
-Topics name what changed; keys are the natural ids of the changed things. The relay
-(:mod:`projector.relay`) turns each row into one Celery task carrying those ids.
+Topics (:class:`vocab.topics.Topic`) name what changed; keys are the natural ids of the changed
+things. The relay (:mod:`catalog.relay`) hands each row's keys on, one projection task per topic.
 """
 from __future__ import annotations
 
-from enum import Enum
 from typing import Iterable
 
 import psycopg
 
-
-class Topic(str, Enum):
-    CATEGORY = "category"  # keys: category keys; the navigation and breadcrumbs change
-    PRODUCT = "product"  # keys: SKUs; text, categories, attributes or active flag changed
-    PRICE = "price"  # keys: SKUs; a price or offer changed
-    STOCK = "stock"  # keys: SKUs; a stock level changed
+from vocab.topics import Topic
 
 
 def record(conn: psycopg.Connection, topic: Topic, keys: Iterable[str]) -> int:

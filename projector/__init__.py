@@ -1,5 +1,5 @@
-"""Projection: Celery workers turn write-side changes into snippets and search documents.
+"""Projection: Celery tasks turn write-side changes into snippets and search documents.
 
-Importing this package imports nothing heavy: the edge uses :mod:`projector.keys` and
-:mod:`projector.store` alone.
+Reads PostgreSQL (the read model), renders, writes the snippet store (version-guarded) and the
+search index. Built by entrypoints/bootstrap.py; the edge imports none of it.
 """

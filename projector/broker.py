@@ -16,7 +16,7 @@ test_broker_outage.py). The channel here fails the way a lost connection fails, 
 connection error, which both paths already handle: the close goes on, the ack is logged as not
 done. Nothing is lost by that: a message that could not be restored or acked is given out again
 by the broker after its visibility timeout (projection is idempotent and version-guarded), and
-the outbox relay re-sends whatever stays unprojected (projector.relay).
+the outbox relay re-sends whatever stays unprojected (catalog.relay).
 """
 from __future__ import annotations
 

@@ -1,10 +1,15 @@
-"""The Celery application, built from Settings (no module-level configuration)."""
+"""The Celery application, built from Settings (no module-level configuration), and the outbox
+relay's sender that turns a topic's keys into a projection task."""
 from __future__ import annotations
+
+import time
 
 from celery import Celery
 
+from catalog.relay import Send
 from projector import broker
 from snipshop.config import Settings
+from vocab.topics import PROJECTION_QUEUE, Topic
 
 # Task names, shared by the relay (which sends by name) and the tasks module.
 PROJECT_CATEGORIES = "projector.project_categories"
@@ -16,8 +21,6 @@ REFRESH = "projector.refresh"
 FIRE_TIMERS = "projector.fire_timers"
 REPAIR = "projector.repair"
 PRUNE_OUTBOX = "projector.prune_outbox"
-#: The broker list (Redis transport) the projection tasks wait in.
-QUEUE = "projection"
 #: How often the scheduler looks for offers that start or end: the worst-case start delay.
 TIMER_INTERVAL_SECONDS = 0.5
 #: How often the scheduler drains the edge's read-repair requests.
@@ -30,7 +33,7 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,  # a task killed mid-way is delivered again
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=4,
-        task_default_queue=QUEUE,
+        task_default_queue=PROJECTION_QUEUE,
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
@@ -52,5 +55,23 @@ def make_celery(settings: Settings) -> Celery:
     )
     if settings.broker_url.startswith("redis://"):
         app.conf.broker_transport = broker.TRANSPORT  # survives a broker restart
-    app.conf.shop_settings = settings
     return app
+
+
+#: The projection task of each outbox topic.
+TASK_BY_TOPIC = {
+    Topic.CATEGORY: PROJECT_CATEGORIES,
+    Topic.PRODUCT: PROJECT_PRODUCTS,
+    Topic.PRICE: PROJECT_PRICES,
+    Topic.STOCK: PROJECT_STOCK,
+}
+
+
+def celery_sender(app: Celery) -> Send:
+    """The relay's :data:`~catalog.relay.Send` on ``app``: one projection task per call."""
+
+    def send(topic: Topic, keys: list[str], outbox_ids: list[int]) -> None:
+        # sent_at lets the task measure the projection lag; outbox names the rows it acknowledges.
+        app.send_task(TASK_BY_TOPIC[topic], args=[keys], kwargs={"sent_at": time.time(), "outbox": outbox_ids})
+
+    return send

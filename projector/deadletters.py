@@ -17,7 +17,7 @@ from typing import Any, Callable
 import redis
 from celery import Task
 
-from projector.keys import KeyScheme
+from vocab.keys import KeyScheme
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ if value then redis.call('LREM', KEYS[1], 1, value) end
 return value
 """
 
-Send = Callable[[str, list, dict], None]
+#: Celery's ``app.send_task(name, args=..., kwargs=...)``: how a replay sends a task again.
+SendTask = Callable[..., object]
 
 
 def letter(task: str, args: Any, kwargs: Any, exc: BaseException, task_id: str | None,
@@ -76,7 +77,7 @@ class DeadLetters:
         raw = self._take_at(keys=[self.key], args=[index])
         return json.loads(raw) if raw is not None else None
 
-    def replay(self, send: Send, index: int | None = None) -> list[dict[str, Any]]:
+    def replay(self, send_task: SendTask, index: int | None = None) -> list[dict[str, Any]]:
         """Send the entry at ``index`` (or every entry, oldest first) again, then remove it.
 
         Each entry is sent before it is removed: a crash in between replays it twice, which a
@@ -91,7 +92,7 @@ class DeadLetters:
             if raw is None:
                 continue
             entry = json.loads(raw)
-            send(entry["task"], entry["args"], entry["kwargs"])
+            send_task(entry["task"], args=entry["args"], kwargs=entry["kwargs"])
             self.client.lrem(self.key, 1, raw)
             replayed.append(entry)
         return replayed
@@ -106,30 +107,16 @@ class DeadLetters:
         return out
 
 
-def celery_sender(app) -> Send:
-    def send(task: str, args: list, kwargs: dict) -> None:
-        app.send_task(task, args=args, kwargs=kwargs)
-
-    return send
-
-
-def letters_of(app) -> DeadLetters:
-    """The dead-letter list of a Celery app (built from its settings on first use per process)."""
-    letters = app.conf.get("dead_letters")
-    if letters is None:
-        settings = app.conf.shop_settings
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
-        letters = app.conf.dead_letters = DeadLetters(client, KeyScheme(settings.key_prefix))
-    return letters
-
-
 class DeadLetterTask(Task):
-    """Base of the projection tasks: a final failure (not a retry) becomes a dead letter."""
+    """Base of the projection tasks: a final failure (not a retry) becomes a dead letter.
+
+    The list is the app's ``dead_letters`` setting: a callable returning this process's
+    :class:`DeadLetters`, set when the tasks are registered (:func:`projector.tasks.register`)."""
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         entry = letter(self.name, args, kwargs, exc, task_id, self.request.retries)
         try:
-            letters_of(self.app).add(entry)
+            self.app.conf.dead_letters().add(entry)
         except Exception:  # noqa: BLE001 - Redis may be what failed; the log line is the last record
             log.exception("dead letter could not be stored", extra={"dead_letter": entry})
             return

@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from projector.keys import Context, Kind
 from projector.service import Projector
 from projector.store import delete_generation, switch_live
+from vocab.keys import Context, Kind
 
 
 class UnknownGeneration(Exception):

@@ -19,12 +19,12 @@ from typing import Sequence
 
 from tqdm import tqdm
 
-from projector.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS, Kind
-from projector.readmodel import count_products, iter_sku_batches, load_categories
-from projector.service import Projector
 from projector.generations import collect, switch_to
+from projector.readmodel import count_products, iter_sku_batches, load_categories
 from projector.rebuildlock import LOCK_TTL_SECONDS, RebuildLock, RebuildLockLost, RebuildRunning, delete_if_equal
+from projector.service import Projector
 from projector.store import delete_generation
+from vocab.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS, Kind
 
 __all__ = ["ONLY", "RebuildLockLost", "RebuildRunning", "Summary", "rebuild"]
 

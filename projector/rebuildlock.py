@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 import redis
 from redis.exceptions import LockError
 
-from projector.keys import KeyScheme
+from vocab.keys import KeyScheme
 
 log = logging.getLogger(__name__)
 

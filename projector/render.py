@@ -14,9 +14,9 @@ import nh3
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from projector.i18n import messages, money
-from projector.keys import FIELD, PRODUCT_KINDS, SLOT, Context, Kind, variable
 from projector.readmodel import CategoryView, ProductView
+from vocab.i18n import messages, money
+from vocab.keys import FIELD, PRODUCT_KINDS, SLOT, Context, Kind, variable
 
 # Tags a product description may keep; everything else (scripts, styles, handlers) is removed.
 DESCRIPTION_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "span", "table", "tr", "td", "th"}

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from projector.keys import PRODUCT_KINDS, SKU_RE
 from projector.service import Projector
+from vocab.keys import PRODUCT_KINDS, SKU_RE
 
 log = logging.getLogger(__name__)
 

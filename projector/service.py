@@ -13,13 +13,13 @@ import redis
 from psycopg_pool import ConnectionPool
 
 from projector.documents import search_document
-from projector.keys import CRUMB_KINDS, PRICE_KINDS, PRODUCT_KINDS, Context, KeyScheme, Kind, split_value
 from projector.readmodel import (ProductView, home_state, load_categories, load_products, skus_in_categories,
                                  stock_levels)
 from projector.render import Renderer
 from projector.store import SnippetWriter
 from search.port import SearchIndex
 from snipshop.config import Settings
+from vocab.keys import CRUMB_KINDS, PRICE_KINDS, PRODUCT_KINDS, Context, KeyScheme, Kind, split_value
 
 
 # Atomically take the members of a sorted set that are due (score <= now).

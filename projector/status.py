@@ -1,28 +1,31 @@
 """What ``projector status`` reports: the state of the read models and the pipeline to them."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Callable
+
 import psycopg
 import redis
 
+from catalog.relay import MAX_SENDS
 from projector.deadletters import DeadLetters
-from projector.keys import KeyScheme
 from projector.rebuildlock import current_holder
-from projector.relay import MAX_SENDS
-from snipshop.config import Settings
+from vocab.keys import KeyScheme
+from vocab.topics import PROJECTION_QUEUE, Topic
 
 
-def collect(settings: Settings) -> dict[str, object]:
-    client = redis.Redis.from_url(settings.redis_url)
-    keys = KeyScheme(settings.key_prefix)
-    broker = redis.Redis.from_url(settings.broker_url)
+def read_status(client: redis.Redis, broker: redis.Redis, keys: KeyScheme,
+                connect: Callable[[], AbstractContextManager[psycopg.Connection]]) -> dict[str, object]:
+    """The lines of ``projector status``, by name. ``client`` is the snippet Redis, ``broker`` the
+    broker's; ``connect`` opens a database connection (an unreachable database is one line)."""
     out: dict[str, object] = {
         "live generation": (client.get(keys.live) or b"none").decode(),
         "building generation": (client.get(keys.building) or b"none").decode(),
         "rebuild running": _running_rebuild(client, keys),
         "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
-        "queue depth": broker.llen("projection"),
+        "queue depth": broker.llen(PROJECTION_QUEUE),
     }
-    for topic in ("product", "price", "stock", "category"):
+    for topic in (Topic.PRODUCT, Topic.PRICE, Topic.STOCK, Topic.CATEGORY):
         samples = sorted(int(v) for v in client.lrange(keys.lag(topic), 0, -1))
         if samples:
             p50, p99 = samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.99))]
@@ -31,7 +34,7 @@ def collect(settings: Settings) -> dict[str, object]:
     out["repairs pending"] = client.scard(keys.repair_pending)
     out.update(DeadLetters(client, keys).status())
     try:
-        with psycopg.connect(settings.database_url, connect_timeout=3) as conn:
+        with connect() as conn:
             backlog, oldest = conn.execute(
                 "SELECT count(*), now() - min(created_at) FROM outbox WHERE dispatched_at IS NULL").fetchone()
             out["outbox backlog"] = backlog

@@ -12,13 +12,13 @@ from typing import Iterable, Sequence
 
 import redis
 
-from projector.keys import KeyScheme
+from snipshop.redis_tools import unlink_matching
+from vocab.keys import KeyScheme
 
 GUARDED_SET = files("projector").joinpath("guarded_set.lua").read_text()
 # One script call carries at most this many keys: big enough to amortize, small enough not to
 # block Redis for long.
 MAX_KEYS_PER_CALL = 64
-DELETE_STEP = 10_000
 
 
 class SnippetWriter:
@@ -87,26 +87,3 @@ def switch_live(client: redis.Redis, keys: KeyScheme, gen: int) -> None:
 def delete_generation(client: redis.Redis, keys: KeyScheme, gen: int) -> int:
     """Remove every snippet (and embedded index key) of one generation."""
     return unlink_matching(client, keys.generation_pattern(gen))
-
-
-# One SCAN step and the UNLINK of what it matched, inside Redis: no key travels to the client.
-# Each call is a short command (DELETE_STEP keys visited), so Redis keeps serving in between.
-UNLINK_STEP = """
-local reply = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
-local found = reply[2]
-for i = 1, #found, 1000 do
-  redis.call('UNLINK', unpack(found, i, math.min(i + 999, #found)))
-end
-return {reply[1], #found}
-"""
-
-
-def unlink_matching(client: redis.Redis, pattern: str) -> int:
-    """Delete every key matching ``pattern`` (SCAN + UNLINK, never KEYS); return how many."""
-    step = client.register_script(UNLINK_STEP)
-    cursor, deleted = b"0", 0
-    while True:
-        cursor, n = step(args=[cursor, pattern, DELETE_STEP])
-        deleted += int(n)
-        if cursor in (b"0", 0, "0"):
-            return deleted

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import cache
+from typing import Protocol
 
 import psycopg
 import redis
 from celery import Celery
 from psycopg_pool import PoolTimeout
 
-from catalog.db import make_pool
+from catalog.relay import Send, acknowledge, dispatch, prune
 from projector import celery_app as names
-from projector.deadletters import DeadLetterTask
-from projector.keys import PRICE_KINDS, PRODUCT_KINDS
+from projector.deadletters import DeadLetters, DeadLetterTask
 from projector.readmodel import iter_sku_batches
-from projector.relay import acknowledge, celery_sender, dispatch, prune
 from projector.repair import drain
 from projector.service import Projector
-from search.factory import make_search
+from snipshop.config import Settings
+from vocab.keys import PRICE_KINDS, PRODUCT_KINDS
+from vocab.topics import PROJECTION_QUEUE, Topic
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +36,35 @@ REFRESH_BATCH = 500
 LAG_SAMPLES = 10_000
 
 
-def register(app: Celery) -> None:
-    """Register the projection tasks on ``app``; the per-process projector is built on first use."""
+class WorkerParts(Protocol):
+    """What the tasks use. The wiring (entrypoints/bootstrap.py) builds each part on first use, so
+    in a prefork worker every pool process gets its own connections."""
 
-    @cache
+    settings: Settings
+
+    @property
+    def projector(self) -> Projector: ...
+
+    @property
+    def broker_redis(self) -> redis.Redis: ...
+
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+
+    @property
+    def send(self) -> Send: ...
+
+
+def register(app: Celery, parts: WorkerParts) -> None:
+    """Register the projection tasks on ``app``; they take what they use from ``parts``."""
+    settings = parts.settings
+    app.conf.dead_letters = lambda: parts.dead_letters  # where DeadLetterTask puts a final failure
+
     def projector() -> Projector:
-        settings = app.conf.shop_settings
-        pool = make_pool(settings.database_url, max_size=4, name="projector")
-        pool.open()
-        client = redis.Redis.from_url(settings.redis_url)
-        return Projector(settings, pool, client, make_search(settings, client))
+        return parts.projector
 
-    def done(topic: str, sent_at: float | None, outbox: list[int] | None) -> None:
-        """Acknowledge the task's outbox rows (end to end: see projector.relay) and record the lag."""
+    def done(topic: Topic, sent_at: float | None, outbox: list[int] | None) -> None:
+        """Acknowledge the task's outbox rows (end to end: see catalog.relay) and record the lag."""
         if outbox:
             with projector().pool.connection() as conn:
                 acknowledge(conn, outbox)
@@ -61,44 +77,40 @@ def register(app: Celery) -> None:
     def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         p = projector()
         written = p.products(skus, PRODUCT_KINDS) + p.home()
-        done("product", sent_at, outbox)
-        log.info("projected", extra={"topic": "product", "skus": len(skus), "keys_written": written})
+        done(Topic.PRODUCT, sent_at, outbox)
+        log.info("projected", extra={"topic": Topic.PRODUCT, "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_PRICES, **RETRY)
     def project_prices(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         written = projector().products(skus, PRICE_KINDS)
-        done("price", sent_at, outbox)
-        log.info("projected", extra={"topic": "price", "skus": len(skus), "keys_written": written})
+        done(Topic.PRICE, sent_at, outbox)
+        log.info("projected", extra={"topic": Topic.PRICE, "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_STOCK, **RETRY)
     def project_stock(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         written = projector().stock(skus)
-        done("stock", sent_at, outbox)
-        log.debug("projected", extra={"topic": "stock", "skus": len(skus), "keys_written": written})
+        done(Topic.STOCK, sent_at, outbox)
+        log.debug("projected", extra={"topic": Topic.STOCK, "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_CATEGORIES, **RETRY)
     def project_categories(keys: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
         written = projector().categories(keys)
-        done("category", sent_at, outbox)
-        log.info("projected", extra={"topic": "category", "categories": len(keys), "keys_written": written})
-
-    @cache
-    def broker() -> redis.Redis:
-        return redis.Redis.from_url(app.conf.shop_settings.broker_url, socket_timeout=2)
+        done(Topic.CATEGORY, sent_at, outbox)
+        log.info("projected", extra={"topic": Topic.CATEGORY, "categories": len(keys), "keys_written": written})
 
     def redeliver_after() -> float | None:
         """Re-send unprojected rows only once the queue has drained: before that they may still be in it."""
-        return app.conf.shop_settings.outbox_redeliver_seconds if broker().llen(names.QUEUE) == 0 else None
+        return settings.outbox_redeliver_seconds if parts.broker_redis.llen(PROJECTION_QUEUE) == 0 else None
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
         with projector().pool.connection() as conn:
-            return dispatch(conn, celery_sender(app), redeliver_after=redeliver_after())
+            return dispatch(conn, parts.send, redeliver_after=redeliver_after())
 
     @app.task(name=names.PRUNE_OUTBOX, ignore_result=True)
     def prune_outbox() -> int:
         with projector().pool.connection() as conn:
-            return prune(conn, app.conf.shop_settings.outbox_keep_days)
+            return prune(conn, settings.outbox_keep_days)
 
     @app.task(name=names.FIRE_TIMERS, ignore_result=True)
     def fire_timers() -> int:

@@ -15,13 +15,13 @@ from typing import Callable, Sequence
 
 import redis
 
-from projector.keys import KeyScheme
-from projector.store import unlink_matching
 from search.documents import BRAND, SearchDocument
 from search.embedded_docs import FACET_SEP, LEX_SEP, entries
 from search.embedded_query import MAX_EXPANSIONS, Lookup, plan
 from search.embedded_text import Term, fold, starts_words, terms, typed_words
 from search.query import Query, Result, Suggestion
+from snipshop.redis_tools import unlink_matching
+from vocab.keys import KeyScheme
 
 _WRITE = files("search").joinpath("embedded_write.lua").read_text()
 # One script from two files: the set algebra helpers, then the query that uses them.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Iterable, NamedTuple
 
-from projector.keys import KeyScheme
 from search.documents import BRAND, SearchDocument
 from search.documents import name_sort_key
 from search.embedded_text import name_rank, terms
+from vocab.keys import KeyScheme
 
 #: Operations understood by embedded_write.lua. S, Z, H and B are undone when the document is
 #: replaced; R and V add to registries that only grow (until the generation is rebuilt).

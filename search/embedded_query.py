@@ -9,12 +9,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from projector.keys import KeyScheme
 from search.documents import BRAND
-from search.embedded_docs import FACET_SEP, LEX_SEP, price_score
 from search.documents import name_sort_key
+from search.embedded_docs import FACET_SEP, LEX_SEP, price_score
 from search.embedded_text import Term
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result
+from vocab.keys import KeyScheme
 
 MAX_EXPANSIONS = 50  # a word that matches nothing stands for at most this many words it starts
 MIN_PREFIX = 2  # ...and only when it has at least this many characters

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import redis
 
-from projector.keys import KeyScheme
 from search.port import SearchIndex
 from snipshop.config import Settings
+from vocab.keys import KeyScheme
 
 
 def make_search(settings: Settings, client: redis.Redis) -> SearchIndex:

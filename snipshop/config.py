@@ -25,7 +25,7 @@ class Settings:
     elasticsearch_url: str | None = None
     locales: tuple[str, ...] = ("en_US",)
     currencies: tuple[str, ...] = ("EUR",)
-    #: Prefix of every Redis key the shop writes (see projector.keys).
+    #: Prefix of every Redis key the shop writes (see vocab.keys).
     key_prefix: str = "ss"
     #: Lifetime of base snippets: how long the shop survives a dead database.
     snippet_ttl_seconds: int = 3 * 24 * 3600

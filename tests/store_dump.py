@@ -17,8 +17,8 @@ from typing import Iterable
 
 import redis
 
-from projector.keys import KeyScheme, split_value
 from snipshop.config import Settings
+from vocab.keys import KeyScheme, split_value
 
 #: Parts of the embedded index that are not one product's document (see the module docstring).
 _INDEX_SKIPPED = ("meta", "idseq", "ids", "facets")

@@ -26,12 +26,12 @@ from psycopg_pool import ConnectionPool
 
 from bench.classical import queries
 from bench.classical.queries import CategoryRow, ProductRow
-from projector.i18n import messages
-from projector.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, SLOT, Context
 from projector.readmodel import CategoryView, Offer, ProductView
 from projector.render import Renderer
 from search.documents import BRAND
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result, parse
+from vocab.i18n import messages
+from vocab.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, SLOT, Context
 from web.edge import listing, pages, personalize
 from web.edge.context import remember_choices, resolve
 

@@ -69,8 +69,16 @@ def test_dev_demo_in_a_fresh_private_clone():
 
         token_file = clone / ".state" / "demo-token"
         assert token_file.stat().st_mode & 0o777 == 0o600
-        admin = requests.get(f"http://127.0.0.1:{ports['ADMIN_PORT']}/admin/api/v1/products/{PRODUCT[0]}",
-                             headers={"Authorization": f"Bearer {token_file.read_text().strip()}"}, timeout=10)
+        # ./dev demo starts the admin app after the edge: it may still be starting.
+        admin, deadline = None, time.monotonic() + 60
+        while admin is None:
+            assert demo.poll() is None, f"./dev demo exited with {demo.returncode}:\n{_tail(log_path)}"
+            try:
+                admin = requests.get(f"http://127.0.0.1:{ports['ADMIN_PORT']}/admin/api/v1/products/{PRODUCT[0]}",
+                                     headers={"Authorization": f"Bearer {token_file.read_text().strip()}"}, timeout=10)
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, f"the admin app did not answer:\n{_tail(log_path)}"
+                time.sleep(1)
         assert admin.status_code == 200 and admin.json()["name"]["en_US"] == PRODUCT[1]
     finally:
         if demo.poll() is None:

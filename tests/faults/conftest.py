@@ -21,21 +21,21 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
+from catalog.relay import dispatch, settle
 from catalog.schema import upgrade
 from catalog.tokens import create_token
-from projector.celery_app import make_celery
-from projector.relay import celery_sender, dispatch
+from projector.celery_app import celery_sender, make_celery
 from snipshop.config import Settings, load
 from tests import store_dump
 from tests.conftest import REPO, TABLES
 from tests.processes import PYTHON, Process, start_http, start_scheduler, wait_until
 from tools.localservices import Postgres, free_port
-from projector.relay import settle
+from vocab.topics import PROJECTION_QUEUE
 
 #: Short, so that a lost task is sent again within the test's patience (production: 30 s).
 REDELIVER_SECONDS = 2.0
 SNIPPET_DB, BROKER_DB, FRESH_DB = 4, 5, 6
-QUEUE = "projection"
+QUEUE = PROJECTION_QUEUE
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +91,7 @@ class Rig:
     def start_workers(self, n: int, concurrency: int = 2, names: list[str] | None = None) -> list[Process]:
         """Start ``n`` workers at once, then wait for each to be ready (tests.processes.start_worker's command)."""
         def args(name: str) -> list[str]:
-            return [PYTHON, "-m", "celery", "-A", "projector.worker", "worker", "--loglevel=INFO",
+            return [PYTHON, "-m", "celery", "-A", "entrypoints.worker", "worker", "--loglevel=INFO",
                     f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{name}@%h", "--without-gossip",
                     "--without-mingle"]
 

@@ -14,10 +14,10 @@ import pytest
 import redis
 import requests
 
-from projector.keys import Context, KeyScheme, Kind, split_value
 from tests.faults.conftest import age_unacked, price_versions, seed, with_broker
 from tests.faults.test_worker_kill import PAST_VISIBILITY
 from tools.localservices import Redis, free_port
+from vocab.keys import Context, KeyScheme, Kind, split_value
 
 pytestmark = pytest.mark.faults
 API = "/admin/api/v1"

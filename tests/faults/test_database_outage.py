@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from projector.keys import Context, KeyScheme, Kind, split_value
 from projector.rebuild import rebuild
 from tests import store_dump
 from tests.faults.conftest import CATEGORIES, price_versions, product_in, seed
+from vocab.keys import Context, KeyScheme, Kind, split_value
 
 pytestmark = pytest.mark.faults
 API = "/admin/api/v1"

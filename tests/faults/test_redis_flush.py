@@ -10,10 +10,10 @@ import pytest
 
 from catalog import commands
 from catalog.models import OfferIn
-from projector.keys import KeyScheme
 from tests import store_dump
 from tests.conftest import REPO
 from tests.faults.conftest import seed
+from vocab.keys import KeyScheme
 
 pytestmark = pytest.mark.faults
 PRODUCTS = 300
@@ -44,7 +44,7 @@ def test_a_flushed_store_is_restored_by_a_rebuild(rig):
     rig.client.flushdb()
     assert rig.dump().size == 0
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "projector.cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr

@@ -15,12 +15,12 @@ import requests
 
 from catalog import commands
 from projector import celery_app as names
-from projector.keys import Context, KeyScheme, Kind
 from projector.rebuild import rebuild
 from tests import store_dump
 from tests.conftest import REPO
 from tests.faults.conftest import age_unacked, full_log, kill_hard, product_in, seed
 from tests.processes import wait_until
+from vocab.keys import Context, KeyScheme, Kind
 
 pytestmark = pytest.mark.faults
 EN = Context("en_US", "EUR")
@@ -85,7 +85,7 @@ def test_a_rebuild_killed_midway_leaves_the_live_generation_serving(rig):
     edge = rig.start_http("edge")
     pages_before = {sku: requests.get(f"{edge}/p/{sku}", timeout=10).text for sku in (skus[0], skus[-1])}
 
-    proc = subprocess.Popen([sys.executable, "-m", "projector.cli", "rebuild", "--batch", "25", "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--batch", "25", "--quiet"],
                             env=rig.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         building = int(wait_until(lambda: client.get(keys.building), timeout=20, what="the rebuild to start"))
@@ -116,7 +116,7 @@ def test_a_rebuild_killed_midway_leaves_the_live_generation_serving(rig):
     assert "After the crash" in requests.get(f"{edge}/p/{skus[1]}", timeout=10).text
     differing_live = rig.differences()
 
-    done = subprocess.run([sys.executable, "-m", "projector.cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     left = sum(1 for _ in client.scan_iter(match=keys.generation_pattern(building), count=1000))
@@ -141,13 +141,13 @@ def test_the_next_rebuild_collects_a_half_built_generation(rig):
     dies = ("import os, signal\n"
             "from projector.service import Projector\n"
             "Projector.navigation = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
-            "from projector.cli import main\n"
+            "from entrypoints.projector_cli import main\n"
             "main(['rebuild', '--quiet'])\n")
     killed = subprocess.run([sys.executable, "-c", dies], env=rig.env, cwd=REPO, capture_output=True, timeout=60)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     half_built = int(client.get(keys.building))
     assert client.exists(keys.snippet(half_built, Kind.DETAIL, EN, "F-0000"))
-    done = subprocess.run([sys.executable, "-m", "projector.cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     left = [k.decode() for k in client.scan_iter(match=keys.generation_pattern(half_built), count=1000)]

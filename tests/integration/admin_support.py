@@ -12,11 +12,11 @@ import pytest
 
 from catalog import commands
 from catalog.models import ROLES, CategoryIn, OfferIn, ProductIn
+from catalog.relay import settle
 from catalog.tokens import create_token
 from tests.conftest import TABLES
 from web.admin.app import create_app
 from web.admin.routes import API_ROOT
-from projector.relay import settle
 
 API = API_ROOT
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
@@ -40,7 +40,7 @@ def sent() -> list[tuple[str, list[str]]]:
 
 @pytest.fixture
 def app(settings, pool, sent):
-    return create_app(settings, pool=pool, send=lambda task, keys, ids: sent.append((task, keys)))
+    return create_app(settings, pool=pool, send=lambda topic, keys, ids: sent.append((topic, keys)))
 
 
 @pytest.fixture

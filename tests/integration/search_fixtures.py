@@ -51,8 +51,8 @@ class _Factory:
     def __call__(self, tag: str = "t"):
         prefix = f"sc{tag}{uuid.uuid4().hex[:8]}".lower()
         if self.kind == "embedded":
-            from projector.keys import KeyScheme
             from search.embedded import EmbeddedIndex
+            from vocab.keys import KeyScheme
 
             idx = EmbeddedIndex(self.request.getfixturevalue("search_redis"), KeyScheme(prefix), LOCALES, CURRENCIES)
         else:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from projector import celery_app as tasks
 from tests.integration.admin_support import API, SOON, client, app, outbox, seeded, sent, tokens  # noqa: F401
+from vocab.topics import Topic
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ def test_put_and_read_back_categories(client, tokens, sent):
     got = client.get(f"{API}/categories/gear", headers=tokens["stock"]).get_json()
     assert got["name"] == {"en_US": "Gear", "de_DE": "Ausrüstung"} and got["children"] == ["bags"]
     assert got["parent"] is None and got["position"] == 0
-    assert sent == [(tasks.PROJECT_CATEGORIES, ["gear"]), (tasks.PROJECT_CATEGORIES, ["bags"])]
+    assert sent == [(Topic.CATEGORY, ["gear"]), (Topic.CATEGORY, ["bags"])]
 
 
 def test_put_read_and_delete_a_product(client, tokens, seeded, sent):
@@ -34,7 +34,7 @@ def test_put_read_and_delete_a_product(client, tokens, seeded, sent):
 
     assert client.delete(f"{API}/products/T-1", headers=tokens["editor"]).status_code == 200
     assert client.get(f"{API}/products/T-1", headers=tokens["editor"]).status_code == 404
-    assert sent == [(tasks.PROJECT_PRODUCTS, ["T-1"])] * 2
+    assert sent == [(Topic.PRODUCT, ["T-1"])] * 2
 
 
 def test_prices_and_offers(client, tokens, seeded, sent):
@@ -49,7 +49,7 @@ def test_prices_and_offers(client, tokens, seeded, sent):
 
     assert client.delete(f"{API}/offers/B1/EUR", headers=tokens["admin"]).status_code == 200
     assert [o["currency"] for o in client.get(f"{API}/products/B1", headers=tokens["stock"]).get_json()["offers"]] == ["USD"]
-    assert sent == [(tasks.PROJECT_PRICES, ["B1"])] * 3
+    assert sent == [(Topic.PRICE, ["B1"])] * 3
 
 
 def test_stock_levels_and_movements(client, tokens, seeded, sent, pool):
@@ -72,17 +72,17 @@ def test_stock_levels_and_movements(client, tokens, seeded, sent, pool):
 def test_the_outbox_row_is_dispatched_after_its_commit(app, client, tokens, seeded, sent, settings):
     seen_committed = []
 
-    def send(task, keys, ids):
+    def send(topic, keys, ids):
         # Another connection sees the row only if the write has committed before the send.
         with psycopg.connect(settings.database_url) as other:
             row = other.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()
             seen_committed.append(row[0] if row else None)
-        sent.append((task, keys))
+        sent.append((topic, keys))
 
     app.extensions["snipshop.admin"].send = send
     response = client.put(f"{API}/prices/B1/EUR", json={"amount": "11.00"}, headers=tokens["pricing"])
     oid = response.get_json()["outbox_id"]
-    assert sent == [(tasks.PROJECT_PRICES, ["B1"])] and seen_committed == [1]
+    assert sent == [(Topic.PRICE, ["B1"])] and seen_committed == [1]
     assert outbox(app.extensions["snipshop.admin"].pool)[-1] == (oid, "price", ["B1"], True)
 
 

@@ -17,15 +17,15 @@ from catalog.models import CategoryIn, ProductIn
 from projector import celery_app as names
 from projector.celery_app import make_celery
 from projector.deadletters import DeadLetters
-from projector.keys import Context, KeyScheme, Kind
 from tests.processes import REPO, wait_until
+from vocab.keys import Context, KeyScheme, Kind
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
 
 
 def cli(env, *args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "projector.cli", *args], env=env, cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, check=True).stdout
 
 

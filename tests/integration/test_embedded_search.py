@@ -15,11 +15,11 @@ from decimal import Decimal
 import pytest
 import redis
 
-from projector.keys import KeyScheme
 from search.documents import SearchDocument
-from search.embedded import EmbeddedIndex
 from search.documents import name_sort_key
+from search.embedded import EmbeddedIndex
 from search.query import FacetValue, Query, Suggestion
+from vocab.keys import KeyScheme
 
 pytestmark = pytest.mark.integration
 LOCALES, CURRENCIES = ("en_US", "de_DE"), ("EUR", "USD")

@@ -10,11 +10,11 @@ import redis
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
 from projector.generations import UnknownGeneration, collect, generations, switch_to
-from projector.keys import KeyScheme
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO
+from vocab.keys import KeyScheme
 from web.edge.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -67,10 +67,10 @@ def test_switch_command(settings, pool, service_env):
     seed(pool, "Name")
     one = rebuild(p, progress=False).generation
     rebuild(p, progress=False)
-    run = subprocess.run([sys.executable, "-m", "projector.cli", "switch", str(one)], env=service_env, cwd=REPO,
+    run = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "switch", str(one)], env=service_env, cwd=REPO,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert f"generation {one} is live" in run.stdout
-    bad = subprocess.run([sys.executable, "-m", "projector.cli", "switch", "77"], env=service_env, cwd=REPO,
+    bad = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "switch", "77"], env=service_env, cwd=REPO,
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "does not exist" in bad.stderr

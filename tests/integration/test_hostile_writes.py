@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from catalog.importer import import_files
+from projector.celery_app import celery_sender, make_celery
 from tests.integration.admin_support import API, app, client, dump, seeded, sent, tokens  # noqa: F401
 from tests.integration.test_import import write_feed
 from tests.processes import wait_until
@@ -33,7 +34,9 @@ PHONES = {
 
 
 def test_a_real_export_with_codes_in_either_case_imports_whole_and_is_faceted(settings, worker, tmp_path, capsys):
-    assert import_files(settings, write_feed(tmp_path / "feed", PHONES), progress=False) == 0, capsys.readouterr()
+    send = celery_sender(make_celery(settings))  # the worker projects what is imported
+    assert import_files(settings, write_feed(tmp_path / "feed", PHONES), progress=False, send=send) == 0, \
+        capsys.readouterr()
     with psycopg.connect(settings.database_url) as conn:
         rows = conn.execute("SELECT sku, name, value FROM product_attributes ORDER BY sku, name, position").fetchall()
     assert rows == [("PH1", "4g", "yes"), ("PH1", "4g_standards", "LTE"), ("PH1", "4g_standards", "UMTS"),

@@ -9,7 +9,6 @@ import psycopg
 import pytest
 
 from catalog.importer import import_files
-from projector import celery_app as tasks
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +67,7 @@ def test_good_rows_are_imported_and_bad_rows_reported(settings, tmp_path, capsys
     sent: list[tuple[str, list[str]]] = []
     files = write_feed(tmp_path / "feed", FEED)
     rejected = import_files(settings, files, report_path=tmp_path / "report.csv", progress=False,
-                            send=lambda task, keys, ids: sent.append((task, keys)))
+                            send=lambda topic, keys, ids: sent.append((topic, keys)))
     assert rejected == len(EXPECTED_ERRORS)
     err = capsys.readouterr().err.splitlines()
     for name, line, key, message in EXPECTED_ERRORS:
@@ -88,14 +87,9 @@ def test_good_rows_are_imported_and_bad_rows_reported(settings, tmp_path, capsys
         assert conn.execute("SELECT sku, quantity FROM stock ORDER BY sku").fetchall() == [("B1", 5), ("B4", 0)]
         outbox = conn.execute("SELECT topic, keys, dispatched_at IS NOT NULL FROM outbox ORDER BY id").fetchall()
     assert all(done for _, _, done in outbox)
-    assert [(tasks_for(topic), keys) for topic, keys, _ in outbox] == sent
+    assert [(topic, keys) for topic, keys, _ in outbox] == sent
     assert [topic for topic, _, _ in outbox][:1] == ["category"]  # categories first, whatever the file order
     assert set(k for topic, keys, _ in outbox if topic == "product" for k in keys) == {"B1", "B4"}
-
-
-def tasks_for(topic: str) -> str:
-    return {"category": tasks.PROJECT_CATEGORIES, "product": tasks.PROJECT_PRODUCTS,
-            "price": tasks.PROJECT_PRICES, "stock": tasks.PROJECT_STOCK}[topic]
 
 
 def test_reimport_is_idempotent(settings, tmp_path, capsys):
@@ -134,8 +128,8 @@ def test_one_bad_row_in_a_large_batch_is_isolated(settings, tmp_path, capsys):
 def test_broker_down_leaves_rows_for_the_sweep(settings, tmp_path, capsys):
     calls = []
 
-    def down(task, keys, ids):
-        calls.append(task)
+    def down(topic, keys, ids):
+        calls.append(topic)
         raise ConnectionError("broker down")
 
     rows = "".join(f"P{i:04d},Product {i}\n" for i in range(1200))
@@ -147,7 +141,7 @@ def test_broker_down_leaves_rows_for_the_sweep(settings, tmp_path, capsys):
 
 
 def run_cli(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snipshop.cli", "import", "--quiet", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "entrypoints.snipshop_cli", "import", "--quiet", *map(str, args)],
                           env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
 
 

@@ -7,10 +7,10 @@ import time
 import pytest
 import redis
 
-from projector.keys import Context, KeyScheme, Kind
 from projector.render import Snippet
 from projector.store import SnippetWriter
 from tests.processes import wait_until
+from vocab.keys import Context, KeyScheme, Kind
 from web.edge.nearcache import ENTRY_OVERHEAD, NearCache
 from web.edge.snippets import SnippetReader
 

@@ -10,11 +10,11 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn
-from projector.keys import Context, KeyScheme, Kind, split_value
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import start_scheduler, start_worker, wait_until
+from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
 
 pytestmark = pytest.mark.integration

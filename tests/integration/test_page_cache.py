@@ -10,11 +10,11 @@ import pytest
 import redis
 
 from catalog import commands
-from projector.keys import Context, KeyScheme, Kind
 from projector.render import Snippet
 from projector.service import Projector
 from tests.integration.test_projection import seed
 from tests.processes import wait_until
+from vocab.keys import Context, KeyScheme, Kind
 from web.edge.app import create_app
 
 pytestmark = pytest.mark.integration

@@ -6,12 +6,12 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
-from projector.celery_app import make_celery
-from projector.keys import Context, KeyScheme, Kind, split_value
+from catalog.relay import dispatch
+from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
-from projector.relay import celery_sender, dispatch
 from projector.service import Projector
 from tests.processes import wait_until
+from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
 
 pytestmark = pytest.mark.integration

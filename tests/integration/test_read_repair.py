@@ -13,13 +13,13 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
-from projector.keys import Context, KeyScheme, Kind
+from catalog.relay import settle
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO, start_scheduler, wait_until
+from vocab.keys import Context, KeyScheme, Kind
 from web.edge.app import create_app
-from projector.relay import settle
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
@@ -171,7 +171,7 @@ def test_flushed_redis_answers_503_repairs_what_is_asked_and_rebuild_restores_ev
         scheduler.stop()
     assert client.sismember(keys.generations, 1)  # listed, so the rebuild keeps it for rollback, then collects it
 
-    subprocess.run([sys.executable, "-m", "projector.cli", "rebuild", "--quiet"], env=service_env, cwd=REPO,
+    subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=service_env, cwd=REPO,
                    check=True, capture_output=True, text=True)
     assert client.get(keys.live) == b"2"
 

@@ -15,12 +15,12 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
-from projector.keys import Context, KeyScheme, Kind
 from projector.rebuild import RebuildLockLost, RebuildRunning, rebuild
 from projector.rebuildlock import Holder
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO, wait_until
+from vocab.keys import Context, KeyScheme, Kind
 
 pytestmark = pytest.mark.integration
 EN = Context("en_US", "EUR")
@@ -107,13 +107,13 @@ def test_a_second_rebuild_refuses_at_once_and_the_first_goes_live_complete(setti
         assert f"by host/pid {HERE})" in message and "wait for it or" in message
         assert state(first) == before  # nothing changed: the building pointer is still the first one's
 
-        cli = subprocess.run([sys.executable, "-m", "projector.cli", "rebuild", "--quiet"], env=service_env,
+        cli = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=service_env,
                              cwd=REPO, capture_output=True, text=True, timeout=60)
         assert cli.returncode == 1, cli.stdout + cli.stderr
         assert "a rebuild is already running (started at " in cli.stderr and f"by host/pid {HERE})" in cli.stderr
         assert state(first) == before
 
-        status = subprocess.run([sys.executable, "-m", "projector.cli", "status"], env=service_env, cwd=REPO,
+        status = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "status"], env=service_env, cwd=REPO,
                                 capture_output=True, text=True, check=True).stdout
         assert f"building generation      {building}" in status
         assert "rebuild running          yes (started at " in status and f"by host/pid {HERE}" in status
@@ -125,7 +125,7 @@ def test_a_second_rebuild_refuses_at_once_and_the_first_goes_live_complete(setti
     assert client.get(keys.rebuild_lock) is None  # released
     assert len(generation_keys(first, building)) == len(generation_keys(first, old))  # as complete as a plain one
     assert all(client.exists(keys.snippet(building, Kind.DETAIL, EN, sku)) for sku in SKUS)
-    status = subprocess.run([sys.executable, "-m", "projector.cli", "status"], env=service_env, cwd=REPO,
+    status = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "status"], env=service_env, cwd=REPO,
                             capture_output=True, text=True, check=True).stdout
     assert "rebuild running          no" in status
 

@@ -8,13 +8,14 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
+from catalog.relay import MAX_SENDS, dispatch, prune, settle
 from projector import celery_app as names
-from projector.celery_app import make_celery
-from projector.keys import Context, KeyScheme, Kind
+from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
-from projector.relay import MAX_SENDS, celery_sender, dispatch, prune, settle
 from projector.service import Projector
 from tests.processes import REPO, start_scheduler, wait_until
+from vocab.keys import Context, KeyScheme, Kind
+from vocab.topics import Topic
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
@@ -55,7 +56,7 @@ def test_status_reports_generations_and_backlog(settings, pool, service_env):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
     rebuild(Projector(settings, pool, redis.Redis.from_url(settings.redis_url)), progress=False)
-    out = subprocess.run([sys.executable, "-m", "projector.cli", "status"], env=service_env, cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "status"], env=service_env, cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
     assert "live generation          1" in out
     assert "outbox backlog           1" in out
@@ -68,8 +69,8 @@ def test_tasks_acknowledge_their_outbox_rows_and_the_sweep_resends_lost_ones(set
         settle(conn)
         commands.put_prices(conn, [("L1", "EUR", Decimal("4.00"))])
         lost: list[str] = []
-        assert dispatch(conn, lambda task, keys, ids: lost.append(task)) == 1  # the broker took it, then lost it
-        assert lost == [names.PROJECT_PRICES]
+        assert dispatch(conn, lambda topic, keys, ids: lost.append(topic)) == 1  # the broker took it, then lost it
+        assert lost == [Topic.PRICE]
         send = celery_sender(make_celery(settings))
         assert dispatch(conn, send, redeliver_after=60) == 0  # not overdue yet: it may still be queued
         assert dispatch(conn, send, redeliver_after=0) == 1

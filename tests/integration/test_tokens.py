@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.tokens import TokenNotFound, authenticate, create_token, list_tokens, parse_duration, revoke_token
-from snipshop.cli import main as cli
+from entrypoints.snipshop_cli import main as cli
 from tests.conftest import REPO
 from tests.integration.admin_support import API, app, client, seeded, sent  # noqa: F401
 from tests.processes import wait_until
@@ -160,7 +160,7 @@ def test_scheduler_keeps_its_beat_state_in_the_state_dir(service_env, tmp_path):
     log = open(tmp_path / "scheduler.log", "wb")
     work = tmp_path / "cwd"
     work.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "snipshop.cli", "scheduler"], cwd=work, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "entrypoints.snipshop_cli", "scheduler"], cwd=work, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: list((work / ".state").glob("celerybeat-schedule*")) or proc.poll() is not None,

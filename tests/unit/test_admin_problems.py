@@ -9,9 +9,9 @@ import pytest
 from psycopg_pool import PoolTimeout
 
 from catalog.errors import Conflict, NotFound
+from entrypoints.bootstrap import admin_app
 from tests.unit.admin_fakes import SETTINGS, FakeConn, FakePool, auth, make_client
 from web.admin import handlers
-from web.admin.app import create_app
 from web.admin.problems import PROBLEM_JSON, problem_response
 from web.admin.state import EXTENSION
 
@@ -100,7 +100,7 @@ def test_database_down_is_503_with_retry_after(pool):
 
 def test_app_starts_with_the_database_down_and_answers_503():
     dead = replace(SETTINGS, database_url="postgresql://127.0.0.1:9/nothing?connect_timeout=1")
-    app = create_app(dead, send=lambda task, keys, ids: None)
+    app = admin_app(dead)  # the pool as `snipshop serve admin` opens it: without waiting
     pool = app.extensions[EXTENSION].pool
     try:
         pool.timeout = 0.5

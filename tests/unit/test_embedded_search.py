@@ -10,13 +10,13 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projector.keys import KeyScheme
 from search.documents import SearchDocument
+from search.documents import fold, name_sort_key
 from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
 from search.embedded_query import Lookup, plan
-from search.documents import fold, name_sort_key
 from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
+from vocab.keys import KeyScheme
 
 KEYS = KeyScheme("t")
 

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from projector.keys import Context, KeyScheme, Kind, join_value, split_value
+from vocab.keys import Context, KeyScheme, Kind, join_value, split_value
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "keys.json"
 

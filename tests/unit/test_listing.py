@@ -4,8 +4,8 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlparse
 
-from projector.i18n import messages
 from search.query import Facet, FacetValue, Result, parse
+from vocab.i18n import messages
 from web.edge import listing
 
 T = messages("en_US")

@@ -1,5 +1,5 @@
 """Personalization variables: one pass, escaped values, defaults for anything missing or unknown."""
-from projector.keys import variable
+from vocab.keys import variable
 from web.edge.personalize import fill, is_personal, values_from
 
 PAGE = (f"<p>Hello, {variable('customer_name', 'guest')}</p><b>{variable('cart_count', '0')}</b>"

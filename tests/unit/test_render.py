@@ -3,9 +3,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from projector.keys import FIELD, SLOT, Kind
 from projector.readmodel import CategoryView, Offer, ProductView
 from projector.render import Renderer, availability_state
+from vocab.keys import FIELD, SLOT, Kind
 from web.edge import pages
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)

@@ -3,11 +3,10 @@ reads it, and that only a task's final failure becomes a dead letter."""
 from celery import Celery
 
 from projector import celery_app as names
-from projector.celery_app import make_celery
 from projector.deadletters import DeadLetterTask
-from projector.keys import FIELD, KeyScheme, join_value
 from projector.repair import Repairs
 from snipshop.config import Settings
+from vocab.keys import FIELD, KeyScheme, join_value
 from web.edge import repair
 
 V = join_value(3, "x").encode()
@@ -83,7 +82,8 @@ class FakeLetters:
 def _eager_app():
     app = Celery("unit", set_as_current=False)
     app.conf.task_always_eager = True
-    app.conf.dead_letters = FakeLetters()
+    letters = FakeLetters()
+    app.conf.dead_letters = lambda: letters
     return app
 
 
@@ -98,7 +98,7 @@ def test_only_the_final_failure_after_retries_is_a_dead_letter():
 
     assert flaky.apply(args=[["A"]], kwargs={"sent_at": 1.0}).state == "FAILURE"
     assert len(calls) == 3
-    [entry] = app.conf.dead_letters.items
+    [entry] = app.conf.dead_letters().items
     assert entry["task"] == "unit.flaky" and entry["args"] == [["A"]] and entry["kwargs"] == {"sent_at": 1.0}
     assert entry["retries"] == 2 and entry["error"] == "ConnectionError: database away" and entry["task_id"]
 
@@ -113,15 +113,19 @@ def test_a_non_transient_error_is_not_retried():
 
     bug.apply(args=[123])
     assert calls == [123]
-    [entry] = app.conf.dead_letters.items
+    [entry] = app.conf.dead_letters().items
     assert entry["retries"] == 0 and entry["error"].startswith("TypeError")
 
 
 def test_projection_tasks_dead_letter_and_retry_only_transient_errors():
     from projector.tasks import MAX_RETRIES, TRANSIENT, register
 
-    app = make_celery(Settings())
-    register(app)
+    from entrypoints.bootstrap import Parts
+
+    parts = Parts(Settings())
+    app = parts.celery
+    register(app, parts)  # builds nothing else: the tasks take their parts on first use
+    assert not {"pool", "snippet_redis", "search", "projector", "dead_letters"} & set(parts.__dict__)
     for name in (names.PROJECT_PRODUCTS, names.PROJECT_PRICES, names.PROJECT_STOCK, names.PROJECT_CATEGORIES,
                  names.REFRESH):
         task = app.tasks[name]

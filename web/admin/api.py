@@ -24,7 +24,7 @@ from typing import Callable
 
 from flask import Blueprint, Response, jsonify, request
 
-from projector.relay import dispatch_quietly
+from catalog.relay import dispatch_quietly
 from web.admin import state
 from web.admin.auth import authorize, require_token
 from web.admin.handlers import Call, Outcome
@@ -49,7 +49,7 @@ def _run(route: Route, params: dict[str, str]) -> Outcome:
     body = validate(params, route.body, shared.settings)
     with shared.connection() as conn:
         outcome = route.handler(Call(conn, params, body))
-        if outcome.outbox_id is not None and not route.swept:
+        if outcome.outbox_id is not None and not route.swept and shared.send is not None:
             # The command has committed; a failed send leaves the row for the relay's sweep.
             dispatch_quietly(conn, shared.send, [outcome.outbox_id])
     return outcome

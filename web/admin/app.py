@@ -1,34 +1,24 @@
 """The admin app: the write API under /admin/api/v1 (see :mod:`web.admin.routes`)."""
 from __future__ import annotations
 
-import atexit
-
 from flask import Flask
 from psycopg_pool import ConnectionPool
 
-from catalog.db import make_pool
-from projector.celery_app import make_celery
-from projector.relay import Send, celery_sender
+from catalog.relay import Send
 from snipshop.config import Settings
 from web.admin import openapi, problems
 from web.admin.api import make_blueprint
 from web.admin.state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 
 
-def create_app(settings: Settings, *, pool: ConnectionPool | None = None, send: Send | None = None,
+def create_app(settings: Settings, *, pool: ConnectionPool, send: Send | None = None,
                wait_seconds: float = CONNECTION_WAIT_SECONDS) -> Flask:
-    """Build the admin app; a given ``pool`` and ``send`` are used as they are (tests pass fakes).
+    """Build the admin app on ``pool`` (opened by the caller: entrypoints.bootstrap.admin_app for
+    ``snipshop serve admin``; tests pass fakes).
 
-    The app's own pool opens without waiting, so the app starts while the database is down and
-    answers 503 until it is back. A request waits at most ``wait_seconds`` for a connection.
+    ``send`` hands each write's outbox row on right after its commit; without it every row waits
+    for the relay's sweep. A request waits at most ``wait_seconds`` for a connection.
     """
-    if pool is None:
-        pool = make_pool(settings.database_url)
-        pool.open(wait=False)
-        atexit.register(pool.close)
-    if send is None:
-        send = celery_sender(make_celery(settings))
-
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     # Keep the models' field order in responses.

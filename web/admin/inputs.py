@@ -13,8 +13,8 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from catalog.models import valid_category_key, valid_sku
-from projector.keys import CATEGORY_KEY_RE, SKU_RE
 from snipshop.config import Settings
+from vocab.keys import CATEGORY_KEY_RE, SKU_RE
 from web.admin.problems import Problem
 
 JSON = "application/json"

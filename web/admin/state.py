@@ -9,7 +9,7 @@ import psycopg
 from flask import current_app
 from psycopg_pool import ConnectionPool
 
-from projector.relay import Send
+from catalog.relay import Send
 from snipshop.config import Settings
 from web.admin.auth import Lookups, TokenCache
 
@@ -22,7 +22,7 @@ CONNECTION_WAIT_SECONDS = 2.0
 class AdminState:
     settings: Settings
     pool: ConnectionPool
-    send: Send
+    send: Send | None
     openapi: dict[str, Any] = field(default_factory=dict)
     tokens: TokenCache = field(default_factory=TokenCache)
     wait_seconds: float = CONNECTION_WAIT_SECONDS

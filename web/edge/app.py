@@ -5,12 +5,12 @@ import redis
 from markupsafe import escape
 from flask import Flask, Response, g, jsonify, request
 
-from projector.i18n import messages
-from projector.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, Context, KeyScheme, Kind
 from search.factory import make_search
 from search.port import SearchIndex
 from search.query import MAX_QUERY_STRING, Query, parse
 from snipshop.config import Settings
+from vocab.i18n import messages
+from vocab.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, Context, KeyScheme, Kind
 from web.edge import listing, pages, personalize, repair
 from web.edge.context import remember_choices, resolve
 from web.edge.nearcache import NearCache
@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
         return cookie if cookie in settings.locales else settings.locales[0]
 
     def unavailable(reason: str, retry_after: str = RETRY_AFTER) -> Response:
-        """503 in the shopper's language; ``reason`` names the message (projector.i18n)."""
+        """503 in the shopper's language; ``reason`` names the message (vocab.i18n)."""
         locale = shopper_locale()
         t = messages(locale)
         response = html(pages.bare_page(t["unavailable"], t[reason], locale), 503)

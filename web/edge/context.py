@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Request, Response
 
-from projector.keys import Context
+from vocab.keys import Context
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 

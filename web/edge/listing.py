@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 
 from markupsafe import escape
 
-from projector.i18n import money, number
-from projector.keys import FIELD, TILE_KINDS
 from search.query import MAX_RESULT_WINDOW, SORTS, Facet, Query, Result, last_page
+from vocab.i18n import money, number
+from vocab.keys import FIELD, TILE_KINDS
 from web.edge.pages import body_of
 
 Params = Mapping[str, Sequence[str]]

@@ -1,6 +1,6 @@
 """Page assembly: stored snippet values in, one HTML string out. Pure string work, no rendering.
 
-See projector.keys for the value format (version line, FIELD and SLOT separators).
+See vocab.keys for the value format (version line, FIELD and SLOT separators).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from markupsafe import escape
 
-from projector.keys import FIELD, SLOT, split_value
+from vocab.keys import FIELD, SLOT, split_value
 
 
 class MissingSnippet(Exception):

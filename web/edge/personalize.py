@@ -11,7 +11,7 @@ from typing import Mapping
 
 from markupsafe import escape
 
-from projector.keys import VAR_OPEN, VAR_RE
+from vocab.keys import VAR_OPEN, VAR_RE
 from web.edge.pages import Frame
 
 MAX_NAME = 40

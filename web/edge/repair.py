@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 import redis
 
-from projector.keys import FIELD, SHOP_WIDE, TILE_KINDS, KeyScheme, split_value
+from vocab.keys import FIELD, SHOP_WIDE, TILE_KINDS, KeyScheme, split_value
 
 log = logging.getLogger(__name__)
 

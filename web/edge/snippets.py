@@ -7,7 +7,7 @@ from typing import Sequence
 
 import redis
 
-from projector.keys import KeyScheme
+from vocab.keys import KeyScheme
 from web.edge.nearcache import NearCache
 
 

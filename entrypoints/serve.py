@@ -13,12 +13,15 @@ from typing import Any, Callable
 
 from gunicorn.app.base import BaseApplication
 
+from entrypoints.bootstrap import admin_app, edge_app
 from snipshop.config import Settings
 
 WSGIApp = Callable[..., Any]
 
 
-class _Server(BaseApplication):
+class GunicornApp(BaseApplication):
+    """gunicorn configured from code: ``factory()`` builds the app in each worker."""
+
     def __init__(self, factory, options: dict) -> None:
         self._factory = factory
         self._options = options
@@ -47,13 +50,10 @@ def serve(factory: Callable[[], WSGIApp], name: str, host: str, port: int, worke
 
 
 def run(settings: Settings, role: str, host: str, port: int, workers: int) -> None:
+    """``snipshop serve ROLE``: each server worker builds its app through entrypoints.bootstrap."""
     if role == "edge":
-        from web.edge.app import create_app
-
-        serve(partial(create_app, settings), "edge", host, port, workers)
+        serve(partial(edge_app, settings), "edge", host, port, workers)
         return
-    from web.admin.app import create_app as create_admin
-
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -63,4 +63,4 @@ def run(settings: Settings, role: str, host: str, port: int, workers: int) -> No
         "errorlog": "-",
         "keepalive": 5,
     }
-    _Server(lambda: create_admin(settings), options).run()
+    GunicornApp(partial(admin_app, settings), options).run()

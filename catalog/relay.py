@@ -1,10 +1,11 @@
-"""The outbox relay: turns committed outbox rows into Celery tasks carrying ids.
+"""The outbox relay: hands committed outbox rows to whoever projects them, by topic and keys.
 
-Writers call :func:`dispatch` right after their commit (the fast path); the scheduler calls it
-every few hundred milliseconds for whatever was left behind (broker down, process died between
-commit and send, stock rows, which it batches). Rows are locked with SKIP LOCKED, so concurrent
-relays never send a row twice at once; a row is stamped ``dispatched_at`` only after its task was
-handed to the broker.
+The relay knows nothing of Celery: it is given a :data:`Send` (the wiring, entrypoints/bootstrap.py,
+passes ``projector.celery_app.celery_sender``: one projection task per topic). Writers call
+:func:`dispatch` right after their commit (the fast path); the scheduler calls it every few hundred
+milliseconds for whatever was left behind (broker down, process died between commit and send,
+stock rows, which it batches). Rows are locked with SKIP LOCKED, so concurrent relays never
+send a row twice at once; a row is stamped ``dispatched_at`` only after it was handed on.
 
 Acknowledgement is end to end: every task carries the ids of its outbox rows and stamps them
 ``projected_at`` when its projection is done (:func:`acknowledge`). The sweep sends a row again
@@ -16,41 +17,25 @@ whose task fails for good (it is a dead letter then, for an operator to replay).
 from __future__ import annotations
 
 import logging
-import time
 from typing import Callable, Sequence
 
 import psycopg
 
-from projector import celery_app as names
+from vocab.topics import Topic
 
 log = logging.getLogger(__name__)
 
-TASK_BY_TOPIC = {
-    "category": names.PROJECT_CATEGORIES,
-    "product": names.PROJECT_PRODUCTS,
-    "price": names.PROJECT_PRICES,
-    "stock": names.PROJECT_STOCK,
-}
-
-#: ``send(task_name, keys, outbox_ids)`` hands one task to the broker.
-Send = Callable[[str, list[str], list[int]], None]
+#: ``send(topic, keys, outbox_ids)`` hands the keys of one topic to the projection, with the
+#: outbox rows they came from (which the projection acknowledges).
+Send = Callable[[Topic, list[str], list[int]], None]
 BATCH_KEYS = 500
 MAX_SENDS = 5
-
-
-def celery_sender(app) -> Send:
-    def send(task_name: str, keys: list[str], outbox_ids: list[int]) -> None:
-        # sent_at lets the task measure the projection lag; outbox names the rows it acknowledges.
-        app.send_task(task_name, args=[keys], kwargs={"sent_at": time.time(), "outbox": outbox_ids})
-
-    return send
-
 
 Row = tuple[int, str, list[str]]
 
 
-def batches(rows: Sequence[Row], size: int = BATCH_KEYS) -> list[tuple[str, list[str], list[int]]]:
-    """Coalesce rows into (task, keys, outbox ids) batches: per topic, whole rows, ~``size`` keys.
+def batches(rows: Sequence[Row], size: int = BATCH_KEYS) -> list[tuple[Topic, list[str], list[int]]]:
+    """Coalesce rows into (topic, keys, outbox ids) batches: per topic, whole rows, ~``size`` keys.
 
     Many stock movements of a second become one task; repeated keys are projected once, which
     is the same as projecting them twice since tasks re-read the current state. A row is never
@@ -65,7 +50,7 @@ def batches(rows: Sequence[Row], size: int = BATCH_KEYS) -> list[tuple[str, list
         batch_keys, ids = open_batches[-1]
         batch_keys.update(dict.fromkeys(keys))
         ids.append(outbox_id)
-    return [(TASK_BY_TOPIC[topic], list(keys), ids)
+    return [(Topic(topic), list(keys), ids)
             for topic, topic_batches in by_topic.items() for keys, ids in topic_batches if keys]
 
 
@@ -89,8 +74,8 @@ def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = N
                      AND dispatched_at < clock_timestamp() - make_interval(secs => %(after)s)
                      AND sends < %(max_sends)s
                    ORDER BY dispatched_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", params).fetchall()
-        for task_name, keys, outbox_ids in batches(rows):
-            send(task_name, keys, outbox_ids)
+        for topic, keys, outbox_ids in batches(rows):
+            send(topic, keys, outbox_ids)
         if rows:
             conn.execute("UPDATE outbox SET dispatched_at = clock_timestamp(), sends = sends + 1 WHERE id = ANY(%s)",
                          ([r[0] for r in rows],))

@@ -1,14 +1,13 @@
-"""The worker module: ``celery -A projector.worker worker`` (or ``snipshop worker``)."""
+"""The worker module: ``celery -A entrypoints.worker worker`` (or ``snipshop worker``; ``beat`` for
+the scheduler). The app and its tasks come from :func:`entrypoints.bootstrap.worker_app`."""
 import logging
 
-from projector.celery_app import make_celery
-from projector.tasks import register
-from snipshop import config, logs
+from entrypoints.bootstrap import worker_app
+from snipshop import logs
 
 logs.configure()
 # Two lines per task (received, succeeded) cost more than a stock projection; retries and
 # failures still log.
 logging.getLogger("celery.worker.strategy").setLevel(logging.WARNING)
 logging.getLogger("celery.app.trace").addFilter(lambda record: "succeeded in" not in record.getMessage())
-app = make_celery(config.load())
-register(app)
+app = worker_app()

@@ -1,4 +1,6 @@
-"""The ``snipshop`` command: schema, tokens, feed import and the long-running roles."""
+"""The ``snipshop`` command: schema, tokens, feed import and the long-running roles.
+
+Each command takes its parts from :mod:`entrypoints.bootstrap`."""
 from __future__ import annotations
 
 import sys
@@ -7,16 +9,19 @@ from pathlib import Path
 
 import click
 
-from snipshop import config as config_module
-from snipshop import logs
-from snipshop.config import Settings
+from entrypoints.bootstrap import Parts
+from snipshop import config, logs
+
+#: Seconds a token command waits for the database.
+TOKEN_CONNECT_TIMEOUT = 10
 
 
 @click.group()
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Operate the snippet shop (configuration from the environment; see README)."""
-    ctx.obj = config_module.load()
+    ctx.obj = Parts(config.load())
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.group()
@@ -27,11 +32,11 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 @click.pass_obj
-def db_upgrade(settings: Settings, revision: str) -> None:
+def db_upgrade(parts: Parts, revision: str) -> None:
     """Create or migrate the schema."""
     from catalog.schema import upgrade
 
-    upgrade(settings.database_url, revision)
+    upgrade(parts.settings.database_url, revision)
     click.echo(f"schema at {revision}")
 
 
@@ -59,28 +64,24 @@ def _when(moment) -> str:
 @click.option("--expires-in", "expires_in", callback=_duration, metavar="DURATION",
               help="Stop working this long from now: 30d, 12h, 90m, 2w, 45s (default: never).")
 @click.pass_obj
-def token_create(settings: Settings, role: str, name: str, expires_in) -> None:
+def token_create(parts: Parts, role: str, name: str, expires_in) -> None:
     """Print a new token (it is stored hashed and cannot be shown again)."""
-    import psycopg
-
     from catalog.tokens import create_token
 
-    with psycopg.connect(settings.database_url) as conn:
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
         click.echo(create_token(conn, role, name or role, expires_in))
 
 
 @token.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per token instead of a table.")
 @click.pass_obj
-def token_list(settings: Settings, as_json: bool) -> None:
+def token_list(parts: Parts, as_json: bool) -> None:
     """Every token: id, name, role, created, expires, revoked, status (never the secret)."""
     import json
 
-    import psycopg
-
     from catalog.tokens import list_tokens
 
-    with psycopg.connect(settings.database_url) as conn:
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
         tokens = list_tokens(conn)
     if as_json:
         for t in tokens:
@@ -99,14 +100,12 @@ def token_list(settings: Settings, as_json: bool) -> None:
 @token.command("revoke")
 @click.argument("id_or_name")
 @click.pass_obj
-def token_revoke(settings: Settings, id_or_name: str) -> None:
+def token_revoke(parts: Parts, id_or_name: str) -> None:
     """Revoke the token with this id, or every token with this name (the admin app refuses it
     within 5 seconds: that long it trusts a token it has checked)."""
-    import psycopg
-
     from catalog.tokens import TokenNotFound, revoke_token
 
-    with psycopg.connect(settings.database_url) as conn:
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
         try:
             revoked, already = revoke_token(conn, id_or_name)
         except TokenNotFound as exc:
@@ -119,15 +118,13 @@ def token_revoke(settings: Settings, id_or_name: str) -> None:
 
 @token.command("check")
 @click.pass_obj
-def token_check(settings: Settings) -> None:
+def token_check(parts: Parts) -> None:
     """Read a token from standard input; exit 0 if it is valid (printing its id, name, role and
     expiry), 1 if it is unknown, revoked or expired."""
-    import psycopg
-
     from catalog.tokens import authenticate
 
     secret = sys.stdin.readline().strip()
-    with psycopg.connect(settings.database_url) as conn:
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
         principal = authenticate(conn, secret) if secret else None
     if principal is None:
         click.echo("invalid: the token is unknown, revoked or expired", err=True)
@@ -144,14 +141,15 @@ def token_check(settings: Settings) -> None:
               help="Also write rejected rows as CSV to this file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
-def import_(settings: Settings, files: tuple[Path, ...], kind: str | None, report: Path | None, quiet: bool) -> None:
+def import_(parts: Parts, files: tuple[Path, ...], kind: str | None, report: Path | None, quiet: bool) -> None:
     """Import feed files: streaming, idempotent; exit 1 if any row was rejected."""
     from catalog.errors import Unavailable
     from catalog.importer import import_files
 
     logs.configure("WARNING")
     try:
-        rejected = import_files(settings, list(files), kind=kind, report_path=report, progress=not quiet)
+        rejected = import_files(parts.settings, list(files), send=parts.send, kind=kind, report_path=report,
+                                progress=not quiet)
     except Unavailable as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(1 if rejected else 0)
@@ -163,18 +161,18 @@ def import_(settings: Settings, files: tuple[Path, ...], kind: str | None, repor
 @click.option("--port", default=None, type=int, help="Default: 8000 for edge, 8001 for admin.")
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.pass_obj
-def serve(settings: Settings, role: str, host: str, port: int | None, workers: int) -> None:
-    """Run the edge or the admin app on the production HTTP server (gunicorn)."""
-    from snipshop.serve import run
+def serve(parts: Parts, role: str, host: str, port: int | None, workers: int) -> None:
+    """Run the edge on granian or the admin app on gunicorn (entrypoints/serve.py)."""
+    from entrypoints.serve import run
 
-    run(settings, role, host, port or (8000 if role == "edge" else 8001), workers)
+    run(parts.settings, role, host, port or (8000 if role == "edge" else 8001), workers)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to celery)."""
-    from projector.worker import app
+    from entrypoints.worker import app
 
     app.worker_main(["worker", "--loglevel=INFO", *celery_args])
 
@@ -182,16 +180,16 @@ def worker(celery_args: tuple[str, ...]) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def scheduler(settings: Settings, celery_args: tuple[str, ...]) -> None:
+def scheduler(parts: Parts, celery_args: tuple[str, ...]) -> None:
     """Run Celery beat: the outbox relay sweep and the snippet refresh.
 
     Beat keeps its schedule state in SNIPSHOP_STATE_DIR (default ``.state``) unless ``-s FILE``
     is given."""
-    from projector.worker import app
+    from entrypoints.worker import app
 
     args = list(celery_args)
     if not any(a in ("-s", "--schedule") or a.startswith(("--schedule=", "-s")) for a in args):
-        state = Path(settings.state_dir)
+        state = Path(parts.settings.state_dir)
         state.mkdir(parents=True, exist_ok=True)
         args.append(f"--schedule={state / 'celerybeat-schedule'}")
     app.start(["beat", "--loglevel=INFO", *args])

@@ -108,7 +108,7 @@ class KeyScheme:
         return f"{self.prefix}:invalidate"
 
     def lag(self, topic: str) -> str:
-        """A capped list of recent projection lags (milliseconds) for one topic."""
+        """A capped list of recent projection lags (milliseconds) for one topic (``vocab.topics.Topic``)."""
         return f"{self.prefix}:lag:{topic}"
 
     @property
