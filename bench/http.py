@@ -23,7 +23,7 @@ the search page (the 20 commonest words of the product names). wrk (closed loop,
 connections on one thread, keep-alive as the server allows) rotates through a page's URLs with a
 Lua script whose ``done()`` hook prints requests/s, p50, p99, non-2xx answers and socket errors
 as JSON. The edge keeps a search result for
-``SEARCH_CACHE_SECONDS`` (web/edge/results.py), so with the shipped setting the listing and search
+``SEARCH_CACHE_SECONDS`` (web/edge/result_cache.py), so with the shipped setting the listing and search
 figures are mostly cache hits; ``--search-cache 0`` measures every page asking the search engine.
 
 Every comparison alternates rounds A, B, B, A, A, B, ... (``--rounds`` of each, ``--seconds``

@@ -12,7 +12,7 @@ What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N 
   the rebuild makes, 500 SKUs a batch; then ``gc.freeze()`` so the garbage collector does not scan
   them during the timed parts). Timed: ``Renderer.product`` (all product kinds) for every
   product, ``Renderer.frames``, ``category_headers`` and ``home`` once, and
-  ``projector.documents.search_document`` for every product. Two figures in products/s: snippets
+  ``projector.search_documents.search_document`` for every product. Two figures in products/s: snippets
   + search documents (the ceiling of a rebuild with search) and snippets only (the ceiling of one
   without).
 * **Rebuild**: the real ``projector rebuild`` (:func:`projector.rebuild.rebuild` through
@@ -22,11 +22,11 @@ What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N 
   seconds of the whole rebuild; the ratio is that ÷ the ceiling with documents (``none``: ÷ the
   snippet-only ceiling). The target is ≥ 0.7.
 * **Deleting the replaced generation**: a rebuild also deletes the generation replaced by the
-  rebuild before it once that one's grace period is over (``projector.generations.collect``:
+  rebuild before it once that one's grace period is over (``projector.generations.delete_old_generations``:
   SCAN + UNLINK) — in production, where rebuilds are hours apart, every rebuild does. Here they
   follow each other within seconds and alternate adapters, so each one would delete a generation
   of another adapter (an embedded index is far more keys to delete than snippets alone). So
-  before each timed rebuild the bench deletes the replaced generation itself (``collect`` with
+  before each timed rebuild the bench deletes the replaced generation itself (``delete_old_generations`` with
   the grace period taken as over) and times that on its own, per adapter of the deleted
   generation. The table gives the rebuild proper, the deletion, and products/s and ratio with
   the two added up. The target is judged on the rebuild proper: a production rebuild deletes
@@ -81,7 +81,7 @@ FAR_FUTURE = 10 * 365 * 86400  # seconds: "every grace period is over"
 # Profile phases: the first whose (function prefix, file part) is on a sample's stack names it.
 # search_document calls Renderer.live_offer, so it comes before the renderers.
 PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("search documents", (("search_document", "projector/documents.py"),)),
+    ("search documents", (("search_document", "projector/search_documents.py"),)),
     ("render snippets", (("Renderer.", "projector/render.py"),)),
     ("read PostgreSQL", (("load_products", "projector/readmodel.py"), ("load_categories", "projector/readmodel.py"),
                          ("iter_sku_batches", "projector/readmodel.py"), ("count_products", "projector/readmodel.py"),
@@ -91,7 +91,7 @@ PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("search index writes", (("EmbeddedIndex.index", "search/embedded.py"),
                              ("ElasticIndex.index", "search/elastic.py"))),
     ("offer timers", (("Projector._set_offer_timers", "projector/service.py"),)),
-    ("switch + delete old generation", (("collect", "projector/generations.py"),
+    ("switch + delete old generation", (("delete_old_generations", "projector/generations.py"),
                                         ("switch_to", "projector/generations.py"))),
     ("search setup + refresh", (("EmbeddedIndex.", "search/embedded.py"), ("ElasticIndex.", "search/elastic.py"))),
 )
@@ -132,8 +132,8 @@ def render_ceiling(stack: Stack, views: Views) -> dict[str, float]:
     """Time rendering every snippet and search document the rebuild makes, with no I/O."""
     from datetime import datetime, timezone
 
-    from projector.documents import search_document
     from projector.render import Renderer
+    from projector.search_documents import search_document
     from vocab.keys import PRODUCT_KINDS
 
     settings = stack.settings
@@ -213,11 +213,11 @@ def timed_rebuild(stack: Stack, mode: str) -> dict:
 def drop_replaced_generations(stack: Stack) -> tuple[list[int], float]:
     """Delete every replaced generation now, their grace period notwithstanding (what the first
     rebuild after the grace period does); return them and the seconds it took."""
-    from projector.generations import collect
+    from projector.generations import delete_old_generations
 
     with stack.projector(search=True) as projector:
         started = time.perf_counter()
-        doomed = collect(projector, now=time.time() + FAR_FUTURE)
+        doomed = delete_old_generations(projector, now=time.time() + FAR_FUTURE)
         return doomed, time.perf_counter() - started
 
 

@@ -50,7 +50,7 @@ def switch_to(projector: Projector, gen: int) -> int | None:
     return None
 
 
-def collect(projector: Projector, now: float | None = None) -> list[int]:
+def delete_old_generations(projector: Projector, now: float | None = None) -> list[int]:
     """Delete replaced generations past their grace period, all but the newest replaced one, and
     orphans: generations that are neither live, being built nor replaced (a killed rebuild's)."""
     client, keys = projector.writer.client, projector.keys

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from tqdm import tqdm
 
-from projector.generations import collect, switch_to
+from projector.generations import delete_old_generations, switch_to
 from projector.readmodel import count_products, iter_sku_batches, load_categories
 from projector.rebuildlock import LOCK_TTL_SECONDS, RebuildLock, RebuildLockLost, RebuildRunning, delete_if_equal
 from projector.service import Projector
@@ -83,11 +83,11 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
     try:
         if search is not None:
             search.ensure_generation(gen)
-        client.set(keys.building, gen)  # from here on, collect() knows the new generation is no orphan
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-collect") as beside:
+        client.set(keys.building, gen)  # from here on, delete_old_generations() knows the new generation is no orphan
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-delete-old") as beside:
             # Generations already past their grace period go while this one is built (Redis does
             # that work, on another core); what this switch retires is collected after it.
-            early = beside.submit(collect, projector)
+            early = beside.submit(delete_old_generations, projector)
             products, snippets = _project_all(projector, [gen], PRODUCT_KINDS, None, batch, progress, lock.check)
             snippets += projector.navigation([gen]) + projector.home([gen])
             if search is not None:
@@ -102,7 +102,7 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
             search.drop(gen)
         raise
     switch_to(projector, gen)
-    collect(projector)
+    delete_old_generations(projector)
     return Summary(gen, products, snippets, time.monotonic() - started)
 
 

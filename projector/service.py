@@ -12,10 +12,10 @@ from typing import Callable, Iterable, Sequence
 import redis
 from psycopg_pool import ConnectionPool
 
-from projector.documents import search_document
 from projector.readmodel import (ProductView, home_state, load_categories, load_products, skus_in_categories,
                                  stock_levels)
 from projector.render import Renderer
+from projector.search_documents import search_document
 from projector.store import SnippetWriter
 from search.port import SearchIndex
 from snipshop.config import Settings

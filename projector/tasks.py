@@ -19,8 +19,8 @@ from psycopg_pool import PoolTimeout
 from catalog.relay import Send, acknowledge, dispatch, prune
 from projector import celery_app as names
 from projector.deadletters import DeadLetters, DeadLetterTask
+from projector.read_repair import drain
 from projector.readmodel import iter_sku_batches
-from projector.repair import drain
 from projector.service import Projector
 from snipshop.config import Settings
 from vocab.keys import PRICE_KINDS, PRODUCT_KINDS

@@ -16,7 +16,8 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "wb")
-        # Its own session, so stopping it also stops the processes it forks (prefork pool, gunicorn).
+        # Its own session, so stopping it also stops the processes it forks (a Celery prefork pool,
+        # the HTTP server's workers).
         self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 

@@ -1,6 +1,6 @@
 """The key scheme: the one owner of every Redis key the shop writes or reads.
 
-Layout (documented for operators and the PHP front end in docs/keys.md)::
+Layout (documented for operators and future front ends in other languages in docs/keys.md)::
 
     {prefix}:live                          live generation number (the one pointer)
     {prefix}:building                      generation a rebuild is filling, if any
@@ -228,7 +228,7 @@ class KeyScheme:
         return f"{self.search_index(gen)}tmp:{nonce}:{n}"
     # --- end of the embedded search index keys ----------------------------------------------
 
-    # --- Read-repair and dead letters (projector/repair.py, projector/deadletters.py) --------
+    # --- Read-repair and dead letters (projector/read_repair.py, projector/deadletters.py) --------
     # The repair keys share the hash tag ``{repair}``: the edge's request script touches the
     # pending set and the rate-limit keys in one call, which Redis Cluster allows in one slot only.
 

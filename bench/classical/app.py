@@ -10,9 +10,9 @@ own page code (:mod:`web.edge.pages`, :mod:`web.edge.listing`), so the HTML is t
 
 Nothing is cached beyond the compiled templates and the pool. Not part of the product.
 
-    gunicorn -w 2 'bench.classical.app:create_app("postgresql://...")'
+    DATABASE_URL=postgresql://... python -m bench.serve_app classical --port 8100 --workers 2
 
-(without ``--preload``: each worker opens its own pool).
+(served like the edge, on granian: each worker builds the app and opens its own pool).
 """
 from __future__ import annotations
 
@@ -132,7 +132,8 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
     featured = settings.featured_count if featured_count is None else featured_count
 
     app = Flask(__name__, static_folder=STATIC, static_url_path="/static")
-    # A sync gunicorn worker serves one request at a time: a small pool, no check on checkout.
+    # A server worker serves one request at a time (granian, one thread): a small pool, no check
+    # on checkout.
     # The catalog is in memory: random reads cost little more than sequential ones (the usual
     # setting for SSDs and cached databases), for these sessions only.
     pool = ConnectionPool(database_url, min_size=1, max_size=pool_size, open=False, name="classical",

@@ -36,7 +36,7 @@ TS_CONFIGS = {"da": "danish", "de": "german", "en": "english", "es": "spanish", 
 #: the contract's casefolded, accent-free code point order.
 NAME_COLLATION = "und-x-icu"
 
-INDEX_LOCK = 0x5EC1A551  # advisory lock: gunicorn workers start together
+INDEX_LOCK = 0x5EC1A551  # advisory lock: the server's workers start together
 
 
 def ts_config(locale: str) -> str:
@@ -53,7 +53,7 @@ def tsvector(locale: str, alias: str = "t") -> sql.Composable:
 
 def ensure_indexes(conn: psycopg.Connection, locales: Sequence[str]) -> None:
     """Create the indexes the classical queries need beyond the product's schema (idempotent; one
-    process at a time, as gunicorn's workers start together).
+    process at a time, as the server's workers start together).
 
     Only the text search index per locale is missing: EXPLAIN shows the other queries on the
     schema's own keys and indexes (product_categories_category, the primary keys of

@@ -54,7 +54,7 @@ def shop(request, redis_base_url, tmp_path_factory):
                PYTHONPATH=str(Path(__file__).resolve().parents[2]),
                # The listing tests read their own writes across the edge's workers; each worker's
                # search result cache may answer up to SEARCH_CACHE_SECONDS late, by design. It is
-               # tested in tests/unit/test_edge_results.py and runs on in the benchmark's test.
+               # tested in tests/unit/test_edge_result_cache.py and runs on in the benchmark's test.
                SEARCH_CACHE_SECONDS="0")
     env.pop("ELASTICSEARCH_URL", None)
     if es_url:

@@ -9,7 +9,7 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
-from projector.generations import UnknownGeneration, collect, generations, switch_to
+from projector.generations import UnknownGeneration, delete_old_generations, generations, switch_to
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
@@ -56,8 +56,8 @@ def test_only_the_newest_replaced_generation_is_kept_and_only_for_the_grace_peri
     gens = [rebuild(p, progress=False).generation for _ in range(3)]
     client, keys = p.writer.client, KeyScheme(settings.key_prefix)
     assert [g.number for g in generations(p)] == gens[1:]  # the oldest went at once
-    assert collect(p, now=time.time() + 30) == []  # within the grace period
-    assert collect(p, now=time.time() + 61) == [gens[1]]
+    assert delete_old_generations(p, now=time.time() + 30) == []  # within the grace period
+    assert delete_old_generations(p, now=time.time() + 61) == [gens[1]]
     assert not list(client.scan_iter(match=keys.generation_pattern(gens[1])))
     assert [g.number for g in generations(p)] == [gens[2]]
 

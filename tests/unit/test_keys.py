@@ -8,7 +8,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "keys.json"
 
 
 def test_keys_match_the_shared_fixture():
-    """The same fixture is checked by the PHP front end, so both languages build the same keys."""
+    """The fixture is the cross-language check of the key scheme: a front end in another language
+    (a PHP one is planned) can test itself against the same examples."""
     keys = KeyScheme("ss")
     for case in json.loads(FIXTURE.read_text()):
         ctx = Context(case["locale"], case["currency"])

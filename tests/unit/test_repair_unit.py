@@ -4,10 +4,10 @@ from celery import Celery
 
 from projector import celery_app as names
 from projector.deadletters import DeadLetterTask
-from projector.repair import Repairs
+from projector.read_repair import Repairs
 from snipshop.config import Settings
 from vocab.keys import FIELD, KeyScheme, join_value
-from web.edge import repair
+from web.edge import repair_requests
 
 V = join_value(3, "x").encode()
 TOMB = join_value(3, "").encode()
@@ -22,22 +22,22 @@ def test_repair_keys_share_one_hash_tag():
 
 def test_a_whole_product_page_asks_for_nothing():
     # frame, detail, crumb, price, offer (none live: missing is normal), avail, ld
-    assert repair.product_page_misses("A", [V, V, V, V, None, V, V]) == []
+    assert repair_requests.product_page_misses("A", [V, V, V, V, None, V, V]) == []
 
 
 def test_a_missing_part_or_frame_asks_for_the_product_or_the_navigation():
-    assert repair.product_page_misses("A", [V, V, V, None, None, V, V]) == [("product", "A")]
-    assert repair.product_page_misses("A", [None, V, V, V, V, V, V]) == [("navigation", "_")]
-    assert repair.product_page_misses("A", [None, None, V, V, V, V, V]) == [("navigation", "_"), ("product", "A")]
+    assert repair_requests.product_page_misses("A", [V, V, V, None, None, V, V]) == [("product", "A")]
+    assert repair_requests.product_page_misses("A", [None, V, V, V, V, V, V]) == [("navigation", "_")]
+    assert repair_requests.product_page_misses("A", [None, None, V, V, V, V, V]) == [("navigation", "_"), ("product", "A")]
 
 
 def test_a_tombstone_is_a_real_404_and_asks_for_nothing():
-    assert repair.product_page_misses("A", [V, TOMB, None, TOMB, TOMB, TOMB, None]) == []
+    assert repair_requests.product_page_misses("A", [V, TOMB, None, TOMB, TOMB, TOMB, None]) == []
 
 
 def test_nothing_stored_means_unknown_product():
-    assert repair.unknown_product([V, None, None, None, None, None, None])
-    assert not repair.unknown_product([V, None, V, None, None, None, None])
+    assert repair_requests.unknown_product([V, None, None, None, None, None, None])
+    assert not repair_requests.unknown_product([V, None, V, None, None, None, None])
 
 
 def test_listing_tiles_ask_for_products_with_a_missing_tile_price_or_badge():
@@ -45,22 +45,22 @@ def test_listing_tiles_ask_for_products_with_a_missing_tile_price_or_badge():
            None, V, None, V,    # tile missing
            V, None, None, V,    # price missing
            TOMB, TOMB, TOMB, TOMB]  # gone: the search index lags, nothing to repair
-    assert repair.tile_misses(raw, ["A", "B", "C", "D"]) == [("product", "B"), ("product", "C")]
+    assert repair_requests.tile_misses(raw, ["A", "B", "C", "D"]) == [("product", "B"), ("product", "C")]
 
 
 def test_shared_misses_and_a_lost_pointer():
-    assert repair.shared_misses(V, V) == []
-    assert repair.shared_misses(None, None) == [("navigation", "_"), ("home", "_")]
-    assert repair.for_missing("live generation") == [("navigation", "_"), ("home", "_")]
-    assert repair.for_missing("frame") == [("navigation", "_")]
+    assert repair_requests.shared_misses(V, V) == []
+    assert repair_requests.shared_misses(None, None) == [("navigation", "_"), ("home", "_")]
+    assert repair_requests.for_missing("live generation") == [("navigation", "_"), ("home", "_")]
+    assert repair_requests.for_missing("frame") == [("navigation", "_")]
 
 
 def test_degraded_parts_name_what_is_unavailable():
-    crumb, price, avail = repair.degraded_parts("de_DE", None, None, None, None)
+    crumb, price, avail = repair_requests.degraded_parts("de_DE", None, None, None, None)
     assert crumb == "" and "Preis derzeit nicht verfügbar" in price and price.endswith(FIELD)
     assert "Verfügbarkeit derzeit unbekannt" in avail
     offer = f"<p>offer</p>{FIELD}\"price\":\"1.00\""
-    _, price, avail = repair.degraded_parts("en_US", "<nav/>", None, offer, "<b>in</b>")
+    _, price, avail = repair_requests.degraded_parts("en_US", "<nav/>", None, offer, "<b>in</b>")
     assert price is None and avail == "<b>in</b>"  # a live offer stands in for the price
 
 

@@ -17,7 +17,7 @@ from catalog.errors import NotFound
 from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
 from projector.readmodel import load_categories, load_products
 from web.admin import state
-from web.admin.results import (CategoryOut, CategoryWritten, MovementResult, OfferOut, PriceWritten, ProductOut,
+from web.admin.responses import (CategoryOut, CategoryWritten, MovementResult, OfferOut, PriceWritten, ProductOut,
                                ProductWritten, StockWritten)
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
 from web.admin import handlers as h
-from web.admin.results import (CategoryOut, CategoryWritten, MovementResult, PriceWritten, ProductOut,
+from web.admin.responses import (CategoryOut, CategoryWritten, MovementResult, PriceWritten, ProductOut,
                                ProductWritten, StockWritten)
 
 API_ROOT = "/admin/api/v1"

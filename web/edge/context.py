@@ -1,9 +1,10 @@
 """The shopper's context: locale and currency from the query, then cookies, then defaults."""
 from __future__ import annotations
 
-from flask import Request, Response
+from flask import Flask, Request, Response, g, request
 
 from vocab.keys import Context
+from web.edge import personalize
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -30,3 +31,15 @@ def resolve(request: Request, locales: tuple[str, ...], currencies: tuple[str, .
 def remember_choices(response: Response, remember: dict[str, str]) -> None:
     for name, value in remember.items():
         response.set_cookie(name, value, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+
+
+def init_app(app: Flask, locales: tuple[str, ...], currencies: tuple[str, ...]) -> None:
+    """Before every request: the shopper's context (``g.ctx``), the choices to remember in
+    cookies (``g.remember``) and the personalization values (``g.values``)."""
+
+    @app.before_request
+    def shopper_context() -> None:
+        ctx, remember = resolve(request, locales, currencies)
+        g.ctx = ctx
+        g.remember = remember
+        g.values = personalize.values_from(request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency)

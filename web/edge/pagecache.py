@@ -13,7 +13,7 @@ Only what a route marks (:func:`mark`) is kept, and only when all of this holds:
 query string and no cookies (the default context, no personal values), a 200 the edge declared
 ``public`` (a degraded, personal or private page never is), every value from the near cache.
 Pages that also depend on a search result (listings) are not marked: their membership is only
-time-bound (web/edge/results.py).
+time-bound (web/edge/result_cache.py).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The edge never touches PostgreSQL or the broker. It notes what it missed in Redis, in one small
 script call made only on a miss: a rate-limit key per thing (``SET NX EX``) and, when that key
 was new, an entry in the pending set. The ``projector.repair`` task drains the set every second
-(projector/repair.py). Entries are ``kind:id``: ``product:SKU``, ``navigation:_``, ``home:_``.
+(projector/read_repair.py). Entries are ``kind:id``: ``product:SKU``, ``navigation:_``, ``home:_``.
 
 What the pages do meanwhile is documented in docs/resilience.md: a product page without a
 secondary part (breadcrumb, price, badge, JSON-LD) is served degraded and not cached; without

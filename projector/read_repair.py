@@ -1,6 +1,6 @@
 """Read-repair, the projector's side: re-project what the edge found missing.
 
-The edge records each miss as ``kind:id`` in the pending set (web/edge/repair.py); the
+The edge records each miss as ``kind:id`` in the pending set (web/edge/repair_requests.py); the
 ``projector.repair`` task, scheduled every second, pops a batch and re-projects through the
 normal writer, version-guarded like every other write. On a flushed Redis there is no live
 pointer: the writer recreates generation 1 (``SnippetWriter.target_generations``), and the drain

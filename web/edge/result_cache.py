@@ -26,7 +26,7 @@ def query_key(q: Query) -> tuple:
             q.price_min, q.price_max, q.in_stock, q.sort, q.page, q.per_page)
 
 
-class CachedResults:
+class SearchResultCache:
     def __init__(self, search: SearchIndex, seconds: float, max_entries: int = MAX_ENTRIES) -> None:
         self.search = search
         self.seconds = seconds

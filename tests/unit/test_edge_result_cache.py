@@ -1,8 +1,8 @@
-"""The edge's short-lived search result cache (web/edge/results.py), with a counting fake engine."""
+"""The edge's short-lived search result cache (web/edge/result_cache.py), with a counting fake engine."""
 import time
 
 from search.query import Query, Result
-from web.edge.results import CachedResults
+from web.edge.result_cache import SearchResultCache
 
 
 class CountingSearch:
@@ -20,7 +20,7 @@ def q(**kw) -> Query:
 
 def test_the_same_query_is_answered_once_within_its_seconds():
     engine = CountingSearch()
-    results = CachedResults(engine, seconds=60)
+    results = SearchResultCache(engine, seconds=60)
     first = results.query(q(filters={"color": ("Red",), "size": ("M",)}))
     again = results.query(q(filters={"size": ("M",), "color": ("Red",)}))  # same query, other order
     assert again is first and engine.calls == 1
@@ -31,12 +31,12 @@ def test_the_same_query_is_answered_once_within_its_seconds():
 
 def test_a_result_expires_and_zero_seconds_turns_the_cache_off():
     engine = CountingSearch()
-    results = CachedResults(engine, seconds=0.05)
+    results = SearchResultCache(engine, seconds=0.05)
     results.query(q())
     time.sleep(0.06)
     results.query(q())
     assert engine.calls == 2
-    off = CachedResults(engine, seconds=0)
+    off = SearchResultCache(engine, seconds=0)
     off.query(q())
     off.query(q())
     assert engine.calls == 4
@@ -44,7 +44,7 @@ def test_a_result_expires_and_zero_seconds_turns_the_cache_off():
 
 def test_the_oldest_results_go_first():
     engine = CountingSearch()
-    results = CachedResults(engine, seconds=60, max_entries=2)
+    results = SearchResultCache(engine, seconds=60, max_entries=2)
     for page in (1, 2, 3):
         results.query(q(page=page))
     results.query(q(page=3))

@@ -1,0 +1,94 @@
+"""Category listings, search results and search suggestions: one search query for the SKUs and
+the facet counts, then one fetch of the tiles (web/edge/listing.py builds the page)."""
+from __future__ import annotations
+
+import redis
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from markupsafe import escape
+
+from search.query import Query, parse
+from vocab.i18n import messages
+from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
+from web.edge import listing, pages
+from web.edge.repair_requests import NAVIGATION_THING, shared_misses, tile_misses
+from web.edge.responses import frame_for, html, not_found, repairing
+from web.edge.state import current
+
+blueprint = Blueprint("listings", __name__)
+
+SUGGEST_LIMIT = 8
+
+
+class SearchUnavailable(Exception):
+    """The search engine did not answer (web/edge/errors.py answers 503)."""
+
+
+def searching(call, *args):
+    """``call(*args)`` on the search engine; any failure but the snippet store's is a
+    :class:`SearchUnavailable` (a 503, never a 500)."""
+    try:
+        return call(*args)
+    except redis.RedisError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any engine failure is a 503, never a 500
+        current_app.logger.warning("search failed: %s", exc)
+        raise SearchUnavailable() from exc
+
+
+def listing_page(header_kind: Kind | None, ident: str | None, query: Query, title: str | None = None) -> Response:
+    edge = current()
+    keys = edge.keys
+    result = searching(edge.results.query, query)
+    gen = edge.live()
+    head = [keys.snippet(gen, Kind.FRAME, g.ctx)]
+    if header_kind is not None:
+        head.append(keys.snippet(gen, header_kind, g.ctx, ident))
+    raw = edge.reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
+    header_missing = header_kind is not None and raw[1] is None
+    whole = not edge.ask_repair(shared_misses(raw[0]) + ([NAVIGATION_THING] if header_missing else [])
+                                + tile_misses(raw[len(head):], list(result.skus)))
+    frame = frame_for(raw[0])
+    t = messages(g.ctx.locale)
+    if header_kind is not None:
+        header_body = pages.body_of(raw[1])
+        if header_missing and result.skus:  # the category has products: its header is being restored
+            return repairing()
+        if not header_body:
+            return not_found(frame, store=whole)
+        escaped_title, _, header = header_body.partition(FIELD)
+    else:
+        escaped_title = str(escape(title or ""))
+        header = f'<h1 class="search-title">{escaped_title}</h1>'
+    tiles = listing.tiles(raw[len(head):], list(result.skus))
+    body = listing.listing_body(header, query, result, tiles, query.params(), t)
+    return html(frame.wrap(escaped_title, body), store=whole)
+
+
+def shopper_query(category: str | None = None) -> Query:
+    known = searching(current().results.facet_names)
+    return parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
+                 facet_names=known, category=category)
+
+
+@blueprint.get("/c/<category_key>")
+def category(category_key: str):
+    if not CATEGORY_KEY_RE.fullmatch(category_key):
+        return not_found()
+    return listing_page(Kind.CATEGORY, category_key, shopper_query(category_key))
+
+
+@blueprint.get("/search")
+def search_page():
+    query = shopper_query()
+    title = messages(g.ctx.locale)["search_results"].format(q=query.text)
+    return listing_page(None, None, query, title)
+
+
+@blueprint.get("/suggest")
+def suggest():
+    text = (request.args.get("q") or "").strip()[:100]
+    found = searching(current().search.suggest, text, g.ctx.locale, SUGGEST_LIMIT) if text else []
+    response = jsonify([{"sku": s.sku, "name": s.name, "url": f"/p/{s.sku}"} for s in found])
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Vary"] = "Cookie"  # the locale may come from a cookie
+    return response

@@ -1,0 +1,97 @@
+"""How every shopper page is answered: caching headers, personalization, security headers, and
+the pages the edge writes itself (404, 503, 414) in the shopper's language."""
+from __future__ import annotations
+
+from flask import Response, g, request
+
+from search.query import MAX_QUERY_STRING
+from vocab.i18n import messages
+from vocab.keys import Kind
+from web.edge import pages, personalize
+from web.edge.context import remember_choices
+from web.edge.state import current
+
+HTML = "text/html; charset=utf-8"
+ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
+PUBLIC = f"public, max-age={ANONYMOUS_MAX_AGE}"
+RETRY_AFTER = "5"
+RETRY_AFTER_REPAIR = "2"  # a read-repair runs every second
+#: On every shopper response. Pages load only their own stylesheet and inline JSON-LD data
+#: blocks (not scripts), so the policy allows nothing else; no site may frame the shop.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def html(body: str, status: int = 200, *, store: bool = True) -> Response:
+    """The response for a page whose frame came from :func:`frame_for` (already filled)."""
+    values = g.values
+    response = Response(personalize.fill(body, values), status=status, content_type=HTML)
+    remember_choices(response, g.remember)
+    headers = response.headers
+    headers["Vary"] = "Cookie"
+    if not store:  # degraded or unsure: nobody may keep it (docs/resilience.md)
+        headers["Cache-Control"] = "no-store"
+    elif personalize.is_personal(values) or g.remember or status != 200:
+        headers["Cache-Control"] = "private, no-cache"
+    else:
+        headers["Cache-Control"] = PUBLIC
+        response.add_etag()
+        if "HTTP_IF_NONE_MATCH" in request.environ:
+            response.make_conditional(request)
+    return response
+
+
+def frame_for(raw: bytes | None) -> pages.Frame:
+    """The page frame, its personalization variables filled for this shopper."""
+    return personalize.frame(pages.frame_of(raw), g.values)
+
+
+def shopper_locale() -> str:
+    """The shopper's locale once the context is known; before, the remembered one (cookie)."""
+    ctx = g.get("ctx")
+    if ctx is not None:
+        return ctx.locale
+    locales = current().settings.locales
+    cookie = request.cookies.get("locale") if "HTTP_COOKIE" in request.environ else None
+    return cookie if cookie in locales else locales[0]
+
+
+def unavailable(reason: str, retry_after: str = RETRY_AFTER) -> Response:
+    """503 in the shopper's language; ``reason`` names the message (vocab.i18n)."""
+    locale = shopper_locale()
+    t = messages(locale)
+    response = html(pages.bare_page(t["unavailable"], t[reason], locale), 503)
+    response.headers["Retry-After"] = retry_after
+    return response
+
+
+def repairing() -> Response:
+    """503 while a page's snippets are being restored (read-repair)."""
+    return unavailable("unavailable_restoring", RETRY_AFTER_REPAIR)
+
+
+def not_found(frame: pages.Frame | None = None, *, store: bool = True) -> Response:
+    """The 404 page in the shop's frame."""
+    if frame is None:
+        edge = current()
+        frame = frame_for(edge.reader.fetch([edge.keys.snippet(edge.live(), Kind.FRAME, g.ctx)])[0])
+    t = messages(g.ctx.locale)
+    return html(pages.message_page(frame, t["not_found"], t["not_found_text"], t["back_home"]), 404, store=store)
+
+
+def too_long() -> Response:
+    """414 without reading the parameters (nor the context they would choose)."""
+    locale = shopper_locale()  # from the cookie: the parameters are not read
+    t = messages(locale)
+    body = pages.bare_page(t["too_long"], t["too_long_text"].format(limit=MAX_QUERY_STRING), locale)
+    return Response(body, status=414, content_type=HTML, headers={"Cache-Control": "no-store"})

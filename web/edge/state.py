@@ -1,0 +1,98 @@
+"""What the edge's views share: one :class:`Edge` per app, kept in ``app.extensions``.
+
+It holds the parts a page is assembled from (the snippet reader with its near cache, the search
+result cache, the read-repair requests, the page cache) and the one piece of state the requests
+of a process share, the featured-products guess of the home page (:class:`FeaturedGuess`).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import redis
+from flask import current_app, g, request
+
+from search.port import SearchIndex
+from snipshop.config import Settings
+from vocab.keys import KeyScheme
+from web.edge.nearcache import NearCache
+from web.edge.pagecache import PageCache, mark
+from web.edge.pages import MissingSnippet
+from web.edge.repair_requests import RepairRequests, Thing
+from web.edge.result_cache import SearchResultCache
+from web.edge.snippets import SnippetReader
+
+EXTENSION = "snipshop.edge"
+
+
+class FeaturedGuess:
+    """The featured SKUs as last seen in the home snippet, shared by every request of a process.
+
+    The home page fetches their tiles in the same MGET as the home snippet, which keeps it at one
+    round trip; only when the snippet names other SKUs does it fetch again, and update the guess.
+    Owned by the :class:`Edge`; only the home page (web/edge/home.py) reads and updates it. A
+    reader takes the current tuple (immutable), an update replaces it whole under a lock, so
+    concurrent requests never see a half-written list.
+    """
+
+    def __init__(self) -> None:
+        self._skus: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def skus(self) -> list[str]:
+        return list(self._skus)
+
+    def update(self, skus: list[str]) -> None:
+        with self._lock:
+            self._skus = tuple(skus)
+
+
+@dataclass
+class Edge:
+    settings: Settings
+    keys: KeyScheme
+    reader: SnippetReader
+    search: SearchIndex
+    results: SearchResultCache
+    repairs: RepairRequests
+    #: Whole anonymous pages kept in front of Flask (web/edge/pagecache.py); None when off.
+    page_cache: PageCache | None = None
+    featured: FeaturedGuess = field(default_factory=FeaturedGuess)
+
+    @classmethod
+    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex) -> Edge:
+        """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``."""
+        keys = KeyScheme(settings.key_prefix)
+        near = (NearCache(settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20,
+                          settings.edge_cache_seconds) if settings.edge_cache_mb > 0 else None)
+        reader = SnippetReader(client, keys, settings.pointer_cache_seconds, near)
+        pages = (PageCache(near, reader.live_generation, settings.edge_page_cache_mb * 2**20)
+                 if near is not None and settings.edge_page_cache_mb > 0 else None)
+        return cls(settings, keys, reader, search, SearchResultCache(search, settings.search_cache_seconds),
+                   RepairRequests(client, keys), pages)
+
+    def live(self) -> int:
+        """The live generation; :class:`MissingSnippet` when there is none (Redis lost everything)."""
+        gen = self.reader.live_generation()
+        if gen is None:
+            raise MissingSnippet("live generation")
+        return gen
+
+    def fetch(self, gen: int, wanted: list[str]) -> list[bytes | None]:
+        """A fetch for a page assembled from snippets alone: its response may be kept whole."""
+        raw = self.reader.fetch(wanted)
+        if self.page_cache is not None:
+            mark(request.environ, gen, wanted, raw)
+        return raw
+
+    def ask_repair(self, things: list[Thing]) -> bool:
+        """Note what this page missed (one script call, only if anything is missing)."""
+        if things:
+            self.repairs.request(things)
+            g.repair_asked = True
+        return bool(things)
+
+
+def current() -> Edge:
+    edge: Edge = current_app.extensions[EXTENSION]
+    return edge
