@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from psycopg_pool import PoolTimeout
 
-from catalog.errors import Conflict, NotFound
+from catalog.errors import CatalogError, Conflict, Invalid, NotFound, Unavailable
 from entrypoints.bootstrap import admin_app
 from tests.unit.admin_fakes import SETTINGS, FakeConn, FakePool, auth, make_client
 from web.admin import handlers
@@ -113,8 +113,11 @@ def test_app_starts_with_the_database_down_and_answers_503():
 
 
 @pytest.mark.parametrize("error, status", [(Conflict("stock of A1 would go negative"), 409),
-                                           (NotFound("unknown product: A1"), 404)])
-def test_catalog_errors_keep_their_status_and_message(monkeypatch, error, status):
+                                           (NotFound("unknown product: A1"), 404),
+                                           (Invalid("unknown category: hats"), 422),
+                                           (Unavailable("the database is away"), 503),
+                                           (CatalogError("something else"), 400)])
+def test_catalog_errors_get_their_status_at_the_http_edge_and_keep_their_message(monkeypatch, error, status):
     def fail(conn, items):
         raise error
 
@@ -129,3 +132,9 @@ def test_unexpected_errors_are_a_500_problem(monkeypatch):
     monkeypatch.setattr(handlers.commands, "set_stock", lambda conn, items: 1 / 0)
     client, _ = make_client()
     assert_problem(client.put(f"{API}/stock/A1", json={"quantity": 1}, headers=auth()), 500)
+
+
+def test_the_write_side_knows_no_http_status():
+    import catalog.errors
+
+    assert not any(hasattr(cls, "status") for cls in vars(catalog.errors).values() if isinstance(cls, type))

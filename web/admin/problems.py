@@ -16,13 +16,15 @@ from psycopg_pool import PoolTimeout
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, Conflict, Invalid, NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 #: Seconds a client should wait before retrying when the database is unreachable.
 RETRY_AFTER_SECONDS = 5
+#: The HTTP status of each write-side error (catalog/errors.py); any other CatalogError is a 400.
+CATALOG_STATUS: dict[type[CatalogError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, Unavailable: 503}
 
 
 class Problem(Exception):
@@ -75,9 +77,15 @@ def _on_http(error: HTTPException) -> Response:
     return problem_response(error.code or 500, _http_detail(error), headers=headers)
 
 
+def catalog_status(error: CatalogError) -> int:
+    """The status of a write-side error: its class's (or nearest base's) in :data:`CATALOG_STATUS`, else 400."""
+    return next((CATALOG_STATUS[c] for c in type(error).__mro__ if c in CATALOG_STATUS), 400)
+
+
 def _on_catalog(error: CatalogError) -> Response:
-    headers = _unavailable_headers() if error.status == 503 else None
-    return problem_response(error.status, str(error), headers=headers)
+    status = catalog_status(error)
+    headers = _unavailable_headers() if status == 503 else None
+    return problem_response(status, str(error), headers=headers)
 
 
 def _on_database_down(error: psycopg.OperationalError) -> Response:
