@@ -14,6 +14,7 @@ from typing import Sequence
 
 from projector.service import Projector
 from vocab.keys import PRODUCT_KINDS, SKU_RE
+from vocab.repair_entries import HOME, HOME_THING, NAVIGATION, NAVIGATION_THING, PRODUCT, entry, parse_entry, product
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,12 @@ class Repairs:
         found = cls()
         for raw in entries:
             text = raw.decode() if isinstance(raw, bytes) else raw
-            kind, _, ident = text.partition(":")
-            if kind == "product" and SKU_RE.fullmatch(ident):
+            kind, ident = parse_entry(text)
+            if kind == PRODUCT and SKU_RE.fullmatch(ident):
                 found.skus.append(ident)
-            elif kind == "navigation":
+            elif kind == NAVIGATION:
                 found.navigation = True
-            elif kind == "home":
+            elif kind == HOME:
                 found.home = True
             else:
                 found.ignored.append(text)
@@ -48,8 +49,8 @@ class Repairs:
         return found
 
     def entries(self) -> list[str]:
-        return ([f"product:{s}" for s in self.skus] + (["navigation:_"] if self.navigation else [])
-                + (["home:_"] if self.home else []))
+        return ([entry(product(s)) for s in self.skus] + ([entry(NAVIGATION_THING)] if self.navigation else [])
+                + ([entry(HOME_THING)] if self.home else []))
 
 
 def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseException], ...] = ()) -> int:

@@ -9,8 +9,9 @@ from markupsafe import escape
 from search.query import Query, parse
 from vocab.i18n import messages
 from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
+from vocab.repair_entries import NAVIGATION_THING
 from web.edge import listing, pages
-from web.edge.repair_requests import NAVIGATION_THING, shared_misses, tile_misses
+from web.edge.repair_requests import shared_misses, tile_misses
 from web.edge.responses import frame_for, html, not_found, repairing
 from web.edge.state import current
 

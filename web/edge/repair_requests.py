@@ -16,16 +16,10 @@ from typing import Iterable, Sequence
 
 import redis
 
-from vocab.keys import FIELD, SHOP_WIDE, TILE_KINDS, KeyScheme, split_value
+from vocab.keys import FIELD, TILE_KINDS, KeyScheme, split_value
+from vocab.repair_entries import HOME_THING, NAVIGATION_THING, Thing, entry, product
 
 log = logging.getLogger(__name__)
-
-PRODUCT = "product"
-NAVIGATION = "navigation"
-HOME = "home"
-Thing = tuple[str, str]  # (kind, id)
-NAVIGATION_THING: Thing = (NAVIGATION, SHOP_WIDE)
-HOME_THING: Thing = (HOME, SHOP_WIDE)
 
 #: One request per thing per window; the drain runs every second, so a repaired snippet is back
 #: long before the window ends, and a thing that cannot be repaired costs one request per window.
@@ -52,15 +46,6 @@ UNAVAILABLE = {
     "en": {"price": "Price currently unavailable", "avail": "Availability currently unknown"},
     "de": {"price": "Preis derzeit nicht verfügbar", "avail": "Verfügbarkeit derzeit unbekannt"},
 }
-
-
-def product(sku: str) -> Thing:
-    return (PRODUCT, sku)
-
-
-def entry(thing: Thing) -> str:
-    """The pending-set member of a thing: ``kind:id`` (SKUs and ``_`` hold no colon)."""
-    return f"{thing[0]}:{thing[1]}"
 
 
 class RepairRequests:
