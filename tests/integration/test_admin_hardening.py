@@ -20,9 +20,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from catalog.db import make_pool
 from catalog.tokens import create_token
 from tests.integration.admin_support import API, seeded, sent  # noqa: F401
+from web.admin.admin_state import EXTENSION
 from web.admin.app import create_app
 from web.admin.auth import TokenCache
-from web.admin.state import EXTENSION
 
 pytestmark = pytest.mark.integration
 

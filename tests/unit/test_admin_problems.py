@@ -12,8 +12,8 @@ from catalog.errors import CatalogError, Conflict, Invalid, NotFound, Unavailabl
 from entrypoints.bootstrap import admin_app
 from tests.unit.admin_fakes import SETTINGS, FakeConn, FakePool, auth, make_client
 from web.admin import handlers
+from web.admin.admin_state import EXTENSION
 from web.admin.problems import PROBLEM_JSON, problem_response
-from web.admin.state import EXTENSION
 
 API = "/admin/api/v1"
 

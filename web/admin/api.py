@@ -25,7 +25,7 @@ from typing import Callable
 from flask import Blueprint, Response, jsonify, request
 
 from catalog.relay import dispatch_quietly
-from web.admin import state
+from web.admin import admin_state
 from web.admin.auth import authorize, require_token
 from web.admin.handlers import Call, Outcome
 from web.admin.inputs import validate
@@ -41,7 +41,7 @@ def _respond(outcome: Outcome) -> Response:
 
 
 def _run(route: Route, params: dict[str, str]) -> Outcome:
-    shared = state.current()
+    shared = admin_state.current()
     if route.public:
         return route.handler(Call(None, params, validate(params, route.body, shared.settings)))
     token = require_token(request.headers.get("Authorization"))

@@ -7,8 +7,8 @@ from psycopg_pool import ConnectionPool
 from catalog.relay import Send
 from snipshop.config import Settings
 from web.admin import openapi, problems
+from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 from web.admin.api import make_blueprint
-from web.admin.state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 
 
 def create_app(settings: Settings, *, pool: ConnectionPool, send: Send | None = None,

@@ -16,7 +16,7 @@ from catalog import commands
 from catalog.errors import NotFound
 from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
 from projector.readmodel import load_categories, load_products
-from web.admin import state
+from web.admin import admin_state
 from web.admin.responses import (CategoryOut, CategoryWritten, MovementResult, OfferOut, PriceWritten, ProductOut,
                                ProductWritten, StockWritten)
 
@@ -128,4 +128,4 @@ def get_category(call: Call) -> Outcome:
 
 
 def get_openapi(call: Call) -> Outcome:
-    return Outcome(state.current().openapi)
+    return Outcome(admin_state.current().openapi)

@@ -2,8 +2,8 @@
 
 One module per concern, each a blueprint or an ``init_app``: the shopper's context
 (web/edge/context.py), the home page (home.py), the product page (product.py), listings, search
-and suggestions (listing_pages.py), liveness and the error pages (errors.py). They share one
-:class:`~web.edge.state.Edge` (reader, search result cache, read-repair requests, page cache,
+and suggestions (listing_pages.py), liveness and the error pages (error_pages.py). They share one
+:class:`~web.edge.edge_state.Edge` (reader, search result cache, read-repair requests, page cache,
 settings), built here and kept in ``app.extensions``.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from flask import Flask
 
 from search.port import SearchIndex
 from snipshop.config import Settings
-from web.edge import context, errors, home, listing_pages, product
+from web.edge import context, error_pages, home, listing_pages, product
+from web.edge.edge_state import EXTENSION, Edge
+from web.edge.page_responses import PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
-from web.edge.responses import PUBLIC, add_security_headers
-from web.edge.state import EXTENSION, Edge
 
 
 def create_app(settings: Settings, *, client: redis.Redis | None = None, search: SearchIndex | None = None) -> Flask:
@@ -35,7 +35,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     edge = app.extensions[EXTENSION] = Edge.build(settings, client, search)
     if edge.page_cache is not None:
         app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)
-    errors.init_app(app)  # first: a too long query string is refused before the context reads it
+    error_pages.init_app(app)  # first: a too long query string is refused before the context reads it
     context.init_app(app, settings.locales, settings.currencies)
     app.after_request(add_security_headers)
     for concern in (home, product, listing_pages):

@@ -6,9 +6,9 @@ from flask import Blueprint, g
 from vocab.i18n import messages
 from vocab.keys import FIELD
 from web.edge import listing, pages
+from web.edge.edge_state import current
+from web.edge.page_responses import frame_for, html
 from web.edge.repair_requests import shared_misses, tile_misses
-from web.edge.responses import frame_for, html
-from web.edge.state import current
 
 blueprint = Blueprint("home", __name__)
 

@@ -11,9 +11,9 @@ from vocab.i18n import messages
 from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
 from vocab.repair_entries import NAVIGATION_THING
 from web.edge import listing, pages
+from web.edge.edge_state import current
+from web.edge.page_responses import frame_for, html, not_found, repairing
 from web.edge.repair_requests import shared_misses, tile_misses
-from web.edge.responses import frame_for, html, not_found, repairing
-from web.edge.state import current
 
 blueprint = Blueprint("listings", __name__)
 
@@ -21,7 +21,7 @@ SUGGEST_LIMIT = 8
 
 
 class SearchUnavailable(Exception):
-    """The search engine did not answer (web/edge/errors.py answers 503)."""
+    """The search engine did not answer (web/edge/error_pages.py answers 503)."""
 
 
 def searching(call, *args):

@@ -5,9 +5,9 @@ from flask import Blueprint, g
 
 from vocab.keys import SKU_RE
 from web.edge import pages
+from web.edge.edge_state import current
+from web.edge.page_responses import frame_for, html, not_found, repairing
 from web.edge.repair_requests import degraded_parts, product_page_misses, unknown_product
-from web.edge.responses import frame_for, html, not_found, repairing
-from web.edge.state import current
 
 blueprint = Blueprint("product", __name__)
 

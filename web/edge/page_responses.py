@@ -9,7 +9,7 @@ from vocab.i18n import messages
 from vocab.keys import Kind
 from web.edge import pages, personalize
 from web.edge.context import remember_choices
-from web.edge.state import current
+from web.edge.edge_state import current
 
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page

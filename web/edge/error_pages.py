@@ -8,10 +8,10 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from search.query import MAX_QUERY_STRING
 from vocab.i18n import messages
 from web.edge import pages
+from web.edge.edge_state import current
 from web.edge.listing_pages import SearchUnavailable
+from web.edge.page_responses import RETRY_AFTER_REPAIR, html, not_found, shopper_locale, too_long, unavailable
 from web.edge.repair_requests import for_missing
-from web.edge.responses import RETRY_AFTER_REPAIR, html, not_found, shopper_locale, too_long, unavailable
-from web.edge.state import current
 
 blueprint = Blueprint("health", __name__)
 
