@@ -95,3 +95,15 @@ def test_loading_the_edge_loads_no_write_side_module():
 def test_catalog_never_imports_the_read_side():
     for path in (REPO / "catalog").rglob("*.py"):
         assert not {n for n in _imports(path) if n.split(".")[0] in ("web", "projector", "search")}, path
+
+
+def test_no_two_modules_share_a_name():
+    """A module's name says what it is wherever it is seen (tracebacks, logs, grep): two packages
+    do not both have a ``results.py``. The two web apps' ``app.py`` are Flask's convention."""
+    seen: dict[str, list[str]] = defaultdict(list)
+    for package in LAYERS:
+        for path in (REPO / package).rglob("*.py"):
+            if path.name != "__init__.py" and "migrations" not in path.parts:
+                seen[path.name].append(str(path.relative_to(REPO)))
+    shared = {name: paths for name, paths in seen.items() if len(paths) > 1 and name != "app.py"}
+    assert not shared, shared
