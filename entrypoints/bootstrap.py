@@ -1,7 +1,7 @@
 """The one wiring point: every part a process needs, built from :class:`~snipshop.config.Settings`.
 
-Nothing else in the shop builds a connection pool, a Redis client, a search index, a Celery app
-or a :class:`~projector.service.Projector`; the roles and commands get theirs here:
+The roles and commands get their connection pool, Redis clients, search index, Celery app and
+sender and :class:`~projector.service.Projector` here, and nowhere else:
 
 =============================================  ===================================================
 caller                                         parts
@@ -14,8 +14,9 @@ caller                                         parts
 ``celery -A entrypoints.worker``               projection tasks; pool, Redis, search index,
                                                Projector and dead letters per worker process, on
                                                first use
-``snipshop import``, ``snipshop token ...``    :class:`Parts`: one database connection, the
-                                               outbox sender
+``snipshop import``, ``snipshop token ...``    :class:`Parts`: the outbox sender (the import
+                                               opens its own connection); one database
+                                               connection per token command
 ``projector ...``                              :class:`Parts`: Projector, Celery app, dead letters,
                                                status
 =============================================  ===================================================
@@ -24,7 +25,8 @@ Each part is built on first use and then shared by everything in the process tha
 (the embedded search index shares the snippet Redis, for instance). Modules are imported with the
 part that needs them, so a process loads only what it uses: the edge never loads the write side
 (catalog, psycopg) nor Celery. Tests and benchmarks may compose parts of their own; the web apps
-take theirs as arguments (see their ``create_app``).
+take theirs as arguments (``web.edge.app.create_app`` makes its two itself only when called with
+the settings alone, as tests do).
 """
 from __future__ import annotations
 
