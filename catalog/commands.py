@@ -12,7 +12,7 @@ from typing import Sequence
 import psycopg
 
 from catalog.errors import Conflict, Invalid, NotFound
-from catalog.models import MAX_STOCK, CategoryIn, OfferIn, ProductIn
+from catalog.models import MAX_STOCK, AttributeIn, CategoryIn, OfferIn, ProductIn
 from catalog.outbox import record
 from vocab.topics import Topic
 
@@ -99,6 +99,24 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
                 [(sku, *row) for sku, p in items for row in p.attribute_rows()],
             )
         return record(conn, Topic.PRODUCT, skus)
+
+
+def put_attribute_labels(conn: psycopg.Connection, items: Sequence[tuple[str, AttributeIn]]) -> int:
+    """Replace the labels of attribute codes (canonical, lower case: ``AttributeIn`` rows give them so)."""
+    codes = [code for code, _ in items]
+    with conn.transaction():
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO attributes (code) VALUES (%s)
+                   ON CONFLICT (code) DO UPDATE SET version = nextval('source_version'), updated_at = now()""",
+                [(code,) for code in codes],
+            )
+            cur.execute("DELETE FROM attribute_labels WHERE code = ANY(%s)", (codes,))
+            cur.executemany(
+                "INSERT INTO attribute_labels (code, locale, label) VALUES (%s, %s, %s)",
+                [(code, locale, label) for code, a in items for locale, label in a.label.items()],
+            )
+        return record(conn, Topic.ATTRIBUTE, codes)
 
 
 def delete_product(conn: psycopg.Connection, sku: str) -> int:

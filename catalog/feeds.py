@@ -10,9 +10,11 @@ from typing import Any, BinaryIO, Callable, Hashable, Iterator, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from catalog.models import CategoryIn, CategoryKey, Currency, OfferIn, PriceIn, ProductIn, Sku, StockIn
+from catalog.models import (AttributeCode, AttributeIn, CategoryIn, CategoryKey, Currency, OfferIn, PriceIn,
+                            ProductIn, Sku, StockIn)
 
-PREFIXES = {"name": "name", "description": "description", "attr": "attributes"}  # column prefix: model field
+# column prefix: model field
+PREFIXES = {"name": "name", "description": "description", "attr": "attributes", "label": "label"}
 # What is trimmed from a cell: CSV padding. A line break or another control character stays, so a
 # key (SKU, category key, currency) that carries one is refused rather than quietly repaired.
 BLANKS = " \t"
@@ -28,6 +30,10 @@ class RowError(Exception):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+class AttributeRow(AttributeIn):
+    code: AttributeCode
 
 
 class CategoryRow(CategoryIn):  # each row: the admin model plus the key the admin URL carries
@@ -63,6 +69,7 @@ class FeedKind:
 
 
 KINDS: dict[str, FeedKind] = {k.name: k for k in (  # in dependency order, the order of import
+    FeedKind("attributes", AttributeRow, ("code",), ("code", "label.*"), (), item=lambda r: (r.code, r)),
     FeedKind("categories", CategoryRow, ("key",), ("key", "name.*"), ("parent", "position"),
              item=lambda r: (r.key, r)),
     FeedKind("products", ProductRow, ("sku",), ("sku", "name.*"),
@@ -110,6 +117,8 @@ def row_input(header: Header, values: list[str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for (field, sub), value in zip(header.columns, values):
         value = value.strip(BLANKS) if value.strip() else ""
+        if field == "label":  # every label column counts: a row of empty cells removes the labels
+            data.setdefault("label", {})
         if sub is not None:
             parts = _split(value) if field == "attr" else [value] if value else []
             if parts:

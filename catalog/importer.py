@@ -27,9 +27,9 @@ from vocab.topics import Topic
 
 BATCH_SIZE = 500
 Command = Callable[[psycopg.Connection, Sequence[Any]], int]
-COMMANDS: dict[str, Command] = {"categories": commands.put_categories, "products": commands.put_products,
-                                "prices": commands.put_prices, "offers": commands.put_offers,
-                                "stock": commands.set_stock}
+COMMANDS: dict[str, Command] = {"attributes": commands.put_attribute_labels, "categories": commands.put_categories,
+                                "products": commands.put_products, "prices": commands.put_prices,
+                                "offers": commands.put_offers, "stock": commands.set_stock}
 # What a command may refuse single rows for; anything else (the database gone) ends the import.
 ROW_ERRORS = (CatalogError, psycopg.DataError, psycopg.IntegrityError)
 Sink = Callable[[list[FeedRow]], list[tuple[FeedRow, str]]]  # applies a batch, returns the refused rows

@@ -56,6 +56,7 @@ AttrValue = _text(1, 200)
 Brand = _text(0, 200)
 MovementId = _text(1, 100)
 Reason = _text(0, 200)
+Label = _text(1, 100)
 #: JSON schema of a map keyed by locale (the admin API's OpenAPI document narrows it to the shop's locales).
 LOCALE_KEYS = {"propertyNames": {"pattern": LOCALE_RE.pattern}}
 
@@ -107,10 +108,21 @@ def _currency_as_sent(value: Any, info: ValidationInfo) -> Any:
     return valid_currency(value, info) if isinstance(value, str) else value
 
 
+def valid_attribute_code(value: str) -> str:
+    """The canonical (lower-case) form of an attribute code as sent (:mod:`vocab.attributes`)."""
+    code = canonical_attribute_code(value)
+    if code is None:
+        raise ValueError(f"attribute code {value!r} must be 1 to 40 letters, digits or underscores, "
+                         f"starting with a letter or a digit ({ATTRIBUTE_CODE_PATTERN})")
+    return code
+
+
 Sku = Annotated[str, _as_sent(valid_sku)]
 CategoryKey = Annotated[str, _as_sent(valid_category_key),
                        WithJsonSchema({"type": "string", "pattern": CATEGORY_KEY_RE.pattern})]
 Currency = Annotated[str, BeforeValidator(_currency_as_sent)]
+AttributeCode = Annotated[str, _as_sent(valid_attribute_code),
+                          WithJsonSchema({"type": "string", "pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"})]
 
 
 class CategoryIn(Strict):
@@ -144,9 +156,9 @@ class ProductIn(Strict):
     def _codes_as_sent(cls, value: Any) -> Any:
         """Attribute codes (:mod:`vocab.attributes`), checked before the models trim whitespace."""
         for code in value if isinstance(value, dict) else ():
-            if not isinstance(code, str) or canonical_attribute_code(code) is None:
-                raise ValueError(f"attribute code {code!r} must be 1 to 40 letters, digits or underscores, "
-                                 f"starting with a letter or a digit ({ATTRIBUTE_CODE_PATTERN})")
+            if not isinstance(code, str):
+                raise ValueError(f"attribute code {code!r} must be a string")
+            valid_attribute_code(code)
         return value
 
     @field_validator("attributes")
@@ -169,6 +181,15 @@ class ProductIn(Strict):
             for position, v in enumerate(dict.fromkeys(values)):
                 rows.append((name, v, position))
         return rows
+
+
+class AttributeIn(Strict):
+    """The labels of one attribute code by locale; they replace the code's labels. An empty map
+    removes them (the shop then shows the code's fallback label)."""
+
+    label: dict[str, Label] = Field(json_schema_extra=LOCALE_KEYS)
+
+    _locales = field_validator("label", mode="before")(_check_locales)
 
 
 Money = Annotated[

@@ -135,7 +135,7 @@ def token_check(parts: Parts) -> None:
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["categories", "products", "prices", "offers", "stock"]),
+@click.option("--kind", type=click.Choice(["attributes", "categories", "products", "prices", "offers", "stock"]),
               help="Feed kind for every file (default: each file's name stem).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write rejected rows as CSV to this file.")

@@ -16,6 +16,7 @@ PROJECT_CATEGORIES = "projector.project_categories"
 PROJECT_PRODUCTS = "projector.project_products"
 PROJECT_PRICES = "projector.project_prices"
 PROJECT_STOCK = "projector.project_stock"
+PROJECT_ATTRIBUTES = "projector.project_attributes"
 RELAY_SWEEP = "projector.relay_sweep"
 REFRESH = "projector.refresh"
 FIRE_TIMERS = "projector.fire_timers"
@@ -64,6 +65,7 @@ TASK_BY_TOPIC = {
     Topic.PRODUCT: PROJECT_PRODUCTS,
     Topic.PRICE: PROJECT_PRICES,
     Topic.STOCK: PROJECT_STOCK,
+    Topic.ATTRIBUTE: PROJECT_ATTRIBUTES,
 }
 
 

@@ -14,7 +14,8 @@ from typing import Sequence
 
 from projector.service import Projector
 from vocab.keys import PRODUCT_KINDS, SKU_RE
-from vocab.repair_entries import HOME, HOME_THING, NAVIGATION, NAVIGATION_THING, PRODUCT, entry, parse_entry, product
+from vocab.repair_entries import (HOME, HOME_THING, LABELS, LABELS_THING, NAVIGATION, NAVIGATION_THING, PRODUCT, entry,
+                                  parse_entry, product)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Repairs:
 
     skus: list[str] = field(default_factory=list)
     navigation: bool = False
+    labels: bool = False
     home: bool = False
     ignored: list[str] = field(default_factory=list)
 
@@ -41,6 +43,8 @@ class Repairs:
                 found.skus.append(ident)
             elif kind == NAVIGATION:
                 found.navigation = True
+            elif kind == LABELS:
+                found.labels = True
             elif kind == HOME:
                 found.home = True
             else:
@@ -50,7 +54,7 @@ class Repairs:
 
     def entries(self) -> list[str]:
         return ([entry(product(s)) for s in self.skus] + ([entry(NAVIGATION_THING)] if self.navigation else [])
-                + ([entry(HOME_THING)] if self.home else []))
+                + ([entry(LABELS_THING)] if self.labels else []) + ([entry(HOME_THING)] if self.home else []))
 
 
 def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseException], ...] = ()) -> int:
@@ -73,6 +77,8 @@ def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseEx
         written = 0
         if todo.navigation:
             written += projector.navigation(gens)
+        if todo.labels and not todo.navigation:  # the navigation brings the labels too
+            written += projector.labels(gens)
         if todo.skus:
             written += projector.products(todo.skus, PRODUCT_KINDS, gens)
         if todo.home:
@@ -82,6 +88,6 @@ def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseEx
         if again:
             client.sadd(keys.repair_pending, *again)
         raise
-    log.info("repaired", extra={"skus": len(todo.skus), "navigation": todo.navigation, "home": todo.home,
-                                "keys_written": written})
+    log.info("repaired", extra={"skus": len(todo.skus), "navigation": todo.navigation, "labels": todo.labels,
+                                "home": todo.home, "keys_written": written})
     return written

@@ -105,6 +105,28 @@ def load_categories(conn: psycopg.Connection) -> dict[str, CategoryView]:
     return {key: CategoryView(key, parent, position, version, names[key]) for key, parent, position, version in rows}
 
 
+def load_attribute_labels(conn: psycopg.Connection,
+                          codes: Sequence[str] | None = None) -> dict[str, tuple[int, dict[str, str]]]:
+    """Attribute code → (version, labels by locale), for ``codes`` or every code that has a row."""
+    out: dict[str, tuple[int, dict[str, str]]] = {}
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        for code, version in conn.execute(
+                "SELECT code, version FROM attributes WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s)",
+                {"codes": None if codes is None else list(codes)}):
+            out[code] = (version, {})
+        for code, locale, label in conn.execute(
+                "SELECT code, locale, label FROM attribute_labels WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s)",
+                {"codes": None if codes is None else list(codes)}):
+            out[code][1][locale] = label
+    return out
+
+
+def attribute_in_use(conn: psycopg.Connection, code: str) -> bool:
+    """Some product has a value of the attribute (the (name, value) index answers it)."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM product_attributes WHERE name = %s)", (code,)).fetchone()[0]
+
+
 def featured_skus(conn: psycopg.Connection, count: int) -> list[str]:
     """The home page's featured products: the newest visible ones."""
     rows = conn.execute(

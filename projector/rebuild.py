@@ -39,6 +39,7 @@ ONLY = {
     "text": (Kind.DETAIL, Kind.TILE, Kind.LD),
     "breadcrumbs": (Kind.CRUMB,),
     "navigation": (),
+    "labels": (),
     "home": (),
 }
 
@@ -114,7 +115,9 @@ def _in_place(projector: Projector, only: str | None, skus: Sequence[str] | None
     if kinds:
         products, snippets = _project_all(projector, gens, kinds, skus, batch, progress)
     if only in (None, "navigation") and not skus:
-        snippets += projector.navigation(gens)
+        snippets += projector.navigation(gens)  # the labels too
+    if only == "labels":
+        snippets += projector.labels(gens)
     if only in (None, "home", "products") or skus:
         snippets += projector.home(gens)
     return Summary(None, products, snippets, time.monotonic() - started)

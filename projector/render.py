@@ -15,8 +15,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from projector.readmodel import CategoryView, ProductView
-from vocab.i18n import messages, money
-from vocab.keys import FIELD, PRODUCT_KINDS, SLOT, Context, Kind, variable
+from vocab.i18n import attribute_label, messages, money
+from vocab.keys import FIELD, PRODUCT_KINDS, SHOP_WIDE, SLOT, Context, Kind, label, variable
 
 # Tags a product description may keep; everything else (scripts, styles, handlers) is removed.
 DESCRIPTION_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "span", "table", "tr", "td", "th"}
@@ -58,6 +58,9 @@ class Renderer:
         self.env = Environment(loader=PackageLoader("projector", "templates"), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.globals["var"] = lambda name, default: Markup(variable(name, str(Markup.escape(default))))
+        # An attribute's label: the edge fills in the labels snippet's (docs/keys.md); the fallback stays.
+        self.env.globals["label"] = lambda code, locale: Markup(
+            label(code, str(Markup.escape(attribute_label(code, locale)))))
         self._templates = {name: self.env.get_template(f"{name}.html")
                            for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home", "category")}
 
@@ -111,6 +114,17 @@ class Renderer:
 
         return build(None)
 
+    def labels(self, version: int, stored: dict[str, dict[str, str]]) -> list[Snippet]:
+        """Per locale: the attribute labels the catalog gives (code → label, JSON), each resolved
+        for the locale (:func:`vocab.i18n.attribute_label`). Codes without any label are left
+        out: the edge shows their fallback, which is the same."""
+        out = []
+        for locale in self.locales:
+            labels = {code: attribute_label(code, locale, texts, self.locales)
+                      for code, texts in sorted(stored.items()) if texts}
+            out.append(Snippet(Kind.LABELS, Context(locale, self.currencies[0]), SHOP_WIDE, version, _json(labels)))
+        return out
+
     def home(self, version: int, featured: list[str]) -> list[Snippet]:
         """Per locale: the home heading and the featured SKUs, whose tiles the edge adds like a listing's."""
         return [Snippet(Kind.HOME, Context(locale, self.currencies[0]), "_", version,
@@ -158,7 +172,7 @@ class Renderer:
     def detail(self, p: ProductView, locale: str) -> Snippet:
         name = self._text(p.names, locale)
         description = Markup(nh3.clean(self._text(p.descriptions, locale), tags=DESCRIPTION_TAGS))
-        html = self._render("detail", p=p, name=name, description=description, t=messages(locale))
+        html = self._render("detail", p=p, name=name, description=description, t=messages(locale), locale=locale)
         return Snippet(Kind.DETAIL, Context(locale, self.currencies[0]), p.sku, p.version,
                        f"{Markup.escape(name)}{FIELD}{html}")
 

@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Sequence
 import redis
 from psycopg_pool import ConnectionPool
 
-from projector.readmodel import (ProductView, home_state, load_categories, load_products, skus_in_categories,
-                                 stock_levels)
+from projector.readmodel import (ProductView, home_state, load_attribute_labels, load_categories, load_products,
+                                 skus_in_categories, stock_levels)
 from projector.render import Renderer
 from projector.search_documents import search_document
 from projector.store import SnippetWriter
@@ -166,10 +166,20 @@ class Projector:
             self._search_live_known = True
 
     def navigation(self, generations: Sequence[int] | None = None) -> int:
-        """The page frames (with the category tree) and the category page headers."""
+        """The shop-wide snippets of every page: the page frames (with the category tree), the
+        category page headers and the attribute labels (so a shop projected only by its tasks
+        has labels as soon as it has frames)."""
         with self.pool.connection() as conn:
             categories = load_categories(conn)
         snippets = self.renderer.frames(categories) + self.renderer.category_headers(categories)
+        return self.writer.write(snippets, generations) + self.labels(generations)
+
+    def labels(self, generations: Sequence[int] | None = None) -> int:
+        """The attribute labels snippet of each locale: nothing else shows a label's text."""
+        with self.pool.connection() as conn:
+            stored = load_attribute_labels(conn)
+        version = max((v for v, _ in stored.values()), default=0)
+        snippets = self.renderer.labels(version, {code: texts for code, (_, texts) in stored.items()})
         return self.writer.write(snippets, generations)
 
     def home(self, generations: Sequence[int] | None = None) -> int:

@@ -98,6 +98,13 @@ def register(app: Celery, parts: WorkerParts) -> None:
         done(Topic.CATEGORY, sent_at, outbox)
         log.info("projected", extra={"topic": Topic.CATEGORY, "categories": len(keys), "keys_written": written})
 
+    @app.task(name=names.PROJECT_ATTRIBUTES, **RETRY)
+    def project_attributes(codes: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
+        """Labels changed: the labels snippets only (pages fill their labels from them)."""
+        written = projector().labels()
+        done(Topic.ATTRIBUTE, sent_at, outbox)
+        log.info("projected", extra={"topic": Topic.ATTRIBUTE, "attributes": len(codes), "keys_written": written})
+
     def redeliver_after() -> float | None:
         """Re-send unprojected rows only once the queue has drained: before that they may still be in it."""
         return settings.outbox_redeliver_seconds if parts.broker_redis.llen(PROJECTION_QUEUE) == 0 else None

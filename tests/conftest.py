@@ -20,7 +20,8 @@ from tools.localservices import Postgres, Redis, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 TABLES = ("outbox", "api_tokens", "stock_movements", "stock", "offers", "prices", "product_attributes",
-          "product_categories", "product_texts", "products", "category_names", "categories")
+          "product_categories", "product_texts", "products", "category_names", "categories", "attribute_labels",
+          "attributes")
 
 
 @pytest.fixture(scope="session")

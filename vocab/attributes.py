@@ -28,3 +28,8 @@ def canonical_attribute_code(code: str) -> str | None:
     The code is checked before it is lowered: ``str.lower`` maps some non-ASCII letters (the
     Kelvin sign) onto ASCII ones, and those must stay refused."""
     return code.lower() if ATTRIBUTE_CODE_RE.fullmatch(code) else None
+
+
+def readable_attribute_code(code: str) -> str:
+    """A label for a code that has none: ``features_bags`` → ``Features bags``."""
+    return " ".join(code.split("_")).strip().capitalize() or code

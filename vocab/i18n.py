@@ -1,9 +1,13 @@
-"""Interface words of the snippets, per language, and money per locale (Babel)."""
+"""Interface words of the snippets, per language, attribute labels, and money per locale (Babel)."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Mapping, Sequence
 
 from babel.numbers import format_currency, format_decimal
+
+from vocab.attributes import readable_attribute_code
 
 MESSAGES = {
     "en": {
@@ -18,10 +22,9 @@ MESSAGES = {
         "reset": "Remove all filters", "previous": "Previous", "next": "Next", "results": "{total} products",
         "results_one": "{total} product",
         "refine": "Only the first {limit} results can be paged through. Please refine your search with the filters.",
-        "search_results": "Search results for “{q}”", "color": "Color", "size": "Size", "material": "Material",
+        "search_results": "Search results for “{q}”",
         "not_found": "Not found", "not_found_text": "We could not find that page.",
         "hello": "Hello", "guest": "guest", "cart": "Cart",
-        "climate": "Climate", "pattern": "Pattern", "style_general": "Style",
         "more_values": "Show {n} more", "selected_filters": "Selected filters", "remove_filter": "Remove filter",
         "price_range": "From-to", "price_range_hint": "For example 20-50",
         "price_between": "{low} – {high}", "price_from": "from {low}", "price_up_to": "up to {high}",
@@ -47,10 +50,9 @@ MESSAGES = {
         "reset": "Alle Filter entfernen", "previous": "Zurück", "next": "Weiter", "results": "{total} Produkte",
         "results_one": "{total} Produkt",
         "refine": "Nur die ersten {limit} Ergebnisse lassen sich durchblättern. Bitte verfeinern Sie Ihre Suche mit den Filtern.",
-        "search_results": "Suchergebnisse für „{q}“", "color": "Farbe", "size": "Größe", "material": "Material",
+        "search_results": "Suchergebnisse für „{q}“",
         "not_found": "Nicht gefunden", "not_found_text": "Diese Seite gibt es nicht.",
         "hello": "Hallo", "guest": "Gast", "cart": "Warenkorb",
-        "climate": "Klima", "pattern": "Muster", "style_general": "Stil",
         "more_values": "{n} weitere anzeigen", "selected_filters": "Gewählte Filter", "remove_filter": "Filter entfernen",
         "price_range": "Von-bis", "price_range_hint": "Zum Beispiel 20-50",
         "price_between": "{low} – {high}", "price_from": "ab {low}", "price_up_to": "bis {high}",
@@ -68,8 +70,45 @@ MESSAGES = {
 }
 
 
+#: Labels of common attribute codes per language: what a code shows when the catalog gives it no
+#: label in the shopper's locale (docs/inputs.md, "Attribute labels").
+ATTRIBUTE_NAMES = {
+    "en": {"color": "Color", "size": "Size", "material": "Material", "climate": "Climate", "pattern": "Pattern",
+           "style_general": "Style", "activity": "Activity", "gender": "Gender"},
+    "de": {"color": "Farbe", "size": "Größe", "material": "Material", "climate": "Klima", "pattern": "Muster",
+           "style_general": "Stil", "activity": "Aktivität", "gender": "Geschlecht"},
+}
+
+
 def messages(locale: str) -> dict[str, str]:
     return MESSAGES.get(locale.split("_")[0], MESSAGES["en"])
+
+
+def attribute_label(code: str, locale: str, stored: Mapping[str, str] | None = None,
+                    locales: Sequence[str] = ()) -> str:
+    """The label an attribute code shows in ``locale``. ``stored`` holds the catalog's labels of
+    the code by locale. In order: the catalog's label in ``locale``; the dictionary's word for the
+    code in the locale's language (:data:`ATTRIBUTE_NAMES`); the catalog's label in the first of
+    ``locales`` (the shop's, default first) that has one, or in any locale; the readable code
+    (``features_bags`` → ``Features bags``)."""
+    stored = stored or {}
+    found = stored.get(locale) or ATTRIBUTE_NAMES.get(locale.split("_")[0], ATTRIBUTE_NAMES["en"]).get(code)
+    if found:
+        return found
+    fallback = next((stored[other] for other in (*locales, *stored) if stored.get(other)), None)
+    return fallback or readable_attribute_code(code)
+
+
+@dataclass(frozen=True)
+class AttributeLabels:
+    """The labels one page shows: those of the labels snippet (code → label, resolved for the
+    locale by the projector), and for a code it does not name, :func:`attribute_label`'s fallback."""
+
+    locale: str
+    stored: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, code: str) -> str:
+        return self.stored.get(code) or attribute_label(code, self.locale)
 
 
 def money(amount: Decimal, currency: str, locale: str) -> str:

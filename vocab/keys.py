@@ -11,15 +11,16 @@ Layout (documented for operators and future front ends in other languages in doc
 
 ``context`` is the locale (``en_US``) for text snippets and ``locale.currency``
 (``en_US.EUR``) for snippets that show money. ``id`` is the SKU for product snippets and
-``_`` for shop-wide ones (frame, home); the braces are a Redis Cluster hash tag, so every key
+``_`` for shop-wide ones (frame, home, labels); the braces are a Redis Cluster hash tag, so every key
 of one product lives in one slot.
 
 A snippet's value is ``{source version}\n{body}``; :func:`split_value` takes it apart. An empty
 body is a tombstone (the product is gone or hidden). Some bodies hold more than one part,
 separated by ``FIELD`` (U+001E): a product DETAIL is ``title FIELD html``; PRICE, OFFER and AVAIL
 are ``html FIELD json-ld-fragment``. A FRAME is ``head SLOT middle SLOT tail`` (U+001D): the page
-title goes into the first slot, the page body into the second. Snippets may carry
-personalization variables (:func:`variable`) that the edge fills per request.
+title goes into the first slot, the page body into the second. LABELS is a JSON object, attribute
+code to label. Snippets may carry personalization variables (:func:`variable`) that the edge fills
+per request, and attribute labels (:func:`label`) that it takes from the LABELS snippet.
 """
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ VAR_RE = re.compile(r"<!--v:([a-z_]{1,32})-->(.*?)<!--/v-->", re.S)
 def variable(name: str, default_html: str) -> str:
     """A personalization variable with its (already escaped) default."""
     return f"{VAR_OPEN}{name}-->{default_html}{VAR_CLOSE}"
+
+
+# An attribute's label inside snippet HTML: <!--l:CODE-->fallback html<!--/l-->. The edge puts the
+# label of the page's LABELS snippet in its place, so a label change re-renders that snippet only.
+LABEL_OPEN = "<!--l:"
+LABEL_CLOSE = "<!--/l-->"
+LABEL_RE = re.compile(r"<!--l:([a-z0-9_]{1,40})-->(.*?)<!--/l-->", re.S)
+
+
+def label(code: str, default_html: str) -> str:
+    """An attribute label (``code`` canonical) with its (already escaped) fallback."""
+    return f"{LABEL_OPEN}{code}-->{default_html}{LABEL_CLOSE}"
 # Keys in URLs, messages and Redis keys. Match them whole, with ``fullmatch``: with ``match``,
 # ``$`` also accepts a trailing newline (and the newline-delimited invalidations would then miss
 # the key). The anchors stay for ``.pattern``, which the OpenAPI document and messages show.
@@ -60,6 +73,7 @@ class Kind(str, Enum):
     OFFER = "offer"  # special offer price box; lives until the offer ends (TTL)
     AVAIL = "avail"  # availability badge; per locale; changes with the stock state
     LD = "ld"  # schema.org Product JSON-LD without its offer; per locale
+    LABELS = "labels"  # attribute labels (JSON: code → label); per locale; changes with the labels
 
     @property
     def per_currency(self) -> bool:
@@ -70,7 +84,8 @@ _PER_CURRENCY = {Kind.PRICE, Kind.OFFER}
 PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
 PRICE_KINDS = (Kind.PRICE, Kind.OFFER)
 TILE_KINDS = (Kind.TILE, Kind.PRICE, Kind.OFFER, Kind.AVAIL)
-PRODUCT_PAGE_KINDS = (Kind.FRAME, Kind.DETAIL, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
+PRODUCT_PAGE_KINDS = (Kind.FRAME, Kind.DETAIL, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD, Kind.LABELS)
+SHOP_WIDE_KINDS = frozenset({Kind.FRAME, Kind.HOME, Kind.LABELS})
 STOCK_KINDS = (Kind.AVAIL,)
 CRUMB_KINDS = (Kind.CRUMB,)
 
@@ -136,8 +151,12 @@ class KeyScheme:
 
     def product_page(self, gen: int, ctx: Context, sku: str) -> list[str]:
         """Every key a product page needs, in the order of :data:`PRODUCT_PAGE_KINDS`."""
-        return [self.snippet(gen, kind, ctx, SHOP_WIDE if kind is Kind.FRAME else sku)
+        return [self.snippet(gen, kind, ctx, SHOP_WIDE if kind in SHOP_WIDE_KINDS else sku)
                 for kind in PRODUCT_PAGE_KINDS]
+
+    def labels(self, gen: int, ctx: Context) -> str:
+        """The attribute labels of the context's locale (listings and product pages fetch it)."""
+        return self.snippet(gen, Kind.LABELS, ctx)
 
     def home_page(self, gen: int, ctx: Context) -> list[str]:
         return [self.snippet(gen, Kind.FRAME, ctx), self.snippet(gen, Kind.HOME, ctx)]

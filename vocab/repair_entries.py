@@ -2,7 +2,8 @@
 
 The edge adds one entry per thing a page missed to the pending set (``KeyScheme.repair_pending``);
 the ``projector.repair`` task pops them. An entry is ``kind:id``: ``product:SKU``,
-``navigation:_`` (frames and category headers), ``home:_``. SKUs and ``_`` hold no colon.
+``navigation:_`` (frames, category headers and attribute labels), ``labels:_`` (the attribute labels
+alone), ``home:_``. SKUs and ``_`` hold no colon.
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from vocab.keys import SHOP_WIDE
 PRODUCT = "product"
 NAVIGATION = "navigation"
 HOME = "home"
+LABELS = "labels"
 Thing = tuple[str, str]  # (kind, id)
 NAVIGATION_THING: Thing = (NAVIGATION, SHOP_WIDE)
 HOME_THING: Thing = (HOME, SHOP_WIDE)
+LABELS_THING: Thing = (LABELS, SHOP_WIDE)
 
 
 def product(sku: str) -> Thing:

@@ -15,6 +15,7 @@ class Topic(StrEnum):
     PRODUCT = "product"  # keys: SKUs; text, categories, attributes or active flag changed
     PRICE = "price"  # keys: SKUs; a price or offer changed
     STOCK = "stock"  # keys: SKUs; a stock level changed
+    ATTRIBUTE = "attribute"  # keys: attribute codes; their labels changed
 
 
 #: The broker list (Celery's Redis transport) the projection tasks wait in.

@@ -16,6 +16,7 @@ Nothing is cached beyond the compiled templates and the pool. Not part of the pr
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Sequence
@@ -30,7 +31,7 @@ from projector.readmodel import CategoryView, Offer, ProductView
 from projector.render import Renderer
 from search.documents import BRAND
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result, parse
-from vocab.i18n import messages
+from vocab.i18n import AttributeLabels, messages
 from vocab.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, SLOT, Context
 from web.edge import listing, pages, personalize
 from web.edge.context import remember_choices, resolve
@@ -62,6 +63,11 @@ class Pages:
                            descriptions=p.descriptions, categories=p.categories, attributes=p.attributes,
                            prices=prices, offers=offers, quantity=p.quantity)
 
+    def labels(self, stored: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
+        """The attribute labels a page in ``locale`` shows: the edge's labels snippet, rendered now."""
+        [snippet] = [s for s in self.renderer.labels(0, stored) if s.ctx.locale == locale]
+        return json.loads(snippet.body)
+
     # --- page parts ----------------------------------------------------------------------------
 
     def frame(self, categories: dict[str, CategoryView], locale: str) -> pages.Frame:
@@ -82,11 +88,11 @@ class Pages:
         return str(Markup.escape(name)), r._render("category", trail=trail, name=name, t=messages(locale))
 
     def product_page(self, frame: pages.Frame, p: ProductRow, categories: dict[str, CategoryView],
-                     ctx: Context, now: datetime) -> str:
+                     labels: dict[str, str], ctx: Context, now: datetime) -> str:
         r, view = self.renderer, self.view(p, ctx, now)
         return pages.product_page(frame, r.detail(view, ctx.locale).body, r.crumb(view, ctx.locale, categories).body,
                                   r.price_box(view, ctx, now, offer=True).body, None,
-                                  r.availability(view, ctx.locale).body, r.ld(view, ctx.locale).body)
+                                  r.availability(view, ctx.locale).body, r.ld(view, ctx.locale).body, labels)
 
     def tiles(self, products: Sequence[ProductRow], ctx: Context, now: datetime) -> list[str]:
         out = []
@@ -196,10 +202,11 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
         with pool.connection() as conn:
             _, cats = categories(conn)
             p = queries.load_product(conn, sku, ctx.currency) if SKU_RE.fullmatch(sku) else None
+            labels = queries.load_labels(conn) if p is not None else {}
         frame = render.frame(cats, ctx.locale)
         if p is None:
             return not_found(frame)
-        return html(render.product_page(frame, p, cats, ctx, now))
+        return html(render.product_page(frame, p, cats, render.labels(labels, ctx.locale), ctx, now))
 
     def listing_page(query: Query, category: str | None, title: str | None = None) -> Response:
         ctx, now = g.ctx, datetime.now(timezone.utc)
@@ -208,6 +215,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
             if category is not None and category not in rows:
                 return not_found(render.frame(cats, ctx.locale))
             found = queries.load_listing(conn, query, None if category is None else queries.subtree(rows, category))
+            labels = AttributeLabels(ctx.locale, render.labels(queries.load_labels(conn), ctx.locale))
         frame = render.frame(cats, ctx.locale)
         t = messages(ctx.locale)
         if category is not None:
@@ -217,7 +225,8 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
             header = f'<h1 class="search-title">{escaped_title}</h1>'
         result = Result(tuple(p.sku for p in found.tiles), found.total, facets(query, found.counts))
         tiles = render.tiles(found.tiles, ctx, now)
-        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t)))
+        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t,
+                                                                   labels)))
 
     def shopper_query(category: str | None = None) -> Query:
         with pool.connection() as conn:

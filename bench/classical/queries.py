@@ -96,6 +96,14 @@ def load_categories(conn: psycopg.Connection) -> dict[str, CategoryRow]:
     return out
 
 
+def load_labels(conn: psycopg.Connection) -> dict[str, dict[str, str]]:
+    """Attribute code → its labels by locale (what the facet headings and product pages show)."""
+    out: dict[str, dict[str, str]] = {}
+    for code, locale, label in conn.execute("SELECT code, locale, label FROM attribute_labels"):
+        out.setdefault(code, {})[locale] = label
+    return out
+
+
 def facet_names(conn: psycopg.Connection) -> frozenset[str]:
     """``brand`` and every attribute code in the catalog: the parameters that filter a listing.
     (A loose index scan of the (name, value) index, one step per name.)"""

@@ -248,3 +248,22 @@ def test_error_pages_speak_the_shoppers_language(shop, catalog):
     too_long = requests.get(shop.edge + "/search?" + "&".join(f"a{i}=x" for i in range(1000)),
                             cookies={"locale": "de_DE"}, timeout=10)
     assert too_long.status_code == 414 and 'lang="de"' in too_long.text and "höchstens 4096 Zeichen" in too_long.text
+
+
+def facet_heading(html: str, name: str) -> str | None:
+    found = re.search(rf'data-facet-name="{name}"><summary><h3>(.*?)(?: <span class="picked">.*?)?</h3>', html)
+    return found.group(1) if found else None
+
+
+def test_an_attribute_label_set_through_the_api_heads_the_facet_in_each_locale(shop, catalog):
+    assert facet_heading(page(shop, "/c/l-gear").text, "color") == "Color"  # the fallback
+    api(shop, "PUT", "/attributes/Color", {"label": {"en_US": "Colour <&>", "de_DE": "Farbton"}})
+    wait_until(lambda: facet_heading(page(shop, "/c/l-gear").text, "color") == "Colour &lt;&amp;&gt;", timeout=15,
+               what="the label on the listing")
+    assert facet_heading(page(shop, "/c/l-gear", locale="de_DE").text, "color") == "Farbton"
+    assert "Colour &lt;&amp;&gt;: Red" in page(shop, "/search", q="bag", color="Red").text  # the chip
+    wait_until(lambda: "<dt>Colour &lt;&amp;&gt;</dt>" in page(shop, "/p/L-1").text, timeout=10,
+               what="the label on the product page")
+    api(shop, "PUT", "/attributes/color", {"label": {}})  # back to the fallback for the other tests
+    wait_until(lambda: facet_heading(page(shop, "/c/l-gear").text, "color") == "Color", timeout=15,
+               what="the fallback again")

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 #: Examples per operation and generation mode, by caller; derandomized, so the same every run.
 BUDGET = {"admin": 40, "stock": 15, "no token": 8, "bad token": 8}
 #: Values of the seeded catalog (tests/integration/admin_support.py), for requests that succeed.
-KNOWN = {"sku": "B1", "key": "bags", "currency": "EUR"}
+KNOWN = {"sku": "B1", "key": "bags", "currency": "EUR", "code": "color"}
 
 
 def no_store(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -104,6 +104,7 @@ NUL_BODIES = {
     "brand": ("PUT", "/products/T1", "editor", {**PRODUCT, "brand": NUL}),
     "attribute value": ("PUT", "/products/T1", "editor", {**PRODUCT, "attributes": {"color": [NUL]}}),
     "category name": ("PUT", "/categories/tents", "editor", {"name": {"en_US": NUL}}),
+    "attribute label": ("PUT", "/attributes/color", "editor", {"label": {"en_US": NUL}}),
     "movement id": ("POST", "/stock/B1/movements", "stock", {"movement_id": NUL, "delta": 1}),
     "movement reason": ("POST", "/stock/B1/movements", "stock", {"movement_id": "m", "delta": 1, "reason": NUL}),
 }

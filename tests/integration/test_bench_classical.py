@@ -162,3 +162,31 @@ def test_search_uses_full_text_search(client, catalog, pool):
     with pool.connection() as conn:
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'product_texts'")}
     assert {"classical_fts_en_us", "classical_fts_de_de"} <= indexes
+
+
+# The same pages as the edge, byte for byte (bench/classical/README.md): here with attribute labels.
+SAME_PATHS = ["/p/T000", "/p/T003?locale=de_DE", "/c/gear?color=Red&size=M&per_page=96",
+              "/c/gear-bags?color=Red&locale=de_DE&currency=USD", "/c/other?size=S&sort=price_asc"]
+
+
+def test_pages_are_the_edges_byte_for_byte_with_attribute_labels(settings, pool, client):
+    import redis
+
+    from catalog.models import AttributeIn
+    from projector.rebuild import rebuild
+    from projector.service import Projector
+    from search.factory import make_search
+    from web.edge.app import create_app as create_edge
+
+    with pool.connection() as conn:
+        commands.put_attribute_labels(conn, [("color", AttributeIn(label={"en_US": "Colour <&>", "de_DE": "Farbton"})),
+                                             ("size", AttributeIn(label={"de_DE": "Konfektionsgröße"}))])
+    store = redis.Redis.from_url(settings.redis_url)
+    rebuild(Projector(settings, pool, store, make_search(settings, store)), progress=False)
+    edge = create_edge(settings).test_client(use_cookies=False)
+    for path in SAME_PATHS:
+        ours, theirs = edge.get(path), client.get(path)
+        assert ours.status_code == theirs.status_code == 200, path
+        assert theirs.text == ours.text, path
+    assert "Colour &lt;&amp;&gt;" in client.get(SAME_PATHS[0]).text
+    assert "Farbton" in client.get(SAME_PATHS[3]).text and "Konfektionsgröße" in client.get(SAME_PATHS[1]).text

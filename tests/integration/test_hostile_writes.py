@@ -48,8 +48,9 @@ def test_a_real_export_with_codes_in_either_case_imports_whole_and_is_faceted(se
     page = wait_until(lambda: (r := edge.get("/p/PH1")).status_code == 200 and "€100.00" in r.text and r,
                       timeout=30, what="product page PH1")
     details = html.unescape(page.text)
-    for code, values in (("shape", "Round, Oval"), ("4g", "yes"), ("4g_standards", "LTE, UMTS")):
-        assert f"<dt>{code}</dt><dd>{values}</dd>" in details, code
+    # one attribute per canonical code, shown by its label (no labels here: the code as words)
+    for label, values in (("Shape", "Round, Oval"), ("4g", "yes"), ("4g standards", "LTE, UMTS")):
+        assert f"<dt>{label}</dt><dd>{values}</dd>" in details, label
 
     def listing_facets():
         r = edge.get("/c/phones")

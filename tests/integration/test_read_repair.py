@@ -152,7 +152,7 @@ def test_flushed_redis_answers_503_repairs_what_is_asked_and_rebuild_restores_ev
     for path in paths:
         r = edge.get(path)
         assert r.status_code == 503 and r.headers["Retry-After"] == "2", (path, r.status_code)
-    assert pending(client, keys) == {"navigation:_", "home:_"}
+    assert pending(client, keys) == {"navigation:_", "labels:_", "home:_"}
 
     scheduler = start_scheduler(service_env, tmp_path)
     try:

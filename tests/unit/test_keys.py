@@ -20,8 +20,8 @@ def test_keys_match_the_shared_fixture():
 def test_product_keys_share_one_hash_tag():
     keys = KeyScheme("ss")
     page = keys.product_page(7, Context("de_DE", "USD"), "MH01-XS-Black")
-    assert {k[k.index("{"):] for k in page[1:]} == {"{MH01-XS-Black}"}
-    assert page[0] == "ss:7:frame:de_DE:{_}"
+    assert {k[k.index("{"):] for k in page[1:-1]} == {"{MH01-XS-Black}"}
+    assert page[0] == "ss:7:frame:de_DE:{_}" and page[-1] == "ss:7:labels:de_DE:{_}"
 
 
 def test_money_kinds_are_per_currency_and_text_kinds_are_not():

@@ -51,7 +51,7 @@ def test_listing_tiles_ask_for_products_with_a_missing_tile_price_or_badge():
 def test_shared_misses_and_a_lost_pointer():
     assert repair_requests.shared_misses(V, V) == []
     assert repair_requests.shared_misses(None, None) == [("navigation", "_"), ("home", "_")]
-    assert repair_requests.for_missing("live generation") == [("navigation", "_"), ("home", "_")]
+    assert repair_requests.for_missing("live generation") == [("navigation", "_"), ("labels", "_"), ("home", "_")]
     assert repair_requests.for_missing("frame") == [("navigation", "_")]
 
 

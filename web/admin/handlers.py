@@ -14,11 +14,12 @@ from pydantic import BaseModel
 
 from catalog import commands
 from catalog.errors import NotFound
-from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
-from projector.readmodel import load_categories, load_products
+from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
+from projector.readmodel import attribute_in_use, load_attribute_labels, load_categories, load_products
+from vocab.i18n import attribute_label
 from web.admin import admin_state
-from web.admin.responses import (CategoryOut, CategoryWritten, MovementResult, OfferOut, PriceWritten, ProductOut,
-                               ProductWritten, StockWritten)
+from web.admin.responses import (AttributeOut, AttributeWritten, CategoryOut, CategoryWritten, MovementResult, OfferOut,
+                                 PriceWritten, ProductOut, ProductWritten, StockWritten)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -125,6 +126,23 @@ def get_category(call: Call) -> Outcome:
     children = [c.key for c in tree.values() if c.parent == key]  # the tree comes in display order
     return Outcome(CategoryOut(key=key, parent=cat.parent, name=cat.names, position=cat.position,
                                children=children, version=cat.version))
+
+
+def put_attribute(call: Call) -> Outcome:
+    code = call.params["code"].lower()  # checked as an attribute code: its canonical form
+    oid = commands.put_attribute_labels(call.db, [(code, call.body_as(AttributeIn))])
+    return Outcome(AttributeWritten(code=code, outbox_id=oid), outbox_id=oid)
+
+
+def get_attribute(call: Call) -> Outcome:
+    code = call.params["code"].lower()
+    labelled = load_attribute_labels(call.db, [code])
+    if code not in labelled and not attribute_in_use(call.db, code):
+        raise NotFound(f"unknown attribute: {code} (no labels and no product uses it)")
+    version, stored = labelled.get(code, (None, {}))
+    locales = admin_state.current().settings.locales
+    return Outcome(AttributeOut(code=code, label=stored, version=version,
+                                shown={locale: attribute_label(code, locale, stored, locales) for locale in locales}))
 
 
 def get_openapi(call: Call) -> Outcome:

@@ -12,8 +12,9 @@ from typing import Any, Callable, Mapping
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from catalog.models import valid_category_key, valid_sku
+from catalog.models import valid_attribute_code, valid_category_key, valid_sku
 from snipshop.config import Settings
+from vocab.attributes import ATTRIBUTE_CODE_PATTERN
 from vocab.keys import CATEGORY_KEY_RE, SKU_RE
 from web.admin.problems import Problem
 
@@ -40,6 +41,8 @@ PATH_PARAMS: Mapping[str, PathParam] = {
                      lambda _: {"type": "string", "pattern": SKU_RE.pattern}),
     "key": PathParam("category key", lambda v, _: valid_category_key(v),
                      lambda _: {"type": "string", "pattern": CATEGORY_KEY_RE.pattern}),
+    "code": PathParam("attribute code, in either case (stored in lower case)", lambda v, _: valid_attribute_code(v),
+                      lambda _: {"type": "string", "pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}),
     "currency": PathParam("ISO 4217 currency code, one of the shop's currencies", _currency,
                           lambda s: {"type": "string", "enum": list(s.currencies)}),
 }

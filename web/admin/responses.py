@@ -71,3 +71,18 @@ class CategoryOut(BaseModel):
     position: int
     children: list[str] = Field(description="keys of the direct subcategories, in display order")
     version: int
+
+
+class AttributeWritten(BaseModel):
+    code: str = Field(description="the attribute code in its canonical, lower-case form")
+    outbox_id: int
+
+
+class AttributeOut(BaseModel):
+    """An attribute's labels as stored, and what the shop shows for it in each of its locales."""
+
+    code: str = Field(description="the attribute code in its canonical, lower-case form")
+    label: dict[str, str] = Field(description="the stored labels by locale")
+    shown: dict[str, str] = Field(description="the label shown in each of the shop's locales, falling back "
+                                              "to common words and to the readable code")
+    version: int | None = Field(description="null when no labels were ever stored")

@@ -7,10 +7,10 @@ from typing import Mapping
 
 from pydantic import BaseModel
 
-from catalog.models import CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
+from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
 from web.admin import handlers as h
-from web.admin.responses import (CategoryOut, CategoryWritten, MovementResult, PriceWritten, ProductOut,
-                               ProductWritten, StockWritten)
+from web.admin.responses import (AttributeOut, AttributeWritten, CategoryOut, CategoryWritten, MovementResult,
+                                 PriceWritten, ProductOut, ProductWritten, StockWritten)
 
 API_ROOT = "/admin/api/v1"
 _PARAM = re.compile(r"{(\w+)}")
@@ -58,6 +58,12 @@ ROUTES: tuple[Route, ...] = (
           "Read a product back with its prices, offers and stock", result=ProductOut, errors=NO_PRODUCT),
     Route("DELETE", "/products/{sku}", "deleteProduct", h.delete_product, "Withdraw a product from the shop",
           role="editor", result=ProductWritten, errors=NO_PRODUCT),
+    Route("PUT", "/attributes/{code}", "putAttribute", h.put_attribute,
+          "Set the labels of an attribute code, by locale (they replace its labels)", role="editor",
+          body=AttributeIn, result=AttributeWritten),
+    Route("GET", "/attributes/{code}", "getAttribute", h.get_attribute,
+          "Read an attribute's labels back, with the label each locale shows", result=AttributeOut,
+          errors={404: "no labels stored and no product uses the code"}),
     Route("PUT", "/prices/{sku}/{currency}", "putPrice", h.put_price, "Set a regular price",
           role="pricing", body=PriceIn, result=PriceWritten, errors=NO_PRODUCT),
     Route("PUT", "/offers/{sku}/{currency}", "putOffer", h.put_offer,

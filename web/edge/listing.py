@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 from markupsafe import escape
 
+from search.documents import BRAND
 from search.query import MAX_RESULT_WINDOW, SORTS, Facet, Query, Result, last_page
-from vocab.i18n import money, number
+from vocab.i18n import AttributeLabels, money, number
 from vocab.keys import FIELD, TILE_KINDS
 from web.edge.pages import body_of
 
@@ -52,11 +53,15 @@ FACET_VISIBLE = 8
 FOLD_AT_LEAST = 3
 
 
-def _title(name: str, t: Mapping[str, str]) -> str:
-    return t.get(name, name.replace("_", " ").capitalize())
+def _title(name: str, t: Mapping[str, str], labels: AttributeLabels | None) -> str:
+    """A facet's heading: "Brand" in the page's language, an attribute's label (the catalog's,
+    else a fallback: vocab.i18n.attribute_label). Not escaped."""
+    if name == BRAND:
+        return t["brand"]
+    return (labels or AttributeLabels("en_US"))(name)
 
 
-def _facet_group(facet: Facet, params: Params, t: Mapping[str, str]) -> str:
+def _facet_group(facet: Facet, params: Params, t: Mapping[str, str], labels: AttributeLabels | None = None) -> str:
     """One facet as a disclosure: its heading in the summary, its values as links (the first
     :data:`FACET_VISIBLE`, the rest in a nested "more" disclosure). Groups start closed, so on a
     narrow screen the products come first (the selection shows as chips and as a count in the
@@ -81,13 +86,13 @@ def _facet_group(facet: Facet, params: Params, t: Mapping[str, str]) -> str:
     picked = sum(v.selected for v in facet.values)
     badge = f' <span class="picked">({picked})</span>' if picked else ""
     return (f'<details class="facet" data-facet-name="{escape(facet.name)}">'
-            f'<summary><h3>{escape(_title(facet.name, t))}{badge}</h3></summary>'
+            f'<summary><h3>{escape(_title(facet.name, t, labels))}{badge}</h3></summary>'
             f'<ul>{"".join(shown)}</ul>{more}</details>')
 
 
-def facet_nav(result: Result, params: Params, t: Mapping[str, str]) -> str:
+def facet_nav(result: Result, params: Params, t: Mapping[str, str], labels: AttributeLabels | None = None) -> str:
     """The facets' groups; each value a link that adds it to (or takes it from) the selection."""
-    return "".join(_facet_group(facet, params, t) for facet in result.facets)
+    return "".join(_facet_group(facet, params, t, labels) for facet in result.facets)
 
 
 def _price_label(query: Query, t: Mapping[str, str]) -> str:
@@ -98,14 +103,14 @@ def _price_label(query: Query, t: Mapping[str, str]) -> str:
     return t["price_from"].format(low=low) if low else t["price_up_to"].format(high=high)
 
 
-def chips(query: Query, params: Params, t: Mapping[str, str]) -> str:
+def chips(query: Query, params: Params, t: Mapping[str, str], labels: AttributeLabels | None = None) -> str:
     """The selection above the results: one link per selected value (price range and in-stock
     included) that removes just that, and one that removes them all. Empty without a selection."""
     found = []
     for name, values in query.filters.items():
         for value in values:
             rest = [v for v in values if v != value]
-            found.append((_href(params, **{name: rest or None}), f"{_title(name, t)}: {value}", name, value))
+            found.append((_href(params, **{name: rest or None}), f"{_title(name, t, labels)}: {value}", name, value))
     if query.price_min is not None or query.price_max is not None:
         found.append((_href(params, price=None), f'{t["price"]}: {_price_label(query, t)}', "price",
                       params.get("price", [""])[0]))
@@ -189,9 +194,11 @@ def item_list(query: Query, result: Result) -> str:
 
 
 def listing_body(header: str, query: Query, result: Result, tile_html: list[str], params: Params,
-                 t: Mapping[str, str]) -> str:
+                 t: Mapping[str, str], labels: AttributeLabels | None = None) -> str:
     """The page under the frame: the header, the filters in a sidebar (``aside``), and the
-    results with their count, sort, the selection as removable chips, tiles and pager."""
+    results with their count, sort, the selection as removable chips, tiles and pager.
+    ``labels``: the attribute labels of the page's locale (facet headings, chips)."""
+    labels = labels or AttributeLabels(query.locale)
     if query.past_window:
         grid = f'<p class="refine">{escape(t["refine"].format(limit=number(MAX_RESULT_WINDOW, query.locale)))}</p>'
     elif tile_html:
@@ -204,8 +211,8 @@ def listing_body(header: str, query: Query, result: Result, tile_html: list[str]
             f'<aside class="filters" aria-label="{escape(t["filters"])}">'
             f'<h2 class="filters-title">{escape(t["filters"])}</h2>'
             f'{stock_filter(query, params, t)}<div class="facets">{price_filter(query, params, t)}'
-            f'{facet_nav(result, params, t)}</div></aside>'
+            f'{facet_nav(result, params, t, labels)}</div></aside>'
             f'<section class="results" aria-labelledby="result-count"><div class="results-bar">'
             f'<h2 class="result-count" id="result-count" data-total="{result.total}">{count}</h2>'
-            f'{sort_nav(query, params, t)}</div>{chips(query, params, t)}{grid}'
+            f'{sort_nav(query, params, t)}</div>{chips(query, params, t, labels)}{grid}'
             f'{pager(query, result.total, params, t)}</section></div>{item_list(query, result)}')

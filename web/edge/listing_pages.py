@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from markupsafe import escape
 
 from search.query import Query, parse
-from vocab.i18n import messages
+from vocab.i18n import AttributeLabels, messages
 from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
 from vocab.repair_entries import NAVIGATION_THING
 from web.edge import listing, pages
@@ -41,17 +41,17 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     keys = edge.keys
     result = searching(edge.results.query, query)
     gen = edge.live()
-    head = [keys.snippet(gen, Kind.FRAME, g.ctx)]
+    head = [keys.snippet(gen, Kind.FRAME, g.ctx), keys.labels(gen, g.ctx)]
     if header_kind is not None:
         head.append(keys.snippet(gen, header_kind, g.ctx, ident))
     raw = edge.reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
-    header_missing = header_kind is not None and raw[1] is None
-    whole = not edge.ask_repair(shared_misses(raw[0]) + ([NAVIGATION_THING] if header_missing else [])
+    header_missing = header_kind is not None and raw[2] is None
+    whole = not edge.ask_repair(shared_misses(raw[0], labels=raw[1]) + ([NAVIGATION_THING] if header_missing else [])
                                 + tile_misses(raw[len(head):], list(result.skus)))
     frame = frame_for(raw[0])
     t = messages(g.ctx.locale)
     if header_kind is not None:
-        header_body = pages.body_of(raw[1])
+        header_body = pages.body_of(raw[2])
         if header_missing and result.skus:  # the category has products: its header is being restored
             return repairing()
         if not header_body:
@@ -61,7 +61,8 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
         escaped_title = str(escape(title or ""))
         header = f'<h1 class="search-title">{escaped_title}</h1>'
     tiles = listing.tiles(raw[len(head):], list(result.skus))
-    body = listing.listing_body(header, query, result, tiles, query.params(), t)
+    labels = AttributeLabels(g.ctx.locale, pages.labels_of(raw[1]))
+    body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
     return html(frame.wrap(escaped_title, body), store=whole)
 
 

@@ -4,12 +4,14 @@ See vocab.keys for the value format (version line, FIELD and SLOT separators).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Mapping
 
 from markupsafe import escape
 
-from vocab.keys import FIELD, SLOT, split_value
+from vocab.keys import FIELD, LABEL_OPEN, LABEL_RE, SLOT, split_value
 
 
 class MissingSnippet(Exception):
@@ -42,15 +44,32 @@ def frame_of(raw: bytes | None) -> Frame:
     return Frame(head, middle, tail)
 
 
+@lru_cache(maxsize=64)  # one per locale and labels version; a near-cache hit is the same bytes object
+def labels_of(raw: bytes | None) -> Mapping[str, str]:
+    """The attribute labels of a LABELS snippet (code → label); empty when it is missing."""
+    body = body_of(raw)
+    return json.loads(body) if body else {}
+
+
+def fill_labels(html: str, labels: Mapping[str, str]) -> str:
+    """Put each attribute label of ``labels`` (escaped) in place of its marker; a code it does not
+    name keeps the fallback the snippet carries."""
+    if LABEL_OPEN not in html:
+        return html
+    return LABEL_RE.sub(lambda m: str(escape(labels[m.group(1)])) if m.group(1) in labels else m.group(2), html)
+
+
 def _parts(body: str) -> tuple[str, str]:
     html, _, fragment = body.partition(FIELD)
     return html, fragment
 
 
 def product_page(frame: Frame, detail: str, crumb: str | None, price: str | None, offer: str | None,
-                 avail: str | None, ld: str | None) -> str:
-    """The product page; ``detail`` must be a live (non-empty) snippet body."""
+                 avail: str | None, ld: str | None, labels: Mapping[str, str] | None = None) -> str:
+    """The product page; ``detail`` must be a live (non-empty) snippet body; ``labels`` those of
+    the LABELS snippet (:func:`labels_of`)."""
     title, detail_html = _parts(detail)
+    detail_html = fill_labels(detail_html, labels or {})
     price_html, price_ld = _parts(offer or price or "")
     avail_html, avail_ld = _parts(avail or "")
     offers = ""

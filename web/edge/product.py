@@ -21,11 +21,12 @@ def product(sku: str):
     raw = edge.fetch(gen, edge.keys.product_page(gen, g.ctx, sku))
     whole = not edge.ask_repair(product_page_misses(sku, raw))
     frame = frame_for(raw[0])
-    detail, crumb, price, offer, avail, ld = (pages.body_of(r) for r in raw[1:])
+    detail, crumb, price, offer, avail, ld = (pages.body_of(r) for r in raw[1:7])
     if detail is None:  # nothing stored at all: most likely no such product; else being restored
         return not_found(frame, store=False) if unknown_product(raw) else repairing()
     if not detail:
         return not_found(frame)
     if not whole:
         crumb, price, avail = degraded_parts(g.ctx.locale, crumb, price, offer, avail)
-    return html(pages.product_page(frame, detail, crumb, price, offer, avail, ld), store=whole)
+    labels = pages.labels_of(raw[7])
+    return html(pages.product_page(frame, detail, crumb, price, offer, avail, ld, labels), store=whole)

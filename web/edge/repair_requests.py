@@ -3,11 +3,12 @@
 The edge never touches PostgreSQL or the broker. It notes what it missed in Redis, in one small
 script call made only on a miss: a rate-limit key per thing (``SET NX EX``) and, when that key
 was new, an entry in the pending set. The ``projector.repair`` task drains the set every second
-(projector/read_repair.py). Entries are ``kind:id``: ``product:SKU``, ``navigation:_``, ``home:_``.
+(projector/read_repair.py). Entries are ``kind:id``: ``product:SKU``, ``navigation:_``,
+``labels:_``, ``home:_``.
 
 What the pages do meanwhile is documented in docs/resilience.md: a product page without a
-secondary part (breadcrumb, price, badge, JSON-LD) is served degraded and not cached; without
-its text or frame it is a 503 with ``Retry-After``; listings leave missing tiles out.
+secondary part (breadcrumb, price, badge, JSON-LD, attribute labels) is served degraded and not
+cached; without its text or frame it is a 503 with ``Retry-After``; listings leave missing tiles out.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Iterable, Sequence
 import redis
 
 from vocab.keys import FIELD, TILE_KINDS, KeyScheme, split_value
-from vocab.repair_entries import HOME_THING, NAVIGATION_THING, Thing, entry, product
+from vocab.repair_entries import HOME_THING, LABELS_THING, NAVIGATION_THING, Thing, entry, product
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +91,18 @@ def product_page_misses(sku: str, raw: Sequence[bytes | None]) -> list[Thing]:
 
     A missing offer is normal (it dies with the offer); a tombstoned detail is a real 404.
     """
-    frame, detail, crumb, price, _offer, avail, ld = raw
+    frame, detail, crumb, price, _offer, avail, ld = raw[:7]
     things = [NAVIGATION_THING] if _missing(frame) else []
     if not _gone(detail) and any(_missing(r) for r in (detail, crumb, price, avail, ld)):
         things.append(product(sku))
+    if len(raw) > 7 and _missing(raw[7]):
+        things.append(LABELS_THING)
     return things
 
 
 def unknown_product(raw: Sequence[bytes | None]) -> bool:
     """Nothing at all is stored for the product: most likely it does not exist (a 404)."""
-    return all(_missing(r) for r in raw[1:])
+    return all(_missing(r) for r in raw[1:7])
 
 
 def tile_misses(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[Thing]:
@@ -113,15 +116,17 @@ def tile_misses(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[Thing]
     return things
 
 
-def shared_misses(frame: bytes | None, home: bytes | None = b"") -> list[Thing]:
-    """The shop-wide snippets: the frame (navigation) and the home heading with featured SKUs."""
-    return ([NAVIGATION_THING] if _missing(frame) else []) + ([HOME_THING] if _missing(home) else [])
+def shared_misses(frame: bytes | None, home: bytes | None = b"", labels: bytes | None = b"") -> list[Thing]:
+    """The shop-wide snippets: the frame (navigation), the home heading with featured SKUs and the
+    attribute labels (only the pages that fetch them pass them)."""
+    return (([NAVIGATION_THING] if _missing(frame) else []) + ([HOME_THING] if _missing(home) else [])
+            + ([LABELS_THING] if _missing(labels) else []))
 
 
 def for_missing(what: str) -> list[Thing]:
     """What to repair when a page cannot be built at all (``pages.MissingSnippet``'s message)."""
     if what == "live generation":  # Redis lost everything: the repair recreates generation 1
-        return [NAVIGATION_THING, HOME_THING]
+        return [NAVIGATION_THING, LABELS_THING, HOME_THING]
     return [NAVIGATION_THING]
 
 
