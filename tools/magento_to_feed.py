@@ -5,10 +5,10 @@ Usage::
     python -m tools.magento_to_feed [--source DIR] --out DIR [--now ISO-8601]
 
 ``--source`` defaults to ``data/magento-sample-catalog`` in the repository (a copy of the sample
-data). The output directory receives ``categories.csv``, ``products.csv``, ``prices.csv``,
-``offers.csv`` and ``stock.csv`` (the feed format of docs/CONTRACT "Feed files for
-``snipshop import``"), the source's NOTICE.md, LICENSE.txt and LICENSE_AFL.txt, and a README.md
-describing what was generated.
+data). The output directory receives ``attributes.csv``, ``categories.csv``, ``products.csv``,
+``prices.csv``, ``offers.csv`` and ``stock.csv`` (the feed format of docs/CONTRACT "Feed files for
+``snipshop import``" and README "Feed files"), the source's NOTICE.md, LICENSE.txt and
+LICENSE_AFL.txt, and a README.md describing what was generated.
 
 Choices (the sample data is real and messy, and lacks several things the shop needs):
 
@@ -33,6 +33,13 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
   written in their canonical, lower-case form. HTML
   entities in names and attribute values (``&trade;``) are decoded, since those are plain text;
   descriptions are HTML and are kept as they are (the shop sanitises on render).
+* Attribute labels: ``attributes.csv`` gives each attribute code the products use its label from
+  both fixtures' ``attributes.csv`` (``frontend_label``, English: ``label.en_US``; German falls
+  back, see docs/inputs.md). Magento writes the admin label on the first line and the store's on
+  the next (``Style Bags\nStyle``): the store's label is taken, unless two codes would show the
+  same one (``style_bags``, ``style_bottom`` and ``style_general`` are all "Style"), in which case
+  each keeps its admin label ("Style Bags"). Codes without a label get none (the shop shows a
+  readable form of the code).
 * Brand: the data has none. Each product gets a deterministic brand: the first word of its
   (parent's) name, hashed with SHA-1, picks one of ``BRANDS``, so all variants of a product and
   all items of a product line ("Sprite ...") share a brand.
@@ -47,6 +54,7 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import hashlib
 import html
@@ -73,7 +81,8 @@ CENT = Decimal("0.01")
 OFFER_COUNT = 20
 OFFER_DISCOUNT = Decimal("0.80")  # price paid during an offer, as a fraction of the EUR price
 LICENCE_FILES = ("NOTICE.md", "LICENSE.txt", "LICENSE_AFL.txt")
-FEED_KINDS = ("categories", "products", "prices", "offers", "stock")
+FEED_KINDS = ("attributes", "categories", "products", "prices", "offers", "stock")
+MAX_LABEL = 100
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -188,6 +197,32 @@ def add_attribute(attrs: dict[str, list[str]], name: str, value: str) -> None:
 def read_csv(path: Path) -> Iterator[dict[str, str]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         yield from csv.DictReader(handle)
+
+
+# ---------------------------------------------------------------------------------------------
+# attribute labels
+
+def load_attribute_labels(source: Path) -> dict[str, list[str]]:
+    """Code → the lines of its ``frontend_label`` (admin label first, then the store's), from
+    both fixtures' ``attributes.csv`` (the first file naming a code wins)."""
+    found: dict[str, list[str]] = {}
+    for fixture in ("CatalogSampleData", "ConfigurableSampleData"):
+        path = source / fixture / "fixtures" / "attributes.csv"
+        if not path.exists():
+            continue
+        for row in read_csv(path):
+            code = canonical_attribute_code((row.get("attribute_code") or "").strip())
+            lines = [line for line in (clean_text(x) for x in (row.get("frontend_label") or "").splitlines()) if line]
+            if code and lines and code not in found:
+                found[code] = lines
+    return found
+
+
+def shop_labels(found: dict[str, list[str]], used: Iterable[str]) -> dict[str, str]:
+    """The label each used code shows: the store's, or the admin label where store labels collide."""
+    store = {code: found[code][-1] for code in used if code in found}
+    shown = collections.Counter(store.values())
+    return {code: (found[code][0] if shown[label] > 1 else label)[:MAX_LABEL] for code, label in store.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,6 +462,14 @@ def convert(source: Path, out: Path, now: datetime | None = None) -> dict[str, i
 
     attribute_names = sorted({name for p in products for name in p.attributes},
                              key=lambda a: (a not in ("color", "size"), a))
+    labels = shop_labels(load_attribute_labels(source), attribute_names)
+    with (out / "attributes.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["code", "label.en_US"])
+        for code in sorted(labels):
+            writer.writerow([code, labels[code]])
+        counts["attributes"] = len(labels)
+
     with (out / "products.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["sku", "brand", "categories", "active",
@@ -497,6 +540,9 @@ What is not in the source and was made up, deterministically:
   configurable apparel (the configurable parents are not written; their material, pattern,
   climate and style attributes are copied onto each variant) and the simple gear products.
   `name.de_DE` repeats the English name; there is no German description.
+- **Attribute labels**: `attributes.csv` takes Magento's `frontend_label` of each attribute the
+  products use, in English (the store's label; the admin label where two attributes would show
+  the same, as the three "Style" attributes). German falls back (`docs/inputs.md`).
 - **Brands**: the source has none. The first word of the product's (parent's) name is hashed
   (SHA-1) to pick one of {', '.join(BRANDS)}.
 - **Categories**: Magento's "Default Category" root is dropped; keys are slugs of the full path

@@ -231,8 +231,8 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
     feed = read_feed(out)
     check_invariants(feed)
     validate_with_models(feed)
-    assert counts == {"categories": 12, "products": 5, "prices": 10, "offers": 5, "stock": 5}
-    assert {k: len(v) for k, v in feed.items()} == counts
+    assert counts == {"attributes": 0, "categories": 12, "products": 5, "prices": 10, "offers": 5, "stock": 5}
+    assert {k: len(v) for k, v in feed.items()} == {k: n for k, n in counts.items() if k != "attributes"}
 
     cats = {row["key"]: row for row in feed["categories"]}
     # Default Category dropped, path keys, new paths from products added under their parent
@@ -347,6 +347,30 @@ def test_converter_is_deterministic(sample_feed: Path, tmp_path: Path) -> None:
     magento_to_feed.convert(SAMPLE, tmp_path, now=NOW)
     for kind in HEADERS:
         assert filecmp.cmp(sample_feed / f"{kind}.csv", tmp_path / f"{kind}.csv", shallow=False), kind
+
+
+def test_the_converter_takes_the_stores_attribute_label_and_the_admin_label_where_they_collide() -> None:
+    found = {"style_bags": ["Style Bags", "Style"], "style_general": ["Style General", "Style"],
+             "size": ["Size", "Size"], "features_bags": ["Features"], "unused": ["Unused"]}
+    assert magento_to_feed.shop_labels(found, ["style_bags", "style_general", "size", "features_bags", "color"]) == {
+        "style_bags": "Style Bags", "style_general": "Style General", "size": "Size", "features_bags": "Features"}
+
+
+def test_the_converter_writes_attributes_csv_from_the_frontend_labels(sample_feed: Path) -> None:
+    with (sample_feed / "attributes.csv").open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["code", "label.en_US"]
+        labels = {row["code"]: row["label.en_US"] for row in reader}
+    assert labels["features_bags"] == "Features" and labels["strap_bags"] == "Strap/Handle"
+    assert labels["category_gear"] == "Category" and labels["size"] == "Size"
+    assert labels["style_general"] == "Style General" and labels["style_bottom"] == "Style Bottom"
+    with (sample_feed / "products.csv").open(newline="", encoding="utf-8") as handle:
+        used = {c.removeprefix("attr.") for c in next(csv.reader(handle)) if c.startswith("attr.")}
+    assert set(labels) <= used and {"eco_collection", "new", "sale"}.isdisjoint(labels)
+    assert "attributes.csv" in (sample_feed / "README.md").read_text(encoding="utf-8")
+    from catalog.models import AttributeIn
+    for code, label in labels.items():
+        AttributeIn.model_validate({"label": {"en_US": label}}, context={"locales": ["en_US", "de_DE"]})
 
 
 # ---------------------------------------------------------------------------------------------
