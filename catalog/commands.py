@@ -70,7 +70,7 @@ def put_categories(conn: psycopg.Connection, items: Sequence[tuple[str, Category
 
 
 def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]]) -> int:
-    """Create or replace products with their texts, categories and attributes."""
+    """Create or replace products with their texts, categories, attributes and images."""
     skus = [sku for sku, _ in items]
     wanted = {c for _, p in items for c in p.categories}
     with conn.transaction():
@@ -84,7 +84,7 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
                        deleted_at = NULL, updated_at = now(), {BUMP_ALL}""",
                 [(sku, p.brand, p.active) for sku, p in items],
             )
-            for table in ("product_texts", "product_categories", "product_attributes"):
+            for table in ("product_texts", "product_categories", "product_attributes", "product_images"):
                 cur.execute(f"DELETE FROM {table} WHERE sku = ANY(%s)", (skus,))
             cur.executemany(
                 "INSERT INTO product_texts (sku, locale, name, description) VALUES (%s, %s, %s, %s)",
@@ -97,6 +97,10 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
             cur.executemany(
                 "INSERT INTO product_attributes (sku, name, value, position) VALUES (%s, %s, %s, %s)",
                 [(sku, *row) for sku, p in items for row in p.attribute_rows()],
+            )
+            cur.executemany(
+                "INSERT INTO product_images (sku, position, src, width, height) VALUES (%s, %s, %s, %s, %s)",
+                [(sku, i, image.src, image.width, image.height) for sku, p in items for i, image in enumerate(p.images)],
             )
         return record(conn, Topic.PRODUCT, skus)
 

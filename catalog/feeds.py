@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from catalog.models import (AttributeCode, AttributeIn, CategoryIn, CategoryKey, Currency, OfferIn, PriceIn,
                             ProductIn, Sku, StockIn)
+from vocab.images import parse_feed_image
 
 # column prefix: model field
 PREFIXES = {"name": "name", "description": "description", "attr": "attributes", "label": "label"}
@@ -73,7 +74,7 @@ KINDS: dict[str, FeedKind] = {k.name: k for k in (  # in dependency order, the o
     FeedKind("categories", CategoryRow, ("key",), ("key", "name.*"), ("parent", "position"),
              item=lambda r: (r.key, r)),
     FeedKind("products", ProductRow, ("sku",), ("sku", "name.*"),
-             ("brand", "categories", "active", "description.*", "attr.*"), item=lambda r: (r.sku, r)),
+             ("brand", "categories", "active", "description.*", "attr.*", "images"), item=lambda r: (r.sku, r)),
     FeedKind("prices", PriceRow, ("sku", "currency"), ("sku", "currency", "amount"), (),
              item=lambda r: (r.sku, r.currency, r.amount)),
     FeedKind("offers", OfferRow, ("sku", "currency", "starts_at"),
@@ -125,6 +126,11 @@ def row_input(header: Header, values: list[str]) -> dict[str, Any]:
                 data.setdefault(PREFIXES[field], {})[sub] = parts[0] if len(parts) == 1 else parts
         elif field == "categories":
             data[field] = _split(value)
+        elif field == "images":  # "src WIDTHxHEIGHT|...": a cell that is not that is a ValueError
+            try:
+                data[field] = [parse_feed_image(image) for image in _split(value)]
+            except ValueError as exc:
+                raise ValueError(f"images: {exc}") from None
         elif value or field in header.kind.required:
             data[field] = value
     return data
@@ -143,7 +149,11 @@ def parse_row(header: Header, line: int, values: list[str], context: dict[str, A
     if error or len(values) != len(header.columns):
         key = values[0].strip() if values else ""
         raise RowError(key, error or f"expected {len(header.columns)} fields, found {len(values)}")
-    kind, data = header.kind, row_input(header, values)
+    kind = header.kind
+    try:
+        data = row_input(header, values)
+    except ValueError as exc:
+        raise RowError(values[0].strip(), str(exc)) from None
     key = "/".join(str(data.get(k, "")) for k in kind.keys)
     try:
         row = kind.model.model_validate(data, strict=False, context=context)

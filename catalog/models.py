@@ -15,6 +15,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       ValidationInfo, WithJsonSchema, field_validator, model_validator)
 
 from vocab.attributes import ATTRIBUTE_CODE_PATTERN, canonical_attribute_code
+from vocab.images import MAX_IMAGES, MAX_SIDE, MAX_SRC, SRC_PATTERN, check_src
 from vocab.keys import CATEGORY_KEY_RE, SKU_RE
 from vocab.money import MAX_AMOUNT, MONEY_PATTERN, parse_amount
 
@@ -133,6 +134,19 @@ class CategoryIn(Strict):
     _locales = field_validator("name", mode="before")(_check_locales)
 
 
+class ImageIn(Strict):
+    """An image of a product (vocab/images.py): a path below IMAGE_BASE_URL or an https URL, and
+    the size of the image file in pixels."""
+
+    src: Annotated[str, _as_sent(check_src),
+                   WithJsonSchema({"type": "string", "maxLength": MAX_SRC, "pattern": f"^{SRC_PATTERN}$",
+                                   "examples": ["/m/b/mb01-blue-0.jpg", "https://img.example.com/mb01.jpg"],
+                                   "description": "a path relative to the image base URL, or an https URL; "
+                                                  "no '..' or '.' segments"})]
+    width: int = Field(ge=1, le=MAX_SIDE, description="pixels")
+    height: int = Field(ge=1, le=MAX_SIDE, description="pixels")
+
+
 class ProductIn(Strict):
     name: dict[str, Text] = Field(min_length=1, json_schema_extra=LOCALE_KEYS)
     description: dict[str, Html] = Field(default_factory=dict, json_schema_extra=LOCALE_KEYS)
@@ -140,6 +154,8 @@ class ProductIn(Strict):
     categories: list[CategoryKey] = Field(default_factory=list, max_length=50)
     attributes: dict[str, AttrValue | list[AttrValue]] = Field(
         default_factory=dict, max_length=100, json_schema_extra={"propertyNames": {"pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}})
+    images: list[ImageIn] = Field(default_factory=list, max_length=MAX_IMAGES,
+                                  description="the first is the product's main image (tiles show it)")
     active: bool = True
 
     _locales = field_validator("name", "description", mode="before")(_check_locales)

@@ -13,6 +13,8 @@ from typing import Iterator, Sequence
 
 import psycopg
 
+from vocab.images import Image
+
 
 @dataclass(frozen=True)
 class Offer:
@@ -29,13 +31,14 @@ class ProductView:
     active: bool
     deleted: bool
     created_at: datetime
-    version: int  # text, categories, attributes, active flag
+    version: int  # text, categories, attributes, images, active flag
     price_version: int  # prices and offers
     stock_version: int  # stock level
     names: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)
     attributes: dict[str, list[str]] = field(default_factory=dict)
+    images: list[Image] = field(default_factory=list)  # the first is the main image
     prices: dict[str, Decimal] = field(default_factory=dict)
     offers: list[Offer] = field(default_factory=list)
     quantity: int = 0
@@ -82,6 +85,10 @@ def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, Pr
             (skus,),
         ):
             views[sku].attributes.setdefault(name, []).append(value)
+        for sku, src, width, height in conn.execute(
+            "SELECT sku, src, width, height FROM product_images WHERE sku = ANY(%s) ORDER BY sku, position", (skus,)
+        ):
+            views[sku].images.append(Image(src, width, height))
         for sku, currency, amount in conn.execute(
             "SELECT sku, currency, amount FROM prices WHERE sku = ANY(%s)", (skus,)
         ):

@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from projector.readmodel import CategoryView, ProductView
 from vocab.i18n import attribute_label, messages, money
-from vocab.keys import FIELD, PRODUCT_KINDS, SHOP_WIDE, SLOT, Context, Kind, label, variable
+from vocab.images import url
+from vocab.keys import FIELD, IMAGE_BASE, PRODUCT_KINDS, SHOP_WIDE, SLOT, Context, Kind, label, variable
 
 # Tags a product description may keep; everything else (scripts, styles, handlers) is removed.
 DESCRIPTION_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "span", "table", "tr", "td", "th"}
@@ -44,6 +45,28 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
+def _json_url(src: str) -> str:
+    """A JSON string of the image's URL, :data:`IMAGE_BASE` kept as it is for the edge to replace."""
+    address = image_url(src)
+    if address.startswith(IMAGE_BASE):
+        return '"' + IMAGE_BASE + _json(address[len(IMAGE_BASE):])[1:]
+    return _json(address)
+
+
+def image_url(src: str) -> str:
+    """Where a page fetches an image: a relative path starts at :data:`IMAGE_BASE` (the edge puts
+    its IMAGE_BASE_URL there); an https URL stays as it is."""
+    return url(src, IMAGE_BASE)
+
+
+def _image_markup(src: str) -> Markup:
+    """An image URL for an HTML attribute: escaped, :data:`IMAGE_BASE` kept as it is."""
+    address = image_url(src)
+    if address.startswith(IMAGE_BASE):
+        return Markup(IMAGE_BASE) + address[len(IMAGE_BASE):]
+    return Markup.escape(address)
+
+
 def availability_state(quantity: int, low_threshold: int) -> str:
     if quantity <= 0:
         return "sold_out"
@@ -61,6 +84,7 @@ class Renderer:
         # An attribute's label: the edge fills in the labels snippet's (docs/keys.md); the fallback stays.
         self.env.globals["label"] = lambda code, locale: Markup(
             label(code, str(Markup.escape(attribute_label(code, locale)))))
+        self.env.globals["image_url"] = _image_markup
         self._templates = {name: self.env.get_template(f"{name}.html")
                            for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home", "category")}
 
@@ -228,4 +252,7 @@ class Renderer:
                                    "name": self._text(p.names, locale), "sku": p.sku}
         if p.brand:
             data["brand"] = {"@type": "Brand", "name": p.brand}
-        return Snippet(Kind.LD, Context(locale, self.currencies[0]), p.sku, p.version, _json(data)[:-1])
+        body = _json(data)[:-1]
+        if p.images:  # spliced in: the JSON encoding would escape the '<' of IMAGE_BASE
+            body += ',"image":[' + ",".join(_json_url(i.src) for i in p.images) + "]"
+        return Snippet(Kind.LD, Context(locale, self.currencies[0]), p.sku, p.version, body)

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from vocab.images import image_base
+
 
 def _list(value: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
@@ -58,6 +60,10 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     #: Number of products the home page features.
     featured_count: int = 8
+    #: Where product images are served (a static web server): image references are relative to it.
+    #: An http(s) URL (its origin is allowed in the edge's Content-Security-Policy) or a path on
+    #: the shop's own host; kept without a trailing slash (vocab/images.py).
+    image_base_url: str = "/media"
     #: How long a replaced generation is kept for a rollback (``projector switch``).
     generation_grace_seconds: int = 3600
     #: Where a process keeps local state it needs across restarts (the scheduler's beat schedule);
@@ -98,6 +104,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         search_cache_seconds=float(env.get("SEARCH_CACHE_SECONDS", defaults.search_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
         featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
+        image_base_url=image_base(env.get("IMAGE_BASE_URL", defaults.image_base_url)),
         generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),
         state_dir=env.get("SNIPSHOP_STATE_DIR") or defaults.state_dir,
     )

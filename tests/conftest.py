@@ -19,9 +19,9 @@ from snipshop.config import Settings, load
 from tools.localservices import Postgres, Redis, free_port
 
 REPO = Path(__file__).resolve().parent.parent
-TABLES = ("outbox", "api_tokens", "stock_movements", "stock", "offers", "prices", "product_attributes",
-          "product_categories", "product_texts", "products", "category_names", "categories", "attribute_labels",
-          "attributes")
+TABLES = ("outbox", "api_tokens", "stock_movements", "stock", "offers", "prices", "product_images",
+          "product_attributes", "product_categories", "product_texts", "products", "category_names", "categories",
+          "attribute_labels", "attributes")
 
 
 @pytest.fixture(scope="session")

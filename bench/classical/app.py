@@ -61,7 +61,7 @@ class Pages:
         offers = [] if p.offer is None else [Offer(ctx.currency, p.offer, now, now + timedelta(days=1))]
         return ProductView(p.sku, p.brand, True, False, EPOCH, 0, 0, 0, names=p.names,
                            descriptions=p.descriptions, categories=p.categories, attributes=p.attributes,
-                           prices=prices, offers=offers, quantity=p.quantity)
+                           images=p.images, prices=prices, offers=offers, quantity=p.quantity)
 
     def labels(self, stored: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
         """The attribute labels a page in ``locale`` shows: the edge's labels snippet, rendered now."""
@@ -155,6 +155,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
     def html(body: str, status: int = 200) -> Response:
         """As the edge's: personalization filled in, cache headers for anonymous pages."""
         values = personalize.values_from(request.cookies, g.ctx.currency)
+        body = pages.with_images(body, settings.image_base_url)
         response = Response(personalize.fill(body, values), status=status, content_type=HTML)
         remember_choices(response, g.remember)
         response.vary.add("Cookie")

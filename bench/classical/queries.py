@@ -25,6 +25,7 @@ from psycopg import sql
 
 from search.documents import BRAND
 from search.query import Query
+from vocab.images import Image
 
 #: Language of a locale to its PostgreSQL text search configuration (the Snowball stemmers the
 #: embedded index uses too); other languages are searched with ``simple`` (no stemming).
@@ -132,6 +133,12 @@ def subtree(categories: dict[str, CategoryRow], key: str) -> list[str]:
 
 # --- the product page: one row ----------------------------------------------------------------
 
+#: A product's images in order (all of them, or only the first: a tile's), as JSON [[src, width, height], ...].
+IMAGES = ("(SELECT json_agg(json_build_array(i.src, i.width, i.height) ORDER BY i.position) "
+          "FROM product_images i WHERE i.sku = p.sku{first})")
+ALL_IMAGES = IMAGES.format(first="")
+FIRST_IMAGE = IMAGES.format(first=" AND i.position = 0")
+
 PRODUCT = """
 SELECT p.brand,
        (SELECT json_object_agg(t.locale, json_build_array(t.name, t.description))
@@ -141,10 +148,11 @@ SELECT p.brand,
        (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
-       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0)
+       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
+       {images}
 FROM products p
 WHERE p.sku = %(sku)s AND p.active AND p.deleted_at IS NULL
-"""
+""".format(images=ALL_IMAGES)
 
 
 @dataclass
@@ -158,14 +166,20 @@ class ProductRow:
     price: Decimal | None = None
     offer: Decimal | None = None  # the lowest live offer in the currency
     quantity: int = 0
+    images: list[Image] = field(default_factory=list)
+
+
+def images(rows: list | None) -> list[Image]:
+    return [Image(src, width, height) for src, width, height in rows or ()]
 
 
 def load_product(conn: psycopg.Connection, sku: str, currency: str) -> ProductRow | None:
     row = conn.execute(PRODUCT, {"sku": sku, "currency": currency}).fetchone()
     if row is None:
         return None
-    brand, texts, categories, attributes, price, offer, quantity = row
-    p = ProductRow(sku, brand, categories=list(categories), price=price, offer=offer, quantity=quantity)
+    brand, texts, categories, attributes, price, offer, quantity, pictures = row
+    p = ProductRow(sku, brand, categories=list(categories), price=price, offer=offer, quantity=quantity,
+                   images=images(pictures))
     for locale, (name, description) in (texts or {}).items():
         p.names[locale] = name
         p.descriptions[locale] = description
@@ -298,21 +312,23 @@ SELECT 0, page.n, p.sku, p.brand,
        (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
-       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0)
+       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
+       {first_image}
 FROM page JOIN products p ON p.sku = page.sku
 UNION ALL
-SELECT 1, count(*), NULL, NULL, NULL, NULL, NULL, NULL FROM matches
+SELECT 1, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM matches
 UNION ALL
-SELECT 2, count(*), {brand}, brand, NULL, NULL, NULL, NULL FROM candidates
+SELECT 2, count(*), {brand}, brand, NULL, NULL, NULL, NULL, NULL FROM candidates
 WHERE brand <> '' AND {brand_matching} GROUP BY brand
 UNION ALL
-SELECT 2, count(*), a.name, a.value, NULL, NULL, NULL, NULL
+SELECT 2, count(*), a.name, a.value, NULL, NULL, NULL, NULL, NULL
 FROM (SELECT * FROM candidates WHERE {near}) c JOIN product_attributes a ON a.sku = c.sku
 WHERE a.name <> {brand} AND {attribute_flags}
 GROUP BY a.name, a.value
 """).format(columns=sql.SQL(", ").join(columns), joins=sql.SQL(" ").join(joins), where=_all(where),
             matching=matching(), order=sql.SQL(order), brand=sql.Literal(BRAND),
-            brand_matching=matching(BRAND), near=near, attribute_flags=attribute_flags)
+            brand_matching=matching(BRAND), near=near, attribute_flags=attribute_flags,
+            first_image=sql.SQL(FIRST_IMAGE))
     return statement, params
 
 
@@ -321,9 +337,10 @@ def load_listing(conn: psycopg.Connection, query: Query, categories: Sequence[st
     tiles: list[tuple[int, ProductRow]] = []
     total = 0
     counts: dict[tuple[str, str], int] = {}
-    for part, n, a, b, names, price, offer, quantity in conn.execute(statement, params):
+    for part, n, a, b, names, price, offer, quantity, pictures in conn.execute(statement, params):
         if part == 0:
-            tiles.append((n, ProductRow(a, b, names=names or {}, price=price, offer=offer, quantity=quantity)))
+            tiles.append((n, ProductRow(a, b, names=names or {}, price=price, offer=offer, quantity=quantity,
+                                        images=images(pictures))))
         elif part == 1:
             total = n
         else:
@@ -340,13 +357,15 @@ SELECT p.sku, p.brand,
        (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
-       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0)
+       COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
+       {first_image}
 FROM products p WHERE p.active AND p.deleted_at IS NULL
 ORDER BY p.created_at DESC, p.sku LIMIT %(count)s
-"""
+""".format(first_image=FIRST_IMAGE)
 
 
 def load_featured(conn: psycopg.Connection, currency: str, count: int) -> list[ProductRow]:
-    return [ProductRow(sku, brand, names=names or {}, price=price, offer=offer, quantity=quantity)
-            for sku, brand, names, price, offer, quantity in conn.execute(FEATURED, {"currency": currency,
-                                                                                     "count": count})]
+    return [ProductRow(sku, brand, names=names or {}, price=price, offer=offer, quantity=quantity,
+                       images=images(pictures))
+            for sku, brand, names, price, offer, quantity, pictures in conn.execute(
+                FEATURED, {"currency": currency, "count": count})]

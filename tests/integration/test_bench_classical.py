@@ -54,7 +54,9 @@ def catalog(pool):
                 name={"en_US": f"Trail item {i}", "de_DE": f"Wanderartikel {i}"},
                 description={"en_US": f"<p>A sturdy {'waterproof ' if i % 10 == 0 else ''}companion, number {i}.</p>"},
                 brand=p["brand"], categories=[p["category"]], active=p["active"],
-                attributes={"color": p["color"], "size": p["size"]})))
+                attributes={"color": p["color"], "size": p["size"]},
+                images=[{"src": f"/t/t{i:03d}.jpg", "width": 400, "height": 500},
+                        {"src": f"https://cdn.example.com/t{i:03d}-back.jpg", "width": 800, "height": 1000}][:i % 3])))
             prices += [(sku, "EUR", p["price"]), (sku, "USD", p["price"] * 2)]
             stock.append((sku, p["quantity"]))
         commands.put_products(conn, items)
@@ -164,12 +166,12 @@ def test_search_uses_full_text_search(client, catalog, pool):
     assert {"classical_fts_en_us", "classical_fts_de_de"} <= indexes
 
 
-# The same pages as the edge, byte for byte (bench/classical/README.md): here with attribute labels.
-SAME_PATHS = ["/p/T000", "/p/T003?locale=de_DE", "/c/gear?color=Red&size=M&per_page=96",
+# The same pages as the edge, byte for byte (bench/classical/README.md): with attribute labels and images.
+SAME_PATHS = ["/p/T000", "/p/T003?locale=de_DE", "/p/T004", "/", "/c/gear?color=Red&size=M&per_page=96",
               "/c/gear-bags?color=Red&locale=de_DE&currency=USD", "/c/other?size=S&sort=price_asc"]
 
 
-def test_pages_are_the_edges_byte_for_byte_with_attribute_labels(settings, pool, client):
+def test_pages_are_the_edges_byte_for_byte_with_attribute_labels_and_images(settings, pool, client):
     import redis
 
     from catalog.models import AttributeIn
@@ -188,5 +190,10 @@ def test_pages_are_the_edges_byte_for_byte_with_attribute_labels(settings, pool,
         ours, theirs = edge.get(path), client.get(path)
         assert ours.status_code == theirs.status_code == 200, path
         assert theirs.text == ours.text, path
-    assert "Colour &lt;&amp;&gt;" in client.get(SAME_PATHS[0]).text
-    assert "Farbton" in client.get(SAME_PATHS[3]).text and "Konfektionsgröße" in client.get(SAME_PATHS[1]).text
+    assert "Colour &lt;&amp;&gt;" in client.get("/p/T000").text
+    assert "Farbton" in client.get("/c/gear-bags?color=Red&locale=de_DE&currency=USD").text
+    assert "Konfektionsgröße" in client.get("/p/T003?locale=de_DE").text
+    assert '<img class="tile-image" src="/media/t/t' in client.get("/c/gear?color=Red&size=M&per_page=96").text
+    both = client.get("/p/T008")
+    assert both.text == edge.get("/p/T008").text
+    assert 'src="/media/t/t008.jpg"' in both.text and 'src="https://cdn.example.com/t008-back.jpg"' in both.text

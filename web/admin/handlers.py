@@ -18,8 +18,8 @@ from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn
 from projector.readmodel import attribute_in_use, load_attribute_labels, load_categories, load_products
 from vocab.i18n import attribute_label
 from web.admin import admin_state
-from web.admin.responses import (AttributeOut, AttributeWritten, CategoryOut, CategoryWritten, MovementResult, OfferOut,
-                                 PriceWritten, ProductOut, ProductWritten, StockWritten)
+from web.admin.responses import (AttributeOut, AttributeWritten, CategoryOut, CategoryWritten, ImageOut, MovementResult,
+                                 OfferOut, PriceWritten, ProductOut, ProductWritten, StockWritten)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -109,6 +109,7 @@ def get_product(call: Call) -> Outcome:
     return Outcome(ProductOut(
         sku=view.sku, name=view.names, description=view.descriptions, brand=view.brand,
         categories=view.categories, attributes=view.attributes, active=view.active,
+        images=[ImageOut(src=i.src, width=i.width, height=i.height) for i in view.images],
         prices={currency: str(amount) for currency, amount in sorted(view.prices.items())},
         offers=[OfferOut(currency=o.currency, amount=str(o.amount), starts_at=o.starts_at, ends_at=o.ends_at)
                 for o in sorted(view.offers, key=lambda o: (o.currency, o.starts_at))],

@@ -46,6 +46,12 @@ class OfferOut(BaseModel):
     ends_at: datetime
 
 
+class ImageOut(BaseModel):
+    src: str
+    width: int
+    height: int
+
+
 class ProductOut(BaseModel):
     """A product as stored, with its prices, current and future offers, and stock level."""
 
@@ -55,6 +61,7 @@ class ProductOut(BaseModel):
     brand: str
     categories: list[str]
     attributes: dict[str, list[str]]
+    images: list[ImageOut] = Field(description="in order; the first is the main image")
     active: bool
     prices: dict[str, str] = Field(description="regular prices by currency, decimal strings")
     offers: list[OfferOut]

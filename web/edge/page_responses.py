@@ -2,10 +2,13 @@
 the pages the edge writes itself (404, 503, 414) in the shopper's language."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Response, g, request
 
 from search.query import MAX_QUERY_STRING
 from vocab.i18n import messages
+from vocab.images import origin
 from vocab.keys import Kind
 from web.edge import pages, personalize
 from web.edge.context import remember_choices
@@ -16,8 +19,9 @@ ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
 PUBLIC = f"public, max-age={ANONYMOUS_MAX_AGE}"
 RETRY_AFTER = "5"
 RETRY_AFTER_REPAIR = "2"  # a read-repair runs every second
-#: On every shopper response. Pages load only their own stylesheet and inline JSON-LD data
-#: blocks (not scripts), so the policy allows nothing else; no site may frame the shop.
+#: On every shopper response. Pages load only their own stylesheet, inline JSON-LD data blocks
+#: (not scripts) and images (:func:`security_headers`), so the policy allows nothing else; no site
+#: may frame the shop.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -27,14 +31,24 @@ SECURITY_HEADERS = {
 }
 
 
+@lru_cache(maxsize=4)
+def security_headers(image_base_url: str) -> dict[str, str]:
+    """:data:`SECURITY_HEADERS` with images allowed from the image server's origin and from https
+    URLs (an image reference may be an absolute https URL of any host: vocab/images.py)."""
+    sources = " ".join(filter(None, ["'self'", "data:", "https:", origin(image_base_url)]))
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:", f"img-src {sources}")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+
+
 def add_security_headers(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
+    response.headers.update(security_headers(current().settings.image_base_url))
     return response
 
 
 def html(body: str, status: int = 200, *, store: bool = True) -> Response:
     """The response for a page whose frame came from :func:`frame_for` (already filled)."""
     values = g.values
+    body = pages.with_images(body, current().settings.image_base_url)
     response = Response(personalize.fill(body, values), status=status, content_type=HTML)
     remember_choices(response, g.remember)
     headers = response.headers
