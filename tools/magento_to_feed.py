@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m tools.magento_to_feed [--source DIR] --out DIR [--now ISO-8601]
+    python -m tools.magento_to_feed [--source DIR] --out DIR [--now ISO-8601] [--placeholders DIR]
 
 ``--source`` defaults to ``data/magento-sample-catalog`` in the repository (a copy of the sample
 data). The output directory receives ``attributes.csv``, ``categories.csv``, ``products.csv``,
@@ -40,6 +40,13 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
   same one (``style_bags``, ``style_bottom`` and ``style_general`` are all "Style"), in which case
   each keeps its admin label ("Style Bags"). Codes without a label get none (the shop shows a
   readable form of the code).
+* Images: each product's ``images`` are the file names Magento's CSV gives it (``base_image``,
+  then ``additional_images``; a variant without its own takes its parent's), paths below the shop's
+  ``IMAGE_BASE_URL`` (``/m/h/mh01-black_main.jpg``); the gear files name none, so a gear product
+  (or any product without one) gets one named by Magento's media layout (``/2/4/24-mb01.jpg``). The image files themselves are
+  not in the data: every reference says ``PLACEHOLDER_SIZE``, the size of the placeholder that
+  ``--placeholders DIR`` writes for it (an SVG with the product's initials and name on a colour
+  derived from its SKU, under the referenced name; ``./dev demo`` serves that directory).
 * Brand: the data has none. Each product gets a deterministic brand: the first word of its
   (parent's) name, hashed with SHA-1, picks one of ``BRANDS``, so all variants of a product and
   all items of a product line ("Sprite ...") share a brand.
@@ -55,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import colorsys
 import csv
 import hashlib
 import html
@@ -70,6 +78,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from vocab.attributes import canonical_attribute_code
+from vocab.images import MAX_IMAGES, Image, check_src, feed_cell
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO_ROOT / "data" / "magento-sample-catalog"
@@ -83,6 +92,8 @@ OFFER_DISCOUNT = Decimal("0.80")  # price paid during an offer, as a fraction of
 LICENCE_FILES = ("NOTICE.md", "LICENSE.txt", "LICENSE_AFL.txt")
 FEED_KINDS = ("attributes", "categories", "products", "prices", "offers", "stock")
 MAX_LABEL = 100
+#: Width and height of every image reference: the placeholders' size (the real files are not in the data).
+PLACEHOLDER_SIZE = (400, 500)
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -348,6 +359,25 @@ class Product:
     category_paths: list[tuple[str, ...]]
     attributes: dict[str, list[str]]
     brand: str
+    images: list[Image] = field(default_factory=list)
+
+
+def image_refs(*names: str) -> list[Image]:
+    """Magento image file names (``/m/h/mh01-black_main.jpg``, comma-separated lists) as image
+    references of the placeholder's size; names that are not image references are skipped."""
+    refs: list[Image] = []
+    for name in dict.fromkeys(n.strip() for value in names for n in (value or "").split(",") if n.strip()):
+        try:
+            refs.append(Image(check_src(name), *PLACEHOLDER_SIZE))
+        except ValueError:
+            print(f"skipping image {name!r}: not an image reference", file=sys.stderr)
+    return refs[:MAX_IMAGES]
+
+
+def media_path(sku: str) -> str:
+    """A file name in Magento's media layout (the first two characters as folders): ``/2/4/24-mb01.jpg``."""
+    name = slugify(sku) or "product"
+    return f"/{name[0]}/{name[1] if len(name) > 1 else '_'}/{name}.jpg"
 
 
 def configurable_products(source: Path) -> Iterator[Product]:
@@ -373,6 +403,9 @@ def configurable_products(source: Path) -> Iterator[Product]:
         categories = row.get("categories") or (parent or {}).get("categories", "")
         description = (row.get("description") or (parent or {}).get("description") or "").strip()
         root_name = clean_text((parent or row)["name"])
+        images = (image_refs(row.get("base_image", ""), row.get("additional_images", ""))
+                  or image_refs((parent or {}).get("base_image", ""), (parent or {}).get("additional_images", ""))
+                  or image_refs(media_path(sku)))
         yield Product(
             sku=sku,
             name=clean_text(row["name"]),
@@ -381,6 +414,7 @@ def configurable_products(source: Path) -> Iterator[Product]:
             category_paths=slash_paths(categories),
             attributes=attributes,
             brand=brand_for(root_name.split(" ")[0] if root_name else sku),
+            images=images,
         )
 
 
@@ -394,14 +428,16 @@ def gear_products(source: Path, tree: CategoryTree) -> Iterator[Product]:
                     continue
                 add_attribute(attributes, column, value or "")
             name = clean_text(row["name"])
+            sku = row["sku"].strip()
             yield Product(
-                sku=row["sku"].strip(),
+                sku=sku,
                 name=name,
                 description=(row.get("description") or "").strip(),
                 price=money(row.get("price") or "0"),
                 category_paths=line_paths(row.get("category", ""), tree),
                 attributes=attributes,
                 brand=brand_for(name.split(" ")[0] if name else row["sku"]),
+                images=image_refs(row.get("base_image", "")) or image_refs(media_path(sku)),
             )
 
 
@@ -426,8 +462,10 @@ def _writer(handle) -> csv.writer:
     return csv.writer(handle, lineterminator="\n")
 
 
-def convert(source: Path, out: Path, now: datetime | None = None) -> dict[str, int]:
-    """Write the five feed files (plus licence files and README) into ``out``; return row counts."""
+def convert(source: Path, out: Path, now: datetime | None = None, placeholders: Path | None = None) -> dict[str, int]:
+    """Write the feed files (plus licence files and README) into ``out``, and with ``placeholders``
+    a placeholder image for every image reference there; return row counts (and ``placeholders``,
+    the number of images written)."""
     source = Path(source)
     out = Path(out)
     check_source(source)
@@ -473,12 +511,12 @@ def convert(source: Path, out: Path, now: datetime | None = None) -> dict[str, i
     with (out / "products.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["sku", "brand", "categories", "active",
-                         *(f"name.{loc}" for loc in LOCALES), "description.en_US",
+                         *(f"name.{loc}" for loc in LOCALES), "description.en_US", "images",
                          *(f"attr.{a}" for a in attribute_names)])
         for p in products:
             keys = list(dict.fromkeys(tree.by_path[path].key for path in p.category_paths))
             writer.writerow([p.sku, p.brand, "|".join(keys[:50]), 1,
-                             p.name[:500], p.name[:500], p.description[:100_000],
+                             p.name[:500], p.name[:500], p.description[:100_000], feed_cell(p.images),
                              *("|".join(p.attributes.get(a, ())) for a in attribute_names)])
         counts["products"] = len(products)
 
@@ -514,7 +552,58 @@ def convert(source: Path, out: Path, now: datetime | None = None) -> dict[str, i
         else:
             print(f"warning: {name} missing from {source}", file=sys.stderr)
     (out / "README.md").write_text(_readme(counts, now), encoding="utf-8")
+    if placeholders is not None:
+        counts["placeholders"] = write_placeholders(products, Path(placeholders))
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# placeholder images
+
+def colour_for(sku: str) -> str:
+    """A colour of its own for each SKU (a hue from its SHA-1), dark enough for white text."""
+    hue = int.from_bytes(hashlib.sha1(sku.encode("utf-8")).digest()[:2], "big") % 360 / 360
+    red, green, blue = colorsys.hls_to_rgb(hue, 0.36, 0.55)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+def initials(name: str) -> str:
+    words = [w for w in re.split(r"[^\w]+", name) if w and w[0].isalpha()]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def placeholder_svg(name: str, sku: str, width: int, height: int) -> str:
+    """A small SVG standing in for a product photo: initials and name on the SKU's colour."""
+    label = name if len(name) <= 30 else name[:29] + "…"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(name)}">'
+            f'<rect width="{width}" height="{height}" fill="{colour_for(sku)}"/>'
+            f'<text x="{width // 2}" y="{height * 9 // 20}" font-family="sans-serif" font-size="{width * 3 // 10}" '
+            f'font-weight="700" fill="#fff" text-anchor="middle" dominant-baseline="middle">'
+            f'{html.escape(initials(name))}</text>'
+            f'<text x="{width // 2}" y="{height * 17 // 20}" font-family="sans-serif" font-size="{max(10, width // 18)}" '
+            f'fill="#fff" text-anchor="middle">{html.escape(label)}</text></svg>\n')
+
+
+def write_placeholders(products: Iterable[Product], directory: Path) -> int:
+    """One placeholder per image reference below the image base (the first product naming a file
+    gives it its initials and colour); files and folders readable by every user (the image server
+    may run as another). Returns the number of files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o755)
+    written: set[str] = set()
+    for p in products:
+        for image in p.images:
+            if image.absolute or image.src in written:
+                continue
+            target = directory / image.src.lstrip("/")
+            for folder in reversed(target.relative_to(directory).parents[:-1]):
+                (directory / folder).mkdir(exist_ok=True)
+                (directory / folder).chmod(0o755)
+            target.write_text(placeholder_svg(p.name, p.sku, image.width, image.height), encoding="utf-8")
+            target.chmod(0o644)
+            written.add(image.src)
+    return len(written)
 
 
 def _readme(counts: dict[str, int], now: datetime) -> str:
@@ -543,6 +632,12 @@ What is not in the source and was made up, deterministically:
 - **Attribute labels**: `attributes.csv` takes Magento's `frontend_label` of each attribute the
   products use, in English (the store's label; the admin label where two attributes would show
   the same, as the three "Style" attributes). German falls back (`docs/inputs.md`).
+- **Images**: `images` names the files Magento's CSV gives each product (a variant without its own
+  takes its parent's); the gear files name none, so a gear product gets one named by Magento's
+  media layout (`/2/4/24-mb01.jpg`). The files are not in the data: each reference says
+  {PLACEHOLDER_SIZE[0]}x{PLACEHOLDER_SIZE[1]}, the size of the placeholder SVG that
+  `python -m tools.magento_to_feed --placeholders DIR` writes under that name (`./dev demo` does
+  and serves them).
 - **Brands**: the source has none. The first word of the product's (parent's) name is hashed
   (SHA-1) to pick one of {', '.join(BRANDS)}.
 - **Categories**: Magento's "Default Category" root is dropped; keys are slugs of the full path
@@ -563,18 +658,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output directory, e.g. data/demo")
     parser.add_argument("--now", type=datetime.fromisoformat, default=None,
                         help="ISO 8601 time the offers are anchored at (default: the current time)")
+    parser.add_argument("--placeholders", type=Path, default=None,
+                        help="also write a placeholder image (SVG) for every image reference into this directory")
     args = parser.parse_args(argv)
     now = args.now
     if now is not None and now.tzinfo is None:
         parser.error("--now needs a UTC offset, e.g. 2025-01-01T12:00:00+00:00")
     try:
-        counts = convert(args.source.resolve(), args.out, now)
+        counts = convert(args.source.resolve(), args.out, now, args.placeholders)
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for kind in FEED_KINDS:
         print(f"{kind + '.csv':<16} {counts[kind]:>6} rows")
     print(f"written to {args.out}")
+    if args.placeholders is not None:
+        print(f"{counts['placeholders']} placeholder images written to {args.placeholders}")
     return 0
 
 

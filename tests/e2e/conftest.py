@@ -30,6 +30,9 @@ class Shop:
     search: str
     es_url: str | None = None
     key_prefix: str | None = None
+    #: The port IMAGE_BASE_URL names (http://127.0.0.1:PORT); a test that fetches images starts a
+    #: static web server there (tools/staticserver.py).
+    image_port: int = 0
 
     def auth(self, role: str = "admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -60,13 +63,15 @@ def shop(request, redis_base_url, tmp_path_factory):
     if es_url:
         # A prefix of its own per shop: Elasticsearch indexes outlive the module.
         env.update(ELASTICSEARCH_URL=es_url, SHOP_KEY_PREFIX=f"e2e{uuid.uuid4().hex[:8]}")
+    image_port = free_port()
+    env["IMAGE_BASE_URL"] = f"http://127.0.0.1:{image_port}"
     logs = tmp_path_factory.mktemp("e2e-logs")
     procs = [start_worker(env, logs), start_scheduler(env, logs)]
     edge_proc, edge = start_http("edge", env, logs)
     admin_proc, admin = start_http("admin", env, logs)
     procs += [edge_proc, admin_proc]
     yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs, request.param, es_url,
-               env.get("SHOP_KEY_PREFIX"))
+               env.get("SHOP_KEY_PREFIX"), image_port)
     for p in procs:
         p.stop()
     pg.stop("immediate")

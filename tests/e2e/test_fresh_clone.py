@@ -3,12 +3,14 @@
 The repository these tests run from is cloned (its committed HEAD) into a new private directory
 (``mktemp -d``: mode 700, so as root neither ``postgres`` nor ``nobody`` can enter it) and
 ``./dev demo`` runs there on free ports, installing its own virtual environment. The test waits
-for a product page, checks the demo's admin token, stops the demo (its process group) and
-``./dev clean`` removes the services and their files.
+for a product page, checks its image (served by the demo's nginx from the placeholders it
+generated) and the attribute labels of a listing, checks the demo's admin token, stops the demo
+(its process group) and ``./dev clean`` removes the services and their files.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -41,10 +43,10 @@ def test_dev_demo_in_a_fresh_private_clone():
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     outside = service_dir(clone)  # where, as root, its PostgreSQL keeps its data
     assert sorted(p.name for p in base.iterdir()) == ["shop"]
-    ports = {name: str(free_port()) for name in ("EDGE_PORT", "ADMIN_PORT", "PG_PORT", "REDIS_PORT")}
+    ports = {name: str(free_port()) for name in ("EDGE_PORT", "ADMIN_PORT", "IMAGE_PORT", "PG_PORT", "REDIS_PORT")}
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "VIRTUAL_ENV",
-                        "PYTHONPATH", "SNIPSHOP_STATE_DIR", "SHOP_LOCALES", "SHOP_CURRENCIES")}
+                        "PYTHONPATH", "SNIPSHOP_STATE_DIR", "SHOP_LOCALES", "SHOP_CURRENCIES", "IMAGE_BASE_URL")}
     env.update(ports)
     log_path = base / "demo.log"
     started = time.monotonic()
@@ -66,6 +68,21 @@ def test_dev_demo_in_a_fresh_private_clone():
         assert page is not None and page.status_code == 200, f"no product page within {PATIENCE_SECONDS}s:\n{_tail(log_path)}"
         assert PRODUCT[1] in page.text
         print(f"\n./dev demo in a fresh clone: product page after {time.monotonic() - started:.0f}s")
+
+        images = f"http://127.0.0.1:{ports['IMAGE_PORT']}"
+        printed = f"Images:        {images}/"  # printed once the admin app is up too
+        deadline = time.monotonic() + 60
+        while printed not in log_path.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert printed in log_path.read_text(errors="replace"), _tail(log_path)
+        src = re.search(r'<img src="([^"]+)" width="400" height="500" alt="Joust Duffle Bag"', page.text).group(1)
+        assert src.startswith(images + "/")
+        image = requests.get(src, timeout=10)
+        assert image.status_code == 200 and image.headers["Content-Type"] == "image/svg+xml"
+        assert ">JD</text>" in image.text  # the placeholder: the product's initials
+        assert images in page.headers["Content-Security-Policy"]
+        bags = requests.get(f"http://127.0.0.1:{ports['EDGE_PORT']}/c/gear-bags", timeout=10).text
+        assert '<details class="facet" data-facet-name="features_bags"><summary><h3>Features</h3>' in bags
 
         token_file = clone / ".state" / "demo-token"
         assert token_file.stat().st_mode & 0o777 == 0o600

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import tempfile
 import time
+from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
 import requests
 
 from tests.processes import wait_until
+from tools.magento_to_feed import Product, write_placeholders
+from tools.staticserver import StaticServer
+from vocab.images import Image
 
 pytestmark = pytest.mark.e2e
 API = "/admin/api/v1"
@@ -89,6 +97,41 @@ def test_markup_in_catalog_text_is_escaped_on_the_page(shop, bag):
     html = wait_until(lambda: (p := page(shop, "/p/E2E-XSS")).status_code == 200 and p.text, timeout=15)
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     assert "onerror" not in html and "<b>Evil</b>" not in html
+
+
+def test_images_come_from_a_static_web_server_that_the_page_names(shop, bag):
+    """The page's <img> URLs lead to a real static server (nginx, as ./dev demo runs it) serving
+    the converter's placeholder; the edge's Content-Security-Policy allows that server."""
+    base = Path(tempfile.mkdtemp(prefix="snipshop-e2e-images-"))
+    base.chmod(0o755)  # as root nginx's worker runs as nobody
+    root = base / "images"
+    camera = Product("E2E-IMG", "Trail Camera", "", Decimal(0), [], {}, "Luma",
+                     [Image("/e/2/e2e-img-front.jpg", 400, 500), Image("/e/2/e2e-img-back.jpg", 400, 500)])
+    assert write_placeholders([camera], root) == 2
+    server = StaticServer(root, shop.image_port, base / "nginx", content_type="image/svg+xml").start()
+    try:
+        body = {"name": {"en_US": camera.name}, "categories": ["bags"], "brand": "Luma",
+                "images": [{"src": i.src, "width": i.width, "height": i.height} for i in camera.images]}
+        assert put(shop, "/products/E2E-IMG", body, "editor").status_code == 200
+        r = wait_until(lambda: (p := page(shop, "/p/E2E-IMG")).status_code == 200 and "<img" in p.text and p,
+                       timeout=15, what="the product page with its images")
+        first, second = re.findall(r"<img ([^>]*)>", r.text)
+        src = re.search(r'src="([^"]+)"', first).group(1)
+        assert src == f"{server.url}/e/2/e2e-img-front.jpg"
+        assert 'width="400" height="500"' in first and 'alt="Trail Camera"' in first and "loading" not in first
+        assert 'loading="lazy"' in second and 'decoding="async"' in second
+        image = requests.get(src, timeout=10)
+        assert image.status_code == 200 and image.headers["Content-Type"] == "image/svg+xml"
+        assert image.text.startswith("<svg ") and ">TC</text>" in image.text
+        assert f"img-src 'self' data: https: {server.url};" in r.headers["Content-Security-Policy"]
+        assert json_ld(r.text)["image"] == [src, f"{server.url}/e/2/e2e-img-back.jpg"]
+        tile = wait_until(lambda: (p := page(shop, "/c/bags")) and f'src="{src}"' in p.text and p, timeout=15,
+                          what="the tile with its image")
+        assert re.search(rf'<img class="tile-image" src="{re.escape(src)}" width="400" height="500" '
+                         r'alt="Trail Camera" loading="lazy" decoding="async">', tile.text)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # What a write sets. The outbox's dispatched_at, sends and projected_at are the relay's and the

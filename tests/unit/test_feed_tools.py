@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tools import generate_catalog, magento_to_feed
+from vocab.images import Image, parse_feed_image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = magento_to_feed.DEFAULT_SOURCE.resolve()
@@ -52,6 +53,8 @@ def read_feed(directory: Path) -> dict[str, list[dict[str, str]]]:
                 prefix, _, suffix = column.partition(".")
                 if kind == "categories":
                     assert prefix == "name" and LOCALE_RE.match(suffix), column
+                elif kind == "products" and column == "images":
+                    continue
                 elif kind == "products":
                     assert prefix in ("name", "description", "attr"), column
                     assert (ATTR_RE if prefix == "attr" else LOCALE_RE).match(suffix), column
@@ -145,10 +148,11 @@ def validate_with_models(feed: dict[str, list[dict[str, str]]]) -> None:
     for row in feed["products"]:
         attrs = {name: (v.split("|") if "|" in v else v)
                  for name, v in localized(row, "attr").items()}
+        images = [parse_feed_image(cell) for cell in row.get("images", "").split("|") if cell]
         models.ProductIn.model_validate(
             {"name": localized(row, "name"), "description": localized(row, "description"),
              "brand": row["brand"], "categories": row["categories"].split("|"),
-             "attributes": attrs, "active": row["active"] == "1"}, context=context)
+             "attributes": attrs, "active": row["active"] == "1", "images": images}, context=context)
     for row in feed["prices"]:
         models.PriceIn.model_validate({"amount": row["amount"]}, context=context)
     for row in feed["offers"]:
@@ -259,6 +263,8 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
     assert not any(c in feed["products"][0] for c in
                    ("attr.has_options", "attr.required_options", "attr.eco_collection", "attr.bad-name"))
     bag = products["24-MB01"]
+    assert bag["images"] == "/2/4/24-mb01.jpg 400x500"  # named by Magento's media layout: the data has none
+    assert hoodie["images"] == "/m/h/mh01-xs-black.jpg 400x500"
     assert bag["name.en_US"] == "Joust Duffle Bag"
     assert bag["categories"] == "gear-bags|collections-eco-friendly"
     assert bag["attr.material"] == "Nylon|Polyester" and bag["attr.strap_bags"] == "Adjustable|Shoulder"
@@ -371,6 +377,35 @@ def test_the_converter_writes_attributes_csv_from_the_frontend_labels(sample_fee
     from catalog.models import AttributeIn
     for code, label in labels.items():
         AttributeIn.model_validate({"label": {"en_US": label}}, context={"locales": ["en_US", "de_DE"]})
+
+
+def test_placeholders_are_small_svgs_under_the_referenced_names(tmp_path: Path):
+    svg = magento_to_feed.placeholder_svg('Joust "Duffle" <Bag>', "24-MB01", 400, 500)
+    assert svg.startswith("<svg ") and 'width="400" height="500"' in svg and ">JD</text>" in svg
+    assert "<Bag>" not in svg and "&lt;Bag&gt;" in svg
+    assert magento_to_feed.colour_for("24-MB01") == magento_to_feed.colour_for("24-MB01") != magento_to_feed.colour_for("24-MB02")
+    products = [magento_to_feed.Product("24-MB01", "Joust Duffle Bag", "", 0, [], {}, "Luma",
+                                        [Image("/m/b/mb01-blue-0.jpg", 400, 500), Image("https://x.example.com/a.jpg", 1, 1)]),
+                magento_to_feed.Product("24-MB02", "Other", "", 0, [], {}, "Luma", [Image("/m/b/mb01-blue-0.jpg", 400, 500)])]
+    assert magento_to_feed.write_placeholders(products, tmp_path / "images") == 1
+    written = tmp_path / "images" / "m" / "b" / "mb01-blue-0.jpg"
+    assert ">JD</text>" in written.read_text() and written.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "images" / "m").stat().st_mode & 0o777 == 0o755
+
+
+def test_the_converter_writes_image_references_for_every_product(tmp_path: Path):
+    counts = magento_to_feed.convert(magento_to_feed.DEFAULT_SOURCE, tmp_path / "feed", placeholders=tmp_path / "images")
+    from tests.unit.test_images import parse_products
+    rows = parse_products((tmp_path / "feed" / "products.csv").read_text(encoding="utf-8"))
+    assert all(hasattr(r, "item") for r in rows), [r for r in rows if not hasattr(r, "item")][:3]  # every row valid
+    by_sku = {r.item[0]: r.item[1] for r in rows}
+    assert [i.src for i in by_sku["MH01-XS-Black"].images] == ["/m/h/mh01-black_main.jpg"]
+    assert [i.src for i in by_sku["MH01-XS-Gray"].images] == ["/m/h/mh01-gray_main.jpg", "/m/h/mh01-gray_alt1.jpg",
+                                                              "/m/h/mh01-gray_back.jpg"]
+    assert [(i.src, i.width, i.height) for i in by_sku["24-MB01"].images] == [("/2/4/24-mb01.jpg", 400, 500)]
+    names = {i.src for p in by_sku.values() for i in p.images}
+    assert counts["placeholders"] == len(names)
+    assert all((tmp_path / "images" / src.lstrip("/")).is_file() for src in names)
 
 
 # ---------------------------------------------------------------------------------------------
