@@ -7,15 +7,13 @@ trailing newline is not "the end of the line".
 """
 from __future__ import annotations
 
-import io
 
 import pytest
 from pydantic import ValidationError
 
-from catalog.feeds import KINDS, RowError, csv_rows, parse_header, parse_row
+from tests.unit.feed_rows import CONTEXT, parse_feed
 from catalog.models import CategoryIn, ProductIn, valid_category_key, valid_sku
 
-CONTEXT = {"locales": ("en_US", "de_DE"), "currencies": ("EUR", "USD")}
 
 
 def product(attributes: dict) -> ProductIn:
@@ -45,20 +43,9 @@ def test_other_codes_are_refused_saying_what_a_code_is():
             product({code: "x"})
 
 
-def parse(kind: str, text: str) -> list:
-    rows = csv_rows(io.BytesIO(text.encode()))
-    header = parse_header(KINDS[kind], next(rows).values)
-    out = []
-    for raw in rows:
-        try:
-            out.append(parse_row(header, raw.line, raw.values, CONTEXT, raw.error))
-        except RowError as exc:
-            out.append((raw.line, exc.key, str(exc)))
-    return out
-
 
 def test_feed_columns_differing_only_in_case_merge():
-    rows = parse("products", "sku,name.en_US,attr.Shape,attr.shape,attr.4g,attr.4g_standards\n"
+    rows = parse_feed("products", "sku,name.en_US,attr.Shape,attr.shape,attr.4g,attr.4g_standards\n"
                              "P1,Phone,Round,Round|Oval,yes,LTE|UMTS\n"
                              "P2,Case,,Square,,\n"
                              "P3,Cable,Flat,,no,\n")

@@ -2,14 +2,13 @@
 edge shows them (facet headings, chips, the product page's details), escaped (no services)."""
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import datetime, timezone
 
 import pytest
 
-from catalog.feeds import KINDS, RowError, csv_rows, parse_header, parse_row
+from tests.unit.feed_rows import parse_feed
 from vocab.i18n import AttributeLabels, attribute_label, messages
 from vocab.keys import Kind, join_value
 from projector.readmodel import ProductView
@@ -18,7 +17,6 @@ from search.query import Facet, FacetValue, Result, parse
 from vocab.attributes import readable_attribute_code
 from web.edge import listing, pages
 
-CONTEXT = {"locales": ("en_US", "de_DE"), "currencies": ("EUR", "USD")}
 LOCALES = ("en_US", "de_DE")
 R = Renderer(LOCALES, ("EUR",), low_stock_threshold=5)
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
@@ -44,20 +42,9 @@ def test_the_label_falls_back_from_the_locale_to_the_dictionary_to_the_default_l
     assert AttributeLabels("de_DE", {})("strap_bags") == "Strap bags"
 
 
-def parse_feed(text: str) -> list:
-    rows = csv_rows(io.BytesIO(text.encode()))
-    header = parse_header(KINDS["attributes"], next(rows).values)
-    out = []
-    for raw in rows:
-        try:
-            out.append(parse_row(header, raw.line, raw.values, CONTEXT, raw.error))
-        except RowError as exc:
-            out.append((raw.line, exc.key, str(exc)))
-    return out
-
 
 def test_attributes_csv_gives_labels_per_locale_with_codes_in_canonical_form():
-    rows = parse_feed("code,label.en_US,label.de_DE\n"
+    rows = parse_feed("attributes", "code,label.en_US,label.de_DE\n"
                       "features_bags,Features,Ausstattung\n"
                       "Strap_Bags,Strap/Handle,\n"
                       "bad-code,Bad,\n"
@@ -71,7 +58,7 @@ def test_attributes_csv_gives_labels_per_locale_with_codes_in_canonical_form():
     assert rows[2][:2] == (4, "bad-code") and "attribute code 'bad-code'" in rows[2][2]
     assert rows[4].item[0] == "pattern" and rows[4].item[1].label == {}  # empty cells: the labels are removed
     assert rows[5][:2] == (7, "size") and "label.de_DE" in rows[5][2] and "100" in rows[5][2]
-    [bad] = [r for r in parse_feed("code,label.fr_FR\ncolor,Couleur\n")]
+    [bad] = [r for r in parse_feed("attributes", "code,label.fr_FR\ncolor,Couleur\n")]
     assert "locale 'fr_FR' is not one of the shop's locales" in bad[2]
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from tools import generate_catalog, magento_to_feed
 from vocab.images import Image, parse_feed_image
+from tests.unit.feed_rows import parse_feed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = magento_to_feed.DEFAULT_SOURCE.resolve()
@@ -395,8 +396,7 @@ def test_placeholders_are_small_svgs_under_the_referenced_names(tmp_path: Path):
 
 def test_the_converter_writes_image_references_for_every_product(tmp_path: Path):
     counts = magento_to_feed.convert(magento_to_feed.DEFAULT_SOURCE, tmp_path / "feed", placeholders=tmp_path / "images")
-    from tests.unit.test_images import parse_products
-    rows = parse_products((tmp_path / "feed" / "products.csv").read_text(encoding="utf-8"))
+    rows = parse_feed("products", (tmp_path / "feed" / "products.csv").read_text(encoding="utf-8"))
     assert all(hasattr(r, "item") for r in rows), [r for r in rows if not hasattr(r, "item")][:3]  # every row valid
     by_sku = {r.item[0]: r.item[1] for r in rows}
     assert [i.src for i in by_sku["MH01-XS-Black"].images] == ["/m/h/mh01-black_main.jpg"]

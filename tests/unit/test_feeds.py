@@ -10,28 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from catalog.feeds import KINDS, FeedError, RowError, csv_rows, parse_header, parse_row
+from catalog.feeds import KINDS, FeedError
 from catalog.importer import Report, import_file
+from tests.unit.feed_rows import CONTEXT, parse_feed
 
-CONTEXT = {"locales": ("en_US", "de_DE"), "currencies": ("EUR", "USD")}
 
-
-def parse(kind: str, text: str | bytes) -> list:
-    """Every data row of a feed, as a FeedRow or as (line, key, message) for a rejected one."""
-    data = text.encode() if isinstance(text, str) else text
-    rows = csv_rows(io.BytesIO(data))
-    header = parse_header(KINDS[kind], next(rows).values)
-    out = []
-    for raw in rows:
-        try:
-            out.append(parse_row(header, raw.line, raw.values, CONTEXT, raw.error))
-        except RowError as exc:
-            out.append((raw.line, exc.key, str(exc)))
-    return out
 
 
 def test_categories_with_localized_names():
-    rows = parse("categories", "key,parent,position,name.en_US,name.de_DE\n"
+    rows = parse_feed("categories", "key,parent,position,name.en_US,name.de_DE\n"
                                "gear,,1,Gear,Ausrüstung\nbags,gear,,Bags,\n")
     (key, gear), (_, bags) = rows[0].item, rows[1].item
     assert key == "gear" and gear.parent is None and gear.position == 1
@@ -41,7 +28,7 @@ def test_categories_with_localized_names():
 
 
 def test_products_with_texts_multi_values_and_flags():
-    rows = parse("products",
+    rows = parse_feed("products",
                  "sku,brand,categories,active,name.en_US,name.de_DE,description.en_US,attr.color,attr.size\n"
                  "P1,Acme,bags|gear,1,Bag,Tasche,<p>Big</p>,Red | Blue,M\n"
                  "P2,,,no,Cap,,,,\n"
@@ -59,22 +46,22 @@ def test_products_with_texts_multi_values_and_flags():
 @pytest.mark.parametrize("flag, expected", [("1", True), ("0", False), ("true", True), ("False", False),
                                             ("yes", True), ("No", False)])
 def test_active_flags(flag, expected):
-    assert parse("products", f"sku,active,name.en_US\nP1,{flag},X\n")[0].item[1].active is expected
+    assert parse_feed("products", f"sku,active,name.en_US\nP1,{flag},X\n")[0].item[1].active is expected
 
 
 def test_bad_active_flag_is_rejected():
-    assert parse("products", "sku,active,name.en_US\nP1,maybe,X\n") == [
+    assert parse_feed("products", "sku,active,name.en_US\nP1,maybe,X\n") == [
         (2, "P1", "active: Input should be a valid boolean, unable to interpret input")]
 
 
 def test_byte_order_mark_and_crlf_are_accepted():
-    rows = parse("stock", b"\xef\xbb\xbfsku,quantity\r\nS1,4\r\n\r\nS2,0\r\n")
+    rows = parse_feed("stock", b"\xef\xbb\xbfsku,quantity\r\nS1,4\r\n\r\nS2,0\r\n")
     assert [r.item for r in rows] == [("S1", 4), ("S2", 0)]
     assert [r.line for r in rows] == [2, 4]
 
 
 def test_prices_and_their_errors():
-    rows = parse("prices", "sku,currency,amount\n"
+    rows = parse_feed("prices", "sku,currency,amount\n"
                            "S1,EUR,12.50\nS2,EUR,12.345\nbad sku,EUR,1\nS3,GBP,1\nS4,USD,-1\nS5,USD,\n")
     assert rows[0].item == ("S1", "EUR", Decimal("12.50")) and rows[0].key == "S1/EUR"
     errors = {line: (key, message) for line, key, message in rows[1:]}
@@ -85,7 +72,7 @@ def test_prices_and_their_errors():
 
 
 def test_offers():
-    rows = parse("offers", "sku,currency,amount,starts_at,ends_at\n"
+    rows = parse_feed("offers", "sku,currency,amount,starts_at,ends_at\n"
                            "S1,EUR,9.99,2026-01-01T00:00:00Z,2026-01-08T00:00:00+00:00\n"
                            "S1,EUR,9.99,2026-01-08T00:00:00Z,2026-01-01T00:00:00Z\n"
                            "S1,EUR,9.99,2026-01-01,2026-01-02T00:00:00Z\n")
@@ -97,21 +84,21 @@ def test_offers():
 
 
 def test_stock_rejects_negative_and_non_integer_quantities():
-    rows = parse("stock", "sku,quantity\nS1,-1\nS2,1.5\nS3, 7 \n")
+    rows = parse_feed("stock", "sku,quantity\nS1,-1\nS2,1.5\nS3, 7 \n")
     assert rows[0] == (2, "S1", "quantity: Input should be greater than or equal to 0")
     assert rows[1][:2] == (3, "S2") and rows[1][2].startswith("quantity:")
     assert rows[2].item == ("S3", 7)
 
 
 def test_locale_not_configured_and_missing_name():
-    rows = parse("categories", "key,name.en_US,name.fr_FR\ngear,Gear,Équipement\nbags,,\ngood,Good,\n")
+    rows = parse_feed("categories", "key,name.en_US,name.fr_FR\ngear,Gear,Équipement\nbags,,\ngood,Good,\n")
     assert rows[0] == (2, "gear", "name: locale 'fr_FR' is not one of the shop's locales ['en_US', 'de_DE']")
     assert rows[1] == (3, "bags", "name: Field required")
     assert rows[2].item[0] == "good"
 
 
 def test_wrong_field_count_bad_utf8_and_multiline_fields():
-    rows = parse("products", b'sku,name.en_US,description.en_US\n'
+    rows = parse_feed("products", b'sku,name.en_US,description.en_US\n'
                              b'P1,Bag,"<p>two\nlines</p>"\n'
                              b'P2,Cap\n'
                              b'P3,Caf\xe9,x\n'
@@ -130,7 +117,7 @@ def test_wrong_field_count_bad_utf8_and_multiline_fields():
 ])
 def test_header_errors(kind, header, message):
     with pytest.raises(FeedError, match=re.escape(message)):
-        parse(kind, header + "\n")
+        parse_feed(kind, header + "\n")
 
 
 class FakeSink:

@@ -2,7 +2,6 @@
 the edge's image base URL and Content-Security-Policy, and the demo's placeholders (no services)."""
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import datetime, timezone
@@ -10,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from catalog.feeds import KINDS, RowError, csv_rows, parse_header, parse_row
+from tests.unit.feed_rows import CONTEXT, parse_feed
 from catalog.models import ProductIn
 from projector.readmodel import ProductView
 from projector.render import Renderer
@@ -20,7 +19,6 @@ from vocab.keys import IMAGE_BASE, Kind
 from web.edge import pages
 from web.edge.page_responses import security_headers
 
-CONTEXT = {"locales": ("en_US", "de_DE"), "currencies": ("EUR", "USD")}
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
 R = Renderer(("en_US",), ("EUR",), low_stock_threshold=5)
 
@@ -72,20 +70,9 @@ def test_the_json_body_carries_src_width_and_height_bounded():
         product_in([{"src": "/a.jpg", "width": 1, "height": 1, "alt": "x"}])  # nothing else
 
 
-def parse_products(text: str) -> list:
-    rows = csv_rows(io.BytesIO(text.encode()))
-    header = parse_header(KINDS["products"], next(rows).values)
-    out = []
-    for raw in rows:
-        try:
-            out.append(parse_row(header, raw.line, raw.values, CONTEXT, raw.error))
-        except RowError as exc:
-            out.append((raw.line, exc.key, str(exc)))
-    return out
-
 
 def test_the_feeds_images_column_is_path_and_size_separated_by_bars():
-    rows = parse_products("sku,name.en_US,images\n"
+    rows = parse_feed("products", "sku,name.en_US,images\n"
                           "P1,Bag,/m/b/mb01-blue-0.jpg 400x500 | https://img.example.com/b.jpg 800X1000\n"
                           "P2,Cap,\n"
                           "P3,Hat,/m/h/hat.jpg\n"
