@@ -20,8 +20,8 @@ separated by ``FIELD`` (U+001E): a product DETAIL is ``title FIELD html``; PRICE
 are ``html FIELD json-ld-fragment``. A FRAME is ``head SLOT middle SLOT tail`` (U+001D): the page
 title goes into the first slot, the page body into the second. LABELS is a JSON object, attribute
 code to label. Snippets may carry personalization variables (:func:`variable`) that the edge fills
-per request, attribute labels (:func:`label`) that it takes from the LABELS snippet, and image
-URLs that start with :data:`IMAGE_BASE`, which it replaces by the image base URL.
+per request (among them :data:`IMAGE_BASE`, the image base URL that starts relative image
+URLs), and attribute labels (:func:`label`) that it takes from the LABELS snippet.
 """
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ def label(code: str, default_html: str) -> str:
     return f"{LABEL_OPEN}{code}-->{default_html}{LABEL_CLOSE}"
 
 
-# Where the URL of an image below the image base starts, in snippet HTML and JSON-LD: the edge
-# writes its IMAGE_BASE_URL in its place, so snippets do not depend on where images are served.
-# Escaped catalog text cannot hold it ('<' is escaped in HTML and in JSON-LD).
-IMAGE_BASE = "<!--img-->"
+# Where the URL of an image below the image base starts, in snippet HTML and JSON-LD: a variable
+# the edge fills with its IMAGE_BASE_URL in the same pass as the others, so snippets do not depend
+# on where images are served. Escaped catalog text cannot hold it ('<' is escaped in HTML and JSON-LD).
+IMAGE_BASE = variable("image_base", "")
 # Keys in URLs, messages and Redis keys. Match them whole, with ``fullmatch``: with ``match``,
 # ``$`` also accepts a trailing newline (and the newline-delimited invalidations would then miss
 # the key). The anchors stay for ``.pattern``, which the OpenAPI document and messages show.

@@ -154,8 +154,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
 
     def html(body: str, status: int = 200) -> Response:
         """As the edge's: personalization filled in, cache headers for anonymous pages."""
-        values = personalize.values_from(request.cookies, g.ctx.currency)
-        body = pages.with_images(body, settings.image_base_url)
+        values = personalize.values_from(request.cookies, g.ctx.currency, settings.image_base_url)
         response = Response(personalize.fill(body, values), status=status, content_type=HTML)
         remember_choices(response, g.remember)
         response.vary.add("Cookie")

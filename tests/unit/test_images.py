@@ -16,7 +16,7 @@ from projector.render import Renderer
 from snipshop.config import load
 from vocab.images import Image, check_src, image_base, origin
 from vocab.keys import IMAGE_BASE, Kind
-from web.edge import pages
+from web.edge.personalize import fill, values_from
 from web.edge.page_responses import security_headers
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
@@ -104,7 +104,7 @@ def img_tags(html: str) -> list[dict[str, str]]:
 
 def test_a_tile_shows_the_first_image_lazily_with_its_size_and_the_name_as_alt():
     [tile] = R.product(view(MAIN, BACK), {}, NOW, [Kind.TILE])
-    [img] = img_tags(pages.with_images(tile.body, "http://img.test:8002"))
+    [img] = img_tags(fill_images(tile.body, "http://img.test:8002"))
     assert img["src"] == "http://img.test:8002/m/b/mb01.jpg"
     assert (img["width"], img["height"], img["loading"], img["decoding"]) == ("400", "500", "lazy", "async")
     assert img["alt"] == "Bag &#34;&lt;Big&gt;&#34;"
@@ -114,7 +114,7 @@ def test_a_tile_shows_the_first_image_lazily_with_its_size_and_the_name_as_alt()
 
 def test_the_product_page_shows_every_image_and_loads_only_the_first_at_once():
     [detail] = R.product(view(MAIN, BACK), {}, NOW, [Kind.DETAIL])
-    first, second = img_tags(pages.with_images(detail.body, "/media"))
+    first, second = img_tags(fill_images(detail.body, "/media"))
     assert first["src"] == "/media/m/b/mb01.jpg" and "loading" not in first and first["decoding"] == "async"
     assert (first["width"], first["height"], first["alt"]) == ("400", "500", "Bag &#34;&lt;Big&gt;&#34;")
     assert second["src"] == "https://img.example.com/mb01-back.jpg?w=2&amp;h=3" and second["loading"] == "lazy"
@@ -122,7 +122,7 @@ def test_the_product_page_shows_every_image_and_loads_only_the_first_at_once():
 
 def test_json_ld_names_the_images_as_urls():
     [ld] = R.product(view(MAIN, BACK), {}, NOW, [Kind.LD])
-    data = json.loads(pages.with_images(ld.body, "https://img.example.com/catalog") + "}")
+    data = json.loads(fill_images(ld.body, "https://img.example.com/catalog") + "}")
     assert data["image"] == ["https://img.example.com/catalog/m/b/mb01.jpg", "https://img.example.com/mb01-back.jpg?w=2&h=3"]
     [none] = R.product(view(), {}, NOW, [Kind.LD])
     assert "image" not in json.loads(none.body + "}")
@@ -132,9 +132,14 @@ def test_snippets_leave_the_base_to_the_edge_and_catalog_text_cannot_fake_it():
     p = view(MAIN)
     p.names["en_US"] = IMAGE_BASE + "evil"  # a name holding the marker stays text
     for snippet in R.product(p, {}, NOW, [Kind.TILE, Kind.DETAIL, Kind.LD]):
-        filled = pages.with_images(snippet.body, "https://base.test")
+        filled = fill_images(snippet.body, "https://base.test")
         assert filled.count("https://base.test") == 1, snippet.kind  # the one image, not the name
         assert "https://base.test/m/b/mb01.jpg" in filled and "evil" in filled
+
+
+def fill_images(page: str, image_base_url: str) -> str:
+    """The page as the edge answers it: the image base is one of the personalization values."""
+    return fill(page, values_from({}, "EUR", image_base_url))
 
 
 def test_the_image_base_url_is_read_once_and_checked():

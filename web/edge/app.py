@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     if edge.page_cache is not None:
         app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)
     error_pages.init_app(app)  # first: a too long query string is refused before the context reads it
-    context.init_app(app, settings.locales, settings.currencies)
+    context.init_app(app, settings.locales, settings.currencies, settings.image_base_url)
     app.after_request(add_security_headers)
     for concern in (home, product, listing_pages):
         app.register_blueprint(concern.blueprint)

@@ -33,13 +33,14 @@ def remember_choices(response: Response, remember: dict[str, str]) -> None:
         response.set_cookie(name, value, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
 
 
-def init_app(app: Flask, locales: tuple[str, ...], currencies: tuple[str, ...]) -> None:
+def init_app(app: Flask, locales: tuple[str, ...], currencies: tuple[str, ...], image_base_url: str) -> None:
     """Before every request: the shopper's context (``g.ctx``), the choices to remember in
-    cookies (``g.remember``) and the personalization values (``g.values``)."""
+    cookies (``g.remember``) and the personalization values (``g.values``, the image base among them)."""
 
     @app.before_request
     def shopper_context() -> None:
         ctx, remember = resolve(request, locales, currencies)
         g.ctx = ctx
         g.remember = remember
-        g.values = personalize.values_from(request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency)
+        g.values = personalize.values_from(request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency,
+                                           image_base_url)

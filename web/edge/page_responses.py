@@ -48,7 +48,6 @@ def add_security_headers(response: Response) -> Response:
 def html(body: str, status: int = 200, *, store: bool = True) -> Response:
     """The response for a page whose frame came from :func:`frame_for` (already filled)."""
     values = g.values
-    body = pages.with_images(body, current().settings.image_base_url)
     response = Response(personalize.fill(body, values), status=status, content_type=HTML)
     remember_choices(response, g.remember)
     headers = response.headers

@@ -11,7 +11,7 @@ from typing import Mapping
 
 from markupsafe import escape
 
-from vocab.keys import FIELD, IMAGE_BASE, LABEL_OPEN, LABEL_RE, SLOT, split_value
+from vocab.keys import FIELD, LABEL_OPEN, LABEL_RE, SLOT, split_value
 
 
 class MissingSnippet(Exception):
@@ -57,12 +57,6 @@ def fill_labels(html: str, labels: Mapping[str, str]) -> str:
     if LABEL_OPEN not in html:
         return html
     return LABEL_RE.sub(lambda m: str(escape(labels[m.group(1)])) if m.group(1) in labels else m.group(2), html)
-
-
-def with_images(page: str, image_base_url: str) -> str:
-    """The page with its image URLs complete: the image base URL in place of each
-    :data:`~projector.keys.IMAGE_BASE` (``image_base_url`` is checked: vocab.images.image_base)."""
-    return page.replace(IMAGE_BASE, image_base_url) if IMAGE_BASE in page else page
 
 
 def _parts(body: str) -> tuple[str, str]:

@@ -20,9 +20,10 @@ CART_COUNT = re.compile(r"\d{1,4}")
 PERSONAL = ("customer_name", "cart_count")
 
 
-def values_from(cookies: Mapping[str, str], currency: str) -> dict[str, str]:
-    """The variable values for one request, already escaped; invalid cookies are ignored."""
-    values = {"currency": str(escape(currency))}
+def values_from(cookies: Mapping[str, str], currency: str, image_base: str = "") -> dict[str, str]:
+    """The variable values for one request, already escaped; invalid cookies are ignored.
+    ``image_base`` is the shop's IMAGE_BASE_URL (:data:`vocab.keys.IMAGE_BASE`)."""
+    values = {"currency": str(escape(currency)), "image_base": str(escape(image_base))}
     name = " ".join(cookies.get("customer_name", "").split())[:MAX_NAME]
     if name:
         values["customer_name"] = str(escape(name))
