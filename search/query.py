@@ -58,7 +58,7 @@ class Query:
         out: dict[str, list[str]] = {"q": [self.text]} if self.text else {}
         out.update((name, list(values)) for name, values in self.filters.items())
         if self.price_min is not None or self.price_max is not None:
-            out["price"] = [f"{_text(self.price_min)}-{_text(self.price_max)}"]
+            out["price"] = [f"{_amount_text(self.price_min)}-{_amount_text(self.price_max)}"]
         if self.in_stock:
             out["in_stock"] = ["1"]
         if self.sort != "relevance":
@@ -101,7 +101,7 @@ def last_page(per_page: int) -> int:
     return max(MAX_RESULT_WINDOW // per_page, 1)
 
 
-def _text(amount: Decimal | None) -> str:
+def _amount_text(amount: Decimal | None) -> str:
     return "" if amount is None else str(amount)
 
 

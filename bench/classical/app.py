@@ -208,9 +208,13 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
             return not_found(frame)
         return html(render.product_page(frame, p, cats, render.labels(labels, ctx.locale), ctx, now))
 
-    def listing_page(query: Query, category: str | None, title: str | None = None) -> Response:
+    def listing_page(category: str | None, search: bool = False) -> Response:
+        """A category listing, or the search page; the shopper's query is read in the same
+        connection (the facet names decide which parameters filter)."""
         ctx, now = g.ctx, datetime.now(timezone.utc)
         with pool.connection() as conn:
+            query = parse(request.args.to_dict(flat=False), locale=ctx.locale, currency=ctx.currency,
+                          facet_names=queries.facet_names(conn), category=category)
             rows, cats = categories(conn)
             if category is not None and category not in rows:
                 return not_found(render.frame(cats, ctx.locale))
@@ -221,18 +225,12 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
         if category is not None:
             escaped_title, header = render.category_header(cats, category, ctx.locale)
         else:
-            escaped_title = str(escape(title or ""))
+            escaped_title = str(escape(t["search_results"].format(q=query.text) if search else ""))
             header = f'<h1 class="search-title">{escaped_title}</h1>'
         result = Result(tuple(p.sku for p in found.tiles), found.total, facets(query, found.counts))
         tiles = render.tiles(found.tiles, ctx, now)
         return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t,
                                                                    labels)))
-
-    def shopper_query(category: str | None = None) -> Query:
-        with pool.connection() as conn:
-            known = queries.facet_names(conn)
-        return parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
-                     facet_names=known, category=category)
 
     @app.get("/c/<category_key>")
     def category(category_key: str):
@@ -240,12 +238,11 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
             with pool.connection() as conn:
                 _, cats = categories(conn)
             return not_found(render.frame(cats, g.ctx.locale))
-        return listing_page(shopper_query(category_key), category_key)
+        return listing_page(category_key)
 
     @app.get("/search")
     def search_page():
-        query = shopper_query()
-        return listing_page(query, None, messages(g.ctx.locale)["search_results"].format(q=query.text))
+        return listing_page(None, search=True)
 
     @app.errorhandler(404)
     def unknown_route(_error):
