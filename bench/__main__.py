@@ -24,6 +24,7 @@ It prints each part's table and a summary of the ratios and targets. Every ratio
 measurements taken in the same run, alternating the two sides: the machine's other work moves
 absolute figures, much less the ratios. docs/benchmarks.md has the figures and what they mean.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,10 +54,16 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
             http.check(base, paths[:30])
         sample = paths[:30]
         differing = http.identical(edge, classical, sample)
-        print(f"{page}: the classical page is the edge's byte for byte on {len(sample) - len(differing)} of "
-              f"{len(sample)} URLs" + "".join(f"\n  differs: {p}" for p in differing[:5]), flush=True)
-    print(f"\n== HTTP: {args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s "
-          f"alternating rounds per side", flush=True)
+        print(
+            f"{page}: the classical page is the edge's byte for byte on {len(sample) - len(differing)} of "
+            f"{len(sample)} URLs" + "".join(f"\n  differs: {p}" for p in differing[:5]),
+            flush=True,
+        )
+    print(
+        f"\n== HTTP: {args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s "
+        f"alternating rounds per side",
+        flush=True,
+    )
     out: dict = {}
     for page, paths in urls.items():
         print(f"{page} page ({len(paths)} URLs, e.g. {paths[0]})", flush=True)
@@ -64,15 +71,25 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
         if page == "product":  # the only page of the three the page cache keeps
             baselines.append(("edge without page cache", assembling))
         for name, base in baselines:
-            c = http.alternate(http.Target("edge", edge, paths), http.Target(name, base, paths),
-                               args.seconds, args.rounds, args.connections)
+            c = http.alternate(
+                http.Target("edge", edge, paths),
+                http.Target(name, base, paths),
+                args.seconds,
+                args.rounds,
+                args.connections,
+            )
             http.report(page, name, c)
             out[f"{page} ÷ {name}"] = c
     worst = hostile.worst_paths(stack)
     http.check(bare, worst)
     print(f"worst URL ({len(worst)} URLs of {len(worst[0])} bytes, e.g. {worst[0][:160]}…)", flush=True)
-    c = http.alternate(http.Target("worst URL", bare, worst), http.Target("category", bare, urls["category"]),
-                       args.seconds, args.rounds, args.connections)
+    c = http.alternate(
+        http.Target("worst URL", bare, worst),
+        http.Target("category", bare, urls["category"]),
+        args.seconds,
+        args.rounds,
+        args.connections,
+    )
     http.report("worst URL", "category", c, subject="worst URL")
     out["worst URL ÷ category without caches"] = c
     return edge, out
@@ -80,39 +97,85 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
 
 def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict) -> None:
     rows = []
-    for key, target in (("product ÷ floor", 0.8), ("product ÷ classical", None), ("category ÷ classical", 5.0),
-                        ("search ÷ classical", None), ("category ÷ floor", None), ("search ÷ floor", None),
-                        ("product ÷ edge without caches", None), ("product ÷ edge without page cache", None),
-                        ("category ÷ edge without caches", None),
-                        ("search ÷ edge without caches", None)):
+    for key, target in (
+        ("product ÷ floor", 0.8),
+        ("product ÷ classical", None),
+        ("category ÷ classical", 5.0),
+        ("search ÷ classical", None),
+        ("category ÷ floor", None),
+        ("search ÷ floor", None),
+        ("product ÷ edge without caches", None),
+        ("product ÷ edge without page cache", None),
+        ("category ÷ edge without caches", None),
+        ("search ÷ edge without caches", None),
+    ):
         c = pages[key]
-        rows.append((f"edge {key}", f"{c.ratio:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s",
-                     f"≥ {target:g}" if target else "", ("met" if c.ratio >= target else "NOT met") if target else ""))
+        rows.append(
+            (
+                f"edge {key}",
+                f"{c.ratio:.2f}",
+                f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s",
+                f"≥ {target:g}" if target else "",
+                ("met" if c.ratio >= target else "NOT met") if target else "",
+            )
+        )
     c = pages["worst URL ÷ category without caches"]
     cost = 1 / c.ratio
-    rows.append(("worst URL's cost in category pages", f"{cost:.2f}", f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s, "
-                 f"p99 {c.a.p99_ms:.0f} vs {c.b.p99_ms:.0f} ms", f"≤ {hostile.TARGET:g}",
-                 "met" if cost <= hostile.TARGET else "NOT met"))
+    rows.append(
+        (
+            "worst URL's cost in category pages",
+            f"{cost:.2f}",
+            f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s, p99 {c.a.p99_ms:.0f} vs {c.b.p99_ms:.0f} ms",
+            f"≤ {hostile.TARGET:g}",
+            "met" if cost <= hostile.TARGET else "NOT met",
+        )
+    )
     for mode, r in rebuild["rebuild"].items():
         # the rebuild proper: deleting a generation past its grace period runs beside it (bench/projection.py)
         ceiling = rebuild["ceiling_snippets" if mode == "none" else "ceiling"]["products_per_s"]
         deleted = r["with_delete_ratio"] == r["with_delete_ratio"]  # not NaN: a deletion was timed
-        rows.append((f"rebuild ÷ ceiling ({mode})", f"{r['ratio']:.2f}",
-                     f"{r['products_per_s']:,.0f} vs {ceiling:,.0f} products/s"
-                     + (f"; {r['with_delete_ratio']:.2f} with the deletion after it" if deleted else ""),
-                     "≥ 0.7", "met" if r["ratio"] >= 0.7 else "NOT met"))
+        rows.append(
+            (
+                f"rebuild ÷ ceiling ({mode})",
+                f"{r['ratio']:.2f}",
+                f"{r['products_per_s']:,.0f} vs {ceiling:,.0f} products/s"
+                + (f"; {r['with_delete_ratio']:.2f} with the deletion after it" if deleted else ""),
+                "≥ 0.7",
+                "met" if r["ratio"] >= 0.7 else "NOT met",
+            )
+        )
     for phase in ("idle", "burst"):
         if phase in seen:
             v = seen[phase]["visible"]
             target = phase == "idle"
-            rows.append((f"change-to-visible {phase}", f"p99 {v['p99_ms']:.0f} ms", f"p50 {v['p50_ms']:.0f} ms, "
-                         f"n = {v['n']}", "≤ 100 ms" if target else "",
-                         ("met" if v["p99_ms"] <= 100 else "NOT met") if target else ""))
+            rows.append(
+                (
+                    f"change-to-visible {phase}",
+                    f"p99 {v['p99_ms']:.0f} ms",
+                    f"p50 {v['p50_ms']:.0f} ms, n = {v['n']}",
+                    "≤ 100 ms" if target else "",
+                    ("met" if v["p99_ms"] <= 100 else "NOT met") if target else "",
+                )
+            )
     r = redis_memory["redis"]
-    rows.append(("Redis per product", f"{r['with_search']['bytes_per_product']:,.0f} B",
-                 f"snippets only {r['snippets']['bytes_per_product']:,.0f} B ({r['search']} search)", "", ""))
-    rows.append(("edge RSS per worker", f"{edge_memory['edge']['worker_vmrss_kib'] / 1024:.0f} MiB",
-                 f"PSS {edge_memory['edge']['worker_pss_kib'] / 1024:.0f} MiB", "", ""))
+    rows.append(
+        (
+            "Redis per product",
+            f"{r['with_search']['bytes_per_product']:,.0f} B",
+            f"snippets only {r['snippets']['bytes_per_product']:,.0f} B ({r['search']} search)",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "edge RSS per worker",
+            f"{edge_memory['edge']['worker_vmrss_kib'] / 1024:.0f} MiB",
+            f"PSS {edge_memory['edge']['worker_pss_kib'] / 1024:.0f} MiB",
+            "",
+            "",
+        )
+    )
     print("\n== Summary")
     print(table(["figure", "value", "measured", "target", ""], rows))
 
@@ -120,15 +183,23 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=100_000)
-    parser.add_argument("--search", choices=("elasticsearch", "embedded"), default="elasticsearch",
-                        help="the stack's search engine (the edge's); rebuilds are measured on it, embedded and none")
+    parser.add_argument(
+        "--search",
+        choices=("elasticsearch", "embedded"),
+        default="elasticsearch",
+        help="the stack's search engine (the edge's); rebuilds are measured on it, embedded and none",
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one wrk round")
     parser.add_argument("--rounds", type=int, default=3, help="wrk rounds per side of each comparison")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="server workers of the edge and its baselines")
     parser.add_argument("--rebuild-rounds", type=int, default=2)
-    parser.add_argument("--updates", type=int, default=500,
-                        help="price updates per change-to-visible phase (p99 is then the 495th of 500, not the largest of 100)")
+    parser.add_argument(
+        "--updates",
+        type=int,
+        default=500,
+        help="price updates per change-to-visible phase (p99 is then the 495th of 500, not the largest of 100)",
+    )
     parser.add_argument("--burst-rate", type=float, default=300.0, help="stock movements/s during the burst phase")
     parser.add_argument("--profile", metavar="DIR", help="also profile one rebuild per adapter (py-spy) into DIR")
     parser.add_argument("--json", metavar="FILE", help="write every figure as JSON")
@@ -144,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def body(stack: Stack) -> None:
         print("\n== projector rebuild against the render ceiling", flush=True)
-        rebuild = projection.measure(stack, rounds=args.rebuild_rounds,
-                                     profile_dir=None if args.profile is None else Path(args.profile))
+        rebuild = projection.measure(
+            stack, rounds=args.rebuild_rounds, profile_dir=None if args.profile is None else Path(args.profile)
+        )
         projection.print_results(rebuild)
         print("\n== Redis memory", flush=True)
         redis_memory = memory.measure(stack, redis=True)
@@ -166,11 +238,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwhole run: {(time.monotonic() - started) / 60:.1f} min")
         if args.json:
             with open(args.json, "w") as out:
-                json.dump({"products": args.products, "search": args.search, "rebuild": rebuild,
-                           "redis_memory": redis_memory, "edge_memory": edge_memory, "change_to_visible": seen,
-                           "http": {k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)}
-                                    for k, c in pages.items()}},
-                          out, indent=1, default=str)
+                json.dump(
+                    {
+                        "products": args.products,
+                        "search": args.search,
+                        "rebuild": rebuild,
+                        "redis_memory": redis_memory,
+                        "edge_memory": edge_memory,
+                        "change_to_visible": seen,
+                        "http": {
+                            k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)} for k, c in pages.items()
+                        },
+                    },
+                    out,
+                    indent=1,
+                    default=str,
+                )
 
     return run_cli(body, search=args.search, products=args.products, keep=args.keep)
 

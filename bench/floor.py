@@ -5,6 +5,7 @@ the WSGI layer and Flask cost per request with no work at all: no page can be fa
 so ``edge ÷ floor`` says how much of that ceiling the edge keeps. It answers every path, so the
 same URL list can be sent to it as to the edge.
 """
+
 from __future__ import annotations
 
 from flask import Flask

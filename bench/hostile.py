@@ -11,13 +11,13 @@ fuzzy in Elasticsearch), a price range, in-stock only, a name sort, the last rea
 are measured on the edge with its caches off (an attacker varies the URL, so no cache helps);
 the figure is how many ordinary listings one worst request costs.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from bench.stack import Stack
-from search.query import (MAX_FILTERED_FACETS, MAX_PER_PAGE, MAX_QUERY_STRING, MAX_SELECTED_VALUES, MAX_WORDS,
-                          last_page)
+from search.query import MAX_FILTERED_FACETS, MAX_PER_PAGE, MAX_QUERY_STRING, MAX_SELECTED_VALUES, MAX_WORDS, last_page
 
 #: The figure the suite holds the worst URL to: it may cost at most this many ordinary listings.
 TARGET = 5.0
@@ -44,8 +44,14 @@ def worst_paths(stack: Stack, count: int = 10) -> list[str]:
     per_facet = max(MAX_SELECTED_VALUES // max(len(facets), 1), 1)
     paths = []
     for i in range(count):
-        params = [("q", " ".join(prefixes[i:i + MAX_WORDS])), ("price", "1-9999"), ("in_stock", "1"),
-                  ("sort", "name"), ("per_page", str(MAX_PER_PAGE)), ("page", str(last_page(MAX_PER_PAGE)))]
+        params = [
+            ("q", " ".join(prefixes[i : i + MAX_WORDS])),
+            ("price", "1-9999"),
+            ("in_stock", "1"),
+            ("sort", "name"),
+            ("per_page", str(MAX_PER_PAGE)),
+            ("page", str(last_page(MAX_PER_PAGE))),
+        ]
         params += [(name, value) for name, values in facets for value in values[:per_facet]]
         path = f"/search?{urlencode(params)}"
         n = 0

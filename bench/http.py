@@ -33,6 +33,7 @@ requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target �
 edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as the servers: the figures are
 comparable within a run, not absolute capacities.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,9 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import urlencode
 
 from bench.stack import PYTHON, Stack
@@ -101,31 +102,41 @@ class Comparison:
 def run_wrk(target: Target, seconds: float, connections: int = 8, start: int = 0) -> Sample:
     """One closed-loop wrk run rotating through ``target.paths``; figures from its ``done()`` hook."""
     for path in target.paths:
-        if not path.startswith("/") or not path.isascii() or any(c in path for c in "\"\\\n"):
+        if not path.startswith("/") or not path.isascii() or any(c in path for c in '"\\\n'):
             raise ValueError(f"unsafe path for the Lua script: {path!r}")
     script = WRK_SCRIPT.replace("@PATHS@", ",".join(f'"{p}"' for p in target.paths))
     script = script.replace("@START@", str(start % len(target.paths)))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-http-") as lua:
         lua.write(script)
         lua.flush()
-        args = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", lua.name,
-                target.base_url]
+        args = [
+            ensure_wrk(),
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "5s",
+            "-s",
+            lua.name,
+            target.base_url,
+        ]
         out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     line = next((ln for ln in out.splitlines() if ln.startswith("JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no figures:\n{out}")
     data = json.loads(line[5:])
-    return Sample(data["requests"] / data["seconds"], data["p50_ms"], data["p99_ms"], data["non2xx"],
-                  data["errors"])
+    return Sample(data["requests"] / data["seconds"], data["p50_ms"], data["p99_ms"], data["non2xx"], data["errors"])
 
 
 def median(samples: Sequence[Sample]) -> Sample:
     """The median of each figure; the non-2xx answers and errors are summed (any is worth seeing)."""
+
     def mid(field: str) -> float:
         return statistics.median(getattr(s, field) for s in samples)
 
-    return Sample(mid("rps"), mid("p50_ms"), mid("p99_ms"), sum(s.non2xx for s in samples),
-                  sum(s.errors for s in samples))
+    return Sample(
+        mid("rps"), mid("p50_ms"), mid("p99_ms"), sum(s.non2xx for s in samples), sum(s.errors for s in samples)
+    )
 
 
 def alternate(a: Target, b: Target, seconds: float, rounds: int, connections: int = 8) -> Comparison:
@@ -142,8 +153,12 @@ def alternate(a: Target, b: Target, seconds: float, rounds: int, connections: in
         else:
             x = run_wrk(a, seconds, connections, start)
             pairs.append((x, run_wrk(b, seconds, connections, start)))
-    return Comparison(median([p[0] for p in pairs]), median([p[1] for p in pairs]),
-                      statistics.median(x.rps / y.rps for x, y in pairs), tuple(pairs))
+    return Comparison(
+        median([p[0] for p in pairs]),
+        median([p[1] for p in pairs]),
+        statistics.median(x.rps / y.rps for x, y in pairs),
+        tuple(pairs),
+    )
 
 
 # --- the URLs -------------------------------------------------------------------------------
@@ -183,13 +198,18 @@ WHERE t.locale = %s AND length(w) > 3 GROUP BY w ORDER BY count(*) DESC, w LIMIT
 """
 
 
-def pick_urls(stack: Stack, products: int = PRODUCT_URLS, categories: int = 20,
-              words: int = 20) -> dict[str, list[str]]:
+def pick_urls(
+    stack: Stack, products: int = PRODUCT_URLS, categories: int = 20, words: int = 20
+) -> dict[str, list[str]]:
     """Paths for each page: many product pages, category pages with two filters, searches."""
     locale = stack.settings.locales[0]
     with stack.connect() as conn:
-        skus = [r[0] for r in conn.execute(
-            "SELECT sku FROM products WHERE active AND deleted_at IS NULL ORDER BY md5(sku) LIMIT %s", (products,))]
+        skus = [
+            r[0]
+            for r in conn.execute(
+                "SELECT sku FROM products WHERE active AND deleted_at IS NULL ORDER BY md5(sku) LIMIT %s", (products,)
+            )
+        ]
         category_paths = []
         for key, _n in conn.execute(BIG_CATEGORIES, (categories,)).fetchall():
             top: dict[str, str] = {}  # the most common value of each attribute, most common first
@@ -202,7 +222,9 @@ def pick_urls(stack: Stack, products: int = PRODUCT_URLS, categories: int = 20,
                 # that the edge's short-lived search result cache meets a realistic spread of queries.
                 for sort in ("relevance", "price_asc"):
                     for page in (1, 2) if hits > MIN_TILES else (1,):
-                        category_paths.append(f"/c/{key}?{urlencode([(n1, v1), (n2, v2), ('sort', sort), ('page', page)])}")
+                        category_paths.append(
+                            f"/c/{key}?{urlencode([(n1, v1), (n2, v2), ('sort', sort), ('page', page)])}"
+                        )
         searches = [f"/search?{urlencode({'q': w})}" for (w,) in conn.execute(COMMON_WORDS, (locale, words))]
     if not skus or not category_paths or not searches:
         raise RuntimeError("the catalog is too small for the HTTP benchmark")
@@ -224,6 +246,7 @@ def check(base_url: str, paths: Sequence[str]) -> None:
 def identical(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
     """The paths whose status or HTML differ between two servers (the classical baseline must
     render the edge's pages byte for byte, or the comparison compares different work)."""
+
     def fetch(url: str) -> tuple[int, bytes]:
         try:
             with urllib.request.urlopen(url, timeout=30) as response:
@@ -236,6 +259,7 @@ def identical(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
 
 # --- the command ----------------------------------------------------------------------------
 
+
 def serve_app(stack: Stack, app: str, workers: int) -> str:
     """Serve ``app`` (floor, classical) the way ``snipshop serve edge`` serves the edge."""
     port = free_port()
@@ -245,7 +269,8 @@ def serve_app(stack: Stack, app: str, workers: int) -> str:
 
 def row(label: str, s: Sample) -> str:
     return f"  {label:<24} {s.rps:>9.0f} req/s  p50 {s.p50_ms:>7.2f} ms  p99 {s.p99_ms:>7.2f} ms" + (
-        f"  non-2xx {s.non2xx} errors {s.errors}" if s.non2xx or s.errors else "")
+        f"  non-2xx {s.non2xx} errors {s.errors}" if s.non2xx or s.errors else ""
+    )
 
 
 def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> None:
@@ -253,8 +278,11 @@ def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> No
     verdict = "" if goal is None else f"   target ≥ {goal:g}: {'met' if c.ratio >= goal else 'NOT met'}"
     print(row(subject, c.a))
     print(row(baseline, c.b))
-    print(f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
-          f"{verdict}", flush=True)
+    print(
+        f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
+        f"{verdict}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,12 +292,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--floor-pages", type=lambda v: v.split(","), default=["product", "category", "search"],
-                        help="pages also compared with the floor (comma-separated; default: all)")
+    parser.add_argument(
+        "--floor-pages",
+        type=lambda v: v.split(","),
+        default=["product", "category", "search"],
+        help="pages also compared with the floor (comma-separated; default: all)",
+    )
     parser.add_argument("--search", choices=("embedded", "elasticsearch"), default="embedded")
-    parser.add_argument("--search-cache", type=float, default=None, metavar="SECONDS",
-                        help="SEARCH_CACHE_SECONDS for the edge (default: the shipped setting; 0: every "
-                             "listing and search page asks the search engine)")
+    parser.add_argument(
+        "--search-cache",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="SEARCH_CACHE_SECONDS for the edge (default: the shipped setting; 0: every "
+        "listing and search page asks the search engine)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
     args = parser.parse_args(argv)
     ensure_wrk()
@@ -284,22 +321,42 @@ def main(argv: list[str] | None = None) -> int:
         classical = serve_app(stack, "classical", args.workers) if CLASSICAL.exists() else None
         if classical is None:
             print("no bench/classical/app.py: the classical baseline is skipped")
-        for page, paths in urls.items():
+        for paths in urls.values():
             check(edge, paths[:50])
             if classical:
                 check(classical, paths[:50])
-        print(f"{args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s"
-              f" alternating rounds per side; {args.search} search, edge search cache"
-              f" {stack.settings.search_cache_seconds:g} s; category: {urls['category'][0]};"
-              f" search: {urls['search'][0]}")
+        print(
+            f"{args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s"
+            f" alternating rounds per side; {args.search} search, edge search cache"
+            f" {stack.settings.search_cache_seconds:g} s; category: {urls['category'][0]};"
+            f" search: {urls['search'][0]}"
+        )
         for page, paths in urls.items():
             print(f"{page} page ({len(paths)} URLs)")
             if page in args.floor_pages:
-                report(page, "floor", alternate(Target("edge", edge, paths), Target("floor", floor, paths),
-                                                args.seconds, args.rounds, args.connections))
+                report(
+                    page,
+                    "floor",
+                    alternate(
+                        Target("edge", edge, paths),
+                        Target("floor", floor, paths),
+                        args.seconds,
+                        args.rounds,
+                        args.connections,
+                    ),
+                )
             if classical:
-                report(page, "classical", alternate(Target("edge", edge, paths), Target("classical", classical, paths),
-                                                    args.seconds, args.rounds, args.connections))
+                report(
+                    page,
+                    "classical",
+                    alternate(
+                        Target("edge", edge, paths),
+                        Target("classical", classical, paths),
+                        args.seconds,
+                        args.rounds,
+                        args.connections,
+                    ),
+                )
     return 0
 
 

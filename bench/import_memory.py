@@ -12,6 +12,7 @@ point: the import streams. Outbox rows are not sent to a broker (the relay sweep
 ``--celery`` to send them to ``CELERY_BROKER_URL`` as the CLI does. This is a benchmark, not a
 test: it writes into whatever database ``DATABASE_URL`` names.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,11 @@ def peak_rss_mb() -> float:
 
 
 def generate(products: int, out: Path) -> None:
-    subprocess.run([sys.executable, "-m", "tools.generate_catalog", "--products", str(products), "--out", str(out)],
-                   cwd=REPO, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "tools.generate_catalog", "--products", str(products), "--out", str(out)],
+        cwd=REPO,
+        check=True,
+    )
 
 
 def count_rows(path: Path) -> int:
@@ -82,17 +86,20 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             rows = count_rows(path)
             started = time.monotonic()
-            rejected += import_files(settings, [path], progress=sys.stderr.isatty(),
-                                     send=send)
+            rejected += import_files(settings, [path], progress=sys.stderr.isatty(), send=send)
             seconds = time.monotonic() - started
             total_rows, total_seconds = total_rows + rows, total_seconds + seconds
-            print(f"{kind:>10}: {rows:>9,} rows, {path.stat().st_size / 2**20:8.1f} MiB in {seconds:7.1f}s "
-                  f"= {rows / seconds:8,.0f} rows/s; peak RSS {peak_rss_mb():.1f} MiB")
+            print(
+                f"{kind:>10}: {rows:>9,} rows, {path.stat().st_size / 2**20:8.1f} MiB in {seconds:7.1f}s "
+                f"= {rows / seconds:8,.0f} rows/s; peak RSS {peak_rss_mb():.1f} MiB"
+            )
     finally:
         if not args.feed and not args.keep:
             shutil.rmtree(feed, ignore_errors=True)
-    print(f"{'total':>10}: {total_rows:>9,} rows in {total_seconds:.1f}s = {total_rows / total_seconds:,.0f} rows/s; "
-          f"{rejected} rejected; {sent} outbox rows handed to the fake sender")
+    print(
+        f"{'total':>10}: {total_rows:>9,} rows in {total_seconds:.1f}s = {total_rows / total_seconds:,.0f} rows/s; "
+        f"{rejected} rejected; {sent} outbox rows handed to the fake sender"
+    )
     return 1 if rejected else 0
 
 

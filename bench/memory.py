@@ -23,10 +23,12 @@ What it measures (issue #6 c), on a stack with a loaded catalog of N products:
   for the moment between the two rebuilds.
 * **Edge resident memory**: the VmRSS (and its anonymous / file-backed parts, and PSS from
   ``smaps_rollup``) of every worker process of the edge's HTTP server (granian or gunicorn: the
-  children of the ``edge`` process that run its command line) and of the master, after a warm-up of ``--requests`` page views (product pages 60 %, category pages
-  15 %, searches 15 %, home 10 %; four client threads so every worker serves some), and again
+  children of the ``edge`` process that run its command line) and of the master, after a warm-up
+  of ``--requests`` page views (product pages 60 %, category pages 15 %, searches 15 %, home 10 %; four
+  client threads so every worker serves some), and again
   after as many more to show whether it still grows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,6 +46,7 @@ LAZYFREE_WAIT = 30.0
 
 
 # --- Redis -----------------------------------------------------------------------------------------
+
 
 def used_memory(client) -> tuple[int, int]:
     """``used_memory`` and ``used_memory_dataset`` once nothing is waiting to be freed in the background."""
@@ -64,10 +67,16 @@ def rebuild_growth(stack: Stack, search: bool) -> dict:
     finally:
         client.close()
     n = summary.products
-    return {"products": n, "bytes": after - before, "bytes_per_product": (after - before) / n,
-            "dataset_bytes_per_product": (dataset_after - dataset_before) / n,
-            "keys_per_product": (keys_after - keys_before) / n, "snippets": summary.snippets,
-            "used_memory_after": after, "rebuild_seconds": seconds}
+    return {
+        "products": n,
+        "bytes": after - before,
+        "bytes_per_product": (after - before) / n,
+        "dataset_bytes_per_product": (dataset_after - dataset_before) / n,
+        "keys_per_product": (keys_after - keys_before) / n,
+        "snippets": summary.snippets,
+        "used_memory_after": after,
+        "rebuild_seconds": seconds,
+    }
 
 
 def redis_per_product(stack: Stack) -> dict:
@@ -80,20 +89,26 @@ def redis_per_product(stack: Stack) -> dict:
     out = {"snippets": snippets, "with_search": with_search, "search": stack.search}
     if stack.search == "embedded":
         out["embedded_index_bytes_per_product"] = with_search["bytes_per_product"] - snippets["bytes_per_product"]
-        out["embedded_index_dataset_bytes_per_product"] = (with_search["dataset_bytes_per_product"]
-                                                           - snippets["dataset_bytes_per_product"])
+        out["embedded_index_dataset_bytes_per_product"] = (
+            with_search["dataset_bytes_per_product"] - snippets["dataset_bytes_per_product"]
+        )
     return out
 
 
 # --- the edge --------------------------------------------------------------------------------------
+
 
 def page_paths(stack: Stack, count: int, rng: random.Random) -> list[str]:
     """A mix of shopper pages over the catalog (see the module docstring)."""
     with stack.connect() as conn:
         skus = [r[0] for r in conn.execute("SELECT sku FROM products WHERE active AND deleted_at IS NULL")]
         categories = [r[0] for r in conn.execute("SELECT key FROM categories")]
-        names = [r[0] for r in conn.execute("SELECT name FROM product_texts WHERE locale = %s LIMIT 200",
-                                            (stack.settings.default_locale,))]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM product_texts WHERE locale = %s LIMIT 200", (stack.settings.default_locale,)
+            )
+        ]
     words = sorted({w.lower() for name in names for w in name.split() if len(w) > 3 and w.isalpha()}) or ["shirt"]
     paths = []
     for _ in range(count):
@@ -111,6 +126,7 @@ def page_paths(stack: Stack, count: int, rng: random.Random) -> list[str]:
 
 def browse(edge_url: str, paths: list[str], threads: int = 4) -> dict[int, int]:
     """GET every path (``threads`` connections at once); count the statuses."""
+
     def worker(part: list[str]) -> dict[int, int]:
         http, statuses = Http(edge_url), {}
         try:
@@ -161,8 +177,14 @@ def edge_memory(stack: Stack, edge_url: str, requests: int = 300, name: str = "e
     readings = []
     for _ in range(2):
         statuses = browse(edge_url, page_paths(stack, requests, rng))
-        readings.append({"requests": requests * (len(readings) + 1), "statuses": statuses, "master": memory_of(master),
-                         "workers": {pid: memory_of(pid) for pid in server_workers(master)}})
+        readings.append(
+            {
+                "requests": requests * (len(readings) + 1),
+                "statuses": statuses,
+                "master": memory_of(master),
+                "workers": {pid: memory_of(pid) for pid in server_workers(master)},
+            }
+        )
     last = list(readings[-1]["workers"].values())
     mean = lambda field: sum(m.get(field, 0) for m in last) / len(last) if last else float("nan")  # noqa: E731
     return {"master": master, "readings": readings, "worker_vmrss_kib": mean("VmRSS"), "worker_pss_kib": mean("Pss")}
@@ -170,8 +192,10 @@ def edge_memory(stack: Stack, edge_url: str, requests: int = 300, name: str = "e
 
 # --- the measurement -------------------------------------------------------------------------------
 
-def measure(stack: Stack, edge_url: str | None = None, *, requests: int = 300, redis: bool = True,
-            edge_name: str = "edge") -> dict:
+
+def measure(
+    stack: Stack, edge_url: str | None = None, *, requests: int = 300, redis: bool = True, edge_name: str = "edge"
+) -> dict:
     """Redis bytes per product (``redis=True``; rebuilds twice) and, given ``edge_url`` of a running
     edge, its memory per worker."""
     result: dict = {}
@@ -186,34 +210,71 @@ def print_results(result: dict) -> None:
     r = result.get("redis")
     if r:
         rows = [("snippets only", r["snippets"])]
-        label = {"embedded": "snippets + embedded index", "elasticsearch": "snippets (index in Elasticsearch)",
-                 "none": "snippets (no search)"}[r["search"]]
+        label = {
+            "embedded": "snippets + embedded index",
+            "elasticsearch": "snippets (index in Elasticsearch)",
+            "none": "snippets (no search)",
+        }[r["search"]]
         rows.append((label, r["with_search"]))
         n = r["snippets"]["products"]
         print(f"\nRedis used_memory growth of one rebuild, N = {n:,} products:")
-        print(table(["", "bytes/product", "dataset bytes/product", "keys/product", "total", "used_memory after"],
-                    [(name, fmt_num(g["bytes_per_product"]), fmt_num(g["dataset_bytes_per_product"]),
-                      f"{g['keys_per_product']:.1f}", fmt_bytes(g["bytes"]), fmt_bytes(g["used_memory_after"]))
-                     for name, g in rows]))
-        print("(used_memory includes the key tables, which grow in powers of two: a doubling during the rebuild "
-              "adds to its figure; dataset = used_memory minus Redis's overhead, tables included)")
+        print(
+            table(
+                ["", "bytes/product", "dataset bytes/product", "keys/product", "total", "used_memory after"],
+                [
+                    (
+                        name,
+                        fmt_num(g["bytes_per_product"]),
+                        fmt_num(g["dataset_bytes_per_product"]),
+                        f"{g['keys_per_product']:.1f}",
+                        fmt_bytes(g["bytes"]),
+                        fmt_bytes(g["used_memory_after"]),
+                    )
+                    for name, g in rows
+                ],
+            )
+        )
+        print(
+            "(used_memory includes the key tables, which grow in powers of two: a doubling during the rebuild "
+            "adds to its figure; dataset = used_memory minus Redis's overhead, tables included)"
+        )
         if "embedded_index_bytes_per_product" in r:
-            print(f"embedded index alone: {fmt_num(r['embedded_index_bytes_per_product'])} bytes/product "
-                  f"({fmt_num(r['embedded_index_dataset_bytes_per_product'])} dataset bytes/product)")
+            print(
+                f"embedded index alone: {fmt_num(r['embedded_index_bytes_per_product'])} bytes/product "
+                f"({fmt_num(r['embedded_index_dataset_bytes_per_product'])} dataset bytes/product)"
+            )
     e = result.get("edge")
     if e:
         workers = len(e["readings"][-1]["workers"])
         print(f"\nedge resident memory, KiB (server master {e['master']}, {workers} workers):")
         rows = []
         for reading in e["readings"]:
-            for role, pid, mem in [("master", e["master"], reading["master"])] + \
-                    [("worker", pid, m) for pid, m in reading["workers"].items()]:
-                rows.append((reading["requests"], role, pid, fmt_num(mem.get("VmRSS")), fmt_num(mem.get("RssAnon")),
-                             fmt_num(mem.get("RssFile")), fmt_num(mem.get("Pss")), fmt_num(mem.get("VmHWM"))))
-        print(table(["after requests", "process", "pid", "VmRSS", "RssAnon", "RssFile", "Pss", "VmHWM"], rows,
-                    align=">>>>>>>>"))
-        print(f"per worker after {e['readings'][-1]['requests']} requests: VmRSS {fmt_num(e['worker_vmrss_kib'])} KiB, "
-              f"PSS {fmt_num(e['worker_pss_kib'])} KiB (mean)")
+            for role, pid, mem in [("master", e["master"], reading["master"])] + [
+                ("worker", pid, m) for pid, m in reading["workers"].items()
+            ]:
+                rows.append(
+                    (
+                        reading["requests"],
+                        role,
+                        pid,
+                        fmt_num(mem.get("VmRSS")),
+                        fmt_num(mem.get("RssAnon")),
+                        fmt_num(mem.get("RssFile")),
+                        fmt_num(mem.get("Pss")),
+                        fmt_num(mem.get("VmHWM")),
+                    )
+                )
+        print(
+            table(
+                ["after requests", "process", "pid", "VmRSS", "RssAnon", "RssFile", "Pss", "VmHWM"],
+                rows,
+                align=">>>>>>>>",
+            )
+        )
+        print(
+            f"per worker after {e['readings'][-1]['requests']} requests: VmRSS {fmt_num(e['worker_vmrss_kib'])} KiB, "
+            f"PSS {fmt_num(e['worker_pss_kib'])} KiB (mean)"
+        )
         print("statuses: " + "; ".join(f"{r['requests']}: {r['statuses']}" for r in e["readings"]))
 
 

@@ -57,6 +57,7 @@ rebuild has already collected; the last rebuild of every round uses the stack's 
 the stack is consistent again at the end (Elasticsearch indices orphaned meanwhile are deleted).
 Running edge or worker processes keep working but see those transient states.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,6 +70,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from bench.report import fmt_num, median, py_spy, read_collapsed, table, tree_cpu_seconds
@@ -83,28 +85,55 @@ FAR_FUTURE = 10 * 365 * 86400  # seconds: "every grace period is over"
 PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("search documents", (("search_document", "projector/search_documents.py"),)),
     ("render snippets", (("Renderer.", "projector/render.py"),)),
-    ("read PostgreSQL", (("load_products", "projector/readmodel.py"), ("load_categories", "projector/readmodel.py"),
-                         ("iter_sku_batches", "projector/readmodel.py"), ("count_products", "projector/readmodel.py"),
-                         ("home_state", "projector/readmodel.py"), ("ConnectionPool.", "psycopg_pool/"))),
+    (
+        "read PostgreSQL",
+        (
+            ("load_products", "projector/readmodel.py"),
+            ("load_categories", "projector/readmodel.py"),
+            ("iter_sku_batches", "projector/readmodel.py"),
+            ("count_products", "projector/readmodel.py"),
+            ("home_state", "projector/readmodel.py"),
+            ("ConnectionPool.", "psycopg_pool/"),
+        ),
+    ),
     ("embedded index entries", (("entries", "search/embedded_docs.py"),)),
     ("snippet writes (guarded_set.lua)", (("SnippetWriter.write", "projector/store.py"),)),
-    ("search index writes", (("EmbeddedIndex.index", "search/embedded.py"),
-                             ("ElasticIndex.index", "search/elastic.py"))),
+    (
+        "search index writes",
+        (("EmbeddedIndex.index", "search/embedded.py"), ("ElasticIndex.index", "search/elastic.py")),
+    ),
     ("offer timers", (("Projector._set_offer_timers", "projector/service.py"),)),
-    ("switch + delete old generation", (("delete_old_generations", "projector/generations.py"),
-                                        ("switch_to", "projector/generations.py"))),
+    (
+        "switch + delete old generation",
+        (("delete_old_generations", "projector/generations.py"), ("switch_to", "projector/generations.py")),
+    ),
     ("search setup + refresh", (("EmbeddedIndex.", "search/embedded.py"), ("ElasticIndex.", "search/elastic.py"))),
 )
 # Innermost frames that mean "waiting for the server" (the C call below them blocks on a socket).
-WAIT_LEAVES = ("Connection.wait", "_HiredisParser.read_from_socket", "SocketBuffer._read_from_socket",
-               "AbstractConnection.send_packed_command", "SocketIO.readinto", "socket.recv", "socket.sendall",
-               "HTTPConnection.send", "BaseSelector.select", "EpollSelector.select")
+WAIT_LEAVES = (
+    "Connection.wait",
+    "_HiredisParser.read_from_socket",
+    "SocketBuffer._read_from_socket",
+    "AbstractConnection.send_packed_command",
+    "SocketIO.readinto",
+    "socket.recv",
+    "socket.sendall",
+    "HTTPConnection.send",
+    "BaseSelector.select",
+    "EpollSelector.select",
+)
 # Frames that encode requests for the wire (Redis RESP, Elasticsearch JSON).
-ENCODE_FRAMES = ("AbstractConnection.pack_commands", "JsonSerializer.dumps", "JSONSerializer.dumps",
-                 "SerializerCollection.dumps", "NdjsonSerializer.dumps")
+ENCODE_FRAMES = (
+    "AbstractConnection.pack_commands",
+    "JsonSerializer.dumps",
+    "JSONSerializer.dumps",
+    "SerializerCollection.dumps",
+    "NdjsonSerializer.dumps",
+)
 
 
 # --- the ceiling -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Views:
@@ -130,7 +159,7 @@ def load_views(stack: Stack, batch: int = 500) -> Views:
 
 def render_ceiling(stack: Stack, views: Views) -> dict[str, float]:
     """Time rendering every snippet and search document the rebuild makes, with no I/O."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from projector.render import Renderer
     from projector.search_documents import search_document
@@ -138,7 +167,7 @@ def render_ceiling(stack: Stack, views: Views) -> dict[str, float]:
 
     settings = stack.settings
     renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     categories, (home_version, featured) = views.categories, views.home
     c0, t0 = time.process_time(), time.perf_counter()
     snippets = 0
@@ -151,12 +180,20 @@ def render_ceiling(stack: Stack, views: Views) -> dict[str, float]:
         search_document(p, categories, now, renderer)
     t2, c2 = time.perf_counter(), time.process_time()
     n = len(views.products)
-    return {"products": n, "snippets": snippets, "snippet_seconds": t1 - t0, "document_seconds": t2 - t1,
-            "cpu_seconds": c2 - c0, "snippet_cpu_seconds": c1 - c0,
-            "products_per_s": n / (t2 - t0), "snippet_only_products_per_s": n / (t1 - t0)}
+    return {
+        "products": n,
+        "snippets": snippets,
+        "snippet_seconds": t1 - t0,
+        "document_seconds": t2 - t1,
+        "cpu_seconds": c2 - c0,
+        "snippet_cpu_seconds": c1 - c0,
+        "products_per_s": n / (t2 - t0),
+        "snippet_only_products_per_s": n / (t1 - t0),
+    }
 
 
 # --- rebuilds ------------------------------------------------------------------------------------
+
 
 def modes_for(stack: Stack) -> list[str]:
     """The adapters this stack can rebuild with: none, embedded and (with a node) elasticsearch."""
@@ -174,8 +211,9 @@ def projector_for(stack: Stack, mode: str):
 
         with stack.projector(search=False) as projector:
             settings = stack.settings
-            projector.search = EmbeddedIndex(projector.writer.client, projector.keys, settings.locales,
-                                             settings.currencies)
+            projector.search = EmbeddedIndex(
+                projector.writer.client, projector.keys, settings.locales, settings.currencies
+            )
             yield projector
     else:
         raise ValueError(f"this stack cannot rebuild with {mode!r} (it runs search={stack.search!r})")
@@ -183,8 +221,10 @@ def projector_for(stack: Stack, mode: str):
 
 def server_roots(stack: Stack) -> dict[str, int]:
     """Process trees whose CPU a rebuild uses besides this process."""
-    roots = {"postgres": int((stack.pg.datadir / "postmaster.pid").read_text().split()[0]),
-             "redis": stack.redis.process.pid}
+    roots = {
+        "postgres": int((stack.pg.datadir / "postmaster.pid").read_text().split()[0]),
+        "redis": stack.redis.process.pid,
+    }
     nodes = sorted(getattr(stack.es, "_procs", {}).items())  # tools.elasticsearch keeps no public pid
     for node, proc in nodes:
         roots["elasticsearch" if len(nodes) == 1 else f"elasticsearch{node}"] = proc.pid
@@ -205,9 +245,15 @@ def timed_rebuild(stack: Stack, mode: str) -> dict:
             summary = rebuild(projector, progress=False)
             seconds = time.perf_counter() - started
     cpu1 = tree_cpu_seconds(roots, "bench")
-    return {"mode": mode, "generation": summary.generation, "products": summary.products,
-            "snippets": summary.snippets, "seconds": seconds, "products_per_s": summary.products / seconds,
-            "cpu_s": {name: cpu1[name] - cpu0[name] for name in cpu1}}
+    return {
+        "mode": mode,
+        "generation": summary.generation,
+        "products": summary.products,
+        "snippets": summary.snippets,
+        "seconds": seconds,
+        "products_per_s": summary.products / seconds,
+        "cpu_s": {name: cpu1[name] - cpu0[name] for name in cpu1},
+    }
 
 
 def drop_replaced_generations(stack: Stack) -> tuple[list[int], float]:
@@ -226,8 +272,14 @@ def rebuild_then_collect(stack: Stack, mode: str) -> dict:
     where the previous one is past its grace period (profiled as one)."""
     run = timed_rebuild(stack, mode)
     doomed, seconds = drop_replaced_generations(stack)
-    return {**run, "rebuild_seconds": run["seconds"], "collect_seconds": seconds, "collected": doomed,
-            "seconds": run["seconds"] + seconds, "products_per_s": run["products"] / (run["seconds"] + seconds)}
+    return {
+        **run,
+        "rebuild_seconds": run["seconds"],
+        "collect_seconds": seconds,
+        "collected": doomed,
+        "seconds": run["seconds"] + seconds,
+        "products_per_s": run["products"] / (run["seconds"] + seconds),
+    }
 
 
 def drop_orphaned_es_indices(stack: Stack) -> list[str]:
@@ -248,6 +300,7 @@ def drop_orphaned_es_indices(stack: Stack) -> list[str]:
 
 
 # --- profile -------------------------------------------------------------------------------------
+
 
 def _frame_name(frame: str) -> tuple[str, str]:
     name, _, where = frame.partition(" (")
@@ -288,8 +341,11 @@ def summarize_rebuild_profile(path: Path, seconds: float, root: str = "rebuild_t
     out = {}
     for label, counts in sorted(phases.items(), key=lambda kv: -sum(kv[1].values())):
         samples = sum(counts.values())
-        out[label] = {"share": samples / total, "seconds": seconds * samples / total,
-                      **{f"{activity}_share": n / samples for activity, n in counts.items()}}
+        out[label] = {
+            "share": samples / total,
+            "seconds": seconds * samples / total,
+            **{f"{activity}_share": n / samples for activity, n in counts.items()},
+        }
     return {"samples": total, "phases": out}
 
 
@@ -301,9 +357,26 @@ def profiled_rebuild(stack: Stack, mode: str, out: Path, rate: int = PROFILE_RAT
     drop_replaced_generations(stack)  # so the profiled rebuild itself finds nothing past its grace period
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"rebuild-{mode}.txt"
-    spy = subprocess.Popen([py_spy(), "record", "--pid", str(os.getpid()), "--idle", "--threads", "--nonblocking",
-                            "--nolineno", "--format", "raw", "--rate", str(rate), "--output", str(path)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    spy = subprocess.Popen(
+        [
+            py_spy(),
+            "record",
+            "--pid",
+            str(os.getpid()),
+            "--idle",
+            "--threads",
+            "--nonblocking",
+            "--nolineno",
+            "--format",
+            "raw",
+            "--rate",
+            str(rate),
+            "--output",
+            str(path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         time.sleep(1.0)  # let py-spy attach
         run = rebuild_then_collect(stack, mode)
@@ -321,8 +394,8 @@ def profiled_rebuild(stack: Stack, mode: str, out: Path, rate: int = PROFILE_RAT
 
 # --- the measurement -----------------------------------------------------------------------------
 
-def measure(stack: Stack, modes: list[str] | None = None, rounds: int = 2,
-            profile_dir: Path | None = None) -> dict:
+
+def measure(stack: Stack, modes: list[str] | None = None, rounds: int = 2, profile_dir: Path | None = None) -> dict:
     """Ceiling and rebuild throughput on ``stack`` (which must hold a loaded catalog); see the docstring."""
     modes = modes or modes_for(stack)
     unknown = set(modes) - set(modes_for(stack))
@@ -350,31 +423,47 @@ def measure(stack: Stack, modes: list[str] | None = None, rounds: int = 2,
     finally:
         del views
         gc.unfreeze()
-    return {**summarize(ceilings, runs, deletions, modes, rounds, stack.search),
-            **profile_and_tidy(stack, modes, order, profile_dir)}
+    return {
+        **summarize(ceilings, runs, deletions, modes, rounds, stack.search),
+        **profile_and_tidy(stack, modes, order, profile_dir),
+    }
 
 
-def summarize(ceilings: list[dict], runs: dict[str, list[dict]], deletions: dict[str, list[float]],
-              modes: list[str], rounds: int, search: str) -> dict:
+def summarize(
+    ceilings: list[dict],
+    runs: dict[str, list[dict]],
+    deletions: dict[str, list[float]],
+    modes: list[str],
+    rounds: int,
+    search: str,
+) -> dict:
     """Medians over the rounds; each rebuild's ratio is taken against the ceiling of its own round."""
-    result: dict = {"products": ceilings[0]["products"], "rounds": rounds, "search": search,
-                    "snippets_per_product": ceilings[0]["snippets"] / max(ceilings[0]["products"], 1)}
-    result["ceiling"] = {"products_per_s": median([c["products_per_s"] for c in ceilings]),
-                         "runs": [c["products_per_s"] for c in ceilings],
-                         "cpu_seconds": median([c["cpu_seconds"] for c in ceilings]),
-                         "snippet_cpu_seconds": median([c["snippet_cpu_seconds"] for c in ceilings]),
-                         "document_share": median([c["document_seconds"] / (c["snippet_seconds"]
-                                                                            + c["document_seconds"])
-                                                   for c in ceilings])}
-    result["ceiling_snippets"] = {"products_per_s": median([c["snippet_only_products_per_s"] for c in ceilings]),
-                                  "runs": [c["snippet_only_products_per_s"] for c in ceilings]}
+    result: dict = {
+        "products": ceilings[0]["products"],
+        "rounds": rounds,
+        "search": search,
+        "snippets_per_product": ceilings[0]["snippets"] / max(ceilings[0]["products"], 1),
+    }
+    result["ceiling"] = {
+        "products_per_s": median([c["products_per_s"] for c in ceilings]),
+        "runs": [c["products_per_s"] for c in ceilings],
+        "cpu_seconds": median([c["cpu_seconds"] for c in ceilings]),
+        "snippet_cpu_seconds": median([c["snippet_cpu_seconds"] for c in ceilings]),
+        "document_share": median(
+            [c["document_seconds"] / (c["snippet_seconds"] + c["document_seconds"]) for c in ceilings]
+        ),
+    }
+    result["ceiling_snippets"] = {
+        "products_per_s": median([c["snippet_only_products_per_s"] for c in ceilings]),
+        "runs": [c["snippet_only_products_per_s"] for c in ceilings],
+    }
     result["rebuild"] = {}
     for mode in modes:
         key = "snippet_only_products_per_s" if mode == "none" else "products_per_s"
-        ratios = [r["products_per_s"] / c[key] for r, c in zip(runs[mode], ceilings)]
+        ratios = [r["products_per_s"] / c[key] for r, c in zip(runs[mode], ceilings, strict=True)]
         delete_s = median(deletions.get(mode, []))
         with_delete = [r["products"] / (r["seconds"] + delete_s) for r in runs[mode]]
-        ratios_with_delete = [rate / c[key] for rate, c in zip(with_delete, ceilings)]
+        ratios_with_delete = [rate / c[key] for rate, c in zip(with_delete, ceilings, strict=True)]
         cpu: dict[str, float] = defaultdict(float)
         for r in runs[mode]:
             for name, seconds in r["cpu_s"].items():
@@ -383,17 +472,24 @@ def summarize(ceilings: list[dict], runs: dict[str, list[dict]], deletions: dict
             "products_per_s": median([r["products_per_s"] for r in runs[mode]]),
             "runs": [r["products_per_s"] for r in runs[mode]],
             "seconds": median([r["seconds"] for r in runs[mode]]),
-            "ratio": median(ratios), "ratio_runs": ratios,
+            "ratio": median(ratios),
+            "ratio_runs": ratios,
             # deleting one replaced generation of the same kind, as a rebuild past the grace period does
-            "delete_seconds": delete_s, "delete_runs": deletions.get(mode, []),
-            "with_delete_products_per_s": median(with_delete), "with_delete_runs": with_delete,
-            "with_delete_ratio": median(ratios_with_delete), "with_delete_ratio_runs": ratios_with_delete,
+            "delete_seconds": delete_s,
+            "delete_runs": deletions.get(mode, []),
+            "with_delete_products_per_s": median(with_delete),
+            "with_delete_runs": with_delete,
+            "with_delete_ratio": median(ratios_with_delete),
+            "with_delete_ratio_runs": ratios_with_delete,
             "ceiling_used": "snippets only" if mode == "none" else "snippets + documents",
             "cpu_s": dict(cpu),
             # the share of this process's CPU in the rebuild that the pure rendering accounts for: the
             # ceiling's CPU seconds ÷ the rebuild's (CPU time hardly depends on other work on the machine)
-            "render_cpu_share": (result["ceiling"]["snippet_cpu_seconds" if mode == "none" else "cpu_seconds"]
-                                 / cpu["bench"]) if cpu.get("bench") else float("nan"),
+            "render_cpu_share": (
+                result["ceiling"]["snippet_cpu_seconds" if mode == "none" else "cpu_seconds"] / cpu["bench"]
+            )
+            if cpu.get("bench")
+            else float("nan"),
         }
     return result
 
@@ -410,6 +506,7 @@ def profile_and_tidy(stack: Stack, modes: list[str], order: list[str], profile_d
 
 # --- output --------------------------------------------------------------------------------------
 
+
 def print_results(result: dict) -> None:
     n = result["products"]
     c, cs = result["ceiling"], result["ceiling_snippets"]
@@ -420,43 +517,115 @@ def print_results(result: dict) -> None:
     def ratio_range(values: list[float]) -> str:
         return f"{min(values):.2f}–{max(values):.2f}" if len(values) > 1 else "-"
 
-    rows = [("ceiling: snippets + documents", fmt_num(c["products_per_s"]), spread(c["runs"]), "-", "1.00", "-",
-             "", "", "", ""),
-            ("ceiling: snippets only", fmt_num(cs["products_per_s"]), spread(cs["runs"]), "-",
-             f"{cs['products_per_s'] / c['products_per_s']:.2f}", "-", "", "", "", "")]
+    rows = [
+        (
+            "ceiling: snippets + documents",
+            fmt_num(c["products_per_s"]),
+            spread(c["runs"]),
+            "-",
+            "1.00",
+            "-",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "ceiling: snippets only",
+            fmt_num(cs["products_per_s"]),
+            spread(cs["runs"]),
+            "-",
+            f"{cs['products_per_s'] / c['products_per_s']:.2f}",
+            "-",
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
     for mode, r in result["rebuild"].items():
         deleting = r["delete_seconds"] == r["delete_seconds"]  # not NaN: a deletion of its kind was timed
-        rows.append((f"rebuild, search {mode}" + (" *" if mode == "none" else ""), fmt_num(r["products_per_s"]),
-                     spread(r["runs"]), f"{r['seconds']:.1f}", f"{r['ratio']:.2f}", ratio_range(r["ratio_runs"]),
-                     f"{r['delete_seconds']:.1f}" if deleting else "-",
-                     fmt_num(r["with_delete_products_per_s"]),
-                     f"{r['with_delete_ratio']:.2f}" if deleting else "-",
-                     "yes" if r["ratio"] >= 0.7 else "NO"))
-    print(f"\nN = {n:,} products ({result['snippets_per_product']:.1f} snippets each), {result['rounds']} rounds, "
-          f"medians; a rebuild's ratio is against the ceiling of its own round (* search none: against the "
-          f"snippet-only ceiling); search documents are {100 * c['document_share']:.0f} % of the ceiling's render time")
-    print(table(["", "products/s", "min–max", "seconds", "÷ ceiling", "min–max",
-                 "+ delete old s", "products/s", "÷ ceiling", "≥ 0.7"], rows))
-    print("(the first columns: the rebuild proper, a new generation filled and switched to; '+ delete old': "
-          "deleting one replaced generation of the same kind, which a rebuild does once the previous one is past "
-          "its grace period, beside the build in production; the last columns add it as if it ran after the build, "
-          "an upper bound; ≥ 0.7 judges the rebuild proper)")
+        rows.append(
+            (
+                f"rebuild, search {mode}" + (" *" if mode == "none" else ""),
+                fmt_num(r["products_per_s"]),
+                spread(r["runs"]),
+                f"{r['seconds']:.1f}",
+                f"{r['ratio']:.2f}",
+                ratio_range(r["ratio_runs"]),
+                f"{r['delete_seconds']:.1f}" if deleting else "-",
+                fmt_num(r["with_delete_products_per_s"]),
+                f"{r['with_delete_ratio']:.2f}" if deleting else "-",
+                "yes" if r["ratio"] >= 0.7 else "NO",
+            )
+        )
+    print(
+        f"\nN = {n:,} products ({result['snippets_per_product']:.1f} snippets each), {result['rounds']} rounds, "
+        f"medians; a rebuild's ratio is against the ceiling of its own round (* search none: against the "
+        f"snippet-only ceiling); search documents are {100 * c['document_share']:.0f} % of the ceiling's render time"
+    )
+    print(
+        table(
+            [
+                "",
+                "products/s",
+                "min–max",
+                "seconds",
+                "÷ ceiling",
+                "min–max",
+                "+ delete old s",
+                "products/s",
+                "÷ ceiling",
+                "≥ 0.7",
+            ],
+            rows,
+        )
+    )
+    print(
+        "(the first columns: the rebuild proper, a new generation filled and switched to; '+ delete old': "
+        "deleting one replaced generation of the same kind, which a rebuild does once the previous one is past "
+        "its grace period, beside the build in production; the last columns add it as if it ran after the build, "
+        "an upper bound; ≥ 0.7 judges the rebuild proper)"
+    )
     names = sorted({name for r in result["rebuild"].values() for name in r["cpu_s"]})
-    print(f"\nCPU seconds per rebuild (mean over rounds; 'bench' is this process, the projector; the ceiling "
-          f"took {c['cpu_seconds']:.1f} CPU s, {c['snippet_cpu_seconds']:.1f} of them for the snippets):")
-    print(table(["search"] + names + ["wall s", "rendering ÷ bench CPU"],
-                [[mode] + [f"{r['cpu_s'].get(name, 0):.1f}" for name in names]
-                 + [f"{r['seconds']:.1f}", f"{r['render_cpu_share']:.2f}"]
-                 for mode, r in result["rebuild"].items()]))
+    print(
+        f"\nCPU seconds per rebuild (mean over rounds; 'bench' is this process, the projector; the ceiling "
+        f"took {c['cpu_seconds']:.1f} CPU s, {c['snippet_cpu_seconds']:.1f} of them for the snippets):"
+    )
+    print(
+        table(
+            ["search"] + names + ["wall s", "rendering ÷ bench CPU"],
+            [
+                [mode]
+                + [f"{r['cpu_s'].get(name, 0):.1f}" for name in names]
+                + [f"{r['seconds']:.1f}", f"{r['render_cpu_share']:.2f}"]
+                for mode, r in result["rebuild"].items()
+            ],
+        )
+    )
     for mode, prof in result.get("profile", {}).items():
         run = prof["run"]
-        print(f"\nprofile of a rebuild with search {mode}: {run['seconds']:.1f}s under py-spy "
-              f"({run['products_per_s']:,.0f} products/s), {prof['samples']} samples at {prof['rate']} Hz; "
-              f"stacks in {prof['file']}")
-        print(table(["phase", "share", "seconds", "waiting for server", "encoding requests", "other CPU here"],
-                    [(label, f"{100 * p['share']:.1f} %", f"{p['seconds']:.2f}", f"{100 * p['wait_share']:.0f} %",
-                      f"{100 * p['encode_share']:.0f} %", f"{100 * p['cpu_share']:.0f} %")
-                     for label, p in prof["phases"].items()]))
+        print(
+            f"\nprofile of a rebuild with search {mode}: {run['seconds']:.1f}s under py-spy "
+            f"({run['products_per_s']:,.0f} products/s), {prof['samples']} samples at {prof['rate']} Hz; "
+            f"stacks in {prof['file']}"
+        )
+        print(
+            table(
+                ["phase", "share", "seconds", "waiting for server", "encoding requests", "other CPU here"],
+                [
+                    (
+                        label,
+                        f"{100 * p['share']:.1f} %",
+                        f"{p['seconds']:.2f}",
+                        f"{100 * p['wait_share']:.0f} %",
+                        f"{100 * p['encode_share']:.0f} %",
+                        f"{100 * p['cpu_share']:.0f} %",
+                    )
+                    for label, p in prof["phases"].items()
+                ],
+            )
+        )
     if result.get("dropped_es_indices"):
         print(f"\ndeleted orphaned Elasticsearch indices: {', '.join(result['dropped_es_indices'])}")
 
@@ -464,8 +633,12 @@ def print_results(result: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--search", choices=["embedded", "elasticsearch"], default="elasticsearch",
-                        help="the stack's search: elasticsearch measures all three adapters, embedded skips it")
+    parser.add_argument(
+        "--search",
+        choices=["embedded", "elasticsearch"],
+        default="elasticsearch",
+        help="the stack's search: elasticsearch measures all three adapters, embedded skips it",
+    )
     parser.add_argument("--modes", help="comma list of adapters to rebuild with (default: all the stack can)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", type=Path, metavar="DIR", help="profile one rebuild per adapter with py-spy")
@@ -474,8 +647,12 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",")] if args.modes else None
     if modes and set(modes) - set(MODES):
         parser.error(f"--modes: choose from {', '.join(MODES)}")
-    return run_cli(lambda stack: print_results(measure(stack, modes, args.rounds, args.profile)),
-                   search=args.search, products=args.products, keep=args.keep)
+    return run_cli(
+        lambda stack: print_results(measure(stack, modes, args.rounds, args.profile)),
+        search=args.search,
+        products=args.products,
+        keep=args.keep,
+    )
 
 
 if __name__ == "__main__":

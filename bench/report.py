@@ -10,6 +10,7 @@ Nothing here starts a service or talks to the shop; :mod:`bench.stack` does that
 * Resident memory comes from ``/proc/<pid>/status`` (VmRSS and its parts) and
   ``/proc/<pid>/smaps_rollup`` (PSS: shared pages divided among the processes that share them).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -17,14 +18,15 @@ import os
 import shutil
 import sys
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --- figures -----------------------------------------------------------------------------------
+
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list (NaN when empty)."""
@@ -37,9 +39,14 @@ def latency_summary(values_ms: Iterable[float]) -> dict[str, float]:
     """n, p50, p90, p99, max and mean of a list of latencies in milliseconds."""
     values = sorted(values_ms)
     n = len(values)
-    return {"n": n, "p50_ms": percentile(values, 0.5), "p90_ms": percentile(values, 0.9),
-            "p99_ms": percentile(values, 0.99), "max_ms": values[-1] if values else float("nan"),
-            "mean_ms": sum(values) / n if n else float("nan")}
+    return {
+        "n": n,
+        "p50_ms": percentile(values, 0.5),
+        "p90_ms": percentile(values, 0.9),
+        "p99_ms": percentile(values, 0.99),
+        "max_ms": values[-1] if values else float("nan"),
+        "mean_ms": sum(values) / n if n else float("nan"),
+    }
 
 
 def median(values: Sequence[float]) -> float:
@@ -51,6 +58,7 @@ def median(values: Sequence[float]) -> float:
 
 
 # --- formatting --------------------------------------------------------------------------------
+
 
 def fmt_ms(v: float) -> str:
     """Milliseconds: whole above 10, one decimal below, "-" for NaN."""
@@ -80,7 +88,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str |
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths)).rstrip()
+        return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths, strict=True)).rstrip()
 
     out = [line(headers), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
@@ -93,12 +101,16 @@ def machine_report() -> bool:
     usable = len(os.sched_getaffinity(0))
     load1, load5, load15 = os.getloadavg()
     loaded = load1 > 0.5 * usable
-    print(f"CPUs: {ncpu} online, {usable} usable by this process; load average {load1:.2f} {load5:.2f} {load15:.2f} "
-          f"-> {'LOADED (other work is running; figures will be low)' if loaded else 'not loaded'}", flush=True)
+    print(
+        f"CPUs: {ncpu} online, {usable} usable by this process; load average {load1:.2f} {load5:.2f} {load15:.2f} "
+        f"-> {'LOADED (other work is running; figures will be low)' if loaded else 'not loaded'}",
+        flush=True,
+    )
     return loaded
 
 
 # --- /proc -------------------------------------------------------------------------------------
+
 
 def proc_table() -> dict[int, tuple[int, int]]:
     """pid -> (ppid, CPU ticks incl. reaped children) for every process."""
@@ -111,7 +123,7 @@ def proc_table() -> dict[int, tuple[int, int]]:
                 data = f.read()
         except OSError:
             continue
-        rest = data[data.rindex(")") + 2:].split()
+        rest = data[data.rindex(")") + 2 :].split()
         table_[int(entry)] = (int(rest[1]), sum(int(v) for v in rest[11:15]))
     return table_
 
@@ -176,6 +188,7 @@ def memory_of(pid: int) -> dict[str, int]:
 
 # --- HTTP --------------------------------------------------------------------------------------
 
+
 class Http:
     """One HTTP/1.1 connection to a base URL, kept alive where the server allows (when the server
     closes it, e.g. gunicorn's sync workers after each response, it is reopened for the next request)."""
@@ -184,8 +197,9 @@ class Http:
         url = urlsplit(base_url)
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         for attempt in (1, 2):
             try:
                 self.conn.request(method, path, body=body, headers=headers or {})
@@ -202,6 +216,7 @@ class Http:
 
 
 # --- py-spy ------------------------------------------------------------------------------------
+
 
 def py_spy() -> str:
     """The py-spy executable (the venv's first); SystemExit with the install hint when missing."""

@@ -14,12 +14,14 @@ the other servers only). The other servers exist to compare servers
 granian's WSGI interface and bjoern (``pip install bjoern``; one process per worker, forked after
 binding).
 """
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -27,19 +29,19 @@ if TYPE_CHECKING:
 SERVERS = ("shipped", "gunicorn-sync", "gunicorn-gthread", "granian", "bjoern")
 
 
-def edge() -> "Flask":
+def edge() -> Flask:
     from entrypoints.bootstrap import edge_app
 
     return edge_app()
 
 
-def floor() -> "Flask":
+def floor() -> Flask:
     from bench.floor import create_app
 
     return create_app()
 
 
-def classical() -> "Flask":
+def classical() -> Flask:
     from bench.classical.app import create_app
 
     return create_app(os.environ["DATABASE_URL"])
@@ -61,8 +63,14 @@ def load(app: str) -> Callable:
 def gunicorn(factory: Callable, host: str, port: int, workers: int, threads: int, accesslog: bool) -> None:
     from entrypoints.serve import GunicornApp
 
-    options = {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread" if threads > 1 else "sync",
-               "threads": threads, "errorlog": "-", "keepalive": 5}
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "threads": threads,
+        "errorlog": "-",
+        "keepalive": 5,
+    }
     if accesslog:
         options["accesslog"] = "-"
     GunicornApp(factory, options).run()
@@ -72,8 +80,16 @@ def granian(app: str, host: str, port: int, workers: int, threads: int, accesslo
     from granian.constants import Interfaces
     from granian.server import Server
 
-    Server(target(app), address=host, port=port, interface=Interfaces.WSGI, workers=workers, factory=True,
-           blocking_threads=threads, log_access=accesslog).serve()
+    Server(
+        target(app),
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        factory=True,
+        blocking_threads=threads,
+        log_access=accesslog,
+    ).serve()
 
 
 def bjoern(factory: Callable, host: str, port: int, workers: int) -> None:

@@ -12,6 +12,7 @@ and the baseline (gunicorn sync workers with ``accesslog "-"``, what ``snipshop 
 shipped before) on the product page URLs. Prints the medians and the ratio variant ÷ baseline of
 requests/s. Results and the decision: bench/SERVERS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,11 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 
 def start(stack: Stack, app: str, name: str, options: tuple[str, ...], workers: int) -> str:
     port = free_port()
-    stack.start(f"{app}-{name}", [PYTHON, "-m", "bench.serve_app", app, "--port", str(port),
-                                  "--workers", str(workers), *options], port)
+    stack.start(
+        f"{app}-{name}",
+        [PYTHON, "-m", "bench.serve_app", app, "--port", str(port), "--workers", str(workers), *options],
+        port,
+    )
     return f"http://127.0.0.1:{port}"
 
 
@@ -51,8 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--apps", type=lambda v: v.split(","), default=["floor", "edge"])
     parser.add_argument("--baseline", choices=VARIANTS, default="gunicorn-sync-log")
-    parser.add_argument("--variants", type=lambda v: v.split(","),
-                        default=[n for n in VARIANTS if n not in ("shipped", "gunicorn-sync-log")])
+    parser.add_argument(
+        "--variants",
+        type=lambda v: v.split(","),
+        default=[n for n in VARIANTS if n not in ("shipped", "gunicorn-sync-log")],
+    )
     args = parser.parse_args(argv)
     variants = {n: VARIANTS[n] for n in args.variants if n != args.baseline}
     if "bjoern" in variants and importlib.util.find_spec("bjoern") is None:
@@ -69,10 +76,19 @@ def main(argv: list[str] | None = None) -> int:
             for name, options in variants.items():
                 url = start(stack, app, name, options, args.workers)
                 check(url, paths[:20])
-                c = alternate(Target(name, url, paths), Target("baseline", base, paths), args.seconds, args.rounds,
-                              args.connections)
-                print(row(name, c.a), f"\n{row('baseline', c.b)}\n  {name} ÷ baseline: {c.ratio:.2f}"
-                      f"  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})", flush=True)
+                c = alternate(
+                    Target(name, url, paths),
+                    Target("baseline", base, paths),
+                    args.seconds,
+                    args.rounds,
+                    args.connections,
+                )
+                print(
+                    row(name, c.a),
+                    f"\n{row('baseline', c.b)}\n  {name} ÷ baseline: {c.ratio:.2f}"
+                    f"  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})",
+                    flush=True,
+                )
                 stack.stop_process(stack.procs[-1])
     return 0
 

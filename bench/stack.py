@@ -10,6 +10,7 @@ worker, scheduler), each a :class:`tools.processes.Process` with its log under `
         stack.rebuild()
         edge = stack.start_edge(workers=2)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,15 @@ class Stack:
     # --- services ------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, search: str = "embedded", *, locales: str = "en_US,de_DE", currencies: str = "EUR,USD",
-               extra_env: dict[str, str] | None = None, keep: bool = False) -> "Stack":
+    def create(
+        cls,
+        search: str = "embedded",
+        *,
+        locales: str = "en_US,de_DE",
+        currencies: str = "EUR,USD",
+        extra_env: dict[str, str] | None = None,
+        keep: bool = False,
+    ) -> Stack:
         """Start PostgreSQL, Redis (and Elasticsearch for ``search="elasticsearch"``), migrate."""
         if search not in SEARCH_MODES:
             raise ValueError(f"search must be one of {SEARCH_MODES}")
@@ -64,9 +72,16 @@ class Stack:
         self.pg = Postgres(self.base / "pg", free_port()).start()
         db_url = self.pg.create_database("bench")
         self.redis = Redis(free_port(), self.base / "redis").start()
-        env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=f"{self.redis.url}/0",
-                   CELERY_BROKER_URL=f"{self.redis.url}/1", SHOP_LOCALES=locales, SHOP_CURRENCIES=currencies,
-                   SHOP_KEY_PREFIX="ss", PYTHONPATH=str(REPO))
+        env = dict(
+            os.environ,
+            DATABASE_URL=db_url,
+            REDIS_URL=f"{self.redis.url}/0",
+            CELERY_BROKER_URL=f"{self.redis.url}/1",
+            SHOP_LOCALES=locales,
+            SHOP_CURRENCIES=currencies,
+            SHOP_KEY_PREFIX="ss",
+            PYTHONPATH=str(REPO),
+        )
         env.pop("ELASTICSEARCH_URL", None)
         if self.search == "elasticsearch":
             from tools.elasticsearch import ElasticsearchCluster, free_base_port
@@ -116,8 +131,9 @@ class Stack:
         counts = dict(generate(products, feed, seed=seed))
         started = time.perf_counter()
         files = [feed / f"{kind}.csv" for kind in ("categories", "products", "prices", "offers", "stock")]
-        rejected = import_files(self.settings, [f for f in files if f.exists()], progress=False,
-                                send=lambda task, keys, ids: None)
+        rejected = import_files(
+            self.settings, [f for f in files if f.exists()], progress=False, send=lambda task, keys, ids: None
+        )
         counts["import_seconds"] = time.perf_counter() - started
         if rejected:
             raise RuntimeError(f"the generated catalog had {rejected} rejected rows")
@@ -148,8 +164,9 @@ class Stack:
 
     # --- processes -----------------------------------------------------------------------
 
-    def start(self, name: str, args: list[str], ready: str | int, timeout: float = 60,
-              env: dict[str, str] | None = None) -> Process:
+    def start(
+        self, name: str, args: list[str], ready: str | int, timeout: float = 60, env: dict[str, str] | None = None
+    ) -> Process:
         """Start ``args`` as ``name`` (``env`` added to the stack's); ready when ``ready`` (a log
         marker or a port) shows."""
         logs = self.base / "logs"
@@ -168,8 +185,12 @@ class Stack:
     def serve(self, role: str, workers: int = 2, name: str | None = None, env: dict[str, str] | None = None) -> str:
         """``snipshop serve ROLE`` (the shipped server); return its base URL."""
         port = free_port()
-        self.start(name or role, [PYTHON, "-m", "entrypoints.snipshop_cli", "serve", role, "--port", str(port),
-                                  "--workers", str(workers)], port, env=env)
+        self.start(
+            name or role,
+            [PYTHON, "-m", "entrypoints.snipshop_cli", "serve", role, "--port", str(port), "--workers", str(workers)],
+            port,
+            env=env,
+        )
         return f"http://127.0.0.1:{port}"
 
     def start_edge(self, workers: int = 2) -> str:
@@ -179,15 +200,32 @@ class Stack:
         return self.serve("admin", workers)
 
     def start_worker(self, concurrency: int = 2, name: str = "worker") -> Process:
-        return self.start(name, [PYTHON, "-m", "entrypoints.snipshop_cli", "worker", f"--concurrency={concurrency}",
-                                 "--pool=prefork", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
-                          "ready.")
+        return self.start(
+            name,
+            [
+                PYTHON,
+                "-m",
+                "entrypoints.snipshop_cli",
+                "worker",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            "ready.",
+        )
 
     def start_scheduler(self) -> Process:
         logs = self.base / "logs"
         logs.mkdir(exist_ok=True)
-        return self.start("scheduler", [PYTHON, "-m", "entrypoints.snipshop_cli", "scheduler", "-s", str(logs / "beat-schedule")],
-                          "beat: Starting", timeout=30)
+        return self.start(
+            "scheduler",
+            [PYTHON, "-m", "entrypoints.snipshop_cli", "scheduler", "-s", str(logs / "beat-schedule")],
+            "beat: Starting",
+            timeout=30,
+        )
 
     def stop_process(self, proc: Process) -> None:
         proc.stop()
@@ -208,7 +246,7 @@ class Stack:
         if not self.keep:
             shutil.rmtree(self.base, ignore_errors=True)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -231,8 +269,11 @@ def run_cli(body, *, search: str, products: int, keep: bool = False, extra_env: 
         with Stack.create(search=search, extra_env=extra_env, keep=keep) as stack:
             started = time.monotonic()
             counts = stack.load_catalog(products)
-            print(f"stack in {stack.base} (search: {search}); {products:,} products imported in "
-                  f"{counts['import_seconds']:.1f} s", flush=True)
+            print(
+                f"stack in {stack.base} (search: {search}); {products:,} products imported in "
+                f"{counts['import_seconds']:.1f} s",
+                flush=True,
+            )
             summary, _ = stack.rebuild()
             print(f"first projection: {summary}; set-up {time.monotonic() - started:.1f} s", flush=True)
             body(stack)

@@ -42,6 +42,7 @@ than 100 ms worth of requests, and the achieved rate is ≥ 95 % of the offered 
 the bench waits for the queue and the outbox to drain (``--drain-seconds``), reads the lag samples
 of the step's tasks, and clears the lag list.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,17 +56,17 @@ import subprocess
 import sys
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 import psycopg
 import redis
 
-from bench.report import (fmt_ms, machine_cpu, machine_report, percentile, py_spy, read_collapsed,
-                          tree_cpu_seconds)
+from bench.report import fmt_ms, machine_cpu, machine_report, percentile, py_spy, read_collapsed, tree_cpu_seconds
 from bench.stack import Stack
 from bench.wrk import ensure_wrk
 
@@ -76,6 +77,7 @@ PLAIN_HIGH, PLAIN_STEP = 1000, 2
 
 
 # --- the shop ------------------------------------------------------------------------------
+
 
 def seed(stack: Stack, products: int, crossing: int) -> str:
     """A ``stock`` token and N products with names, prices and stock, all projected; return the token."""
@@ -89,14 +91,27 @@ def seed(stack: Stack, products: int, crossing: int) -> str:
         commands.put_categories(conn, [("bench", CategoryIn(name=names("Bench")))])
         skus = [SKU_FORMAT.format(i) for i in range(products)]
         for start in range(0, products, 500):
-            chunk = skus[start:start + 500]
-            commands.put_products(conn, [(sku, ProductIn(name=names(f"Bench product {sku}"), brand="Bench",
-                                                         description={settings.default_locale: "<p>For benching.</p>"},
-                                                         categories=["bench"], attributes={"color": "grey"}))
-                                         for sku in chunk])
+            chunk = skus[start : start + 500]
+            commands.put_products(
+                conn,
+                [
+                    (
+                        sku,
+                        ProductIn(
+                            name=names(f"Bench product {sku}"),
+                            brand="Bench",
+                            description={settings.default_locale: "<p>For benching.</p>"},
+                            categories=["bench"],
+                            attributes={"color": "grey"},
+                        ),
+                    )
+                    for sku in chunk
+                ],
+            )
             commands.put_prices(conn, [(sku, cur, Decimal("19.99")) for sku in chunk for cur in settings.currencies])
-            commands.set_stock(conn, [(sku, CROSS_HIGH if i < crossing else PLAIN_HIGH)
-                                      for i, sku in enumerate(chunk, start)])
+            commands.set_stock(
+                conn, [(sku, CROSS_HIGH if i < crossing else PLAIN_HIGH) for i, sku in enumerate(chunk, start)]
+            )
         # The rebuild below projects everything; these rows need no task.
         conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
     summary, _ = stack.rebuild()
@@ -105,6 +120,7 @@ def seed(stack: Stack, products: int, crossing: int) -> str:
 
 
 # --- movements -----------------------------------------------------------------------------
+
 
 def next_signs(conn: psycopg.Connection, products: int, crossing: int) -> list[int]:
     """Per SKU index: -1 when its next movement is a sale, +1 for a receipt (from current levels)."""
@@ -116,8 +132,9 @@ def next_signs(conn: psycopg.Connection, products: int, crossing: int) -> list[i
     return signs
 
 
-def plan_movements(n: int, products: int, crossing: int, signs: list[int], run: str, step: int,
-                   rng: random.Random) -> list[tuple[str, bytes]]:
+def plan_movements(
+    n: int, products: int, crossing: int, signs: list[int], run: str, step: int, rng: random.Random
+) -> list[tuple[str, bytes]]:
     """n (path, JSON body) pairs; ``signs`` is updated as the plan alternates each SKU."""
     out = []
     for i in range(n):
@@ -143,6 +160,7 @@ class LoadResult:
 
 
 # --- the Python open-loop client ---------------------------------------------------------------
+
 
 class _Pool:
     """Keep-alive connections to one host; at most ``limit`` open, waiters served in order."""
@@ -220,8 +238,16 @@ async def _one(pool: _Pool, head: bytes, body: bytes, timeout: float) -> int:
         (pool.release if keep else pool.discard)(conn)
 
 
-async def _python_load(url_host: str, port: int, token: str, plan: Iterable[tuple[str, bytes]], rate: float,
-                       connections: int, timeout: float, stop: Callable[[], bool] | None = None) -> LoadResult:
+async def _python_load(
+    url_host: str,
+    port: int,
+    token: str,
+    plan: Iterable[tuple[str, bytes]],
+    rate: float,
+    connections: int,
+    timeout: float,
+    stop: Callable[[], bool] | None = None,
+) -> LoadResult:
     loop = asyncio.get_running_loop()
     pool = _Pool(url_host, port, connections)
     sched: list[float] = []
@@ -244,8 +270,10 @@ async def _python_load(url_host: str, port: int, token: str, plan: Iterable[tupl
             await asyncio.sleep(delay)
         if stop is not None and stop():
             break
-        head = (f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
         sched.append(t)
         done.append(0.0)
         status.append(0)
@@ -262,17 +290,34 @@ async def _python_load(url_host: str, port: int, token: str, plan: Iterable[tupl
     ok = sum(c for s, c in statuses.items() if 200 <= s < 300)
     answered = sorted((done[i] - sched[i]) * 1000 for i in range(n) if status[i])
     span = max(max(done) - t0, n / rate) if n else 1.0
-    return LoadResult(rate, n, ok, n - ok, dict(statuses), ok / span, percentile(answered, 0.5),
-                      percentile(answered, 0.99), "from scheduled send time")
+    return LoadResult(
+        rate,
+        n,
+        ok,
+        n - ok,
+        dict(statuses),
+        ok / span,
+        percentile(answered, 0.5),
+        percentile(answered, 0.99),
+        "from scheduled send time",
+    )
 
 
-def python_load(admin_url: str, token: str, plan: Iterable[tuple[str, bytes]], rate: float, connections: int,
-                timeout: float, stop: Callable[[], bool] | None = None) -> LoadResult:
+def python_load(
+    admin_url: str,
+    token: str,
+    plan: Iterable[tuple[str, bytes]],
+    rate: float,
+    connections: int,
+    timeout: float,
+    stop: Callable[[], bool] | None = None,
+) -> LoadResult:
     """POST each (path, JSON body) of ``plan`` at exactly ``rate``/s, open loop, until the plan (which
     may be endless) ends or ``stop()`` says so; latency counts from each request's scheduled time."""
     url = urlsplit(admin_url)
-    return asyncio.run(_python_load(url.hostname or "127.0.0.1", url.port or 80, token, plan, rate, connections,
-                                    timeout, stop))
+    return asyncio.run(
+        _python_load(url.hostname or "127.0.0.1", url.port or 80, token, plan, rate, connections, timeout, stop)
+    )
 
 
 # --- the wrk client ------------------------------------------------------------------------------
@@ -352,19 +397,53 @@ end
 """
 
 
-def wrk_load(admin_url: str, token: str, workdir: Path, wrk: str, rate: float, seconds: float, products: int,
-             crossing: int, signs: list[int], run: str, step: int, connections: int, threads: int,
-             timeout: float) -> LoadResult:
-    values = {"RATE": rate, "THREADS": threads, "PRODUCTS": products, "CROSSING": crossing, "RUN": f"{run}-{step}",
-              "TOKEN": token, "SIGNS": "".join("-" if s < 0 else "+" for s in signs), "SEED": step * 7919,
-              "CROSS_STEP": CROSS_STEP, "PLAIN_STEP": PLAIN_STEP}
+def wrk_load(
+    admin_url: str,
+    token: str,
+    workdir: Path,
+    wrk: str,
+    rate: float,
+    seconds: float,
+    products: int,
+    crossing: int,
+    signs: list[int],
+    run: str,
+    step: int,
+    connections: int,
+    threads: int,
+    timeout: float,
+) -> LoadResult:
+    values = {
+        "RATE": rate,
+        "THREADS": threads,
+        "PRODUCTS": products,
+        "CROSSING": crossing,
+        "RUN": f"{run}-{step}",
+        "TOKEN": token,
+        "SIGNS": "".join("-" if s < 0 else "+" for s in signs),
+        "SEED": step * 7919,
+        "CROSS_STEP": CROSS_STEP,
+        "PLAIN_STEP": PLAIN_STEP,
+    }
     script = WRK_SCRIPT
     for key, value in values.items():
         script = script.replace(f"@{key}@", str(value))
     path = workdir / f"movements-{step}.lua"
     path.write_text(script)
-    args = [wrk, "-t", str(threads), "-c", str(max(connections, threads)), "-d", f"{seconds:g}s",
-            "--timeout", f"{timeout:g}s", "-s", str(path), admin_url]
+    args = [
+        wrk,
+        "-t",
+        str(threads),
+        "-c",
+        str(max(connections, threads)),
+        "-d",
+        f"{seconds:g}s",
+        "--timeout",
+        f"{timeout:g}s",
+        "-s",
+        str(path),
+        admin_url,
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate()
@@ -379,11 +458,21 @@ def wrk_load(admin_url: str, token: str, workdir: Path, wrk: str, rate: float, s
     socket_errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
     duration = r["duration_us"] / 1e6
     statuses = {"2xx": r["ok"], "other": r["bad_status"], "socket": socket_errors}
-    return LoadResult(rate, r["requests"], r["ok"], r["bad_status"] + socket_errors, statuses, r["ok"] / duration,
-                      r["p50_us"] / 1000, r["p99_us"] / 1000, "from write (wrk)")
+    return LoadResult(
+        rate,
+        r["requests"],
+        r["ok"],
+        r["bad_status"] + socket_errors,
+        statuses,
+        r["ok"] / duration,
+        r["p50_us"] / 1000,
+        r["p99_us"] / 1000,
+        "from write (wrk)",
+    )
 
 
 # --- steps ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Backlog:
@@ -447,44 +536,62 @@ class Step:
 
     @property
     def keeps_up(self) -> bool:
-        return (bool(self.lag) and self.lag_p99 <= 1000 and self.growth <= self.tolerance
-                and self.load.achieved >= 0.95 * self.load.offered)
+        return (
+            bool(self.lag)
+            and self.lag_p99 <= 1000
+            and self.growth <= self.tolerance
+            and self.load.achieved >= 0.95 * self.load.offered
+        )
 
 
 def print_table(steps: list[Step]) -> None:
-    head = (f"{'offered/s':>9} {'achieved/s':>10} {'2xx':>6} {'errors':>6} {'adm p50':>8} {'adm p99':>8} "
-            f"{'lag n':>6} {'lag p50':>8} {'lag p99':>8} {'queue s→e':>11} {'outbox s→e':>11} "
-            f"{'drain s':>7} {'keeps up':>8}")
+    head = (
+        f"{'offered/s':>9} {'achieved/s':>10} {'2xx':>6} {'errors':>6} {'adm p50':>8} {'adm p99':>8} "
+        f"{'lag n':>6} {'lag p50':>8} {'lag p99':>8} {'queue s→e':>11} {'outbox s→e':>11} "
+        f"{'drain s':>7} {'keeps up':>8}"
+    )
     print(head)
     print("-" * len(head))
     for s in steps:
-        print(f"{s.load.offered:>9.0f} {s.load.achieved:>10.1f} {s.load.ok:>6} {s.load.errors:>6} "
-              f"{fmt_ms(s.load.p50_ms):>8} {fmt_ms(s.load.p99_ms):>8} {len(s.lag):>6} {fmt_ms(s.lag_p50):>8} "
-              f"{fmt_ms(s.lag_p99):>8} {f'{s.start.queue}→{s.end.queue}':>11} "
-              f"{f'{s.start.outbox}→{s.end.outbox}':>11} "
-              f"{'-' if s.drained_s is None else f'{s.drained_s:.1f}':>7} {'yes' if s.keeps_up else 'NO':>8}")
-    print("(latencies in ms; admin latency " + steps[0].load.latency_note + "; lag = relay hand-off → projection "
-          "done; queue = Redis list 'projection' in the broker; outbox = rows not yet dispatched)")
+        print(
+            f"{s.load.offered:>9.0f} {s.load.achieved:>10.1f} {s.load.ok:>6} {s.load.errors:>6} "
+            f"{fmt_ms(s.load.p50_ms):>8} {fmt_ms(s.load.p99_ms):>8} {len(s.lag):>6} {fmt_ms(s.lag_p50):>8} "
+            f"{fmt_ms(s.lag_p99):>8} {f'{s.start.queue}→{s.end.queue}':>11} "
+            f"{f'{s.start.outbox}→{s.end.outbox}':>11} "
+            f"{'-' if s.drained_s is None else f'{s.drained_s:.1f}':>7} {'yes' if s.keeps_up else 'NO':>8}"
+        )
+    print(
+        "(latencies in ms; admin latency " + steps[0].load.latency_note + "; lag = relay hand-off → projection "
+        "done; queue = Redis list 'projection' in the broker; outbox = rows not yet dispatched)"
+    )
     names = list(steps[0].cpu)
     print()
     ncpu = os.cpu_count() or 1
-    print(f"CPU per process tree over each step, % of one core ({ncpu} cores = {100 * ncpu} %); 'other' is the rest "
-          f"of the machine (other work, kernel); 'ms/mvt' is the shop's CPU per 2xx movement, counted until the "
-          f"backlog drained; 'ceiling' = {ncpu} cores / ms/mvt:")
-    print(f"{'offered/s':>9} " + " ".join(f"{n:>9}" for n in names)
-          + f" {'other':>9} {'machine':>9} {'ms/mvt':>7} {'ceiling':>8}")
+    print(
+        f"CPU per process tree over each step, % of one core ({ncpu} cores = {100 * ncpu} %); 'other' is the rest "
+        f"of the machine (other work, kernel); 'ms/mvt' is the shop's CPU per 2xx movement, counted until the "
+        f"backlog drained; 'ceiling' = {ncpu} cores / ms/mvt:"
+    )
+    print(
+        f"{'offered/s':>9} "
+        + " ".join(f"{n:>9}" for n in names)
+        + f" {'other':>9} {'machine':>9} {'ms/mvt':>7} {'ceiling':>8}"
+    )
     for s in steps:
         ours = sum(s.cpu.values())
         other = max(0.0, s.busy * ncpu - ours)
         ms = s.stack_ms_per_movement
-        print(f"{s.load.offered:>9.0f} " + " ".join(f"{s.cpu[n]:>9.0f}" for n in names)
-              + f" {other:>9.0f} {s.busy:>8.0f}% {ms:>7.1f} {1000 * ncpu / ms:>6.0f}/s")
+        print(
+            f"{s.load.offered:>9.0f} "
+            + " ".join(f"{s.cpu[n]:>9.0f}" for n in names)
+            + f" {other:>9.0f} {s.busy:>8.0f}% {ms:>7.1f} {1000 * ncpu / ms:>6.0f}/s"
+        )
 
 
 def verify_badges(stack: Stack) -> str:
     """After the load: does every stored availability badge match the stock level in PostgreSQL?"""
     from collections import Counter
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from projector.readmodel import ProductView, stock_levels
     from projector.render import Renderer, availability_state
@@ -498,29 +605,52 @@ def verify_badges(stack: Stack) -> str:
     with stack.connect() as conn:
         skus = [r[0] for r in conn.execute("SELECT sku FROM products ORDER BY sku").fetchall()]
         levels = stock_levels(conn, skus)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     wrong, states = 0, Counter(availability_state(q, settings.low_stock_threshold) for q, _ in levels.values())
     for locale in settings.locales:
         ctx = Context(locale, settings.default_currency)
         stored = client.mget([keys.snippet(live, Kind.AVAIL, ctx, sku) for sku in levels])
-        for (sku, (quantity, visible)), raw in zip(levels.items(), stored):
-            expected = renderer.availability(ProductView(sku, "", visible, False, now, 0, 0, 0, quantity=quantity),
-                                             locale).body
+        for (sku, (quantity, visible)), raw in zip(levels.items(), stored, strict=True):
+            expected = renderer.availability(
+                ProductView(sku, "", visible, False, now, 0, 0, 0, quantity=quantity), locale
+            ).body
             current = split_value(raw)
             wrong += current is None or current[1] != expected
-    return (f"badges vs. database after the run: {len(levels) * len(settings.locales) - wrong} right, {wrong} wrong "
-            f"({', '.join(f'{n} {s}' for s, n in sorted(states.items()))})")
+    return (
+        f"badges vs. database after the run: {len(levels) * len(settings.locales) - wrong} right, {wrong} wrong "
+        f"({', '.join(f'{n} {s}' for s, n in sorted(states.items()))})"
+    )
 
 
 def start_profilers(roots: dict[str, int], out: Path, label: str, seconds: float) -> list[subprocess.Popen]:
     """py-spy on the admin and worker process trees for one step (collapsed stacks, GIL holders only)."""
     spy = py_spy()
     out.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen([spy, "record", "--pid", str(roots[role]), "--subprocesses", "--gil", "--nonblocking",
-                              "--nolineno", "--format", "raw", "--rate", "100", "--duration", str(max(1, int(seconds))),
-                              "--output", str(out / f"{role}-{label}.txt")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for role in ("admin", "worker")]
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(roots[role]),
+                "--subprocesses",
+                "--gil",
+                "--nonblocking",
+                "--nolineno",
+                "--format",
+                "raw",
+                "--rate",
+                "100",
+                "--duration",
+                str(max(1, int(seconds))),
+                "--output",
+                str(out / f"{role}-{label}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for role in ("admin", "worker")
+    ]
 
 
 def summarize_profile(path: Path, top: int = 25) -> None:
@@ -537,13 +667,31 @@ def summarize_profile(path: Path, top: int = 25) -> None:
     print(f"\n{path.name}: {total} samples (100 Hz, GIL held)")
     print("  inclusive (on the stack; the project's own code and a few library entry points):")
     ours = ("(catalog/", "(web/", "(projector/", "(snipshop/", "(search/")
-    libs = ("send_task", "Logger._log", "glogging", "Template.render", "Connection.execute", "Cursor.execute",
-            "ConnectionPool.getconn", "ConnectionPool.putconn", "model_validate", "jsonify", "Request.__init__",
-            "Consumer.receive", "Request.execute_using_pool", "Redis.execute_command", "Pipeline.execute",
-            "trace_task", "fast_trace_task")
+    libs = (
+        "send_task",
+        "Logger._log",
+        "glogging",
+        "Template.render",
+        "Connection.execute",
+        "Cursor.execute",
+        "ConnectionPool.getconn",
+        "ConnectionPool.putconn",
+        "model_validate",
+        "jsonify",
+        "Request.__init__",
+        "Consumer.receive",
+        "Request.execute_using_pool",
+        "Redis.execute_command",
+        "Pipeline.execute",
+        "trace_task",
+        "fast_trace_task",
+    )
     # frames on (nearly) every stack are the process's entry points: not worth a line
-    shown = [(f, n) for f, n in inclusive.items()
-             if n < 0.9 * total and (any(o in f for o in ours) or any(lib in f for lib in libs))]
+    shown = [
+        (f, n)
+        for f, n in inclusive.items()
+        if n < 0.9 * total and (any(o in f for o in ours) or any(lib in f for lib in libs))
+    ]
     for f, n in sorted(shown, key=lambda kv: -kv[1])[:top]:
         print(f"    {100 * n / max(total, 1):5.1f}%  {f}")
     print("  self (leaf):")
@@ -557,33 +705,61 @@ def run(args: argparse.Namespace) -> int:
     machine_report()
     wrk = ensure_wrk() if args.client == "wrk" else None
     started = time.monotonic()
-    stack = Stack.create(search="embedded", locales=args.locales, currencies=args.currencies,
-                         extra_env={"LOW_STOCK_THRESHOLD": "5"}, keep=args.keep)  # 7 -> 4 crosses it
+    stack = Stack.create(
+        search="embedded",
+        locales=args.locales,
+        currencies=args.currencies,
+        extra_env={"LOW_STOCK_THRESHOLD": "5"},
+        keep=args.keep,
+    )  # 7 -> 4 crosses it
     try:
         token = seed(stack, args.products, crossing)
         stack.start_worker(args.worker_concurrency)
         stack.start_scheduler()
         admin_url = stack.start_admin(args.admin_workers)
         print(f"logs in {stack.base / 'logs'}", flush=True)
-        print(f"shop up in {time.monotonic() - started:.1f}s: {args.products} products ({crossing} crossing the "
-              f"low-stock threshold), admin {admin_url} ({args.admin_workers} gunicorn workers × 4 threads), "
-              f"worker concurrency {args.worker_concurrency}, client {args.client}", flush=True)
+        print(
+            f"shop up in {time.monotonic() - started:.1f}s: {args.products} products ({crossing} crossing the "
+            f"low-stock threshold), admin {admin_url} ({args.admin_workers} gunicorn workers × 4 threads), "
+            f"worker concurrency {args.worker_concurrency}, client {args.client}",
+            flush=True,
+        )
         broker = stack.broker()
         store = stack.client()
         lag_key = "ss:lag:stock"
         postmaster = int((stack.pg.datadir / "postmaster.pid").read_text().split()[0])
         by_name = {p.name: p.pid for p in stack.procs}
-        roots = {"admin": by_name["admin"], "worker": by_name["worker"], "beat": by_name["scheduler"],
-                 "postgres": postmaster, "redis": stack.redis.process.pid}
+        roots = {
+            "admin": by_name["admin"],
+            "worker": by_name["worker"],
+            "beat": by_name["scheduler"],
+            "postgres": postmaster,
+            "redis": stack.redis.process.pid,
+        }
         run_id = f"b{int(time.time())}"
         rng = random.Random(42)
         steps: list[Step] = []
         with stack.connect() as conn:
+
             def load(rate: float, seconds: float, step: int) -> LoadResult:
                 signs = next_signs(conn, args.products, crossing)
                 if wrk:
-                    return wrk_load(admin_url, token, stack.base, wrk, rate, seconds, args.products, crossing, signs,
-                                    run_id, step, args.connections, args.wrk_threads, args.timeout)
+                    return wrk_load(
+                        admin_url,
+                        token,
+                        stack.base,
+                        wrk,
+                        rate,
+                        seconds,
+                        args.products,
+                        crossing,
+                        signs,
+                        run_id,
+                        step,
+                        args.connections,
+                        args.wrk_threads,
+                        args.timeout,
+                    )
                 plan = plan_movements(int(rate * seconds), args.products, crossing, signs, run_id, step, rng)
                 return python_load(admin_url, token, plan, rate, args.connections, args.timeout)
 
@@ -613,12 +789,16 @@ def run(args: argparse.Namespace) -> int:
                 shop_cpu = sum(cpu2[k] - cpu0[k] for k in roots)
                 cpu = {name: 100 * (cpu1.get(name, 0.0) - cpu0.get(name, 0.0)) / wall for name in cpu1}
                 busy = 100 * (busy1 - busy0) / max(total1 - total0, 1e-9)
-                step = Step(result, start, end, drained, lag, cpu, busy, tolerance=max(10, int(rate * 0.1)),
-                            shop_cpu_s=shop_cpu)
+                step = Step(
+                    result, start, end, drained, lag, cpu, busy, tolerance=max(10, int(rate * 0.1)), shop_cpu_s=shop_cpu
+                )
                 steps.append(step)
-                print(f"step {n}: offered {rate:.0f}/s achieved {result.achieved:.1f}/s, errors {result.errors} "
-                      f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms, backlog {start.total}→{end.total}, "
-                      f"{'keeps up' if step.keeps_up else 'does NOT keep up'}", flush=True)
+                print(
+                    f"step {n}: offered {rate:.0f}/s achieved {result.achieved:.1f}/s, errors {result.errors} "
+                    f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms, backlog {start.total}→{end.total}, "
+                    f"{'keeps up' if step.keeps_up else 'does NOT keep up'}",
+                    flush=True,
+                )
                 for p in stack.procs:
                     if not p.alive():
                         raise RuntimeError(f"{p.name} died:\n{p.log()}")
@@ -658,14 +838,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64, help="most requests in flight")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")
-    parser.add_argument("--crossing-share", type=float, default=0.2,
-                        help="share of products whose movements cross the low-stock threshold")
+    parser.add_argument(
+        "--crossing-share",
+        type=float,
+        default=0.2,
+        help="share of products whose movements cross the low-stock threshold",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load before the steps")
     parser.add_argument("--drain-seconds", type=float, default=60.0, help="longest wait for the backlog between steps")
     parser.add_argument("--locales", default="en_US,de_DE")
     parser.add_argument("--currencies", default="EUR,USD")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="run py-spy on the admin and worker trees during each step; stacks and a summary into DIR")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run py-spy on the admin and worker trees during each step; stacks and a summary into DIR",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
     args = parser.parse_args(argv)
 

@@ -20,14 +20,16 @@ What it measures (issue #6 b; target: p99 ≤ 100 ms idle), on a stack running t
 * **Also reported**: the PUT's own latency and the price tasks' projection lag (the
   ``{prefix}:lag:price`` list the tasks fill: relay hand-off → projection done).
 * **Idle**: nothing else runs. **Burst**: the same while a child process (``--burst-child``: the
-  open-loop asyncio client of :mod:`bench.stock_movements`) POSTs ``/admin/api/v1/stock/<sku>/movements`` at ``--burst-rate``
-  per second (unique ``movement_id``s, other products than the price updates; each product
+  open-loop asyncio client of :mod:`bench.stock_movements`) POSTs
+  ``/admin/api/v1/stock/<sku>/movements`` at ``--burst-rate`` per second (unique ``movement_id``s, other
+  products than the price updates; each product
   alternates a sale and a receipt, 20 % of them across the low-stock threshold so their badges are
   re-rendered, the rest by one unit). The burst's achieved rate, errors and the stock projection
   lag are reported with it; after it the backlog (broker queue + outbox) is drained.
 
 Percentiles are nearest-rank: with 100 updates p99 is the largest value.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,13 +55,16 @@ CROSS_SHARE = 0.2
 
 # --- the price updates -------------------------------------------------------------------------
 
+
 def price_candidates(stack: Stack, currency: str = "EUR") -> list[tuple[str, Decimal]]:
     """(SKU, regular price) of visible products with a price and no offer at all, by SKU."""
     with stack.connect() as conn:
         return conn.execute(
             """SELECT p.sku, pr.amount FROM products p JOIN prices pr ON pr.sku = p.sku AND pr.currency = %s
                WHERE p.active AND p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.sku = p.sku)
-               ORDER BY p.sku""", (currency,)).fetchall()
+               ORDER BY p.sku""",
+            (currency,),
+        ).fetchall()
 
 
 def new_amount(current: Decimal) -> Decimal:
@@ -67,8 +72,16 @@ def new_amount(current: Decimal) -> Decimal:
     return current + Decimal("0.01")
 
 
-def run_updates(admin_url: str, edge_url: str, token: str, targets: list[tuple[str, Decimal]],
-                poll_interval: float, gap: float, timeout: float, rng: random.Random) -> dict:
+def run_updates(
+    admin_url: str,
+    edge_url: str,
+    token: str,
+    targets: list[tuple[str, Decimal]],
+    poll_interval: float,
+    gap: float,
+    timeout: float,
+    rng: random.Random,
+) -> dict:
     """Update each target's EUR price in turn and time until the edge shows it."""
     admin, edge = Http(admin_url), Http(edge_url)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -105,9 +118,14 @@ def run_updates(admin_url: str, edge_url: str, token: str, targets: list[tuple[s
     finally:
         admin.close()
         edge.close()
-    return {"visible": latency_summary(visible_ms), "put": latency_summary(put_ms), "timeouts": timeouts,
-            "errors": errors, "polls_mean": sum(polls) / len(polls) if polls else float("nan"),
-            "visible_ms": visible_ms}
+    return {
+        "visible": latency_summary(visible_ms),
+        "put": latency_summary(put_ms),
+        "timeouts": timeouts,
+        "errors": errors,
+        "polls_mean": sum(polls) / len(polls) if polls else float("nan"),
+        "visible_ms": visible_ms,
+    }
 
 
 def lag_summary(stack: Stack, topic: str) -> dict[str, float]:
@@ -134,14 +152,17 @@ def clear_lag(stack: Stack, *topics: str) -> None:
 
 # --- the stock-movement burst ----------------------------------------------------------------------
 
+
 def burst_movements(stack: Stack, exclude: set[str], rng: random.Random) -> list[tuple[str, int]]:
     """(SKU, size) of the burst's products: a share crosses the low-stock threshold and back, the
     rest moves by one unit far above it. Each product's first movement is a sale."""
     threshold = stack.settings.low_stock_threshold
     with stack.connect() as conn:
-        levels = conn.execute("""SELECT p.sku, s.quantity FROM products p JOIN stock s ON s.sku = p.sku
+        levels = conn.execute(
+            """SELECT p.sku, s.quantity FROM products p JOIN stock s ON s.sku = p.sku
                                  WHERE p.active AND p.deleted_at IS NULL AND s.quantity > %s ORDER BY p.sku""",
-                              (threshold,)).fetchall()
+            (threshold,),
+        ).fetchall()
     levels = [(sku, q) for sku, q in levels if sku not in exclude]
     rng.shuffle(levels)
     crossing = int(len(levels) * CROSS_SHARE)
@@ -178,8 +199,9 @@ def burst_child() -> int:
                 yield f"{API}/stock/{sku}/movements", body.encode()
             sign = -sign
 
-    result = python_load(config["admin_url"], config["token"], plan(), config["rate"], config["connections"], 10.0,
-                         stop=stop.is_set)
+    result = python_load(
+        config["admin_url"], config["token"], plan(), config["rate"], config["connections"], 10.0, stop=stop.is_set
+    )
     json.dump(result.__dict__, sys.stdout)
     return 0
 
@@ -190,16 +212,28 @@ class Burst:
     A plain subprocess rather than multiprocessing: a spawned multiprocessing child would re-import
     the caller's ``__main__``, which an orchestrating script need not guard."""
 
-    def __init__(self, admin_url: str, token: str, movements: list[tuple[str, int]], rate: float,
-                 connections: int = 64) -> None:
-        self.config = {"admin_url": admin_url, "token": token, "movements": movements, "rate": rate,
-                       "connections": connections, "run": f"vis{time.time_ns()}"}
+    def __init__(
+        self, admin_url: str, token: str, movements: list[tuple[str, int]], rate: float, connections: int = 64
+    ) -> None:
+        self.config = {
+            "admin_url": admin_url,
+            "token": token,
+            "movements": movements,
+            "rate": rate,
+            "connections": connections,
+            "run": f"vis{time.time_ns()}",
+        }
         self.process: subprocess.Popen | None = None
         self.started = 0.0
 
-    def start(self) -> "Burst":
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.visibility", "--burst-child"], cwd=REPO,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    def start(self) -> Burst:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.visibility", "--burst-child"],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.process.stdin.write(json.dumps(self.config) + "\n")
         self.process.stdin.flush()
         self.started = time.monotonic()
@@ -223,9 +257,20 @@ class Burst:
 
 # --- the measurement -------------------------------------------------------------------------------
 
-def measure(stack: Stack, admin_url: str, edge_url: str, *, updates: int = 100, burst_rate: float | None = 300.0,
-            poll_interval: float = 0.002, gap: float = 0.05, timeout: float = 10.0, burst_warmup: float = 2.0,
-            seed: int = 1) -> dict:
+
+def measure(
+    stack: Stack,
+    admin_url: str,
+    edge_url: str,
+    *,
+    updates: int = 100,
+    burst_rate: float | None = 300.0,
+    poll_interval: float = 0.002,
+    gap: float = 0.05,
+    timeout: float = 10.0,
+    burst_warmup: float = 2.0,
+    seed: int = 1,
+) -> dict:
     """Idle and burst change-to-visible latency on a stack with worker, scheduler, admin and edge
     running (``admin_url``, ``edge_url``); ``burst_rate=None`` skips the burst."""
     rng = random.Random(seed)
@@ -235,8 +280,11 @@ def measure(stack: Stack, admin_url: str, edge_url: str, *, updates: int = 100, 
     if len(candidates) < need:
         raise ValueError(f"{need} products without offers are needed, the catalog has {len(candidates)}")
     chosen = rng.sample(candidates, need)
-    warm, idle_targets, burst_targets = (chosen[:WARMUP_UPDATES], chosen[WARMUP_UPDATES:WARMUP_UPDATES + updates],
-                                         chosen[WARMUP_UPDATES + updates:])
+    warm, idle_targets, burst_targets = (
+        chosen[:WARMUP_UPDATES],
+        chosen[WARMUP_UPDATES : WARMUP_UPDATES + updates],
+        chosen[WARMUP_UPDATES + updates :],
+    )
     pricing = stack.token("pricing")
     result: dict = {"updates": updates, "poll_ms": poll_interval * 1000, "gap_ms": gap * 1000}
 
@@ -257,8 +305,10 @@ def measure(stack: Stack, admin_url: str, edge_url: str, *, updates: int = 100, 
             measured["burst_alive_at_end"] = burst.alive()
         finally:
             load = burst.stop()
-        measured["load"] = {k: load.get(k) for k in ("offered", "sent", "ok", "errors", "statuses", "achieved",
-                                                     "p50_ms", "p99_ms", "seconds")}
+        measured["load"] = {
+            k: load.get(k)
+            for k in ("offered", "sent", "ok", "errors", "statuses", "achieved", "p50_ms", "p99_ms", "seconds")
+        }
         measured["products_moved"] = len(movements)
         with stack.connect() as conn:
             measured["drain_s"] = drain(stack.broker(), conn, 60.0)
@@ -274,14 +324,49 @@ def print_results(result: dict) -> None:
         if r is None:
             continue
         v, p, lag = r["visible"], r["put"], r["price_lag"]
-        rows.append((phase, v["n"], fmt_ms(v["p50_ms"]), fmt_ms(v["p90_ms"]), fmt_ms(v["p99_ms"]), fmt_ms(v["max_ms"]),
-                     fmt_ms(p["p50_ms"]), fmt_ms(p["p99_ms"]), fmt_ms(lag["p50_ms"]), fmt_ms(lag["p99_ms"]),
-                     f"{r['polls_mean']:.1f}", r["timeouts"], sum(r["errors"].values()),
-                     "yes" if phase == "idle" and v["p99_ms"] <= 100 else ("NO" if phase == "idle" else "")))
-    print(f"\nprice change → visible on the edge, ms ({result['updates']} updates per phase, edge polled every "
-          f"{result['poll_ms']:g} ms; PUT = the admin request alone; lag = price task hand-off → projected)")
-    print(table(["phase", "n", "p50", "p90", "p99", "max", "PUT p50", "PUT p99", "lag p50", "lag p99",
-                 "polls", "timeouts", "errors", "p99 ≤ 100"], rows))
+        rows.append(
+            (
+                phase,
+                v["n"],
+                fmt_ms(v["p50_ms"]),
+                fmt_ms(v["p90_ms"]),
+                fmt_ms(v["p99_ms"]),
+                fmt_ms(v["max_ms"]),
+                fmt_ms(p["p50_ms"]),
+                fmt_ms(p["p99_ms"]),
+                fmt_ms(lag["p50_ms"]),
+                fmt_ms(lag["p99_ms"]),
+                f"{r['polls_mean']:.1f}",
+                r["timeouts"],
+                sum(r["errors"].values()),
+                "yes" if phase == "idle" and v["p99_ms"] <= 100 else ("NO" if phase == "idle" else ""),
+            )
+        )
+    print(
+        f"\nprice change → visible on the edge, ms ({result['updates']} updates per phase, edge polled every "
+        f"{result['poll_ms']:g} ms; PUT = the admin request alone; lag = price task hand-off → projected)"
+    )
+    print(
+        table(
+            [
+                "phase",
+                "n",
+                "p50",
+                "p90",
+                "p99",
+                "max",
+                "PUT p50",
+                "PUT p99",
+                "lag p50",
+                "lag p99",
+                "polls",
+                "timeouts",
+                "errors",
+                "p99 ≤ 100",
+            ],
+            rows,
+        )
+    )
     for phase in ("idle", "burst"):
         if result.get(phase, {}).get("errors"):
             print(f"{phase} errors: {result[phase]['errors']}")
@@ -291,13 +376,15 @@ def print_results(result: dict) -> None:
     elif b:
         load, sl = b["load"], b["stock_lag"]
         drained = "-" if b["drain_s"] is None else f"{b['drain_s']:.1f}"
-        print(f"burst: offered {load['offered']:.0f}/s over {b['products_moved']} products, achieved "
-              f"{(load['achieved'] or 0):.1f}/s, {load['ok']} ok / {load['errors']} errors {load['statuses']}, "
-              f"movement latency p50 {fmt_ms(load['p50_ms'] or float('nan'))} / "
-              f"p99 {fmt_ms(load['p99_ms'] or float('nan'))} ms, "
-              f"stock lag p50 {fmt_ms(sl['p50_ms'])} / p99 {fmt_ms(sl['p99_ms'])} ms; "
-              f"backlog drained in {drained}s"
-              + ("" if b["burst_alive_at_end"] else "; THE BURST ENDED BEFORE THE UPDATES DID"))
+        print(
+            f"burst: offered {load['offered']:.0f}/s over {b['products_moved']} products, achieved "
+            f"{(load['achieved'] or 0):.1f}/s, {load['ok']} ok / {load['errors']} errors {load['statuses']}, "
+            f"movement latency p50 {fmt_ms(load['p50_ms'] or float('nan'))} / "
+            f"p99 {fmt_ms(load['p99_ms'] or float('nan'))} ms, "
+            f"stock lag p50 {fmt_ms(sl['p50_ms'])} / p99 {fmt_ms(sl['p99_ms'])} ms; "
+            f"backlog drained in {drained}s"
+            + ("" if b["burst_alive_at_end"] else "; THE BURST ENDED BEFORE THE UPDATES DID")
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,10 +410,23 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_scheduler()
         admin_url = stack.start_admin(args.admin_workers)
         edge_url = stack.start_edge(args.edge_workers)
-        print(f"worker (concurrency {args.worker_concurrency}), scheduler, admin {admin_url}, edge {edge_url}; "
-              f"logs in {stack.base / 'logs'}", flush=True)
-        print_results(measure(stack, admin_url, edge_url, updates=args.updates, burst_rate=args.burst_rate or None,
-                              poll_interval=args.poll_ms / 1000, gap=args.gap_ms / 1000, timeout=args.timeout))
+        print(
+            f"worker (concurrency {args.worker_concurrency}), scheduler, admin {admin_url}, edge {edge_url}; "
+            f"logs in {stack.base / 'logs'}",
+            flush=True,
+        )
+        print_results(
+            measure(
+                stack,
+                admin_url,
+                edge_url,
+                updates=args.updates,
+                burst_rate=args.burst_rate or None,
+                poll_interval=args.poll_ms / 1000,
+                gap=args.gap_ms / 1000,
+                timeout=args.timeout,
+            )
+        )
 
     return run_cli(body, search=args.search, products=args.products, keep=args.keep)
 

@@ -1,4 +1,5 @@
 """wrk, the HTTP load generator the benchmarks use (Debian package ``wrk``)."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,12 @@ def ensure_wrk() -> str:
     if os.geteuid() != 0:
         raise SystemExit("wrk is missing: install the Debian package 'wrk' or use --client python")
     print("installing wrk (apt-get) ...", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+    )
     found = shutil.which("wrk")
     if not found:
         raise SystemExit("wrk could not be installed; use --client python")

@@ -4,10 +4,11 @@ Every command takes a batch, so the admin API (a batch of one) and the feed impo
 hundreds) share the same SQL. A command either applies the whole batch or raises a
 :class:`~catalog.errors.CatalogError` and the caller's transaction rolls back.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 import psycopg
 
@@ -19,8 +20,10 @@ from vocab.topics import Topic
 # A product write re-projects every snippet of the product, so all three versions move on:
 # otherwise a tombstone written at deletion could outrank the price or stock snippet of a
 # product that comes back.
-BUMP_ALL = ("version = nextval('source_version'), price_version = nextval('source_version'), "
-            "stock_version = nextval('source_version')")
+BUMP_ALL = (
+    "version = nextval('source_version'), price_version = nextval('source_version'), "
+    "stock_version = nextval('source_version')"
+)
 
 
 def _missing(conn: psycopg.Connection, table: str, column: str, keys: set[str], extra: str = "") -> set[str]:
@@ -100,7 +103,11 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
             )
             cur.executemany(
                 "INSERT INTO product_images (sku, position, src, width, height) VALUES (%s, %s, %s, %s, %s)",
-                [(sku, i, image.src, image.width, image.height) for sku, p in items for i, image in enumerate(p.images)],
+                [
+                    (sku, i, image.src, image.width, image.height)
+                    for sku, p in items
+                    for i, image in enumerate(p.images)
+                ],
             )
         return record(conn, Topic.PRODUCT, skus)
 
@@ -199,7 +206,9 @@ def set_stock(conn: psycopg.Connection, items: Sequence[tuple[str, int]]) -> int
         return _touch_stock(conn, skus)
 
 
-def apply_movement(conn: psycopg.Connection, sku: str, movement_id: str, delta: int, reason: str) -> tuple[int, int | None]:
+def apply_movement(
+    conn: psycopg.Connection, sku: str, movement_id: str, delta: int, reason: str
+) -> tuple[int, int | None]:
     """Apply a stock movement once per movement id.
 
     Returns ``(quantity after, outbox id)``; the outbox id is None when the movement had been
@@ -233,8 +242,10 @@ def apply_movement(conn: psycopg.Connection, sku: str, movement_id: str, delta: 
             ).fetchone()
             if row is None:
                 level = conn.execute("SELECT quantity FROM stock WHERE sku = %s", (sku,)).fetchone()[0]
-                raise Invalid(f"movement of +{delta} would raise the stock of {sku} from {level} to "
-                              f"{level + delta}, above the largest level {MAX_STOCK}")
+                raise Invalid(
+                    f"movement of +{delta} would raise the stock of {sku} from {level} to "
+                    f"{level + delta}, above the largest level {MAX_STOCK}"
+                )
         else:
             row = conn.execute(
                 """UPDATE stock SET quantity = quantity + %s, updated_at = now()

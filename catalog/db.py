@@ -1,4 +1,5 @@
 """The write side's connection pool: opened once at process start, closed at exit."""
+
 from __future__ import annotations
 
 from psycopg.rows import tuple_row

@@ -1,17 +1,29 @@
 """Feed files for ``snipshop import`` (the contract, "Feed files"): CSV rows of each kind, read as
 a stream and validated by the admin API's models into the items of the kind's batch command in
 :mod:`catalog.commands`. No database here: :mod:`catalog.importer` batches and applies the rows."""
+
 from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Hashable, Iterator, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
-from catalog.models import (AttributeCode, AttributeIn, CategoryIn, CategoryKey, Currency, OfferIn, PriceIn,
-                            ProductIn, Sku, StockIn)
+from catalog.models import (
+    AttributeCode,
+    AttributeIn,
+    CategoryIn,
+    CategoryKey,
+    Currency,
+    OfferIn,
+    PriceIn,
+    ProductIn,
+    Sku,
+    StockIn,
+)
 from vocab.images import parse_feed_image
 
 # column prefix: model field
@@ -69,18 +81,40 @@ class FeedKind:
     item: Callable[[Any], tuple]  # validated row -> element of the argument of the kind's batch command
 
 
-KINDS: dict[str, FeedKind] = {k.name: k for k in (  # in dependency order, the order of import
-    FeedKind("attributes", AttributeRow, ("code",), ("code", "label.*"), (), item=lambda r: (r.code, r)),
-    FeedKind("categories", CategoryRow, ("key",), ("key", "name.*"), ("parent", "position"),
-             item=lambda r: (r.key, r)),
-    FeedKind("products", ProductRow, ("sku",), ("sku", "name.*"),
-             ("brand", "categories", "active", "description.*", "attr.*", "images"), item=lambda r: (r.sku, r)),
-    FeedKind("prices", PriceRow, ("sku", "currency"), ("sku", "currency", "amount"), (),
-             item=lambda r: (r.sku, r.currency, r.amount)),
-    FeedKind("offers", OfferRow, ("sku", "currency", "starts_at"),
-             ("sku", "currency", "amount", "starts_at", "ends_at"), (), item=lambda r: (r.sku, r.currency, r)),
-    FeedKind("stock", StockRow, ("sku",), ("sku", "quantity"), (), item=lambda r: (r.sku, r.quantity)),
-)}
+KINDS: dict[str, FeedKind] = {
+    k.name: k
+    for k in (  # in dependency order, the order of import
+        FeedKind("attributes", AttributeRow, ("code",), ("code", "label.*"), (), item=lambda r: (r.code, r)),
+        FeedKind(
+            "categories", CategoryRow, ("key",), ("key", "name.*"), ("parent", "position"), item=lambda r: (r.key, r)
+        ),
+        FeedKind(
+            "products",
+            ProductRow,
+            ("sku",),
+            ("sku", "name.*"),
+            ("brand", "categories", "active", "description.*", "attr.*", "images"),
+            item=lambda r: (r.sku, r),
+        ),
+        FeedKind(
+            "prices",
+            PriceRow,
+            ("sku", "currency"),
+            ("sku", "currency", "amount"),
+            (),
+            item=lambda r: (r.sku, r.currency, r.amount),
+        ),
+        FeedKind(
+            "offers",
+            OfferRow,
+            ("sku", "currency", "starts_at"),
+            ("sku", "currency", "amount", "starts_at", "ends_at"),
+            (),
+            item=lambda r: (r.sku, r.currency, r),
+        ),
+        FeedKind("stock", StockRow, ("sku",), ("sku", "quantity"), (), item=lambda r: (r.sku, r.quantity)),
+    )
+}
 
 
 class Header(NamedTuple):
@@ -116,7 +150,7 @@ def row_input(header: Header, values: list[str]) -> dict[str, Any]:
     """The model input of one row. Empty optional cells are left out: the model's defaults apply.
     Attribute columns whose codes differ only in case are merged by the model (:class:`ProductIn`)."""
     data: dict[str, Any] = {}
-    for (field, sub), value in zip(header.columns, values):
+    for (field, sub), value in zip(header.columns, values, strict=True):
         value = value.strip(BLANKS) if value.strip() else ""
         if field == "label":  # every label column counts: a row of empty cells removes the labels
             data.setdefault("label", {})
@@ -143,8 +177,9 @@ class FeedRow(NamedTuple):
     item: tuple
 
 
-def parse_row(header: Header, line: int, values: list[str], context: dict[str, Any],
-              error: str | None = None) -> FeedRow:
+def parse_row(
+    header: Header, line: int, values: list[str], context: dict[str, Any], error: str | None = None
+) -> FeedRow:
     """Validate one row (``error``: what reading it went wrong); raise :class:`RowError` if invalid."""
     if error or len(values) != len(header.columns):
         key = values[0].strip() if values else ""
@@ -190,7 +225,7 @@ def csv_rows(stream: BinaryIO) -> Iterator[RawRow]:
     def lines() -> Iterator[str]:
         for number, raw in enumerate(stream, 1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError:

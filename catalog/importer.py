@@ -5,15 +5,17 @@ applied by its kind's command from :mod:`catalog.commands` (one transaction, one
 to the relay after the commit). A batch the command refuses (an unknown category, a SKU the
 database does not know) is split in halves until the refused rows stand alone; every other row is
 imported. At most one batch is held in memory, whatever the size of the file."""
+
 from __future__ import annotations
 
 import csv
 import re
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, TextIO
 
 import psycopg
 from tqdm import tqdm
@@ -27,9 +29,14 @@ from vocab.topics import Topic
 
 BATCH_SIZE = 500
 Command = Callable[[psycopg.Connection, Sequence[Any]], int]
-COMMANDS: dict[str, Command] = {"attributes": commands.put_attribute_labels, "categories": commands.put_categories,
-                                "products": commands.put_products, "prices": commands.put_prices,
-                                "offers": commands.put_offers, "stock": commands.set_stock}
+COMMANDS: dict[str, Command] = {
+    "attributes": commands.put_attribute_labels,
+    "categories": commands.put_categories,
+    "products": commands.put_products,
+    "prices": commands.put_prices,
+    "offers": commands.put_offers,
+    "stock": commands.set_stock,
+}
 # What a command may refuse single rows for; anything else (the database gone) ends the import.
 ROW_ERRORS = (CatalogError, psycopg.DataError, psycopg.IntegrityError)
 Sink = Callable[[list[FeedRow]], list[tuple[FeedRow, str]]]  # applies a batch, returns the refused rows
@@ -90,8 +97,15 @@ class Report:
             self._file.close()
 
 
-def import_files(settings: Settings, files: Sequence[Path], *, send: Send, kind: str | None = None,
-                 report_path: Path | None = None, progress: bool = True) -> int:
+def import_files(
+    settings: Settings,
+    files: Sequence[Path],
+    *,
+    send: Send,
+    kind: str | None = None,
+    report_path: Path | None = None,
+    progress: bool = True,
+) -> int:
     """Import feed files, in dependency order (categories first); return the number of rejected rows.
 
     A file that cannot be imported at all (unknown kind, bad header) counts as one rejected row.
@@ -125,8 +139,16 @@ def import_files(settings: Settings, files: Sequence[Path], *, send: Send, kind:
     return rejected
 
 
-def import_file(path: Path, kind: FeedKind, sink: Sink, report: Report, *, context: dict[str, Any],
-                progress: bool = False, batch_size: int = BATCH_SIZE) -> FileStats:
+def import_file(
+    path: Path,
+    kind: FeedKind,
+    sink: Sink,
+    report: Report,
+    *,
+    context: dict[str, Any],
+    progress: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> FileStats:
     """Stream one file through ``sink`` in batches of valid rows; report every rejected row."""
     stats, started, file = FileStats(), time.monotonic(), str(path)
     batch: dict[Any, FeedRow] = {}  # by identity: a command sees each key once
@@ -142,9 +164,17 @@ def import_file(path: Path, kind: FeedKind, sink: Sink, report: Report, *, conte
         stats.imported += len(batch) - len(refused)
         batch.clear()
 
-    with path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
-                                         desc=printable(path.name), leave=False,
-                                         disable=not progress or not sys.stderr.isatty()) as bar:
+    with (
+        path.open("rb") as stream,
+        tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc=printable(path.name),
+            leave=False,
+            disable=not progress or not sys.stderr.isatty(),
+        ) as bar,
+    ):
         rows = csv_rows(stream)
         try:
             header = parse_header(kind, _header_values(next(rows, None)))
@@ -179,8 +209,10 @@ def _header_values(raw: RawRow | None) -> list[str]:
 
 def summary(path: Path, stats: FileStats) -> str:
     rate = stats.imported / stats.seconds if stats.seconds else 0.0
-    return (f"{printable(str(path))}: {stats.read} rows read, {stats.imported} imported, {stats.rejected} rejected "
-            f"in {stats.seconds:.1f}s ({rate:,.0f} rows/s)")
+    return (
+        f"{printable(str(path))}: {stats.read} rows read, {stats.imported} imported, {stats.rejected} rejected "
+        f"in {stats.seconds:.1f}s ({rate:,.0f} rows/s)"
+    )
 
 
 class ImmediateDispatch:

@@ -4,15 +4,26 @@ Each model is the body of one admin call and the row of one feed kind. Checks th
 the shop's configuration (known locales and currencies) read them from the validation context:
 ``Model.model_validate(data, context={"locales": ..., "currencies": ...})``.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
-                      ValidationInfo, WithJsonSchema, field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from vocab.attributes import ATTRIBUTE_CODE_PATTERN, canonical_attribute_code
 from vocab.images import MAX_IMAGES, MAX_SIDE, MAX_SRC, SRC_PATTERN, check_src
@@ -47,8 +58,12 @@ def _text(min_length: int, max_length: int) -> Any:
     schema = {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
     if min_length:
         schema["minLength"] = min_length
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul),
-                     WithJsonSchema(schema)]
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(_no_nul),
+        WithJsonSchema(schema),
+    ]
 
 
 Text = _text(1, 500)
@@ -113,17 +128,21 @@ def valid_attribute_code(value: str) -> str:
     """The canonical (lower-case) form of an attribute code as sent (:mod:`vocab.attributes`)."""
     code = canonical_attribute_code(value)
     if code is None:
-        raise ValueError(f"attribute code {value!r} must be 1 to 40 letters, digits or underscores, "
-                         f"starting with a letter or a digit ({ATTRIBUTE_CODE_PATTERN})")
+        raise ValueError(
+            f"attribute code {value!r} must be 1 to 40 letters, digits or underscores, "
+            f"starting with a letter or a digit ({ATTRIBUTE_CODE_PATTERN})"
+        )
     return code
 
 
 Sku = Annotated[str, _as_sent(valid_sku)]
-CategoryKey = Annotated[str, _as_sent(valid_category_key),
-                       WithJsonSchema({"type": "string", "pattern": CATEGORY_KEY_RE.pattern})]
+CategoryKey = Annotated[
+    str, _as_sent(valid_category_key), WithJsonSchema({"type": "string", "pattern": CATEGORY_KEY_RE.pattern})
+]
 Currency = Annotated[str, BeforeValidator(_currency_as_sent)]
-AttributeCode = Annotated[str, _as_sent(valid_attribute_code),
-                          WithJsonSchema({"type": "string", "pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"})]
+AttributeCode = Annotated[
+    str, _as_sent(valid_attribute_code), WithJsonSchema({"type": "string", "pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"})
+]
 
 
 class CategoryIn(Strict):
@@ -138,11 +157,19 @@ class ImageIn(Strict):
     """An image of a product (vocab/images.py): a path below IMAGE_BASE_URL or an https URL, and
     the size of the image file in pixels."""
 
-    src: Annotated[str, _as_sent(check_src),
-                   WithJsonSchema({"type": "string", "maxLength": MAX_SRC, "pattern": f"^{SRC_PATTERN}$",
-                                   "examples": ["/m/b/mb01-blue-0.jpg", "https://img.example.com/mb01.jpg"],
-                                   "description": "a path relative to the image base URL, or an https URL; "
-                                                  "no '..' or '.' segments"})]
+    src: Annotated[
+        str,
+        _as_sent(check_src),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": MAX_SRC,
+                "pattern": f"^{SRC_PATTERN}$",
+                "examples": ["/m/b/mb01-blue-0.jpg", "https://img.example.com/mb01.jpg"],
+                "description": "a path relative to the image base URL, or an https URL; no '..' or '.' segments",
+            }
+        ),
+    ]
     width: int = Field(ge=1, le=MAX_SIDE, description="pixels")
     height: int = Field(ge=1, le=MAX_SIDE, description="pixels")
 
@@ -153,9 +180,13 @@ class ProductIn(Strict):
     brand: Brand = ""
     categories: list[CategoryKey] = Field(default_factory=list, max_length=50)
     attributes: dict[str, AttrValue | list[AttrValue]] = Field(
-        default_factory=dict, max_length=100, json_schema_extra={"propertyNames": {"pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}})
-    images: list[ImageIn] = Field(default_factory=list, max_length=MAX_IMAGES,
-                                  description="the first is the product's main image (tiles show it)")
+        default_factory=dict,
+        max_length=100,
+        json_schema_extra={"propertyNames": {"pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}},
+    )
+    images: list[ImageIn] = Field(
+        default_factory=list, max_length=MAX_IMAGES, description="the first is the product's main image (tiles show it)"
+    )
     active: bool = True
 
     _locales = field_validator("name", "description", mode="before")(_check_locales)
@@ -185,9 +216,12 @@ class ProductIn(Strict):
         groups: dict[str, list[Any]] = {}
         for code, values in value.items():
             groups.setdefault(code.lower(), []).append(values)
-        return {code: found[0] if len(found) == 1 else
-                list(dict.fromkeys(v for values in found for v in (values if isinstance(values, list) else [values])))
-                for code, found in groups.items()}
+        return {
+            code: found[0]
+            if len(found) == 1
+            else list(dict.fromkeys(v for values in found for v in (values if isinstance(values, list) else [values])))
+            for code, found in groups.items()
+        }
 
     def attribute_rows(self) -> list[tuple[str, str, int]]:
         """(name, value, position) rows, multi-values kept in order, duplicates dropped."""
@@ -211,8 +245,15 @@ class AttributeIn(Strict):
 Money = Annotated[
     Decimal,
     Field(ge=0, le=MAX_AMOUNT, decimal_places=2),
-    WithJsonSchema({"type": "string", "pattern": f"^{MONEY_PATTERN}$", "examples": ["12.34"],
-                    "description": "a non-negative decimal string with at most two places"}, mode="validation"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{MONEY_PATTERN}$",
+            "examples": ["12.34"],
+            "description": "a non-negative decimal string with at most two places",
+        },
+        mode="validation",
+    ),
 ]
 
 
@@ -243,13 +284,13 @@ class OfferIn(PriceIn):
         if parsed.tzinfo is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-11-25T08:00:00+01:00")
         try:  # stored and read back in UTC: it must be a date there too (9999-12-31T23:00-05:00 is not)
-            parsed.astimezone(timezone.utc)
+            parsed.astimezone(UTC)
         except OverflowError:
             raise ValueError("must lie within the years 1 to 9999 in UTC") from None
         return parsed
 
     @model_validator(mode="after")
-    def _window(self) -> "OfferIn":
+    def _window(self) -> OfferIn:
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
@@ -261,9 +302,15 @@ class StockIn(Strict):
 
 class MovementIn(Strict):
     movement_id: MovementId
-    delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, description=(
-        f"change of the level, -{MAX_STOCK:,} to {MAX_STOCK:,}, not 0; the level after it must stay "
-        f"within 0 to {MAX_STOCK:,}"), json_schema_extra={"not": {"const": 0}})
+    delta: int = Field(
+        ge=-MAX_STOCK,
+        le=MAX_STOCK,
+        description=(
+            f"change of the level, -{MAX_STOCK:,} to {MAX_STOCK:,}, not 0; the level after it must stay "
+            f"within 0 to {MAX_STOCK:,}"
+        ),
+        json_schema_extra={"not": {"const": 0}},
+    )
     reason: Reason = ""
 
     @field_validator("delta")

@@ -3,9 +3,10 @@
 Topics (:class:`vocab.topics.Topic`) name what changed; keys are the natural ids of the changed
 things. The relay (:mod:`catalog.relay`) hands each row's keys on, one projection task per topic.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import psycopg
 

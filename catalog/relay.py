@@ -14,10 +14,11 @@ broker lost the message (restarted without persistence) or a worker died holding
 is sent twice is harmless: tasks re-read the database. ``MAX_SENDS`` bounds the re-sends of a row
 whose task fails for good (it is a dead letter then, for an operator to replay).
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 
@@ -50,12 +51,21 @@ def batches(rows: Sequence[Row], size: int = BATCH_KEYS) -> list[tuple[Topic, li
         batch_keys, ids = open_batches[-1]
         batch_keys.update(dict.fromkeys(keys))
         ids.append(outbox_id)
-    return [(Topic(topic), list(keys), ids)
-            for topic, topic_batches in by_topic.items() for keys, ids in topic_batches if keys]
+    return [
+        (Topic(topic), list(keys), ids)
+        for topic, topic_batches in by_topic.items()
+        for keys, ids in topic_batches
+        if keys
+    ]
 
 
-def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = None, limit: int = 5000,
-             redeliver_after: float | None = None) -> int:
+def dispatch(
+    conn: psycopg.Connection,
+    send: Send,
+    ids: Sequence[int] | None = None,
+    limit: int = 5000,
+    redeliver_after: float | None = None,
+) -> int:
     """Send pending outbox rows (only ``ids`` if given) in batches; return how many rows were sent.
 
     With ``redeliver_after`` (the sweep), rows dispatched that many seconds ago and still not
@@ -66,27 +76,35 @@ def dispatch(conn: psycopg.Connection, send: Send, ids: Sequence[int] | None = N
     with conn.transaction():
         rows = conn.execute(
             f"""SELECT id, topic, keys FROM outbox WHERE dispatched_at IS NULL {only}
-                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", params).fetchall()
+                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+            params,
+        ).fetchall()
         if redeliver_after is not None:
             rows += conn.execute(
                 """SELECT id, topic, keys FROM outbox
                    WHERE projected_at IS NULL AND dispatched_at IS NOT NULL
                      AND dispatched_at < clock_timestamp() - make_interval(secs => %(after)s)
                      AND sends < %(max_sends)s
-                   ORDER BY dispatched_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", params).fetchall()
+                   ORDER BY dispatched_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+                params,
+            ).fetchall()
         for topic, keys, outbox_ids in batches(rows):
             send(topic, keys, outbox_ids)
         if rows:
-            conn.execute("UPDATE outbox SET dispatched_at = clock_timestamp(), sends = sends + 1 WHERE id = ANY(%s)",
-                         ([r[0] for r in rows],))
+            conn.execute(
+                "UPDATE outbox SET dispatched_at = clock_timestamp(), sends = sends + 1 WHERE id = ANY(%s)",
+                ([r[0] for r in rows],),
+            )
     return len(rows)
 
 
 def acknowledge(conn: psycopg.Connection, outbox_ids: Sequence[int]) -> None:
     """The projection of these rows is done: the sweep will not send them again."""
     if outbox_ids:
-        conn.execute("UPDATE outbox SET projected_at = clock_timestamp() WHERE id = ANY(%s) AND projected_at IS NULL",
-                     (list(outbox_ids),))
+        conn.execute(
+            "UPDATE outbox SET projected_at = clock_timestamp() WHERE id = ANY(%s) AND projected_at IS NULL",
+            (list(outbox_ids),),
+        )
 
 
 def dispatch_quietly(conn: psycopg.Connection, send: Send, ids: Sequence[int]) -> None:
@@ -94,7 +112,9 @@ def dispatch_quietly(conn: psycopg.Connection, send: Send, ids: Sequence[int]) -
     try:
         dispatch(conn, send, ids)
     except Exception:  # noqa: BLE001 - the sweep re-sends; the write itself has committed
-        log.warning("outbox dispatch failed; the relay sweep will re-send", exc_info=True, extra={"outbox_ids": list(ids)})
+        log.warning(
+            "outbox dispatch failed; the relay sweep will re-send", exc_info=True, extra={"outbox_ids": list(ids)}
+        )
 
 
 def settle(conn: psycopg.Connection) -> None:
@@ -106,6 +126,7 @@ def settle(conn: psycopg.Connection) -> None:
 
 def prune(conn: psycopg.Connection, keep_days: float) -> int:
     """Delete rows projected more than ``keep_days`` ago (kept that long for audits); return how many."""
-    cur = conn.execute("DELETE FROM outbox WHERE projected_at < clock_timestamp() - make_interval(secs => %s)",
-                       (keep_days * 86400,))
+    cur = conn.execute(
+        "DELETE FROM outbox WHERE projected_at < clock_timestamp() - make_interval(secs => %s)", (keep_days * 86400,)
+    )
     return cur.rowcount

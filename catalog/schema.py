@@ -1,4 +1,5 @@
 """Schema migrations, run by ``snipshop db upgrade`` through Alembic."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ A token authenticates while it is neither revoked nor expired (``expires_at`` in
 the database's clock). Revoking stamps ``revoked_at``; rows are kept, so ``snipshop token list``
 shows what existed and when it stopped working. The secret itself is never stored or shown again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,8 +76,10 @@ def create_token(conn: psycopg.Connection, role: str, name: str, expires_in: tim
         raise ValueError("expires_in must be positive")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with conn.transaction():
-        conn.execute("INSERT INTO api_tokens (name, role, token_hash, expires_at) VALUES (%s, %s, %s, now() + %s)",
-                     (name, role, _digest(token), expires_in))
+        conn.execute(
+            "INSERT INTO api_tokens (name, role, token_hash, expires_at) VALUES (%s, %s, %s, now() + %s)",
+            (name, role, _digest(token), expires_in),
+        )
     return token
 
 
@@ -84,13 +87,15 @@ def authenticate(conn: psycopg.Connection, token: str) -> Principal | None:
     """The token's principal, or None if it is unknown, revoked or expired."""
     row = conn.execute(
         "SELECT id, name, role, expires_at FROM api_tokens WHERE token_hash = %s AND revoked_at IS NULL"
-        " AND (expires_at IS NULL OR expires_at > now())", (_digest(token),)
+        " AND (expires_at IS NULL OR expires_at > now())",
+        (_digest(token),),
     ).fetchone()
     return Principal(*row) if row else None
 
 
-_INFO = ("SELECT id, name, role, created_at, expires_at, revoked_at, coalesce(expires_at <= now(), false)"
-         " FROM api_tokens")
+_INFO = (
+    "SELECT id, name, role, created_at, expires_at, revoked_at, coalesce(expires_at <= now(), false) FROM api_tokens"
+)
 
 
 def list_tokens(conn: psycopg.Connection) -> list[TokenInfo]:
@@ -107,8 +112,12 @@ def revoke_token(conn: psycopg.Connection, id_or_name: str) -> tuple[list[TokenI
     by_id = id_or_name.isdigit()
     where, key = ("id = %s", int(id_or_name)) if by_id else ("name = %s", id_or_name)
     with conn.transaction():
-        revoked = {row[0] for row in conn.execute(
-            f"UPDATE api_tokens SET revoked_at = now() WHERE {where} AND revoked_at IS NULL RETURNING id", (key,))}
+        revoked = {
+            row[0]
+            for row in conn.execute(
+                f"UPDATE api_tokens SET revoked_at = now() WHERE {where} AND revoked_at IS NULL RETURNING id", (key,)
+            )
+        }
         rows = [TokenInfo(*row) for row in conn.execute(f"{_INFO} WHERE {where} ORDER BY id", (key,))]
     if not rows:
         raise TokenNotFound(f"no token has the {'id' if by_id else 'name'} {id_or_name!r}")

@@ -28,6 +28,7 @@ part that needs them, so a process loads only what it uses: the edge never loads
 take theirs as arguments (``web.edge.app.create_app`` makes its two itself only when called with
 the settings alone, as tests do).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -69,8 +70,15 @@ class Parts:
     call on the snippet Redis (None: no bound, for the long pipelines of a rebuild).
     """
 
-    def __init__(self, settings: Settings | None = None, *, pool_name: str = "catalog", pool_size: int = 10,
-                 wait_for_database: bool = False, redis_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        pool_name: str = "catalog",
+        pool_size: int = 10,
+        wait_for_database: bool = False,
+        redis_timeout: float | None = None,
+    ) -> None:
         self.settings = settings if settings is not None else config.load()
         self.keys = KeyScheme(self.settings.key_prefix)
         self._pool_options = {"name": pool_name, "max_size": pool_size}
@@ -110,8 +118,9 @@ class Parts:
     def dead_letters(self) -> DeadLetters:
         from projector.deadletters import DeadLetters
 
-        client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=DEAD_LETTER_TIMEOUT,
-                                      socket_connect_timeout=DEAD_LETTER_TIMEOUT)
+        client = redis.Redis.from_url(
+            self.settings.redis_url, socket_timeout=DEAD_LETTER_TIMEOUT, socket_connect_timeout=DEAD_LETTER_TIMEOUT
+        )
         return DeadLetters(client, self.keys)
 
     # -- search ------------------------------------------------------------------------------

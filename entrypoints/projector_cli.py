@@ -1,6 +1,7 @@
 """The ``projector`` command: rebuild and status, running the same code as the tasks.
 
 Each command takes its parts from :func:`entrypoints.bootstrap.command_parts`."""
+
 from __future__ import annotations
 
 import click
@@ -68,8 +69,10 @@ def dead_letters_cmd(parts: Parts, limit: int) -> None:
     entries = letters.entries(limit)
     click.echo(f"{letters.count()} dead letters")
     for i, e in enumerate(entries):
-        click.echo(f"[{i}] {e['failed_at']} {e['task']} args={e['args']} kwargs={e['kwargs']} "
-                   f"retries={e['retries']} id={e['task_id']}\n    {e['error'].splitlines()[0][:300]}")
+        click.echo(
+            f"[{i}] {e['failed_at']} {e['task']} args={e['args']} kwargs={e['kwargs']} "
+            f"retries={e['retries']} id={e['task_id']}\n    {e['error'].splitlines()[0][:300]}"
+        )
 
 
 @main.command("replay")

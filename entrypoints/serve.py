@@ -6,10 +6,12 @@ times as fast as gunicorn's sync workers, which parse HTTP in Python and close e
 (bench/SERVERS.md). The admin app stays on gunicorn with threaded workers, where its write path
 was measured (bench/stock_movements.py). Both log every request to stdout.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
@@ -44,8 +46,16 @@ def serve(factory: Callable[[], WSGIApp], name: str, host: str, port: int, worke
     from granian.constants import Interfaces
     from granian.server import Server
 
-    server = Server(name, address=host, port=port, interface=Interfaces.WSGI, workers=workers,
-                    blocking_threads=1, log_access=True, respawn_failed_workers=True)
+    server = Server(
+        name,
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=1,
+        log_access=True,
+        respawn_failed_workers=True,
+    )
     server.serve(target_loader=factory, wrap_loader=False)
 
 

@@ -1,10 +1,11 @@
 """The ``snipshop`` command: schema, tokens, feed import and the long-running roles.
 
 Each command takes its parts from :mod:`entrypoints.bootstrap`."""
+
 from __future__ import annotations
 
 import sys
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -55,14 +56,19 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None):
 
 
 def _when(moment) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
 
 
 @token.command("create")
 @click.option("--role", required=True, type=click.Choice(["editor", "pricing", "stock", "admin"]))
 @click.option("--name", default="", help="Who or what uses the token (default: the role).")
-@click.option("--expires-in", "expires_in", callback=_duration, metavar="DURATION",
-              help="Stop working this long from now: 30d, 12h, 90m, 2w, 45s (default: never).")
+@click.option(
+    "--expires-in",
+    "expires_in",
+    callback=_duration,
+    metavar="DURATION",
+    help="Stop working this long from now: 30d, 12h, 90m, 2w, 45s (default: never).",
+)
 @click.pass_obj
 def token_create(parts: Parts, role: str, name: str, expires_in) -> None:
     """Print a new token (it is stored hashed and cannot be shown again)."""
@@ -85,16 +91,28 @@ def token_list(parts: Parts, as_json: bool) -> None:
         tokens = list_tokens(conn)
     if as_json:
         for t in tokens:
-            click.echo(json.dumps({"id": t.id, "name": t.name, "role": t.role, "created": _when(t.created_at),
-                                   "expires": _when(t.expires_at) if t.expires_at else None,
-                                   "revoked": _when(t.revoked_at) if t.revoked_at else None, "status": t.status}))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "role": t.role,
+                        "created": _when(t.created_at),
+                        "expires": _when(t.expires_at) if t.expires_at else None,
+                        "revoked": _when(t.revoked_at) if t.revoked_at else None,
+                        "status": t.status,
+                    }
+                )
+            )
         return
     rows = [("ID", "NAME", "ROLE", "CREATED", "EXPIRES", "REVOKED", "STATUS")]
-    rows += [(str(t.id), t.name, t.role, _when(t.created_at), _when(t.expires_at), _when(t.revoked_at), t.status)
-             for t in tokens]
+    rows += [
+        (str(t.id), t.name, t.role, _when(t.created_at), _when(t.expires_at), _when(t.revoked_at), t.status)
+        for t in tokens
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @token.command("revoke")
@@ -129,16 +147,22 @@ def token_check(parts: Parts) -> None:
     if principal is None:
         click.echo("invalid: the token is unknown, revoked or expired", err=True)
         sys.exit(1)
-    click.echo(f"valid: token {principal.token_id} ({principal.name}, {principal.role}), "
-               f"expires {_when(principal.expires_at) if principal.expires_at else 'never'}")
+    click.echo(
+        f"valid: token {principal.token_id} ({principal.name}, {principal.role}), "
+        f"expires {_when(principal.expires_at) if principal.expires_at else 'never'}"
+    )
 
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["attributes", "categories", "products", "prices", "offers", "stock"]),
-              help="Feed kind for every file (default: each file's name stem).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write rejected rows as CSV to this file.")
+@click.option(
+    "--kind",
+    type=click.Choice(["attributes", "categories", "products", "prices", "offers", "stock"]),
+    help="Feed kind for every file (default: each file's name stem).",
+)
+@click.option(
+    "--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write rejected rows as CSV to this file."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def import_(parts: Parts, files: tuple[Path, ...], kind: str | None, report: Path | None, quiet: bool) -> None:
@@ -148,8 +172,9 @@ def import_(parts: Parts, files: tuple[Path, ...], kind: str | None, report: Pat
 
     logs.configure("WARNING")
     try:
-        rejected = import_files(parts.settings, list(files), send=parts.send, kind=kind, report_path=report,
-                                progress=not quiet)
+        rejected = import_files(
+            parts.settings, list(files), send=parts.send, kind=kind, report_path=report, progress=not quiet
+        )
     except Unavailable as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(1 if rejected else 0)

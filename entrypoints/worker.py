@@ -1,5 +1,6 @@
 """The worker module: ``celery -A entrypoints.worker worker`` (or ``snipshop worker``; ``beat`` for
 the scheduler). The app and its tasks come from :func:`entrypoints.bootstrap.worker_app`."""
+
 import logging
 
 from entrypoints.bootstrap import worker_app

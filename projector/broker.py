@@ -18,6 +18,7 @@ done. Nothing is lost by that: a message that could not be restored or acked is 
 by the broker after its visibility timeout (projection is idempotent and version-guarded), and
 the outbox relay re-sends whatever stays unprojected (catalog.relay).
 """
+
 from __future__ import annotations
 
 import redis

@@ -1,5 +1,6 @@
 """The Celery application, built from Settings (no module-level configuration), and the outbox
 relay's sender that turns a topic's keys into a projection task."""
+
 from __future__ import annotations
 
 import time
@@ -48,10 +49,16 @@ def make_celery(settings: Settings) -> Celery:
             "relay-sweep": {"task": RELAY_SWEEP, "schedule": settings.relay_interval_seconds},
             "prune-outbox": {"task": PRUNE_OUTBOX, "schedule": 3600.0},
             "refresh": {"task": REFRESH, "schedule": float(settings.refresh_interval_seconds)},
-            "offer-timers": {"task": FIRE_TIMERS, "schedule": TIMER_INTERVAL_SECONDS,
-                             "options": {"expires": TIMER_INTERVAL_SECONDS * 4}},
-            "read-repair": {"task": REPAIR, "schedule": REPAIR_INTERVAL_SECONDS,
-                            "options": {"expires": REPAIR_INTERVAL_SECONDS * 4}},
+            "offer-timers": {
+                "task": FIRE_TIMERS,
+                "schedule": TIMER_INTERVAL_SECONDS,
+                "options": {"expires": TIMER_INTERVAL_SECONDS * 4},
+            },
+            "read-repair": {
+                "task": REPAIR,
+                "schedule": REPAIR_INTERVAL_SECONDS,
+                "options": {"expires": REPAIR_INTERVAL_SECONDS * 4},
+            },
         },
     )
     if settings.broker_url.startswith("redis://"):

@@ -7,12 +7,14 @@ failed, the task id and the retries made. ``projector dead-letters`` lists them,
 replay`` sends them to the broker again with the same arguments and removes them; a replayed
 task that fails again lands here again. Tasks re-read the database, so a replay is harmless.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from celery import Task
@@ -37,15 +39,16 @@ return value
 SendTask = Callable[..., object]
 
 
-def letter(task: str, args: Any, kwargs: Any, exc: BaseException, task_id: str | None,
-           retries: int = 0) -> dict[str, Any]:
+def letter(
+    task: str, args: Any, kwargs: Any, exc: BaseException, task_id: str | None, retries: int = 0
+) -> dict[str, Any]:
     """One dead-letter entry (JSON-serializable: the task's arguments came as JSON)."""
     return {
         "task": task,
         "args": list(args or []),
         "kwargs": dict(kwargs or {}),
         "error": f"{type(exc).__name__}: {exc}"[:ERROR_CHARS],
-        "failed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "task_id": task_id,
         "retries": retries,
     }
@@ -62,7 +65,8 @@ class DeadLetters:
 
     def add(self, entry: dict[str, Any]) -> None:
         self.client.pipeline(transaction=True).lpush(self.key, json.dumps(entry)).ltrim(
-            self.key, 0, self.max_entries - 1).execute()
+            self.key, 0, self.max_entries - 1
+        ).execute()
 
     def count(self) -> int:
         return int(self.client.llen(self.key))

@@ -3,6 +3,7 @@
 A replaced generation is kept for ``generation_grace_seconds`` so an operator can switch back
 to it; only the most recently replaced one is kept, older ones go at once.
 """
+
 from __future__ import annotations
 
 import time
@@ -29,14 +30,18 @@ def generations(projector: Projector) -> list[Generation]:
     client, keys = projector.writer.client, projector.keys
     live, building = (int(v) if v is not None else None for v in client.mget(keys.live, keys.building))
     retired = {int(m): score for m, score in client.zrange(keys.retired, 0, -1, withscores=True)}
-    return [Generation(g, g == live, g == building, retired.get(g))
-            for g in sorted(int(m) for m in client.smembers(keys.generations))]
+    return [
+        Generation(g, g == live, g == building, retired.get(g))
+        for g in sorted(int(m) for m in client.smembers(keys.generations))
+    ]
 
 
 def switch_to(projector: Projector, gen: int) -> int | None:
     """Make ``gen`` live (search alias first, then the snippet pointer); return the one it replaced."""
     client, keys = projector.writer.client, projector.keys
-    frame = keys.snippet(gen, Kind.FRAME, Context(projector.settings.default_locale, projector.settings.default_currency))
+    frame = keys.snippet(
+        gen, Kind.FRAME, Context(projector.settings.default_locale, projector.settings.default_currency)
+    )
     if not client.sismember(keys.generations, gen) or not client.exists(frame):
         raise UnknownGeneration(f"generation {gen} does not exist or holds no snippets")
     previous = client.get(keys.live)

@@ -6,16 +6,27 @@ normal writer, version-guarded like every other write. On a flushed Redis there 
 pointer: the writer recreates generation 1 (``SnippetWriter.target_generations``), and the drain
 lists it among the generations so a later rebuild collects it.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from projector.service import Projector
 from vocab.keys import PRODUCT_KINDS, SKU_RE
-from vocab.repair_entries import (HOME, HOME_THING, LABELS, LABELS_THING, NAVIGATION, NAVIGATION_THING, PRODUCT, entry,
-                                  parse_entry, product)
+from vocab.repair_entries import (
+    HOME,
+    HOME_THING,
+    LABELS,
+    LABELS_THING,
+    NAVIGATION,
+    NAVIGATION_THING,
+    PRODUCT,
+    entry,
+    parse_entry,
+    product,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +45,7 @@ class Repairs:
     ignored: list[str] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, entries: Sequence[bytes | str]) -> "Repairs":
+    def parse(cls, entries: Sequence[bytes | str]) -> Repairs:
         found = cls()
         for raw in entries:
             text = raw.decode() if isinstance(raw, bytes) else raw
@@ -53,8 +64,12 @@ class Repairs:
         return found
 
     def entries(self) -> list[str]:
-        return ([entry(product(s)) for s in self.skus] + ([entry(NAVIGATION_THING)] if self.navigation else [])
-                + ([entry(LABELS_THING)] if self.labels else []) + ([entry(HOME_THING)] if self.home else []))
+        return (
+            [entry(product(s)) for s in self.skus]
+            + ([entry(NAVIGATION_THING)] if self.navigation else [])
+            + ([entry(LABELS_THING)] if self.labels else [])
+            + ([entry(HOME_THING)] if self.home else [])
+        )
 
 
 def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseException], ...] = ()) -> int:
@@ -88,6 +103,14 @@ def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseEx
         if again:
             client.sadd(keys.repair_pending, *again)
         raise
-    log.info("repaired", extra={"skus": len(todo.skus), "navigation": todo.navigation, "labels": todo.labels,
-                                "home": todo.home, "keys_written": written})
+    log.info(
+        "repaired",
+        extra={
+            "skus": len(todo.skus),
+            "navigation": todo.navigation,
+            "labels": todo.labels,
+            "home": todo.home,
+            "keys_written": written,
+        },
+    )
     return written

@@ -3,13 +3,14 @@
 The projector is the only code that reads the database for the read side. Every view carries
 the source versions its snippets are stamped with.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterator, Sequence
 
 import psycopg
 
@@ -68,9 +69,12 @@ def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, Pr
                FROM products p WHERE sku = ANY(%s)""",
             (skus,),
         ).fetchall()
-        views = {sku: ProductView(sku, brand, active, deleted, created, version, price_version, stock_version,
-                                  quantity=quantity)
-                 for sku, brand, active, deleted, created, version, price_version, stock_version, quantity in rows}
+        views = {
+            sku: ProductView(
+                sku, brand, active, deleted, created, version, price_version, stock_version, quantity=quantity
+            )
+            for sku, brand, active, deleted, created, version, price_version, stock_version, quantity in rows
+        }
         for sku, locale, name, description in conn.execute(
             "SELECT sku, locale, name, description FROM product_texts WHERE sku = ANY(%s)", (skus,)
         ):
@@ -112,19 +116,22 @@ def load_categories(conn: psycopg.Connection) -> dict[str, CategoryView]:
     return {key: CategoryView(key, parent, position, version, names[key]) for key, parent, position, version in rows}
 
 
-def load_attribute_labels(conn: psycopg.Connection,
-                          codes: Sequence[str] | None = None) -> dict[str, tuple[int, dict[str, str]]]:
+def load_attribute_labels(
+    conn: psycopg.Connection, codes: Sequence[str] | None = None
+) -> dict[str, tuple[int, dict[str, str]]]:
     """Attribute code → (version, labels by locale), for ``codes`` or every code that has a row."""
     out: dict[str, tuple[int, dict[str, str]]] = {}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for code, version in conn.execute(
-                "SELECT code, version FROM attributes WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s)",
-                {"codes": None if codes is None else list(codes)}):
+            "SELECT code, version FROM attributes WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s)",
+            {"codes": None if codes is None else list(codes)},
+        ):
             out[code] = (version, {})
         for code, locale, label in conn.execute(
-                "SELECT code, locale, label FROM attribute_labels WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s)",
-                {"codes": None if codes is None else list(codes)}):
+            "SELECT code, locale, label FROM attribute_labels WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s)",
+            {"codes": None if codes is None else list(codes)},
+        ):
             out[code][1][locale] = label
     return out
 

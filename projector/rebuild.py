@@ -9,13 +9,14 @@ One full rebuild runs at a time: it holds the rebuild lock (projector.rebuildloc
 changes anything until after the switch, and a second one raises :class:`RebuildRunning` at once.
 A partial rebuild (``--only`` / ``--sku``) re-projects that part in place, version-guarded.
 """
+
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
 
 from tqdm import tqdm
 
@@ -57,12 +58,21 @@ class Summary:
 
     def __str__(self) -> str:
         where = f"generation {self.generation} is live" if self.generation else "in place"
-        return (f"{self.products} products, {self.snippets} snippets in {self.seconds:.1f}s "
-                f"({self.products_per_second:.0f} products/s); {where}")
+        return (
+            f"{self.products} products, {self.snippets} snippets in {self.seconds:.1f}s "
+            f"({self.products_per_second:.0f} products/s); {where}"
+        )
 
 
-def rebuild(projector: Projector, *, only: str | None = None, skus: Sequence[str] | None = None,
-            batch: int = 500, progress: bool = True, lock_ttl: float = LOCK_TTL_SECONDS) -> Summary:
+def rebuild(
+    projector: Projector,
+    *,
+    only: str | None = None,
+    skus: Sequence[str] | None = None,
+    batch: int = 500,
+    progress: bool = True,
+    lock_ttl: float = LOCK_TTL_SECONDS,
+) -> Summary:
     """Raises :class:`RebuildRunning` (changing nothing) if another full rebuild holds the lock."""
     started = time.monotonic()
     if only or skus:  # in place and version-guarded: runs beside anything, needs no lock
@@ -107,8 +117,9 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
     return Summary(gen, products, snippets, time.monotonic() - started)
 
 
-def _in_place(projector: Projector, only: str | None, skus: Sequence[str] | None, batch: int,
-              progress: bool, started: float) -> Summary:
+def _in_place(
+    projector: Projector, only: str | None, skus: Sequence[str] | None, batch: int, progress: bool, started: float
+) -> Summary:
     gens = projector.writer.target_generations()
     kinds = ONLY[only] if only else PRODUCT_KINDS
     products = snippets = 0
@@ -123,8 +134,9 @@ def _in_place(projector: Projector, only: str | None, skus: Sequence[str] | None
     return Summary(None, products, snippets, time.monotonic() - started)
 
 
-def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int, progress: bool,
-                 check=None) -> tuple[int, int]:
+def _project_all(
+    projector: Projector, gens: list[int], kinds, skus, batch: int, progress: bool, check=None
+) -> tuple[int, int]:
     """Every product, batch by batch, as a three-stage pipeline: while batch i renders (Python,
     holding the GIL), batch i+1 is read from PostgreSQL and batch i-1 written to Redis and the
     search engine on two I/O threads, whose waiting releases the GIL. At most three batches are
@@ -145,8 +157,10 @@ def _project_all(projector: Projector, gens: list[int], kinds, skus, batch: int,
 
 def _pipeline(projector, gens, kinds, chunks, categories, total, progress, check) -> tuple[int, int]:
     products = snippets = 0
-    with tqdm(total=total, unit="products", disable=not progress, desc="projecting") as bar, \
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-io") as io:
+    with (
+        tqdm(total=total, unit="products", disable=not progress, desc="projecting") as bar,
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-io") as io,
+    ):
         loading = io.submit(projector.load, chunks[0], categories) if chunks else None
         storing = None
         for i in range(len(chunks)):

@@ -8,6 +8,7 @@ rebuild runs, so a rebuild that died (SIGKILL, lost machine) blocks the next one
 ``ttl``. A holder that ran on this very machine (same host name and PID namespace) and whose
 process is gone is not waited for: its lock is taken over at once.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 from redis.exceptions import LockError
@@ -90,7 +91,7 @@ class Holder:
             return None
 
     def describe(self) -> str:
-        started = datetime.fromtimestamp(self.started_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        started = datetime.fromtimestamp(self.started_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         return f"started at {started}, by host/pid {self.host}/{self.pid}"
 
     def is_gone(self) -> bool:
@@ -106,8 +107,10 @@ class RebuildRunning(Exception):
         self.holder, self.expires_in = holder, expires_in
         who = holder.describe() if holder else "holder unknown"
         within = f"within {math.ceil(expires_in)} s" if expires_in else "in a moment"
-        super().__init__(f"a rebuild is already running ({who}); wait for it or, if that process is gone, "
-                         f"run the rebuild again once its lock expires ({within})")
+        super().__init__(
+            f"a rebuild is already running ({who}); wait for it or, if that process is gone, "
+            f"run the rebuild again once its lock expires ({within})"
+        )
 
 
 class RebuildLockLost(Exception):
@@ -146,8 +149,12 @@ class RebuildLock:
         if not self._lock.acquire(blocking=False, token=token):
             raw = self.client.get(self.keys.rebuild_lock)
             other = Holder.decode(raw)
-            if raw is not None and other is not None and other.is_gone() \
-                    and delete_if_equal(self.client, self.keys.rebuild_lock, raw):
+            if (
+                raw is not None
+                and other is not None
+                and other.is_gone()
+                and delete_if_equal(self.client, self.keys.rebuild_lock, raw)
+            ):
                 log.warning("taking over the rebuild lock of a process that is gone (%s)", other.describe())
             if not self._lock.acquire(blocking=False, token=token):
                 holder, expires_in = current_holder(self.client, self.keys)
@@ -171,8 +178,9 @@ class RebuildLock:
         if self._lost is None and ask_redis and not self._lock.owned():
             self._lost = LockError("the lock key no longer holds this rebuild's token")
         if self._lost is not None:
-            raise RebuildLockLost(f"the rebuild lock was lost while rebuilding ({self._lost}); "
-                                  "another rebuild may have started") from self._lost
+            raise RebuildLockLost(
+                f"the rebuild lock was lost while rebuilding ({self._lost}); another rebuild may have started"
+            ) from self._lost
 
     def release(self) -> None:
         self._stop.set()

@@ -3,12 +3,13 @@
 Every snippet carries the source version it was rendered from and its lifetime; the store
 (:mod:`projector.store`) refuses to overwrite a newer version.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 import nh3
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -20,7 +21,24 @@ from vocab.images import url
 from vocab.keys import FIELD, IMAGE_BASE, PRODUCT_KINDS, SHOP_WIDE, SLOT, Context, Kind, label, variable
 
 # Tags a product description may keep; everything else (scripts, styles, handlers) is removed.
-DESCRIPTION_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4", "span", "table", "tr", "td", "th"}
+DESCRIPTION_TAGS = {
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "h3",
+    "h4",
+    "span",
+    "table",
+    "tr",
+    "td",
+    "th",
+}
 
 SCHEMA_AVAILABILITY = {
     "in_stock": "https://schema.org/InStock",
@@ -49,7 +67,7 @@ def _json_url(src: str) -> str:
     """A JSON string of the image's URL, :data:`IMAGE_BASE` kept as it is for the edge to replace."""
     address = image_url(src)
     if address.startswith(IMAGE_BASE):
-        return '"' + IMAGE_BASE + _json(address[len(IMAGE_BASE):])[1:]
+        return '"' + IMAGE_BASE + _json(address[len(IMAGE_BASE) :])[1:]
     return _json(address)
 
 
@@ -63,7 +81,7 @@ def _image_markup(src: str) -> Markup:
     """An image URL for an HTML attribute: escaped, :data:`IMAGE_BASE` kept as it is."""
     address = image_url(src)
     if address.startswith(IMAGE_BASE):
-        return Markup(IMAGE_BASE) + address[len(IMAGE_BASE):]
+        return Markup(IMAGE_BASE) + address[len(IMAGE_BASE) :]
     return Markup.escape(address)
 
 
@@ -78,15 +96,23 @@ class Renderer:
         self.locales = tuple(locales)
         self.currencies = tuple(currencies)
         self.low_stock_threshold = low_stock_threshold
-        self.env = Environment(loader=PackageLoader("projector", "templates"), autoescape=True,
-                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env = Environment(
+            loader=PackageLoader("projector", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         self.env.globals["var"] = lambda name, default: Markup(variable(name, str(Markup.escape(default))))
         # An attribute's label: the edge fills in the labels snippet's (docs/keys.md); the fallback stays.
         self.env.globals["label"] = lambda code, locale: Markup(
-            label(code, str(Markup.escape(attribute_label(code, locale)))))
+            label(code, str(Markup.escape(attribute_label(code, locale))))
+        )
         self.env.globals["image_url"] = _image_markup
-        self._templates = {name: self.env.get_template(f"{name}.html")
-                           for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home", "category")}
+        self._templates = {
+            name: self.env.get_template(f"{name}.html")
+            for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home", "category")
+        }
 
     @property
     def contexts(self) -> list[Context]:
@@ -106,8 +132,16 @@ class Renderer:
         out = []
         for locale in self.locales:
             nav = self._nav_tree(categories, locale)
-            body = self._render("frame", lang=locale.split("_")[0], locale=locale, locales=self.locales,
-                                currencies=self.currencies, t=messages(locale), nav=nav, slot=SLOT)
+            body = self._render(
+                "frame",
+                lang=locale.split("_")[0],
+                locale=locale,
+                locales=self.locales,
+                currencies=self.currencies,
+                t=messages(locale),
+                nav=nav,
+                slot=SLOT,
+            )
             out.append(Snippet(Kind.FRAME, Context(locale, self.currencies[0]), "_", version, body))
         return out
 
@@ -123,8 +157,15 @@ class Renderer:
                 trail = [{"key": c.key, "name": self._text(c.names, locale)} for c in chain[:-1]]
                 name = self._text(cat.names, locale)
                 html = self._render("category", trail=trail, name=name, t=messages(locale))
-                out.append(Snippet(Kind.CATEGORY, Context(locale, self.currencies[0]), key, version,
-                                   f"{Markup.escape(name)}{FIELD}{html}"))
+                out.append(
+                    Snippet(
+                        Kind.CATEGORY,
+                        Context(locale, self.currencies[0]),
+                        key,
+                        version,
+                        f"{Markup.escape(name)}{FIELD}{html}",
+                    )
+                )
         return out
 
     def _nav_tree(self, categories: dict[str, CategoryView], locale: str) -> list[dict]:
@@ -133,8 +174,10 @@ class Renderer:
             children.setdefault(c.parent, []).append(c)
 
         def build(parent: str | None) -> list[dict]:
-            return [{"key": c.key, "name": self._text(c.names, locale), "children": build(c.key)}
-                    for c in sorted(children.get(parent, []), key=lambda c: (c.position, c.key))]
+            return [
+                {"key": c.key, "name": self._text(c.names, locale), "children": build(c.key)}
+                for c in sorted(children.get(parent, []), key=lambda c: (c.position, c.key))
+            ]
 
         return build(None)
 
@@ -144,21 +187,32 @@ class Renderer:
         out: the edge shows their fallback, which is the same."""
         out = []
         for locale in self.locales:
-            labels = {code: attribute_label(code, locale, texts, self.locales)
-                      for code, texts in sorted(stored.items()) if texts}
+            labels = {
+                code: attribute_label(code, locale, texts, self.locales)
+                for code, texts in sorted(stored.items())
+                if texts
+            }
             out.append(Snippet(Kind.LABELS, Context(locale, self.currencies[0]), SHOP_WIDE, version, _json(labels)))
         return out
 
     def home(self, version: int, featured: list[str]) -> list[Snippet]:
         """Per locale: the home heading and the featured SKUs, whose tiles the edge adds like a listing's."""
-        return [Snippet(Kind.HOME, Context(locale, self.currencies[0]), "_", version,
-                        f"{self._render('home', t=messages(locale))}{FIELD}{','.join(featured)}")
-                for locale in self.locales]
+        return [
+            Snippet(
+                Kind.HOME,
+                Context(locale, self.currencies[0]),
+                "_",
+                version,
+                f"{self._render('home', t=messages(locale))}{FIELD}{','.join(featured)}",
+            )
+            for locale in self.locales
+        ]
 
     # --- per product -----------------------------------------------------------------------
 
-    def product(self, p: ProductView, categories: dict[str, CategoryView], now: datetime,
-                kinds: Iterable[Kind] = PRODUCT_KINDS) -> list[Snippet]:
+    def product(
+        self, p: ProductView, categories: dict[str, CategoryView], now: datetime, kinds: Iterable[Kind] = PRODUCT_KINDS
+    ) -> list[Snippet]:
         """The snippets of one product, for every locale (and currency where money shows)."""
         kinds = set(kinds)
         if not p.visible:
@@ -185,8 +239,11 @@ class Renderer:
 
     def tombstones(self, p: ProductView, kinds: Iterable[Kind]) -> list[Snippet]:
         versions = {Kind.PRICE: p.price_version, Kind.OFFER: p.price_version, Kind.AVAIL: p.stock_version}
-        return [Snippet(kind, ctx, p.sku, versions.get(kind, p.version), "")
-                for kind in kinds for ctx in self._contexts_of(kind)]
+        return [
+            Snippet(kind, ctx, p.sku, versions.get(kind, p.version), "")
+            for kind in kinds
+            for ctx in self._contexts_of(kind)
+        ]
 
     def _contexts_of(self, kind: Kind) -> list[Context]:
         if kind.per_currency:
@@ -197,8 +254,9 @@ class Renderer:
         name = self._text(p.names, locale)
         description = Markup(nh3.clean(self._text(p.descriptions, locale), tags=DESCRIPTION_TAGS))
         html = self._render("detail", p=p, name=name, description=description, t=messages(locale), locale=locale)
-        return Snippet(Kind.DETAIL, Context(locale, self.currencies[0]), p.sku, p.version,
-                       f"{Markup.escape(name)}{FIELD}{html}")
+        return Snippet(
+            Kind.DETAIL, Context(locale, self.currencies[0]), p.sku, p.version, f"{Markup.escape(name)}{FIELD}{html}"
+        )
 
     def tile(self, p: ProductView, locale: str) -> Snippet:
         html = self._render("tile", p=p, name=self._text(p.names, locale))
@@ -225,9 +283,13 @@ class Renderer:
         regular = p.prices.get(ctx.currency)
         live = self.live_offer(p, ctx.currency, now) if offer else None
         amount = live.amount if live else regular
-        html = self._render("price", t=messages(ctx.locale), currency=ctx.currency,
-                            amount=None if amount is None else money(amount, ctx.currency, ctx.locale),
-                            regular=money(regular, ctx.currency, ctx.locale) if live and regular is not None else None)
+        html = self._render(
+            "price",
+            t=messages(ctx.locale),
+            currency=ctx.currency,
+            amount=None if amount is None else money(amount, ctx.currency, ctx.locale),
+            regular=money(regular, ctx.currency, ctx.locale) if live and regular is not None else None,
+        )
         fragment = "" if amount is None else _json({"price": f"{amount:.2f}", "priceCurrency": ctx.currency})[1:-1]
         return Snippet(Kind.PRICE, ctx, p.sku, p.price_version, f"{html}{FIELD}{fragment}")
 
@@ -244,12 +306,18 @@ class Renderer:
         state = availability_state(p.quantity, self.low_stock_threshold)
         html = self._render("avail", state=state, t=messages(locale))
         fragment = _json({"availability": SCHEMA_AVAILABILITY[state]})[1:-1]
-        return Snippet(Kind.AVAIL, Context(locale, self.currencies[0]), p.sku, p.stock_version, f"{html}{FIELD}{fragment}")
+        return Snippet(
+            Kind.AVAIL, Context(locale, self.currencies[0]), p.sku, p.stock_version, f"{html}{FIELD}{fragment}"
+        )
 
     def ld(self, p: ProductView, locale: str) -> Snippet:
         """schema.org Product without its closing brace: the edge appends the offer from PRICE/OFFER and AVAIL."""
-        data: dict[str, object] = {"@context": "https://schema.org", "@type": "Product",
-                                   "name": self._text(p.names, locale), "sku": p.sku}
+        data: dict[str, object] = {
+            "@context": "https://schema.org",
+            "@type": "Product",
+            "name": self._text(p.names, locale),
+            "sku": p.sku,
+        }
         if p.brand:
             data["brand"] = {"@type": "Brand", "name": p.brand}
         body = _json(data)[:-1]

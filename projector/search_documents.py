@@ -1,4 +1,5 @@
 """Search documents from product views: pure, like the renderers."""
+
 from __future__ import annotations
 
 import html
@@ -25,8 +26,9 @@ def plain_text(description: str) -> str:
     return html.unescape(nh3.clean(description, tags=set())).strip()
 
 
-def search_document(p: ProductView, categories: dict[str, CategoryView], now: datetime,
-                    renderer: Renderer) -> SearchDocument:
+def search_document(
+    p: ProductView, categories: dict[str, CategoryView], now: datetime, renderer: Renderer
+) -> SearchDocument:
     prices = {}
     for currency in renderer.currencies:
         offer = renderer.live_offer(p, currency, now)

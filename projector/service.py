@@ -3,24 +3,31 @@
 Each method re-reads the current state from PostgreSQL and writes version-guarded snippets,
 so calling it twice, late or out of order is harmless.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 
 import redis
 from psycopg_pool import ConnectionPool
 
-from projector.readmodel import (ProductView, home_state, load_attribute_labels, load_categories, load_products,
-                                 skus_in_categories, stock_levels)
+from projector.readmodel import (
+    ProductView,
+    home_state,
+    load_attribute_labels,
+    load_categories,
+    load_products,
+    skus_in_categories,
+    stock_levels,
+)
 from projector.render import Renderer
 from projector.search_documents import search_document
 from projector.store import SnippetWriter
 from search.port import SearchIndex
 from snipshop.config import Settings
 from vocab.keys import CRUMB_KINDS, PRICE_KINDS, PRODUCT_KINDS, Context, KeyScheme, Kind, split_value
-
 
 # Atomically take the members of a sorted set that are due (score <= now).
 POP_DUE = """
@@ -31,7 +38,7 @@ return due
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -50,8 +57,14 @@ class Rendered:
 
 
 class Projector:
-    def __init__(self, settings: Settings, pool: ConnectionPool, client: redis.Redis,
-                 search: SearchIndex | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: ConnectionPool,
+        client: redis.Redis,
+        search: SearchIndex | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.pool = pool
@@ -63,8 +76,9 @@ class Projector:
         self._search_live_known = False
         self._pop_due = client.register_script(POP_DUE)
 
-    def products(self, skus: Sequence[str], kinds: Iterable[Kind] = PRODUCT_KINDS,
-                 generations: Sequence[int] | None = None) -> int:
+    def products(
+        self, skus: Sequence[str], kinds: Iterable[Kind] = PRODUCT_KINDS, generations: Sequence[int] | None = None
+    ) -> int:
         """Re-project ``kinds`` of the given products and their search documents.
 
         Returns the number of snippet keys written. The three steps (:meth:`load`, :meth:`render`,
@@ -86,8 +100,9 @@ class Projector:
         now = self.clock()
         found, categories = loaded.products, loaded.categories
         snippets = [s for p in found for s in self.renderer.product(p, categories, now, kinds)]
-        documents = ([search_document(p, categories, now, self.renderer) for p in found]
-                     if self.search is not None else [])
+        documents = (
+            [search_document(p, categories, now, self.renderer) for p in found] if self.search is not None else []
+        )
         return Rendered(found, snippets, documents, now, Kind.PRICE in kinds)
 
     def store(self, rendered: Rendered, gens: Sequence[int]) -> int:
@@ -128,7 +143,7 @@ class Projector:
         ctx = Context(self.settings.default_locale, self.settings.default_currency)
         stored = self.writer.client.mget([self.keys.snippet(gens[0], Kind.AVAIL, ctx, sku) for sku in levels])
         stale = []
-        for (sku, (quantity, visible)), raw in zip(levels.items(), stored):
+        for (sku, (quantity, visible)), raw in zip(levels.items(), stored, strict=True):
             current = split_value(raw)
             probe = ProductView(sku, "", visible, False, self.clock(), 0, 0, 0, quantity=quantity)
             if current is None or current[1] != self.renderer.availability(probe, ctx.locale).body:
@@ -147,8 +162,7 @@ class Projector:
 
     def fire_timers(self, limit: int = 500) -> int:
         """Re-project the prices of products whose offer starts or ends now; return how many."""
-        skus = [s.decode() for s in self._pop_due(keys=[self.keys.timers],
-                                                  args=[self.clock().timestamp(), limit])]
+        skus = [s.decode() for s in self._pop_due(keys=[self.keys.timers], args=[self.clock().timestamp(), limit])]
         if skus:
             self.products(skus, PRICE_KINDS)
         return len(skus)
@@ -193,5 +207,5 @@ class Projector:
         with self.pool.connection() as conn:
             skus = skus_in_categories(conn, keys)
         for start in range(0, len(skus), batch):
-            written += self.products(skus[start:start + batch], CRUMB_KINDS)
+            written += self.products(skus[start : start + batch], CRUMB_KINDS)
         return written

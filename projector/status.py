@@ -1,8 +1,9 @@
 """What ``projector status`` reports: the state of the read models and the pipeline to them."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Callable
 
 import psycopg
 import redis
@@ -14,8 +15,12 @@ from vocab.keys import KeyScheme
 from vocab.topics import PROJECTION_QUEUE, Topic
 
 
-def read_status(client: redis.Redis, broker: redis.Redis, keys: KeyScheme,
-                connect: Callable[[], AbstractContextManager[psycopg.Connection]]) -> dict[str, object]:
+def read_status(
+    client: redis.Redis,
+    broker: redis.Redis,
+    keys: KeyScheme,
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]],
+) -> dict[str, object]:
     """The lines of ``projector status``, by name. ``client`` is the snippet Redis, ``broker`` the
     broker's; ``connect`` opens a database connection (an unreachable database is one line)."""
     out: dict[str, object] = {
@@ -36,14 +41,20 @@ def read_status(client: redis.Redis, broker: redis.Redis, keys: KeyScheme,
     try:
         with connect() as conn:
             backlog, oldest = conn.execute(
-                "SELECT count(*), now() - min(created_at) FROM outbox WHERE dispatched_at IS NULL").fetchone()
+                "SELECT count(*), now() - min(created_at) FROM outbox WHERE dispatched_at IS NULL"
+            ).fetchone()
             out["outbox backlog"] = backlog
             out["oldest undispatched"] = oldest or "-"
             unacked, unacked_oldest, given_up = conn.execute(
                 """SELECT count(*), now() - min(dispatched_at), count(*) FILTER (WHERE sends >= %s)
-                   FROM outbox WHERE projected_at IS NULL AND dispatched_at IS NOT NULL""", (MAX_SENDS,)).fetchone()
-            out["outbox unacknowledged"] = (f"{unacked} (oldest dispatched {unacked_oldest}; {given_up} no longer "
-                                            f"re-sent, see dead letters)" if unacked else 0)
+                   FROM outbox WHERE projected_at IS NULL AND dispatched_at IS NOT NULL""",
+                (MAX_SENDS,),
+            ).fetchone()
+            out["outbox unacknowledged"] = (
+                f"{unacked} (oldest dispatched {unacked_oldest}; {given_up} no longer re-sent, see dead letters)"
+                if unacked
+                else 0
+            )
             lag = conn.execute(
                 """SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY dispatched_at - created_at)
                    FROM outbox WHERE created_at > now() - interval '5 minutes' AND dispatched_at IS NOT NULL"""

@@ -5,10 +5,11 @@ Keys of one product share a hash tag, so one script call per product stays in on
 Generations: tasks write to the live generation and, while a rebuild runs, to the one being
 built. The edge's side is web/edge/snippets.py.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from importlib.resources import files
-from typing import Iterable, Sequence
 
 import redis
 

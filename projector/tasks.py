@@ -5,6 +5,7 @@ with exponential backoff when PostgreSQL or Redis is unreachable. Only those tra
 retried; what still fails after MAX_RETRIES, or fails with any other error, becomes a dead letter
 (projector.deadletters).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,14 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)
 MAX_RETRIES = 30  # with backoff capped at 10 s: about five minutes of outage
-RETRY = {"base": DeadLetterTask, "autoretry_for": TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 10,
-         "retry_jitter": True, "max_retries": MAX_RETRIES}
+RETRY = {
+    "base": DeadLetterTask,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 1,
+    "retry_backoff_max": 10,
+    "retry_jitter": True,
+    "max_retries": MAX_RETRIES,
+}
 REFRESH_BATCH = 500
 LAG_SAMPLES = 10_000
 
@@ -71,7 +78,9 @@ def register(app: Celery, parts: WorkerParts) -> None:
         if sent_at is not None:
             lag_ms = int((time.time() - sent_at) * 1000)
             key = projector().keys.lag(topic)
-            projector().writer.client.pipeline(transaction=False).lpush(key, lag_ms).ltrim(key, 0, LAG_SAMPLES - 1).execute()
+            projector().writer.client.pipeline(transaction=False).lpush(key, lag_ms).ltrim(
+                key, 0, LAG_SAMPLES - 1
+            ).execute()
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
     def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:

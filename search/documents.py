@@ -1,4 +1,5 @@
 """The search document: what the projector hands to the index for one product."""
+
 from __future__ import annotations
 
 import unicodedata

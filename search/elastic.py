@@ -9,10 +9,11 @@ starting changes the price a shopper pays without a new source version).
 Connection and server errors propagate as the client's exceptions; the edge turns them into 503.
 See docs/search-elasticsearch.md.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
@@ -35,8 +36,15 @@ class ElasticIndex:
     for the indices this object creates. Queries work against indices of either mode.
     """
 
-    def __init__(self, client: Elasticsearch, prefix: str, locales: Sequence[str], currencies: Sequence[str],
-                 *, language_analysis: bool | None = None) -> None:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        prefix: str,
+        locales: Sequence[str],
+        currencies: Sequence[str],
+        *,
+        language_analysis: bool | None = None,
+    ) -> None:
         self.client = client
         self.prefix = prefix
         self.alias = f"{prefix}-products"
@@ -101,14 +109,27 @@ class ElasticIndex:
         if not documents or not generations:
             return
         actions = (
-            {"_op_type": "index", "_index": self.index_name(gen), "_id": doc.sku,
-             "version": doc.version, "version_type": "external_gte",
-             "_source": document_source(doc, self.locales, self.currencies)}
-            for doc in documents for gen in generations
+            {
+                "_op_type": "index",
+                "_index": self.index_name(gen),
+                "_id": doc.sku,
+                "version": doc.version,
+                "version_type": "external_gte",
+                "_source": document_source(doc, self.locales, self.currencies),
+            }
+            for doc in documents
+            for gen in generations
         )
         failed = []
-        for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=BULK_CHUNK, max_retries=3,
-                                               raise_on_error=False, raise_on_exception=True, refresh=False):
+        for ok, item in helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=BULK_CHUNK,
+            max_retries=3,
+            raise_on_error=False,
+            raise_on_exception=True,
+            refresh=False,
+        ):
             if not ok and item["index"].get("status") != 409:
                 failed.append(item)
         if failed:

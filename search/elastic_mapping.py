@@ -14,11 +14,12 @@ Attributes are a ``flattened`` field (``attrs.<name>`` is a keyword for term que
 aggregations, one mapping entry however many names there are) plus ``attr_names``, the names a
 product has, which is how a query finds the attribute facets among its matches.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Sequence
 
 from elasticsearch import ApiError, Elasticsearch
 
@@ -55,8 +56,10 @@ def _analysis(language_analysis: bool) -> dict:
             "shop_text_en": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding", "shop_stem_en"]},
             # german_normalization folds umlauts and ß; asciifolding then takes the other accents
             # before stemming, so "Café" and "cafe" reach the stemmer as the same word.
-            "shop_text_de": {"tokenizer": "standard",
-                             "filter": ["lowercase", "german_normalization", "asciifolding", "shop_stem_de"]},
+            "shop_text_de": {
+                "tokenizer": "standard",
+                "filter": ["lowercase", "german_normalization", "asciifolding", "shop_stem_de"],
+            },
             "shop_text_folded": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding"]},
             "shop_prefix_index": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding", "shop_edge"]},
             "shop_prefix_search": {"tokenizer": "standard", "filter": ["lowercase", "asciifolding"]},
@@ -67,8 +70,14 @@ def _analysis(language_analysis: bool) -> dict:
 def _name_field(locale: str, language_analysis: bool) -> dict:
     field = {"type": "text", "analyzer": text_analyzer(locale, language_analysis)}
     if language_analysis:
-        field["fields"] = {"prefix": {"type": "text", "analyzer": "shop_prefix_index",
-                                      "search_analyzer": "shop_prefix_search", "index_options": "docs"}}
+        field["fields"] = {
+            "prefix": {
+                "type": "text",
+                "analyzer": "shop_prefix_index",
+                "search_analyzer": "shop_prefix_search",
+                "index_options": "docs",
+            }
+        }
     return field
 
 
@@ -101,8 +110,11 @@ def index_body(locales: Sequence[str], currencies: Sequence[str], language_analy
             "name": {"properties": {loc: _name_field(loc, language_analysis) for loc in locales}},
             # name_sort_key(name), "" without a name (sorts first, like the reference)
             "name_sort": {"properties": {loc: {"type": "keyword"} for loc in locales}},
-            "description": {"properties": {
-                loc: {"type": "text", "analyzer": text_analyzer(loc, language_analysis)} for loc in locales}},
+            "description": {
+                "properties": {
+                    loc: {"type": "text", "analyzer": text_analyzer(loc, language_analysis)} for loc in locales
+                }
+            },
             # In cents: scaled_float is in mapper-extras, which the minimal distribution lacks.
             "price": {"properties": {cur: {"type": "long"} for cur in currencies}},
             "availability": {"type": "keyword"},
@@ -144,8 +156,11 @@ def document_source(doc: SearchDocument, locales: Sequence[str], currencies: Seq
 
 _PROBES = (
     {"analyzer": "english", "text": "running"},
-    {"tokenizer": "standard", "text": "Häuser Crème",
-     "filter": ["lowercase", "german_normalization", _STEM_DE, _STEM_EN, "asciifolding", _EDGE]},
+    {
+        "tokenizer": "standard",
+        "text": "Häuser Crème",
+        "filter": ["lowercase", "german_normalization", _STEM_DE, _STEM_EN, "asciifolding", _EDGE],
+    },
 )
 _supported: dict[tuple[str, ...], bool] = {}
 _lock = threading.Lock()

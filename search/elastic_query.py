@@ -7,11 +7,13 @@ across facets). Attribute facets are found among the matches with a terms aggreg
 ``attr_names`` in the first request; the facets of names that are not selected are then counted
 in a second, ``size: 0`` request (see docs/search-elasticsearch.md).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from search.documents import BRAND, fold
 from search.elastic_mapping import CENTS, PREFIX_MAX_GRAM
@@ -53,11 +55,19 @@ def base_query(q: Query) -> dict:
         filters.append({"term": {"in_stock": True}})
     body: dict[str, Any] = {"filter": filters}
     if q.text:
-        body["must"] = [{"multi_match": {
-            "query": q.text, "fields": [f"name.{q.locale}^3", f"description.{q.locale}"],
-            # Typos only from four letters on and never in the first letter: "shoo" finds
-            # "shoe", while short stems no longer drift ("jad" matching "jed").
-            "fuzziness": "AUTO:4,7", "prefix_length": 1, "operator": "and"}}]
+        body["must"] = [
+            {
+                "multi_match": {
+                    "query": q.text,
+                    "fields": [f"name.{q.locale}^3", f"description.{q.locale}"],
+                    # Typos only from four letters on and never in the first letter: "shoo" finds
+                    # "shoe", while short stems no longer drift ("jad" matching "jed").
+                    "fuzziness": "AUTO:4,7",
+                    "prefix_length": 1,
+                    "operator": "and",
+                }
+            }
+        ]
     return {"bool": body}
 
 
@@ -92,11 +102,18 @@ def main_request(q: Query) -> tuple[dict, list[str]]:
     facets = [BRAND, *sorted(n for n in q.filters if n != BRAND)]
     selections = [selection(n, v) for n, v in q.filters.items()]
     aggs = {f"f{i}": facet_agg(q, name) for i, name in enumerate(facets)}
-    aggs["names"] = {"filter": _bool(selections), "aggs": {"names": {
-        "terms": {"field": "attr_names", "size": MAX_ATTRIBUTE_FACETS, "order": {"_key": "asc"}}}}}
+    aggs["names"] = {
+        "filter": _bool(selections),
+        "aggs": {"names": {"terms": {"field": "attr_names", "size": MAX_ATTRIBUTE_FACETS, "order": {"_key": "asc"}}}},
+    }
     body: dict[str, Any] = {
-        "query": base_query(q), "sort": sort_clause(q), "from": q.offset, "size": q.per_page,
-        "track_total_hits": True, "_source": False, "aggs": aggs,
+        "query": base_query(q),
+        "sort": sort_clause(q),
+        "from": q.offset,
+        "size": q.per_page,
+        "track_total_hits": True,
+        "_source": False,
+        "aggs": aggs,
     }
     if selections:
         body["post_filter"] = _bool(selections)
@@ -105,8 +122,16 @@ def main_request(q: Query) -> tuple[dict, list[str]]:
 
 def names_known_request() -> dict:
     """Every attribute code in the index (for which parameters are facets at all)."""
-    return {"size": 0, "track_total_hits": False, "aggs": {"names": {"filter": {"match_all": {}}, "aggs": {
-        "names": {"terms": {"field": "attr_names", "size": MAX_KNOWN_NAMES}}}}}}
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "aggs": {
+            "names": {
+                "filter": {"match_all": {}},
+                "aggs": {"names": {"terms": {"field": "attr_names", "size": MAX_KNOWN_NAMES}}},
+            }
+        },
+    }
 
 
 def attribute_names(response: Mapping) -> list[str]:
@@ -118,12 +143,16 @@ def names_request(q: Query, names: Sequence[str]) -> dict:
     selections = [selection(n, v) for n, v in q.filters.items()]
     query = base_query(q)
     query["bool"]["filter"] = [*query["bool"]["filter"], *selections]
-    aggs = {f"f{i}": {"terms": {"field": facet_field(name), "size": MAX_FACET_VALUES, "order": _ORDER}}
-            for i, name in enumerate(names)}
+    aggs = {
+        f"f{i}": {"terms": {"field": facet_field(name), "size": MAX_FACET_VALUES, "order": _ORDER}}
+        for i, name in enumerate(names)
+    }
     return {"query": query, "size": 0, "track_total_hits": False, "aggs": aggs}
 
 
-def facet_values(top: Iterable[Mapping], chosen_counts: Mapping[str, int], chosen: Sequence[str]) -> tuple[FacetValue, ...]:
+def facet_values(
+    top: Iterable[Mapping], chosen_counts: Mapping[str, int], chosen: Sequence[str]
+) -> tuple[FacetValue, ...]:
     """Selected values always (count 0 if absent), then the top others, 50 in all; by count, value."""
     counts = {value: chosen_counts.get(value, 0) for value in chosen}
     room = max(MAX_FACET_VALUES - len(counts), 0)
@@ -135,8 +164,9 @@ def facet_values(top: Iterable[Mapping], chosen_counts: Mapping[str, int], chose
     return tuple(FacetValue(value, count, value in chosen) for value, count in ordered)
 
 
-def facets(q: Query, main: Mapping, main_names: Sequence[str], extra: Mapping | None,
-           extra_names: Sequence[str]) -> tuple[Facet, ...]:
+def facets(
+    q: Query, main: Mapping, main_names: Sequence[str], extra: Mapping | None, extra_names: Sequence[str]
+) -> tuple[Facet, ...]:
     found: dict[str, Facet] = {}
     for i, name in enumerate(main_names):
         agg = main["aggregations"][f"f{i}"]
@@ -179,18 +209,30 @@ def suggest_request(text: str, locale: str, limit: int) -> dict:
     if words:
         matches += [
             {"match": {prefix_field: {"query": cut, "operator": "and"}}},
-            {"bool": {"filter": [{"prefix": {f"name.{locale}": {"value": w, "case_insensitive": True}}} for w in words],
-                      "must_not": [{"exists": {"field": prefix_field}}]}},
+            {
+                "bool": {
+                    "filter": [{"prefix": {f"name.{locale}": {"value": w, "case_insensitive": True}}} for w in words],
+                    "must_not": [{"exists": {"field": prefix_field}}],
+                }
+            },
             name_start,
         ]
     return {
-        "query": {"bool": {
-            "filter": [VISIBLE, {"bool": {"should": matches, "minimum_should_match": 1}}],
-            "should": [{"dis_max": {"queries": [
-                {"constant_score": {"filter": sku, "boost": 2.0}},
-                {"constant_score": {"filter": name_start, "boost": 1.0}},
-            ]}}],
-        }},
+        "query": {
+            "bool": {
+                "filter": [VISIBLE, {"bool": {"should": matches, "minimum_should_match": 1}}],
+                "should": [
+                    {
+                        "dis_max": {
+                            "queries": [
+                                {"constant_score": {"filter": sku, "boost": 2.0}},
+                                {"constant_score": {"filter": name_start, "boost": 1.0}},
+                            ]
+                        }
+                    }
+                ],
+            }
+        },
         "sort": [{"_score": "desc"}, {"sku": "asc"}],
         "size": limit,
         "_source": ["name"],

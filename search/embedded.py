@@ -5,13 +5,14 @@ Writes go through embedded_write.lua (atomic per document, version-guarded); a q
 pipelined lookup plus one embedded_query.lua call; a suggestion is a pipelined read of three
 lexicographic ranges plus one HMGET of names.
 """
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib.resources import files
-from typing import Callable, Sequence
 
 import redis
 
@@ -39,8 +40,7 @@ SUGGEST_CANDIDATES = 256
 class EmbeddedIndex:
     """:class:`search.port.SearchIndex` on Redis 7 data structures (see the module docstring)."""
 
-    def __init__(self, client: redis.Redis, keys: KeyScheme, locales: Sequence[str],
-                 currencies: Sequence[str]) -> None:
+    def __init__(self, client: redis.Redis, keys: KeyScheme, locales: Sequence[str], currencies: Sequence[str]) -> None:
         self.client = client
         self.keys = keys
         self.locales = tuple(locales)
@@ -80,7 +80,7 @@ class EmbeddedIndex:
             for start in range(0, len(documents), DOCS_PER_CALL):
                 keys = [self.keys.search_ids(gen), self.keys.search_id_seq(gen)]
                 args: list[object] = [self.keys.search_index(gen)]
-                for doc in documents[start:start + DOCS_PER_CALL]:
+                for doc in documents[start : start + DOCS_PER_CALL]:
                     memberships = entries(doc, gen, self.keys, self.locales)
                     keys.append(self.keys.search_doc(gen, doc.sku))
                     args += [doc.sku, doc.version, len(memberships)]
@@ -155,8 +155,13 @@ class EmbeddedIndex:
         fetch = list(dict.fromkeys([*best(), *unsure]))
         if not fetch:
             return []
-        names = dict(zip(fetch, ((n or b"").decode() for n in
-                                 self.client.hmget(self.keys.search_names(gen, locale), fetch))))
+        names = dict(
+            zip(
+                fetch,
+                ((n or b"").decode() for n in self.client.hmget(self.keys.search_names(gen, locale), fetch)),
+                strict=True,
+            )
+        )
         for sku in unsure:
             if starts_words(typed, names[sku]):
                 group[sku] = 2
@@ -174,8 +179,10 @@ class EmbeddedIndex:
         def reads(pipe: redis.client.Pipeline, gen: int) -> None:
             pipe.smembers(self.keys.search_facet_registry(gen))
             for w in words:
-                pipe.exists(self.keys.search_term(gen, query.locale, True, w.stem),
-                            self.keys.search_term(gen, query.locale, False, w.stem))
+                pipe.exists(
+                    self.keys.search_term(gen, query.locale, True, w.stem),
+                    self.keys.search_term(gen, query.locale, False, w.stem),
+                )
             for w in words:
                 _lex_prefix(pipe, self.keys.search_vocabulary(gen, query.locale), w.surface, MAX_EXPANSIONS)
 

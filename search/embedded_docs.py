@@ -3,12 +3,13 @@
 embedded_write.lua applies the list atomically behind the version guard and remembers the
 undoable part in the document's hash, so the next version can take the old memberships back.
 """
+
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
-from search.documents import BRAND, SearchDocument
-from search.documents import name_sort_key
+from search.documents import BRAND, SearchDocument, name_sort_key
 from search.embedded_text import name_rank, terms
 from vocab.keys import KeyScheme
 

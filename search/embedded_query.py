@@ -3,14 +3,14 @@
 The edge's query takes two round trips: :class:`Lookup` (pipelined reads of the live pointer,
 the facet registry and the query words' terms) and one script call with the :class:`Plan`.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
-from search.documents import BRAND
-from search.documents import name_sort_key
+from search.documents import BRAND, name_sort_key
 from search.embedded_docs import FACET_SEP, LEX_SEP, price_score
 from search.embedded_text import Term
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result
@@ -19,8 +19,12 @@ from vocab.keys import KeyScheme
 MAX_EXPANSIONS = 50  # a word that matches nothing stands for at most this many words it starts
 MIN_PREFIX = 2  # ...and only when it has at least this many characters
 #: sort -> (zset, weight, products without a score last)
-_SORTS = {"price_asc": ("price", 1, True), "price_desc": ("price", -1, True),
-          "name": ("name", 1, False), "newest": ("created", 1, False)}  # created holds minus the time
+_SORTS = {
+    "price_asc": ("price", 1, True),
+    "price_desc": ("price", -1, True),
+    "name": ("name", 1, False),
+    "newest": ("created", 1, False),
+}  # created holds minus the time
 
 
 @dataclass
@@ -33,15 +37,16 @@ class Lookup:
     stems: list[list[str]] = field(default_factory=list)
 
     @staticmethod
-    def parse(registry: Sequence[bytes], terms: Sequence[Term], found: Sequence[int],
-              vocabulary: Sequence[Sequence[bytes]]) -> "Lookup":
+    def parse(
+        registry: Sequence[bytes], terms: Sequence[Term], found: Sequence[int], vocabulary: Sequence[Sequence[bytes]]
+    ) -> Lookup:
         """``found[i]``: how many term sets of term i exist; ``vocabulary[i]``: its prefix matches."""
         facets: dict[str, set[str]] = {}
         for raw in registry:
             name, _, value = raw.decode().partition(FACET_SEP)
             facets.setdefault(name, set()).add(value)
         stems = []
-        for term, exists, words in zip(terms, found, vocabulary):
+        for term, exists, words in zip(terms, found, vocabulary, strict=True):
             if exists or len(term.surface) < MIN_PREFIX:
                 stems.append([term.stem])
             else:  # no such word: the words it starts (vocabulary members are "surface\0stem")
@@ -70,20 +75,22 @@ class Plan:
             keys = [name_sort_key(v.decode()) for v in values]
         else:
             keys = [int(sign) * float(v) for v in values]
-        ordered = [sku for _, sku in sorted(zip(keys, skus))]
+        ordered = [sku for _, sku in sorted(zip(keys, skus, strict=True))]
         start = self.query.offset - int(first)
-        page = ordered[start:start + self.query.per_page]
-        page += [s.decode() for s in tail][:self.query.per_page - len(page)]
+        page = ordered[start : start + self.query.per_page]
+        page += [s.decode() for s in tail][: self.query.per_page - len(page)]
         return Result(tuple(page), int(total), self._facets(counts))
 
     def _facets(self, counts: list[list[int]]) -> tuple[Facet, ...]:
         """Selected values always (to unselect them), the best others up to the cap."""
         out = []
-        for (name, values), numbers in zip(self.facets, counts):
+        for (name, values), numbers in zip(self.facets, counts, strict=False):
             selected = set(self.query.filters.get(name, ()))
-            chosen = [(v, int(c)) for v, c in zip(values, numbers) if v in selected]
-            others = sorted(((v, int(c)) for v, c in zip(values, numbers) if c > 0 and v not in selected), key=_order)
-            listed = sorted(chosen + others[:max(MAX_FACET_VALUES - len(chosen), 0)], key=_order)
+            chosen = [(v, int(c)) for v, c in zip(values, numbers, strict=False) if v in selected]
+            others = sorted(
+                ((v, int(c)) for v, c in zip(values, numbers, strict=False) if c > 0 and v not in selected), key=_order
+            )
+            listed = sorted(chosen + others[: max(MAX_FACET_VALUES - len(chosen), 0)], key=_order)
             if listed:
                 out.append(Facet(name, tuple(FacetValue(v, c, v in selected) for v, c in listed)))
         return tuple(out)
@@ -100,16 +107,18 @@ def plan(query: Query, lookup: Lookup, keys: KeyScheme, gen: int, nonce: str) ->
     def ref(key: str) -> int:
         return refs.setdefault(key, len(refs) + 1)  # KEYS are 1-based in Lua
 
-    spec: dict = {"visible": ref(keys.search_visible(gen)), "base": [], "offset": query.offset,
-                  "count": query.per_page}
+    spec: dict = {"visible": ref(keys.search_visible(gen)), "base": [], "offset": query.offset, "count": query.per_page}
     if query.category is not None:
         spec["base"].append(ref(keys.search_category(gen, query.category)))
     if query.in_stock:
         spec["base"].append(ref(keys.search_in_stock(gen)))
     spec["terms"] = [
-        [[ref(keys.search_term(gen, query.locale, in_name, s)) for s in stems for in_name in (True, False)],
-         [ref(keys.search_term(gen, query.locale, True, s)) for s in stems]]
-        for stems in lookup.stems]
+        [
+            [ref(keys.search_term(gen, query.locale, in_name, s)) for s in stems for in_name in (True, False)],
+            [ref(keys.search_term(gen, query.locale, True, s)) for s in stems],
+        ]
+        for stems in lookup.stems
+    ]
     if query.price_min is not None or query.price_max is not None:
         low = price_score(query.price_min) if query.price_min is not None else "-inf"
         high = price_score(query.price_max) if query.price_max is not None else "+inf"
@@ -119,8 +128,11 @@ def plan(query: Query, lookup: Lookup, keys: KeyScheme, gen: int, nonce: str) ->
     spec["facets"] = [[ref(keys.search_facet_value(gen, n, v)) for v in values] for n, values in facets]
     spec["bitmaps"] = [[ref(keys.search_facet_bitmap(gen, n, v)) for v in values] for n, values in facets]
     spec["ids"], spec["idseq"] = ref(keys.search_ids(gen)), ref(keys.search_id_seq(gen))
-    spec["filters"] = [[pos, [ref(keys.search_facet_value(gen, n, v)) for v in query.filters[n]]]
-                       for pos, (n, _) in enumerate(facets, start=1) if query.filters.get(n)]
+    spec["filters"] = [
+        [pos, [ref(keys.search_facet_value(gen, n, v)) for v in query.filters[n]]]
+        for pos, (n, _) in enumerate(facets, start=1)
+        if query.filters.get(n)
+    ]
     _sort(spec, query, keys, gen, ref)
     spec["tmp"] = len(refs) + 1
     key_list = list(refs) + [keys.search_temp(gen, nonce, n) for n in range(_temporaries(spec))]
@@ -144,9 +156,11 @@ def _sort(spec: dict, query: Query, keys: KeyScheme, gen: int, ref) -> None:
             return  # the candidates' own scores: minus the relevance
         sort = "newest"
     zset, weight, missing = _SORTS[sort]
-    key = {"price": lambda: keys.search_price(gen, query.currency),
-           "name": lambda: keys.search_name_rank(gen, query.locale),
-           "created": lambda: keys.search_created(gen)}[zset]()
+    key = {
+        "price": lambda: keys.search_price(gen, query.currency),
+        "name": lambda: keys.search_name_rank(gen, query.locale),
+        "created": lambda: keys.search_created(gen),
+    }[zset]()
     spec["sort"] = [ref(key), weight]
     if missing:
         spec["missing"] = True

@@ -13,6 +13,7 @@ words typed by a shopper become too:
 A :class:`Term` keeps the folded word (the *surface*, for prefix matching) and its stem (the key
 of the inverted index).
 """
+
 from __future__ import annotations
 
 import re
@@ -30,9 +31,21 @@ CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han ide
 _CJK_SPLIT = re.compile(f"[{CJK}]|[^{CJK}]+")
 MAX_WORD = 64  # longer "words" are cut: nobody types them, and they bloat the vocabulary
 #: ISO 639-1 language of a locale to its Snowball algorithm (others are not stemmed).
-SNOWBALL = {"da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
-            "fr": "french", "it": "italian", "nl": "dutch", "nb": "norwegian", "no": "norwegian",
-            "pt": "portuguese", "ru": "russian", "sv": "swedish"}
+SNOWBALL = {
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "it": "italian",
+    "nl": "dutch",
+    "nb": "norwegian",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ru": "russian",
+    "sv": "swedish",
+}
 
 
 class Term(NamedTuple):
@@ -97,11 +110,13 @@ def starts_words(typed: list[str], name: str) -> bool:
 # scored by it orders names. It encodes the first RANK_CHARS characters only: names sharing them
 # tie and are put in order by the full key at query time (embedded_query).
 
-_ALPHABET = sorted(" 0123456789abcdefghijklmnopqrstuvwxyz"
-                   + "".join(map(chr, range(0x3B1, 0x3CA)))  # Greek α..ω
-                   + "".join(map(chr, range(0x430, 0x450))))  # Cyrillic а..я
+_ALPHABET = sorted(
+    " 0123456789abcdefghijklmnopqrstuvwxyz"
+    + "".join(map(chr, range(0x3B1, 0x3CA)))  # Greek α..ω
+    + "".join(map(chr, range(0x430, 0x450)))
+)  # Cyrillic а..я
 _BASE = 2 * len(_ALPHABET) + 2  # 0 = end of name, odd = between two alphabet letters
-RANK_CHARS = next(n for n in range(32, 0, -1) if _BASE ** n <= 2 ** 53)  # exact in a double
+RANK_CHARS = next(n for n in range(32, 0, -1) if _BASE**n <= 2**53)  # exact in a double
 
 
 def _char_code(c: str) -> int:

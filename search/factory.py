@@ -1,4 +1,5 @@
 """Pick the search adapter from the configuration: Elasticsearch if configured, else embedded."""
+
 from __future__ import annotations
 
 import redis

@@ -1,7 +1,9 @@
 """The search port: what the projector and the edge need from a search engine."""
+
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from search.documents import SearchDocument
 from search.query import Query, Result, Suggestion

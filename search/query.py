@@ -1,10 +1,11 @@
 """A listing or search query, its result, and the parsing of shopper parameters (clamped)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Collection, Mapping, Sequence
 
 from vocab.money import parse_amount
 
@@ -128,7 +129,7 @@ def _search_text(value: str | None) -> str:
     """The text as typed, cut after :data:`MAX_WORDS` words and :data:`MAX_TEXT` characters."""
     text = (value or "").strip()[:MAX_TEXT]
     words = list(WORD.finditer(text))
-    return text[:words[MAX_WORDS - 1].end()] if len(words) > MAX_WORDS else text
+    return text[: words[MAX_WORDS - 1].end()] if len(words) > MAX_WORDS else text
 
 
 def _filters(args: Mapping[str, Sequence[str]], facet_names: Collection[str]) -> dict[str, tuple[str, ...]]:
@@ -147,12 +148,19 @@ def _filters(args: Mapping[str, Sequence[str]], facet_names: Collection[str]) ->
     return filters
 
 
-def parse(args: Mapping[str, Sequence[str]], *, locale: str, currency: str, facet_names: Collection[str],
-          category: str | None = None) -> Query:
+def parse(
+    args: Mapping[str, Sequence[str]],
+    *,
+    locale: str,
+    currency: str,
+    facet_names: Collection[str],
+    category: str | None = None,
+) -> Query:
     """Build a :class:`Query` from request parameters; bad values are ignored or clamped.
 
     ``facet_names``: the facets the index knows (``brand`` and the attribute codes); only these
     filter."""
+
     def first(name: str) -> str | None:
         values = args.get(name) or ()
         return values[0] if values else None

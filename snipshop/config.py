@@ -3,11 +3,12 @@
 Nothing else in the code base reads ``os.environ`` for settings: a role's entry point calls
 :func:`load` and hands the resulting :class:`Settings` to what it builds.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from vocab.images import image_base
 

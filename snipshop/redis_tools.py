@@ -3,6 +3,7 @@
 Part of the process frame (like :mod:`snipshop.config` and :mod:`snipshop.logs`): it imports
 nothing of the shop, so both sides can use it without importing each other.
 """
+
 from __future__ import annotations
 
 import redis

@@ -1,8 +1,10 @@
 """Fixtures for real services: a throwaway PostgreSQL, Redis and Elasticsearch per test session.
 
 The services are started here (tools.localservices, tools.elasticsearch) unless
-TEST_DATABASE_URL / TEST_REDIS_URL / ELASTICSEARCH_URL point at running ones. A service that cannot start is an error, never a skip.
+TEST_DATABASE_URL / TEST_REDIS_URL / ELASTICSEARCH_URL point at running ones. A service that cannot
+start is an error, never a skip.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,10 +20,27 @@ import redis
 from snipshop.config import Settings, load
 from tools.localservices import Postgres, Redis, free_port
 
+#: Shared fixtures: the admin app with its tokens and sent messages; both search adapters loaded.
+pytest_plugins = ["tests.integration.admin_support", "tests.integration.search_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
-TABLES = ("outbox", "api_tokens", "stock_movements", "stock", "offers", "prices", "product_images",
-          "product_attributes", "product_categories", "product_texts", "products", "category_names", "categories",
-          "attribute_labels", "attributes")
+TABLES = (
+    "outbox",
+    "api_tokens",
+    "stock_movements",
+    "stock",
+    "offers",
+    "prices",
+    "product_images",
+    "product_attributes",
+    "product_categories",
+    "product_texts",
+    "products",
+    "category_names",
+    "categories",
+    "attribute_labels",
+    "attributes",
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """Real processes for integration and end-to-end tests: worker, scheduler, edge, admin."""
+
 from __future__ import annotations
 
 import sys
@@ -14,21 +15,57 @@ PYTHON = sys.executable
 
 
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> Process:
-    p = Process(name, [PYTHON, "-m", "celery", "-A", "entrypoints.worker", "worker", "--loglevel=INFO",
-                       f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{name}@%h", "--without-gossip",
-                       "--without-mingle"], env, log_dir)
+    p = Process(
+        name,
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "entrypoints.worker",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env,
+        log_dir,
+    )
     p.wait_log("ready.", 60)
     return p
 
 
 def start_scheduler(env: dict[str, str], log_dir: Path) -> Process:
-    return Process("scheduler", [PYTHON, "-m", "celery", "-A", "entrypoints.worker", "beat", "--loglevel=INFO",
-                                 "-s", str(log_dir / "beat-schedule")], env, log_dir)
+    return Process(
+        "scheduler",
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "entrypoints.worker",
+            "beat",
+            "--loglevel=INFO",
+            "-s",
+            str(log_dir / "beat-schedule"),
+        ],
+        env,
+        log_dir,
+    )
 
 
 def start_http(role: str, env: dict[str, str], log_dir: Path) -> tuple[Process, str]:
     port = free_port()
-    p = Process(role, [PYTHON, "-m", "entrypoints.snipshop_cli", "serve", role, "--port", str(port), "--workers", "2"], env, log_dir)
+    p = Process(
+        role,
+        [PYTHON, "-m", "entrypoints.snipshop_cli", "serve", role, "--port", str(port), "--workers", "2"],
+        env,
+        log_dir,
+    )
     try:
         wait_port(port, 60, role)
     except RuntimeError:

@@ -25,6 +25,7 @@
 
 Some SKUs are lower case (``ab-...``) so the SKU tie-break is checked in code point order.
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,17 +44,33 @@ DAY = 86_400
 
 #: key -> (parent, en name)
 TREE: dict[str, str | None] = {
-    "shoes": None, "shoes-running": "shoes", "shoes-running-road": "shoes-running",
-    "shoes-running-trail": "shoes-running", "shoes-casual": "shoes", "shoes-casual-sneakers": "shoes-casual",
+    "shoes": None,
+    "shoes-running": "shoes",
+    "shoes-running-road": "shoes-running",
+    "shoes-running-trail": "shoes-running",
+    "shoes-casual": "shoes",
+    "shoes-casual-sneakers": "shoes-casual",
     "shoes-casual-loafers": "shoes-casual",
-    "boots": None, "boots-hiking": "boots", "boots-hiking-alpine": "boots-hiking",
-    "boots-hiking-light": "boots-hiking", "boots-winter": "boots", "boots-winter-snow": "boots-winter",
+    "boots": None,
+    "boots-hiking": "boots",
+    "boots-hiking-alpine": "boots-hiking",
+    "boots-hiking-light": "boots-hiking",
+    "boots-winter": "boots",
+    "boots-winter-snow": "boots-winter",
     "boots-winter-city": "boots-winter",
-    "clothing": None, "clothing-tops": "clothing", "clothing-tops-shirts": "clothing-tops",
-    "clothing-tops-sweaters": "clothing-tops", "clothing-bottoms": "clothing",
-    "clothing-bottoms-jeans": "clothing-bottoms", "clothing-bottoms-shorts": "clothing-bottoms",
-    "home": None, "home-kitchen": "home", "home-kitchen-cookware": "home-kitchen",
-    "home-kitchen-mugs": "home-kitchen", "home-decor": "home", "home-decor-lamps": "home-decor",
+    "clothing": None,
+    "clothing-tops": "clothing",
+    "clothing-tops-shirts": "clothing-tops",
+    "clothing-tops-sweaters": "clothing-tops",
+    "clothing-bottoms": "clothing",
+    "clothing-bottoms-jeans": "clothing-bottoms",
+    "clothing-bottoms-shorts": "clothing-bottoms",
+    "home": None,
+    "home-kitchen": "home",
+    "home-kitchen-cookware": "home-kitchen",
+    "home-kitchen-mugs": "home-kitchen",
+    "home-decor": "home",
+    "home-decor-lamps": "home-decor",
     "home-decor-models": "home-decor",
 }
 LEAVES = [k for k in TREE if k.count("-") == 2]
@@ -61,13 +78,25 @@ MIDDLES = [k for k in TREE if k.count("-") == 1]
 
 #: leaf -> list of (en name, de name) templates; {m} is a model name
 NAMES: dict[str, list[tuple[str, str]]] = {
-    "shoes-running-road": [("{m} Running Shoe", "{m} Schuh zum Laufen"),
-                           ("{m} Road Running Shoes", "{m} Straßen Schuhe")],
-    "shoes-running-trail": [("{m} Trail Shoe", "{m} Gelände Schuh"), ("{m} Trail Shoes", "{m} Trail Schuhe"),
-                            ("Кроссовки {m}", "Кроссовки {m}")],
-    "shoes-casual-sneakers": [("{m} Sneaker", "{m} Turnschuh"), ("{m} Canvas Shoes", "{m} Canvas Schuhe"),
-                              ("Παπούτσια {m}", "Παπούτσια {m}")],
-    "shoes-casual-loafers": [("{m} Loafer", "{m} Slipper"), ("靴 {m}", "靴 {m}"), ("ランニング靴 {m}", "ランニング靴 {m}")],
+    "shoes-running-road": [
+        ("{m} Running Shoe", "{m} Schuh zum Laufen"),
+        ("{m} Road Running Shoes", "{m} Straßen Schuhe"),
+    ],
+    "shoes-running-trail": [
+        ("{m} Trail Shoe", "{m} Gelände Schuh"),
+        ("{m} Trail Shoes", "{m} Trail Schuhe"),
+        ("Кроссовки {m}", "Кроссовки {m}"),
+    ],
+    "shoes-casual-sneakers": [
+        ("{m} Sneaker", "{m} Turnschuh"),
+        ("{m} Canvas Shoes", "{m} Canvas Schuhe"),
+        ("Παπούτσια {m}", "Παπούτσια {m}"),
+    ],
+    "shoes-casual-loafers": [
+        ("{m} Loafer", "{m} Slipper"),
+        ("靴 {m}", "靴 {m}"),
+        ("ランニング靴 {m}", "ランニング靴 {m}"),
+    ],
     "boots-hiking-alpine": [("{m} Alpine Boot", "{m} Alpin Stiefel"), ("Müller {m} Boots", "Müller {m} Stiefel")],
     "boots-hiking-light": [("{m} Hiking Shoe", "{m} Wander Schuh")],
     "boots-winter-snow": [("{m} Snow Boots", "{m} Schnee Stiefel")],
@@ -87,22 +116,82 @@ DESCRIPTIONS = {
     "clothing": ("Soft clothing that lasts, by {b}.", "Weiche Kleidung, die hält, von {b}."),
     "home": ("Useful things for your home, by {b}.", "Nützliche Dinge für Ihr Zuhause, von {b}."),
 }
-MODELS = ["Aero", "Pulse", "Nova", "Ridge", "Alto", "Breeze", "Comet", "Delta", "Ember", "Fjord", "Glide",
-          "Harbor", "Ion", "Jade", "Kestrel", "Lumen", "Mistral", "Nimbus", "Orbit", "Prairie", "Quartz",
-          "Rally", "Summit", "Tundra", "Umbra", "Vega", "Willow", "Xenon", "Yukon", "Zenith", "éclair",
-          "Øresund", "Straße"]
-UNIQUE_MODELS = ["Zephyrine", "Quokkaflex", "Borealix", "Marmotta", "Pemberly", "Wombatix", "Calderon",
-                 "Tessaract", "Vortexa", "Ostrander"]
+MODELS = [
+    "Aero",
+    "Pulse",
+    "Nova",
+    "Ridge",
+    "Alto",
+    "Breeze",
+    "Comet",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Glide",
+    "Harbor",
+    "Ion",
+    "Jade",
+    "Kestrel",
+    "Lumen",
+    "Mistral",
+    "Nimbus",
+    "Orbit",
+    "Prairie",
+    "Quartz",
+    "Rally",
+    "Summit",
+    "Tundra",
+    "Umbra",
+    "Vega",
+    "Willow",
+    "Xenon",
+    "Yukon",
+    "Zenith",
+    "éclair",
+    "Øresund",
+    "Straße",
+]
+UNIQUE_MODELS = [
+    "Zephyrine",
+    "Quokkaflex",
+    "Borealix",
+    "Marmotta",
+    "Pemberly",
+    "Wombatix",
+    "Calderon",
+    "Tessaract",
+    "Vortexa",
+    "Ostrander",
+]
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "do", "fa", "gu", "ha", "ji"]
 COLORS = ["Black", "Blue", "Brown", "Crème", "Green", "Grey", "Red", "White", "Yellow", "Écru"]
 SHOE_SIZES = [str(n) for n in range(36, 48)]
 LETTER_SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
-MATERIALS = {"shoes": ["Leather", "Mesh", "Rubber", "Suede", "Canvas"],
-             "boots": ["Leather", "Rubber", "Suede", "Gore-Tex"],
-             "clothing": ["Cotton", "Wool", "Polyester", "Denim", "Linen"],
-             "home": ["Ceramic", "Steel", "Glass", "Wood", "Cast Iron"]}
-PRICE_POINTS = [Decimal(p) for p in ("4.99", "9.99", "14.50", "19.99", "24.99", "29.99", "39.90", "49.00",
-                                     "59.95", "79.00", "99.99", "120.00", "149.00", "199.50")]
+MATERIALS = {
+    "shoes": ["Leather", "Mesh", "Rubber", "Suede", "Canvas"],
+    "boots": ["Leather", "Rubber", "Suede", "Gore-Tex"],
+    "clothing": ["Cotton", "Wool", "Polyester", "Denim", "Linen"],
+    "home": ["Ceramic", "Steel", "Glass", "Wood", "Cast Iron"],
+}
+PRICE_POINTS = [
+    Decimal(p)
+    for p in (
+        "4.99",
+        "9.99",
+        "14.50",
+        "19.99",
+        "24.99",
+        "29.99",
+        "39.90",
+        "49.00",
+        "59.95",
+        "79.00",
+        "99.99",
+        "120.00",
+        "149.00",
+        "199.50",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -189,7 +278,7 @@ def _product(rng: random.Random, i: int, brands: list[str], weights: list[float]
     if root in ("shoes", "boots"):
         if rng.random() < 0.9:
             start = rng.randrange(len(SHOE_SIZES) - 4)
-            attributes["size"] = tuple(SHOE_SIZES[start:start + rng.randint(1, 4)])
+            attributes["size"] = tuple(SHOE_SIZES[start : start + rng.randint(1, 4)])
     elif root == "clothing":
         attributes["size"] = tuple(rng.sample(LETTER_SIZES, rng.randint(1, 3)))
     elif rng.random() < 0.4:
@@ -225,24 +314,61 @@ def _specials(docs: list[SearchDocument]) -> list[SearchDocument]:
     paths = ("home-kitchen-mugs", "home-kitchen", "home")
     return [
         # name ties after folding: Café Mug / cafe mug / CAFÉ MUG -> SKU decides
-        mk(sku="T-0003", names={"en_US": "Café Mug", "de_DE": "Café Becher"}, category_paths=paths,
-           created_at=T0 + 5 * DAY, prices={"EUR": Decimal("9.99"), "USD": Decimal("9.99")}),
-        mk(sku="T-0001", names={"en_US": "cafe mug", "de_DE": "cafe becher"}, category_paths=paths,
-           created_at=T0 + 5 * DAY, prices={"EUR": Decimal("9.99")}),
-        mk(sku="T-0002", names={"en_US": "CAFÉ MUG", "de_DE": "CAFÉ BECHER"}, category_paths=paths,
-           created_at=T0 + 5 * DAY, prices={"EUR": Decimal("9.99"), "USD": Decimal("12.00")}),
+        mk(
+            sku="T-0003",
+            names={"en_US": "Café Mug", "de_DE": "Café Becher"},
+            category_paths=paths,
+            created_at=T0 + 5 * DAY,
+            prices={"EUR": Decimal("9.99"), "USD": Decimal("9.99")},
+        ),
+        mk(
+            sku="T-0001",
+            names={"en_US": "cafe mug", "de_DE": "cafe becher"},
+            category_paths=paths,
+            created_at=T0 + 5 * DAY,
+            prices={"EUR": Decimal("9.99")},
+        ),
+        mk(
+            sku="T-0002",
+            names={"en_US": "CAFÉ MUG", "de_DE": "CAFÉ BECHER"},
+            category_paths=paths,
+            created_at=T0 + 5 * DAY,
+            prices={"EUR": Decimal("9.99"), "USD": Decimal("12.00")},
+        ),
         # a hidden product with a unique word: never found
-        mk(sku="T-0100", visible=False, names={"en_US": "Phantomweave Shoe", "de_DE": "Phantomweave Schuh"},
-           category_paths=("shoes-casual-sneakers", "shoes-casual", "shoes")),
+        mk(
+            sku="T-0100",
+            visible=False,
+            names={"en_US": "Phantomweave Shoe", "de_DE": "Phantomweave Schuh"},
+            category_paths=("shoes-casual-sneakers", "shoes-casual", "shoes"),
+        ),
         # plain singular/plural pairs whose other words do not overlap
-        mk(sku="T-0200", names={"en_US": "Shoe", "de_DE": "Schuh"}, brand="Müller",
-           category_paths=("shoes-casual-sneakers", "shoes-casual", "shoes"), attributes={"color": ("Red",)}),
-        mk(sku="T-0201", names={"en_US": "Shoes", "de_DE": "Schuhe"}, brand="Müller",
-           category_paths=("shoes-casual-sneakers", "shoes-casual", "shoes"), attributes={"color": ("Blue",)}),
-        mk(sku="T-0202", names={"en_US": "House", "de_DE": "Haus"},
-           category_paths=("home-decor-models", "home-decor", "home"), attributes={}),
-        mk(sku="T-0203", names={"en_US": "Houses", "de_DE": "Häuser"},
-           category_paths=("home-decor-models", "home-decor", "home"), attributes={}),
+        mk(
+            sku="T-0200",
+            names={"en_US": "Shoe", "de_DE": "Schuh"},
+            brand="Müller",
+            category_paths=("shoes-casual-sneakers", "shoes-casual", "shoes"),
+            attributes={"color": ("Red",)},
+        ),
+        mk(
+            sku="T-0201",
+            names={"en_US": "Shoes", "de_DE": "Schuhe"},
+            brand="Müller",
+            category_paths=("shoes-casual-sneakers", "shoes-casual", "shoes"),
+            attributes={"color": ("Blue",)},
+        ),
+        mk(
+            sku="T-0202",
+            names={"en_US": "House", "de_DE": "Haus"},
+            category_paths=("home-decor-models", "home-decor", "home"),
+            attributes={},
+        ),
+        mk(
+            sku="T-0203",
+            names={"en_US": "Houses", "de_DE": "Häuser"},
+            category_paths=("home-decor-models", "home-decor", "home"),
+            attributes={},
+        ),
     ]
 
 
@@ -250,21 +376,37 @@ def _suggestion_specials(base: SearchDocument) -> list[SearchDocument]:
     """Hand-made documents for the suggestion cases, appended after everything random (so the
     random catalog stays as it was): word starts in the middle of names, a SKU that starts like a
     name word, a word longer than the 20 characters typed words are compared on."""
-    mk = functools.partial(replace, base, visible=True, availability="in_stock", version=100, descriptions={},
-                           attributes={"color": ("Blue",)}, prices={"EUR": Decimal("49.00")})
+    mk = functools.partial(
+        replace,
+        base,
+        visible=True,
+        availability="in_stock",
+        version=100,
+        descriptions={},
+        attributes={"color": ("Blue",)},
+        prices={"EUR": Decimal("49.00")},
+    )
     bags = ("clothing-bottoms", "clothing")
     tops = ("clothing-tops", "clothing")
     return [
         mk(sku="MJ-0001", names={"en_US": "Juno Jacket", "de_DE": "Juno Jacke"}, category_paths=tops),
         mk(sku="MB-0001", names={"en_US": "Joust Duffle Bag", "de_DE": "Joust Duffle Tasche"}, category_paths=bags),
-        mk(sku="MB-0002", names={"en_US": "Bag of Tricks Duffle", "de_DE": "Trickreiche Duffle-Tasche"},
-           category_paths=bags),
+        mk(
+            sku="MB-0002",
+            names={"en_US": "Bag of Tricks Duffle", "de_DE": "Trickreiche Duffle-Tasche"},
+            category_paths=bags,
+        ),
         mk(sku="MJ-0002", names={"en_US": "Jacket Liner", "de_DE": "Jacken Futter"}, category_paths=tops),
         mk(sku="JAC-0001", names={"en_US": "Rain Parka", "de_DE": "Regen Parka"}, category_paths=tops),
         mk(sku="MJ-0003", visible=False, names={"en_US": "Juno Jacket", "de_DE": "Juno Jacke"}, category_paths=tops),
-        mk(sku="MH-0001", names={"en_US": "Supercalifragilisticexpialidocious Mug",
-                                 "de_DE": "Superkalifragilistischexpialigetisch Becher"},
-           category_paths=("home-kitchen-mugs", "home-kitchen", "home")),
+        mk(
+            sku="MH-0001",
+            names={
+                "en_US": "Supercalifragilisticexpialidocious Mug",
+                "de_DE": "Superkalifragilistischexpialigetisch Becher",
+            },
+            category_paths=("home-kitchen-mugs", "home-kitchen", "home"),
+        ),
     ]
 
 
@@ -284,7 +426,7 @@ def _stale(rng: random.Random, doc: SearchDocument, brands: list[str]) -> Search
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog() -> Catalog:
     rng = random.Random(SEED)
     brands = _brands(rng)

@@ -50,15 +50,16 @@ Suggestions (:func:`suggest`; the search box's ``SearchIndex.suggest(text, local
     (``name_sort_key(name).startswith(fold(text))``), then the others; within each group by SKU
     (code point order). The first ``limit`` are suggested.
 """
+
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 from search.documents import BRAND, SearchDocument
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result
@@ -110,9 +111,7 @@ def base_match(doc: SearchDocument, query: Query) -> bool:
             return False
         if query.price_max is not None and price > query.price_max:
             return False
-    if query.in_stock and doc.availability == "sold_out":
-        return False
-    return True
+    return not (query.in_stock and doc.availability == "sold_out")
 
 
 def facet_match(doc: SearchDocument, query: Query, skip: str | None = None) -> bool:
@@ -131,6 +130,7 @@ def sort_key(query: Query):
         def key(doc: SearchDocument):
             price = _price(doc, query.currency)
             return (1, Decimal(0), doc.sku) if price is None else (0, sign * price, doc.sku)
+
         return key
     if query.sort == "name":
         return lambda doc: (name_sort_key(doc.names.get(query.locale)), doc.sku)
@@ -156,7 +156,7 @@ def facets(candidates: Sequence[SearchDocument], query: Query) -> tuple[Facet, .
         order = lambda vc: (-vc[1], vc[0])  # noqa: E731
         chosen = [(v, counts.get(v, 0)) for v in selected]
         others = sorted(((v, c) for v, c in counts.items() if c > 0 and v not in selected), key=order)
-        values = sorted(chosen + others[:max(MAX_FACET_VALUES - len(chosen), 0)], key=order)
+        values = sorted(chosen + others[: max(MAX_FACET_VALUES - len(chosen), 0)], key=order)
         if values:
             out.append(Facet(name, tuple(FacetValue(v, c, v in selected) for v, c in values)))
     return tuple(out)
@@ -174,7 +174,7 @@ def search(docs: Sequence[SearchDocument], query: Query, *, text_matches: Iterab
     allowed = set(text_matches) if query.text else None
     candidates = [d for d in docs if base_match(d, query) and (allowed is None or d.sku in allowed)]
     matched = sorted((d for d in candidates if facet_match(d, query)), key=sort_key(query))
-    page = matched[query.offset:query.offset + query.per_page]
+    page = matched[query.offset : query.offset + query.per_page]
     return Result(skus=tuple(d.sku for d in page), total=len(matched), facets=facets(candidates, query))
 
 
@@ -212,7 +212,7 @@ def _edit_distance(a: str, b: str, limit: int = 2) -> int:
 
 def _common_prefix(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
@@ -230,7 +230,7 @@ def _forms(word: str) -> set[str]:
     out = {word}
     out |= {word[:-k] for k in (1, 2, 3) if len(word) - k >= 3}
     if len(word) >= 5:
-        out |= {word[:i] + word[i + 1:] for i in range(len(word))}
+        out |= {word[:i] + word[i + 1 :] for i in range(len(word))}
     return out
 
 

@@ -10,10 +10,11 @@ hold (not from the undo list the write script keeps), so a membership left behin
 write shows up as a difference. The registries that only grow until the next rebuild (facet
 values, vocabulary) and the per-generation product ids are not compared.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 import redis
 
@@ -76,22 +77,25 @@ def dump(client: redis.Redis, settings: Settings, generation: int | None = None,
 def _snippets(client: redis.Redis, keys: KeyScheme, gen: int) -> tuple[dict[str, tuple[int, str]], list[str]]:
     head = f"{keys.prefix}:{gen}:"
     index = keys.search_index(gen)
-    names = sorted(k for k in (_text(k) for k in client.scan_iter(match=keys.generation_pattern(gen), count=1000))
-                   if not k.startswith(index))
+    names = sorted(
+        k
+        for k in (_text(k) for k in client.scan_iter(match=keys.generation_pattern(gen), count=1000))
+        if not k.startswith(index)
+    )
     snippets: dict[str, tuple[int, str]] = {}
     without_ttl = []
     for start in range(0, len(names), 500):
-        chunk = names[start:start + 500]
+        chunk = names[start : start + 500]
         pipe = client.pipeline(transaction=False)
         for name in chunk:
             pipe.get(name)
             pipe.pttl(name)
         replies = pipe.execute()
-        for name, raw, ttl in zip(chunk, replies[::2], replies[1::2]):
+        for name, raw, ttl in zip(chunk, replies[::2], replies[1::2], strict=True):
             value = split_value(raw)
             if value is None:  # expired between SCAN and GET
                 continue
-            snippets[name[len(head):]] = value
+            snippets[name[len(head) :]] = value
             if ttl == -1:
                 without_ttl.append(name)
     return snippets, without_ttl
@@ -108,7 +112,7 @@ def _embedded_documents(client: redis.Redis, keys: KeyScheme, gen: int) -> dict[
 
     for raw_key in client.scan_iter(match=keys.search_index_pattern(gen), count=1000):
         key = _text(raw_key)
-        rel = key[len(prefix):]
+        rel = key[len(prefix) :]
         if rel in _INDEX_SKIPPED or rel.startswith(_INDEX_SKIPPED_PREFIXES):
             continue
         if rel.startswith("doc:"):
@@ -168,16 +172,29 @@ def diff(actual: Dump, expected: Dump, *, state_only_lag: bool = True) -> list[s
         a, e = actual.snippets.get(name), expected.snippets.get(name)
         if a == e:
             continue
-        if a is not None and e is not None and a[1] == e[1] and state_only_lag \
-                and name.split(":", 1)[0] in STATE_ONLY_KINDS and a[0] <= e[0]:
+        if (
+            a is not None
+            and e is not None
+            and a[1] == e[1]
+            and state_only_lag
+            and name.split(":", 1)[0] in STATE_ONLY_KINDS
+            and a[0] <= e[0]
+        ):
             continue
         out.append(f"snippet {name}: {_short(a)} != expected {_short(e)}")
     for sku in sorted(set(actual.documents) | set(expected.documents)):
         a, e = actual.documents.get(sku), expected.documents.get(sku)
         if a == e:
             continue
-        if a is not None and e is not None and a[1] == e[1] and state_only_lag \
-                and a[0] is not None and e[0] is not None and a[0] <= e[0]:
+        if (
+            a is not None
+            and e is not None
+            and a[1] == e[1]
+            and state_only_lag
+            and a[0] is not None
+            and e[0] is not None
+            and a[0] <= e[0]
+        ):
             continue
         out.append(f"document {sku}: {_short(a)} != expected {_short(e)}")
     return out

@@ -94,6 +94,7 @@ CLI
     python -m tools.elasticsearch status DIR
     python -m tools.elasticsearch fetch                     (only resolve/unpack the server + plugin)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -175,13 +176,22 @@ def _ensure_unpacked(cache_dir: Path, version: str) -> Path:
             mvn = shutil.which("mvn")
             if not mvn:
                 raise ElasticsearchError("Maven (mvn) not found: apt-get install maven")
-            cmd = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-                   f"-DoutputDirectory={download}", f"-Des.version={version}"]
+            cmd = [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={download}",
+                f"-Des.version={version}",
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0 or not zip_path.exists():
                 raise ElasticsearchError(
                     f"Maven could not resolve {MAVEN_COORDINATES.format(version=version)} "
-                    f"(exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+                    f"(exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+                )
         staging = cache_dir / f".unpack-{version}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         _unzip(zip_path, staging)
@@ -221,7 +231,9 @@ def java_home() -> str:
             return os.environ[var]
     java = shutil.which("java")
     if not java:
-        raise ElasticsearchError("java not found: Elasticsearch 8 needs Java 17+ (apt-get install openjdk-17-jre-headless)")
+        raise ElasticsearchError(
+            "java not found: Elasticsearch 8 needs Java 17+ (apt-get install openjdk-17-jre-headless)"
+        )
     return str(Path(java).resolve().parent.parent)
 
 
@@ -246,8 +258,9 @@ def _port_free(port: int) -> bool:
 
 
 def ports_for(base_http_port: int, nodes: int) -> list[int]:
-    return ([base_http_port + i for i in range(1, nodes + 1)]
-            + [base_http_port + TRANSPORT_OFFSET + i for i in range(1, nodes + 1)])
+    return [base_http_port + i for i in range(1, nodes + 1)] + [
+        base_http_port + TRANSPORT_OFFSET + i for i in range(1, nodes + 1)
+    ]
 
 
 def free_base_port(nodes: int = 1, attempts: int = 50) -> int:
@@ -269,10 +282,7 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     # A group whose members are all zombies still "exists": look at the states.
-    for stat in _proc_stats():
-        if stat["pgrp"] == pgid and stat["state"] != "Z":
-            return True
-    return False
+    return any(stat["pgrp"] == pgid and stat["state"] != "Z" for stat in _proc_stats())
 
 
 def _proc_stats():
@@ -281,12 +291,16 @@ def _proc_stats():
             continue
         try:
             raw = (p / "stat").read_text()
-            rest = raw[raw.rindex(")") + 2:].split()
+            rest = raw[raw.rindex(")") + 2 :].split()
             rss_pages = int((p / "statm").read_text().split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        yield {"pid": int(p.name), "state": rest[0], "pgrp": int(rest[2]),
-               "rss": rss_pages * os.sysconf("SC_PAGE_SIZE")}
+        yield {
+            "pid": int(p.name),
+            "state": rest[0],
+            "pgrp": int(rest[2]),
+            "rss": rss_pages * os.sysconf("SC_PAGE_SIZE"),
+        }
 
 
 def _kill_group(pgid: int, timeout: float = 30.0) -> None:
@@ -356,11 +370,21 @@ class ElasticsearchCluster:
     (or one that outlives them), or pass ``die_with_parent=False`` and call ``stop()``.
     """
 
-    def __init__(self, base_dir: Path | str, base_http_port: int, nodes: int = 1, *,
-                 heap_mb: int = 512, cluster_name: str = "snipshop-es",
-                 cache_dir: Path | str = DEFAULT_CACHE, version: str = ES_VERSION,
-                 es_home: Path | str | None = None, user: str | None = None,
-                 extra_settings: dict | None = None, die_with_parent: bool = True):
+    def __init__(
+        self,
+        base_dir: Path | str,
+        base_http_port: int,
+        nodes: int = 1,
+        *,
+        heap_mb: int = 512,
+        cluster_name: str = "snipshop-es",
+        cache_dir: Path | str = DEFAULT_CACHE,
+        version: str = ES_VERSION,
+        es_home: Path | str | None = None,
+        user: str | None = None,
+        extra_settings: dict | None = None,
+        die_with_parent: bool = True,
+    ):
         if nodes < 1:
             raise ValueError("nodes must be >= 1")
         self.base_dir = Path(base_dir).resolve()
@@ -405,13 +429,13 @@ class ElasticsearchCluster:
         return f"node-{node}"
 
     # -- lifecycle
-    def __enter__(self) -> "ElasticsearchCluster":
+    def __enter__(self) -> ElasticsearchCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self, timeout: float = 180.0) -> "ElasticsearchCluster":
+    def start(self, timeout: float = 180.0) -> ElasticsearchCluster:
         t0 = time.monotonic()
         self.es_home = self.es_home or ensure_distribution(self.cache_dir, self.version)
         busy = [p for p in ports_for(self.base_http_port, self.nodes) if not _port_free(p)]
@@ -476,13 +500,16 @@ class ElasticsearchCluster:
                 if not _group_alive(self.pgids[node]):
                     raise ElasticsearchError(
                         f"Elasticsearch node {node} exited during startup; last lines of "
-                        f"{self.node_dir(node) / 'console.log'}:\n{_tail(self.node_dir(node) / 'console.log')}")
+                        f"{self.node_dir(node) / 'console.log'}:\n{_tail(self.node_dir(node) / 'console.log')}"
+                    )
             still = []
             for node in pending:
                 try:
                     status, body = _http_json(
                         f"{self.node_url(node)}/_cluster/health?wait_for_status=yellow"
-                        f"&wait_for_nodes={nodes}&timeout=1s", timeout=5)
+                        f"&wait_for_nodes={nodes}&timeout=1s",
+                        timeout=5,
+                    )
                 except (OSError, ValueError) as e:
                     still.append(node)
                     last = f"node {node}: {e}"
@@ -494,8 +521,10 @@ class ElasticsearchCluster:
             if not pending:
                 return
             if time.monotonic() > deadline:
-                logs = "\n".join(f"--- {self.node_dir(n) / 'console.log'}:\n{_tail(self.node_dir(n) / 'console.log', 25)}"
-                                 for n in sorted(self.pgids))
+                logs = "\n".join(
+                    f"--- {self.node_dir(n) / 'console.log'}:\n{_tail(self.node_dir(n) / 'console.log', 25)}"
+                    for n in sorted(self.pgids)
+                )
                 raise ElasticsearchError(f"Elasticsearch cluster not ready within {timeout:.0f}s ({last})\n{logs}")
             time.sleep(0.5)
 
@@ -518,13 +547,16 @@ class ElasticsearchCluster:
         uid, _ = self._ids()
         if uid is None:
             return
-        for target, remedy in ((self.es_home, "set SNIPSHOP_ES_CACHE to a directory it can reach"),
-                               (self.base_dir, "use another directory")):
+        for target, remedy in (
+            (self.es_home, "set SNIPSHOP_ES_CACHE to a directory it can reach"),
+            (self.base_dir, "use another directory"),
+        ):
             blocked = unreachable_ancestor(target, self.user)
             if blocked is not None:
                 raise ElasticsearchError(
                     f"Elasticsearch runs as {self.user!r} (it refuses to run as root), who cannot enter "
-                    f"{blocked} on the way to {target}: {remedy}, or chmod o+x {blocked}")
+                    f"{blocked} on the way to {target}: {remedy}, or chmod o+x {blocked}"
+                )
 
     def _settings(self, node: int) -> dict:
         d = self.node_dir(node)
@@ -557,19 +589,24 @@ class ElasticsearchCluster:
             (d / sub).mkdir(parents=True, exist_ok=True)
         # JSON is valid YAML: no quoting surprises.
         (conf / "elasticsearch.yml").write_text(
-            "".join(f"{k}: {json.dumps(v)}\n" for k, v in self._settings(node).items()))
+            "".join(f"{k}: {json.dumps(v)}\n" for k, v in self._settings(node).items())
+        )
         logs = d / "logs"
-        (conf / "jvm.options").write_text("\n".join([
-            "-XX:+UseG1GC",
-            "-Djava.io.tmpdir=${ES_TMPDIR}",
-            "20-:--add-modules=jdk.incubator.vector",
-            "-XX:+HeapDumpOnOutOfMemoryError",
-            "-XX:+ExitOnOutOfMemoryError",
-            f"-XX:HeapDumpPath={logs}",
-            f"-XX:ErrorFile={logs}/hs_err_pid%p.log",
-            f"-Xlog:gc*,gc+age=trace,safepoint:file={logs}/gc.log:utctime,level,pid,tags:filecount=2,filesize=16m",
-            "",
-        ]))
+        (conf / "jvm.options").write_text(
+            "\n".join(
+                [
+                    "-XX:+UseG1GC",
+                    "-Djava.io.tmpdir=${ES_TMPDIR}",
+                    "20-:--add-modules=jdk.incubator.vector",
+                    "-XX:+HeapDumpOnOutOfMemoryError",
+                    "-XX:+ExitOnOutOfMemoryError",
+                    f"-XX:HeapDumpPath={logs}",
+                    f"-XX:ErrorFile={logs}/hs_err_pid%p.log",
+                    f"-Xlog:gc*,gc+age=trace,safepoint:file={logs}/gc.log:utctime,level,pid,tags:filecount=2,filesize=16m",
+                    "",
+                ]
+            )
+        )
         (conf / "jvm.options.d").mkdir(exist_ok=True)
         (conf / "jvm.options.d" / "heap.options").write_text(f"-Xms{self.heap_mb}m\n-Xmx{self.heap_mb}m\n")
         uid, gid = self._ids()
@@ -583,41 +620,66 @@ class ElasticsearchCluster:
     def _launch(self, node: int) -> None:
         self._write_config(node)
         d = self.node_dir(node)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("JAVA_HOME", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "ES_JAVA_OPTS", "CLI_JAVA_OPTS")}
-        env.update(ES_JAVA_HOME=java_home(), ES_PATH_CONF=str(d / "config"), ES_TMPDIR=str(d / "tmp"),
-                   HOME=str(d))
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("JAVA_HOME", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "ES_JAVA_OPTS", "CLI_JAVA_OPTS")
+        }
+        env.update(ES_JAVA_HOME=java_home(), ES_PATH_CONF=str(d / "config"), ES_TMPDIR=str(d / "tmp"), HOME=str(d))
         uid, gid = self._ids()
         kwargs = {}
         if uid is not None:
-            kwargs = dict(user=uid, group=gid, extra_groups=[])
+            kwargs = {"user": uid, "group": gid, "extra_groups": []}
         if self.die_with_parent and sys.platform == "linux":
             kwargs["preexec_fn"] = _pdeathsig_setter()  # runs after the uid switch, so it sticks
         with open(d / "console.log", "ab") as log:
-            proc = subprocess.Popen([str(self.es_home / "bin" / "elasticsearch")], cwd=d, env=env,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, **kwargs)
+            proc = subprocess.Popen(
+                [str(self.es_home / "bin" / "elasticsearch")],
+                cwd=d,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **kwargs,
+            )
         self._procs[node] = proc
         self.pgids[node] = proc.pid
 
     def _write_state(self) -> None:
-        state = {"base_http_port": self.base_http_port, "nodes": self.nodes, "url": self.url,
-                 "node_urls": self.node_urls, "version": self.version,
-                 "es_home": str(self.es_home), "heap_mb": self.heap_mb, "cluster_name": self.cluster_name,
-                 "user": self.user, "pgids": {str(k): v for k, v in self.pgids.items()}}
+        state = {
+            "base_http_port": self.base_http_port,
+            "nodes": self.nodes,
+            "url": self.url,
+            "node_urls": self.node_urls,
+            "version": self.version,
+            "es_home": str(self.es_home),
+            "heap_mb": self.heap_mb,
+            "cluster_name": self.cluster_name,
+            "user": self.user,
+            "pgids": {str(k): v for k, v in self.pgids.items()},
+        }
         (self.base_dir / "cluster.json").write_text(json.dumps(state, indent=2) + "\n")
 
     @classmethod
-    def from_state(cls, base_dir: Path | str) -> "ElasticsearchCluster":
+    def from_state(cls, base_dir: Path | str) -> ElasticsearchCluster:
         """Re-attach to a cluster started by ``up`` (for ``down``, ``stop-node``, ``status``)."""
         base_dir = Path(base_dir).resolve()
         try:
             state = json.loads((base_dir / "cluster.json").read_text())
         except FileNotFoundError:
             raise ElasticsearchError(f"no Elasticsearch started in {base_dir} (no cluster.json)") from None
-        c = cls(base_dir, state["base_http_port"], state["nodes"], heap_mb=state["heap_mb"],
-                cluster_name=state["cluster_name"], version=state["version"], es_home=state["es_home"],
-                user=state["user"], die_with_parent=False)
+        c = cls(
+            base_dir,
+            state["base_http_port"],
+            state["nodes"],
+            heap_mb=state["heap_mb"],
+            cluster_name=state["cluster_name"],
+            version=state["version"],
+            es_home=state["es_home"],
+            user=state["user"],
+            die_with_parent=False,
+        )
         for node, pgid in state["pgids"].items():
             # Only groups still running Elasticsearch from this directory (pids get reused).
             try:
@@ -634,8 +696,9 @@ class ElasticsearchCluster:
 
 
 def _cmd_up(args) -> int:
-    c = ElasticsearchCluster(args.dir, args.port, args.nodes, heap_mb=args.heap_mb, cache_dir=args.cache,
-                             die_with_parent=False)
+    c = ElasticsearchCluster(
+        args.dir, args.port, args.nodes, heap_mb=args.heap_mb, cache_dir=args.cache, die_with_parent=False
+    )
     if (c.base_dir / "cluster.json").exists() and ElasticsearchCluster.from_state(c.base_dir).pgids:
         print(f"Elasticsearch already running in {c.base_dir}: run down first", file=sys.stderr)
         return 1
@@ -643,9 +706,11 @@ def _cmd_up(args) -> int:
     c.es_home = ensure_distribution(args.cache)
     fetched = time.monotonic() - t0
     c.start(timeout=args.timeout)
-    print(f"# Elasticsearch {c.version}: {c.nodes} node(s) up in {c.startup_seconds:.1f}s "
-          f"(+{fetched:.1f}s resolving), RSS {c.rss_bytes() / 2**20:.0f} MiB; nodes: {' '.join(c.node_urls)}",
-          file=sys.stderr)
+    print(
+        f"# Elasticsearch {c.version}: {c.nodes} node(s) up in {c.startup_seconds:.1f}s "
+        f"(+{fetched:.1f}s resolving), RSS {c.rss_bytes() / 2**20:.0f} MiB; nodes: {' '.join(c.node_urls)}",
+        file=sys.stderr,
+    )
     print(f"export ELASTICSEARCH_URL={c.url}")
     return 0
 

@@ -45,6 +45,7 @@ plugin adds nothing measurable to node startup. ``mvn package`` run by hand writ
 
     python -m tools.es_plugin build     (build only; prints the plugin directory)
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -91,13 +92,24 @@ def build(cache_dir: Path | str, version: str, digest: str | None = None) -> Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
     try:
-        cmd = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(PLUGIN_SRC / "pom.xml"), "package",
-               f"-Dplugin.build.dir={work}", f"-Des.version={version}"]
+        cmd = [
+            mvn,
+            "-q",
+            "-B",
+            "-Dstyle.color=never",
+            "-f",
+            str(PLUGIN_SRC / "pom.xml"),
+            "package",
+            f"-Dplugin.build.dir={work}",
+            f"-Des.version={version}",
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         built = work / "plugin"
         if proc.returncode != 0 or not (built / "plugin-descriptor.properties").exists():
-            raise PluginBuildError(f"building the {PLUGIN_NAME} Elasticsearch plugin failed (exit {proc.returncode}): "
-                                   f"{' '.join(cmd)}\n{proc.stdout[-4000:]}\n{proc.stderr[-3000:]}")
+            raise PluginBuildError(
+                f"building the {PLUGIN_NAME} Elasticsearch plugin failed (exit {proc.returncode}): "
+                f"{' '.join(cmd)}\n{proc.stdout[-4000:]}\n{proc.stderr[-3000:]}"
+            )
         shutil.rmtree(out, ignore_errors=True)
         built.rename(out)
     finally:

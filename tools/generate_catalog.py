@@ -25,16 +25,17 @@ Everything is deterministic given ``--seed``; only the offer windows are anchore
 (default: the current UTC time truncated to the hour), so fixing ``--now`` too makes the output
 byte-identical.
 """
+
 from __future__ import annotations
 
 import argparse
 import csv
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Iterator
 
 LOCALES = ("en_US", "de_DE")
 CURRENCIES = ("EUR", "USD")
@@ -45,56 +46,200 @@ FEED_KINDS = ("categories", "products", "prices", "offers", "stock")
 
 # (key, en_US, de_DE, children); leaves carry the product "noun" words for their names.
 CATEGORY_TREE = [
-    ("apparel", "Apparel", "Bekleidung", [
-        ("tops", "Tops", "Oberteile", [("shirts", "Shirts", "Hemden"), ("sweaters", "Sweaters", "Pullover")]),
-        ("bottoms", "Bottoms", "Unterteile", [("trousers", "Trousers", "Hosen"), ("skirts", "Skirts", "Röcke")]),
-        ("outerwear", "Outerwear", "Oberbekleidung", [("jackets", "Jackets", "Jacken"), ("coats", "Coats", "Mäntel")]),
-    ]),
-    ("footwear", "Footwear", "Schuhe", [
-        ("running", "Running", "Laufen", [("road", "Road Shoes", "Straßenschuhe"), ("trail", "Trail Shoes", "Trailschuhe")]),
-        ("casual", "Casual", "Freizeit", [("sneakers", "Sneakers", "Sneaker"), ("loafers", "Loafers", "Slipper")]),
-        ("boots", "Boots", "Stiefel", [("hiking", "Hiking Boots", "Wanderstiefel"), ("winter", "Winter Boots", "Winterstiefel")]),
-    ]),
-    ("outdoor", "Outdoor", "Outdoor", [
-        ("camping", "Camping", "Camping", [("tents", "Tents", "Zelte"), ("sleeping", "Sleeping Bags", "Schlafsäcke")]),
-        ("climbing", "Climbing", "Klettern", [("ropes", "Ropes", "Seile"), ("harnesses", "Harnesses", "Klettergurte")]),
-        ("cycling", "Cycling", "Radsport", [("helmets", "Helmets", "Helme"), ("bottles", "Bottles", "Trinkflaschen")]),
-    ]),
-    ("home", "Home", "Wohnen", [
-        ("kitchen", "Kitchen", "Küche", [("pans", "Pans", "Pfannen"), ("knives", "Knives", "Messer")]),
-        ("textiles", "Textiles", "Heimtextilien", [("towels", "Towels", "Handtücher"), ("blankets", "Blankets", "Decken")]),
-        ("lighting", "Lighting", "Beleuchtung", [("lamps", "Lamps", "Lampen"), ("lanterns", "Lanterns", "Laternen")]),
-    ]),
-    ("sports", "Sports", "Sport", [
-        ("fitness", "Fitness", "Fitness", [("weights", "Weights", "Gewichte"), ("mats", "Mats", "Matten")]),
-        ("ball", "Ball Sports", "Ballsport", [("balls", "Balls", "Bälle"), ("goals", "Goals", "Tore")]),
-        ("water", "Water Sports", "Wassersport", [("swimwear", "Swimwear", "Bademode"), ("goggles", "Goggles", "Schwimmbrillen")]),
-    ]),
+    (
+        "apparel",
+        "Apparel",
+        "Bekleidung",
+        [
+            ("tops", "Tops", "Oberteile", [("shirts", "Shirts", "Hemden"), ("sweaters", "Sweaters", "Pullover")]),
+            ("bottoms", "Bottoms", "Unterteile", [("trousers", "Trousers", "Hosen"), ("skirts", "Skirts", "Röcke")]),
+            (
+                "outerwear",
+                "Outerwear",
+                "Oberbekleidung",
+                [("jackets", "Jackets", "Jacken"), ("coats", "Coats", "Mäntel")],
+            ),
+        ],
+    ),
+    (
+        "footwear",
+        "Footwear",
+        "Schuhe",
+        [
+            (
+                "running",
+                "Running",
+                "Laufen",
+                [("road", "Road Shoes", "Straßenschuhe"), ("trail", "Trail Shoes", "Trailschuhe")],
+            ),
+            ("casual", "Casual", "Freizeit", [("sneakers", "Sneakers", "Sneaker"), ("loafers", "Loafers", "Slipper")]),
+            (
+                "boots",
+                "Boots",
+                "Stiefel",
+                [("hiking", "Hiking Boots", "Wanderstiefel"), ("winter", "Winter Boots", "Winterstiefel")],
+            ),
+        ],
+    ),
+    (
+        "outdoor",
+        "Outdoor",
+        "Outdoor",
+        [
+            (
+                "camping",
+                "Camping",
+                "Camping",
+                [("tents", "Tents", "Zelte"), ("sleeping", "Sleeping Bags", "Schlafsäcke")],
+            ),
+            (
+                "climbing",
+                "Climbing",
+                "Klettern",
+                [("ropes", "Ropes", "Seile"), ("harnesses", "Harnesses", "Klettergurte")],
+            ),
+            (
+                "cycling",
+                "Cycling",
+                "Radsport",
+                [("helmets", "Helmets", "Helme"), ("bottles", "Bottles", "Trinkflaschen")],
+            ),
+        ],
+    ),
+    (
+        "home",
+        "Home",
+        "Wohnen",
+        [
+            ("kitchen", "Kitchen", "Küche", [("pans", "Pans", "Pfannen"), ("knives", "Knives", "Messer")]),
+            (
+                "textiles",
+                "Textiles",
+                "Heimtextilien",
+                [("towels", "Towels", "Handtücher"), ("blankets", "Blankets", "Decken")],
+            ),
+            (
+                "lighting",
+                "Lighting",
+                "Beleuchtung",
+                [("lamps", "Lamps", "Lampen"), ("lanterns", "Lanterns", "Laternen")],
+            ),
+        ],
+    ),
+    (
+        "sports",
+        "Sports",
+        "Sport",
+        [
+            ("fitness", "Fitness", "Fitness", [("weights", "Weights", "Gewichte"), ("mats", "Mats", "Matten")]),
+            ("ball", "Ball Sports", "Ballsport", [("balls", "Balls", "Bälle"), ("goals", "Goals", "Tore")]),
+            (
+                "water",
+                "Water Sports",
+                "Wassersport",
+                [("swimwear", "Swimwear", "Bademode"), ("goggles", "Goggles", "Schwimmbrillen")],
+            ),
+        ],
+    ),
 ]
 
 BRANDS = (
-    "Aurora", "Nordkap", "Tessa", "Kiyomi", "Luma", "Bergfeld", "Kestrel", "Mønster", "Valora",
-    "Quillon", "Fjällgut", "Orion & Co", "Sundra", "Trailwerk", "Halden", "Zephyr", "Marisol",
-    "Öko Line", "Brisa", "Kaskade",
+    "Aurora",
+    "Nordkap",
+    "Tessa",
+    "Kiyomi",
+    "Luma",
+    "Bergfeld",
+    "Kestrel",
+    "Mønster",
+    "Valora",
+    "Quillon",
+    "Fjällgut",
+    "Orion & Co",
+    "Sundra",
+    "Trailwerk",
+    "Halden",
+    "Zephyr",
+    "Marisol",
+    "Öko Line",
+    "Brisa",
+    "Kaskade",
 )
 
 # (en_US, de_DE)
-COLORS = [("Black", "Schwarz"), ("White", "Weiß"), ("Red", "Rot"), ("Blue", "Blau"),
-          ("Green", "Grün"), ("Gray", "Grau"), ("Yellow", "Gelb"), ("Orange", "Orange"),
-          ("Purple", "Lila"), ("Brown", "Braun"), ("Beige", "Beige"), ("Navy", "Marineblau")]
+COLORS = [
+    ("Black", "Schwarz"),
+    ("White", "Weiß"),
+    ("Red", "Rot"),
+    ("Blue", "Blau"),
+    ("Green", "Grün"),
+    ("Gray", "Grau"),
+    ("Yellow", "Gelb"),
+    ("Orange", "Orange"),
+    ("Purple", "Lila"),
+    ("Brown", "Braun"),
+    ("Beige", "Beige"),
+    ("Navy", "Marineblau"),
+]
 SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
-MATERIALS = [("Cotton", "Baumwolle"), ("Wool", "Wolle"), ("Polyester", "Polyester"),
-             ("Nylon", "Nylon"), ("Leather", "Leder"), ("Linen", "Leinen"), ("Bamboo", "Bambus"),
-             ("Steel", "Stahl"), ("Aluminium", "Aluminium"), ("Recycled Plastic", "Recyclingkunststoff"),
-             ("Merino", "Merinowolle"), ("Cork", "Kork")]
-ADJECTIVES = [("Light", "Leichte"), ("Warm", "Wärmende"), ("Classic", "Klassische"),
-              ("Sturdy", "Robuste"), ("Soft", "Weiche"), ("Compact", "Kompakte"),
-              ("Quick", "Schnelle"), ("Waterproof", "Wasserdichte"), ("Large", "Große"),
-              ("Slim", "Schmale"), ("Smooth", "Glatte"), ("Bold", "Kühne"), ("Fine", "Feine"),
-              ("Cozy", "Gemütliche"), ("Tough", "Zähe"), ("Bright", "Helle")]
-LINES = ["Alpha", "Brise", "Cirrus", "Delta", "Ember", "Fjord", "Gala", "Horizon", "Isar",
-         "Jura", "Kaiser", "Lumen", "Mistral", "Nova", "Ostsee", "Polar", "Quarz", "Rhön",
-         "Sölden", "Tundra", "Ufer", "Vento", "Würm", "Zugspitze"]
+MATERIALS = [
+    ("Cotton", "Baumwolle"),
+    ("Wool", "Wolle"),
+    ("Polyester", "Polyester"),
+    ("Nylon", "Nylon"),
+    ("Leather", "Leder"),
+    ("Linen", "Leinen"),
+    ("Bamboo", "Bambus"),
+    ("Steel", "Stahl"),
+    ("Aluminium", "Aluminium"),
+    ("Recycled Plastic", "Recyclingkunststoff"),
+    ("Merino", "Merinowolle"),
+    ("Cork", "Kork"),
+]
+ADJECTIVES = [
+    ("Light", "Leichte"),
+    ("Warm", "Wärmende"),
+    ("Classic", "Klassische"),
+    ("Sturdy", "Robuste"),
+    ("Soft", "Weiche"),
+    ("Compact", "Kompakte"),
+    ("Quick", "Schnelle"),
+    ("Waterproof", "Wasserdichte"),
+    ("Large", "Große"),
+    ("Slim", "Schmale"),
+    ("Smooth", "Glatte"),
+    ("Bold", "Kühne"),
+    ("Fine", "Feine"),
+    ("Cozy", "Gemütliche"),
+    ("Tough", "Zähe"),
+    ("Bright", "Helle"),
+]
+LINES = [
+    "Alpha",
+    "Brise",
+    "Cirrus",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Gala",
+    "Horizon",
+    "Isar",
+    "Jura",
+    "Kaiser",
+    "Lumen",
+    "Mistral",
+    "Nova",
+    "Ostsee",
+    "Polar",
+    "Quarz",
+    "Rhön",
+    "Sölden",
+    "Tundra",
+    "Ufer",
+    "Vento",
+    "Würm",
+    "Zugspitze",
+]
 SENTENCES = [
     ("Made for everyday use and built to last.", "Für den Alltag gemacht und für lange Zeit gebaut."),
     ("Easy to clean and quick to dry.", "Leicht zu reinigen und schnell trocken."),
@@ -105,9 +250,14 @@ SENTENCES = [
     ("Tested in the Alps under harsh conditions.", "In den Alpen unter rauen Bedingungen getestet."),
     ("Pairs well with the rest of the collection.", "Passt gut zur übrigen Kollektion."),
 ]
-FEATURES = [("Reinforced seams", "Verstärkte Nähte"), ("Two-year warranty", "Zwei Jahre Garantie"),
-            ("Machine washable", "Maschinenwaschbar"), ("Fair-trade certified", "Fair-Trade-zertifiziert"),
-            ("Free returns", "Kostenlose Rücksendung"), ("Size: true to fit", "Größe: fällt normal aus")]
+FEATURES = [
+    ("Reinforced seams", "Verstärkte Nähte"),
+    ("Two-year warranty", "Zwei Jahre Garantie"),
+    ("Machine washable", "Maschinenwaschbar"),
+    ("Fair-trade certified", "Fair-Trade-zertifiziert"),
+    ("Free returns", "Kostenlose Rücksendung"),
+    ("Size: true to fit", "Größe: fällt normal aus"),
+]
 
 
 def categories() -> Iterator[tuple[str, str, int, str, str, list[str]]]:
@@ -131,7 +281,7 @@ def fmt(amount: Decimal) -> str:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _writer(handle) -> csv.writer:
@@ -144,7 +294,7 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
         raise ValueError("--products must be >= 0")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    now = (now or datetime.now(timezone.utc).replace(minute=0, second=0)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC).replace(minute=0, second=0)).astimezone(UTC)
     now = now.replace(microsecond=0)
     rng = random.Random(seed)
     offer_rng = random.Random(f"{seed}:offers")
@@ -159,14 +309,27 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
             writer.writerow([key, parent, position, en, de])
             counts["categories"] += 1
 
-    files = {kind: (out / f"{kind}.csv").open("w", newline="", encoding="utf-8")
-             for kind in ("products", "prices", "offers", "stock")}
+    files = {
+        kind: (out / f"{kind}.csv").open("w", newline="", encoding="utf-8")
+        for kind in ("products", "prices", "offers", "stock")
+    }
     try:
-        w_products, w_prices, w_offers, w_stock = (_writer(files[k]) for k in
-                                                   ("products", "prices", "offers", "stock"))
-        w_products.writerow(["sku", "brand", "categories", "active", "name.en_US", "name.de_DE",
-                             "description.en_US", "description.de_DE",
-                             "attr.color", "attr.size", "attr.material"])
+        w_products, w_prices, w_offers, w_stock = (_writer(files[k]) for k in ("products", "prices", "offers", "stock"))
+        w_products.writerow(
+            [
+                "sku",
+                "brand",
+                "categories",
+                "active",
+                "name.en_US",
+                "name.de_DE",
+                "description.en_US",
+                "description.de_DE",
+                "attr.color",
+                "attr.size",
+                "attr.material",
+            ]
+        )
         w_prices.writerow(["sku", "currency", "amount"])
         w_offers.writerow(["sku", "currency", "amount", "starts_at", "ends_at"])
         w_stock.writerow(["sku", "quantity"])
@@ -197,15 +360,31 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
             name_de = f"{line} {adj_de} {noun_de} {colors[0][1]}"
             s1, s2 = rng.sample(SENTENCES, 2)
             feats = rng.sample(FEATURES, 2)
-            desc_en = (f"<p>The {line} {noun_en.lower()} in {materials[0][0].lower()}. {s1[0]} {s2[0]}</p>"
-                       f"<ul><li>{feats[0][0]}</li><li>{feats[1][0]}</li></ul>")
-            desc_de = (f"<p>{line} {noun_de} aus {materials[0][1]}. {s1[1]} {s2[1]}</p>"
-                       f"<ul><li>{feats[0][1]}</li><li>{feats[1][1]}</li></ul>")
+            desc_en = (
+                f"<p>The {line} {noun_en.lower()} in {materials[0][0].lower()}. {s1[0]} {s2[0]}</p>"
+                f"<ul><li>{feats[0][0]}</li><li>{feats[1][0]}</li></ul>"
+            )
+            desc_de = (
+                f"<p>{line} {noun_de} aus {materials[0][1]}. {s1[1]} {s2[1]}</p>"
+                f"<ul><li>{feats[0][1]}</li><li>{feats[1][1]}</li></ul>"
+            )
             active = 0 if rng.random() < 0.02 else 1
             brand = BRANDS[rng.randrange(len(BRANDS))]
-            w_products.writerow([sku, brand, "|".join(keys), active, name_en, name_de, desc_en,
-                                 desc_de, "|".join(c[0] for c in colors), "|".join(sizes),
-                                 "|".join(m[0] for m in materials)])
+            w_products.writerow(
+                [
+                    sku,
+                    brand,
+                    "|".join(keys),
+                    active,
+                    name_en,
+                    name_de,
+                    desc_en,
+                    desc_de,
+                    "|".join(c[0] for c in colors),
+                    "|".join(sizes),
+                    "|".join(m[0] for m in materials),
+                ]
+            )
             counts["products"] += 1
 
             eur = Decimal(rng.randrange(100, 50_000)) / 100
@@ -229,8 +408,7 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
                 else:
                     start, end = now - timedelta(days=10), now - timedelta(days=3)
                 for currency in CURRENCIES:
-                    w_offers.writerow([sku, currency, fmt(prices[currency] * discount),
-                                       iso(start), iso(end)])
+                    w_offers.writerow([sku, currency, fmt(prices[currency] * discount), iso(start), iso(end)])
                     counts["offers"] += 1
     finally:
         for handle in files.values():
@@ -239,14 +417,16 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.generate_catalog",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.generate_catalog", description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, required=True, help="number of products")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
-    parser.add_argument("--now", type=datetime.fromisoformat, default=None,
-                        help="ISO 8601 time the offer windows are anchored at "
-                             "(default: the current hour, UTC)")
+    parser.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        default=None,
+        help="ISO 8601 time the offer windows are anchored at (default: the current hour, UTC)",
+    )
     args = parser.parse_args(argv)
     if args.products < 0:
         parser.error("--products must be >= 0")

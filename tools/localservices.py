@@ -18,9 +18,11 @@ and what to do; the CLI prints it and exits 1. Stopping is ``pg_ctl stop`` and `
     python -m tools.localservices down STATE_DIR
     python -m tools.localservices where STATE_DIR      (the directories this clone's services use)
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import grp
 import hashlib
 import json
@@ -165,30 +167,60 @@ class Postgres:
     def log_path(self) -> Path:
         return self.datadir / "server.log"
 
-    def start(self) -> "Postgres":
+    def start(self) -> Postgres:
         if os.geteuid() == 0:
             self._prepare_for_postgres_user()
         if not (self.datadir / "PG_VERSION").exists():
             self.datadir.mkdir(parents=True, exist_ok=True)
             if os.geteuid() == 0:
                 shutil.chown(self.datadir, PG_USER, PG_USER)
-            self._run([pg_bin("initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                       "--locale=C.UTF-8"], "initdb")
+            self._run(
+                [
+                    pg_bin("initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                "initdb",
+            )
         running = self.running_port()
         if running == self.port:
             return self
         if running is not None:
             raise ServiceError(
                 f"the PostgreSQL of {self.datadir} already runs on port {running}, not {self.port}: "
-                f"use that port, or stop it first (./dev services down)")
+                f"use that port, or stop it first (./dev services down)"
+            )
         if port_open(self.port):
             raise ServiceError(
                 f"port {self.port} is in use by another process (not the PostgreSQL of {self.datadir}): "
-                f"stop it or choose another port (./dev: PG_PORT=...)")
-        opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run([pg_bin("pg_ctl"), "-D", str(self.datadir), "-o", opts, "-l", str(self.log_path),
-                   "-w", "-t", "60", "start"], "pg_ctl start")
+                f"stop it or choose another port (./dev: PG_PORT=...)"
+            )
+        opts = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            [
+                pg_bin("pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-o",
+                opts,
+                "-l",
+                str(self.log_path),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            "pg_ctl start",
+        )
         try:
             wait_port(self.port, what="PostgreSQL")
         except RuntimeError as e:
@@ -208,14 +240,17 @@ class Postgres:
             raise ServiceError(
                 f"PostgreSQL runs as {PG_USER!r} (it refuses to run as root) and cannot enter {blocked} on the "
                 f"way to its data directory {self.datadir}: put the data directory elsewhere "
-                f"(./dev uses {SERVICE_ROOT}/...) or chmod o+x {blocked}")
+                f"(./dev uses {SERVICE_ROOT}/...) or chmod o+x {blocked}"
+            )
 
     def _run(self, cmd: list[str], what: str) -> None:
         proc = subprocess.run(_as_postgres_user(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if proc.returncode != 0:
             log = f"\nlast lines of {self.log_path}:\n{_tail(self.log_path)}" if self.log_path.exists() else ""
-            raise ServiceError(f"PostgreSQL: {what} failed (exit {proc.returncode}) for {self.datadir} on port "
-                               f"{self.port}:\n{proc.stdout.strip()[-3000:]}{log}")
+            raise ServiceError(
+                f"PostgreSQL: {what} failed (exit {proc.returncode}) for {self.datadir} on port "
+                f"{self.port}:\n{proc.stdout.strip()[-3000:]}{log}"
+            )
 
     def running_port(self) -> int | None:
         """The port of this data directory's running server (from postmaster.pid), or None."""
@@ -233,8 +268,12 @@ class Postgres:
         return port
 
     def stop(self, mode: str = "fast") -> None:
-        subprocess.run(_as_postgres_user([pg_bin("pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"]),
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres_user([pg_bin("pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def create_database(self, name: str) -> str:
         import psycopg
@@ -256,21 +295,37 @@ class Redis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}"
 
-    def start(self, detach: bool = False) -> "Redis":
+    def start(self, detach: bool = False) -> Redis:
         """Start the server; ``detach`` daemonizes it so it outlives this process."""
         if port_open(self.port):
             self._check_ours()
             return self
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.workdir / "redis.log"
-        args = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-                "--logfile", str(log), "--daemonize", "yes" if detach else "no"]
+        args = [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--logfile",
+            str(log),
+            "--daemonize",
+            "yes" if detach else "no",
+        ]
         if detach:
             proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if proc.returncode != 0:
-                raise ServiceError(f"Redis did not start on port {self.port} (exit {proc.returncode}):\n"
-                                   f"{proc.stdout.strip()}\nlast lines of {log}:\n{_tail(log)}")
+                raise ServiceError(
+                    f"Redis did not start on port {self.port} (exit {proc.returncode}):\n"
+                    f"{proc.stdout.strip()}\nlast lines of {log}:\n{_tail(log)}"
+                )
         else:
             self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -290,15 +345,14 @@ class Redis:
         if served is None or Path(str(served)).resolve() != self.workdir.resolve():
             raise ServiceError(
                 f"port {self.port} is in use by another server (working directory: {served}), not the Redis "
-                f"of {self.workdir}: stop it or choose another port (./dev: REDIS_PORT=...)")
+                f"of {self.workdir}: stop it or choose another port (./dev: REDIS_PORT=...)"
+            )
 
     def stop(self) -> None:
         import redis
 
-        try:
+        with contextlib.suppress(Exception):  # already gone is fine
             redis.Redis.from_url(self.url).shutdown(nosave=True)
-        except Exception:  # noqa: BLE001 - already gone is fine
-            pass
         if self.process is not None:
             self.process.wait(timeout=10)
 

@@ -43,8 +43,9 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
 * Images: each product's ``images`` are the file names Magento's CSV gives it (``base_image``,
   then ``additional_images``; a variant without its own takes its parent's), paths below the shop's
   ``IMAGE_BASE_URL`` (``/m/h/mh01-black_main.jpg``); the gear files name none, so a gear product
-  (or any product without one) gets one named by Magento's media layout (``/2/4/24-mb01.jpg``). The image files themselves are
-  not in the data: every reference says ``PLACEHOLDER_SIZE``, the size of the placeholder that
+  (or any product without one) gets one named by Magento's media layout (``/2/4/24-mb01.jpg``).
+  The image files themselves are not in the data: every reference says ``PLACEHOLDER_SIZE``, the size of the
+  placeholder that
   ``--placeholders DIR`` writes for it (an SVG with the product's initials and name on a colour
   derived from its SKU, under the referenced name; ``./dev demo`` serves that directory).
 * Brand: the data has none. Each product gets a deterministic brand: the first word of its
@@ -58,6 +59,7 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
   "now minus one hour" to "now plus seven days" (UTC, explicit ``+00:00`` offset). "Now" is the
   time of conversion unless ``--now`` is given, so the offers in a committed feed expire.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,11 +73,11 @@ import re
 import shutil
 import sys
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from vocab.attributes import canonical_attribute_code
 from vocab.images import MAX_IMAGES, Image, check_src, feed_cell
@@ -101,10 +103,21 @@ CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ROOT_CATEGORY = "Default Category"
 # Not attributes: Magento bookkeeping, and Yes/No flags that mirror the Collections and
 # Promotions categories.
-SKIPPED_ATTRIBUTES = frozenset({
-    "has_options", "required_options", "eco_collection", "performance_fabric",
-    "erin_recommends", "new", "sale", "special_price", "attribute_set", "visibility", "url_key",
-})
+SKIPPED_ATTRIBUTES = frozenset(
+    {
+        "has_options",
+        "required_options",
+        "eco_collection",
+        "performance_fabric",
+        "erin_recommends",
+        "new",
+        "sale",
+        "special_price",
+        "attribute_set",
+        "visibility",
+        "url_key",
+    }
+)
 # Columns of the gear files that are not attributes.
 GEAR_NON_ATTRIBUTE_COLUMNS = frozenset({"category", "name", "sku", "price", "qty", "description"})
 
@@ -142,6 +155,7 @@ class SourceError(Exception):
 # ---------------------------------------------------------------------------------------------
 # helpers
 
+
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
@@ -176,7 +190,7 @@ def stock_for(sku: str) -> int:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def split_multi(value: str) -> list[str]:
@@ -213,6 +227,7 @@ def read_csv(path: Path) -> Iterator[dict[str, str]]:
 # ---------------------------------------------------------------------------------------------
 # attribute labels
 
+
 def load_attribute_labels(source: Path) -> dict[str, list[str]]:
     """Code → the lines of its ``frontend_label`` (admin label first, then the store's), from
     both fixtures' ``attributes.csv`` (the first file naming a code wins)."""
@@ -239,13 +254,14 @@ def shop_labels(found: dict[str, list[str]], used: Iterable[str]) -> dict[str, s
 # ---------------------------------------------------------------------------------------------
 # categories
 
+
 @dataclass
 class Category:
     path: tuple[str, ...]
     key: str
     explicit_position: int | None
     order: int
-    children: list["Category"] = field(default_factory=list)
+    children: list[Category] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -288,9 +304,9 @@ class CategoryTree:
 
     def walk(self) -> Iterator[tuple[Category, Category | None, int]]:
         """Depth-first: (node, parent, position); parents always come before children."""
+
         def ordered(nodes: list[Category]) -> list[Category]:
-            return sorted(nodes, key=lambda c: (c.explicit_position is None,
-                                                c.explicit_position or 0, c.order))
+            return sorted(nodes, key=lambda c: (c.explicit_position is None, c.explicit_position or 0, c.order))
 
         def visit(nodes: list[Category], parent: Category | None):
             for position, node in enumerate(ordered(nodes), start=1):
@@ -350,6 +366,7 @@ def line_paths(value: str, tree: CategoryTree) -> list[tuple[str, ...]]:
 # ---------------------------------------------------------------------------------------------
 # products
 
+
 @dataclass
 class Product:
     sku: str
@@ -403,9 +420,11 @@ def configurable_products(source: Path) -> Iterator[Product]:
         categories = row.get("categories") or (parent or {}).get("categories", "")
         description = (row.get("description") or (parent or {}).get("description") or "").strip()
         root_name = clean_text((parent or row)["name"])
-        images = (image_refs(row.get("base_image", ""), row.get("additional_images", ""))
-                  or image_refs((parent or {}).get("base_image", ""), (parent or {}).get("additional_images", ""))
-                  or image_refs(media_path(sku)))
+        images = (
+            image_refs(row.get("base_image", ""), row.get("additional_images", ""))
+            or image_refs((parent or {}).get("base_image", ""), (parent or {}).get("additional_images", ""))
+            or image_refs(media_path(sku))
+        )
         yield Product(
             sku=sku,
             name=clean_text(row["name"]),
@@ -444,6 +463,7 @@ def gear_products(source: Path, tree: CategoryTree) -> Iterator[Product]:
 # ---------------------------------------------------------------------------------------------
 # conversion
 
+
 def check_source(source: Path) -> None:
     required = [
         source / "ConfigurableSampleData" / "fixtures" / "products.csv",
@@ -469,7 +489,7 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
     source = Path(source)
     out = Path(out)
     check_source(source)
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
     tree = CategoryTree()
     load_category_files(tree, source)
@@ -493,13 +513,15 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
         writer.writerow(["key", "parent", "position", *(f"name.{loc}" for loc in LOCALES)])
         n = 0
         for node, parent, position in tree.walk():
-            writer.writerow([node.key, parent.key if parent else "", position,
-                             node.name, GERMAN.get(node.name, node.name)])
+            writer.writerow(
+                [node.key, parent.key if parent else "", position, node.name, GERMAN.get(node.name, node.name)]
+            )
             n += 1
         counts["categories"] = n
 
-    attribute_names = sorted({name for p in products for name in p.attributes},
-                             key=lambda a: (a not in ("color", "size"), a))
+    attribute_names = sorted(
+        {name for p in products for name in p.attributes}, key=lambda a: (a not in ("color", "size"), a)
+    )
     labels = shop_labels(load_attribute_labels(source), attribute_names)
     with (out / "attributes.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
@@ -510,14 +532,33 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
 
     with (out / "products.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
-        writer.writerow(["sku", "brand", "categories", "active",
-                         *(f"name.{loc}" for loc in LOCALES), "description.en_US", "images",
-                         *(f"attr.{a}" for a in attribute_names)])
+        writer.writerow(
+            [
+                "sku",
+                "brand",
+                "categories",
+                "active",
+                *(f"name.{loc}" for loc in LOCALES),
+                "description.en_US",
+                "images",
+                *(f"attr.{a}" for a in attribute_names),
+            ]
+        )
         for p in products:
             keys = list(dict.fromkeys(tree.by_path[path].key for path in p.category_paths))
-            writer.writerow([p.sku, p.brand, "|".join(keys[:50]), 1,
-                             p.name[:500], p.name[:500], p.description[:100_000], feed_cell(p.images),
-                             *("|".join(p.attributes.get(a, ())) for a in attribute_names)])
+            writer.writerow(
+                [
+                    p.sku,
+                    p.brand,
+                    "|".join(keys[:50]),
+                    1,
+                    p.name[:500],
+                    p.name[:500],
+                    p.description[:100_000],
+                    feed_cell(p.images),
+                    *("|".join(p.attributes.get(a, ())) for a in attribute_names),
+                ]
+            )
         counts["products"] = len(products)
 
     with (out / "prices.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -528,15 +569,25 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
             writer.writerow([p.sku, "USD", fmt_money(p.price * USD_RATE)])
         counts["prices"] = 2 * len(products)
 
-    offered = sorted(random.Random("snipshop-offers").sample(
-        sorted(p.sku for p in products if p.price > 0), min(OFFER_COUNT, len(products))))
+    offered = sorted(
+        random.Random("snipshop-offers").sample(
+            sorted(p.sku for p in products if p.price > 0), min(OFFER_COUNT, len(products))
+        )
+    )
     price_of = {p.sku: p.price for p in products}
     with (out / "offers.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["sku", "currency", "amount", "starts_at", "ends_at"])
         for sku in offered:
-            writer.writerow([sku, "EUR", fmt_money(price_of[sku] * OFFER_DISCOUNT),
-                             iso(now - timedelta(hours=1)), iso(now + timedelta(days=7))])
+            writer.writerow(
+                [
+                    sku,
+                    "EUR",
+                    fmt_money(price_of[sku] * OFFER_DISCOUNT),
+                    iso(now - timedelta(hours=1)),
+                    iso(now + timedelta(days=7)),
+                ]
+            )
         counts["offers"] = len(offered)
 
     with (out / "stock.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -560,6 +611,7 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
 # ---------------------------------------------------------------------------------------------
 # placeholder images
 
+
 def colour_for(sku: str) -> str:
     """A colour of its own for each SKU (a hue from its SHA-1), dark enough for white text."""
     hue = int.from_bytes(hashlib.sha1(sku.encode("utf-8")).digest()[:2], "big") % 360 / 360
@@ -575,14 +627,16 @@ def initials(name: str) -> str:
 def placeholder_svg(name: str, sku: str, width: int, height: int) -> str:
     """A small SVG standing in for a product photo: initials and name on the SKU's colour."""
     label = name if len(name) <= 30 else name[:29] + "…"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(name)}">'
-            f'<rect width="{width}" height="{height}" fill="{colour_for(sku)}"/>'
-            f'<text x="{width // 2}" y="{height * 9 // 20}" font-family="sans-serif" font-size="{width * 3 // 10}" '
-            f'font-weight="700" fill="#fff" text-anchor="middle" dominant-baseline="middle">'
-            f'{html.escape(initials(name))}</text>'
-            f'<text x="{width // 2}" y="{height * 17 // 20}" font-family="sans-serif" font-size="{max(10, width // 18)}" '
-            f'fill="#fff" text-anchor="middle">{html.escape(label)}</text></svg>\n')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(name)}">'
+        f'<rect width="{width}" height="{height}" fill="{colour_for(sku)}"/>'
+        f'<text x="{width // 2}" y="{height * 9 // 20}" font-family="sans-serif" font-size="{width * 3 // 10}" '
+        f'font-weight="700" fill="#fff" text-anchor="middle" dominant-baseline="middle">'
+        f"{html.escape(initials(name))}</text>"
+        f'<text x="{width // 2}" y="{height * 17 // 20}" font-family="sans-serif" font-size="{max(10, width // 18)}" '
+        f'fill="#fff" text-anchor="middle">{html.escape(label)}</text></svg>\n'
+    )
 
 
 def write_placeholders(products: Iterable[Product], directory: Path) -> int:
@@ -614,9 +668,9 @@ Generated by `python -m tools.magento_to_feed --out <dir>` from the Magento 2 "L
 catalog (see NOTICE.md; the data is licensed under OSL 3.0 / AFL 3.0, LICENSE.txt and
 LICENSE_AFL.txt). Do not edit by hand: change the converter and regenerate. Import with
 
-    snipshop import {' '.join(f'{k}.csv' for k in FEED_KINDS)}
+    snipshop import {" ".join(f"{k}.csv" for k in FEED_KINDS)}
 
-with the locales {', '.join(LOCALES)} and the currencies EUR, USD configured (`SHOP_LOCALES`,
+with the locales {", ".join(LOCALES)} and the currencies EUR, USD configured (`SHOP_LOCALES`,
 `SHOP_CURRENCIES`); otherwise the import rejects rows that use the others.
 
 | file | rows |
@@ -639,13 +693,13 @@ What is not in the source and was made up, deterministically:
   `python -m tools.magento_to_feed --placeholders DIR` writes under that name (`./dev demo` does
   and serves them).
 - **Brands**: the source has none. The first word of the product's (parent's) name is hashed
-  (SHA-1) to pick one of {', '.join(BRANDS)}.
+  (SHA-1) to pick one of {", ".join(BRANDS)}.
 - **Categories**: Magento's "Default Category" root is dropped; keys are slugs of the full path
   (`men-tops-jackets`); German names come from a small dictionary, else the English name.
 - **Prices**: EUR is Magento's price; USD = EUR x {USD_RATE}, rounded half-up to cents.
 - **Stock**: Magento says 100 everywhere; instead `random.Random(sku)` gives about 8% of SKUs 0,
   12% a low level (1-5) and the rest 6-200.
-- **Offers**: {counts['offers']} SKUs (a fixed pseudo-random sample) at 20% off in EUR, from
+- **Offers**: {counts["offers"]} SKUs (a fixed pseudo-random sample) at 20% off in EUR, from
   one hour before to seven days after the conversion time, {iso(now)}.
   They expire: rerun the converter to refresh them.
 """
@@ -653,13 +707,25 @@ What is not in the source and was made up, deterministically:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.magento_to_feed", description=__doc__.split("\n")[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE,
-                        help="the magento-sample-catalog directory (default: %(default)s)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help="the magento-sample-catalog directory (default: %(default)s)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output directory, e.g. data/demo")
-    parser.add_argument("--now", type=datetime.fromisoformat, default=None,
-                        help="ISO 8601 time the offers are anchored at (default: the current time)")
-    parser.add_argument("--placeholders", type=Path, default=None,
-                        help="also write a placeholder image (SVG) for every image reference into this directory")
+    parser.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        default=None,
+        help="ISO 8601 time the offers are anchored at (default: the current time)",
+    )
+    parser.add_argument(
+        "--placeholders",
+        type=Path,
+        default=None,
+        help="also write a placeholder image (SVG) for every image reference into this directory",
+    )
     args = parser.parse_args(argv)
     now = args.now
     if now is not None and now.tzinfo is None:

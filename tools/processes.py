@@ -1,4 +1,5 @@
 """A child process in its own process group with its output in a log file (tests and benchmarks)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,11 +16,12 @@ class Process:
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - open while the process runs; closed by stop()
         # Its own session, so stopping it also stops the processes it forks (a Celery prefork pool,
         # the HTTP server's workers).
-        self.proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     @property
     def pid(self) -> int:

@@ -26,6 +26,7 @@ Exit status: 0 when every page shows what it should and has no violation; 1 when
 violations (the screenshots are written all the same); 2 when a page is missing or does not show
 what it should (no tiles, no chips, an error status).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,15 @@ AXE_VERSION = "4.14.1"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 DESKTOP = (1280, 900)
 NARROW = (390, 844)
 #: The demo catalog (``./dev demo``, the Magento sample data).
@@ -117,16 +125,16 @@ def axe_source() -> str:
 
 def launch(pw, chromium: str = CHROMIUM):
     """Headless Chromium through Playwright (``pw``: a started ``sync_playwright()``)."""
-    return pw.chromium.launch(executable_path=chromium, headless=True, args=list(CHROMIUM_ARGS),
-                              chromium_sandbox=False)
+    return pw.chromium.launch(executable_path=chromium, headless=True, args=list(CHROMIUM_ARGS), chromium_sandbox=False)
 
 
 def audit(page, source: str) -> dict:
     """axe-core's verdict on the page as it is now: ``violations`` and ``incomplete`` (each a list of
     rules with their elements) and the number of rules that pass."""
     page.evaluate(source)  # evaluated, not a <script>: the shop's CSP allows no inline script
-    return page.evaluate(_AXE_RUN, {"runOnly": {"type": "tag", "values": list(AXE_TAGS)},
-                                    "resultTypes": ["violations", "incomplete"]})
+    return page.evaluate(
+        _AXE_RUN, {"runOnly": {"type": "tag", "values": list(AXE_TAGS)}, "resultTypes": ["violations", "incomplete"]}
+    )
 
 
 def capture(plan: Plan) -> list[Shot]:
@@ -143,8 +151,12 @@ def capture(plan: Plan) -> list[Shot]:
     with sync_playwright() as pw:
         browser = launch(pw, plan.chromium)
         try:
-            context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]},
-                                          device_scale_factor=1, locale="en-US", reduced_motion="reduce")
+            context = browser.new_context(
+                viewport={"width": DESKTOP[0], "height": DESKTOP[1]},
+                device_scale_factor=1,
+                locale="en-US",
+                reduced_motion="reduce",
+            )
             page = context.new_page()
             page.set_default_timeout(30_000)
 
@@ -161,8 +173,17 @@ def capture(plan: Plan) -> list[Shot]:
                 path = plan.out / f"{name}.png"
                 page.screenshot(path=str(path), animations="disabled", caret="hide")
                 verdict = audit(page, source)
-                shot = Shot(name, page.url, path, viewport, status, page.evaluate(_FACTS),
-                            verdict["violations"], verdict["incomplete"], verdict["passes"])
+                shot = Shot(
+                    name,
+                    page.url,
+                    path,
+                    viewport,
+                    status,
+                    page.evaluate(_FACTS),
+                    verdict["violations"],
+                    verdict["incomplete"],
+                    verdict["passes"],
+                )
                 shots.append(shot)
                 return shot
 
@@ -193,8 +214,11 @@ def capture(plan: Plan) -> list[Shot]:
                 visit(url)
                 product_url = urljoin(page.url, page.locator("main .tiles a.tile-link").first.get_attribute("href"))
             product = shoot("product", product_url, DESKTOP)
-            expect(product.facts["product"] and product.facts["h1"] and product.facts["price"],
-                   "the product page shows no product with a name and a price", product)
+            expect(
+                product.facts["product"] and product.facts["h1"] and product.facts["price"],
+                "the product page shows no product with a name and a price",
+                product,
+            )
 
             search = shoot("search", urljoin(base, "search?" + urlencode({"q": plan.query})), DESKTOP)
             expect(search.facts["tiles"] > 0, f"the search for {plan.query!r} shows no products", search)
@@ -220,7 +244,9 @@ def report(shots: list[Shot], *, notes: bool = True) -> str:
         count = sum(len(rule["nodes"]) for rule in shot.violations)
         w, h = shot.viewport
         head = f"{shot.name} ({shot.url}, {w}×{h}): "
-        lines.append(head + (f"{count} accessibility violation(s)" if count else f"no violations ({shot.passes} rules pass)"))
+        lines.append(
+            head + (f"{count} accessibility violation(s)" if count else f"no violations ({shot.passes} rules pass)")
+        )
         for rule in shot.violations:
             lines.append(f"  {rule['id']} [{rule['impact']}]: {rule['help']} ({rule['helpUrl']})")
             for node in rule["nodes"]:
@@ -241,15 +267,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", required=True, help="the edge, e.g. http://127.0.0.1:8000")
     parser.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
     parser.add_argument("--category", default=DEFAULT_CATEGORY, help=f"category key (default {DEFAULT_CATEGORY})")
-    parser.add_argument("--facet", action="append", dest="facets",
-                        help="facet whose first value to choose, repeatable (default: brand, color)")
+    parser.add_argument(
+        "--facet",
+        action="append",
+        dest="facets",
+        help="facet whose first value to choose, repeatable (default: brand, color)",
+    )
     parser.add_argument("--product", help="SKU of the product page (default: the listing's first product)")
     parser.add_argument("--query", default=DEFAULT_QUERY, help=f"search text (default {DEFAULT_QUERY!r})")
     parser.add_argument("--no-narrow", action="store_true", help="skip the phone-sized listing")
     parser.add_argument("--chromium", default=CHROMIUM, help=f"the browser (default {CHROMIUM})")
     args = parser.parse_args(argv)
-    plan = Plan(args.base_url, args.out, args.category, tuple(args.facets or DEFAULT_FACETS), args.product,
-                args.query, not args.no_narrow, args.chromium)
+    plan = Plan(
+        args.base_url,
+        args.out,
+        args.category,
+        tuple(args.facets or DEFAULT_FACETS),
+        args.product,
+        args.query,
+        not args.no_narrow,
+        args.chromium,
+    )
     started = time.monotonic()
     try:
         shots = capture(plan)
@@ -259,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     for shot in shots:
         print(f"{shot.path}  {shot.url}")
     print(report(shots))
-    print(f"{len(shots)} pages in {time.monotonic() - started:.1f}s, axe-core {AXE_VERSION}, tags {', '.join(AXE_TAGS)}")
+    print(
+        f"{len(shots)} pages in {time.monotonic() - started:.1f}s, axe-core {AXE_VERSION}, tags {', '.join(AXE_TAGS)}"
+    )
     return 1 if violations(shots) else 0
 
 

@@ -14,6 +14,7 @@ under the names the catalog gives its images (``/m/b/mb01-blue-0.jpg``).
 
     python -m tools.staticserver ROOT --port P --workdir DIR [--content-type T]   (runs until stopped)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,14 @@ from tools.localservices import ServiceError, port_open, unreachable_ancestor, w
 
 WORKER_USER = "nobody"
 #: The media types of image files by extension (nginx's ``types``).
-TYPES = {"image/svg+xml": "svg svgz", "image/png": "png", "image/jpeg": "jpg jpeg", "image/webp": "webp",
-         "image/gif": "gif", "image/avif": "avif"}
+TYPES = {
+    "image/svg+xml": "svg svgz",
+    "image/png": "png",
+    "image/jpeg": "jpg jpeg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/avif": "avif",
+}
 
 
 def nginx_binary() -> str:
@@ -64,8 +71,11 @@ class StaticServer:
         if self.content_type:
             types = f"types {{ }}\n    default_type {self.content_type};"
         else:
-            types = ("types {\n" + "".join(f"        {t} {exts};\n" for t, exts in TYPES.items())
-                     + "    }\n    default_type application/octet-stream;")
+            types = (
+                "types {\n"
+                + "".join(f"        {t} {exts};\n" for t, exts in TYPES.items())
+                + "    }\n    default_type application/octet-stream;"
+            )
         temp = self.workdir / "temp"
         return f"""# Written by tools/staticserver.py; serves {self.root} read-only.
 {f"user {WORKER_USER} nogroup;" if as_root else ""}
@@ -106,17 +116,20 @@ http {{
         if not self.root.is_dir():
             raise ServiceError(f"the image directory {self.root} does not exist")
         if port_open(self.port):
-            raise ServiceError(f"port {self.port} is in use: stop what runs there or choose another port "
-                               f"(./dev: IMAGE_PORT=...)")
+            raise ServiceError(
+                f"port {self.port} is in use: stop what runs there or choose another port (./dev: IMAGE_PORT=...)"
+            )
         if os.geteuid() == 0:
             blocked = unreachable_ancestor(self.root, WORKER_USER)
             if blocked is not None:
-                raise ServiceError(f"nginx's worker runs as {WORKER_USER!r} and cannot enter {blocked} on the way to "
-                                   f"{self.root}: serve a directory it can reach (./dev uses /var/lib/snipshop/...)")
+                raise ServiceError(
+                    f"nginx's worker runs as {WORKER_USER!r} and cannot enter {blocked} on the way to "
+                    f"{self.root}: serve a directory it can reach (./dev uses /var/lib/snipshop/...)"
+                )
         (self.workdir / "temp").mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.config(), encoding="utf-8")
 
-    def start(self, timeout: float = 20.0) -> "StaticServer":
+    def start(self, timeout: float = 20.0) -> StaticServer:
         self.prepare()
         self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         try:

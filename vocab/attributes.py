@@ -10,6 +10,7 @@ and ``shape`` are the same attribute. So every canonical code matches
 :data:`CANONICAL_ATTRIBUTE_CODE_PATTERN`, and a facet's URL parameter name is always one of
 ``[a-z0-9_]``.
 """
+
 from __future__ import annotations
 
 import re

@@ -12,6 +12,7 @@ the image file: pages reserve that space before the image loads.
 In a feed cell an image is ``src WIDTHxHEIGHT`` (``/m/b/mb01.jpg 400x500``), several separated by
 ``|``; in JSON ``{"src": ..., "width": ..., "height": ...}``.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,18 +54,22 @@ def check_src(src: str) -> str:
         raise ValueError(f"image src must be at most {MAX_SRC} characters")
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", src)
     if scheme and scheme.group(1).lower() != "https":
-        raise ValueError(f"image src {shown!r} must be a path relative to the image base URL or an "
-                         f"https:// URL (no {scheme.group(1).lower()}: URLs)")
+        raise ValueError(
+            f"image src {shown!r} must be a path relative to the image base URL or an "
+            f"https:// URL (no {scheme.group(1).lower()}: URLs)"
+        )
     if scheme and not is_absolute(src):
         raise ValueError(f"image src {shown!r}: an absolute URL must start with 'https://'")
-    path = src[len("https://"):].split("?")[0].partition("/")[2] if is_absolute(src) else src.lstrip("/")
+    path = src[len("https://") :].split("?")[0].partition("/")[2] if is_absolute(src) else src.lstrip("/")
     if any(segment in (".", "..") for segment in path.split("/")):
         raise ValueError(f"image src {shown!r} must not contain '..' or '.' path segments")
     if src.startswith("//") or "//" in path:
         raise ValueError(f"image src {shown!r} must not contain an empty path segment ('//')")
     if not SRC_RE.fullmatch(src):
-        raise ValueError(f"image src {shown!r} may hold only letters, digits and . _ ~ + - / "
-                         f"(no spaces, quotes, '<', '%' or other characters)")
+        raise ValueError(
+            f"image src {shown!r} may hold only letters, digits and . _ ~ + - / "
+            f"(no spaces, quotes, '<', '%' or other characters)"
+        )
     return src
 
 
@@ -85,8 +90,10 @@ def image_base(value: str) -> str:
     """The image base URL as configured, without its trailing slash; ValueError if it is not one."""
     value = value.strip()
     if not BASE_RE.fullmatch(value) or value.startswith("//"):
-        raise ValueError(f"IMAGE_BASE_URL {value!r} must be an http(s) URL such as https://img.example.com/catalog "
-                         f"or a path such as /media (letters, digits, . _ ~ + - /; no query)")
+        raise ValueError(
+            f"IMAGE_BASE_URL {value!r} must be an http(s) URL such as https://img.example.com/catalog "
+            f"or a path such as /media (letters, digits, . _ ~ + - /; no query)"
+        )
     return value.rstrip("/")
 
 

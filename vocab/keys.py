@@ -23,11 +23,12 @@ code to label. Snippets may carry personalization variables (:func:`variable`) t
 per request (among them :data:`IMAGE_BASE`, the image base URL that starts relative image
 URLs), and attribute labels (:func:`label`) that it takes from the LABELS snippet.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 SHOP_WIDE = "_"
 FIELD = "\x1e"
@@ -67,7 +68,7 @@ SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Snippet kinds, grouped by what changes them (their change rate)."""
 
     FRAME = "frame"  # page frame with navigation; per locale; changes with the category tree
@@ -158,8 +159,9 @@ class KeyScheme:
 
     def product_page(self, gen: int, ctx: Context, sku: str) -> list[str]:
         """Every key a product page needs, in the order of :data:`PRODUCT_PAGE_KINDS`."""
-        return [self.snippet(gen, kind, ctx, SHOP_WIDE if kind in SHOP_WIDE_KINDS else sku)
-                for kind in PRODUCT_PAGE_KINDS]
+        return [
+            self.snippet(gen, kind, ctx, SHOP_WIDE if kind in SHOP_WIDE_KINDS else sku) for kind in PRODUCT_PAGE_KINDS
+        ]
 
     def labels(self, gen: int, ctx: Context) -> str:
         """The attribute labels of the context's locale (listings and product pages fetch it)."""
@@ -252,6 +254,7 @@ class KeyScheme:
 
     def search_temp(self, gen: int, nonce: str, n: int) -> str:
         return f"{self.search_index(gen)}tmp:{nonce}:{n}"
+
     # --- end of the embedded search index keys ----------------------------------------------
 
     # --- Read-repair and dead letters (projector/read_repair.py, projector/deadletters.py) --------

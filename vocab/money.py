@@ -4,6 +4,7 @@ An amount is a non-negative decimal with at most ten digits before the point and
 (``12``, ``12.3``, ``12.34``). Nothing else is read as money: no exponents, signs, spaces inside,
 ``NaN`` or ``Infinity``, so no input can make an amount cost more than its few characters.
 """
+
 from __future__ import annotations
 
 import re

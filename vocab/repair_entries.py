@@ -5,6 +5,7 @@ the ``projector.repair`` task pops them. An entry is ``kind:id``: ``product:SKU`
 ``navigation:_`` (frames, category headers and attribute labels), ``labels:_`` (the attribute labels
 alone), ``home:_``. SKUs and ``_`` hold no colon.
 """
+
 from __future__ import annotations
 
 from vocab.keys import SHOP_WIDE

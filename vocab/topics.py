@@ -5,6 +5,7 @@ A topic names one kind of change; an outbox row (catalog/outbox.py) carries one 
 natural keys of the changed things. The relay (catalog/relay.py) hands each topic's keys to the
 projection task for it, and the projector records its lag per topic (``projector status``).
 """
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -14,12 +14,13 @@ Nothing is cached beyond the compiled templates and the pool. Not part of the pr
 
 (served like the edge, on granian: each worker builds the app and opens its own pool).
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 from flask import Flask, Response, g, jsonify, request
 from markupsafe import Markup, escape
@@ -39,7 +40,7 @@ from web.edge.context import remember_choices, resolve
 HTML = "text/html; charset=utf-8"
 RANDOM_PAGE_COST = 1.1
 ANONYMOUS_MAX_AGE = 5  # as the edge: seconds a shared cache may keep an anonymous page
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATIC = str(Path(__file__).resolve().parents[2] / "web" / "edge" / "static")
 
 
@@ -59,9 +60,24 @@ class Pages:
     def view(p: ProductRow, ctx: Context, now: datetime) -> ProductView:
         prices = {} if p.price is None else {ctx.currency: p.price}
         offers = [] if p.offer is None else [Offer(ctx.currency, p.offer, now, now + timedelta(days=1))]
-        return ProductView(p.sku, p.brand, True, False, EPOCH, 0, 0, 0, names=p.names,
-                           descriptions=p.descriptions, categories=p.categories, attributes=p.attributes,
-                           images=p.images, prices=prices, offers=offers, quantity=p.quantity)
+        return ProductView(
+            p.sku,
+            p.brand,
+            True,
+            False,
+            EPOCH,
+            0,
+            0,
+            0,
+            names=p.names,
+            descriptions=p.descriptions,
+            categories=p.categories,
+            attributes=p.attributes,
+            images=p.images,
+            prices=prices,
+            offers=offers,
+            quantity=p.quantity,
+        )
 
     def labels(self, stored: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
         """The attribute labels a page in ``locale`` shows: the edge's labels snippet, rendered now."""
@@ -72,8 +88,16 @@ class Pages:
 
     def frame(self, categories: dict[str, CategoryView], locale: str) -> pages.Frame:
         r = self.renderer
-        body = r._render("frame", lang=locale.split("_")[0], locale=locale, locales=r.locales,
-                         currencies=r.currencies, t=messages(locale), nav=r._nav_tree(categories, locale), slot=SLOT)
+        body = r._render(
+            "frame",
+            lang=locale.split("_")[0],
+            locale=locale,
+            locales=r.locales,
+            currencies=r.currencies,
+            t=messages(locale),
+            nav=r._nav_tree(categories, locale),
+            slot=SLOT,
+        )
         head, middle, tail = body.split(SLOT, 2)
         return pages.Frame(head, middle, tail)
 
@@ -87,12 +111,26 @@ class Pages:
         name = r._text(chain[-1].names, locale)
         return str(Markup.escape(name)), r._render("category", trail=trail, name=name, t=messages(locale))
 
-    def product_page(self, frame: pages.Frame, p: ProductRow, categories: dict[str, CategoryView],
-                     labels: dict[str, str], ctx: Context, now: datetime) -> str:
+    def product_page(
+        self,
+        frame: pages.Frame,
+        p: ProductRow,
+        categories: dict[str, CategoryView],
+        labels: dict[str, str],
+        ctx: Context,
+        now: datetime,
+    ) -> str:
         r, view = self.renderer, self.view(p, ctx, now)
-        return pages.product_page(frame, r.detail(view, ctx.locale).body, r.crumb(view, ctx.locale, categories).body,
-                                  r.price_box(view, ctx, now, offer=True).body, None,
-                                  r.availability(view, ctx.locale).body, r.ld(view, ctx.locale).body, labels)
+        return pages.product_page(
+            frame,
+            r.detail(view, ctx.locale).body,
+            r.crumb(view, ctx.locale, categories).body,
+            r.price_box(view, ctx, now, offer=True).body,
+            None,
+            r.availability(view, ctx.locale).body,
+            r.ld(view, ctx.locale).body,
+            labels,
+        )
 
     def tiles(self, products: Sequence[ProductRow], ctx: Context, now: datetime) -> list[str]:
         out = []
@@ -115,16 +153,24 @@ def facets(query: Query, counts: dict[tuple[str, str], int]) -> tuple[Facet, ...
         selected = query.filters.get(name, ())
         chosen = [(v, counts.get((name, v), 0)) for v in selected]
         others = sorted(((v, c) for (n, v), c in counts.items() if n == name and v not in selected), key=order)
-        listed = sorted(chosen + others[:max(MAX_FACET_VALUES - len(chosen), 0)], key=order)
+        listed = sorted(chosen + others[: max(MAX_FACET_VALUES - len(chosen), 0)], key=order)
         if listed:
             out.append(Facet(name, tuple(FacetValue(v, c, v in selected) for v, c in listed)))
     return tuple(out)
 
 
-def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", *,
-               locales: Sequence[str] | None = None, currencies: Sequence[str] | None = None,
-               low_stock_threshold: int | None = None, featured_count: int | None = None,
-               pool_size: int = 2, create_indexes: bool = True) -> Flask:
+def create_app(
+    database_url: str,
+    locale: str = "en_US",
+    currency: str = "EUR",
+    *,
+    locales: Sequence[str] | None = None,
+    currencies: Sequence[str] | None = None,
+    low_stock_threshold: int | None = None,
+    featured_count: int | None = None,
+    pool_size: int = 2,
+    create_indexes: bool = True,
+) -> Flask:
     """The classical shop on ``database_url``; ``locale``/``currency`` are the defaults a shopper
     gets. The locales and currencies a shopper may switch to default to the shop's configuration
     (``SHOP_LOCALES``/``SHOP_CURRENCIES``, as the edge reads them), the defaults first.
@@ -142,9 +188,15 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
     # on checkout.
     # The catalog is in memory: random reads cost little more than sequential ones (the usual
     # setting for SSDs and cached databases), for these sessions only.
-    pool = ConnectionPool(database_url, min_size=1, max_size=pool_size, open=False, name="classical",
-                          kwargs={"autocommit": True, "options": f"-c random_page_cost={RANDOM_PAGE_COST}"},
-                          timeout=5)
+    pool = ConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=pool_size,
+        open=False,
+        name="classical",
+        kwargs={"autocommit": True, "options": f"-c random_page_cost={RANDOM_PAGE_COST}"},
+        timeout=5,
+    )
     pool.open(wait=True)
     app.extensions["classical_pool"] = pool
     if create_indexes:
@@ -186,7 +238,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
 
     @app.get("/")
     def home():
-        ctx, now = g.ctx, datetime.now(timezone.utc)
+        ctx, now = g.ctx, datetime.now(UTC)
         with pool.connection() as conn:
             _, cats = categories(conn)
             products = queries.load_featured(conn, ctx.currency, featured)
@@ -198,7 +250,7 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
 
     @app.get("/p/<sku>")
     def product(sku: str):
-        ctx, now = g.ctx, datetime.now(timezone.utc)
+        ctx, now = g.ctx, datetime.now(UTC)
         with pool.connection() as conn:
             _, cats = categories(conn)
             p = queries.load_product(conn, sku, ctx.currency) if SKU_RE.fullmatch(sku) else None
@@ -211,10 +263,15 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
     def listing_page(category: str | None, search: bool = False) -> Response:
         """A category listing, or the search page; the shopper's query is read in the same
         connection (the facet names decide which parameters filter)."""
-        ctx, now = g.ctx, datetime.now(timezone.utc)
+        ctx, now = g.ctx, datetime.now(UTC)
         with pool.connection() as conn:
-            query = parse(request.args.to_dict(flat=False), locale=ctx.locale, currency=ctx.currency,
-                          facet_names=queries.facet_names(conn), category=category)
+            query = parse(
+                request.args.to_dict(flat=False),
+                locale=ctx.locale,
+                currency=ctx.currency,
+                facet_names=queries.facet_names(conn),
+                category=category,
+            )
             rows, cats = categories(conn)
             if category is not None and category not in rows:
                 return not_found(render.frame(cats, ctx.locale))
@@ -229,8 +286,9 @@ def create_app(database_url: str, locale: str = "en_US", currency: str = "EUR", 
             header = f'<h1 class="search-title">{escaped_title}</h1>'
         result = Result(tuple(p.sku for p in found.tiles), found.total, facets(query, found.counts))
         tiles = render.tiles(found.tiles, ctx, now)
-        return html(frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t,
-                                                                   labels)))
+        return html(
+            frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t, labels))
+        )
 
     @app.get("/c/<category_key>")
     def category(category_key: str):

@@ -14,11 +14,12 @@ and description (a GIN index per locale), ranked like the edge by the number of 
 the name, then SKU; unlike the embedded index it neither folds accents (``rhon`` does not find
 ``Rhön``), nor expands prefixes (``jack``), and it drops stop words (``the`` finds nothing).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
 
 import psycopg
 from psycopg import sql
@@ -29,9 +30,21 @@ from vocab.images import Image
 
 #: Language of a locale to its PostgreSQL text search configuration (the Snowball stemmers the
 #: embedded index uses too); other languages are searched with ``simple`` (no stemming).
-TS_CONFIGS = {"da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
-              "fr": "french", "it": "italian", "nl": "dutch", "nb": "norwegian", "no": "norwegian",
-              "pt": "portuguese", "ru": "russian", "sv": "swedish"}
+TS_CONFIGS = {
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "it": "italian",
+    "nl": "dutch",
+    "nb": "norwegian",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ru": "russian",
+    "sv": "swedish",
+}
 
 #: Name order: a linguistic collation that ignores case and accents at the first level, close to
 #: the contract's casefolded, accent-free code point order.
@@ -47,9 +60,10 @@ def ts_config(locale: str) -> str:
 def tsvector(locale: str, alias: str = "t") -> sql.Composable:
     """The indexed document of one text row: name weighted A, description B (exactly as indexed)."""
     cfg = sql.Literal(ts_config(locale))
-    return sql.SQL("(setweight(to_tsvector({cfg}::regconfig, {a}.name), 'A') || "
-                   "setweight(to_tsvector({cfg}::regconfig, {a}.description), 'B'))").format(
-        cfg=cfg, a=sql.Identifier(alias))
+    return sql.SQL(
+        "(setweight(to_tsvector({cfg}::regconfig, {a}.name), 'A') || "
+        "setweight(to_tsvector({cfg}::regconfig, {a}.description), 'B'))"
+    ).format(cfg=cfg, a=sql.Identifier(alias))
 
 
 def ensure_indexes(conn: psycopg.Connection, locales: Sequence[str]) -> None:
@@ -64,9 +78,11 @@ def ensure_indexes(conn: psycopg.Connection, locales: Sequence[str]) -> None:
     try:
         for locale in locales:
             name = sql.Identifier(f"classical_fts_{locale.lower().replace('-', '_')}")
-            conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {name} ON product_texts USING gin ({doc}) "
-                                 "WHERE locale = {locale}").format(name=name, doc=tsvector(locale, "product_texts"),
-                                                                   locale=sql.Literal(locale)))
+            conn.execute(
+                sql.SQL(
+                    "CREATE INDEX IF NOT EXISTS {name} ON product_texts USING gin ({doc}) WHERE locale = {locale}"
+                ).format(name=name, doc=tsvector(locale, "product_texts"), locale=sql.Literal(locale))
+            )
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (INDEX_LOCK,))
 
@@ -134,12 +150,14 @@ def subtree(categories: dict[str, CategoryRow], key: str) -> list[str]:
 # --- the product page: one row ----------------------------------------------------------------
 
 #: A product's images in order (all of them, or only the first: a tile's), as JSON [[src, width, height], ...].
-IMAGES = ("(SELECT json_agg(json_build_array(i.src, i.width, i.height) ORDER BY i.position) "
-          "FROM product_images i WHERE i.sku = p.sku{first})")
+IMAGES = (
+    "(SELECT json_agg(json_build_array(i.src, i.width, i.height) ORDER BY i.position) "
+    "FROM product_images i WHERE i.sku = p.sku{first})"
+)
 ALL_IMAGES = IMAGES.format(first="")
 FIRST_IMAGE = IMAGES.format(first=" AND i.position = 0")
 
-PRODUCT = """
+PRODUCT = f"""
 SELECT p.brand,
        (SELECT json_object_agg(t.locale, json_build_array(t.name, t.description))
           FROM product_texts t WHERE t.sku = p.sku),
@@ -149,10 +167,10 @@ SELECT p.brand,
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
        COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
-       {images}
+       {ALL_IMAGES}
 FROM products p
 WHERE p.sku = %(sku)s AND p.active AND p.deleted_at IS NULL
-""".format(images=ALL_IMAGES)
+"""
 
 
 @dataclass
@@ -178,8 +196,9 @@ def load_product(conn: psycopg.Connection, sku: str, currency: str) -> ProductRo
     if row is None:
         return None
     brand, texts, categories, attributes, price, offer, quantity, pictures = row
-    p = ProductRow(sku, brand, categories=list(categories), price=price, offer=offer, quantity=quantity,
-                   images=images(pictures))
+    p = ProductRow(
+        sku, brand, categories=list(categories), price=price, offer=offer, quantity=quantity, images=images(pictures)
+    )
     for locale, (name, description) in (texts or {}).items():
         p.names[locale] = name
         p.descriptions[locale] = description
@@ -189,6 +208,7 @@ def load_product(conn: psycopg.Connection, sku: str, currency: str) -> ProductRo
 
 
 # --- listings (category pages and search): one statement ----------------------------------
+
 
 @dataclass
 class Listing:
@@ -209,15 +229,18 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
     0: a tile of the page (its position, then everything the tile shows);
     1: the number of matches; 2: a facet count (name, value, count).
     """
-    params: dict = {"locale": query.locale, "currency": query.currency,
-                    "limit": query.per_page, "offset": query.offset}
+    params: dict = {"locale": query.locale, "currency": query.currency, "limit": query.per_page, "offset": query.offset}
     joins: list[sql.Composable] = []
     where: list[sql.Composable] = [sql.SQL("p.active AND p.deleted_at IS NULL")]
     columns: list[sql.Composable] = [sql.SQL("p.sku"), sql.SQL("p.brand")]
     if categories is not None:
         params["categories"] = list(categories)
-        where.append(sql.SQL("EXISTS (SELECT 1 FROM product_categories pc WHERE pc.sku = p.sku "
-                             "AND pc.category = ANY(%(categories)s))"))
+        where.append(
+            sql.SQL(
+                "EXISTS (SELECT 1 FROM product_categories pc WHERE pc.sku = p.sku "
+                "AND pc.category = ANY(%(categories)s))"
+            )
+        )
     if query.in_stock:
         where.append(sql.SQL("EXISTS (SELECT 1 FROM stock s WHERE s.sku = p.sku AND s.quantity > 0)"))
     text = bool(query.text)
@@ -227,21 +250,27 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
         tsquery = sql.SQL("plainto_tsquery({cfg}::regconfig, %(text)s)").format(cfg=cfg)
         # the locale as a literal: the text index is partial per locale, and a generic plan of a
         # prepared statement could not prove a parameter equal to it
-        joins.append(sql.SQL("JOIN product_texts t ON t.sku = p.sku AND t.locale = {l}").format(
-            l=sql.Literal(query.locale)))
+        joins.append(
+            sql.SQL("JOIN product_texts t ON t.sku = p.sku AND t.locale = {l}").format(l=sql.Literal(query.locale))
+        )
         where.append(sql.SQL("{doc} @@ {q}").format(doc=tsvector(query.locale), q=tsquery))
         # relevance: how many of the query's words the name holds (the edge's rule), then SKU.
         # Cheaper than ts_rank, which would parse every matching description again.
-        columns.append(sql.SQL(
-            "(SELECT count(*) FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, t.name))) w "
-            "WHERE w = ANY(tsvector_to_array(to_tsvector({cfg}::regconfig, %(text)s)))) AS rank"
-        ).format(cfg=cfg))
+        columns.append(
+            sql.SQL(
+                "(SELECT count(*) FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, t.name))) w "
+                "WHERE w = ANY(tsvector_to_array(to_tsvector({cfg}::regconfig, %(text)s)))) AS rank"
+            ).format(cfg=cfg)
+        )
     priced = query.price_min is not None or query.price_max is not None or query.sort in ("price_asc", "price_desc")
     if priced:
-        joins.append(sql.SQL(
-            "LEFT JOIN prices pr ON pr.sku = p.sku AND pr.currency = %(currency)s "
-            "LEFT JOIN (SELECT o.sku, min(o.amount) AS amount FROM offers o WHERE o.currency = %(currency)s "
-            "AND o.ends_at > now() AND o.starts_at <= now() GROUP BY o.sku) lo ON lo.sku = p.sku"))
+        joins.append(
+            sql.SQL(
+                "LEFT JOIN prices pr ON pr.sku = p.sku AND pr.currency = %(currency)s "
+                "LEFT JOIN (SELECT o.sku, min(o.amount) AS amount FROM offers o WHERE o.currency = %(currency)s "
+                "AND o.ends_at > now() AND o.starts_at <= now() GROUP BY o.sku) lo ON lo.sku = p.sku"
+            )
+        )
         columns.append(sql.SQL("COALESCE(lo.amount, pr.amount) AS price"))
         if query.price_min is not None:
             params["price_min"] = query.price_min
@@ -277,13 +306,20 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
             columns.append(sql.SQL("p.brand = ANY({v}) AS {m}").format(v=sql.Placeholder(f"f{i}"), m=flags[name]))
         else:
             params[f"n{i}"] = name
-            selections.append(sql.SQL("bool_or(a.name = {n} AND a.value = ANY({v})) AS {m}").format(
-                n=sql.Placeholder(f"n{i}"), v=sql.Placeholder(f"f{i}"), m=flags[name]))
+            selections.append(
+                sql.SQL("bool_or(a.name = {n} AND a.value = ANY({v})) AS {m}").format(
+                    n=sql.Placeholder(f"n{i}"), v=sql.Placeholder(f"f{i}"), m=flags[name]
+                )
+            )
             columns.append(sql.SQL("COALESCE(sel.{m}, false) AS {m}").format(m=flags[name]))
     if selections:
         params["selected"] = [name for name in query.filters if name != BRAND]
-        joins.append(sql.SQL("CROSS JOIN LATERAL (SELECT {s} FROM product_attributes a WHERE a.sku = p.sku "
-                             "AND a.name = ANY(%(selected)s)) sel").format(s=sql.SQL(", ").join(selections)))
+        joins.append(
+            sql.SQL(
+                "CROSS JOIN LATERAL (SELECT {s} FROM product_attributes a WHERE a.sku = p.sku "
+                "AND a.name = ANY(%(selected)s)) sel"
+            ).format(s=sql.SQL(", ").join(selections))
+        )
 
     def matching(skip: str | None = None) -> sql.Composable:
         return _all([flag for name, flag in flags.items() if name != skip])
@@ -291,12 +327,16 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
     attribute_flags = matching()  # an attribute row counts when its product matches the other facets
     near = sql.SQL("true")
     if any(name != BRAND for name in flags):
-        cases = sql.SQL(" ").join(sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name))
-                                  for name in flags if name != BRAND)
+        cases = sql.SQL(" ").join(
+            sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name))
+            for name in flags
+            if name != BRAND
+        )
         attribute_flags = sql.SQL("CASE a.name {cases} ELSE {all} END").format(cases=cases, all=matching())
         # a product failing two selections counts nowhere: skip it before the join
-        near = sql.SQL("{misses} <= 1").format(misses=sql.SQL(" + ").join(
-            sql.SQL("(NOT {m})::int").format(m=m) for m in flags.values()))
+        near = sql.SQL("{misses} <= 1").format(
+            misses=sql.SQL(" + ").join(sql.SQL("(NOT {m})::int").format(m=m) for m in flags.values())
+        )
 
     statement = sql.SQL("""
 WITH candidates AS MATERIALIZED (
@@ -325,10 +365,18 @@ SELECT 2, count(*), a.name, a.value, NULL, NULL, NULL, NULL, NULL
 FROM (SELECT * FROM candidates WHERE {near}) c JOIN product_attributes a ON a.sku = c.sku
 WHERE a.name <> {brand} AND {attribute_flags}
 GROUP BY a.name, a.value
-""").format(columns=sql.SQL(", ").join(columns), joins=sql.SQL(" ").join(joins), where=_all(where),
-            matching=matching(), order=sql.SQL(order), brand=sql.Literal(BRAND),
-            brand_matching=matching(BRAND), near=near, attribute_flags=attribute_flags,
-            first_image=sql.SQL(FIRST_IMAGE))
+""").format(
+        columns=sql.SQL(", ").join(columns),
+        joins=sql.SQL(" ").join(joins),
+        where=_all(where),
+        matching=matching(),
+        order=sql.SQL(order),
+        brand=sql.Literal(BRAND),
+        brand_matching=matching(BRAND),
+        near=near,
+        attribute_flags=attribute_flags,
+        first_image=sql.SQL(FIRST_IMAGE),
+    )
     return statement, params
 
 
@@ -339,8 +387,14 @@ def load_listing(conn: psycopg.Connection, query: Query, categories: Sequence[st
     counts: dict[tuple[str, str], int] = {}
     for part, n, a, b, names, price, offer, quantity, pictures in conn.execute(statement, params):
         if part == 0:
-            tiles.append((n, ProductRow(a, b, names=names or {}, price=price, offer=offer, quantity=quantity,
-                                        images=images(pictures))))
+            tiles.append(
+                (
+                    n,
+                    ProductRow(
+                        a, b, names=names or {}, price=price, offer=offer, quantity=quantity, images=images(pictures)
+                    ),
+                )
+            )
         elif part == 1:
             total = n
         else:
@@ -351,21 +405,23 @@ def load_listing(conn: psycopg.Connection, query: Query, categories: Sequence[st
 
 # --- home page ---------------------------------------------------------------------------------
 
-FEATURED = """
+FEATURED = f"""
 SELECT p.sku, p.brand,
        (SELECT json_object_agg(t.locale, t.name) FROM product_texts t WHERE t.sku = p.sku),
        (SELECT pr.amount FROM prices pr WHERE pr.sku = p.sku AND pr.currency = %(currency)s),
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
        COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
-       {first_image}
+       {FIRST_IMAGE}
 FROM products p WHERE p.active AND p.deleted_at IS NULL
 ORDER BY p.created_at DESC, p.sku LIMIT %(count)s
-""".format(first_image=FIRST_IMAGE)
+"""
 
 
 def load_featured(conn: psycopg.Connection, currency: str, count: int) -> list[ProductRow]:
-    return [ProductRow(sku, brand, names=names or {}, price=price, offer=offer, quantity=quantity,
-                       images=images(pictures))
-            for sku, brand, names, price, offer, quantity, pictures in conn.execute(
-                FEATURED, {"currency": currency, "count": count})]
+    return [
+        ProductRow(sku, brand, names=names or {}, price=price, offer=offer, quantity=quantity, images=images(pictures))
+        for sku, brand, names, price, offer, quantity, pictures in conn.execute(
+            FEATURED, {"currency": currency, "count": count}
+        )
+    ]

@@ -1,4 +1,5 @@
 """Alembic environment: migrations are plain SQL, run over SQLAlchemy's psycopg 3 dialect."""
+
 from alembic import context
 from sqlalchemy import create_engine, pool
 

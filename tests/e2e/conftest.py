@@ -1,10 +1,11 @@
 """A whole shop in real processes: its own PostgreSQL (so tests may stop it), Redis, a Celery
 worker and scheduler, the edge (granian) and the admin app (gunicorn)."""
+
 from __future__ import annotations
 
 import shutil
-import uuid
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +53,19 @@ def shop(request, redis_base_url, tmp_path_factory):
     # Redis databases 2 and 3 keep this module apart from the function-scoped fixtures (0 and 1).
     for n in (2, 3):
         redis.Redis.from_url(f"{redis_base_url}/{n}").flushdb()
-    env = dict(__import__("os").environ, DATABASE_URL=db_url, REDIS_URL=f"{redis_base_url}/2",
-               CELERY_BROKER_URL=f"{redis_base_url}/3", SHOP_LOCALES="en_US,de_DE", SHOP_CURRENCIES="EUR,USD",
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]),
-               # The listing tests read their own writes across the edge's workers; each worker's
-               # search result cache may answer up to SEARCH_CACHE_SECONDS late, by design. It is
-               # tested in tests/unit/test_edge_result_cache.py and runs on in the benchmark's test.
-               SEARCH_CACHE_SECONDS="0")
+    env = dict(
+        __import__("os").environ,
+        DATABASE_URL=db_url,
+        REDIS_URL=f"{redis_base_url}/2",
+        CELERY_BROKER_URL=f"{redis_base_url}/3",
+        SHOP_LOCALES="en_US,de_DE",
+        SHOP_CURRENCIES="EUR,USD",
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+        # The listing tests read their own writes across the edge's workers; each worker's
+        # search result cache may answer up to SEARCH_CACHE_SECONDS late, by design. It is
+        # tested in tests/unit/test_edge_result_cache.py and runs on in the benchmark's test.
+        SEARCH_CACHE_SECONDS="0",
+    )
     env.pop("ELASTICSEARCH_URL", None)
     if es_url:
         # A prefix of its own per shop: Elasticsearch indexes outlive the module.
@@ -70,8 +77,19 @@ def shop(request, redis_base_url, tmp_path_factory):
     edge_proc, edge = start_http("edge", env, logs)
     admin_proc, admin = start_http("admin", env, logs)
     procs += [edge_proc, admin_proc]
-    yield Shop(pg, db_url, f"{redis_base_url}/2", edge, admin, tokens, procs, request.param, es_url,
-               env.get("SHOP_KEY_PREFIX"), image_port)
+    yield Shop(
+        pg,
+        db_url,
+        f"{redis_base_url}/2",
+        edge,
+        admin,
+        tokens,
+        procs,
+        request.param,
+        es_url,
+        env.get("SHOP_KEY_PREFIX"),
+        image_port,
+    )
     for p in procs:
         p.stop()
     pg.stop("immediate")

@@ -1,5 +1,6 @@
 """The benchmark suite runs from its one command (a short run: it measures nothing worth quoting,
 it proves every part still works against the real processes and prints sane figures)."""
+
 from __future__ import annotations
 
 import json
@@ -16,18 +17,32 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 def test_python_m_bench_quick_runs_every_part(tmp_path):
     out = tmp_path / "figures.json"
-    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--search", "embedded", "--json", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=840)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--search", "embedded", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "== Summary" in done.stdout
     figures = json.loads(out.read_text())
-    for key in ("product ÷ floor", "product ÷ classical", "category ÷ classical", "search ÷ classical",
-                "product ÷ edge without caches", "worst URL ÷ category without caches"):
+    for key in (
+        "product ÷ floor",
+        "product ÷ classical",
+        "category ÷ classical",
+        "search ÷ classical",
+        "product ÷ edge without caches",
+        "worst URL ÷ category without caches",
+    ):
         c = figures["http"][key]
         assert c["edge"]["rps"] > 0 and c["baseline"]["rps"] > 0 and c["ratio"] > 0, key
         assert c["edge"]["non2xx"] == 0 and c["edge"]["errors"] == 0, key
     for mode in ("none", "embedded"):
-        assert math.isfinite(figures["rebuild"]["rebuild"][mode]["ratio"]) and figures["rebuild"]["rebuild"][mode]["ratio"] > 0
+        assert (
+            math.isfinite(figures["rebuild"]["rebuild"][mode]["ratio"])
+            and figures["rebuild"]["rebuild"][mode]["ratio"] > 0
+        )
     for phase in ("idle", "burst"):
         seen = figures["change_to_visible"][phase]
         assert seen["timeouts"] == 0 and seen["visible"]["n"] == 20 and not seen["errors"], seen

@@ -7,6 +7,7 @@ for a product page, checks its image (served by the demo's nginx from the placeh
 generated) and the attribute labels of a listing, checks the demo's admin token, stops the demo
 (its process group) and ``./dev clean`` removes the services and their files.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,15 +45,36 @@ def test_dev_demo_in_a_fresh_private_clone():
     outside = service_dir(clone)  # where, as root, its PostgreSQL keeps its data
     assert sorted(p.name for p in base.iterdir()) == ["shop"]
     ports = {name: str(free_port()) for name in ("EDGE_PORT", "ADMIN_PORT", "IMAGE_PORT", "PG_PORT", "REDIS_PORT")}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "VIRTUAL_ENV",
-                        "PYTHONPATH", "SNIPSHOP_STATE_DIR", "SHOP_LOCALES", "SHOP_CURRENCIES", "IMAGE_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "CELERY_BROKER_URL",
+            "ELASTICSEARCH_URL",
+            "VIRTUAL_ENV",
+            "PYTHONPATH",
+            "SNIPSHOP_STATE_DIR",
+            "SHOP_LOCALES",
+            "SHOP_CURRENCIES",
+            "IMAGE_BASE_URL",
+        )
+    }
     env.update(ports)
     log_path = base / "demo.log"
     started = time.monotonic()
     with open(log_path, "wb") as log:
-        demo = subprocess.Popen(["./dev", "demo"], cwd=clone, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        demo = subprocess.Popen(
+            ["./dev", "demo"],
+            cwd=clone,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         url = f"http://127.0.0.1:{ports['EDGE_PORT']}/p/{PRODUCT[0]}"
         page = None
@@ -65,7 +87,9 @@ def test_dev_demo_in_a_fresh_private_clone():
             if page is not None and page.status_code == 200:
                 break
             time.sleep(2)
-        assert page is not None and page.status_code == 200, f"no product page within {PATIENCE_SECONDS}s:\n{_tail(log_path)}"
+        assert page is not None and page.status_code == 200, (
+            f"no product page within {PATIENCE_SECONDS}s:\n{_tail(log_path)}"
+        )
         assert PRODUCT[1] in page.text
         print(f"\n./dev demo in a fresh clone: product page after {time.monotonic() - started:.0f}s")
 
@@ -91,8 +115,11 @@ def test_dev_demo_in_a_fresh_private_clone():
         while admin is None:
             assert demo.poll() is None, f"./dev demo exited with {demo.returncode}:\n{_tail(log_path)}"
             try:
-                admin = requests.get(f"http://127.0.0.1:{ports['ADMIN_PORT']}/admin/api/v1/products/{PRODUCT[0]}",
-                                     headers={"Authorization": f"Bearer {token_file.read_text().strip()}"}, timeout=10)
+                admin = requests.get(
+                    f"http://127.0.0.1:{ports['ADMIN_PORT']}/admin/api/v1/products/{PRODUCT[0]}",
+                    headers={"Authorization": f"Bearer {token_file.read_text().strip()}"},
+                    timeout=10,
+                )
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, f"the admin app did not answer:\n{_tail(log_path)}"
                 time.sleep(1)

@@ -1,4 +1,5 @@
 """Listing, search and suggest pages over HTTP, on both search adapters."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,9 @@ def skus(html: str) -> list[str]:
 
 
 def facets(html: str) -> dict[tuple[str, str], int]:
-    return {(f, v): int(c) for f, v, c in
-            re.findall(r'data-facet="([^"]+)" data-value="([^"]+)" data-count="(\d+)"', html)}
+    return {
+        (f, v): int(c) for f, v, c in re.findall(r'data-facet="([^"]+)" data-value="([^"]+)" data-count="(\d+)"', html)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +57,30 @@ def catalog(shop):
     for key, name in (("l-bags", "Bags"), ("l-packs", "Backpacks"), ("l-shoes", "Shoes")):
         api(shop, "PUT", f"/categories/{key}", {"parent": "l-gear", "name": {"en_US": name}})
     for sku, (name, brand, colors, price, stock, cat) in PRODUCTS.items():
-        api(shop, "PUT", f"/products/{sku}", {"name": {"en_US": name}, "brand": brand, "categories": [cat],
-                                              "attributes": {"color": colors}, "description": {"en_US": f"<p>{name}</p>"}})
+        api(
+            shop,
+            "PUT",
+            f"/products/{sku}",
+            {
+                "name": {"en_US": name},
+                "brand": brand,
+                "categories": [cat],
+                "attributes": {"color": colors},
+                "description": {"en_US": f"<p>{name}</p>"},
+            },
+        )
         api(shop, "PUT", f"/prices/{sku}/EUR", {"amount": price})
         api(shop, "PUT", f"/stock/{sku}", {"quantity": stock})
 
     def ready():
         r = page(shop, "/c/l-gear", sort="price_asc")
-        return r.status_code == 200 and skus(r.text) == ["L-5", "L-2", "L-1", "L-3", "L-4"] \
-            and "schema.org" in r.text and facets(r.text).get(("brand", "Luma")) == 2
+        return (
+            r.status_code == 200
+            and skus(r.text) == ["L-5", "L-2", "L-1", "L-3", "L-4"]
+            and "schema.org" in r.text
+            and facets(r.text).get(("brand", "Luma")) == 2
+        )
+
     wait_until(ready, timeout=30, what="projected listing")
     return PRODUCTS
 
@@ -74,7 +91,7 @@ def test_category_lists_its_subcategories_with_facets(shop, catalog):
     assert data["numberOfItems"] == 5
     f = facets(r.text)
     assert f[("brand", "Luma")] == 2 and f[("brand", "Aurora")] == 2 and f[("color", "Red")] == 2
-    assert "<h1 class=\"category-name\">Gear</h1>" in r.text
+    assert '<h1 class="category-name">Gear</h1>' in r.text
     assert skus(page(shop, "/c/l-bags").text) and set(skus(page(shop, "/c/l-bags").text)) == {"L-1", "L-2", "L-5"}
 
 
@@ -103,7 +120,9 @@ def test_search_with_stemming_and_filters(shop, catalog):
     assert {"L-1", "L-2", "L-5"} <= set(skus(r.text))
     assert set(skus(page(shop, "/search", q="shoe", brand="Aurora").text)) == {"L-4"}
     empty = page(shop, "/search", q="zzzxxyq")
-    assert empty.status_code == 200 and item_list(empty.text)["numberOfItems"] == 0 and "No products match" in empty.text
+    assert (
+        empty.status_code == 200 and item_list(empty.text)["numberOfItems"] == 0 and "No products match" in empty.text
+    )
 
 
 def test_suggest(shop, catalog):
@@ -114,20 +133,30 @@ def test_suggest(shop, catalog):
 
 def test_price_change_moves_the_product_in_the_listing(shop, catalog):
     api(shop, "PUT", "/prices/L-4/EUR", {"amount": "1.00"})
-    wait_until(lambda: skus(page(shop, "/c/l-gear", sort="price_asc").text)[0] == "L-4", timeout=15,
-               what="re-sorted listing")
+    wait_until(
+        lambda: skus(page(shop, "/c/l-gear", sort="price_asc").text)[0] == "L-4", timeout=15, what="re-sorted listing"
+    )
     api(shop, "PUT", "/prices/L-4/EUR", {"amount": "80.00"})
 
 
-@pytest.mark.parametrize("params", [
-    {"page": "-1"}, {"per_page": "100000"}, {"page": "abc", "per_page": "x"}, {"price": "abc-"},
-    {"sort": "drop table"}, {"brand": "<script>"}, {"in_stock": "2"}, {"q": "x" * 1500},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "-1"},
+        {"per_page": "100000"},
+        {"page": "abc", "per_page": "x"},
+        {"price": "abc-"},
+        {"sort": "drop table"},
+        {"brand": "<script>"},
+        {"in_stock": "2"},
+        {"q": "x" * 1500},
+    ],
+)
 def test_bad_parameters_are_clamped_never_500(shop, catalog, params):
     for path in ("/c/l-gear", "/search"):
         r = page(shop, path, **params)
         assert r.status_code == 200, (path, params, r.status_code)
-        assert "<script>" not in r.text.split("<main id=\"main\">")[1].split("application/ld+json")[0]
+        assert "<script>" not in r.text.split('<main id="main">')[1].split("application/ld+json")[0]
 
 
 def test_unknown_category_is_404(shop, catalog):
@@ -140,15 +169,26 @@ BY_PRICE = ["L-5", "L-2", "L-1", "L-3", "L-4"]
 
 def settled(shop):
     """The listing in its price order again (a test before may have moved a price and back)."""
-    wait_until(lambda: skus(page(shop, "/c/l-gear", sort="price_asc").text) == BY_PRICE, timeout=15,
-               what="listing in price order")
+    wait_until(
+        lambda: skus(page(shop, "/c/l-gear", sort="price_asc").text) == BY_PRICE,
+        timeout=15,
+        what="listing in price order",
+    )
 
 
 def test_campaign_and_unknown_parameters_give_the_unfiltered_listing(shop, catalog):
     settled(shop)
     plain = page(shop, "/c/l-gear", sort="price_asc")
-    tagged = page(shop, "/c/l-gear", sort="price_asc", utm_source="news", utm_campaign="x", gclid="abc",
-                  fbclid="def", nosuchfacet="1")
+    tagged = page(
+        shop,
+        "/c/l-gear",
+        sort="price_asc",
+        utm_source="news",
+        utm_campaign="x",
+        gclid="abc",
+        fbclid="def",
+        nosuchfacet="1",
+    )
     assert tagged.status_code == 200 and skus(tagged.text) == skus(plain.text) == BY_PRICE
     assert facets(tagged.text) == facets(plain.text)
     assert "utm_source" not in tagged.text and "gclid" not in tagged.text  # links carry only what filtered
@@ -217,7 +257,7 @@ def test_filters_in_a_sidebar_and_the_selection_as_chips_that_remove_one_value_e
     assert len(facets(aside)) == len(facets(plain.text)) >= 7  # every facet link in the sidebar
     assert '<details class="facet" data-facet-name="color">' in aside
     assert re.search(r'<label for="([^"]+)">.*<input id="\1" name="price"', aside)  # a labelled price input
-    results = plain.text[plain.text.index("</aside>"):]
+    results = plain.text[plain.text.index("</aside>") :]
     assert results.index('data-total="5"') < results.index('class="tiles"')  # the count above the products
     assert 'class="chips"' not in plain.text and 'class="clear-all"' not in plain.text  # nothing selected
 
@@ -225,12 +265,18 @@ def test_filters_in_a_sidebar_and_the_selection_as_chips_that_remove_one_value_e
     assert skus(r.text) == ["L-1", "L-3"]
     chips = chip_hrefs(r.text)
     assert set(chips) == {"Brand: Luma", "Brand: Aurora", "Color: Red", "Price: €10.00 – €60.00", "In stock only", "*"}
-    follow = {label: skus(requests.get(shop.edge + "/c/l-gear" + href, timeout=10).text) for label, href in chips.items()}
+    follow = {
+        label: skus(requests.get(shop.edge + "/c/l-gear" + href, timeout=10).text) for label, href in chips.items()
+    }
     assert follow["Brand: Aurora"] == ["L-1"] and follow["Brand: Luma"] == ["L-3"]
     assert follow["Color: Red"] == ["L-1", "L-3"] and follow["In stock only"] == ["L-1", "L-3"]
     assert follow["*"] == BY_PRICE  # every filter gone, the sort kept
     assert parse_qs(urlparse(chips["Price: €10.00 – €60.00"]).query) == {
-        "brand": ["Luma", "Aurora"], "color": ["Red"], "in_stock": ["1"], "sort": ["price_asc"]}
+        "brand": ["Luma", "Aurora"],
+        "color": ["Red"],
+        "in_stock": ["1"],
+        "sort": ["price_asc"],
+    }
     assert 'class="selected" aria-current="true" data-facet="brand" data-value="Luma"' in r.text
 
 
@@ -245,8 +291,9 @@ def test_error_pages_speak_the_shoppers_language(shop, catalog):
     assert english.status_code == 404 and '<html lang="en">' in english.text and "<h1>Not found</h1>" in english.text
     wrong = requests.post(shop.edge + "/p/L-1?locale=de_DE", timeout=10)
     assert wrong.status_code == 405 and 'lang="de"' in wrong.text and "Methode nicht erlaubt" in wrong.text
-    too_long = requests.get(shop.edge + "/search?" + "&".join(f"a{i}=x" for i in range(1000)),
-                            cookies={"locale": "de_DE"}, timeout=10)
+    too_long = requests.get(
+        shop.edge + "/search?" + "&".join(f"a{i}=x" for i in range(1000)), cookies={"locale": "de_DE"}, timeout=10
+    )
     assert too_long.status_code == 414 and 'lang="de"' in too_long.text and "höchstens 4096 Zeichen" in too_long.text
 
 
@@ -258,12 +305,19 @@ def facet_heading(html: str, name: str) -> str | None:
 def test_an_attribute_label_set_through_the_api_heads_the_facet_in_each_locale(shop, catalog):
     assert facet_heading(page(shop, "/c/l-gear").text, "color") == "Color"  # the fallback
     api(shop, "PUT", "/attributes/Color", {"label": {"en_US": "Colour <&>", "de_DE": "Farbton"}})
-    wait_until(lambda: facet_heading(page(shop, "/c/l-gear").text, "color") == "Colour &lt;&amp;&gt;", timeout=15,
-               what="the label on the listing")
+    wait_until(
+        lambda: facet_heading(page(shop, "/c/l-gear").text, "color") == "Colour &lt;&amp;&gt;",
+        timeout=15,
+        what="the label on the listing",
+    )
     assert facet_heading(page(shop, "/c/l-gear", locale="de_DE").text, "color") == "Farbton"
     assert "Colour &lt;&amp;&gt;: Red" in page(shop, "/search", q="bag", color="Red").text  # the chip
-    wait_until(lambda: "<dt>Colour &lt;&amp;&gt;</dt>" in page(shop, "/p/L-1").text, timeout=10,
-               what="the label on the product page")
+    wait_until(
+        lambda: "<dt>Colour &lt;&amp;&gt;</dt>" in page(shop, "/p/L-1").text,
+        timeout=10,
+        what="the label on the product page",
+    )
     api(shop, "PUT", "/attributes/color", {"label": {}})  # back to the fallback for the other tests
-    wait_until(lambda: facet_heading(page(shop, "/c/l-gear").text, "color") == "Color", timeout=15,
-               what="the fallback again")
+    wait_until(
+        lambda: facet_heading(page(shop, "/c/l-gear").text, "color") == "Color", timeout=15, what="the fallback again"
+    )

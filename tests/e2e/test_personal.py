@@ -1,4 +1,5 @@
 """Context switching, personalization from cookies, caching headers, concurrent stock movements."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -24,8 +25,13 @@ def product(shop):
     put("/prices/P-1/EUR", {"amount": "1234.50"})
     put("/prices/P-1/USD", {"amount": "1333.26"})
     put("/stock/P-1", {"quantity": 100})
-    wait_until(lambda: "schema.org/InStock" in requests.get(shop.edge + "/p/P-1", timeout=10).text
-               and "$1,333.26" in requests.get(shop.edge + "/p/P-1?currency=USD", timeout=10).text, timeout=15)
+    wait_until(
+        lambda: (
+            "schema.org/InStock" in requests.get(shop.edge + "/p/P-1", timeout=10).text
+            and "$1,333.26" in requests.get(shop.edge + "/p/P-1?currency=USD", timeout=10).text
+        ),
+        timeout=15,
+    )
     return "P-1"
 
 
@@ -71,12 +77,12 @@ def test_anonymous_pages_are_briefly_cacheable_and_answer_304(shop, product):
 def test_concurrent_movements_through_the_api_are_applied_exactly_once(shop, product):
     def move(i):
         body = {"movement_id": f"conc-{i % 40}", "delta": -1, "reason": "sale"}  # each id sent 3 times
-        return requests.post(shop.admin + API + "/stock/P-1/movements", json=body, headers=shop.auth("stock"),
-                             timeout=30).status_code
+        return requests.post(
+            shop.admin + API + "/stock/P-1/movements", json=body, headers=shop.auth("stock"), timeout=30
+        ).status_code
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(move, range(120)))
     assert codes.count(201) == 40 and codes.count(200) == 80
     stored = requests.get(shop.admin + API + "/products/P-1", headers=shop.auth(), timeout=10).json()
     assert stored["quantity"] == 60
-

@@ -8,6 +8,7 @@ accessibility violation (printed per page, rule and element), on a page that doe
 it should, and on a PNG that is not a real picture of the expected size. The committed
 docs/screenshots/ are made the same way from ``./dev demo`` (README, "What it looks like").
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,10 +39,11 @@ def png_facts(path: Path) -> tuple[int, int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is no PNG"
     pos, chunks = 8, {}
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0], \
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0], (
             f"{path}: bad CRC in {kind!r}"
+        )
         chunks.setdefault(kind, []).append(body)
         pos += 12 + length
         if kind == b"IEND":
@@ -56,7 +58,9 @@ def png_facts(path: Path) -> tuple[int, int, int]:
 
 def run(args: list[str], env: dict | None = None, timeout: float = 120) -> str:
     done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return done.stdout
 
 
@@ -67,20 +71,30 @@ def demo_catalog(shop, redis_base_url, tmp_path_factory):
     started = time.monotonic()
     feed = tmp_path_factory.mktemp("magento-feed")
     run([sys.executable, "-m", "tools.magento_to_feed", "--out", str(feed)])
-    env = dict(os.environ, DATABASE_URL=shop.database_url, REDIS_URL=shop.redis_url,
-               CELERY_BROKER_URL=f"{redis_base_url}/3",  # the e2e shop's broker (tests/e2e/conftest.py)
-               SHOP_LOCALES="en_US,de_DE", SHOP_CURRENCIES="EUR,USD", PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ,
+        DATABASE_URL=shop.database_url,
+        REDIS_URL=shop.redis_url,
+        CELERY_BROKER_URL=f"{redis_base_url}/3",  # the e2e shop's broker (tests/e2e/conftest.py)
+        SHOP_LOCALES="en_US,de_DE",
+        SHOP_CURRENCIES="EUR,USD",
+        PYTHONPATH=str(REPO),
+    )
     env.pop("ELASTICSEARCH_URL", None)
     bin_dir = Path(sys.executable).parent
-    run([str(bin_dir / "snipshop"), "import", "--quiet", *(str(feed / f"{name}.csv") for name in FEED_FILES)],
-        env=env, timeout=300)
+    run(
+        [str(bin_dir / "snipshop"), "import", "--quiet", *(str(feed / f"{name}.csv") for name in FEED_FILES)],
+        env=env,
+        timeout=300,
+    )
     run([str(bin_dir / "projector"), "rebuild"], env=env, timeout=300)
 
     from tools.screenshots import DEFAULT_CATEGORY
 
     with open(feed / "products.csv", newline="", encoding="utf-8") as f:
-        expected = sum(1 for row in csv.DictReader(f)
-                       if row["active"] == "1" and DEFAULT_CATEGORY in row["categories"].split("|"))
+        expected = sum(
+            1 for row in csv.DictReader(f) if row["active"] == "1" and DEFAULT_CATEGORY in row["categories"].split("|")
+        )
     total, deadline = None, time.monotonic() + 30  # the edge follows the new generation within a second or two
     while time.monotonic() < deadline:
         match = re.search(r'data-total="(\d+)"', requests.get(f"{shop.edge}/c/{DEFAULT_CATEGORY}", timeout=10).text)
@@ -100,8 +114,10 @@ def test_the_accessibility_check_finds_the_basics():
 
     from tools.screenshots import audit, axe_source, launch
 
-    bad = ('<!doctype html><html><head></head><body><div><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
-           '<input type="text"><p style="color:#bbb;background:#fff">faint text</p><a href="/x"></a></div></body></html>')
+    bad = (
+        '<!doctype html><html><head></head><body><div><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<input type="text"><p style="color:#bbb;background:#fff">faint text</p><a href="/x"></a></div></body></html>'
+    )
     with sync_playwright() as pw:
         browser = launch(pw)
         try:
@@ -110,8 +126,16 @@ def test_the_accessibility_check_finds_the_basics():
             found = {rule["id"] for rule in audit(page, axe_source())["violations"]}
         finally:
             browser.close()
-    assert {"image-alt", "label", "color-contrast", "html-has-lang", "document-title", "landmark-one-main",
-            "region", "link-name"} <= found, found
+    assert {
+        "image-alt",
+        "label",
+        "color-contrast",
+        "html-has-lang",
+        "document-title",
+        "landmark-one-main",
+        "region",
+        "link-name",
+    } <= found, found
 
 
 @EMBEDDED
@@ -138,8 +162,10 @@ def test_screenshots_of_the_shopper_pages_pass_the_accessibility_check(shop, dem
     assert listing.facts["tiles"] > 0 and listing.facts["h1"] == "Jackets"
     assert [chip["facet"] for chip in listing.facts["chips"]] == ["brand", "color"]
     chips = listing.facts["chips"]  # their text, as a screen reader says it
-    assert [chip["label"] for chip in chips] == [f"Remove filter: Brand: {chips[0]['value']}",
-                                                 f"Remove filter: Color: {chips[1]['value']}"]
+    assert [chip["label"] for chip in chips] == [
+        f"Remove filter: Brand: {chips[0]['value']}",
+        f"Remove filter: Color: {chips[1]['value']}",
+    ]
     assert shots["listing-narrow"].facts["chips"] == listing.facts["chips"]
     assert shots["home"].facts["tiles"] > 0
     assert shots["product"].facts["product"] and shots["product"].facts["price"].startswith("€")
@@ -153,8 +179,26 @@ def test_screenshots_of_the_shopper_pages_pass_the_accessibility_check(shop, dem
 @pytest.mark.timeout(400)
 def test_the_command_writes_the_screenshots(shop, demo_catalog, tmp_path):
     """``python -m tools.screenshots`` as a person runs it: exit 0, the files, the summary."""
-    out = run([sys.executable, "-m", "tools.screenshots", "--base-url", shop.edge, "--out", str(tmp_path / "shots"),
-               "--no-narrow", "--product", "24-MB01", "--query", "bag"])
-    assert sorted(p.name for p in (tmp_path / "shots").iterdir()) == ["home.png", "listing.png", "product.png",
-                                                                     "search.png"]
+    out = run(
+        [
+            sys.executable,
+            "-m",
+            "tools.screenshots",
+            "--base-url",
+            shop.edge,
+            "--out",
+            str(tmp_path / "shots"),
+            "--no-narrow",
+            "--product",
+            "24-MB01",
+            "--query",
+            "bag",
+        ]
+    )
+    assert sorted(p.name for p in (tmp_path / "shots").iterdir()) == [
+        "home.png",
+        "listing.png",
+        "product.png",
+        "search.png",
+    ]
     assert "/p/24-MB01" in out and "search?q=bag" in out and "4 pages in" in out

@@ -4,8 +4,10 @@ Redis databases 4 (snippets), 5 (broker) and 6 (fresh projections to compare wit
 session's Redis keep these tests apart from the others; a test that stops the broker runs one
 on a redis-server of its own.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -90,16 +92,29 @@ class Rig:
 
     def start_workers(self, n: int, concurrency: int = 2, names: list[str] | None = None) -> list[Process]:
         """Start ``n`` workers at once, then wait for each to be ready (tests.processes.start_worker's command)."""
+
         def args(name: str) -> list[str]:
-            return [PYTHON, "-m", "celery", "-A", "entrypoints.worker", "worker", "--loglevel=INFO",
-                    f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{name}@%h", "--without-gossip",
-                    "--without-mingle"]
+            return [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "entrypoints.worker",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ]
 
         names = names or [f"w{i}" for i in range(1, n + 1)]
         started = [Process(name, args(name), self.env, self.logs) for name in names]
         self.processes += started  # before waiting: a worker that never gets ready is still stopped
         for p in started:
-            wait_until(lambda: "ready." in p.log() or not p.alive(), timeout=60, what=f"{p.name} ready")
+            wait_until(lambda p=p: "ready." in p.log() or not p.alive(), timeout=60, what=f"{p.name} ready")
             assert p.alive(), p.log()
         return started
 
@@ -127,10 +142,8 @@ class Rig:
                 p.stop()
             except Exception as exc:  # noqa: BLE001 - stop the others anyway
                 errors.append(exc)
-                try:
+                with contextlib.suppress(OSError):
                     os.killpg(p.proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
         self.processes.clear()
         if errors:
             raise errors[0]
@@ -273,12 +286,25 @@ def rig(faults_pg, redis_base_url, tmp_path):
     pg, db_url = faults_pg
     pg.start()  # a test before may have stopped it
     reset(db_url, redis_base_url)
-    settings = replace(load({}), database_url=db_url, redis_url=f"{redis_base_url}/{SNIPPET_DB}",
-                       broker_url=f"{redis_base_url}/{BROKER_DB}", locales=("en_US", "de_DE"),
-                       currencies=("EUR", "USD"), outbox_redeliver_seconds=REDELIVER_SECONDS)
-    env = dict(os.environ, DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
-               CELERY_BROKER_URL=settings.broker_url, SHOP_LOCALES="en_US,de_DE", SHOP_CURRENCIES="EUR,USD",
-               OUTBOX_REDELIVER_SECONDS=str(REDELIVER_SECONDS), PYTHONPATH=str(REPO))
+    settings = replace(
+        load({}),
+        database_url=db_url,
+        redis_url=f"{redis_base_url}/{SNIPPET_DB}",
+        broker_url=f"{redis_base_url}/{BROKER_DB}",
+        locales=("en_US", "de_DE"),
+        currencies=("EUR", "USD"),
+        outbox_redeliver_seconds=REDELIVER_SECONDS,
+    )
+    env = dict(
+        os.environ,
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        CELERY_BROKER_URL=settings.broker_url,
+        SHOP_LOCALES="en_US,de_DE",
+        SHOP_CURRENCIES="EUR,USD",
+        OUTBOX_REDELIVER_SECONDS=str(REDELIVER_SECONDS),
+        PYTHONPATH=str(REPO),
+    )
     env.pop("ELASTICSEARCH_URL", None)
     env.pop("SHOP_KEY_PREFIX", None)
     r = Rig(pg, settings, env, tmp_path, redis_base_url)
@@ -296,18 +322,25 @@ def with_broker(r: Rig, broker_url: str) -> Rig:
 
 # -- a small catalog ------------------------------------------------------------------------------
 
-CATEGORIES = [("gear", None, "Gear", "Ausrüstung"), ("bags", "gear", "Bags", "Taschen"),
-              ("tops", None, "Tops", "Oberteile")]
+CATEGORIES = [
+    ("gear", None, "Gear", "Ausrüstung"),
+    ("bags", "gear", "Bags", "Taschen"),
+    ("tops", None, "Tops", "Oberteile"),
+]
 BRANDS = ("Luma", "Ovo", "Zed")
 COLORS = ("Red", "Blue", "Black", "Green")
 
 
 def product_in(i: int, *, name: str | None = None, active: bool = True) -> ProductIn:
     cats = ["bags"] if i % 3 == 0 else (["gear"] if i % 3 == 1 else ["tops", "gear"])
-    return ProductIn(name={"en_US": name or f"Product {i} field bag", "de_DE": f"Produkt {i} Tasche"},
-                     description={"en_US": f"<p>Sturdy item <b>{i}</b> for trips.</p>"},
-                     brand=BRANDS[i % len(BRANDS)], categories=cats,
-                     attributes={"color": [COLORS[i % 4], COLORS[(i + 1) % 4]], "size": "M"}, active=active)
+    return ProductIn(
+        name={"en_US": name or f"Product {i} field bag", "de_DE": f"Produkt {i} Tasche"},
+        description={"en_US": f"<p>Sturdy item <b>{i}</b> for trips.</p>"},
+        brand=BRANDS[i % len(BRANDS)],
+        categories=cats,
+        attributes={"color": [COLORS[i % 4], COLORS[(i + 1) % 4]], "size": "M"},
+        active=active,
+    )
 
 
 def sku_of(i: int) -> str:
@@ -318,13 +351,20 @@ def seed(r: Rig, products: int, *, stock=lambda i: 3 + (i * 7) % 40, dispatched:
     """Categories, ``products`` products with EUR and USD prices and stock; outbox rows marked sent."""
     skus = [sku_of(i) for i in range(products)]
     with r.pool.connection() as conn:
-        commands.put_categories(conn, [(k, CategoryIn(parent=p, name={"en_US": en, "de_DE": de}, position=n))
-                                       for n, (k, p, en, de) in enumerate(CATEGORIES)])
+        commands.put_categories(
+            conn,
+            [
+                (k, CategoryIn(parent=p, name={"en_US": en, "de_DE": de}, position=n))
+                for n, (k, p, en, de) in enumerate(CATEGORIES)
+            ],
+        )
         for start in range(0, products, 500):
             part = range(start, min(products, start + 500))
             commands.put_products(conn, [(sku_of(i), product_in(i)) for i in part])
-            commands.put_prices(conn, [(sku_of(i), cur, Decimal(f"{10 + i % 90}.{i % 100:02d}"))
-                                       for i in part for cur in ("EUR", "USD")])
+            commands.put_prices(
+                conn,
+                [(sku_of(i), cur, Decimal(f"{10 + i % 90}.{i % 100:02d}")) for i in part for cur in ("EUR", "USD")],
+            )
             commands.set_stock(conn, [(sku_of(i), stock(i)) for i in part])
         if dispatched:
             settle(conn)

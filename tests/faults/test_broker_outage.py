@@ -5,6 +5,7 @@ outbox keeps them); the relay sweep sends them when it is back. Every accepted w
 up projected: each write sets the price of its own product, so each one is checked on its own
 (the price snippet's version equals the database's price_version).
 """
+
 from __future__ import annotations
 
 import threading
@@ -61,8 +62,9 @@ class Writer:
                 i, sku = self.todo.pop(0)
             amount = f"{500 + i}.{i % 100:02d}"
             try:
-                r = session.put(f"{self.admin}{API}/prices/{sku}/EUR", json={"amount": amount},
-                                headers=self.headers, timeout=30)
+                r = session.put(
+                    f"{self.admin}{API}/prices/{sku}/EUR", json={"amount": amount}, headers=self.headers, timeout=30
+                )
                 status = r.status_code
             except requests.RequestException:
                 status = 0
@@ -72,10 +74,13 @@ class Writer:
                     self.during_outage += 1
 
 
-@pytest.mark.parametrize("save", [
-    pytest.param(True, id="restart"),
-    pytest.param(False, id="crash"),
-])
+@pytest.mark.parametrize(
+    "save",
+    [
+        pytest.param(True, id="restart"),
+        pytest.param(False, id="crash"),
+    ],
+)
 def test_writes_accepted_while_the_broker_is_down_are_all_projected(rig, tmp_path, save):
     """``restart``: SHUTDOWN SAVE, the broker comes back with its queue; ``crash``: SHUTDOWN NOSAVE."""
     port = free_port()
@@ -116,20 +121,22 @@ def test_writes_accepted_while_the_broker_is_down_are_all_projected(rig, tmp_pat
         versions = price_versions(rig)
         stored = rig.client.mget([keys.snippet(1, Kind.PRICE, EN_EUR, sku) for sku in skus])
         projected = set()
-        for sku, raw in zip(skus, stored):
+        for sku, raw in zip(skus, stored, strict=True):
             value = split_value(raw)
             amount = writer.answers.get(sku, (0, 0, None))[2]
             if value is not None and value[0] == versions[sku] and f'"price":"{amount}"' in value[1]:
                 projected.add(sku)
         lost = accepted - projected
         statuses = sorted({status for status, _, _ in writer.answers.values()})
-        print(f"\nFIGURE broker-outage: {WRITES} writes in {wrote_for:.1f}s, broker down {DOWN_FOR:.0f}s after "
-              f"{DOWN_AFTER} ({queued_at_stop} messages in the broker at the stop, "
-              f"SHUTDOWN {'SAVE' if save else 'NOSAVE'}); "
-              f"{held_at_outage} messages held by the worker at the outage, redelivered after the visibility "
-              f"timeout (fast-forwarded); "
-              f"{len(accepted)} accepted ({writer.during_outage} while it was down), "
-              f"{len(accepted & projected)} projected, {len(lost)} lost; statuses {statuses}")
+        print(
+            f"\nFIGURE broker-outage: {WRITES} writes in {wrote_for:.1f}s, broker down {DOWN_FOR:.0f}s after "
+            f"{DOWN_AFTER} ({queued_at_stop} messages in the broker at the stop, "
+            f"SHUTDOWN {'SAVE' if save else 'NOSAVE'}); "
+            f"{held_at_outage} messages held by the worker at the outage, redelivered after the visibility "
+            f"timeout (fast-forwarded); "
+            f"{len(accepted)} accepted ({writer.during_outage} while it was down), "
+            f"{len(accepted & projected)} projected, {len(lost)} lost; statuses {statuses}"
+        )
         assert len(accepted) == WRITES and writer.during_outage > 0
         assert not lost, f"accepted but never projected: {sorted(lost)[:20]}"
     finally:

@@ -1,6 +1,7 @@
 """Projection processes die with SIGKILL mid-way: a worker during a burst of writes, the
 ``projector rebuild`` command, a worker during the scheduled refresh. Afterwards the live store
 equals a fresh projection of the database."""
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,9 @@ def test_a_worker_killed_mid_projection(rig):
     w1 = rig.start_worker("w1")
     with rig.pool.connection() as conn:  # a burst: text in batches (slow tasks), then a price and a stock write each
         for start in range(0, len(skus), 40):
-            commands.put_products(conn, [(skus[i], product_in(i, name=f"Renamed {i}"))
-                                         for i in range(start, start + 40)])
+            commands.put_products(
+                conn, [(skus[i], product_in(i, name=f"Renamed {i}")) for i in range(start, start + 40)]
+            )
         for i, sku in enumerate(skus):
             commands.put_prices(conn, [(sku, "EUR", Decimal(f"{200 + i}.50"))])
         for i, sku in enumerate(skus):
@@ -59,10 +61,12 @@ def test_a_worker_killed_mid_projection(rig):
     assert pending[0] > 0, f"the burst was projected before the first kill: {pending}"
     rig.wait_drained(timeout=90)
     differing = rig.differences()
-    print(f"\nFIGURE worker-kill-mid-projection: {sent} tasks for {len(skus) * 3} writes; {kills} pool processes "
-          f"SIGKILLed in {rounds} rounds ({pending} messages pending at the kills), {interrupted} tasks "
-          f"interrupted mid-run and delivered again; "
-          f"differing keys = {len(differing)}")
+    print(
+        f"\nFIGURE worker-kill-mid-projection: {sent} tasks for {len(skus) * 3} writes; {kills} pool processes "
+        f"SIGKILLed in {rounds} rounds ({pending} messages pending at the kills), {interrupted} tasks "
+        f"interrupted mid-run and delivered again; "
+        f"differing keys = {len(differing)}"
+    )
     assert differing == [], store_dump.describe(differing)
 
 
@@ -85,16 +89,25 @@ def test_a_rebuild_killed_midway_leaves_the_live_generation_serving(rig):
     edge = rig.start_http("edge")
     pages_before = {sku: requests.get(f"{edge}/p/{sku}", timeout=10).text for sku in (skus[0], skus[-1])}
 
-    proc = subprocess.Popen([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--batch", "25", "--quiet"],
-                            env=rig.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--batch", "25", "--quiet"],
+        env=rig.env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         building = int(wait_until(lambda: client.get(keys.building), timeout=20, what="the rebuild to start"))
         with rig.pool.connection() as conn:  # editors keep working while it runs
             for i, sku in enumerate(skus[:40]):
                 commands.put_prices(conn, [(sku, "USD", Decimal(f"{300 + i}.00"))])
         rig.dispatch()
-        wait_until(lambda: client.exists(keys.snippet(building, Kind.DETAIL, EN, skus[len(skus) // 4])),
-                   timeout=30, interval=0.01, what="the rebuild a quarter through")
+        wait_until(
+            lambda: client.exists(keys.snippet(building, Kind.DETAIL, EN, skus[len(skus) // 4])),
+            timeout=30,
+            interval=0.01,
+            what="the rebuild a quarter through",
+        )
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     finally:
@@ -116,16 +129,24 @@ def test_a_rebuild_killed_midway_leaves_the_live_generation_serving(rig):
     assert "After the crash" in requests.get(f"{edge}/p/{skus[1]}", timeout=10).text
     differing_live = rig.differences()
 
-    done = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"],
+        env=rig.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     left = sum(1 for _ in client.scan_iter(match=keys.generation_pattern(building), count=1000))
     differing_next = rig.differences()
-    print(f"\nFIGURE rebuild-kill: `projector rebuild` SIGKILLed with generation {building} half built "
-          f"({half_built} keys); live generation {live} kept serving; stale `building` pointer left: "
-          f"{stale_pointer}; differing keys = {len(differing_live)}; after the next rebuild "
-          f"(generation {int(client.get(keys.live))}): {left} keys of the half-built generation left, "
-          f"differing keys = {len(differing_next)}")
+    print(
+        f"\nFIGURE rebuild-kill: `projector rebuild` SIGKILLed with generation {building} half built "
+        f"({half_built} keys); live generation {live} kept serving; stale `building` pointer left: "
+        f"{stale_pointer}; differing keys = {len(differing_live)}; after the next rebuild "
+        f"(generation {int(client.get(keys.live))}): {left} keys of the half-built generation left, "
+        f"differing keys = {len(differing_next)}"
+    )
     assert differing_live == [], store_dump.describe(differing_live)
     assert differing_next == [], store_dump.describe(differing_next)
     assert client.get(keys.building) is None and int(client.get(keys.live)) > building
@@ -138,23 +159,33 @@ def test_the_next_rebuild_collects_a_half_built_generation(rig):
     rebuild(rig.projector(), progress=False)
     keys = KeyScheme(rig.settings.key_prefix)
     client = rig.client
-    dies = ("import os, signal\n"
-            "from projector.service import Projector\n"
-            "Projector.navigation = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
-            "from entrypoints.projector_cli import main\n"
-            "main(['rebuild', '--quiet'])\n")
+    dies = (
+        "import os, signal\n"
+        "from projector.service import Projector\n"
+        "Projector.navigation = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "from entrypoints.projector_cli import main\n"
+        "main(['rebuild', '--quiet'])\n"
+    )
     killed = subprocess.run([sys.executable, "-c", dies], env=rig.env, cwd=REPO, capture_output=True, timeout=60)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     half_built = int(client.get(keys.building))
     assert client.exists(keys.snippet(half_built, Kind.DETAIL, EN, "F-0000"))
-    done = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=rig.env, cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"],
+        env=rig.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     left = [k.decode() for k in client.scan_iter(match=keys.generation_pattern(half_built), count=1000)]
     index_left = [k for k in left if ":idx:" in k and client.ttl(k) == -1]
-    print(f"\nFIGURE half-built-generation: after the next rebuild {len(left)} keys of the killed rebuild's "
-          f"generation {half_built} left ({len(index_left)} search-index keys without a TTL); still listed in "
-          f"{keys.generations}: {client.sismember(keys.generations, half_built)}")
+    print(
+        f"\nFIGURE half-built-generation: after the next rebuild {len(left)} keys of the killed rebuild's "
+        f"generation {half_built} left ({len(index_left)} search-index keys without a TTL); still listed in "
+        f"{keys.generations}: {client.sismember(keys.generations, half_built)}"
+    )
     assert left == [] and not client.sismember(keys.generations, half_built)
 
 
@@ -168,8 +199,9 @@ def test_a_worker_killed_during_the_refresh(rig):
     assert drift >= len(skus) * 4
     w1 = rig.start_worker("w1")
     rig.celery.send_task(names.REFRESH)
-    wait_until(lambda: rig.held_by_workers(names.PROJECT_PRODUCTS), timeout=20, interval=0.01,
-               what="the refresh fanning out")
+    wait_until(
+        lambda: rig.held_by_workers(names.PROJECT_PRODUCTS), timeout=20, interval=0.01, what="the refresh fanning out"
+    )
     time.sleep(0.3)
     kill_hard(w1)
     partial = len(rig.differences())
@@ -178,9 +210,11 @@ def test_a_worker_killed_during_the_refresh(rig):
     rig.start_worker("w2")
     rig.wait_drained(timeout=90)
     differing = rig.differences()
-    print(f"\nFIGURE worker-kill-refresh: worker SIGKILLed during the refresh of {len(skus)} products "
-          f"({drift} keys stale before, {partial} still stale at the kill, {held} messages held by the dead "
-          f"worker, redelivered after the visibility timeout, fast-forwarded); differing keys = {len(differing)}")
+    print(
+        f"\nFIGURE worker-kill-refresh: worker SIGKILLed during the refresh of {len(skus)} products "
+        f"({drift} keys stale before, {partial} still stale at the kill, {held} messages held by the dead "
+        f"worker, redelivered after the visibility timeout, fast-forwarded); differing keys = {len(differing)}"
+    )
     assert differing == [], store_dump.describe(differing)
 
 
@@ -219,7 +253,9 @@ def test_a_worker_killed_with_a_message_in_its_socket_loses_nothing(rig):
     rig.wait_drained(timeout=30)
     healed = time.monotonic() - killed_at
     differing = rig.differences()
-    print(f"\nFIGURE worker-kill-brpop: 1 write accepted and dispatched, worker SIGKILLed with the message in its "
-          f"socket ({held} in unacked); re-sent by the relay sweep and projected {healed:.1f}s after the kill "
-          f"(OUTBOX_REDELIVER_SECONDS={rig.settings.outbox_redeliver_seconds:g}); differing keys = {len(differing)}")
+    print(
+        f"\nFIGURE worker-kill-brpop: 1 write accepted and dispatched, worker SIGKILLed with the message in its "
+        f"socket ({held} in unacked); re-sent by the relay sweep and projected {healed:.1f}s after the kill "
+        f"(OUTBOX_REDELIVER_SECONDS={rig.settings.outbox_redeliver_seconds:g}); differing keys = {len(differing)}"
+    )
     assert differing == [], store_dump.describe(differing)

@@ -1,11 +1,12 @@
 """Fixtures for the admin app against the real PostgreSQL of tests/conftest.py.
 
-Imported by the other test_admin_* integration modules; it holds no tests itself. The outbox
+A plugin of tests/conftest.py, so every test module can ask for them; it holds no tests itself. The outbox
 sender is a list-appending fake here: the relay and the broker are tested elsewhere.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +20,7 @@ from web.admin.app import create_app
 from web.admin.routes import API_ROOT
 
 API = API_ROOT
-SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 
 def dump(pool) -> dict[str, list[str]]:
@@ -59,13 +60,20 @@ def tokens(pool) -> dict[str, dict[str, str]]:
 def seeded(pool, sent):
     """Categories gear > bags, product B1 (with a EUR price, a future offer and stock 3), all dispatched."""
     with pool.connection() as conn:
-        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"})),
-                                       ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}, position=1))])
-        commands.put_products(conn, [("B1", ProductIn(name={"en_US": "Bag"}, categories=["bags"],
-                                                       attributes={"color": ["Red", "Blue"]}))])
+        commands.put_categories(
+            conn,
+            [
+                ("gear", CategoryIn(name={"en_US": "Gear"})),
+                ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}, position=1)),
+            ],
+        )
+        commands.put_products(
+            conn, [("B1", ProductIn(name={"en_US": "Bag"}, categories=["bags"], attributes={"color": ["Red", "Blue"]}))]
+        )
         commands.put_prices(conn, [("B1", "EUR", Decimal("12.50"))])
-        offer = OfferIn.model_validate({"amount": "9.99", "starts_at": SOON.isoformat(),
-                                         "ends_at": (SOON + timedelta(days=7)).isoformat()})
+        offer = OfferIn.model_validate(
+            {"amount": "9.99", "starts_at": SOON.isoformat(), "ends_at": (SOON + timedelta(days=7)).isoformat()}
+        )
         commands.put_offers(conn, [("B1", "EUR", offer)])
         commands.set_stock(conn, [("B1", 3)])
         with conn.transaction():

@@ -7,12 +7,12 @@ cannot start is an error, never a skip). Each adapter gets the catalog of tests/
 generation 1 (stale versions before and after the current ones, bulk and single writes), then
 switch and refresh.
 
-Import the fixtures into a test module explicitly::
-
-    from tests.integration.search_fixtures import index, index_kind, make_index, search_redis  # noqa: F401
+tests/conftest.py registers this module as a plugin, so every test module can ask for the fixtures.
 """
+
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
@@ -26,8 +26,6 @@ KINDS = ["embedded", "elasticsearch"]
 #: (a set of "typo" - edit distance like fuzziness AUTO - and "prefix" - a query word may be the
 #: beginning of a name word).
 DEFAULT_TOLERANCE = {"embedded": frozenset({"prefix"}), "elasticsearch": frozenset({"typo"})}
-
-
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +67,8 @@ class _Factory:
     def close(self):
         for idx, _ in self.made:
             for gen in (1, 2, 3):
-                try:
+                with contextlib.suppress(Exception):  # best-effort cleanup
                     idx.drop(gen)
-                except Exception:  # noqa: BLE001 - best-effort cleanup
-                    pass
         if self._es is not None:
             self._es.close()
 
@@ -86,15 +82,17 @@ def load(idx, generation: int = 1) -> None:
     idx.index(list(cat.stale_before), [generation])
     docs = list(cat.documents)
     for start in range(0, len(docs), 100):
-        idx.index(docs[start:start + 100], [generation])
+        idx.index(docs[start : start + 100], [generation])
     half = len(cat.stale_after) // 2
     idx.index(list(cat.stale_after[:half]), [generation])
     for doc in cat.stale_after[half:]:
         idx.index([doc], [generation])
 
 
-@pytest.fixture(scope="session", params=[pytest.param(kind, marks=[pytest.mark.elasticsearch] if kind == "elasticsearch" else [])
-                                        for kind in KINDS])
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param(kind, marks=[pytest.mark.elasticsearch] if kind == "elasticsearch" else []) for kind in KINDS],
+)
 def index_kind(request) -> str:
     return request.param
 

@@ -1,21 +1,26 @@
 """Every admin route's happy path against real PostgreSQL, and the outbox dispatch after commit."""
+
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from tests.integration.admin_support import API, SOON, client, app, outbox, seeded, sent, tokens  # noqa: F401
+from tests.integration.admin_support import API, outbox
 from vocab.topics import Topic
 
 pytestmark = pytest.mark.integration
 
 
 def test_put_and_read_back_categories(client, tokens, sent):
-    response = client.put(f"{API}/categories/gear", json={"name": {"en_US": "Gear", "de_DE": "Ausrüstung"}},
-                          headers=tokens["editor"])
+    response = client.put(
+        f"{API}/categories/gear", json={"name": {"en_US": "Gear", "de_DE": "Ausrüstung"}}, headers=tokens["editor"]
+    )
     assert response.status_code == 200 and response.get_json() == {"key": "gear", "outbox_id": 1}
-    client.put(f"{API}/categories/bags", json={"parent": "gear", "name": {"en_US": "Bags"}, "position": 2},
-               headers=tokens["admin"])
+    client.put(
+        f"{API}/categories/bags",
+        json={"parent": "gear", "name": {"en_US": "Bags"}, "position": 2},
+        headers=tokens["admin"],
+    )
     got = client.get(f"{API}/categories/gear", headers=tokens["stock"]).get_json()
     assert got["name"] == {"en_US": "Gear", "de_DE": "Ausrüstung"} and got["children"] == ["bags"]
     assert got["parent"] is None and got["position"] == 0
@@ -23,8 +28,13 @@ def test_put_and_read_back_categories(client, tokens, sent):
 
 
 def test_put_read_and_delete_a_product(client, tokens, seeded, sent):
-    product = {"name": {"en_US": "Tent"}, "description": {"en_US": "<p>Dry</p>"}, "brand": "Acme",
-               "categories": ["gear", "bags"], "attributes": {"size": "L", "color": ["Green", "Grey"]}}
+    product = {
+        "name": {"en_US": "Tent"},
+        "description": {"en_US": "<p>Dry</p>"},
+        "brand": "Acme",
+        "categories": ["gear", "bags"],
+        "attributes": {"size": "L", "color": ["Green", "Grey"]},
+    }
     response = client.put(f"{API}/products/T-1", json=product, headers=tokens["editor"])
     assert response.status_code == 200 and response.get_json()["sku"] == "T-1"
     got = client.get(f"{API}/products/T-1", headers=tokens["pricing"]).get_json()
@@ -48,7 +58,9 @@ def test_prices_and_offers(client, tokens, seeded, sent):
     assert got["offers"][1]["starts_at"].startswith("2029-12-31T23:00:00")
 
     assert client.delete(f"{API}/offers/B1/EUR", headers=tokens["admin"]).status_code == 200
-    assert [o["currency"] for o in client.get(f"{API}/products/B1", headers=tokens["stock"]).get_json()["offers"]] == ["USD"]
+    assert [o["currency"] for o in client.get(f"{API}/products/B1", headers=tokens["stock"]).get_json()["offers"]] == [
+        "USD"
+    ]
     assert sent == [(Topic.PRICE, ["B1"])] * 3
 
 
@@ -66,7 +78,9 @@ def test_stock_levels_and_movements(client, tokens, seeded, sent, pool):
     # Stock writes are high-rate: the relay's sweep sends them in batches, not the request.
     assert sent == []
     stock_rows = [row for row in outbox(pool) if row[1] == "stock"]
-    assert [(topic, keys, dispatched) for _, topic, keys, dispatched in stock_rows[-2:]] == [("stock", ["B1"], False)] * 2
+    assert [(topic, keys, dispatched) for _, topic, keys, dispatched in stock_rows[-2:]] == [
+        ("stock", ["B1"], False)
+    ] * 2
 
 
 def test_the_outbox_row_is_dispatched_after_its_commit(app, client, tokens, seeded, sent, settings):

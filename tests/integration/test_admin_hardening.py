@@ -4,6 +4,7 @@ Bad tokens never take a database connection (refused by their form, or remembere
 after one lookup); token lookups that hang hold at most half the pool, so requests with a good
 token keep working; a request that gets no connection is a quick 503 with Retry-After.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -19,7 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from catalog.db import make_pool
 from catalog.tokens import create_token
-from tests.integration.admin_support import API, seeded, sent  # noqa: F401
+from tests.integration.admin_support import API
 from web.admin.admin_state import EXTENSION
 from web.admin.app import create_app
 from web.admin.auth import TokenCache
@@ -28,9 +29,14 @@ pytestmark = pytest.mark.integration
 
 FLOOD_THREADS = 12
 UNKNOWN = "sst_" + "u" * 43  # well-formed, in no database
-BAD_HEADERS = [{}, {"Authorization": "Basic c3RvY2s6c3RvY2s="}, {"Authorization": "Bearer sst_not-a-token"},
-               {"Authorization": "Bearer " + "x" * 47}, {"Authorization": "Bearer sst_" + "!" * 43},
-               {"Authorization": f"Bearer {UNKNOWN}"}]
+BAD_HEADERS = [
+    {},
+    {"Authorization": "Basic c3RvY2s6c3RvY2s="},
+    {"Authorization": "Bearer sst_not-a-token"},
+    {"Authorization": "Bearer " + "x" * 47},
+    {"Authorization": "Bearer sst_" + "!" * 43},
+    {"Authorization": f"Bearer {UNKNOWN}"},
+]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -120,8 +126,7 @@ def test_bad_tokens_take_no_connection_while_good_ones_work(admin, small_pool, g
     assert stats.get("requests_num", 0) <= 1, stats
     assert stats.get("connections_num", 0) == 0, stats
 
-    results, flood = _run_flood(base, lambda n: BAD_HEADERS[n % len(BAD_HEADERS)],
-                                lambda: _good_calls(base, good, 40))
+    results, flood = _run_flood(base, lambda n: BAD_HEADERS[n % len(BAD_HEADERS)], lambda: _good_calls(base, good, 40))
     assert [status for status, _ in results] == [200] * 40
     assert {status for status, _ in flood} == {401}
     assert small_pool.pop_stats().get("requests_num", 0) <= 41  # one per good call, and its token's lookup
@@ -143,8 +148,9 @@ def test_hanging_token_lookups_hold_at_most_half_the_pool(admin, small_pool, goo
             finally:
                 locker.rollback()  # the hanging lookups finish (before the flood is waited for)
 
-        results, flood = _run_flood(base, lambda n: {"Authorization": f"Bearer sst_{secrets.token_urlsafe(32)}"},
-                                    during)
+        results, flood = _run_flood(
+            base, lambda n: {"Authorization": f"Bearer sst_{secrets.token_urlsafe(32)}"}, during
+        )
     assert [status for status, _ in results] == [200] * 20, results
     assert max(seconds for _, seconds in results) < 2.0  # never waiting on the hanging lookups
     statuses = {status for status, _ in flood}

@@ -1,11 +1,12 @@
 """A rejected admin request answers a 4xx problem and writes nothing: every table and the outbox are unchanged."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from tests.integration.admin_support import API, app, client, dump, seeded, sent, tokens  # noqa: F401
+from tests.integration.admin_support import API, dump
 
 pytestmark = pytest.mark.integration
 
@@ -19,19 +20,43 @@ CASES = {
     "quantity as string": ("PUT", "/stock/B1", "stock", {"quantity": "5"}, None, 422),
     "delta as string": ("POST", "/stock/B1/movements", "stock", {**MOVE, "delta": "-1"}, None, 422),
     "unknown category": ("PUT", "/products/T1", "editor", {**PRODUCT, "categories": ["gear", "nope"]}, None, 422),
-    "unknown parent category": ("PUT", "/categories/tents", "editor", {"parent": "nope", "name": {"en_US": "T"}},
-                                None, 422),
+    "unknown parent category": (
+        "PUT",
+        "/categories/tents",
+        "editor",
+        {"parent": "nope", "name": {"en_US": "T"}},
+        None,
+        422,
+    ),
     "category cycle": ("PUT", "/categories/gear", "editor", {"parent": "bags", "name": {"en_US": "G"}}, None, 422),
     "unknown locale": ("PUT", "/products/T1", "editor", {"name": {"fr_FR": "Tente"}}, None, 422),
     "negative stock quantity": ("PUT", "/stock/B1", "stock", {"quantity": -1}, None, 422),
     "movement below zero": ("POST", "/stock/B1/movements", "stock", {**MOVE, "delta": -4}, None, 409),
     "zero movement": ("POST", "/stock/B1/movements", "stock", {**MOVE, "delta": 0}, None, 422),
-    "offer ends before it starts": ("PUT", "/offers/B1/EUR", "pricing", {**OFFER, "ends_at": "2029-01-01T00:00:00Z"},
-                                    None, 422),
-    "offer without offset": ("PUT", "/offers/B1/EUR", "pricing", {**OFFER, "starts_at": "2030-01-01T00:00:00"},
-                             None, 422),
-    "oversized body": ("PUT", "/products/T1", "editor",
-                       {**PRODUCT, "description": {"en_US": "x" * (1024 * 1024)}}, None, 413),
+    "offer ends before it starts": (
+        "PUT",
+        "/offers/B1/EUR",
+        "pricing",
+        {**OFFER, "ends_at": "2029-01-01T00:00:00Z"},
+        None,
+        422,
+    ),
+    "offer without offset": (
+        "PUT",
+        "/offers/B1/EUR",
+        "pricing",
+        {**OFFER, "starts_at": "2030-01-01T00:00:00"},
+        None,
+        422,
+    ),
+    "oversized body": (
+        "PUT",
+        "/products/T1",
+        "editor",
+        {**PRODUCT, "description": {"en_US": "x" * (1024 * 1024)}},
+        None,
+        413,
+    ),
     "missing token": ("PUT", "/stock/B1", None, {"quantity": 1}, None, 401),
     "bad token": ("PUT", "/stock/B1", "Bearer sst_not-a-token", {"quantity": 1}, None, 401),
     "not a bearer token": ("PUT", "/stock/B1", "Basic c3RvY2s6c3RvY2s=", {"quantity": 1}, None, 401),
@@ -56,16 +81,22 @@ CASES = {
 def _headers(auth, tokens) -> dict[str, str]:
     if auth is None:
         return {}
-    return tokens[auth] if auth in tokens else {"Authorization": auth}
+    return tokens.get(auth, {"Authorization": auth})
 
 
 @pytest.mark.parametrize("method, path, auth, body, content_type, status", CASES.values(), ids=CASES.keys())
-def test_rejected_request_writes_nothing(client, pool, tokens, seeded, sent, method, path, auth, body,
-                                         content_type, status):
+def test_rejected_request_writes_nothing(
+    client, pool, tokens, seeded, sent, method, path, auth, body, content_type, status
+):
     before = dump(pool)
     data = json.dumps(body) if isinstance(body, dict) else body
-    response = client.open(API + path, method=method, data=data, headers=_headers(auth, tokens),
-                           content_type=content_type or ("application/json" if data is not None else None))
+    response = client.open(
+        API + path,
+        method=method,
+        data=data,
+        headers=_headers(auth, tokens),
+        content_type=content_type or ("application/json" if data is not None else None),
+    )
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     problem = response.get_json(force=True)

@@ -8,6 +8,7 @@ the document states for that operation, and ``Cache-Control: no-store``; a reque
 calls invalid must be refused (4xx). The example budget is fixed and the generation
 derandomized: every run sends the same requests.
 """
+
 from __future__ import annotations
 
 import time
@@ -15,12 +16,19 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
-from schemathesis.checks import (content_type_conformance, negative_data_rejection, not_a_server_error,
-                                 response_headers_conformance, response_schema_conformance, status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from tests.integration.admin_support import API, app, client, dump, seeded, sent, tokens  # noqa: F401
+from tests.integration.admin_support import API, dump
 
 pytestmark = pytest.mark.integration
 
@@ -40,10 +48,18 @@ def no_store(ctx: Any, response: Any, case: Any) -> bool | None:
 
 
 #: Invalid data must be refused with one of these: 413 (too large) is a refusal too.
-CONFIG = schemathesis.Config.from_dict({"checks": {"negative_data_rejection": {
-    "expected-statuses": [400, 401, 403, 404, 405, 409, 413, 415, 422]}}})
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance, negative_data_rejection, no_store]
+CONFIG = schemathesis.Config.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": [400, 401, 403, 404, 405, 409, 413, 415, 422]}}}
+)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    no_store,
+]
 
 
 def _headers(who: str, tokens: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -56,8 +72,10 @@ def _headers(who: str, tokens: dict[str, dict[str, str]]) -> dict[str, str]:
 
 def _passes(operation) -> list[tuple[str, Any]]:
     known = {name: KNOWN[name] for name in KNOWN if name in operation.path}
-    passes = [("positive", operation.as_strategy(GenerationMode.POSITIVE)),
-              ("negative", operation.as_strategy(GenerationMode.NEGATIVE))]
+    passes = [
+        ("positive", operation.as_strategy(GenerationMode.POSITIVE)),
+        ("negative", operation.as_strategy(GenerationMode.NEGATIVE)),
+    ]
     if known:
         passes.append(("known", operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known)))
     return passes
@@ -77,12 +95,18 @@ def test_every_answer_conforms_to_the_document(app, tokens, seeded, who):
             label = f"{operation.label} [{name}]"
             counts[label] = 0
 
-            @hypothesis_settings(max_examples=BUDGET[who], derandomize=True, database=None, deadline=None,
-                                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-                                 report_multiple_bugs=False)
+            @hypothesis_settings(
+                max_examples=BUDGET[who],
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+            )
             @given(case=strategy)
             def run(case):
-                counts[label] += 1
+                counts[label] += 1  # noqa: B023 - run() is called in this iteration
                 response = case.call_and_validate(headers=headers, checks=CHECKS)
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
@@ -90,8 +114,10 @@ def test_every_answer_conforms_to_the_document(app, tokens, seeded, who):
                 run()
             except Exception as error:  # noqa: BLE001 - every failing operation is reported at once
                 failures.append(f"{label}: {error}")
-    print(f"\n{who}: {len(counts)} operation passes, {sum(counts.values())} requests,"
-          f" {time.monotonic() - started:.1f}s; statuses {dict(sorted(statuses.items()))}")
+    print(
+        f"\n{who}: {len(counts)} operation passes, {sum(counts.values())} requests,"
+        f" {time.monotonic() - started:.1f}s; statuses {dict(sorted(statuses.items()))}"
+    )
     assert not failures, "\n\n".join(failures)
 
 
@@ -119,8 +145,13 @@ def test_a_nul_character_is_a_422_not_a_500(client, pool, tokens, seeded, sent, 
     assert dump(pool) == before
 
 
-@pytest.mark.parametrize("starts_at, ends_at", [("9999-12-31T22:00:00-05:00", "9999-12-31T23:00:00-05:00"),
-                                                ("0001-01-01T00:00:00+01:00", "0001-01-01T12:00:00+01:00")])
+@pytest.mark.parametrize(
+    "starts_at, ends_at",
+    [
+        ("9999-12-31T22:00:00-05:00", "9999-12-31T23:00:00-05:00"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-01T12:00:00+01:00"),
+    ],
+)
 def test_an_offer_outside_the_calendar_in_utc_is_a_422(client, pool, tokens, seeded, sent, starts_at, ends_at):
     before = dump(pool)
     offer = {"amount": "1.00", "starts_at": starts_at, "ends_at": ends_at}
@@ -134,4 +165,6 @@ def test_rfc_3339_lower_case_t_and_z_are_accepted(client, tokens, seeded, sent):
     offer = {"amount": "1.00", "starts_at": "2030-01-01t00:00:00z", "ends_at": "2030-01-02t00:00:00+01:00"}
     assert client.put(f"{API}/offers/B1/USD", json=offer, headers=tokens["pricing"]).status_code == 200
     offers = client.get(f"{API}/products/B1", headers=tokens["pricing"]).get_json()["offers"]
-    assert [(o["currency"], o["starts_at"][:19]) for o in offers if o["currency"] == "USD"] == [("USD", "2030-01-01T00:00:00")]
+    assert [(o["currency"], o["starts_at"][:19]) for o in offers if o["currency"] == "USD"] == [
+        ("USD", "2030-01-01T00:00:00")
+    ]

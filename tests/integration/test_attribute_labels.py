@@ -1,5 +1,6 @@
 """Attribute labels on real services: feed import and admin API → PostgreSQL → projector → Redis →
 the edge's facet headings and product pages, per locale, with fallbacks and escaping."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,8 @@ import redis
 from catalog import commands
 from catalog.importer import import_files
 from catalog.models import CategoryIn, ProductIn
-from catalog.tokens import create_token
 from catalog.relay import settle
+from catalog.tokens import create_token
 from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
 from projector.service import Projector
@@ -26,14 +27,15 @@ from web.edge.app import create_app
 pytestmark = pytest.mark.integration
 
 FEED = {
-    "attributes.csv": ("code,label.en_US,label.de_DE\n"
-                       "Features_Bags,Features,Ausstattung\n"
-                       "color,<Colour> & co,\n"
-                       "activity,Activity,\n"),  # a code no product uses yet
+    "attributes.csv": (
+        "code,label.en_US,label.de_DE\nFeatures_Bags,Features,Ausstattung\ncolor,<Colour> & co,\nactivity,Activity,\n"
+    ),  # a code no product uses yet
     "categories.csv": "key,parent,position,name.en_US,name.de_DE\nbags,,1,Bags,Taschen\n",
-    "products.csv": ("sku,brand,categories,active,name.en_US,name.de_DE,attr.features_bags,attr.strap_bags,attr.color\n"
-                     "B1,Luma,bags,1,Duffle,Reisetasche,Pocket|Lockable,Single,Red\n"
-                     "B2,Aurora,bags,1,Tote,Beutel,Pocket,Double,Blue\n"),
+    "products.csv": (
+        "sku,brand,categories,active,name.en_US,name.de_DE,attr.features_bags,attr.strap_bags,attr.color\n"
+        "B1,Luma,bags,1,Duffle,Reisetasche,Pocket|Lockable,Single,Red\n"
+        "B2,Aurora,bags,1,Tote,Beutel,Pocket,Double,Blue\n"
+    ),
 }
 
 
@@ -77,9 +79,20 @@ def test_imported_labels_head_the_facets_and_the_details_in_each_locale(settings
 def seed(pool) -> None:
     with pool.connection() as conn:
         commands.put_categories(conn, [("bags", CategoryIn(name={"en_US": "Bags"}))])
-        commands.put_products(conn, [(sku, ProductIn(name={"en_US": f"Bag {sku}"}, categories=["bags"],
-                                                     attributes={"features_bags": ["Pocket"], "color": "Red"}))
-                                     for sku in ("B1", "B2")])
+        commands.put_products(
+            conn,
+            [
+                (
+                    sku,
+                    ProductIn(
+                        name={"en_US": f"Bag {sku}"},
+                        categories=["bags"],
+                        attributes={"features_bags": ["Pocket"], "color": "Red"},
+                    ),
+                )
+                for sku in ("B1", "B2")
+            ],
+        )
         with conn.transaction():
             settle(conn)
 
@@ -108,14 +121,21 @@ def test_a_label_change_through_the_api_re_renders_only_the_labels_snippets(sett
     assert admin.get(f"{API_ROOT}/attributes/unused", headers=auth).status_code == 404
     with pool.connection() as conn:
         assert conn.execute("SELECT topic, keys FROM outbox ORDER BY id DESC LIMIT 1").fetchone() == (
-            "attribute", ["features_bags"])
+            "attribute",
+            ["features_bags"],
+        )
 
-    wait_until(lambda: heading(edge.get("/c/bags").text, "features_bags") == "Features", timeout=15,
-               what="the new label on the listing")
+    wait_until(
+        lambda: heading(edge.get("/c/bags").text, "features_bags") == "Features",
+        timeout=15,
+        what="the new label on the listing",
+    )
     assert heading(edge.get("/c/bags?locale=de_DE").text, "features_bags") == "Ausstattung"
     assert "<dt>Features</dt>" in edge.get("/p/B1?locale=en_US").text
     after = dump(client, settings, search=projector.search)
-    changed = {k for k in before.snippets.keys() | after.snippets.keys() if before.snippets.get(k) != after.snippets.get(k)}
+    changed = {
+        k for k in before.snippets.keys() | after.snippets.keys() if before.snippets.get(k) != after.snippets.get(k)
+    }
     assert changed == {"labels:en_US:{_}", "labels:de_DE:{_}"}
     assert after.documents == before.documents
     celery.close()

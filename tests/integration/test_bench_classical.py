@@ -1,11 +1,12 @@
 """The classical baseline (bench/classical): pages rendered per request from PostgreSQL."""
+
 from __future__ import annotations
 
 import html
 import random
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,14 +30,20 @@ def catalog(pool):
     rng = random.Random(7)
     products = {}
     with pool.connection() as conn:
-        commands.put_categories(conn, [
-            ("gear", CategoryIn(name={"en_US": "Gear", "de_DE": "Ausrüstung"}, position=1)),
-            ("other", CategoryIn(name={"en_US": "Other", "de_DE": "Anderes"}, position=2)),
-        ])
-        commands.put_categories(conn, [
-            ("gear-bags", CategoryIn(parent="gear", name={"en_US": "Bags", "de_DE": "Taschen"})),
-            ("gear-tents", CategoryIn(parent="gear", name={"en_US": "Tents", "de_DE": "Zelte"}, position=1)),
-        ])
+        commands.put_categories(
+            conn,
+            [
+                ("gear", CategoryIn(name={"en_US": "Gear", "de_DE": "Ausrüstung"}, position=1)),
+                ("other", CategoryIn(name={"en_US": "Other", "de_DE": "Anderes"}, position=2)),
+            ],
+        )
+        commands.put_categories(
+            conn,
+            [
+                ("gear-bags", CategoryIn(parent="gear", name={"en_US": "Bags", "de_DE": "Taschen"})),
+                ("gear-tents", CategoryIn(parent="gear", name={"en_US": "Tents", "de_DE": "Zelte"}, position=1)),
+            ],
+        )
         items, prices, stock = [], [], []
         for i in range(70):
             sku = f"T{i:03d}"
@@ -50,21 +57,36 @@ def catalog(pool):
                 "quantity": rng.choice([0, 3, 40]),
             }
             products[sku] = p
-            items.append((sku, ProductIn(
-                name={"en_US": f"Trail item {i}", "de_DE": f"Wanderartikel {i}"},
-                description={"en_US": f"<p>A sturdy {'waterproof ' if i % 10 == 0 else ''}companion, number {i}.</p>"},
-                brand=p["brand"], categories=[p["category"]], active=p["active"],
-                attributes={"color": p["color"], "size": p["size"]},
-                images=[{"src": f"/t/t{i:03d}.jpg", "width": 400, "height": 500},
-                        {"src": f"https://cdn.example.com/t{i:03d}-back.jpg", "width": 800, "height": 1000}][:i % 3])))
+            items.append(
+                (
+                    sku,
+                    ProductIn(
+                        name={"en_US": f"Trail item {i}", "de_DE": f"Wanderartikel {i}"},
+                        description={
+                            "en_US": f"<p>A sturdy {'waterproof ' if i % 10 == 0 else ''}companion, number {i}.</p>"
+                        },
+                        brand=p["brand"],
+                        categories=[p["category"]],
+                        active=p["active"],
+                        attributes={"color": p["color"], "size": p["size"]},
+                        images=[
+                            {"src": f"/t/t{i:03d}.jpg", "width": 400, "height": 500},
+                            {"src": f"https://cdn.example.com/t{i:03d}-back.jpg", "width": 800, "height": 1000},
+                        ][: i % 3],
+                    ),
+                )
+            )
             prices += [(sku, "EUR", p["price"]), (sku, "USD", p["price"] * 2)]
             stock.append((sku, p["quantity"]))
         commands.put_products(conn, items)
         commands.put_prices(conn, prices)
         commands.set_stock(conn, stock)
-        now = datetime.now(timezone.utc)
-        offer = OfferIn(amount="5.00", starts_at=(now - timedelta(hours=1)).isoformat(),
-                        ends_at=(now + timedelta(hours=1)).isoformat())
+        now = datetime.now(UTC)
+        offer = OfferIn(
+            amount="5.00",
+            starts_at=(now - timedelta(hours=1)).isoformat(),
+            ends_at=(now + timedelta(hours=1)).isoformat(),
+        )
         commands.put_offers(conn, [("T001", "EUR", offer)])
         commands.delete_product(conn, "T002")
     products["T002"]["active"] = False
@@ -151,8 +173,13 @@ def test_category_pages_sort_and_paginate(client, catalog):
     assert TILE.findall(second) == by_price[24:48]
     assert '<nav class="pager">' in first and 'rel="next"' in first
     assert TILE.findall(client.get("/c/gear-bags?brand=%C3%96ko+Line&in_stock=1&price=10-40").text) == sorted(
-        s for s in skus if catalog[s]["category"] == "gear-bags" and catalog[s]["brand"] == "Öko Line"
-        and catalog[s]["quantity"] > 0 and (5 if s == "T001" else catalog[s]["price"]) <= 40)
+        s
+        for s in skus
+        if catalog[s]["category"] == "gear-bags"
+        and catalog[s]["brand"] == "Öko Line"
+        and catalog[s]["quantity"] > 0
+        and (5 if s == "T001" else catalog[s]["price"]) <= 40
+    )
 
 
 def test_search_uses_full_text_search(client, catalog, pool):
@@ -167,8 +194,15 @@ def test_search_uses_full_text_search(client, catalog, pool):
 
 
 # The same pages as the edge, byte for byte (bench/classical/README.md): with attribute labels and images.
-SAME_PATHS = ["/p/T000", "/p/T003?locale=de_DE", "/p/T004", "/", "/c/gear?color=Red&size=M&per_page=96",
-              "/c/gear-bags?color=Red&locale=de_DE&currency=USD", "/c/other?size=S&sort=price_asc"]
+SAME_PATHS = [
+    "/p/T000",
+    "/p/T003?locale=de_DE",
+    "/p/T004",
+    "/",
+    "/c/gear?color=Red&size=M&per_page=96",
+    "/c/gear-bags?color=Red&locale=de_DE&currency=USD",
+    "/c/other?size=S&sort=price_asc",
+]
 
 
 def test_pages_are_the_edges_byte_for_byte_with_attribute_labels_and_images(settings, pool, client):
@@ -181,8 +215,13 @@ def test_pages_are_the_edges_byte_for_byte_with_attribute_labels_and_images(sett
     from web.edge.app import create_app as create_edge
 
     with pool.connection() as conn:
-        commands.put_attribute_labels(conn, [("color", AttributeIn(label={"en_US": "Colour <&>", "de_DE": "Farbton"})),
-                                             ("size", AttributeIn(label={"de_DE": "Konfektionsgröße"}))])
+        commands.put_attribute_labels(
+            conn,
+            [
+                ("color", AttributeIn(label={"en_US": "Colour <&>", "de_DE": "Farbton"})),
+                ("size", AttributeIn(label={"de_DE": "Konfektionsgröße"})),
+            ],
+        )
     store = redis.Redis.from_url(settings.redis_url)
     rebuild(Projector(settings, pool, store, make_search(settings, store)), progress=False)
     edge = create_edge(settings).test_client(use_cookies=False)

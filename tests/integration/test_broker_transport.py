@@ -5,6 +5,7 @@ first one fails to give its held messages back (the broker is down), then drops 
 details. A channel left open then fails on everything it still does (Celery's own close of it,
 the ack of a task that finishes after the reconnect): with kombu's transport by AttributeError,
 which stopped the worker; with the project's, by a connection error, which Celery handles."""
+
 from __future__ import annotations
 
 from dataclasses import replace

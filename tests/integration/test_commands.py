@@ -1,4 +1,5 @@
 """Write commands against a real PostgreSQL: one transaction each, outbox row included."""
+
 import threading
 from decimal import Decimal
 
@@ -16,17 +17,23 @@ def _outbox(conn):
 
 
 def _seed(conn):
-    commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"})),
-                                   ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}))])
-    commands.put_products(conn, [("B1", ProductIn(name={"en_US": "Bag"}, categories=["bags"],
-                                                   attributes={"color": ["Red", "Blue"]}))])
+    commands.put_categories(
+        conn,
+        [("gear", CategoryIn(name={"en_US": "Gear"})), ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}))],
+    )
+    commands.put_products(
+        conn, [("B1", ProductIn(name={"en_US": "Bag"}, categories=["bags"], attributes={"color": ["Red", "Blue"]}))]
+    )
 
 
 def test_writes_commit_their_outbox_row(conn):
     _seed(conn)
     commands.put_prices(conn, [("B1", "EUR", Decimal("12.50"))])
     assert _outbox(conn) == [("category", ["gear", "bags"]), ("product", ["B1"]), ("price", ["B1"])]
-    assert conn.execute("SELECT value FROM product_attributes WHERE sku='B1' ORDER BY position").fetchall() == [("Red",), ("Blue",)]
+    assert conn.execute("SELECT value FROM product_attributes WHERE sku='B1' ORDER BY position").fetchall() == [
+        ("Red",),
+        ("Blue",),
+    ]
 
 
 def test_rejected_write_changes_nothing(conn):

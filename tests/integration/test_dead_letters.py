@@ -3,6 +3,7 @@
 A projection task that fails with a non-transient error is not retried: it lands in the
 dead-letter list once, ``projector status`` shows it and ``projector replay`` sends it again.
 """
+
 import subprocess
 import sys
 import time
@@ -25,8 +26,14 @@ EN_EUR = Context("en_US", "EUR")
 
 
 def cli(env, *args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @pytest.fixture
@@ -75,7 +82,9 @@ def test_a_poison_task_is_dead_lettered_once_shown_and_replayed(settings, worker
 def test_replay_succeeds_once_the_cause_is_fixed(settings, pool, worker, service_env, letters):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
-        commands.put_products(conn, [(s, ProductIn(name={"en_US": f"Bag {s}"}, categories=["gear"])) for s in ("D1", "D2")])
+        commands.put_products(
+            conn, [(s, ProductIn(name={"en_US": f"Bag {s}"}, categories=["gear"])) for s in ("D1", "D2")]
+        )
         commands.put_prices(conn, [("D1", "EUR", Decimal("4.00")), ("D2", "EUR", Decimal("5.00"))])
     client = redis.Redis.from_url(settings.redis_url)
     keys = KeyScheme(settings.key_prefix)

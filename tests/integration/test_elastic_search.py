@@ -9,6 +9,7 @@ stemming and accent tests need language analysis: a server without it fails them
 What both adapters must agree on (results against a brute-force computation) is the contract
 suite's business; this module checks the Elasticsearch specifics.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -30,8 +31,6 @@ pytestmark = pytest.mark.elasticsearch
 MODES = ["standard", "language"]
 LOCALES = ("en_US", "de_DE", "fr_FR")
 CURRENCIES = ("EUR", "USD")
-
-
 
 
 @pytest.fixture
@@ -204,13 +203,28 @@ def catalog_docs():
         if sku == "S06":
             attrs["material"] = ("Cotton",)
         prices = {"EUR": Decimal(eur)} | ({"USD": Decimal(usd)} if usd else {})
-        yield doc(sku, brand=brand, category_paths=cats, attributes=attrs, prices=prices, availability=avail,
-                  created_at=created, names={"en_US": name, "de_DE": f"{name} (de)"},
-                  descriptions={"en_US": f"A fine {name.lower()} by {brand}."})
+        yield doc(
+            sku,
+            brand=brand,
+            category_paths=cats,
+            attributes=attrs,
+            prices=prices,
+            availability=avail,
+            created_at=created,
+            names={"en_US": name, "de_DE": f"{name} (de)"},
+            descriptions={"en_US": f"A fine {name.lower()} by {brand}."},
+        )
     # Hidden: matches everything, must never be seen (not in hits, facets or suggestions).
-    yield doc("H01", visible=False, brand="acme", category_paths=("shoes", "running"),
-              attributes={"color": ("Red", "Purple"), "size": ("42",), "heel": ("high",)},
-              prices={"EUR": Decimal("55"), "USD": Decimal("55")}, created_at=999, names={"en_US": "Trail Runner"})
+    yield doc(
+        "H01",
+        visible=False,
+        brand="acme",
+        category_paths=("shoes", "running"),
+        attributes={"color": ("Red", "Purple"), "size": ("42",), "heel": ("high",)},
+        prices={"EUR": Decimal("55"), "USD": Decimal("55")},
+        created_at=999,
+        names={"en_US": "Trail Runner"},
+    )
 
 
 @pytest.fixture
@@ -267,7 +281,7 @@ def test_hidden_documents_never_match(es, shop):
     assert shop.query(q(text="trail runner")).skus == ("S01",)
     r = shop.query(q(category="running"))
     assert r.total == 3 and "heel" not in [f.name for f in r.facets]
-    assert ("Purple" not in [v.value for f in r.facets for v in f.values])
+    assert "Purple" not in [v.value for f in r.facets for v in f.values]
     assert [s.sku for s in shop.suggest("Trail", "en_US")] == ["S01"]
     assert shop.suggest("H0", "en_US") == []
     # Hiding is a newer version like any other change.
@@ -293,22 +307,34 @@ def test_in_stock_counts_low_stock_as_available(shop):
     assert values(r.facets[0]) == [("acme", 2, False), ("bolt", 1, False), ("zeta", 1, True)]
 
 
-@pytest.mark.parametrize("sort, currency, expected", [
-    ("price_asc", "EUR", ["S01", "S04", "S02", "S03", "S05"]),  # S01/S04 tie at 50: by SKU
-    ("price_desc", "EUR", ["S05", "S03", "S02", "S01", "S04"]),
-    ("price_asc", "USD", ["S04", "S01", "S02", "S05", "S03"]),  # no USD price: last
-    ("price_desc", "USD", ["S05", "S02", "S01", "S04", "S03"]),
-    ("name", "EUR", ["S04", "S05", "S03", "S02", "S01"]),  # case-insensitive
-    ("newest", "EUR", ["S03", "S04", "S02", "S01", "S05"]),  # S03/S04 created together: by SKU
-    ("relevance", "EUR", ["S03", "S04", "S02", "S01", "S05"]),  # without text: newest
-])
+@pytest.mark.parametrize(
+    "sort, currency, expected",
+    [
+        ("price_asc", "EUR", ["S01", "S04", "S02", "S03", "S05"]),  # S01/S04 tie at 50: by SKU
+        ("price_desc", "EUR", ["S05", "S03", "S02", "S01", "S04"]),
+        ("price_asc", "USD", ["S04", "S01", "S02", "S05", "S03"]),  # no USD price: last
+        ("price_desc", "USD", ["S05", "S02", "S01", "S04", "S03"]),
+        ("name", "EUR", ["S04", "S05", "S03", "S02", "S01"]),  # case-insensitive
+        ("newest", "EUR", ["S03", "S04", "S02", "S01", "S05"]),  # S03/S04 created together: by SKU
+        ("relevance", "EUR", ["S03", "S04", "S02", "S01", "S05"]),  # without text: newest
+    ],
+)
 def test_sorts_break_ties_by_sku(shop, sort, currency, expected):
     assert list(shop.query(q(category="shoes", sort=sort, currency=currency)).skus) == expected
 
 
 def test_name_order_is_the_shared_folded_key(ix):
-    names = {"N1": "Zebra", "N2": "écran", "N3": "Ecran", "N4": "Øresund", "N5": "Quokka", "N6": "Straße",
-             "N7": "Strasse", "N8": "Кроссовки", "N9": "apple"}
+    names = {
+        "N1": "Zebra",
+        "N2": "écran",
+        "N3": "Ecran",
+        "N4": "Øresund",
+        "N5": "Quokka",
+        "N6": "Straße",
+        "N7": "Strasse",
+        "N8": "Кроссовки",
+        "N9": "apple",
+    }
     load(ix, [doc(sku, names={"en_US": name}) for sku, name in names.items()] + [doc("N0", names={})])
     # no name first; é folds to e, ß to ss, ø stays (after q), Cyrillic after Latin; ties by SKU
     assert ix.query(q(sort="name")).skus == ("N0", "N9", "N2", "N3", "N5", "N6", "N7", "N1", "N4", "N8")
@@ -337,14 +363,22 @@ def test_text_is_typo_tolerant_and_needs_every_word(shop):
 
 
 def test_relevance_ranks_name_matches_first(ix):
-    load(ix, [doc("R1", names={"en_US": "Socks"}, descriptions={"en_US": "Warm wool for boots"}),
-              doc("R2", names={"en_US": "Wool boots"}, descriptions={"en_US": "Winter footwear"})])
+    load(
+        ix,
+        [
+            doc("R1", names={"en_US": "Socks"}, descriptions={"en_US": "Warm wool for boots"}),
+            doc("R2", names={"en_US": "Wool boots"}, descriptions={"en_US": "Winter footwear"}),
+        ],
+    )
     assert ix.query(q(text="wool")).skus == ("R2", "R1")
 
 
 def test_suggest_name_and_sku_prefixes(shop):
     # ranked by score (shorter names first with edge n-grams), then SKU
-    assert sorted((s.sku, s.name) for s in shop.suggest("Run", "en_US")) == [("S01", "Trail Runner"), ("S02", "Road Runner")]
+    assert sorted((s.sku, s.name) for s in shop.suggest("Run", "en_US")) == [
+        ("S01", "Trail Runner"),
+        ("S02", "Road Runner"),
+    ]
     assert [s.sku for s in shop.suggest("trail ru", "en_US")] == ["S01"]
     assert [s.name for s in shop.suggest("hiking", "de_DE")] == ["Hiking Boot (de)"]
     assert [s.sku for s in shop.suggest("s0", "en_US", limit=3)] == ["S01", "S02", "S03"]
@@ -353,8 +387,14 @@ def test_suggest_name_and_sku_prefixes(shop):
 
 
 def test_suggest_word_starts_in_any_order_grouped_then_by_sku(shop):
-    load(shop, [doc("RUN-9", names={"en_US": "Zebra Mat"}), doc("A9", names={"en_US": "Runner Deluxe"}),
-                doc("S00", names={"en_US": "Supercalifragilisticexpialidocious Mug"})])
+    load(
+        shop,
+        [
+            doc("RUN-9", names={"en_US": "Zebra Mat"}),
+            doc("A9", names={"en_US": "Runner Deluxe"}),
+            doc("S00", names={"en_US": "Supercalifragilisticexpialidocious Mug"}),
+        ],
+    )
     # every typed word starts a name word, in any order (the index's mode does not matter)
     assert [s.sku for s in shop.suggest("runner trail", "en_US")] == ["S01"]
     assert [s.sku for s in shop.suggest("rac mar", "en_US")] == ["S03"]
@@ -391,7 +431,13 @@ def test_german_stemming_and_umlauts(lang_ix):
 
 
 def test_accents_fold_in_search_and_suggest(lang_ix):
-    load(lang_ix, [doc("F1", names={"fr_FR": "Élève modèle", "en_US": "Écran"}),
-                   doc("F2", names={"en_US": "Zebra"}), doc("F3", names={"en_US": "apple"})])
+    load(
+        lang_ix,
+        [
+            doc("F1", names={"fr_FR": "Élève modèle", "en_US": "Écran"}),
+            doc("F2", names={"en_US": "Zebra"}),
+            doc("F3", names={"en_US": "apple"}),
+        ],
+    )
     assert lang_ix.query(q(text="eleve", locale="fr_FR")).skus == ("F1",)  # 2 edits in 5 letters
     assert [s.sku for s in lang_ix.suggest("ecr", "en_US")] == ["F1"]

@@ -4,6 +4,7 @@ One node is started for the module unless ELASTICSEARCH_URL points at a running 
 3-node test (``-m es_cluster``) always starts its own cluster, since it stops one of its nodes.
 A server that cannot start is an error with its log, never a skip.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -35,8 +36,14 @@ MAPPING = {
 def _docs(n: int, start: int = 0):
     brands = ["acme", "globex", "initech"]
     for i in range(start, start + n):
-        yield {"sku": f"SKU-{i:04d}", "title": f"Trail running shoe model {i}", "brand": brands[i % 3],
-               "price": 10.0 + i, "stock": i % 7, "updated": "2026-01-01T00:00:00Z"}
+        yield {
+            "sku": f"SKU-{i:04d}",
+            "title": f"Trail running shoe model {i}",
+            "brand": brands[i % 3],
+            "price": 10.0 + i,
+            "stock": i % 7,
+            "updated": "2026-01-01T00:00:00Z",
+        }
 
 
 def _workdir(prefix: str) -> Path:
@@ -44,8 +51,6 @@ def _workdir(prefix: str) -> Path:
     d = Path(tempfile.mkdtemp(prefix=prefix))
     d.chmod(0o755)
     return d
-
-
 
 
 @pytest.fixture
@@ -58,8 +63,7 @@ def es(es_url):
 @pytest.fixture
 def index(es):
     name = f"products-{uuid.uuid4().hex[:8]}"
-    es.indices.create(index=name, mappings=MAPPING,
-                      settings={"number_of_shards": 1, "number_of_replicas": 0})
+    es.indices.create(index=name, mappings=MAPPING, settings={"number_of_shards": 1, "number_of_replicas": 0})
     yield name
     es.indices.delete(index=name, ignore_unavailable=True)
 
@@ -82,8 +86,17 @@ def test_explicit_mapping_is_applied(es, index):
 
 def test_bulk_with_external_versions_rejects_older_version(es, index):
     docs = list(_docs(6))
-    actions = [{"_op_type": "index", "_index": index, "_id": d["sku"], "_version": 10,
-                "_version_type": "external", "_source": d} for d in docs]
+    actions = [
+        {
+            "_op_type": "index",
+            "_index": index,
+            "_id": d["sku"],
+            "_version": 10,
+            "_version_type": "external",
+            "_source": d,
+        }
+        for d in docs
+    ]
     ok, errors = helpers.bulk(es, actions, refresh="wait_for")
     assert (ok, errors) == (6, [])
     assert es.get(index=index, id="SKU-0001")["_version"] == 10
@@ -94,11 +107,15 @@ def test_bulk_with_external_versions_rejects_older_version(es, index):
         es.index(index=index, id="SKU-0001", document=stale, version=9, version_type="external")
     with pytest.raises(ConflictError):
         es.index(index=index, id="SKU-0001", document=stale, version=10, version_type="external")
-    resp = es.bulk(operations=[
-        {"index": {"_index": index, "_id": "SKU-0001", "version": 5, "version_type": "external"}}, stale,
-        {"index": {"_index": index, "_id": "SKU-0002", "version": 11, "version_type": "external"}},
-        dict(docs[2], price=99.5),
-    ], refresh="wait_for")
+    resp = es.bulk(
+        operations=[
+            {"index": {"_index": index, "_id": "SKU-0001", "version": 5, "version_type": "external"}},
+            stale,
+            {"index": {"_index": index, "_id": "SKU-0002", "version": 11, "version_type": "external"}},
+            dict(docs[2], price=99.5),
+        ],
+        refresh="wait_for",
+    )
     assert resp["errors"] is True
     first, second = (item["index"] for item in resp["items"])
     assert first["status"] == 409 and first["error"]["type"] == "version_conflict_engine_exception"
@@ -111,11 +128,16 @@ def test_bulk_with_external_versions_rejects_older_version(es, index):
 
 def test_query_with_terms_aggregation(es, index):
     helpers.bulk(es, ({"_index": index, "_id": d["sku"], "_source": d} for d in _docs(9)), refresh="wait_for")
-    resp = es.search(index=index, query={"bool": {"must": [{"match": {"title": "running shoe"}}],
-                                                    "filter": [{"range": {"price": {"gte": 12}}}]}},
-                     aggs={"brands": {"terms": {"field": "brand", "order": {"_key": "asc"}}},
-                           "avg_price": {"avg": {"field": "price"}}},
-                     size=3, sort=[{"price": "asc"}])
+    resp = es.search(
+        index=index,
+        query={"bool": {"must": [{"match": {"title": "running shoe"}}], "filter": [{"range": {"price": {"gte": 12}}}]}},
+        aggs={
+            "brands": {"terms": {"field": "brand", "order": {"_key": "asc"}}},
+            "avg_price": {"avg": {"field": "price"}},
+        },
+        size=3,
+        sort=[{"price": "asc"}],
+    )
     assert resp["hits"]["total"]["value"] == 7
     assert [h["_source"]["sku"] for h in resp["hits"]["hits"]] == ["SKU-0002", "SKU-0003", "SKU-0004"]
     buckets = {b["key"]: b["doc_count"] for b in resp["aggregations"]["brands"]["buckets"]}
@@ -140,48 +162,89 @@ def test_language_analyzers_and_filters(es):
     assert _tokens(es, analyzer="english", text="The running shoes") == ["run", "shoe"]
     hauser, haus, schuhe = _tokens(es, analyzer="german", text="Häuser und das Haus, Schuhe")
     assert hauser == haus == "haus" and schuhe == "schuh"
-    assert _tokens(es, tokenizer="standard", filter=["lowercase", "asciifolding"],
-                   text="Crème Brûlée") == ["creme", "brulee"]
-    assert _tokens(es, tokenizer="standard", filter=["lowercase", "german_normalization"],
-                   text="Größe Häuser") == ["grosse", "hauser"]
-    assert _tokens(es, tokenizer="standard",
-                   filter=["lowercase", {"type": "edge_ngram", "min_gram": 2, "max_gram": 4}],
-                   text="Shoes") == ["sh", "sho", "shoe"]
-    for language, text, stems in [("english", "running shoes", ["run", "shoe"]),
-                                  ("light_german", "Häuser Schuhe", ["haus", "schuh"]),
-                                  ("german", "Häuser Schuhe", ["haus", "schuh"])]:
-        assert _tokens(es, tokenizer="standard", filter=["lowercase", {"type": "stemmer", "language": language}],
-                       text=text) == stems, language
+    assert _tokens(es, tokenizer="standard", filter=["lowercase", "asciifolding"], text="Crème Brûlée") == [
+        "creme",
+        "brulee",
+    ]
+    assert _tokens(es, tokenizer="standard", filter=["lowercase", "german_normalization"], text="Größe Häuser") == [
+        "grosse",
+        "hauser",
+    ]
+    assert _tokens(
+        es,
+        tokenizer="standard",
+        filter=["lowercase", {"type": "edge_ngram", "min_gram": 2, "max_gram": 4}],
+        text="Shoes",
+    ) == ["sh", "sho", "shoe"]
+    for language, text, stems in [
+        ("english", "running shoes", ["run", "shoe"]),
+        ("light_german", "Häuser Schuhe", ["haus", "schuh"]),
+        ("german", "Häuser Schuhe", ["haus", "schuh"]),
+    ]:
+        assert (
+            _tokens(
+                es, tokenizer="standard", filter=["lowercase", {"type": "stemmer", "language": language}], text=text
+            )
+            == stems
+        ), language
     with pytest.raises(BadRequestError, match="stemmer language \\[klingon\\] is not supported"):
         _tokens(es, tokenizer="standard", filter=[{"type": "stemmer", "language": "klingon"}], text="x")
 
 
 def test_index_with_language_analysis(es):
     index = f"products-lang-{uuid.uuid4().hex[:8]}"
-    es.indices.create(index=index, settings={
-        "number_of_shards": 1, "number_of_replicas": 0,
-        "analysis": {
-            "filter": {"english_stem": {"type": "stemmer", "language": "english"},
-                       "prefix": {"type": "edge_ngram", "min_gram": 1, "max_gram": 10}},
-            "analyzer": {"name_en": {"type": "custom", "tokenizer": "standard",
-                                     "filter": ["lowercase", "asciifolding", "english_stem"]},
-                         "prefix": {"type": "custom", "tokenizer": "standard",
-                                    "filter": ["lowercase", "asciifolding", "prefix"]},
-                         "folded": {"type": "custom", "tokenizer": "standard",
-                                    "filter": ["lowercase", "asciifolding"]}},
-            "normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]}}}},
-        mappings={"properties": {
-            "title": {"type": "text", "analyzer": "english"},
-            "name": {"type": "text", "analyzer": "name_en",
-                     "fields": {"prefix": {"type": "text", "analyzer": "prefix", "search_analyzer": "folded"}}},
-            "title_de": {"type": "text", "analyzer": "german"},
-            "sort": {"type": "keyword", "normalizer": "folded"}}})
+    es.indices.create(
+        index=index,
+        settings={
+            "number_of_shards": 1,
+            "number_of_replicas": 0,
+            "analysis": {
+                "filter": {
+                    "english_stem": {"type": "stemmer", "language": "english"},
+                    "prefix": {"type": "edge_ngram", "min_gram": 1, "max_gram": 10},
+                },
+                "analyzer": {
+                    "name_en": {
+                        "type": "custom",
+                        "tokenizer": "standard",
+                        "filter": ["lowercase", "asciifolding", "english_stem"],
+                    },
+                    "prefix": {
+                        "type": "custom",
+                        "tokenizer": "standard",
+                        "filter": ["lowercase", "asciifolding", "prefix"],
+                    },
+                    "folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]},
+                },
+                "normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
+            },
+        },
+        mappings={
+            "properties": {
+                "title": {"type": "text", "analyzer": "english"},
+                "name": {
+                    "type": "text",
+                    "analyzer": "name_en",
+                    "fields": {"prefix": {"type": "text", "analyzer": "prefix", "search_analyzer": "folded"}},
+                },
+                "title_de": {"type": "text", "analyzer": "german"},
+                "sort": {"type": "keyword", "normalizer": "folded"},
+            }
+        },
+    )
     try:
-        docs = [{"title": "Trail running shoes", "name": "Crème Brûlée Shoes", "title_de": "Schöne Häuser",
-                 "sort": "Crème"},
-                {"title": "A rain jacket", "name": "Jacket", "title_de": "Regenjacke", "sort": "Jacke"}]
-        helpers.bulk(es, ({"_index": index, "_id": str(i), "_source": d} for i, d in enumerate(docs)),
-                     refresh="wait_for")
+        docs = [
+            {
+                "title": "Trail running shoes",
+                "name": "Crème Brûlée Shoes",
+                "title_de": "Schöne Häuser",
+                "sort": "Crème",
+            },
+            {"title": "A rain jacket", "name": "Jacket", "title_de": "Regenjacke", "sort": "Jacke"},
+        ]
+        helpers.bulk(
+            es, ({"_index": index, "_id": str(i), "_source": d} for i, d in enumerate(docs)), refresh="wait_for"
+        )
 
         def ids(query) -> list[str]:
             return [h["_id"] for h in es.search(index=index, query=query)["hits"]["hits"]]
@@ -216,9 +279,11 @@ def cluster3():
 def test_keeps_indexing_and_querying_while_a_node_is_stopped(cluster3):
     es = Elasticsearch(cluster3.node_urls, request_timeout=30, max_retries=5, retry_on_timeout=True)
     index = "products-ha"
-    es.indices.create(index=index, mappings=MAPPING,
-                      settings={"number_of_shards": 3, "number_of_replicas": 1,
-                                "unassigned.node_left.delayed_timeout": "5m"})
+    es.indices.create(
+        index=index,
+        mappings=MAPPING,
+        settings={"number_of_shards": 3, "number_of_replicas": 1, "unassigned.node_left.delayed_timeout": "5m"},
+    )
     health = es.cluster.health(index=index, wait_for_status="green", timeout="60s")
     assert health["number_of_nodes"] == 3 and health["status"] == "green"
     helpers.bulk(es, ({"_index": index, "_id": d["sku"], "_source": d} for d in _docs(30)), refresh="wait_for")
@@ -228,8 +293,9 @@ def test_keeps_indexing_and_querying_while_a_node_is_stopped(cluster3):
     master_name = es.cat.master(format="json")[0]["node"]
     shards = es.cat.shards(index=index, format="json")
     primaries_on = {s["node"] for s in shards if s["prirep"] == "p"}
-    victim = next(n for n in (3, 2, 1) if cluster3.node_name(n) != master_name
-                  and cluster3.node_name(n) in primaries_on)
+    victim = next(
+        n for n in (3, 2, 1) if cluster3.node_name(n) != master_name and cluster3.node_name(n) in primaries_on
+    )
     lost = sum(1 for s in shards if s["node"] == cluster3.node_name(victim))
     cluster3.stop_node(victim)
 
@@ -249,8 +315,9 @@ def test_keeps_indexing_and_querying_while_a_node_is_stopped(cluster3):
         start = es2.count(index=index)["count"]
         for d in _docs(5, start):
             client.index(index=index, id=d["sku"], document=d)
-        ok, errors = helpers.bulk(client, ({"_index": index, "_id": d["sku"], "_source": d}
-                                           for d in _docs(15, start + 5)), refresh="wait_for")
+        ok, errors = helpers.bulk(
+            client, ({"_index": index, "_id": d["sku"], "_source": d} for d in _docs(15, start + 5)), refresh="wait_for"
+        )
         assert (ok, errors) == (15, [])
         assert client.count(index=index)["count"] == start + 20
         resp = client.search(index=index, size=0, aggs={"brands": {"terms": {"field": "brand"}}})

@@ -6,6 +6,7 @@ analysis end to end, facets, price ranges, sort orders over both of the query's 
 (reading a sorted set in order for big candidate sets, sorting the candidates for small ones),
 suggestions and the clean-up of temporary keys.
 """
+
 from __future__ import annotations
 
 import random
@@ -15,8 +16,7 @@ from decimal import Decimal
 import pytest
 import redis
 
-from search.documents import SearchDocument
-from search.documents import name_sort_key
+from search.documents import SearchDocument, name_sort_key
 from search.embedded import EmbeddedIndex
 from search.query import FacetValue, Query, Suggestion
 from vocab.keys import KeyScheme
@@ -42,8 +42,14 @@ def ix(client) -> EmbeddedIndex:
 
 
 def doc(sku: str, name: str = "", **kw) -> SearchDocument:
-    fields = dict(version=1, visible=True, created_at=1000, names={"en_US": name, "de_DE": name},
-                  prices={"EUR": Decimal("10")}, availability="in_stock")
+    fields = {
+        "version": 1,
+        "visible": True,
+        "created_at": 1000,
+        "names": {"en_US": name, "de_DE": name},
+        "prices": {"EUR": Decimal("10")},
+        "availability": "in_stock",
+    }
     fields.update(kw)
     return SearchDocument(sku=sku, **fields)
 
@@ -57,6 +63,7 @@ def found(ix: EmbeddedIndex, text: str, locale: str = "en_US") -> set[str]:
 
 
 # -- writes --------------------------------------------------------------------------------------
+
 
 def test_an_older_version_is_ignored_and_the_same_version_rewritten(ix):
     ix.index([doc("V1", "Seven Boot", version=7, brand="New")], [1])
@@ -111,20 +118,24 @@ def test_no_live_generation_finds_nothing(client):
 
 # -- text ----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def texts(ix):
-    ix.index([
-        doc("EN1", "Running Shoe", names={"en_US": "Running Shoe", "de_DE": "Laufschuh"}),
-        doc("EN2", "Trail Boots", descriptions={"en_US": "Boots for running on rough trails"}),
-        doc("DE1", names={"en_US": "House", "de_DE": "Haus"}),
-        doc("DE2", names={"en_US": "Houses", "de_DE": "Häuser"}),
-        doc("DE3", names={"en_US": "Shoe", "de_DE": "Schuh"}),
-        doc("DE4", names={"en_US": "Shoes", "de_DE": "Schuhe"}),
-        doc("FR1", "Crème Brûlée Dish"),
-        doc("RU1", "Кроссовки Nova"),
-        doc("JA1", "ランニング靴 Glide"),
-        doc("JA2", "靴 Delta"),
-    ], [1])
+    ix.index(
+        [
+            doc("EN1", "Running Shoe", names={"en_US": "Running Shoe", "de_DE": "Laufschuh"}),
+            doc("EN2", "Trail Boots", descriptions={"en_US": "Boots for running on rough trails"}),
+            doc("DE1", names={"en_US": "House", "de_DE": "Haus"}),
+            doc("DE2", names={"en_US": "Houses", "de_DE": "Häuser"}),
+            doc("DE3", names={"en_US": "Shoe", "de_DE": "Schuh"}),
+            doc("DE4", names={"en_US": "Shoes", "de_DE": "Schuhe"}),
+            doc("FR1", "Crème Brûlée Dish"),
+            doc("RU1", "Кроссовки Nova"),
+            doc("JA1", "ランニング靴 Glide"),
+            doc("JA2", "靴 Delta"),
+        ],
+        [1],
+    )
     return ix
 
 
@@ -160,18 +171,26 @@ def test_relevance_puts_words_in_the_name_first_then_the_sku(texts):
 
 # -- facets, price, sorting, paging --------------------------------------------------------------
 
+
 def catalog(n: int = 400) -> list[SearchDocument]:
     rng = random.Random(5)
     words = ["Alpha", "alpha", "Álpha", "Beta", "Ωmega", "Жук", "zeta", "Zeta 2", "", "éclair", "Éclair"]
     docs = []
     for i in range(n):
         prices = {"EUR": Decimal(rng.choice(["5", "9.99", "10", "19.99", "20"]))} if rng.random() < 0.9 else {}
-        docs.append(doc(
-            f"{rng.choice('Aab')}{i:04d}", created_at=rng.randrange(5) * 100,
-            names={"en_US": f"{rng.choice(words)} {rng.choice(words)}".strip()},
-            brand=rng.choice(["B1", "B2", "B3", ""]), category_paths=rng.choice([("c",), ("c", "d"), ("e",)]),
-            attributes={"color": tuple(rng.sample(["Red", "Blue", "Green"], rng.randint(1, 2)))},
-            prices=prices, availability=rng.choice(["in_stock", "sold_out"]), visible=rng.random() < 0.95))
+        docs.append(
+            doc(
+                f"{rng.choice('Aab')}{i:04d}",
+                created_at=rng.randrange(5) * 100,
+                names={"en_US": f"{rng.choice(words)} {rng.choice(words)}".strip()},
+                brand=rng.choice(["B1", "B2", "B3", ""]),
+                category_paths=rng.choice([("c",), ("c", "d"), ("e",)]),
+                attributes={"color": tuple(rng.sample(["Red", "Blue", "Green"], rng.randint(1, 2)))},
+                prices=prices,
+                availability=rng.choice(["in_stock", "sold_out"]),
+                visible=rng.random() < 0.95,
+            )
+        )
     return docs
 
 
@@ -180,15 +199,23 @@ def expected(docs, query: Query) -> list[str]:
         return d.prices.get("EUR")
 
     def match(d):
-        return (d.visible and (query.category is None or query.category in d.category_paths)
-                and all((set(d.attributes.get(f, ())) | ({d.brand} if f == "brand" else set())) & set(v)
-                        for f, v in query.filters.items())
-                and (query.price_min is None or (price(d) is not None and price(d) >= query.price_min))
-                and (query.price_max is None or (price(d) is not None and price(d) <= query.price_max)))
-    keys = {"name": lambda d: (name_sort_key(d.names.get("en_US")), d.sku),
-            "newest": lambda d: (-d.created_at, d.sku),
-            "price_asc": lambda d: (price(d) is None, price(d) or 0, d.sku),
-            "price_desc": lambda d: (price(d) is None, -(price(d) or 0), d.sku)}
+        return (
+            d.visible
+            and (query.category is None or query.category in d.category_paths)
+            and all(
+                (set(d.attributes.get(f, ())) | ({d.brand} if f == "brand" else set())) & set(v)
+                for f, v in query.filters.items()
+            )
+            and (query.price_min is None or (price(d) is not None and price(d) >= query.price_min))
+            and (query.price_max is None or (price(d) is not None and price(d) <= query.price_max))
+        )
+
+    keys = {
+        "name": lambda d: (name_sort_key(d.names.get("en_US")), d.sku),
+        "newest": lambda d: (-d.created_at, d.sku),
+        "price_asc": lambda d: (price(d) is None, price(d) or 0, d.sku),
+        "price_desc": lambda d: (price(d) is None, -(price(d) or 0), d.sku),
+    }
     return [d.sku for d in sorted(filter(match, docs), key=keys[query.sort])]
 
 
@@ -216,36 +243,68 @@ def test_a_price_range_is_inclusive_and_excludes_products_without_price(ix):
 
 
 def test_facet_counts_leave_out_their_own_selection(ix):
-    ix.index([
-        doc("1", brand="A", attributes={"color": ("Red",)}), doc("2", brand="A", attributes={"color": ("Blue",)}),
-        doc("3", brand="B", attributes={"color": ("Red",)}), doc("4", brand="C", attributes={"color": ("Red", "Blue")}),
-        doc("5", brand="C", attributes={"size": ("M",)}, visible=False),
-    ], [1])
+    ix.index(
+        [
+            doc("1", brand="A", attributes={"color": ("Red",)}),
+            doc("2", brand="A", attributes={"color": ("Blue",)}),
+            doc("3", brand="B", attributes={"color": ("Red",)}),
+            doc("4", brand="C", attributes={"color": ("Red", "Blue")}),
+            doc("5", brand="C", attributes={"size": ("M",)}, visible=False),
+        ],
+        [1],
+    )
     result = ix.query(q(filters={"brand": ("A", "Z"), "color": ("Red",)}))
     assert result.skus == ("1",) and result.total == 1
     brand, color = result.facets
     # brand counts: color=Red only; color counts: brand A (or Z) only
-    assert brand.values == (FacetValue("A", 1, True), FacetValue("B", 1, False), FacetValue("C", 1, False),
-                            FacetValue("Z", 0, True))
+    assert brand.values == (
+        FacetValue("A", 1, True),
+        FacetValue("B", 1, False),
+        FacetValue("C", 1, False),
+        FacetValue("Z", 0, True),
+    )
     assert color.values == (FacetValue("Blue", 1, False), FacetValue("Red", 1, True))
 
 
 def test_in_stock_and_category(ix):
-    ix.index([doc("1", category_paths=("c",)), doc("2", category_paths=("c",), availability="sold_out"),
-              doc("3", category_paths=("d",))], [1])
+    ix.index(
+        [
+            doc("1", category_paths=("c",)),
+            doc("2", category_paths=("c",), availability="sold_out"),
+            doc("3", category_paths=("d",)),
+        ],
+        [1],
+    )
     assert ix.query(q(category="c")).skus == ("1", "2")
     assert ix.query(q(category="c", in_stock=True)).skus == ("1",)
     assert ix.query(q(category="nope")).total == 0
 
 
 def test_suggestions_by_sku_start_then_name_start_then_word_starts(ix):
-    ix.index([doc("CM-1", "Café Mug"), doc("CM-2", "cafe mug XL"), doc("X-9", "Hidden Café", visible=False),
-              doc("cafe-3", "Tea Pot"), doc("BM-1", "Big Café Mug"), doc("BM-0", "Mug for the café")], [1])
-    assert ix.suggest("CAFE", "en_US") == [Suggestion("cafe-3", "Tea Pot"), Suggestion("CM-1", "Café Mug"),
-                                           Suggestion("CM-2", "cafe mug XL"), Suggestion("BM-0", "Mug for the café"),
-                                           Suggestion("BM-1", "Big Café Mug")]
-    assert ix.suggest("Café m", "en_US") == [Suggestion("CM-1", "Café Mug"), Suggestion("CM-2", "cafe mug XL"),
-                                             Suggestion("BM-0", "Mug for the café"), Suggestion("BM-1", "Big Café Mug")]
+    ix.index(
+        [
+            doc("CM-1", "Café Mug"),
+            doc("CM-2", "cafe mug XL"),
+            doc("X-9", "Hidden Café", visible=False),
+            doc("cafe-3", "Tea Pot"),
+            doc("BM-1", "Big Café Mug"),
+            doc("BM-0", "Mug for the café"),
+        ],
+        [1],
+    )
+    assert ix.suggest("CAFE", "en_US") == [
+        Suggestion("cafe-3", "Tea Pot"),
+        Suggestion("CM-1", "Café Mug"),
+        Suggestion("CM-2", "cafe mug XL"),
+        Suggestion("BM-0", "Mug for the café"),
+        Suggestion("BM-1", "Big Café Mug"),
+    ]
+    assert ix.suggest("Café m", "en_US") == [
+        Suggestion("CM-1", "Café Mug"),
+        Suggestion("CM-2", "cafe mug XL"),
+        Suggestion("BM-0", "Mug for the café"),
+        Suggestion("BM-1", "Big Café Mug"),
+    ]
     assert [s.sku for s in ix.suggest("mug big", "en_US")] == ["BM-1"]
     assert [s.sku for s in ix.suggest("xl", "en_US")] == ["CM-2"]
     assert ix.suggest("cm-", "en_US", limit=1) == [Suggestion("CM-1", "Café Mug")]
@@ -282,8 +341,15 @@ def test_suggestion_cost_is_bounded(ix, client, monkeypatch):
 
 def test_queries_leave_no_temporary_keys(ix, client):
     ix.index(catalog(100), [1])
-    ix.query(q(text="alpha", category="c", filters={"color": ("Red", "Blue"), "brand": ("B1",)},
-               price_min=Decimal("5"), sort="price_desc"))
+    ix.query(
+        q(
+            text="alpha",
+            category="c",
+            filters={"color": ("Red", "Blue"), "brand": ("B1",)},
+            price_min=Decimal("5"),
+            sort="price_desc",
+        )
+    )
     ix.query(q(sort="name", page=3))
     assert list(client.scan_iter(match="ss:1:idx:tmp:*")) == []
 
@@ -292,8 +358,15 @@ def test_broad_facet_counts_by_bitmap_agree_with_the_sets(ix, client):
     """Facets whose values each hold most candidates are counted with bitmaps of product ids."""
     rng = random.Random(9)
     tags = [f"t{i}" for i in range(12)]
-    docs = [doc(f"P{i:03d}", version=1, category_paths=("c",) if i % 3 else ("d",),
-                attributes={"tag": tuple(t for t in tags if rng.random() < 0.8)}) for i in range(240)]
+    docs = [
+        doc(
+            f"P{i:03d}",
+            version=1,
+            category_paths=("c",) if i % 3 else ("d",),
+            attributes={"tag": tuple(t for t in tags if rng.random() < 0.8)},
+        )
+        for i in range(240)
+    ]
     ix.index(docs, [1])
     # then: some hidden, some re-tagged: their old bits must be cleared
     changed = [replace(d, version=2, visible=False) for d in docs[:20]]

@@ -1,4 +1,5 @@
 """Generations: rollback with `projector switch`, and collection after a grace period."""
+
 import subprocess
 import sys
 import time
@@ -42,7 +43,10 @@ def test_rollback_to_the_replaced_generation(settings, pool):
     two = rebuild(p, progress=False).generation
     edge = create_app(replace(settings, pointer_cache_seconds=0)).test_client()
     assert "Second name" in edge.get("/p/G1").text
-    assert [(g.number, g.live, g.retired_at is not None) for g in generations(p)] == [(one, False, True), (two, True, False)]
+    assert [(g.number, g.live, g.retired_at is not None) for g in generations(p)] == [
+        (one, False, True),
+        (two, True, False),
+    ]
     assert switch_to(p, one) == two
     assert "First name" in edge.get("/p/G1").text  # the old generation, as it was
     assert p.search.live_generation() == one
@@ -67,10 +71,20 @@ def test_switch_command(settings, pool, service_env):
     seed(pool, "Name")
     one = rebuild(p, progress=False).generation
     rebuild(p, progress=False)
-    run = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "switch", str(one)], env=service_env, cwd=REPO,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "switch", str(one)],
+        env=service_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert f"generation {one} is live" in run.stdout
-    bad = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "switch", "77"], env=service_env, cwd=REPO,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "switch", "77"],
+        env=service_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1 and "does not exist" in bad.stderr

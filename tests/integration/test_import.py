@@ -1,4 +1,5 @@
 """``snipshop import`` against a real PostgreSQL: good rows land, bad rows are reported by line."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,26 +16,31 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 FEED = {
-    "categories.csv": ("key,parent,position,name.en_US,name.de_DE\n"
-                       "gear,,1,Gear,Ausrüstung\n"
-                       "bags,gear,2,Bags,Taschen\n"
-                       "orphan,nowhere,1,Orphan,\n"  # 4: unknown parent
-                       "hats,gear,3,Hats,\n"
-                       "caps,gear,4,Caps,\n"
-                       "french,gear,5,,Französisch\n"  # a German name only
-                       ),
-    "products.csv": ("sku,brand,categories,active,name.en_US,name.fr_FR,description.en_US,attr.color\n"
-                     "B1,Acme,bags,1,Bag,,<p>Big</p>,Red|Blue\n"
-                     "B2,Acme,bags|nope,1,Bag 2,,,\n"  # 3: unknown category
-                     "B3,Acme,hats,yes,Hat,Chapeau,,\n"  # 4: locale not configured
-                     "B4,Acme,hats,0,Hat 2,,,Green\n"
-                     "B 5,Acme,hats,1,Hat 3,,,\n"),  # 6: bad SKU
-    "prices.csv": ("sku,currency,amount\n"
-                   "B1,EUR,12.50\n"
-                   "B1,USD,13.50\n"
-                   "B2,EUR,1.00\n"  # 4: unknown SKU (its product was rejected)
-                   "B4,EUR,1.999\n"  # 5: bad amount
-                   "B4,EUR,2.00\n"),
+    "categories.csv": (
+        "key,parent,position,name.en_US,name.de_DE\n"
+        "gear,,1,Gear,Ausrüstung\n"
+        "bags,gear,2,Bags,Taschen\n"
+        "orphan,nowhere,1,Orphan,\n"  # 4: unknown parent
+        "hats,gear,3,Hats,\n"
+        "caps,gear,4,Caps,\n"
+        "french,gear,5,,Französisch\n"  # a German name only
+    ),
+    "products.csv": (
+        "sku,brand,categories,active,name.en_US,name.fr_FR,description.en_US,attr.color\n"
+        "B1,Acme,bags,1,Bag,,<p>Big</p>,Red|Blue\n"
+        "B2,Acme,bags|nope,1,Bag 2,,,\n"  # 3: unknown category
+        "B3,Acme,hats,yes,Hat,Chapeau,,\n"  # 4: locale not configured
+        "B4,Acme,hats,0,Hat 2,,,Green\n"
+        "B 5,Acme,hats,1,Hat 3,,,\n"
+    ),  # 6: bad SKU
+    "prices.csv": (
+        "sku,currency,amount\n"
+        "B1,EUR,12.50\n"
+        "B1,USD,13.50\n"
+        "B2,EUR,1.00\n"  # 4: unknown SKU (its product was rejected)
+        "B4,EUR,1.999\n"  # 5: bad amount
+        "B4,EUR,2.00\n"
+    ),
     "stock.csv": "sku,quantity\nB1,5\nB4,-3\nB4,0\nZZ,1\n",  # 3: negative, 5: unknown SKU
 }
 EXPECTED_ERRORS = [
@@ -58,16 +64,31 @@ def write_feed(directory: Path, files: dict[str, str]) -> list[Path]:
 
 def counts(db_url: str) -> dict[str, int]:
     with psycopg.connect(db_url) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("categories", "category_names", "products", "product_texts", "product_categories",
-                          "product_attributes", "prices", "stock")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in (
+                "categories",
+                "category_names",
+                "products",
+                "product_texts",
+                "product_categories",
+                "product_attributes",
+                "prices",
+                "stock",
+            )
+        }
 
 
 def test_good_rows_are_imported_and_bad_rows_reported(settings, tmp_path, capsys):
     sent: list[tuple[str, list[str]]] = []
     files = write_feed(tmp_path / "feed", FEED)
-    rejected = import_files(settings, files, report_path=tmp_path / "report.csv", progress=False,
-                            send=lambda topic, keys, ids: sent.append((topic, keys)))
+    rejected = import_files(
+        settings,
+        files,
+        report_path=tmp_path / "report.csv",
+        progress=False,
+        send=lambda topic, keys, ids: sent.append((topic, keys)),
+    )
     assert rejected == len(EXPECTED_ERRORS)
     err = capsys.readouterr().err.splitlines()
     for name, line, key, message in EXPECTED_ERRORS:
@@ -78,18 +99,28 @@ def test_good_rows_are_imported_and_bad_rows_reported(settings, tmp_path, capsys
 
     with psycopg.connect(settings.database_url) as conn:
         assert conn.execute("SELECT key FROM categories ORDER BY key").fetchall() == [
-            ("bags",), ("caps",), ("french",), ("gear",), ("hats",)]
+            ("bags",),
+            ("caps",),
+            ("french",),
+            ("gear",),
+            ("hats",),
+        ]
         assert conn.execute("SELECT sku, active FROM products ORDER BY sku").fetchall() == [("B1", True), ("B4", False)]
         assert conn.execute("SELECT value FROM product_attributes WHERE sku = 'B1' ORDER BY position").fetchall() == [
-            ("Red",), ("Blue",)]
+            ("Red",),
+            ("Blue",),
+        ]
         assert conn.execute("SELECT sku, currency, amount::text FROM prices ORDER BY 1, 2").fetchall() == [
-            ("B1", "EUR", "12.50"), ("B1", "USD", "13.50"), ("B4", "EUR", "2.00")]
+            ("B1", "EUR", "12.50"),
+            ("B1", "USD", "13.50"),
+            ("B4", "EUR", "2.00"),
+        ]
         assert conn.execute("SELECT sku, quantity FROM stock ORDER BY sku").fetchall() == [("B1", 5), ("B4", 0)]
         outbox = conn.execute("SELECT topic, keys, dispatched_at IS NOT NULL FROM outbox ORDER BY id").fetchall()
     assert all(done for _, _, done in outbox)
     assert [(topic, keys) for topic, keys, _ in outbox] == sent
     assert [topic for topic, _, _ in outbox][:1] == ["category"]  # categories first, whatever the file order
-    assert set(k for topic, keys, _ in outbox if topic == "product" for k in keys) == {"B1", "B4"}
+    assert {k for topic, keys, _ in outbox if topic == "product" for k in keys} == {"B1", "B4"}
 
 
 def test_reimport_is_idempotent(settings, tmp_path, capsys):
@@ -102,9 +133,10 @@ def test_reimport_is_idempotent(settings, tmp_path, capsys):
 
 
 def test_a_bad_file_is_skipped_whole_and_the_others_imported(settings, tmp_path, capsys):
-    files = write_feed(tmp_path / "feed", {"categories.csv": FEED["categories.csv"],
-                                           "prices.csv": "sku,amount\nB1,1.00\n",
-                                           "brands.csv": "name\nAcme\n"})
+    files = write_feed(
+        tmp_path / "feed",
+        {"categories.csv": FEED["categories.csv"], "prices.csv": "sku,amount\nB1,1.00\n", "brands.csv": "name\nAcme\n"},
+    )
     assert import_files(settings, files, progress=False, send=lambda *a: None) == 1 + 1 + 1  # orphan + 2 files
     err = capsys.readouterr().err
     assert "prices.csv:1: missing column(s) for prices: currency; file skipped" in err
@@ -115,10 +147,12 @@ def test_a_bad_file_is_skipped_whole_and_the_others_imported(settings, tmp_path,
 def test_one_bad_row_in_a_large_batch_is_isolated(settings, tmp_path, capsys):
     rows = "".join(f"P{i:04d},gear,Product {i}\n" for i in range(1200))
     bad = rows.replace("P0700,gear", "P0700,nope")
-    files = write_feed(tmp_path / "feed", {"categories.csv": "key,name.en_US\ngear,Gear\n",
-                                           "products.csv": "sku,categories,name.en_US\n" + bad})
+    files = write_feed(
+        tmp_path / "feed",
+        {"categories.csv": "key,name.en_US\ngear,Gear\n", "products.csv": "sku,categories,name.en_US\n" + bad},
+    )
     assert import_files(settings, files, progress=False, send=lambda *a: None) == 1
-    assert f"products.csv:702: P0700: unknown category: nope" in capsys.readouterr().err
+    assert "products.csv:702: P0700: unknown category: nope" in capsys.readouterr().err
     assert counts(settings.database_url)["products"] == 1199
     with psycopg.connect(settings.database_url) as conn:
         product_batches = conn.execute("SELECT count(*) FROM outbox WHERE topic = 'product'").fetchone()[0]
@@ -141,8 +175,14 @@ def test_broker_down_leaves_rows_for_the_sweep(settings, tmp_path, capsys):
 
 
 def run_cli(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "entrypoints.snipshop_cli", "import", "--quiet", *map(str, args)],
-                          env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.snipshop_cli", "import", "--quiet", *map(str, args)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_exits_1_with_rejects_and_0_without(service_env, settings, tmp_path):
@@ -151,8 +191,10 @@ def test_cli_exits_1_with_rejects_and_0_without(service_env, settings, tmp_path)
     assert "products.csv:3: B2: unknown category: nope" in bad.stderr
     assert "products.csv: 5 rows read, 2 imported, 3 rejected" in bad.stdout
 
-    good = {name: "".join(line for i, line in enumerate(text.splitlines(True)) if not _is_bad(name, i + 1))
-            for name, text in FEED.items()}
+    good = {
+        name: "".join(line for i, line in enumerate(text.splitlines(True)) if not _is_bad(name, i + 1))
+        for name, text in FEED.items()
+    }
     ok = run_cli(service_env, *write_feed(tmp_path / "good", good), "--report", tmp_path / "report.csv")
     assert ok.returncode == 0, ok.stderr
     assert "prices.csv: 3 rows read, 3 imported, 0 rejected" in ok.stdout
@@ -163,13 +205,17 @@ def test_cli_exits_1_with_rejects_and_0_without(service_env, settings, tmp_path)
 
 
 def _is_bad(name: str, line: int) -> bool:
-    return any(name == n and line == l for n, l, _, _ in EXPECTED_ERRORS)
+    return any((name, line) == (n, at) for n, at, _, _ in EXPECTED_ERRORS)
 
 
 def test_generated_catalog_imports_without_rejects(settings, tmp_path, capsys):
     out = tmp_path / "generated"
-    subprocess.run([sys.executable, "-m", "tools.generate_catalog", "--products", "1500", "--out", str(out)],
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "tools.generate_catalog", "--products", "1500", "--out", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     files = sorted(out.glob("*.csv"))
     assert import_files(settings, files, progress=False, send=lambda *a: None) == 0, capsys.readouterr().err
     imported = counts(settings.database_url)

@@ -1,5 +1,6 @@
 """The edge's near cache against a real Redis: served from memory, dropped on the projector's
 invalidation, never re-filled by a fetch that raced an invalidation, paused without its channel."""
+
 from __future__ import annotations
 
 import time
@@ -50,8 +51,12 @@ def test_values_come_from_memory_until_the_projector_changes_them(settings, stor
     assert cache.stats()["hits"] == 1
 
     writer.write([price("A", 2, "2.00")], [1])  # announced in the same script call
-    wait_until(lambda: cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"], timeout=5, interval=0.001,
-               what="the invalidated value replaced")
+    wait_until(
+        lambda: cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"],
+        timeout=5,
+        interval=0.001,
+        what="the invalidated value replaced",
+    )
     hits = cache.stats()["hits"]
     assert cache.fetch(client, [key("A")]) == [b"2\n<b>2.00</b>"]
     assert cache.stats()["hits"] == hits + 1  # the new value is kept again

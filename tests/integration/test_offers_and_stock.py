@@ -1,8 +1,9 @@
 """Offers start on time and die by TTL; stock movements re-render only when the state changes."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -39,8 +40,18 @@ def seed(pool, quantity=50):
 
 def offer(pool, amount, starts, ends):
     with pool.connection() as conn:
-        commands.put_offers(conn, [("O1", "EUR", OfferIn.model_validate(
-            {"amount": amount, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}))])
+        commands.put_offers(
+            conn,
+            [
+                (
+                    "O1",
+                    "EUR",
+                    OfferIn.model_validate(
+                        {"amount": amount, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}
+                    ),
+                )
+            ],
+        )
 
 
 def projector(settings, pool, clock=None) -> Projector:
@@ -51,7 +62,7 @@ def projector(settings, pool, clock=None) -> Projector:
 
 def test_offer_timers_follow_a_controllable_clock(settings, pool):
     seed(pool)
-    start = datetime.now(timezone.utc) + timedelta(hours=1)
+    start = datetime.now(UTC) + timedelta(hours=1)
     offer(pool, "15.00", start, start + timedelta(hours=2))
     offer(pool, "12.00", start + timedelta(minutes=30), start + timedelta(hours=1))  # overlaps: lowest wins
     clock = Clock(start - timedelta(minutes=1))
@@ -74,7 +85,7 @@ def test_offer_timers_follow_a_controllable_clock(settings, pool):
 
 def test_a_short_offer_dies_by_ttl_with_no_worker_running(settings, pool):
     seed(pool)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     offer(pool, "9.99", now - timedelta(seconds=5), now + timedelta(seconds=6))  # room for a busy machine
     rebuild(projector(settings, pool), progress=False)
     edge = create_app(settings).test_client()
@@ -92,14 +103,13 @@ def test_an_offer_starts_within_two_seconds_with_real_worker_and_scheduler(setti
     scheduler = start_scheduler(service_env, tmp_path)
     try:
         time.sleep(2)  # let beat settle into its rhythm
-        starts = datetime.now(timezone.utc) + timedelta(seconds=4)
+        starts = datetime.now(UTC) + timedelta(seconds=4)
         offer(pool, "7.00", starts, starts + timedelta(minutes=5))
         projector(settings, pool).products(["O1"])  # as the price task would: sets the timer
         edge = create_app(settings).test_client()
         assert '"price":"20.00"' in edge.get("/p/O1").text
-        wait_until(lambda: '"price":"7.00"' in edge.get("/p/O1").text, timeout=10, interval=0.02,
-                   what="offer price")
-        delay = (datetime.now(timezone.utc) - starts).total_seconds()
+        wait_until(lambda: '"price":"7.00"' in edge.get("/p/O1").text, timeout=10, interval=0.02, what="offer price")
+        delay = (datetime.now(UTC) - starts).total_seconds()
         print(f"\noffer start delay: {delay:.2f}s")
         assert delay <= 2.0
     finally:

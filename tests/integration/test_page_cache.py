@@ -1,5 +1,6 @@
 """The edge's page cache against real Redis and the real projector: whole anonymous pages are
 answered from memory exactly while the snippets they were assembled from are unchanged."""
+
 from __future__ import annotations
 
 import time

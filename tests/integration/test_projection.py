@@ -1,4 +1,5 @@
 """Projection on real services: outbox → relay → real Celery worker process → Redis → edge."""
+
 from decimal import Decimal
 
 import pytest
@@ -61,9 +62,13 @@ def test_an_older_version_never_overwrites_a_newer_one(settings, pool):
     projector = Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
     projector.products(["B1"])
     current = snippet(settings, Kind.PRICE, "B1")
-    stale = [s for s in projector.renderer.product(
-        _view(pool, "B1", price_version=current[0] - 1, price=Decimal("1.00")), {}, _now(),
-        [Kind.PRICE]) if s.ctx == EN_EUR]
+    stale = [
+        s
+        for s in projector.renderer.product(
+            _view(pool, "B1", price_version=current[0] - 1, price=Decimal("1.00")), {}, _now(), [Kind.PRICE]
+        )
+        if s.ctx == EN_EUR
+    ]
     assert projector.writer.write(stale) == 0
     assert snippet(settings, Kind.PRICE, "B1") == current
     # The same version is written again (a refresh), renewing the TTL.
@@ -75,6 +80,7 @@ def test_an_older_version_never_overwrites_a_newer_one(settings, pool):
 
 def _now():
     from projector.service import utcnow
+
     return utcnow()
 
 
@@ -141,6 +147,7 @@ def test_deleted_product_becomes_404_and_comes_back(settings, pool):
     with pool.connection() as conn:
         commands.put_products(conn, [("B1", ProductIn(name={"en_US": "Bag again"}, categories=["gear"]))])
     projector.products(["B1"])  # the tombstones the 404 was built from are dropped the same way
-    page = wait_until(lambda: (p := edge.get("/p/B1")).status_code == 200 and p, timeout=5, interval=0.005,
-                      what="the product back")
+    page = wait_until(
+        lambda: (p := edge.get("/p/B1")).status_code == 200 and p, timeout=5, interval=0.005, what="the product back"
+    )
     assert "Bag again" in page.text and "€12.50" in page.text

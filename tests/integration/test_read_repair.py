@@ -3,6 +3,7 @@
 The edge (in-process Flask) reads a real Redis; the ``projector.repair`` task runs in a real
 Celery worker, fired every second by a real beat process.
 """
+
 import subprocess
 import sys
 from dataclasses import replace
@@ -28,10 +29,16 @@ FRESH_DB = 5  # a Redis database no other fixture uses: the reference rebuild go
 
 def seed(conn):
     commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear", "de_DE": "Ausrüstung"}))])
-    commands.put_products(conn, [(sku, ProductIn(name={"en_US": name}, brand="Luma", categories=["gear"]))
-                                 for sku, name in (("B1", "Bag"), ("B2", "Bottle"), ("B3", "Belt"))])
-    commands.put_prices(conn, [("B1", "EUR", Decimal("12.50")), ("B2", "EUR", Decimal("3.00")),
-                               ("B3", "EUR", Decimal("7.00"))])
+    commands.put_products(
+        conn,
+        [
+            (sku, ProductIn(name={"en_US": name}, brand="Luma", categories=["gear"]))
+            for sku, name in (("B1", "Bag"), ("B2", "Bottle"), ("B3", "Belt"))
+        ],
+    )
+    commands.put_prices(
+        conn, [("B1", "EUR", Decimal("12.50")), ("B2", "EUR", Decimal("3.00")), ("B3", "EUR", Decimal("7.00"))]
+    )
     commands.set_stock(conn, [("B1", 50), ("B2", 2), ("B3", 0)])
 
 
@@ -134,18 +141,19 @@ def _dump(client: redis.Redis, keys: KeyScheme) -> dict[str, bytes]:
         name = key.decode()
         if ":idx:" in name:
             continue
-        out[f"{keys.prefix}:G:{name[len(prefix):]}"] = client.get(key)
+        out[f"{keys.prefix}:G:{name[len(prefix) :]}"] = client.get(key)
     return out
 
 
 def _index_keys(client: redis.Redis, keys: KeyScheme) -> set[str]:
     gen = int(client.get(keys.live))
     base = keys.search_index(gen)
-    return {k.decode()[len(base):] for k in client.scan_iter(match=keys.search_index_pattern(gen), count=1000)}
+    return {k.decode()[len(base) :] for k in client.scan_iter(match=keys.search_index_pattern(gen), count=1000)}
 
 
 def test_flushed_redis_answers_503_repairs_what_is_asked_and_rebuild_restores_everything(
-        shop, settings, pool, worker, service_env, tmp_path):
+    shop, settings, pool, worker, service_env, tmp_path
+):
     client, keys, edge = shop
     paths = ("/p/B1", "/", "/c/gear", "/search?q=bag", "/no/such/page", "/p/NO-SUCH-SKU")
     client.flushall()
@@ -160,8 +168,9 @@ def test_flushed_redis_answers_503_repairs_what_is_asked_and_rebuild_restores_ev
         # then ask for their products, and come back as shoppers ask for them.
         wait_until(lambda: client.get(keys.live) == b"1", timeout=15, what="recreated live pointer")
         for sku, name in (("B1", "Bag"), ("B2", "Bottle")):
-            page = wait_until(lambda: (p := edge.get(f"/p/{sku}")) and whole(p) and p, timeout=15,
-                              what=f"repaired {sku}")
+            page = wait_until(
+                lambda sku=sku: (p := edge.get(f"/p/{sku}")) and whole(p) and p, timeout=15, what=f"repaired {sku}"
+            )
             assert name in page.text
         home = wait_until(lambda: (p := edge.get("/")) and whole(p) and p, timeout=15, what="repaired home")
         assert 'data-sku="B1"' in home.text
@@ -171,8 +180,14 @@ def test_flushed_redis_answers_503_repairs_what_is_asked_and_rebuild_restores_ev
         scheduler.stop()
     assert client.sismember(keys.generations, 1)  # listed, so the rebuild keeps it for rollback, then collects it
 
-    subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=service_env, cwd=REPO,
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"],
+        env=service_env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert client.get(keys.live) == b"2"
 
     fresh_settings = replace(settings, redis_url=settings.redis_url.rsplit("/", 1)[0] + f"/{FRESH_DB}")

@@ -1,5 +1,6 @@
 """One full rebuild at a time: a Redis lock held for the whole rebuild, renewed while it runs,
 expiring when its holder dies."""
+
 import json
 import os
 import socket
@@ -36,8 +37,9 @@ def make(settings, pool) -> Projector:
 def seed(pool) -> None:
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
-        commands.put_products(conn, [(sku, ProductIn(name={"en_US": f"Lock {sku}"}, categories=["gear"]))
-                                     for sku in SKUS])
+        commands.put_products(
+            conn, [(sku, ProductIn(name={"en_US": f"Lock {sku}"}, categories=["gear"])) for sku in SKUS]
+        )
         for sku in SKUS:
             commands.put_prices(conn, [(sku, "EUR", Decimal("9.50"))])
 
@@ -45,8 +47,13 @@ def seed(pool) -> None:
 def state(p: Projector) -> dict:
     """Everything a second rebuild must not change."""
     client, keys = p.writer.client, p.keys
-    return {"live": client.get(keys.live), "building": client.get(keys.building), "genseq": client.get(keys.genseq),
-            "generations": client.smembers(keys.generations), "lock": client.get(keys.rebuild_lock)}
+    return {
+        "live": client.get(keys.live),
+        "building": client.get(keys.building),
+        "genseq": client.get(keys.genseq),
+        "generations": client.smembers(keys.generations),
+        "lock": client.get(keys.rebuild_lock),
+    }
 
 
 def generation_keys(p: Projector, gen: int) -> set[str]:
@@ -107,14 +114,26 @@ def test_a_second_rebuild_refuses_at_once_and_the_first_goes_live_complete(setti
         assert f"by host/pid {HERE})" in message and "wait for it or" in message
         assert state(first) == before  # nothing changed: the building pointer is still the first one's
 
-        cli = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"], env=service_env,
-                             cwd=REPO, capture_output=True, text=True, timeout=60)
+        cli = subprocess.run(
+            [sys.executable, "-m", "entrypoints.projector_cli", "rebuild", "--quiet"],
+            env=service_env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert cli.returncode == 1, cli.stdout + cli.stderr
         assert "a rebuild is already running (started at " in cli.stderr and f"by host/pid {HERE})" in cli.stderr
         assert state(first) == before
 
-        status = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "status"], env=service_env, cwd=REPO,
-                                capture_output=True, text=True, check=True).stdout
+        status = subprocess.run(
+            [sys.executable, "-m", "entrypoints.projector_cli", "status"],
+            env=service_env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert f"building generation      {building}" in status
         assert "rebuild running          yes (started at " in status and f"by host/pid {HERE}" in status
 
@@ -125,8 +144,14 @@ def test_a_second_rebuild_refuses_at_once_and_the_first_goes_live_complete(setti
     assert client.get(keys.rebuild_lock) is None  # released
     assert len(generation_keys(first, building)) == len(generation_keys(first, old))  # as complete as a plain one
     assert all(client.exists(keys.snippet(building, Kind.DETAIL, EN, sku)) for sku in SKUS)
-    status = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "status"], env=service_env, cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "status"],
+        env=service_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "rebuild running          no" in status
 
 

@@ -1,4 +1,5 @@
 """Rebuild fills a fresh search generation beside the live one and switches it with the snippets."""
+
 from dataclasses import replace
 from decimal import Decimal
 
@@ -20,18 +21,23 @@ def projector(request, settings, pool):
     if request.param == "elasticsearch":
         import uuid
 
-        settings = replace(settings, elasticsearch_url=request.getfixturevalue("es_url"),
-                           key_prefix=f"rb{uuid.uuid4().hex[:8]}")
+        settings = replace(
+            settings, elasticsearch_url=request.getfixturevalue("es_url"), key_prefix=f"rb{uuid.uuid4().hex[:8]}"
+        )
     client = redis.Redis.from_url(settings.redis_url)
     return Projector(settings, pool, client, make_search(settings, client))
 
 
 def seed(pool):
     with pool.connection() as conn:
-        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"})),
-                                       ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}))])
-        commands.put_products(conn, [(f"P{i}", ProductIn(name={"en_US": f"Bag {i}"}, brand="Luma", categories=["bags"]))
-                                     for i in range(3)])
+        commands.put_categories(
+            conn,
+            [("gear", CategoryIn(name={"en_US": "Gear"})), ("bags", CategoryIn(parent="gear", name={"en_US": "Bags"}))],
+        )
+        commands.put_products(
+            conn,
+            [(f"P{i}", ProductIn(name={"en_US": f"Bag {i}"}, brand="Luma", categories=["bags"])) for i in range(3)],
+        )
         commands.put_prices(conn, [(f"P{i}", "EUR", Decimal(10 + i)) for i in range(3)])
 
 

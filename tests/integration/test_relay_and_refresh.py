@@ -1,4 +1,5 @@
 """The relay sweep re-sends what writers did not dispatch; the refresh keeps snippets alive."""
+
 import subprocess
 import sys
 from decimal import Decimal
@@ -56,8 +57,14 @@ def test_status_reports_generations_and_backlog(settings, pool, service_env):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
     rebuild(Projector(settings, pool, redis.Redis.from_url(settings.redis_url)), progress=False)
-    out = subprocess.run([sys.executable, "-m", "entrypoints.projector_cli", "status"], env=service_env, cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "entrypoints.projector_cli", "status"],
+        env=service_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "live generation          1" in out
     assert "outbox backlog           1" in out
 
@@ -74,7 +81,9 @@ def test_tasks_acknowledge_their_outbox_rows_and_the_sweep_resends_lost_ones(set
         send = celery_sender(make_celery(settings))
         assert dispatch(conn, send, redeliver_after=60) == 0  # not overdue yet: it may still be queued
         assert dispatch(conn, send, redeliver_after=0) == 1
-        acknowledged = "SELECT count(*) FROM outbox WHERE projected_at IS NOT NULL AND keys = '{L1}' AND topic = 'price'"
+        acknowledged = (
+            "SELECT count(*) FROM outbox WHERE projected_at IS NOT NULL AND keys = '{L1}' AND topic = 'price'"
+        )
         wait_until(lambda: conn.execute(acknowledged).fetchone()[0] == 1, timeout=20, what="the task's acknowledgement")
         assert dispatch(conn, send, redeliver_after=0) == 0  # acknowledged rows are never sent again
     client = redis.Redis.from_url(settings.redis_url)
@@ -95,8 +104,9 @@ def test_prune_deletes_only_rows_projected_long_ago(pool):
         commands.put_categories(conn, [(f"k{i}", CategoryIn(name={"en_US": "K"})) for i in range(3)])
         commands.put_categories(conn, [("k0", CategoryIn(name={"en_US": "K0"}))])
         ids = [r[0] for r in conn.execute("SELECT id FROM outbox ORDER BY id")]
-        conn.execute("UPDATE outbox SET dispatched_at = now(), projected_at = now() - interval '8 days' WHERE id = %s",
-                     (ids[0],))
+        conn.execute(
+            "UPDATE outbox SET dispatched_at = now(), projected_at = now() - interval '8 days' WHERE id = %s", (ids[0],)
+        )
         conn.execute("UPDATE outbox SET dispatched_at = now() - interval '9 days' WHERE id = %s", (ids[1],))
         assert prune(conn, keep_days=7) == 1
         assert [r[0] for r in conn.execute("SELECT id FROM outbox ORDER BY id")] == ids[1:]

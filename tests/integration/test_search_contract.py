@@ -9,6 +9,7 @@ pages) agrees with the reference applied to the documents the engine matched for
 Many random queries come from hypothesis (deterministic by default; set
 SEARCH_CONTRACT_RANDOM=1 for fresh examples, SEARCH_CONTRACT_EXAMPLES=N for more).
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,6 @@ from hypothesis import strategies as st
 from search.documents import SearchDocument
 from search.query import MAX_PER_PAGE, SORTS, Query, Result
 from tests import search_reference as ref
-from tests.integration.search_fixtures import (  # noqa: F401 - fixtures
-    index, index_kind, make_index, search_redis, text_tolerance)
 from tests.search_data import CURRENCIES, LOCALES, TREE, catalog
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # elasticsearch: on its param
@@ -34,9 +33,13 @@ DOCS = CAT.documents
 VISIBLE = [d for d in DOCS if d.visible]
 FACETS = ["brand", "color", "material", "size"]
 EXAMPLES = int(os.environ.get("SEARCH_CONTRACT_EXAMPLES", "150"))
-HYPOTHESIS = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("SEARCH_CONTRACT_RANDOM"),
-                      database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                            HealthCheck.too_slow, HealthCheck.data_too_large])
+HYPOTHESIS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("SEARCH_CONTRACT_RANDOM"),
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def Q(**kw) -> Query:  # noqa: N802
@@ -44,8 +47,11 @@ def Q(**kw) -> Query:  # noqa: N802
 
 
 def describe(query: Query) -> str:
-    parts = [f"{k}={v!r}" for k, v in vars(query).items()
-             if v != getattr(Query("", ""), k) and k not in ("locale", "currency")]
+    parts = [
+        f"{k}={v!r}"
+        for k, v in vars(query).items()
+        if v != getattr(Query("", ""), k) and k not in ("locale", "currency")
+    ]
     return f"Query({query.locale}/{query.currency} {' '.join(parts)})"
 
 
@@ -80,7 +86,7 @@ def facet_diff(actual, expected) -> str:
 def sku_diff(got, want, query: Query) -> str:
     """Where two SKU lists part, with each SKU's sort value around there."""
     got, want = list(got), list(want)
-    i = next((k for k, (x, y) in enumerate(zip(got, want)) if x != y), min(len(got), len(want)))
+    i = next((k for k, (x, y) in enumerate(zip(got, want, strict=False)) if x != y), min(len(got), len(want)))
     lo = max(0, i - 2)
     by_sku = CAT.by_sku
 
@@ -95,9 +101,12 @@ def sku_diff(got, want, query: Query) -> str:
         return sku, d.created_at
 
     def show(skus):
-        return [value(s) for s in skus[lo:i + 4]]
-    return (f"skus differ at position {i} (got {len(got)}, want {len(want)}):\n"
-            f"        got  ...{show(got)}\n        want ...{show(want)}")
+        return [value(s) for s in skus[lo : i + 4]]
+
+    return (
+        f"skus differ at position {i} (got {len(got)}, want {len(want)}):\n"
+        f"        got  ...{show(got)}\n        want ...{show(want)}"
+    )
 
 
 def assert_result(actual: Result, expected: Result, query: Query, *, matches: set[str] | None = None) -> None:
@@ -168,7 +177,9 @@ FIXED = [
     Q(currency="USD", per_page=MAX_PER_PAGE, page=3, sort="price_asc"),  # the tail: without USD
     Q(sort="newest", per_page=50),
     Q(sort="relevance", per_page=50, page=2),
-    Q(category="shoes"), Q(category="shoes-running"), Q(category="home-kitchen-mugs", sort="name", per_page=96),
+    Q(category="shoes"),
+    Q(category="shoes-running"),
+    Q(category="home-kitchen-mugs", sort="name", per_page=96),
     Q(category="no-such-category"),
     Q(filters={"brand": ("Hasa", "Vika")}),
     Q(filters={"brand": ("Hasa",), "color": ("Red", "Blue")}, sort="price_asc"),
@@ -182,8 +193,13 @@ FIXED = [
     Q(currency="USD", price_min=Decimal("0"), sort="price_asc", per_page=96),  # no USD price: excluded
     Q(currency="USD", price_max=Decimal("10.99")),
     Q(in_stock=True, sort="newest"),
-    Q(category="boots", filters={"material": ("Leather", "Suede"), "size": ("41",)}, in_stock=True,
-      price_max=Decimal("99.99"), sort="price_asc"),
+    Q(
+        category="boots",
+        filters={"material": ("Leather", "Suede"), "size": ("41",)},
+        in_stock=True,
+        price_max=Decimal("99.99"),
+        sort="price_asc",
+    ),
 ]
 
 
@@ -219,11 +235,13 @@ def test_name_sort_ties_and_non_latin(index):
     assert pos["T-0001"] + 1 == pos["T-0002"] and pos["T-0002"] + 1 == pos["T-0003"]
 
 
-PAGED = [Q(category="shoes-casual-loafers"),  # Japanese names: 靴 ..., ランニング靴 ...
-         Q(category="shoes-casual-loafers", in_stock=True, price_min=Decimal("0")),
-         Q(category="shoes-casual-sneakers", locale="de_DE"),  # Greek names
-         Q(category="shoes-running-trail"),  # Cyrillic names
-         Q(category="home-kitchen-mugs", currency="USD")]  # Café Mug / cafe mug / CAFÉ MUG ties
+PAGED = [
+    Q(category="shoes-casual-loafers"),  # Japanese names: 靴 ..., ランニング靴 ...
+    Q(category="shoes-casual-loafers", in_stock=True, price_min=Decimal("0")),
+    Q(category="shoes-casual-sneakers", locale="de_DE"),  # Greek names
+    Q(category="shoes-running-trail"),  # Cyrillic names
+    Q(category="home-kitchen-mugs", currency="USD"),
+]  # Café Mug / cafe mug / CAFÉ MUG ties
 
 
 @pytest.mark.parametrize("per_page", [1, 3])
@@ -259,14 +277,26 @@ def queries(draw, text: str = "") -> Query:
         values = st.one_of(st.sampled_from(known), st.sampled_from(known), st.just("Nope"))
         filters[name] = tuple(draw(st.lists(values, min_size=1, max_size=3, unique=True)))
     prices = CAT.prices
-    bound = st.one_of(st.none(), st.sampled_from(prices), st.sampled_from([Decimal(n) for n in (0, 10, 25, 50, 100, 1000)]))
+    bound = st.one_of(
+        st.none(), st.sampled_from(prices), st.sampled_from([Decimal(n) for n in (0, 10, 25, 50, 100, 1000)])
+    )
     price_min, price_max = draw(bound), draw(bound)
     if price_min is not None and price_max is not None and price_min > price_max:
         price_min, price_max = price_max, price_min
     sort = draw(st.sampled_from(SORTS))
     per_page = draw(st.one_of(st.sampled_from([1, 2, 3, 5, 10, 24, 48, 96]), st.integers(1, MAX_PER_PAGE)))
-    query = Query(locale=locale, currency=currency, text=text, category=category, filters=dict(sorted(filters.items())),
-                  price_min=price_min, price_max=price_max, in_stock=draw(st.booleans()), sort=sort, per_page=per_page)
+    query = Query(
+        locale=locale,
+        currency=currency,
+        text=text,
+        category=category,
+        filters=dict(sorted(filters.items())),
+        price_min=price_min,
+        price_max=price_max,
+        in_stock=draw(st.booleans()),
+        sort=sort,
+        per_page=per_page,
+    )
     if not text:
         total = ref.search(DOCS, query).total
         pages = max(1, math.ceil(total / per_page))
@@ -309,11 +339,14 @@ def text_matches(index, text: str, locale: str, currency: str = "EUR") -> frozen
 def check_text(index, text: str, locale: str, must_find: set[str]) -> frozenset[str]:
     found = text_matches(index, text, locale)
     missing = must_find - found
-    assert not missing, (f"{text!r} in {locale} misses {sorted(missing)} "
-                         f"({[CAT.by_sku[s].names[locale] for s in sorted(missing)][:8]})")
+    assert not missing, (
+        f"{text!r} in {locale} misses {sorted(missing)} ({[CAT.by_sku[s].names[locale] for s in sorted(missing)][:8]})"
+    )
     stray = found - ref.text_candidates(DOCS, text)
-    assert not stray, (f"{text!r} in {locale} matches unrelated {sorted(stray)} "
-                       f"({[CAT.by_sku[s].names[locale] for s in sorted(stray)][:8]})")
+    assert not stray, (
+        f"{text!r} in {locale} matches unrelated {sorted(stray)} "
+        f"({[CAT.by_sku[s].names[locale] for s in sorted(stray)][:8]})"
+    )
     return found
 
 
@@ -321,8 +354,9 @@ def _exact_tokens() -> list[tuple[str, str]]:
     """(locale, word) pairs: distinct name words of at least 4 letters (a deterministic sample)."""
     out = []
     for locale in LOCALES:
-        words = sorted({w for d in VISIBLE for w in d.names[locale].replace("-", " ").split()
-                        if len(w) >= 4 and w.isalpha()})
+        words = sorted(
+            {w for d in VISIBLE for w in d.names[locale].replace("-", " ").split() if len(w) >= 4 and w.isalpha()}
+        )
         out += [(locale, w) for w in words[::3]]
     return out
 
@@ -398,8 +432,11 @@ def test_text_hidden_products_are_never_found(index):
 
 
 TYPOS = [("sheo", "en_US", {"T-0200"}), ("shoo", "en_US", {"T-0200"}), ("Schhu", "de_DE", {"T-0200"})]
-PREFIXES = [("sho", "en_US", {"T-0200", "T-0201"}), ("Schu", "de_DE", {"T-0200", "T-0201"}),
-            ("Крос", "en_US", {d.sku for d in VISIBLE if "Кроссовки" in d.names["en_US"]})]
+PREFIXES = [
+    ("sho", "en_US", {"T-0200", "T-0201"}),
+    ("Schu", "de_DE", {"T-0200", "T-0201"}),
+    ("Крос", "en_US", {d.sku for d in VISIBLE if "Кроссовки" in d.names["en_US"]}),
+]
 
 
 @pytest.mark.parametrize("text,locale,must", TYPOS, ids=[t for t, _, _ in TYPOS])
@@ -413,8 +450,21 @@ def test_text_prefix_tolerance(index, text_tolerance, text, locale, must):
     check_text(index, text, locale, must if "prefix" in text_tolerance else set())
 
 
-SUBSET_TEXTS = ["running shoe", "crème brûlée", "Trail Shoes", "coffee", "summit", "lamp", "Stiefel", "Becher",
-                "boot", "xyzzy", "Hasa", "XL", "SS-0010"]
+SUBSET_TEXTS = [
+    "running shoe",
+    "crème brûlée",
+    "Trail Shoes",
+    "coffee",
+    "summit",
+    "lamp",
+    "Stiefel",
+    "Becher",
+    "boot",
+    "xyzzy",
+    "Hasa",
+    "XL",
+    "SS-0010",
+]
 
 
 @pytest.mark.parametrize("text", SUBSET_TEXTS)
@@ -423,8 +473,23 @@ def test_text_matches_only_related_documents(index, text, locale):
     check_text(index, text, locale, set())
 
 
-TEXTS = ["shoe", "shoes", "running", "Schuhe", "Häuser", "house", "cafe", "mug", "boots", "Кроссовки",
-         "summit", "creme", "Müller", "lamp", "靴"]
+TEXTS = [
+    "shoe",
+    "shoes",
+    "running",
+    "Schuhe",
+    "Häuser",
+    "house",
+    "cafe",
+    "mug",
+    "boots",
+    "Кроссовки",
+    "summit",
+    "creme",
+    "Müller",
+    "lamp",
+    "靴",
+]
 
 
 @HYPOTHESIS
@@ -465,43 +530,102 @@ def _middle_word_prefixes() -> list[tuple[str, str]]:
     start of ``oresund`` (from ``Øresund``) are left out: there the adapters differ by design."""
     out: list[tuple[str, str]] = []
     for locale in LOCALES:
-        later = sorted({w for d in VISIBLE for w in ref.suggest_words(d.names[locale])[1:]
-                        if w.isascii() and w.isalpha() and len(w) >= 3})
+        later = sorted(
+            {
+                w
+                for d in VISIBLE
+                for w in ref.suggest_words(d.names[locale])[1:]
+                if w.isascii() and w.isalpha() and len(w) >= 3
+            }
+        )
         starts = [w[:n] for w in later[::4] for n in (2, 3, len(w) - 1)]
         starts = [t for t in dict.fromkeys(starts) if not "oresund".startswith(t)]
         out += [(locale, t) for t in starts]
-        out += [(locale, f"{b} {a[:3]}") for a, b in zip(starts[::5], starts[2::5])]
+        out += [(locale, f"{b} {a[:3]}") for a, b in zip(starts[::5], starts[2::5], strict=False)]
     return out
 
 
 SUGGESTIONS = [
     # word starts anywhere in the name, any order, each may be partial
-    ("en_US", "jac", 8), ("en_US", "jacket", 8), ("en_US", "Jacket", 8), ("en_US", "bag", 8), ("en_US", "duf", 8),
-    ("en_US", "juno", 8), ("en_US", "juno jac", 8), ("en_US", "jac juno", 8), ("en_US", "bag duf", 8),
-    ("en_US", "duffle bag", 8), ("en_US", "joust duffle bag", 8), ("en_US", "juno bag", 8), ("de_DE", "jac", 8),
-    ("de_DE", "jacke", 8), ("de_DE", "tasche", 8), ("de_DE", "duffle tas", 8), ("en_US", "of", 8),
-    ("en_US", "shoe", 20), ("en_US", "running sh", 20), ("en_US", "mug caf", 20), ("en_US", "trail", 20),
-    ("de_DE", "schuh", 20), ("de_DE", "lauf", 20), ("de_DE", "stiefel", 20), ("en_US", "lamp house", 20),
+    ("en_US", "jac", 8),
+    ("en_US", "jacket", 8),
+    ("en_US", "Jacket", 8),
+    ("en_US", "bag", 8),
+    ("en_US", "duf", 8),
+    ("en_US", "juno", 8),
+    ("en_US", "juno jac", 8),
+    ("en_US", "jac juno", 8),
+    ("en_US", "bag duf", 8),
+    ("en_US", "duffle bag", 8),
+    ("en_US", "joust duffle bag", 8),
+    ("en_US", "juno bag", 8),
+    ("de_DE", "jac", 8),
+    ("de_DE", "jacke", 8),
+    ("de_DE", "tasche", 8),
+    ("de_DE", "duffle tas", 8),
+    ("en_US", "of", 8),
+    ("en_US", "shoe", 20),
+    ("en_US", "running sh", 20),
+    ("en_US", "mug caf", 20),
+    ("en_US", "trail", 20),
+    ("de_DE", "schuh", 20),
+    ("de_DE", "lauf", 20),
+    ("de_DE", "stiefel", 20),
+    ("en_US", "lamp house", 20),
     # folding: case and accents, both ways
-    ("en_US", "creme", 20), ("en_US", "CRÈME brû", 20), ("en_US", "brulee", 20), ("en_US", "cafe", 20),
-    ("en_US", "Café m", 20), ("en_US", "éclair", 20), ("en_US", "ECLA", 20), ("de_DE", "muller", 20),
-    ("de_DE", "Müll", 20), ("de_DE", "häuser", 20), ("de_DE", "hauser", 20), ("en_US", "straße", 20),
-    ("en_US", "strass", 20), ("en_US", "Øre", 20),
+    ("en_US", "creme", 20),
+    ("en_US", "CRÈME brû", 20),
+    ("en_US", "brulee", 20),
+    ("en_US", "cafe", 20),
+    ("en_US", "Café m", 20),
+    ("en_US", "éclair", 20),
+    ("en_US", "ECLA", 20),
+    ("de_DE", "muller", 20),
+    ("de_DE", "Müll", 20),
+    ("de_DE", "häuser", 20),
+    ("de_DE", "hauser", 20),
+    ("en_US", "straße", 20),
+    ("en_US", "strass", 20),
+    ("en_US", "Øre", 20),
     # non-Latin names
-    ("en_US", "Крос", 20), ("de_DE", "кроссовки", 20), ("en_US", "Παπού", 20), ("en_US", "παπ", 20),
-    ("en_US", "靴", 20), ("en_US", "ラン", 20),
+    ("en_US", "Крос", 20),
+    ("de_DE", "кроссовки", 20),
+    ("en_US", "Παπού", 20),
+    ("en_US", "παπ", 20),
+    ("en_US", "靴", 20),
+    ("en_US", "ラン", 20),
     # SKU starts (case-insensitive) before names, then names starting with the text, then the rest
-    ("en_US", "ss-00", 20), ("en_US", "SS-01", 8), ("en_US", "ab-", 20), ("en_US", "AB-00", 20),
-    ("en_US", "z00", 20), ("en_US", "t-000", 8), ("en_US", "T-0003", 8), ("en_US", "t", 20), ("de_DE", "j", 20),
-    ("en_US", "j", 20), ("en_US", "MB", 8), ("en_US", "s", 20), ("de_DE", "s", 20),
+    ("en_US", "ss-00", 20),
+    ("en_US", "SS-01", 8),
+    ("en_US", "ab-", 20),
+    ("en_US", "AB-00", 20),
+    ("en_US", "z00", 20),
+    ("en_US", "t-000", 8),
+    ("en_US", "T-0003", 8),
+    ("en_US", "t", 20),
+    ("de_DE", "j", 20),
+    ("en_US", "j", 20),
+    ("en_US", "MB", 8),
+    ("en_US", "s", 20),
+    ("de_DE", "s", 20),
     # typed words are compared on their first 20 characters
-    ("en_US", "supercalifragilistic", 8), ("en_US", "Supercalifragilisticexpi", 8),
-    ("en_US", "supercalifragilisticXYZ", 8), ("de_DE", "superkalifragilistischexpialigetisch", 8),
+    ("en_US", "supercalifragilistic", 8),
+    ("en_US", "Supercalifragilisticexpi", 8),
+    ("en_US", "supercalifragilisticXYZ", 8),
+    ("de_DE", "superkalifragilistischexpialigetisch", 8),
     # nothing, or only hidden and stale products
-    ("en_US", "xyzzy", 8), ("en_US", "jacket xyzzy", 8), ("en_US", "phantomweave", 8), ("en_US", "stale", 8),
-    ("en_US", "-", 8), ("en_US", "  ", 8), ("en_US", "MJ-0003", 8),
+    ("en_US", "xyzzy", 8),
+    ("en_US", "jacket xyzzy", 8),
+    ("en_US", "phantomweave", 8),
+    ("en_US", "stale", 8),
+    ("en_US", "-", 8),
+    ("en_US", "  ", 8),
+    ("en_US", "MJ-0003", 8),
     # limits
-    ("en_US", "sho", 1), ("en_US", "sho", 3), ("en_US", "ss-0", 20), ("en_US", "jac", 2),
+    ("en_US", "sho", 1),
+    ("en_US", "sho", 3),
+    ("en_US", "ss-0", 20),
+    ("en_US", "jac", 2),
 ] + [(locale, text, 8) for locale, text in _middle_word_prefixes()]
 
 
@@ -511,14 +635,17 @@ def test_suggestions_match_reference(index, locale, text, limit):
     want = ref.suggest(DOCS, text, locale, limit)
     assert [s.sku for s in got] == want, (
         f"{text!r} in {locale}: got {[(s.sku, s.name) for s in got]}, "
-        f"want {[(sku, CAT.by_sku[sku].names[locale]) for sku in want]}")
+        f"want {[(sku, CAT.by_sku[sku].names[locale]) for sku in want]}"
+    )
     assert [s.name for s in got] == [CAT.by_sku[sku].names[locale] for sku in want]
 
 
 def test_suggestion_cases_of_the_issue(index):
-    """"jac", "jacket", "bag", "duf" against "Juno Jacket" and "Joust Duffle Bag"."""
+    """ "jac", "jacket", "bag", "duf" against "Juno Jacket" and "Joust Duffle Bag"."""
+
     def skus(text):
         return [s.sku for s in index.suggest(text, "en_US")]
+
     assert skus("jac") == ["JAC-0001", "MJ-0002", "MJ-0001"]  # SKU, name starting so, a later word
     assert skus("jacket") == ["MJ-0002", "MJ-0001"]
     assert skus("bag") == ["MB-0002", "MB-0001"]
@@ -555,10 +682,19 @@ def test_suggestions_follow_renames_and_hiding(make_index):
 
 
 def _doc(version: int, brand: str, price: str, name: str, visible: bool = True, sku: str = "VG-1") -> SearchDocument:
-    return SearchDocument(sku=sku, version=version, visible=visible, created_at=1_700_000_000, brand=brand,
-                          category_paths=("vg",), attributes={"color": (f"{brand}-color",)},
-                          names={"en_US": name, "de_DE": name}, descriptions={},
-                          prices={"EUR": Decimal(price), "USD": Decimal(price)}, availability="in_stock")
+    return SearchDocument(
+        sku=sku,
+        version=version,
+        visible=visible,
+        created_at=1_700_000_000,
+        brand=brand,
+        category_paths=("vg",),
+        attributes={"color": (f"{brand}-color",)},
+        names={"en_US": name, "de_DE": name},
+        descriptions={},
+        prices={"EUR": Decimal(price), "USD": Decimal(price)},
+        availability="in_stock",
+    )
 
 
 FILLER = _doc(1, "Filler", "1.00", "Filler", sku="VG-F")  # names sort: Fifth Version < Filler < Sixth Version
@@ -570,8 +706,14 @@ def _stored(idx) -> tuple[str, str, str] | None:
     if "VG-1" not in r.skus:
         return None
     brands = [v.value for v in r.facets[0].values if v.value != "Filler"] if r.facets else []
-    price = next((p for p in ("40.00", "50.00", "60.00")
-                 if "VG-1" in idx.query(Q(category="vg", price_min=Decimal(p), price_max=Decimal(p))).skus), None)
+    price = next(
+        (
+            p
+            for p in ("40.00", "50.00", "60.00")
+            if "VG-1" in idx.query(Q(category="vg", price_min=Decimal(p), price_max=Decimal(p))).skus
+        ),
+        None,
+    )
     side = "before Filler" if r.skus.index("VG-1") < r.skus.index("VG-F") else "after Filler"
     return (brands[0] if len(brands) == 1 else repr(brands)), price, side
 

@@ -1,5 +1,6 @@
 """Admin tokens against real PostgreSQL: expiry, revocation and listing, through the admin app
 and the ``snipshop token`` commands; the scheduler's default beat state location."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from catalog.tokens import TokenNotFound, authenticate, create_token, list_tokens, parse_duration, revoke_token
 from entrypoints.snipshop_cli import main as cli
 from tests.conftest import REPO
-from tests.integration.admin_support import API, app, client, seeded, sent  # noqa: F401
+from tests.integration.admin_support import API
 from tests.processes import wait_until
 from web.admin.app import create_app
 
@@ -36,8 +37,12 @@ def test_a_token_stops_working_when_it_expires(client, seeded, conn):
     token = create_token(conn, "editor", "short-lived", timedelta(seconds=1.5))
     # The app's token cache must not outlive the expiry: the same app answers both requests.
     assert status_of(client, token) == 200
-    response = wait_until(lambda: (r := client.get(f"{API}/categories/gear", headers=bearer(token))).status_code == 401
-                          and r, timeout=5, interval=0.1, what="the expired token refused")
+    response = wait_until(
+        lambda: (r := client.get(f"{API}/categories/gear", headers=bearer(token))).status_code == 401 and r,
+        timeout=5,
+        interval=0.1,
+        what="the expired token refused",
+    )
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     assert "expired" in response.get_json(force=True)["detail"]
     assert authenticate(conn, token) is None
@@ -86,12 +91,18 @@ def test_revoke_by_name_takes_every_token_of_that_name(conn):
 
 
 def test_list_shows_every_token_but_no_secret(conn):
-    secrets = [create_token(conn, "editor", "a"), create_token(conn, "pricing", "b", timedelta(hours=1)),
-               create_token(conn, "admin", "c")]
+    secrets = [
+        create_token(conn, "editor", "a"),
+        create_token(conn, "pricing", "b", timedelta(hours=1)),
+        create_token(conn, "admin", "c"),
+    ]
     revoke_token(conn, "c")
     listed = list_tokens(conn)
-    assert [(t.name, t.role, t.status) for t in listed] == [("a", "editor", "active"), ("b", "pricing", "active"),
-                                                          ("c", "admin", "revoked")]
+    assert [(t.name, t.role, t.status) for t in listed] == [
+        ("a", "editor", "active"),
+        ("b", "pricing", "active"),
+        ("c", "admin", "revoked"),
+    ]
     assert listed[0].expires_at is None and listed[1].expires_at is not None
     assert not any(s in repr(listed) for s in secrets)
 
@@ -157,14 +168,24 @@ def test_scheduler_keeps_its_beat_state_in_the_state_dir(service_env, tmp_path):
     env = dict(service_env)
     env.pop("SNIPSHOP_STATE_DIR", None)
     env["PYTHONPATH"] = str(REPO)
-    log = open(tmp_path / "scheduler.log", "wb")
+    log = open(tmp_path / "scheduler.log", "wb")  # noqa: SIM115 - the scheduler writes it until finally
     work = tmp_path / "cwd"
     work.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "entrypoints.snipshop_cli", "scheduler"], cwd=work, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.snipshop_cli", "scheduler"],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        wait_until(lambda: list((work / ".state").glob("celerybeat-schedule*")) or proc.poll() is not None,
-                   timeout=60, interval=0.2, what="the beat schedule file")
+        wait_until(
+            lambda: list((work / ".state").glob("celerybeat-schedule*")) or proc.poll() is not None,
+            timeout=60,
+            interval=0.2,
+            what="the beat schedule file",
+        )
         assert proc.poll() is None, (tmp_path / "scheduler.log").read_text()
         time.sleep(0.5)
         assert [p.name for p in work.iterdir()] == [".state"]

@@ -2,10 +2,12 @@
 
 Imported by the other test_admin_* unit modules; it holds no tests itself.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, Iterator
+from typing import Any
 
 from flask.testing import FlaskClient
 
@@ -57,12 +59,16 @@ class FakePool:
         yield self.conn
 
 
-def make_client(role: str | None = "admin", *, pool: FakePool | None = None,
-                settings: Settings = SETTINGS) -> tuple[FlaskClient, list[tuple[str, list[str]]]]:
+def make_client(
+    role: str | None = "admin", *, pool: FakePool | None = None, settings: Settings = SETTINGS
+) -> tuple[FlaskClient, list[tuple[str, list[str]]]]:
     """A test client of an admin app on fakes, and the list its outbox sender appends to."""
     sent: list[tuple[str, list[str]]] = []
-    app = create_app(settings, pool=pool or FakePool(FakeConn(role)),  # type: ignore[arg-type]
-                     send=lambda task, keys, ids: sent.append((task, keys)))
+    app = create_app(
+        settings,
+        pool=pool or FakePool(FakeConn(role)),  # type: ignore[arg-type]
+        send=lambda task, keys, ids: sent.append((task, keys)),
+    )
     return app.test_client(), sent
 
 

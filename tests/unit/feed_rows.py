@@ -1,4 +1,5 @@
 """Feed rows parsed as the importer parses them, for the unit tests of feed kinds (no database)."""
+
 from __future__ import annotations
 
 import io

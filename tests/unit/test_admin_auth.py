@@ -1,4 +1,5 @@
 """Bearer token parsing and role checks of the admin app, on fakes (no services)."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,18 +13,21 @@ from web.admin.routes import API_ROOT, ROUTES
 BAD_PARAMS = {"sku": "-x", "key": "-x", "currency": "XXX", "code": "-x"}
 
 
-@pytest.mark.parametrize("header, token", [
-    ("Bearer sst_abc", "sst_abc"),
-    ("bearer  sst_abc ", "sst_abc"),
-    ("BEARER sst_abc", "sst_abc"),
-    (None, None),
-    ("", None),
-    ("Bearer", None),
-    ("Bearer ", None),
-    ("Basic dXNlcjpwYXNz", None),
-    ("sst_abc", None),
-    ("Bearer two words", None),
-])
+@pytest.mark.parametrize(
+    "header, token",
+    [
+        ("Bearer sst_abc", "sst_abc"),
+        ("bearer  sst_abc ", "sst_abc"),
+        ("BEARER sst_abc", "sst_abc"),
+        (None, None),
+        ("", None),
+        ("Bearer", None),
+        ("Bearer ", None),
+        ("Basic dXNlcjpwYXNz", None),
+        ("sst_abc", None),
+        ("Bearer two words", None),
+    ],
+)
 def test_bearer_token_parsing(header, token):
     assert bearer_token(header) == token
 

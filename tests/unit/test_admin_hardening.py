@@ -1,4 +1,5 @@
 """The admin app authenticates before it holds a connection, remembers bad tokens, and answers no-store."""
+
 from __future__ import annotations
 
 import threading
@@ -20,6 +21,7 @@ class RecordingConn:
 
     def transaction(self):
         from contextlib import nullcontext
+
         return nullcontext()
 
     def execute(self, sql, params=None):
@@ -32,8 +34,19 @@ def test_created_tokens_have_the_form_the_app_checks():
     assert len(made) == 50 and all(well_formed(t) for t in made)
 
 
-@pytest.mark.parametrize("token", ["sst_test", "sst_not-a-token", "x" * 47, "sst_" + "a" * 42, "sst_" + "a" * 44,
-                                   "sst_" + "a" * 42 + "!", "SST_" + "a" * 43, "sst_" + "é" * 43])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "sst_test",
+        "sst_not-a-token",
+        "x" * 47,
+        "sst_" + "a" * 42,
+        "sst_" + "a" * 44,
+        "sst_" + "a" * 42 + "!",
+        "SST_" + "a" * 43,
+        "sst_" + "é" * 43,
+    ],
+)
 def test_a_token_that_cannot_be_one_is_401_without_the_database(token):
     pool = FakePool(error=NO_DB)
     client, _ = make_client(pool=pool)
@@ -86,14 +99,17 @@ def test_the_token_cache_is_safe_across_threads():
     assert len(cache._checked) == 100
 
 
-@pytest.mark.parametrize("method, path, kwargs, status", [
-    ("GET", "/openapi.json", {}, 200),
-    ("PUT", "/stock/-x", {"json": {"quantity": 1}, "headers": auth()}, 422),
-    ("PUT", "/stock/A1", {"json": {"quantity": 1}}, 401),
-    ("PUT", "/stock/A1", {"data": "{", "content_type": "application/json", "headers": auth()}, 400),
-    ("GET", "/nope", {}, 404),
-    ("DELETE", "/stock/A1", {}, 405),
-])
+@pytest.mark.parametrize(
+    "method, path, kwargs, status",
+    [
+        ("GET", "/openapi.json", {}, 200),
+        ("PUT", "/stock/-x", {"json": {"quantity": 1}, "headers": auth()}, 422),
+        ("PUT", "/stock/A1", {"json": {"quantity": 1}}, 401),
+        ("PUT", "/stock/A1", {"data": "{", "content_type": "application/json", "headers": auth()}, 400),
+        ("GET", "/nope", {}, 404),
+        ("DELETE", "/stock/A1", {}, 405),
+    ],
+)
 def test_every_answer_is_no_store(method, path, kwargs, status):
     client, _ = make_client()
     response = client.open(API_ROOT + path, method=method, **kwargs)

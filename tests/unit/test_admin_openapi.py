@@ -1,4 +1,5 @@
 """The OpenAPI document is generated from the same route table the app registers."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Every error of the admin app is application/problem+json (RFC 9457); no services needed."""
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,13 @@ def test_problem_response_has_the_rfc_9457_members():
     with Flask(__name__).app_context():
         response = problem_response(409, "stock would go negative", headers={"X-A": "1"}, hint="x")
     assert response.status_code == 409 and response.headers["X-A"] == "1"
-    assert response.get_json(force=True) == {"type": "about:blank", "title": "Conflict", "status": 409,
-                                             "detail": "stock would go negative", "hint": "x"}
+    assert response.get_json(force=True) == {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "stock would go negative",
+        "hint": "x",
+    }
 
 
 def test_unknown_route_and_method_are_problems():
@@ -44,15 +50,18 @@ def test_unknown_route_and_method_are_problems():
     assert "PUT" in assert_problem(response, 405)["detail"] and "PUT" in response.headers["Allow"]
 
 
-@pytest.mark.parametrize("data, content_type, status, words", [
-    ('{"quantity": 1}', "text/plain", 415, "application/json"),
-    ('{"quantity": 1}', None, 415, "no Content-Type"),
-    ('{"quantity": 1', "application/json", 400, "not well-formed JSON"),
-    ("[1, 2]", "application/json", 400, "JSON object, got list"),
-    ('{"quantity": NaN}', "application/json", 400, "NaN"),
-    (b'{"quantity": "\xff"}', "application/json", 400, "not well-formed"),
-    ("[" * 100_000 + "]" * 100_000, "application/json", 400, "not well-formed"),
-])
+@pytest.mark.parametrize(
+    "data, content_type, status, words",
+    [
+        ('{"quantity": 1}', "text/plain", 415, "application/json"),
+        ('{"quantity": 1}', None, 415, "no Content-Type"),
+        ('{"quantity": 1', "application/json", 400, "not well-formed JSON"),
+        ("[1, 2]", "application/json", 400, "JSON object, got list"),
+        ('{"quantity": NaN}', "application/json", 400, "NaN"),
+        (b'{"quantity": "\xff"}', "application/json", 400, "not well-formed"),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400, "not well-formed"),
+    ],
+)
 def test_body_must_be_a_json_object(data, content_type, status, words):
     client, _ = make_client()
     response = client.put(f"{API}/stock/A1", data=data, content_type=content_type, headers=auth())
@@ -89,8 +98,11 @@ class DeadConn(FakeConn):
         raise psycopg.OperationalError("server closed the connection unexpectedly")
 
 
-@pytest.mark.parametrize("pool", [FakePool(error=PoolTimeout("couldn't get a connection after 5.00 sec")),
-                                  FakePool(DeadConn("admin"))], ids=["pool-timeout", "connection-lost"])
+@pytest.mark.parametrize(
+    "pool",
+    [FakePool(error=PoolTimeout("couldn't get a connection after 5.00 sec")), FakePool(DeadConn("admin"))],
+    ids=["pool-timeout", "connection-lost"],
+)
 def test_database_down_is_503_with_retry_after(pool):
     client, _ = make_client(pool=pool)
     response = client.put(f"{API}/stock/A1", json={"quantity": 1}, headers=auth())
@@ -112,11 +124,16 @@ def test_app_starts_with_the_database_down_and_answers_503():
         pool.close()
 
 
-@pytest.mark.parametrize("error, status", [(Conflict("stock of A1 would go negative"), 409),
-                                           (NotFound("unknown product: A1"), 404),
-                                           (Invalid("unknown category: hats"), 422),
-                                           (Unavailable("the database is away"), 503),
-                                           (CatalogError("something else"), 400)])
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (Conflict("stock of A1 would go negative"), 409),
+        (NotFound("unknown product: A1"), 404),
+        (Invalid("unknown category: hats"), 422),
+        (Unavailable("the database is away"), 503),
+        (CatalogError("something else"), 400),
+    ],
+)
 def test_catalog_errors_get_their_status_at_the_http_edge_and_keep_their_message(monkeypatch, error, status):
     def fail(conn, items):
         raise error

@@ -3,6 +3,7 @@
 Imports are read with ``ast`` from every module, those inside functions included (a lazy import
 is a dependency too), so these checks hold for everything the code can load.
 """
+
 import ast
 import subprocess
 import sys
@@ -13,8 +14,17 @@ REPO = Path(__file__).resolve().parents[2]
 #: Bottom to top; a package may import the packages below it, never one above (README, "Layout").
 LAYERS = ("vocab", "snipshop", "catalog", "search", "projector", "web", "entrypoints")
 #: What the edge (the shopper-facing read side) never loads: the write side, the projector, Celery.
-FORBIDDEN = ("psycopg", "psycopg_pool", "catalog", "sqlalchemy", "alembic", "web.admin", "projector", "celery",
-             "entrypoints")
+FORBIDDEN = (
+    "psycopg",
+    "psycopg_pool",
+    "catalog",
+    "sqlalchemy",
+    "alembic",
+    "web.admin",
+    "projector",
+    "celery",
+    "entrypoints",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -26,7 +36,7 @@ def _imports(path: Path) -> set[str]:
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against the module's own package
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 names.add(".".join(base + ([node.module] if node.module else [])))
             elif node.module:
                 names.add(node.module)
@@ -51,9 +61,12 @@ def test_every_package_is_a_layer():
 
 
 def test_no_package_imports_a_package_above_it():
-    upward = [f"{package} imports {other} (in {', '.join(sorted(where))})"
-              for package, imported in _package_imports().items()
-              for other, where in imported.items() if LAYERS.index(other) > LAYERS.index(package)]
+    upward = [
+        f"{package} imports {other} (in {', '.join(sorted(where))})"
+        for package, imported in _package_imports().items()
+        for other, where in imported.items()
+        if LAYERS.index(other) > LAYERS.index(package)
+    ]
     assert not upward, "\n".join(upward)
 
 
@@ -85,9 +98,11 @@ def test_edge_sources_import_no_write_side_module():
 
 
 def test_loading_the_edge_loads_no_write_side_module():
-    code = ("import sys, entrypoints.bootstrap as b, web.edge.app; "
-            f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN[:-1]!r} or m.startswith('web.admin')); "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, entrypoints.bootstrap as b, web.edge.app; "
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN[:-1]!r} or m.startswith('web.admin')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -1,6 +1,7 @@
 """The edge's own pages (503, 405, 414) speak the shopper's language, with a matching ``html lang``.
 
 The snippet store is an address nobody answers at, so every page that needs it is the 503."""
+
 import re
 
 import redis

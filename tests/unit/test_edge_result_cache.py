@@ -1,4 +1,5 @@
 """The edge's short-lived search result cache (web/edge/result_cache.py), with a counting fake engine."""
+
 import time
 
 from search.query import Query, Result

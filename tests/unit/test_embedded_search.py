@@ -2,6 +2,7 @@
 
 The adapter itself runs Lua on a real Redis: tests/integration/test_embedded_search.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.documents import SearchDocument
-from search.documents import fold, name_sort_key
+from search.documents import SearchDocument, fold, name_sort_key
 from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
 from search.embedded_query import Lookup, plan
 from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
@@ -26,6 +26,7 @@ def stems(text: str, locale: str) -> set[str]:
 
 
 # -- text ----------------------------------------------------------------------------------------
+
 
 def test_fold_drops_case_and_accents_but_keeps_other_scripts():
     assert fold("Crème Brûlée") == "creme brulee"
@@ -75,7 +76,7 @@ def test_name_ranks_never_contradict_the_name_order(a, b):
 
 def test_name_ranks_fit_a_double_and_separate_short_latin_names():
     assert RANK_CHARS >= 7
-    assert name_rank("z" * 20) < 2 ** 53
+    assert name_rank("z" * 20) < 2**53
     assert name_rank("") < name_rank(" ") < name_rank("a") < name_rank("ab") < name_rank("b")
     assert name_rank("shoe") < name_rank("shoes") < name_rank("shop")
     # past an unknown character the rank cannot tell names apart: the query orders those
@@ -84,11 +85,21 @@ def test_name_ranks_fit_a_double_and_separate_short_latin_names():
 
 # -- memberships ---------------------------------------------------------------------------------
 
+
 def doc(**kw) -> SearchDocument:
-    base = dict(sku="S1", version=3, visible=True, created_at=1000, brand="Acme",
-                category_paths=("shoes-running", "shoes"), attributes={"color": ("Red", "Red", "Blue")},
-                names={"en_US": "Running Shoe"}, descriptions={"en_US": "Light and fast"},
-                prices={"EUR": Decimal("19.99")}, availability="in_stock")
+    base = {
+        "sku": "S1",
+        "version": 3,
+        "visible": True,
+        "created_at": 1000,
+        "brand": "Acme",
+        "category_paths": ("shoes-running", "shoes"),
+        "attributes": {"color": ("Red", "Red", "Blue")},
+        "names": {"en_US": "Running Shoe"},
+        "descriptions": {"en_US": "Light and fast"},
+        "prices": {"EUR": Decimal("19.99")},
+        "availability": "in_stock",
+    }
     base.update(kw)
     return SearchDocument(**base)
 
@@ -100,8 +111,19 @@ def test_a_hidden_document_has_no_memberships():
 def test_a_visible_document_is_in_every_set_it_matches():
     got = {(e.op, e.key, e.member, e.score) for e in entries(doc(), 1, KEYS, ["en_US", "de_DE"])}
     p = "t:1:idx:"
-    for key in ("visible", "in_stock", "cat:shoes-running", "cat:shoes", "f:brand:Acme", "f:color:Red",
-                "f:color:Blue", "tn:en_US:run", "tn:en_US:shoe", "td:en_US:light", "td:en_US:fast"):
+    for key in (
+        "visible",
+        "in_stock",
+        "cat:shoes-running",
+        "cat:shoes",
+        "f:brand:Acme",
+        "f:color:Red",
+        "f:color:Blue",
+        "tn:en_US:run",
+        "tn:en_US:shoe",
+        "td:en_US:light",
+        "td:en_US:fast",
+    ):
         assert (SADD, p + key, "S1", "0") in got, key
     assert (SETBIT, p + "fb:color:Red", "S1", "0") in got  # the bit is the product's id
     assert (REGISTER, p + "facets", "color\x1fRed", "0") in got
@@ -123,17 +145,24 @@ def test_sold_out_documents_and_empty_brands_are_left_out_of_their_sets():
 
 # -- query plans and results ---------------------------------------------------------------------
 
+
 def test_a_word_found_nowhere_stands_for_the_words_it_starts():
     words_ = [Term("runn", "runn"), Term("shoe", "shoe"), Term("x", "x")]
-    lookup = Lookup.parse([b"color\x1fRed"], words_, [0, 2, 0],
-                          [[b"runner\x00runner", b"running\x00run"], [], []])
+    lookup = Lookup.parse([b"color\x1fRed"], words_, [0, 2, 0], [[b"runner\x00runner", b"running\x00run"], [], []])
     assert lookup.stems == [["runner", "run"], ["shoe"], ["x"]]  # too short to expand: itself
     assert lookup.registry == {"color": {"Red"}}
 
 
 def test_the_plan_names_keys_once_and_reserves_enough_temporaries():
-    q = Query(locale="en_US", currency="EUR", text="shoe", category="shoes",
-              filters={"color": ("Red", "Blue"), "size": ("M",)}, price_max=Decimal("50"), sort="price_desc")
+    q = Query(
+        locale="en_US",
+        currency="EUR",
+        text="shoe",
+        category="shoes",
+        filters={"color": ("Red", "Blue"), "size": ("M",)},
+        price_max=Decimal("50"),
+        sort="price_desc",
+    )
     lookup = Lookup({"color": {"Red", "Green"}, "brand": {"Acme"}}, [["shoe"]])
     p = plan(q, lookup, KEYS, 4, "n")
     spec = json.loads(p.argv)
@@ -154,7 +183,7 @@ def _plan(**kw):
 def test_a_name_sorted_page_is_cut_from_its_tie_groups_in_full_name_order():
     p = _plan(sort="name", page=2, per_page=2)  # offset 2; the window starts at rank 1
     window = [b"B", b"A", b"C", b"D"]
-    names = ["Shoe b".encode(), "Shoe a".encode(), "shoe a".encode(), "Shoé c".encode()]
+    names = [b"Shoe b", b"Shoe a", b"shoe a", "Shoé c".encode()]
     result = p.result([9, window, names, 1, 1, [], [[0, 0], [0, 0]]])
     assert result.skus == ("C", "B")  # order: A, C (same key, SKU), B, D; ranks 1..4
 

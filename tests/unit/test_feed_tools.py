@@ -4,6 +4,7 @@ Both must write feed files that ``snipshop import`` accepts: the invariants belo
 the import relies on (keys and SKUs well-formed, parents before children, references resolve,
 amounts with two decimal places), checked on real output.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,19 +12,19 @@ import filecmp
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
+from tests.unit.feed_rows import parse_feed
 from tools import generate_catalog, magento_to_feed
 from vocab.images import Image, parse_feed_image
-from tests.unit.feed_rows import parse_feed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = magento_to_feed.DEFAULT_SOURCE.resolve()
-NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -42,6 +43,7 @@ HEADERS = {
 # ---------------------------------------------------------------------------------------------
 # shared checks
 
+
 def read_feed(directory: Path) -> dict[str, list[dict[str, str]]]:
     feed = {}
     for kind, fixed in HEADERS.items():
@@ -50,7 +52,7 @@ def read_feed(directory: Path) -> dict[str, list[dict[str, str]]]:
             header = reader.fieldnames or []
             assert header[: len(fixed)] == fixed, f"{kind}.csv header {header}"
             assert len(set(header)) == len(header), f"{kind}.csv repeats a column"
-            for column in header[len(fixed):]:
+            for column in header[len(fixed) :]:
                 prefix, _, suffix = column.partition(".")
                 if kind == "categories":
                     assert prefix == "name" and LOCALE_RE.match(suffix), column
@@ -78,8 +80,9 @@ def check_invariants(feed: dict[str, list[dict[str, str]]]) -> None:
         key = row["key"]
         assert KEY_RE.match(key), f"bad category key {key!r}"
         assert key not in seen, f"category {key!r} repeated"
-        assert row["parent"] == "" or row["parent"] in seen, \
+        assert row["parent"] == "" or row["parent"] in seen, (
             f"category {key!r}: parent {row['parent']!r} not written before it"
+        )
         assert row["position"].isdigit(), row
         assert row["name.en_US"].strip(), row
         seen.add(key)
@@ -137,6 +140,7 @@ def check_invariants(feed: dict[str, list[dict[str, str]]]) -> None:
 def validate_with_models(feed: dict[str, list[dict[str, str]]]) -> None:
     """The rows also pass the write side's own input models (what the import validates)."""
     from catalog import models
+
     context = {"locales": ["en_US", "de_DE"], "currencies": ["EUR", "USD"]}
 
     def localized(row, prefix):
@@ -144,21 +148,28 @@ def validate_with_models(feed: dict[str, list[dict[str, str]]]) -> None:
 
     for row in feed["categories"]:
         models.CategoryIn.model_validate(
-            {"parent": row["parent"] or None, "name": localized(row, "name"),
-             "position": int(row["position"])}, context=context)
+            {"parent": row["parent"] or None, "name": localized(row, "name"), "position": int(row["position"])},
+            context=context,
+        )
     for row in feed["products"]:
-        attrs = {name: (v.split("|") if "|" in v else v)
-                 for name, v in localized(row, "attr").items()}
+        attrs = {name: (v.split("|") if "|" in v else v) for name, v in localized(row, "attr").items()}
         images = [parse_feed_image(cell) for cell in row.get("images", "").split("|") if cell]
         models.ProductIn.model_validate(
-            {"name": localized(row, "name"), "description": localized(row, "description"),
-             "brand": row["brand"], "categories": row["categories"].split("|"),
-             "attributes": attrs, "active": row["active"] == "1", "images": images}, context=context)
+            {
+                "name": localized(row, "name"),
+                "description": localized(row, "description"),
+                "brand": row["brand"],
+                "categories": row["categories"].split("|"),
+                "attributes": attrs,
+                "active": row["active"] == "1",
+                "images": images,
+            },
+            context=context,
+        )
     for row in feed["prices"]:
         models.PriceIn.model_validate({"amount": row["amount"]}, context=context)
     for row in feed["offers"]:
-        models.OfferIn.model_validate({k: row[k] for k in ("amount", "starts_at", "ends_at")},
-                                      context=context)
+        models.OfferIn.model_validate({k: row[k] for k in ("amount", "starts_at", "ends_at")}, context=context)
     for row in feed["stock"]:
         models.StockIn.model_validate({"quantity": int(row["quantity"])}, context=context)
 
@@ -174,8 +185,18 @@ def depth(categories: list[dict[str, str]], key: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # the converter on a tiny hand-made Magento catalog (always available)
 
-CONFIGURABLE_HEADER = ["sku", "product_type", "categories", "name", "description", "visibility",
-                       "price", "url_key", "additional_attributes", "configurable_variations"]
+CONFIGURABLE_HEADER = [
+    "sku",
+    "product_type",
+    "categories",
+    "name",
+    "description",
+    "visibility",
+    "price",
+    "url_key",
+    "additional_attributes",
+    "configurable_variations",
+]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -189,42 +210,138 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 @pytest.fixture
 def mini_source(tmp_path: Path) -> Path:
     src = tmp_path / "magento"
-    cat_header = ["name", "url_key", "path", "active", "is_anchor", "include_in_menu", "position",
-                  "display_mode", "custom_layout_update"]
-    write_csv(src / "ConfigurableSampleData/fixtures/categories.csv", cat_header, [
-        ["Men", "men", "", "1", "0", "1", "3", "PAGE", ""],
-        ["Tops", "tops-men", "Men", "1", "1", "1", "", "", ""],
-        ["Hoodies & Sweatshirts", "hoodies-men", "Men/Tops", "1", "1", "1", "", "", ""],
-        ["Women", "women", "", "1", "0", "1", "2", "PAGE", ""],
-        ["Collections", "collections", "", "0", "0", "0", "", "PAGE", ""],
-        ["Eco Friendly", "eco-friendly", "Collections", "1", "1", "0", "", "", ""],
-        ["Promotions", "promotions", "", "0", "0", "0", "", "PAGE", ""],
-    ])
-    write_csv(src / "CatalogSampleData/fixtures/categories.csv", cat_header, [
-        ["Gear", "gear", "", "1", "0", "1", "4", "PAGE", ""],
-        ["Bags", "bags", "Gear", "1", "1", "1", "", "", ""],
-        ["Collections", "collections", "", "0", "0", "0", "", "PAGE", ""],
-    ])
+    cat_header = [
+        "name",
+        "url_key",
+        "path",
+        "active",
+        "is_anchor",
+        "include_in_menu",
+        "position",
+        "display_mode",
+        "custom_layout_update",
+    ]
+    write_csv(
+        src / "ConfigurableSampleData/fixtures/categories.csv",
+        cat_header,
+        [
+            ["Men", "men", "", "1", "0", "1", "3", "PAGE", ""],
+            ["Tops", "tops-men", "Men", "1", "1", "1", "", "", ""],
+            ["Hoodies & Sweatshirts", "hoodies-men", "Men/Tops", "1", "1", "1", "", "", ""],
+            ["Women", "women", "", "1", "0", "1", "2", "PAGE", ""],
+            ["Collections", "collections", "", "0", "0", "0", "", "PAGE", ""],
+            ["Eco Friendly", "eco-friendly", "Collections", "1", "1", "0", "", "", ""],
+            ["Promotions", "promotions", "", "0", "0", "0", "", "PAGE", ""],
+        ],
+    )
+    write_csv(
+        src / "CatalogSampleData/fixtures/categories.csv",
+        cat_header,
+        [
+            ["Gear", "gear", "", "1", "0", "1", "4", "PAGE", ""],
+            ["Bags", "bags", "Gear", "1", "1", "1", "", "", ""],
+            ["Collections", "collections", "", "0", "0", "0", "", "PAGE", ""],
+        ],
+    )
     cats = "Default Category/Men/Tops/Hoodies & Sweatshirts,Default Category/Collections/Eco Friendly,Default Category"
-    write_csv(src / "ConfigurableSampleData/fixtures/products.csv", CONFIGURABLE_HEADER, [
-        ["MH01-XS-Black", "simple", cats, "Chaz Hoodie-XS-Black", "<p>Warm &amp; soft", "Not Visible Individually",
-         "52", "chaz-xs-black", "has_options=0,required_options=0,size=XS,color=Black", ""],
-        ["MH01-S-Gray", "simple", cats, "Chaz Hoodie-S-Gray", "<p>Warm &amp; soft", "Not Visible Individually",
-         "52", "chaz-s-gray", "has_options=0,required_options=0,size=S,color=Gray", ""],
-        ["MH01", "configurable", cats, "Chaz Hoodie ", "<p>Warm &amp; soft", "Catalog, Search", "52", "chaz",
-         "has_options=1,required_options=1,material=LumaTech&trade;|Fleece,eco_collection=Yes,Bad-Name=x",
-         "sku=MH01-XS-Black,size=XS,color=Black|sku=MH01-S-Gray,size=S,color=Gray"],
-        ["WT09-M-Red", "simple", "Default Category/Women/Tops/Tees", "Breathe-Easy Tank-M-Red", "", "Not Visible Individually",
-         "34.5", "", "size=M,color=Red", ""],
-    ])
-    write_csv(src / "CatalogSampleData/fixtures/SimpleProduct/products_gear_bags.csv",
-              ["category", "name", "sku", "price", "qty", "description", "material", "strap_bags",
-               "eco_collection", "special_price", "attribute_set"], [
-        ["Gear\nBags\nCollections\nEco Friendly", "Joust Duffle Bag ", "24-MB01", "34", "100",
-         "<p>Big.</p>", "Nylon\nPolyester", "Adjustable\nShoulder", "1", "", "Bag"],
-        ["Gear\nBags\nPromotions\nBrand New", "Strive Pack", "24-MB04", "32", "100", "<p>Small.</p>",
-         "", "Single", "", "30", "Bag"],
-    ])
+    write_csv(
+        src / "ConfigurableSampleData/fixtures/products.csv",
+        CONFIGURABLE_HEADER,
+        [
+            [
+                "MH01-XS-Black",
+                "simple",
+                cats,
+                "Chaz Hoodie-XS-Black",
+                "<p>Warm &amp; soft",
+                "Not Visible Individually",
+                "52",
+                "chaz-xs-black",
+                "has_options=0,required_options=0,size=XS,color=Black",
+                "",
+            ],
+            [
+                "MH01-S-Gray",
+                "simple",
+                cats,
+                "Chaz Hoodie-S-Gray",
+                "<p>Warm &amp; soft",
+                "Not Visible Individually",
+                "52",
+                "chaz-s-gray",
+                "has_options=0,required_options=0,size=S,color=Gray",
+                "",
+            ],
+            [
+                "MH01",
+                "configurable",
+                cats,
+                "Chaz Hoodie ",
+                "<p>Warm &amp; soft",
+                "Catalog, Search",
+                "52",
+                "chaz",
+                "has_options=1,required_options=1,material=LumaTech&trade;|Fleece,eco_collection=Yes,Bad-Name=x",
+                "sku=MH01-XS-Black,size=XS,color=Black|sku=MH01-S-Gray,size=S,color=Gray",
+            ],
+            [
+                "WT09-M-Red",
+                "simple",
+                "Default Category/Women/Tops/Tees",
+                "Breathe-Easy Tank-M-Red",
+                "",
+                "Not Visible Individually",
+                "34.5",
+                "",
+                "size=M,color=Red",
+                "",
+            ],
+        ],
+    )
+    write_csv(
+        src / "CatalogSampleData/fixtures/SimpleProduct/products_gear_bags.csv",
+        [
+            "category",
+            "name",
+            "sku",
+            "price",
+            "qty",
+            "description",
+            "material",
+            "strap_bags",
+            "eco_collection",
+            "special_price",
+            "attribute_set",
+        ],
+        [
+            [
+                "Gear\nBags\nCollections\nEco Friendly",
+                "Joust Duffle Bag ",
+                "24-MB01",
+                "34",
+                "100",
+                "<p>Big.</p>",
+                "Nylon\nPolyester",
+                "Adjustable\nShoulder",
+                "1",
+                "",
+                "Bag",
+            ],
+            [
+                "Gear\nBags\nPromotions\nBrand New",
+                "Strive Pack",
+                "24-MB04",
+                "32",
+                "100",
+                "<p>Small.</p>",
+                "",
+                "Single",
+                "",
+                "30",
+                "Bag",
+            ],
+        ],
+    )
     for name in magento_to_feed.LICENCE_FILES:
         (src / name).write_text(f"{name} text\n", encoding="utf-8")
     return src
@@ -242,9 +359,18 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
     cats = {row["key"]: row for row in feed["categories"]}
     # Default Category dropped, path keys, new paths from products added under their parent
     assert set(cats) == {
-        "men", "men-tops", "men-tops-hoodies-sweatshirts", "women", "women-tops", "women-tops-tees",
-        "collections", "collections-eco-friendly", "promotions", "promotions-brand-new",
-        "gear", "gear-bags",
+        "men",
+        "men-tops",
+        "men-tops-hoodies-sweatshirts",
+        "women",
+        "women-tops",
+        "women-tops-tees",
+        "collections",
+        "collections-eco-friendly",
+        "promotions",
+        "promotions-brand-new",
+        "gear",
+        "gear-bags",
     }
     assert cats["men-tops-hoodies-sweatshirts"]["parent"] == "men-tops"
     assert cats["men"]["name.de_DE"] == "Herren" and cats["gear"]["name.de_DE"] == "Ausrüstung"
@@ -261,8 +387,10 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
     assert hoodie["description.en_US"] == "<p>Warm &amp; soft"  # HTML kept as is
     assert hoodie["brand"] in magento_to_feed.BRANDS
     assert hoodie["brand"] == products["MH01-S-Gray"]["brand"]
-    assert not any(c in feed["products"][0] for c in
-                   ("attr.has_options", "attr.required_options", "attr.eco_collection", "attr.bad-name"))
+    assert not any(
+        c in feed["products"][0]
+        for c in ("attr.has_options", "attr.required_options", "attr.eco_collection", "attr.bad-name")
+    )
     bag = products["24-MB01"]
     assert bag["images"] == "/2/4/24-mb01.jpg 400x500"  # named by Magento's media layout: the data has none
     assert hoodie["images"] == "/m/h/mh01-xs-black.jpg 400x500"
@@ -320,8 +448,14 @@ def test_converter_on_sample_data(sample_feed: Path) -> None:
     assert counts == {"categories": 33, "products": 1891, "prices": 3782, "offers": 20, "stock": 1891}
 
     keys = {row["key"] for row in feed["categories"]}
-    assert {"men", "men-tops", "men-tops-hoodies-sweatshirts", "women-tops-bras-tanks",
-            "gear-watches", "collections-erin-recommends"} <= keys
+    assert {
+        "men",
+        "men-tops",
+        "men-tops-hoodies-sweatshirts",
+        "women-tops-bras-tanks",
+        "gear-watches",
+        "collections-erin-recommends",
+    } <= keys
     assert max(depth(feed["categories"], k) for k in keys) == 3
 
     products = {row["sku"]: row for row in feed["products"]}
@@ -357,10 +491,19 @@ def test_converter_is_deterministic(sample_feed: Path, tmp_path: Path) -> None:
 
 
 def test_the_converter_takes_the_stores_attribute_label_and_the_admin_label_where_they_collide() -> None:
-    found = {"style_bags": ["Style Bags", "Style"], "style_general": ["Style General", "Style"],
-             "size": ["Size", "Size"], "features_bags": ["Features"], "unused": ["Unused"]}
+    found = {
+        "style_bags": ["Style Bags", "Style"],
+        "style_general": ["Style General", "Style"],
+        "size": ["Size", "Size"],
+        "features_bags": ["Features"],
+        "unused": ["Unused"],
+    }
     assert magento_to_feed.shop_labels(found, ["style_bags", "style_general", "size", "features_bags", "color"]) == {
-        "style_bags": "Style Bags", "style_general": "Style General", "size": "Size", "features_bags": "Features"}
+        "style_bags": "Style Bags",
+        "style_general": "Style General",
+        "size": "Size",
+        "features_bags": "Features",
+    }
 
 
 def test_the_converter_writes_attributes_csv_from_the_frontend_labels(sample_feed: Path) -> None:
@@ -376,7 +519,8 @@ def test_the_converter_writes_attributes_csv_from_the_frontend_labels(sample_fee
     assert set(labels) <= used and {"eco_collection", "new", "sale"}.isdisjoint(labels)
     assert "attributes.csv" in (sample_feed / "README.md").read_text(encoding="utf-8")
     from catalog.models import AttributeIn
-    for code, label in labels.items():
+
+    for label in labels.values():
         AttributeIn.model_validate({"label": {"en_US": label}}, context={"locales": ["en_US", "de_DE"]})
 
 
@@ -384,10 +528,24 @@ def test_placeholders_are_small_svgs_under_the_referenced_names(tmp_path: Path):
     svg = magento_to_feed.placeholder_svg('Joust "Duffle" <Bag>', "24-MB01", 400, 500)
     assert svg.startswith("<svg ") and 'width="400" height="500"' in svg and ">JD</text>" in svg
     assert "<Bag>" not in svg and "&lt;Bag&gt;" in svg
-    assert magento_to_feed.colour_for("24-MB01") == magento_to_feed.colour_for("24-MB01") != magento_to_feed.colour_for("24-MB02")
-    products = [magento_to_feed.Product("24-MB01", "Joust Duffle Bag", "", 0, [], {}, "Luma",
-                                        [Image("/m/b/mb01-blue-0.jpg", 400, 500), Image("https://x.example.com/a.jpg", 1, 1)]),
-                magento_to_feed.Product("24-MB02", "Other", "", 0, [], {}, "Luma", [Image("/m/b/mb01-blue-0.jpg", 400, 500)])]
+    assert (
+        magento_to_feed.colour_for("24-MB01")
+        == magento_to_feed.colour_for("24-MB01")
+        != magento_to_feed.colour_for("24-MB02")
+    )
+    products = [
+        magento_to_feed.Product(
+            "24-MB01",
+            "Joust Duffle Bag",
+            "",
+            0,
+            [],
+            {},
+            "Luma",
+            [Image("/m/b/mb01-blue-0.jpg", 400, 500), Image("https://x.example.com/a.jpg", 1, 1)],
+        ),
+        magento_to_feed.Product("24-MB02", "Other", "", 0, [], {}, "Luma", [Image("/m/b/mb01-blue-0.jpg", 400, 500)]),
+    ]
     assert magento_to_feed.write_placeholders(products, tmp_path / "images") == 1
     written = tmp_path / "images" / "m" / "b" / "mb01-blue-0.jpg"
     assert ">JD</text>" in written.read_text() and written.stat().st_mode & 0o777 == 0o644
@@ -395,13 +553,18 @@ def test_placeholders_are_small_svgs_under_the_referenced_names(tmp_path: Path):
 
 
 def test_the_converter_writes_image_references_for_every_product(tmp_path: Path):
-    counts = magento_to_feed.convert(magento_to_feed.DEFAULT_SOURCE, tmp_path / "feed", placeholders=tmp_path / "images")
+    counts = magento_to_feed.convert(
+        magento_to_feed.DEFAULT_SOURCE, tmp_path / "feed", placeholders=tmp_path / "images"
+    )
     rows = parse_feed("products", (tmp_path / "feed" / "products.csv").read_text(encoding="utf-8"))
     assert all(hasattr(r, "item") for r in rows), [r for r in rows if not hasattr(r, "item")][:3]  # every row valid
     by_sku = {r.item[0]: r.item[1] for r in rows}
     assert [i.src for i in by_sku["MH01-XS-Black"].images] == ["/m/h/mh01-black_main.jpg"]
-    assert [i.src for i in by_sku["MH01-XS-Gray"].images] == ["/m/h/mh01-gray_main.jpg", "/m/h/mh01-gray_alt1.jpg",
-                                                              "/m/h/mh01-gray_back.jpg"]
+    assert [i.src for i in by_sku["MH01-XS-Gray"].images] == [
+        "/m/h/mh01-gray_main.jpg",
+        "/m/h/mh01-gray_alt1.jpg",
+        "/m/h/mh01-gray_back.jpg",
+    ]
     assert [(i.src, i.width, i.height) for i in by_sku["24-MB01"].images] == [("/2/4/24-mb01.jpg", 400, 500)]
     names = {i.src for p in by_sku.values() for i in p.images}
     assert counts["placeholders"] == len(names)
@@ -410,6 +573,7 @@ def test_the_converter_writes_image_references_for_every_product(tmp_path: Path)
 
 # ---------------------------------------------------------------------------------------------
 # the synthetic generator
+
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
@@ -422,7 +586,12 @@ def test_generator_invariants_and_counts(generated: Path) -> None:
     feed = read_feed(generated)
     check_invariants(feed)
     assert {k: len(v) for k, v in feed.items()} == {
-        "categories": 50, "products": 500, "prices": 1000, "offers": 10, "stock": 500}
+        "categories": 50,
+        "products": 500,
+        "prices": 1000,
+        "offers": 10,
+        "stock": 500,
+    }
 
     cats = feed["categories"]
     depths = [depth(cats, row["key"]) for row in cats]
@@ -464,9 +633,24 @@ def test_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
 
 def test_generator_cli(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tools.generate_catalog", "--products", "120", "--out", str(tmp_path),
-         "--seed", "3", "--now", "2025-03-01T12:00:00+00:00"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "tools.generate_catalog",
+            "--products",
+            "120",
+            "--out",
+            str(tmp_path),
+            "--seed",
+            "3",
+            "--now",
+            "2025-03-01T12:00:00+00:00",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert re.search(r"products\.csv\s+120 rows", result.stdout)
     check_invariants(read_feed(tmp_path))

@@ -1,10 +1,11 @@
 """Feed parsing and the streaming import pipeline, with a fake batch sink (no services)."""
+
 from __future__ import annotations
 
 import io
 import re
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,11 +16,10 @@ from catalog.importer import Report, import_file
 from tests.unit.feed_rows import CONTEXT, parse_feed
 
 
-
-
 def test_categories_with_localized_names():
-    rows = parse_feed("categories", "key,parent,position,name.en_US,name.de_DE\n"
-                               "gear,,1,Gear,Ausrüstung\nbags,gear,,Bags,\n")
+    rows = parse_feed(
+        "categories", "key,parent,position,name.en_US,name.de_DE\ngear,,1,Gear,Ausrüstung\nbags,gear,,Bags,\n"
+    )
     (key, gear), (_, bags) = rows[0].item, rows[1].item
     assert key == "gear" and gear.parent is None and gear.position == 1
     assert gear.name == {"en_US": "Gear", "de_DE": "Ausrüstung"}
@@ -28,12 +28,14 @@ def test_categories_with_localized_names():
 
 
 def test_products_with_texts_multi_values_and_flags():
-    rows = parse_feed("products",
-                 "sku,brand,categories,active,name.en_US,name.de_DE,description.en_US,attr.color,attr.size\n"
-                 "P1,Acme,bags|gear,1,Bag,Tasche,<p>Big</p>,Red | Blue,M\n"
-                 "P2,,,no,Cap,,,,\n"
-                 "P3,,,TRUE,Hat,,,,\n"
-                 "P4,,,,Scarf,,,,\n")
+    rows = parse_feed(
+        "products",
+        "sku,brand,categories,active,name.en_US,name.de_DE,description.en_US,attr.color,attr.size\n"
+        "P1,Acme,bags|gear,1,Bag,Tasche,<p>Big</p>,Red | Blue,M\n"
+        "P2,,,no,Cap,,,,\n"
+        "P3,,,TRUE,Hat,,,,\n"
+        "P4,,,,Scarf,,,,\n",
+    )
     sku, p1 = rows[0].item
     assert sku == "P1" and p1.brand == "Acme" and p1.categories == ["bags", "gear"] and p1.active
     assert p1.name == {"en_US": "Bag", "de_DE": "Tasche"} and p1.description == {"en_US": "<p>Big</p>"}
@@ -43,15 +45,17 @@ def test_products_with_texts_multi_values_and_flags():
     assert rows[1].item[1].categories == [] and rows[1].item[1].attributes == {}
 
 
-@pytest.mark.parametrize("flag, expected", [("1", True), ("0", False), ("true", True), ("False", False),
-                                            ("yes", True), ("No", False)])
+@pytest.mark.parametrize(
+    "flag, expected", [("1", True), ("0", False), ("true", True), ("False", False), ("yes", True), ("No", False)]
+)
 def test_active_flags(flag, expected):
     assert parse_feed("products", f"sku,active,name.en_US\nP1,{flag},X\n")[0].item[1].active is expected
 
 
 def test_bad_active_flag_is_rejected():
     assert parse_feed("products", "sku,active,name.en_US\nP1,maybe,X\n") == [
-        (2, "P1", "active: Input should be a valid boolean, unable to interpret input")]
+        (2, "P1", "active: Input should be a valid boolean, unable to interpret input")
+    ]
 
 
 def test_byte_order_mark_and_crlf_are_accepted():
@@ -61,8 +65,9 @@ def test_byte_order_mark_and_crlf_are_accepted():
 
 
 def test_prices_and_their_errors():
-    rows = parse_feed("prices", "sku,currency,amount\n"
-                           "S1,EUR,12.50\nS2,EUR,12.345\nbad sku,EUR,1\nS3,GBP,1\nS4,USD,-1\nS5,USD,\n")
+    rows = parse_feed(
+        "prices", "sku,currency,amount\nS1,EUR,12.50\nS2,EUR,12.345\nbad sku,EUR,1\nS3,GBP,1\nS4,USD,-1\nS5,USD,\n"
+    )
     assert rows[0].item == ("S1", "EUR", Decimal("12.50")) and rows[0].key == "S1/EUR"
     errors = {line: (key, message) for line, key, message in rows[1:]}
     assert errors[3][0] == "S2/EUR" and errors[3][1].startswith("amount: amount must be a non-negative decimal")
@@ -72,13 +77,16 @@ def test_prices_and_their_errors():
 
 
 def test_offers():
-    rows = parse_feed("offers", "sku,currency,amount,starts_at,ends_at\n"
-                           "S1,EUR,9.99,2026-01-01T00:00:00Z,2026-01-08T00:00:00+00:00\n"
-                           "S1,EUR,9.99,2026-01-08T00:00:00Z,2026-01-01T00:00:00Z\n"
-                           "S1,EUR,9.99,2026-01-01,2026-01-02T00:00:00Z\n")
+    rows = parse_feed(
+        "offers",
+        "sku,currency,amount,starts_at,ends_at\n"
+        "S1,EUR,9.99,2026-01-01T00:00:00Z,2026-01-08T00:00:00+00:00\n"
+        "S1,EUR,9.99,2026-01-08T00:00:00Z,2026-01-01T00:00:00Z\n"
+        "S1,EUR,9.99,2026-01-01,2026-01-02T00:00:00Z\n",
+    )
     sku, currency, offer = rows[0].item
     assert (sku, currency, offer.amount) == ("S1", "EUR", Decimal("9.99"))
-    assert offer.starts_at == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert offer.starts_at == datetime(2026, 1, 1, tzinfo=UTC)
     assert rows[1] == (3, "S1/EUR/2026-01-08T00:00:00Z", "ends_at must be after starts_at")
     assert rows[2][2].startswith("starts_at: must carry a UTC offset")
 
@@ -98,23 +106,24 @@ def test_locale_not_configured_and_missing_name():
 
 
 def test_wrong_field_count_bad_utf8_and_multiline_fields():
-    rows = parse_feed("products", b'sku,name.en_US,description.en_US\n'
-                             b'P1,Bag,"<p>two\nlines</p>"\n'
-                             b'P2,Cap\n'
-                             b'P3,Caf\xe9,x\n'
-                             b'P4,Hat,""\n')
+    rows = parse_feed(
+        "products", b'sku,name.en_US,description.en_US\nP1,Bag,"<p>two\nlines</p>"\nP2,Cap\nP3,Caf\xe9,x\nP4,Hat,""\n'
+    )
     assert rows[0].line == 2 and rows[0].item[1].description == {"en_US": "<p>two\nlines</p>"}
     assert rows[1] == (4, "P2", "expected 3 fields, found 2")
     assert rows[2] == (5, "P3", "not valid UTF-8 (line 5)")
     assert rows[3].line == 6
 
 
-@pytest.mark.parametrize("kind, header, message", [
-    ("prices", "sku,amount", "missing column(s) for prices: currency"),
-    ("products", "sku,brand", "missing column(s) for products: name.*"),
-    ("stock", "sku,quantity,colour", "unknown column 'colour' for stock"),
-    ("stock", "sku,quantity,sku", "duplicate column(s): sku"),
-])
+@pytest.mark.parametrize(
+    "kind, header, message",
+    [
+        ("prices", "sku,amount", "missing column(s) for prices: currency"),
+        ("products", "sku,brand", "missing column(s) for products: name.*"),
+        ("stock", "sku,quantity,colour", "unknown column 'colour' for stock"),
+        ("stock", "sku,quantity,sku", "duplicate column(s): sku"),
+    ],
+)
 def test_header_errors(kind, header, message):
     with pytest.raises(FeedError, match=re.escape(message)):
         parse_feed(kind, header + "\n")
@@ -210,6 +219,8 @@ def test_database_sink_isolates_refused_rows_by_halving():
     rows = [FeedRow(i + 2, sku, sku, (sku, 1)) for i, sku in enumerate(["A", "B", "X1", "C", "D", "E", "X2", "F"])]
     refused = DatabaseSink(None, command, relayed.append)(rows)
     assert [(row.line, message) for row, message in refused] == [
-        (4, "unknown product(s): X1"), (8, "unknown product(s): X2")]
+        (4, "unknown product(s): X1"),
+        (8, "unknown product(s): X2"),
+    ]
     assert [sku for batch in applied for sku in batch] == ["A", "B", "C", "D", "E", "F"]  # file order
     assert relayed == list(range(1, len(applied) + 1)) and len(applied) < 6

@@ -1,47 +1,59 @@
 """Product images: the reference rule (feed and JSON), what tiles, product pages and JSON-LD show,
 the edge's image base URL and Content-Security-Policy, and the demo's placeholders (no services)."""
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
-from tests.unit.feed_rows import CONTEXT, parse_feed
 from catalog.models import ProductIn
 from projector.readmodel import ProductView
 from projector.render import Renderer
 from snipshop.config import load
+from tests.unit.feed_rows import CONTEXT, parse_feed
 from vocab.images import Image, check_src, image_base, origin
 from vocab.keys import IMAGE_BASE, Kind
-from web.edge.personalize import fill, values_from
 from web.edge.page_responses import security_headers
+from web.edge.personalize import fill, values_from
 
-NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 R = Renderer(("en_US",), ("EUR",), low_stock_threshold=5)
 
 
-@pytest.mark.parametrize("src", ["/m/b/mb01-blue-0.jpg", "m/b/mb01.jpg", "/2/4/24-mb01.jpg",
-                                 "https://img.example.com/catalog/mb01.jpg", "https://cdn.example.com:8443/a/b.png?w=400&h=500"])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "/m/b/mb01-blue-0.jpg",
+        "m/b/mb01.jpg",
+        "/2/4/24-mb01.jpg",
+        "https://img.example.com/catalog/mb01.jpg",
+        "https://cdn.example.com:8443/a/b.png?w=400&h=500",
+    ],
+)
 def test_paths_below_the_base_and_https_urls_are_image_references(src):
     assert check_src(src) == src
 
 
-@pytest.mark.parametrize("src, message", [
-    ("javascript:alert(1)", "no javascript: URLs"),
-    ("JavaScript:alert(1)", "no javascript: URLs"),
-    ("data:image/svg+xml;base64,PHN2Zz4=", "no data: URLs"),
-    ("http://img.example.com/a.jpg", "no http: URLs"),
-    ("/m/../../etc/passwd", "must not contain '..'"),
-    ("https://img.example.com/a/../b.jpg", "must not contain '..'"),
-    ("//evil.example.com/a.jpg", "empty path segment"),
-    ('/a.jpg" onerror="alert(1)', "only letters, digits"),
-    ("/a b.jpg", "only letters, digits"),
-    ("/a%2e%2e/b.jpg", "only letters, digits"),
-    ("/" + "a" * 500, "at most 500 characters"),
-])
+@pytest.mark.parametrize(
+    "src, message",
+    [
+        ("javascript:alert(1)", "no javascript: URLs"),
+        ("JavaScript:alert(1)", "no javascript: URLs"),
+        ("data:image/svg+xml;base64,PHN2Zz4=", "no data: URLs"),
+        ("http://img.example.com/a.jpg", "no http: URLs"),
+        ("/m/../../etc/passwd", "must not contain '..'"),
+        ("https://img.example.com/a/../b.jpg", "must not contain '..'"),
+        ("//evil.example.com/a.jpg", "empty path segment"),
+        ('/a.jpg" onerror="alert(1)', "only letters, digits"),
+        ("/a b.jpg", "only letters, digits"),
+        ("/a%2e%2e/b.jpg", "only letters, digits"),
+        ("/" + "a" * 500, "at most 500 characters"),
+    ],
+)
 def test_other_references_are_refused_with_a_clear_message(src, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         check_src(src)
@@ -52,13 +64,23 @@ def product_in(images) -> ProductIn:
 
 
 def test_the_json_body_carries_src_width_and_height_bounded():
-    p = product_in([{"src": "/m/b/mb01.jpg", "width": 400, "height": 500},
-                    {"src": "https://img.example.com/mb01-back.jpg", "width": 1, "height": 10_000}])
-    assert [(i.src, i.width, i.height) for i in p.images] == [("/m/b/mb01.jpg", 400, 500),
-                                                               ("https://img.example.com/mb01-back.jpg", 1, 10_000)]
+    p = product_in(
+        [
+            {"src": "/m/b/mb01.jpg", "width": 400, "height": 500},
+            {"src": "https://img.example.com/mb01-back.jpg", "width": 1, "height": 10_000},
+        ]
+    )
+    assert [(i.src, i.width, i.height) for i in p.images] == [
+        ("/m/b/mb01.jpg", 400, 500),
+        ("https://img.example.com/mb01-back.jpg", 1, 10_000),
+    ]
     with pytest.raises(ValidationError) as bad:
-        product_in([{"src": "javascript:alert(1)", "width": 0, "height": 10_001},
-                    {"src": " /m/b/mb01.jpg", "width": 1, "height": 1}])
+        product_in(
+            [
+                {"src": "javascript:alert(1)", "width": 0, "height": 10_001},
+                {"src": " /m/b/mb01.jpg", "width": 1, "height": 1},
+            ]
+        )
     errors = {".".join(map(str, e["loc"])): e["msg"] for e in bad.value.errors()}
     assert "no javascript: URLs" in errors["images.0.src"]
     assert "greater than or equal to 1" in errors["images.0.width"]
@@ -70,20 +92,28 @@ def test_the_json_body_carries_src_width_and_height_bounded():
         product_in([{"src": "/a.jpg", "width": 1, "height": 1, "alt": "x"}])  # nothing else
 
 
-
 def test_the_feeds_images_column_is_path_and_size_separated_by_bars():
-    rows = parse_feed("products", "sku,name.en_US,images\n"
-                          "P1,Bag,/m/b/mb01-blue-0.jpg 400x500 | https://img.example.com/b.jpg 800X1000\n"
-                          "P2,Cap,\n"
-                          "P3,Hat,/m/h/hat.jpg\n"
-                          "P4,Tie,javascript:alert(1) 10x10\n"
-                          "P5,Box,/m/../x.jpg 10x10\n"
-                          "P6,Mug,/m/m/mug.jpg 10x20000\n")
+    rows = parse_feed(
+        "products",
+        "sku,name.en_US,images\n"
+        "P1,Bag,/m/b/mb01-blue-0.jpg 400x500 | https://img.example.com/b.jpg 800X1000\n"
+        "P2,Cap,\n"
+        "P3,Hat,/m/h/hat.jpg\n"
+        "P4,Tie,javascript:alert(1) 10x10\n"
+        "P5,Box,/m/../x.jpg 10x10\n"
+        "P6,Mug,/m/m/mug.jpg 10x20000\n",
+    )
     images = rows[0].item[1].images
-    assert [(i.src, i.width, i.height) for i in images] == [("/m/b/mb01-blue-0.jpg", 400, 500),
-                                                            ("https://img.example.com/b.jpg", 800, 1000)]
+    assert [(i.src, i.width, i.height) for i in images] == [
+        ("/m/b/mb01-blue-0.jpg", 400, 500),
+        ("https://img.example.com/b.jpg", 800, 1000),
+    ]
     assert rows[1].item[1].images == []
-    assert rows[2] == (4, "P3", "images: image '/m/h/hat.jpg' must be 'PATH WIDTHxHEIGHT', e.g. '/m/b/mb01.jpg 400x500'")
+    assert rows[2] == (
+        4,
+        "P3",
+        "images: image '/m/h/hat.jpg' must be 'PATH WIDTHxHEIGHT', e.g. '/m/b/mb01.jpg 400x500'",
+    )
     assert rows[3][:2] == (5, "P4") and "images.0.src: image src 'javascript:alert(1)'" in rows[3][2]
     assert rows[4][:2] == (6, "P5") and "must not contain '..'" in rows[4][2]
     assert rows[5][:2] == (7, "P6") and "images.0.height: Input should be less than or equal to 10000" in rows[5][2]
@@ -98,8 +128,7 @@ BACK = Image("https://img.example.com/mb01-back.jpg?w=2&h=3", 800, 1000)
 
 
 def img_tags(html: str) -> list[dict[str, str]]:
-    return [dict(re.findall(r'([\w-]+)="([^"]*)"', tag)) | {"bare": tag}
-            for tag in re.findall(r"<img ([^>]*)>", html)]
+    return [dict(re.findall(r'([\w-]+)="([^"]*)"', tag)) | {"bare": tag} for tag in re.findall(r"<img ([^>]*)>", html)]
 
 
 def test_a_tile_shows_the_first_image_lazily_with_its_size_and_the_name_as_alt():
@@ -123,7 +152,10 @@ def test_the_product_page_shows_every_image_and_loads_only_the_first_at_once():
 def test_json_ld_names_the_images_as_urls():
     [ld] = R.product(view(MAIN, BACK), {}, NOW, [Kind.LD])
     data = json.loads(fill_images(ld.body, "https://img.example.com/catalog") + "}")
-    assert data["image"] == ["https://img.example.com/catalog/m/b/mb01.jpg", "https://img.example.com/mb01-back.jpg?w=2&h=3"]
+    assert data["image"] == [
+        "https://img.example.com/catalog/m/b/mb01.jpg",
+        "https://img.example.com/mb01-back.jpg?w=2&h=3",
+    ]
     [none] = R.product(view(), {}, NOW, [Kind.LD])
     assert "image" not in json.loads(none.body + "}")
 

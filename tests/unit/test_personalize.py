@@ -1,9 +1,12 @@
 """Personalization variables: one pass, escaped values, defaults for anything missing or unknown."""
+
 from vocab.keys import variable
 from web.edge.personalize import fill, is_personal, values_from
 
-PAGE = (f"<p>Hello, {variable('customer_name', 'guest')}</p><b>{variable('cart_count', '0')}</b>"
-        f"<i>{variable('currency', 'EUR')}</i><u>{variable('unknown_thing', 'keep me')}</u>")
+PAGE = (
+    f"<p>Hello, {variable('customer_name', 'guest')}</p><b>{variable('cart_count', '0')}</b>"
+    f"<i>{variable('currency', 'EUR')}</i><u>{variable('unknown_thing', 'keep me')}</u>"
+)
 
 
 def test_defaults_when_no_cookie():
@@ -19,8 +22,10 @@ def test_values_fill_their_variables():
 
 
 def test_hostile_cookie_values_cannot_inject_markup():
-    hostile = {"customer_name": '<script>alert(1)</script>"><!--v:cart_count-->9<!--/v-->',
-               "cart_count": "1<img src=x onerror=alert(1)>"}
+    hostile = {
+        "customer_name": '<script>alert(1)</script>"><!--v:cart_count-->9<!--/v-->',
+        "cart_count": "1<img src=x onerror=alert(1)>",
+    }
     html = fill(PAGE, values_from(hostile, "EUR"))
     assert "<script>" not in html and "<img" not in html and "<!--v:" not in html
     assert "&lt;script&gt;" in html and "<b>0</b>" in html  # invalid count takes the default

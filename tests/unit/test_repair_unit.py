@@ -1,5 +1,6 @@
 """Read-repair and dead letters without services: what a page asks to repair, how the drain
 reads it, and that only a task's final failure becomes a dead letter."""
+
 from celery import Celery
 
 from projector import celery_app as names
@@ -28,7 +29,10 @@ def test_a_whole_product_page_asks_for_nothing():
 def test_a_missing_part_or_frame_asks_for_the_product_or_the_navigation():
     assert repair_requests.product_page_misses("A", [V, V, V, None, None, V, V]) == [("product", "A")]
     assert repair_requests.product_page_misses("A", [None, V, V, V, V, V, V]) == [("navigation", "_")]
-    assert repair_requests.product_page_misses("A", [None, None, V, V, V, V, V]) == [("navigation", "_"), ("product", "A")]
+    assert repair_requests.product_page_misses("A", [None, None, V, V, V, V, V]) == [
+        ("navigation", "_"),
+        ("product", "A"),
+    ]
 
 
 def test_a_tombstone_is_a_real_404_and_asks_for_nothing():
@@ -41,10 +45,24 @@ def test_nothing_stored_means_unknown_product():
 
 
 def test_listing_tiles_ask_for_products_with_a_missing_tile_price_or_badge():
-    raw = [V, V, None, V,       # complete (no live offer)
-           None, V, None, V,    # tile missing
-           V, None, None, V,    # price missing
-           TOMB, TOMB, TOMB, TOMB]  # gone: the search index lags, nothing to repair
+    raw = [
+        V,
+        V,
+        None,
+        V,  # complete (no live offer)
+        None,
+        V,
+        None,
+        V,  # tile missing
+        V,
+        None,
+        None,
+        V,  # price missing
+        TOMB,
+        TOMB,
+        TOMB,
+        TOMB,
+    ]  # gone: the search index lags, nothing to repair
     assert repair_requests.tile_misses(raw, ["A", "B", "C", "D"]) == [("product", "B"), ("product", "C")]
 
 
@@ -59,7 +77,7 @@ def test_degraded_parts_name_what_is_unavailable():
     crumb, price, avail = repair_requests.degraded_parts("de_DE", None, None, None, None)
     assert crumb == "" and "Preis derzeit nicht verfügbar" in price and price.endswith(FIELD)
     assert "Verfügbarkeit derzeit unbekannt" in avail
-    offer = f"<p>offer</p>{FIELD}\"price\":\"1.00\""
+    offer = f'<p>offer</p>{FIELD}"price":"1.00"'
     _, price, avail = repair_requests.degraded_parts("en_US", "<nav/>", None, offer, "<b>in</b>")
     assert price is None and avail == "<b>in</b>"  # a live offer stands in for the price
 
@@ -90,8 +108,14 @@ def _eager_app():
 def test_only_the_final_failure_after_retries_is_a_dead_letter():
     app, calls = _eager_app(), []
 
-    @app.task(base=DeadLetterTask, name="unit.flaky", autoretry_for=(ConnectionError,), max_retries=2,
-              retry_backoff=False, default_retry_delay=0)
+    @app.task(
+        base=DeadLetterTask,
+        name="unit.flaky",
+        autoretry_for=(ConnectionError,),
+        max_retries=2,
+        retry_backoff=False,
+        default_retry_delay=0,
+    )
     def flaky(skus, sent_at=None):
         calls.append(skus)
         raise ConnectionError("database away")
@@ -118,16 +142,20 @@ def test_a_non_transient_error_is_not_retried():
 
 
 def test_projection_tasks_dead_letter_and_retry_only_transient_errors():
-    from projector.tasks import MAX_RETRIES, TRANSIENT, register
-
     from entrypoints.bootstrap import Parts
+    from projector.tasks import MAX_RETRIES, TRANSIENT, register
 
     parts = Parts(Settings())
     app = parts.celery
     register(app, parts)  # builds nothing else: the tasks take their parts on first use
     assert not {"pool", "snippet_redis", "search", "projector", "dead_letters"} & set(parts.__dict__)
-    for name in (names.PROJECT_PRODUCTS, names.PROJECT_PRICES, names.PROJECT_STOCK, names.PROJECT_CATEGORIES,
-                 names.REFRESH):
+    for name in (
+        names.PROJECT_PRODUCTS,
+        names.PROJECT_PRICES,
+        names.PROJECT_STOCK,
+        names.PROJECT_CATEGORIES,
+        names.REFRESH,
+    ):
         task = app.tasks[name]
         assert isinstance(task, DeadLetterTask), name
         assert tuple(task.autoretry_for) == TRANSIENT and task.max_retries == MAX_RETRIES

@@ -1,4 +1,5 @@
 """Both search adapters search the same bounded query: the word cap reaches Elasticsearch too."""
+
 from search import elastic_query as eq
 from search.elastic_mapping import index_body
 from search.query import MAX_WORDS, parse

@@ -1,5 +1,6 @@
 """The reference implementation of the search semantics (tests/search_reference.py) and the
 deterministic catalog (tests/search_data.py) that the search contract suite relies on."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,12 +11,21 @@ import pytest
 from search.documents import SearchDocument
 from search.query import Facet, FacetValue, Query
 from tests import search_reference as ref
-from tests.search_data import TREE, catalog, ancestors
+from tests.search_data import TREE, ancestors, catalog
 
 
 def doc(sku, **kw) -> SearchDocument:
-    base = dict(version=1, visible=True, created_at=1000, brand="Acme", category_paths=("a",),
-                attributes={}, names={"en_US": sku}, prices={"EUR": Decimal("10")}, availability="in_stock")
+    base = {
+        "version": 1,
+        "visible": True,
+        "created_at": 1000,
+        "brand": "Acme",
+        "category_paths": ("a",),
+        "attributes": {},
+        "names": {"en_US": sku},
+        "prices": {"EUR": Decimal("10")},
+        "availability": "in_stock",
+    }
     base.update(kw)
     return SearchDocument(sku=sku, **base)
 
@@ -25,17 +35,61 @@ def q(**kw) -> Query:
 
 
 DOCS = [
-    doc("A1", brand="Acme", attributes={"color": ("Red", "Blue"), "size": ("M",)}, prices={"EUR": Decimal("5"), "USD": Decimal("7")},
-        created_at=300, names={"en_US": "Zebra Shoe"}, category_paths=("shoes-road", "shoes")),
-    doc("A2", brand="Acme", attributes={"color": ("Red",)}, prices={"EUR": Decimal("10")}, created_at=200,
-        names={"en_US": "apple Shoe"}, availability="sold_out", category_paths=("shoes",)),
-    doc("B1", brand="Bolt", attributes={"color": ("Blue",), "size": ("L",)}, prices={"EUR": Decimal("10"), "USD": Decimal("1")},
-        created_at=300, names={"en_US": "Émile Boot"}, availability="low_stock", category_paths=("boots",)),
-    doc("B2", brand="Bolt", attributes={"color": ("Green",)}, prices={}, created_at=100, names={"en_US": "éa"},
-        category_paths=("boots",)),
-    doc("C1", brand="", attributes={"color": ("Red", "Red")}, prices={"EUR": Decimal("20")}, created_at=50,
-        names={"en_US": "Кроссовки"}, category_paths=("shoes-road", "shoes")),
-    doc("H1", visible=False, brand="Acme", attributes={"color": ("Red",)}, created_at=999, names={"en_US": "Phantomweave"}),
+    doc(
+        "A1",
+        brand="Acme",
+        attributes={"color": ("Red", "Blue"), "size": ("M",)},
+        prices={"EUR": Decimal("5"), "USD": Decimal("7")},
+        created_at=300,
+        names={"en_US": "Zebra Shoe"},
+        category_paths=("shoes-road", "shoes"),
+    ),
+    doc(
+        "A2",
+        brand="Acme",
+        attributes={"color": ("Red",)},
+        prices={"EUR": Decimal("10")},
+        created_at=200,
+        names={"en_US": "apple Shoe"},
+        availability="sold_out",
+        category_paths=("shoes",),
+    ),
+    doc(
+        "B1",
+        brand="Bolt",
+        attributes={"color": ("Blue",), "size": ("L",)},
+        prices={"EUR": Decimal("10"), "USD": Decimal("1")},
+        created_at=300,
+        names={"en_US": "Émile Boot"},
+        availability="low_stock",
+        category_paths=("boots",),
+    ),
+    doc(
+        "B2",
+        brand="Bolt",
+        attributes={"color": ("Green",)},
+        prices={},
+        created_at=100,
+        names={"en_US": "éa"},
+        category_paths=("boots",),
+    ),
+    doc(
+        "C1",
+        brand="",
+        attributes={"color": ("Red", "Red")},
+        prices={"EUR": Decimal("20")},
+        created_at=50,
+        names={"en_US": "Кроссовки"},
+        category_paths=("shoes-road", "shoes"),
+    ),
+    doc(
+        "H1",
+        visible=False,
+        brand="Acme",
+        attributes={"color": ("Red",)},
+        created_at=999,
+        names={"en_US": "Phantomweave"},
+    ),
 ]
 
 
@@ -114,8 +168,15 @@ def test_facets_exclude_own_selection_and_keep_selected_zero():
         # brand counts: color in (Red, Purple) applied, brand not: A1, A2 (Acme), C1 (no brand)
         Facet("brand", (FacetValue("Acme", 2, False), FacetValue("Bolt", 0, True))),
         # color counts: brand Bolt applied, color not: B1 Blue, B2 Green
-        Facet("color", (FacetValue("Blue", 1, False), FacetValue("Green", 1, False),
-                        FacetValue("Purple", 0, True), FacetValue("Red", 0, True))),
+        Facet(
+            "color",
+            (
+                FacetValue("Blue", 1, False),
+                FacetValue("Green", 1, False),
+                FacetValue("Purple", 0, True),
+                FacetValue("Red", 0, True),
+            ),
+        ),
     )
 
 
@@ -124,7 +185,11 @@ def test_facets_order_and_attribute_names():
     assert [f.name for f in r.facets] == ["brand", "color", "size"]
     assert r.facets[0].values == (FacetValue("Acme", 2, False), FacetValue("Bolt", 2, False))
     # C1 lists Red twice: counted once; hidden H1 not counted
-    assert r.facets[1].values == (FacetValue("Red", 3, False), FacetValue("Blue", 2, False), FacetValue("Green", 1, False))
+    assert r.facets[1].values == (
+        FacetValue("Red", 3, False),
+        FacetValue("Blue", 2, False),
+        FacetValue("Green", 1, False),
+    )
     assert r.facets[2].values == (FacetValue("L", 1, False), FacetValue("M", 1, False))
     # a facet with no value at all is omitted; an unknown facet with a selection is listed
     r = ref.search(DOCS, q(category="boots", filters={"fabric": ("x",)}))
@@ -193,8 +258,21 @@ def test_catalog_is_deterministic_and_well_formed():
     assert any("USD" not in d.prices for d in visible) and any(not d.prices for d in visible)
     assert {k for d in c.documents for k in d.category_paths} == set(TREE)
     names = " ".join(d.names["en_US"] + " " + d.names["de_DE"] for d in visible)
-    for word in ("Shoe", "Shoes", "Running", "Schuh", "Schuhe", "Haus", "Häuser", "Crème", "Café", "Müller",
-                 "Кроссовки", "Παπούτσια", "靴"):
+    for word in (
+        "Shoe",
+        "Shoes",
+        "Running",
+        "Schuh",
+        "Schuhe",
+        "Haus",
+        "Häuser",
+        "Crème",
+        "Café",
+        "Müller",
+        "Кроссовки",
+        "Παπούτσια",
+        "靴",
+    ):
         assert word in names
 
 

@@ -1,4 +1,5 @@
 """What the admin app's views share: settings, the pool, the outbox sender, the OpenAPI document."""
+
 from __future__ import annotations
 
 from contextlib import AbstractContextManager

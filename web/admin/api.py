@@ -18,9 +18,10 @@ no connection at all, and even well-formed unknown ones hold at most half the po
 query each. A request rejected anywhere writes nothing. Every answer is ``Cache-Control:
 no-store`` (:mod:`web.admin.problems`).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, Response, jsonify, request
 

@@ -1,4 +1,5 @@
 """The admin app: the write API under /admin/api/v1 (see :mod:`web.admin.routes`)."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -11,8 +12,9 @@ from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 from web.admin.api import make_blueprint
 
 
-def create_app(settings: Settings, *, pool: ConnectionPool, send: Send | None = None,
-               wait_seconds: float = CONNECTION_WAIT_SECONDS) -> Flask:
+def create_app(
+    settings: Settings, *, pool: ConnectionPool, send: Send | None = None, wait_seconds: float = CONNECTION_WAIT_SECONDS
+) -> Flask:
     """Build the admin app on ``pool`` (opened by the caller: entrypoints.bootstrap.admin_app for
     ``snipshop serve admin``; tests pass fakes).
 
@@ -23,8 +25,7 @@ def create_app(settings: Settings, *, pool: ConnectionPool, send: Send | None = 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     # Keep the models' field order in responses.
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION] = AdminState(settings, pool, send, openapi.build(settings),
-                                              wait_seconds=wait_seconds)
+    app.extensions[EXTENSION] = AdminState(settings, pool, send, openapi.build(settings), wait_seconds=wait_seconds)
     problems.init_app(app)
     app.register_blueprint(make_blueprint())
     return app

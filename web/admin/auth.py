@@ -15,13 +15,14 @@ Checking a token is cheap for the app and costs an attacker more than it costs t
    can never take every connection the commands need; a lookup that cannot start within the
    wait is a 503 with ``Retry-After``.
 """
+
 from __future__ import annotations
 
 import re
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from catalog.tokens import TOKEN_PREFIX, Principal, authenticate
@@ -48,8 +49,12 @@ def well_formed(token: str) -> bool:
 class TokenCache:
     """Recently checked tokens, so a busy client (or a repeated bad token) costs no lookup per request."""
 
-    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS, unknown_seconds: float = UNKNOWN_TOKEN_CACHE_SECONDS,
-                 entries: int = TOKEN_CACHE_ENTRIES) -> None:
+    def __init__(
+        self,
+        seconds: float = TOKEN_CACHE_SECONDS,
+        unknown_seconds: float = UNKNOWN_TOKEN_CACHE_SECONDS,
+        entries: int = TOKEN_CACHE_ENTRIES,
+    ) -> None:
         self.seconds = seconds
         self.unknown_seconds = unknown_seconds
         self.entries = entries
@@ -78,7 +83,7 @@ class TokenCache:
         else:
             entry, seconds = principal, self.seconds
             if principal.expires_at is not None:  # never trusted past its expiry
-                seconds = min(seconds, (principal.expires_at - datetime.now(timezone.utc)).total_seconds())
+                seconds = min(seconds, (principal.expires_at - datetime.now(UTC)).total_seconds())
         with self._lock:
             self._checked[token] = (entry, time.monotonic() + seconds)
             self._checked.move_to_end(token)
@@ -99,7 +104,9 @@ class Lookups:
         self._flights: dict[str, threading.Event] = {}
 
     def authenticate(self, token: str, cache: TokenCache) -> Principal | None:
-        """The token's principal (None: unknown), remembered in ``cache``; concurrent asks for one token share a lookup."""
+        """The token's principal (None: unknown), remembered in ``cache``.
+
+        Concurrent asks for one token share a lookup."""
         with self._lock:
             flight = self._flights.get(token)
             leader = flight is None

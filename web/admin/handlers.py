@@ -4,10 +4,12 @@ A handler gets a :class:`Call` and returns an :class:`Outcome`. Write handlers r
 command from :mod:`catalog.commands`; each command commits its own transaction, and the view
 dispatches the outcome's outbox row afterwards.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from pydantic import BaseModel
@@ -18,8 +20,19 @@ from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn
 from projector.readmodel import attribute_in_use, load_attribute_labels, load_categories, load_products
 from vocab.i18n import attribute_label
 from web.admin import admin_state
-from web.admin.responses import (AttributeOut, AttributeWritten, CategoryOut, CategoryWritten, ImageOut, MovementResult,
-                                 OfferOut, PriceWritten, ProductOut, ProductWritten, StockWritten)
+from web.admin.responses import (
+    AttributeOut,
+    AttributeWritten,
+    CategoryOut,
+    CategoryWritten,
+    ImageOut,
+    MovementResult,
+    OfferOut,
+    PriceWritten,
+    ProductOut,
+    ProductWritten,
+    StockWritten,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -106,16 +119,27 @@ def get_product(call: Call) -> Outcome:
     view = load_products(call.db, [sku]).get(sku)
     if view is None or view.deleted:
         raise NotFound(f"unknown product: {sku}")
-    return Outcome(ProductOut(
-        sku=view.sku, name=view.names, description=view.descriptions, brand=view.brand,
-        categories=view.categories, attributes=view.attributes, active=view.active,
-        images=[ImageOut(src=i.src, width=i.width, height=i.height) for i in view.images],
-        prices={currency: str(amount) for currency, amount in sorted(view.prices.items())},
-        offers=[OfferOut(currency=o.currency, amount=str(o.amount), starts_at=o.starts_at, ends_at=o.ends_at)
-                for o in sorted(view.offers, key=lambda o: (o.currency, o.starts_at))],
-        quantity=view.quantity, version=view.version, price_version=view.price_version,
-        stock_version=view.stock_version,
-    ))
+    return Outcome(
+        ProductOut(
+            sku=view.sku,
+            name=view.names,
+            description=view.descriptions,
+            brand=view.brand,
+            categories=view.categories,
+            attributes=view.attributes,
+            active=view.active,
+            images=[ImageOut(src=i.src, width=i.width, height=i.height) for i in view.images],
+            prices={currency: str(amount) for currency, amount in sorted(view.prices.items())},
+            offers=[
+                OfferOut(currency=o.currency, amount=str(o.amount), starts_at=o.starts_at, ends_at=o.ends_at)
+                for o in sorted(view.offers, key=lambda o: (o.currency, o.starts_at))
+            ],
+            quantity=view.quantity,
+            version=view.version,
+            price_version=view.price_version,
+            stock_version=view.stock_version,
+        )
+    )
 
 
 def get_category(call: Call) -> Outcome:
@@ -125,8 +149,11 @@ def get_category(call: Call) -> Outcome:
         raise NotFound(f"unknown category: {key}")
     cat = tree[key]
     children = [c.key for c in tree.values() if c.parent == key]  # the tree comes in display order
-    return Outcome(CategoryOut(key=key, parent=cat.parent, name=cat.names, position=cat.position,
-                               children=children, version=cat.version))
+    return Outcome(
+        CategoryOut(
+            key=key, parent=cat.parent, name=cat.names, position=cat.position, children=children, version=cat.version
+        )
+    )
 
 
 def put_attribute(call: Call) -> Outcome:
@@ -142,8 +169,14 @@ def get_attribute(call: Call) -> Outcome:
         raise NotFound(f"unknown attribute: {code} (no labels and no product uses it)")
     version, stored = labelled.get(code, (None, {}))
     locales = admin_state.current().settings.locales
-    return Outcome(AttributeOut(code=code, label=stored, version=version,
-                                shown={locale: attribute_label(code, locale, stored, locales) for locale in locales}))
+    return Outcome(
+        AttributeOut(
+            code=code,
+            label=stored,
+            version=version,
+            shown={locale: attribute_label(code, locale, stored, locales) for locale in locales},
+        )
+    )
 
 
 def get_openapi(call: Call) -> Outcome:

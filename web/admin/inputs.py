@@ -3,11 +3,13 @@
 Order of checks for a body: media type (415), well-formed JSON object (400), then the path
 parameters and the body model together (422, every bad field listed at once).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import request
 from pydantic import BaseModel, ValidationError
@@ -37,14 +39,22 @@ class PathParam:
 
 
 PATH_PARAMS: Mapping[str, PathParam] = {
-    "sku": PathParam("product SKU", lambda v, _: valid_sku(v),
-                     lambda _: {"type": "string", "pattern": SKU_RE.pattern}),
-    "key": PathParam("category key", lambda v, _: valid_category_key(v),
-                     lambda _: {"type": "string", "pattern": CATEGORY_KEY_RE.pattern}),
-    "code": PathParam("attribute code, in either case (stored in lower case)", lambda v, _: valid_attribute_code(v),
-                      lambda _: {"type": "string", "pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}),
-    "currency": PathParam("ISO 4217 currency code, one of the shop's currencies", _currency,
-                          lambda s: {"type": "string", "enum": list(s.currencies)}),
+    "sku": PathParam("product SKU", lambda v, _: valid_sku(v), lambda _: {"type": "string", "pattern": SKU_RE.pattern}),
+    "key": PathParam(
+        "category key",
+        lambda v, _: valid_category_key(v),
+        lambda _: {"type": "string", "pattern": CATEGORY_KEY_RE.pattern},
+    ),
+    "code": PathParam(
+        "attribute code, in either case (stored in lower case)",
+        lambda v, _: valid_attribute_code(v),
+        lambda _: {"type": "string", "pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"},
+    ),
+    "currency": PathParam(
+        "ISO 4217 currency code, one of the shop's currencies",
+        _currency,
+        lambda s: {"type": "string", "enum": list(s.currencies)},
+    ),
 }
 
 

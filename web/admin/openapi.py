@@ -7,10 +7,12 @@ are narrowed to the shop's locales. Every response documents its headers: ``Cach
 no-store`` always, ``WWW-Authenticate`` on a 401, ``Retry-After`` on a 503. A test checks the
 running app against this document with generated requests (tests/integration/test_admin_schema.py).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -37,21 +39,35 @@ PROBLEM = {
         "errors": {
             "type": "array",
             "description": "validation problems only: every bad field",
-            "items": {"type": "object", "required": ["loc", "msg"], "properties": {
-                "loc": {"type": "array", "items": {"type": ["string", "integer"]},
-                        "description": '"path" or "body", then the field'},
-                "msg": {"type": "string"}}},
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"type": ["string", "integer"]},
+                        "description": '"path" or "body", then the field',
+                    },
+                    "msg": {"type": "string"},
+                },
+            },
         },
     },
 }
 
 _COMMON_ERRORS = {
-    "token": {401: "missing, malformed, unknown, revoked or expired token", 403: "the token's role may not make this call",
-              503: "the database is unavailable or busy; nothing was written; retry after Retry-After seconds"},
+    "token": {
+        401: "missing, malformed, unknown, revoked or expired token",
+        403: "the token's role may not make this call",
+        503: "the database is unavailable or busy; nothing was written; retry after Retry-After seconds",
+    },
     "params": {404: "no such URL: a path parameter held a '/'"},
     "inputs": {422: "invalid path parameter or body; `errors` lists each bad field"},
-    "body": {400: "the body is not a well-formed JSON object", 413: "the body is too large",
-             415: "the body is not application/json"},
+    "body": {
+        400: "the body is not a well-formed JSON object",
+        413: "the body is too large",
+        415: "the body is not application/json",
+    },
 }
 
 
@@ -87,13 +103,26 @@ def for_shop(schema: Any, settings: Settings) -> Any:
     return {key: for_shop(value, settings) for key, value in schema.items()}
 
 
-_NO_STORE = {"description": "no cache may keep an admin answer", "required": True,
-             "schema": {"type": "string", "const": "no-store"}}
+_NO_STORE = {
+    "description": "no cache may keep an admin answer",
+    "required": True,
+    "schema": {"type": "string", "const": "no-store"},
+}
 _ERROR_HEADERS: dict[int, dict[str, Any]] = {
-    401: {"WWW-Authenticate": {"description": "the Bearer challenge (RFC 6750)", "required": True,
-                               "schema": {"type": "string", "pattern": "^Bearer "}}},
-    503: {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
-                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    401: {
+        "WWW-Authenticate": {
+            "description": "the Bearer challenge (RFC 6750)",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^Bearer "},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "seconds to wait before retrying",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
 }
 
 
@@ -108,14 +137,26 @@ def _operation(route: Route, refs: dict[Any, Any], settings: Settings) -> dict[s
         for status, text in route.success.items()
     }
     problem = {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}
-    responses.update({str(status): {"description": text, "headers": _headers(status), "content": problem}
-                      for status, text in error_statuses(route).items()})
+    responses.update(
+        {
+            str(status): {"description": text, "headers": _headers(status), "content": problem}
+            for status, text in error_statuses(route).items()
+        }
+    )
     operation: dict[str, Any] = {
         "operationId": route.name,
         "summary": route.summary,
         "tags": [route.path.split("/")[1].split(".")[0]],
-        "parameters": [{"name": name, "in": "path", "required": True, "description": PATH_PARAMS[name].description,
-                        "schema": PATH_PARAMS[name].schema(settings)} for name in route.params],
+        "parameters": [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": PATH_PARAMS[name].description,
+                "schema": PATH_PARAMS[name].schema(settings),
+            }
+            for name in route.params
+        ],
         "responses": responses,
     }
     if route.body:
@@ -140,11 +181,11 @@ def build(settings: Settings, routes: Iterable[Route] = ROUTES) -> dict[str, Any
             "title": "snipshop admin API",
             "version": "1",
             "description": "Write side of the shop. Send `Authorization: Bearer <token>` (`snipshop token create`); "
-                           "roles: editor (categories, products), pricing (prices, offers), stock (stock), "
-                           "admin (everything). Errors are application/problem+json; a rejected request writes "
-                           "nothing. Every accepted write returns the id of its outbox row. The token is checked before "
-                           "anything else (401/403), then the body (415, 413, 400, 422), and only then does the "
-                           "call reach the catalog; every answer is `Cache-Control: no-store`.",
+            "roles: editor (categories, products), pricing (prices, offers), stock (stock), "
+            "admin (everything). Errors are application/problem+json; a rejected request writes "
+            "nothing. Every accepted write returns the id of its outbox row. The token is checked before "
+            "anything else (401/403), then the body (415, 413, 400, 422), and only then does the "
+            "call reach the catalog; every answer is `Cache-Control: no-store`.",
         },
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

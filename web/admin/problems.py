@@ -4,16 +4,18 @@ A problem carries ``type``, ``title``, ``status`` and a human-readable ``detail`
 problems add ``errors``, a list of ``{"loc": [...], "msg": ...}``. ``type`` is ``about:blank``
 throughout, so ``title`` is the HTTP status phrase and clients switch on ``status``.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, Mapping
+from typing import Any
 
 import psycopg
-from psycopg_pool import PoolTimeout
 from flask import Flask, Response, current_app, request
+from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from catalog.errors import CatalogError, Conflict, Invalid, NotFound, Unavailable
@@ -30,8 +32,7 @@ CATALOG_STATUS: dict[type[CatalogError], int] = {NotFound: 404, Invalid: 422, Co
 class Problem(Exception):
     """Raised anywhere in a request to answer with a problem document."""
 
-    def __init__(self, status: int, detail: str, *, headers: Mapping[str, str] | None = None,
-                 **extra: Any) -> None:
+    def __init__(self, status: int, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -39,8 +40,7 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(status: int, detail: str, *, headers: Mapping[str, str] | None = None,
-                     **extra: Any) -> Response:
+def problem_response(status: int, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any) -> Response:
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail, **extra}
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
@@ -92,8 +92,9 @@ def _on_database_down(error: psycopg.OperationalError) -> Response:
     # PoolTimeout is an OperationalError too: no connection came within the pool's timeout.
     log.warning("database unavailable: %s", error)
     what = "busy or unavailable" if isinstance(error, PoolTimeout) else "unavailable"
-    return problem_response(503, f"the catalog database is {what}; nothing was written, retry later",
-                            headers=_unavailable_headers())
+    return problem_response(
+        503, f"the catalog database is {what}; nothing was written, retry later", headers=_unavailable_headers()
+    )
 
 
 def _on_unexpected(error: Exception) -> Response:

@@ -3,6 +3,7 @@
 ``outbox_id`` is the id of the outbox row the write committed: the projection of the change
 is on its way once that row is dispatched.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -90,6 +91,8 @@ class AttributeOut(BaseModel):
 
     code: str = Field(description="the attribute code in its canonical, lower-case form")
     label: dict[str, str] = Field(description="the stored labels by locale")
-    shown: dict[str, str] = Field(description="the label shown in each of the shop's locales, falling back "
-                                              "to common words and to the readable code")
+    shown: dict[str, str] = Field(
+        description="the label shown in each of the shop's locales, falling back "
+        "to common words and to the readable code"
+    )
     version: int | None = Field(description="null when no labels were ever stored")

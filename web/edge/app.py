@@ -6,6 +6,7 @@ and suggestions (listing_pages.py), liveness and the error pages (error_pages.py
 :class:`~web.edge.edge_state.Edge` (reader, search result cache, read-repair requests, page cache,
 settings), built here and kept in ``app.extensions``.
 """
+
 from __future__ import annotations
 
 import redis

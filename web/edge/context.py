@@ -1,4 +1,5 @@
 """The shopper's context: locale and currency from the query, then cookies, then defaults."""
+
 from __future__ import annotations
 
 from flask import Flask, Request, Response, g, request
@@ -42,5 +43,6 @@ def init_app(app: Flask, locales: tuple[str, ...], currencies: tuple[str, ...], 
         ctx, remember = resolve(request, locales, currencies)
         g.ctx = ctx
         g.remember = remember
-        g.values = personalize.values_from(request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency,
-                                           image_base_url)
+        g.values = personalize.values_from(
+            request.cookies if "HTTP_COOKIE" in request.environ else {}, ctx.currency, image_base_url
+        )

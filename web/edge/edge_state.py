@@ -4,6 +4,7 @@ It holds the parts a page is assembled from (the snippet reader with its near ca
 result cache, the read-repair requests, the page cache) and the one piece of state the requests
 of a process share, the featured-products guess of the home page (:class:`FeaturedGuess`).
 """
+
 from __future__ import annotations
 
 import threading
@@ -63,13 +64,28 @@ class Edge:
     def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex) -> Edge:
         """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``."""
         keys = KeyScheme(settings.key_prefix)
-        near = (NearCache(settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20,
-                          settings.edge_cache_seconds) if settings.edge_cache_mb > 0 else None)
+        near = (
+            NearCache(
+                settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20, settings.edge_cache_seconds
+            )
+            if settings.edge_cache_mb > 0
+            else None
+        )
         reader = SnippetReader(client, keys, settings.pointer_cache_seconds, near)
-        pages = (PageCache(near, reader.live_generation, settings.edge_page_cache_mb * 2**20)
-                 if near is not None and settings.edge_page_cache_mb > 0 else None)
-        return cls(settings, keys, reader, search, SearchResultCache(search, settings.search_cache_seconds),
-                   RepairRequests(client, keys), pages)
+        pages = (
+            PageCache(near, reader.live_generation, settings.edge_page_cache_mb * 2**20)
+            if near is not None and settings.edge_page_cache_mb > 0
+            else None
+        )
+        return cls(
+            settings,
+            keys,
+            reader,
+            search,
+            SearchResultCache(search, settings.search_cache_seconds),
+            RepairRequests(client, keys),
+            pages,
+        )
 
     def live(self) -> int:
         """The live generation; :class:`MissingSnippet` when there is none (Redis lost everything)."""

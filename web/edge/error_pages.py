@@ -1,5 +1,6 @@
 """The edge's own answers: liveness, and the error pages (404, 405, 414, 503) in the shopper's
 language; a page never answers 500 for a missing snippet, an unreachable store or search engine."""
+
 from __future__ import annotations
 
 import redis

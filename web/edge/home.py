@@ -1,4 +1,5 @@
 """The home page: the shop's heading and its featured products, in one round trip."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g
@@ -30,5 +31,6 @@ def home():
     title = messages(g.ctx.locale)["home"]
     whole = not edge.ask_repair(shared_misses(raw[0], raw[1]) + tile_misses(tile_raw, current_skus))
     frame = frame_for(raw[0])
-    return html(frame.wrap(title, f'<section class="featured">{heading}<ul class="tiles">{tiles}</ul></section>'),
-                store=whole)
+    return html(
+        frame.wrap(title, f'<section class="featured">{heading}<ul class="tiles">{tiles}</ul></section>'), store=whole
+    )

@@ -3,10 +3,11 @@
 The filter navigation is the one part of a page built per request (it depends on the
 shopper's selection), so it is plain string building with escaping, no template engine.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from markupsafe import escape
@@ -38,7 +39,7 @@ def tiles(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[str]:
     out = []
     width = len(TILE_KINDS)
     for i, sku in enumerate(skus):
-        tile, price, offer, avail = (body_of(r) for r in raw[i * width:(i + 1) * width])
+        tile, price, offer, avail = (body_of(r) for r in raw[i * width : (i + 1) * width])
         if not tile:
             continue
         money = (offer or price or "").partition(FIELD)[0]
@@ -74,20 +75,25 @@ def _facet_group(facet: Facet, params: Params, t: Mapping[str, str], labels: Att
         items.append(
             f'<li><a href="{escape(_href(params, **{facet.name: values or None}))}"{mark} '
             f'data-facet="{escape(facet.name)}" data-value="{escape(v.value)}" data-count="{v.count}">'
-            f'<span class="value">{escape(v.value)}</span> <span class="count">{v.count}</span></a></li>')
+            f'<span class="value">{escape(v.value)}</span> <span class="count">{v.count}</span></a></li>'
+        )
     shown, folded = items, []
     if len(items) >= FACET_VISIBLE + FOLD_AT_LEAST:
         shown, folded = items[:FACET_VISIBLE], items[FACET_VISIBLE:]
     more = ""
     if folded:
         opened = " open" if any(v.selected for v in facet.values[FACET_VISIBLE:]) else ""
-        more = (f'<details class="more"{opened}><summary>{escape(t["more_values"].format(n=len(folded)))}</summary>'
-                f'<ul>{"".join(folded)}</ul></details>')
+        more = (
+            f'<details class="more"{opened}><summary>{escape(t["more_values"].format(n=len(folded)))}</summary>'
+            f"<ul>{''.join(folded)}</ul></details>"
+        )
     picked = sum(v.selected for v in facet.values)
     badge = f' <span class="picked">({picked})</span>' if picked else ""
-    return (f'<details class="facet" data-facet-name="{escape(facet.name)}">'
-            f'<summary><h3>{escape(_title(facet.name, t, labels))}{badge}</h3></summary>'
-            f'<ul>{"".join(shown)}</ul>{more}</details>')
+    return (
+        f'<details class="facet" data-facet-name="{escape(facet.name)}">'
+        f"<summary><h3>{escape(_title(facet.name, t, labels))}{badge}</h3></summary>"
+        f"<ul>{''.join(shown)}</ul>{more}</details>"
+    )
 
 
 def facet_nav(result: Result, params: Params, t: Mapping[str, str], labels: AttributeLabels | None = None) -> str:
@@ -96,8 +102,10 @@ def facet_nav(result: Result, params: Params, t: Mapping[str, str], labels: Attr
 
 
 def _price_label(query: Query, t: Mapping[str, str]) -> str:
-    low, high = ("" if amount is None else money(amount, query.currency, query.locale)
-                 for amount in (query.price_min, query.price_max))
+    low, high = (
+        "" if amount is None else money(amount, query.currency, query.locale)
+        for amount in (query.price_min, query.price_max)
+    )
     if low and high:
         return t["price_between"].format(low=low, high=high)
     return t["price_from"].format(low=low) if low else t["price_up_to"].format(high=high)
@@ -112,8 +120,14 @@ def chips(query: Query, params: Params, t: Mapping[str, str], labels: AttributeL
             rest = [v for v in values if v != value]
             found.append((_href(params, **{name: rest or None}), f"{_title(name, t, labels)}: {value}", name, value))
     if query.price_min is not None or query.price_max is not None:
-        found.append((_href(params, price=None), f'{t["price"]}: {_price_label(query, t)}', "price",
-                      params.get("price", [""])[0]))
+        found.append(
+            (
+                _href(params, price=None),
+                f"{t['price']}: {_price_label(query, t)}",
+                "price",
+                params.get("price", [""])[0],
+            )
+        )
     if query.in_stock:
         found.append((_href(params, in_stock=None), t["in_stock_only"], "in_stock", "1"))
     if not found:
@@ -121,49 +135,65 @@ def chips(query: Query, params: Params, t: Mapping[str, str], labels: AttributeL
     items = "".join(
         f'<li><a class="chip" href="{escape(href)}" data-chip="{escape(name)}" data-chip-value="{escape(value)}">'
         f'<span class="visually-hidden">{escape(t["remove_filter"])}: </span>{escape(label)}'
-        f'<span class="chip-x" aria-hidden="true">×</span></a></li>' for href, label, name, value in found)
+        f'<span class="chip-x" aria-hidden="true">×</span></a></li>'
+        for href, label, name, value in found
+    )
     everything = _href(params, **_unfiltered(query))
-    return (f'<nav class="chips" aria-label="{escape(t["selected_filters"])}"><ul>{items}<li>'
-            f'<a class="clear-all" href="{escape(everything)}">{escape(t["reset"])}</a></li></ul></nav>')
+    return (
+        f'<nav class="chips" aria-label="{escape(t["selected_filters"])}"><ul>{items}<li>'
+        f'<a class="clear-all" href="{escape(everything)}">{escape(t["reset"])}</a></li></ul></nav>'
+    )
 
 
 def _unfiltered(query: Query) -> dict[str, None]:
     """The parameter changes that remove every filter (the search text, sort and page size stay)."""
-    return {**{name: None for name in query.filters}, "price": None, "in_stock": None}
+    return {**dict.fromkeys(query.filters), "price": None, "in_stock": None}
 
 
 def sort_nav(query: Query, params: Params, t: Mapping[str, str]) -> str:
     current = ' aria-current="true"'
     links = "".join(
         f'<li><a href="{escape(_href(params, sort=[s]))}" data-sort="{s}"'
-        f'{current if s == query.sort else ""}>{escape(t[s])}</a></li>' for s in SORTS)
-    return (f'<nav class="sort" aria-labelledby="sort-title"><span id="sort-title" class="sort-title">'
-            f'{escape(t["sort"])}:</span><ul>{links}</ul></nav>')
+        f"{current if s == query.sort else ''}>{escape(t[s])}</a></li>"
+        for s in SORTS
+    )
+    return (
+        f'<nav class="sort" aria-labelledby="sort-title"><span id="sort-title" class="sort-title">'
+        f"{escape(t['sort'])}:</span><ul>{links}</ul></nav>"
+    )
 
 
 def stock_filter(query: Query, params: Params, t: Mapping[str, str]) -> str:
     """The in-stock toggle: a link that switches it (shown as a checkbox)."""
     href = _href(params, in_stock=None if query.in_stock else ["1"])
     mark = ' class="in-stock selected" aria-current="true"' if query.in_stock else ' class="in-stock"'
-    return (f'<p class="stock-filter"><a href="{escape(href)}"{mark} data-in-stock="{int(query.in_stock)}">'
-            f'{escape(t["in_stock_only"])}</a></p>')
+    return (
+        f'<p class="stock-filter"><a href="{escape(href)}"{mark} data-in-stock="{int(query.in_stock)}">'
+        f"{escape(t['in_stock_only'])}</a></p>"
+    )
 
 
 def price_filter(query: Query, params: Params, t: Mapping[str, str]) -> str:
     """The price range form (``price=MIN-MAX``); the other parameters ride along hidden."""
-    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-                     for k, vs in params.items() if k not in ("price", "page") for v in vs)
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, vs in params.items()
+        if k not in ("price", "page")
+        for v in vs
+    )
     low = "" if query.price_min is None else str(query.price_min)
     high = "" if query.price_max is None else str(query.price_max)
     value = f"{low}-{high}" if low or high else ""
-    return (f'<details class="facet facet-price" data-facet-name="price"><summary><h3>{escape(t["price"])}'
-            f'</h3></summary><form class="price-range" method="get">{hidden}'
-            f'<label for="price-range">{escape(t["price_range"])}</label>'
-            f'<span class="hint" id="price-range-hint">{escape(t["price_range_hint"])}</span>'
-            f'<span class="price-row"><input id="price-range" name="price" value="{escape(value)}" '
-            f'pattern="[0-9.]*-[0-9.]*" inputmode="decimal" size="10" autocomplete="off" '
-            f'aria-describedby="price-range-hint"><button type="submit">{escape(t["apply"])}</button></span>'
-            f'</form></details>')
+    return (
+        f'<details class="facet facet-price" data-facet-name="price"><summary><h3>{escape(t["price"])}'
+        f'</h3></summary><form class="price-range" method="get">{hidden}'
+        f'<label for="price-range">{escape(t["price_range"])}</label>'
+        f'<span class="hint" id="price-range-hint">{escape(t["price_range_hint"])}</span>'
+        f'<span class="price-row"><input id="price-range" name="price" value="{escape(value)}" '
+        f'pattern="[0-9.]*-[0-9.]*" inputmode="decimal" size="10" autocomplete="off" '
+        f'aria-describedby="price-range-hint"><button type="submit">{escape(t["apply"])}</button></span>'
+        f"</form></details>"
+    )
 
 
 def pager(query: Query, total: int, params: Params, t: Mapping[str, str]) -> str:
@@ -186,15 +216,33 @@ def pager(query: Query, total: int, params: Params, t: Mapping[str, str]) -> str
 
 
 def item_list(query: Query, result: Result) -> str:
-    data = {"@context": "https://schema.org", "@type": "ItemList", "numberOfItems": result.total,
-            "itemListElement": [{"@type": "ListItem", "position": query.offset + i + 1, "url": f"/p/{sku}",
-                                 "item": {"@type": "Product", "sku": sku}} for i, sku in enumerate(result.skus)]}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "numberOfItems": result.total,
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": query.offset + i + 1,
+                "url": f"/p/{sku}",
+                "item": {"@type": "Product", "sku": sku},
+            }
+            for i, sku in enumerate(result.skus)
+        ],
+    }
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return f'<script type="application/ld+json">{text}</script>'
 
 
-def listing_body(header: str, query: Query, result: Result, tile_html: list[str], params: Params,
-                 t: Mapping[str, str], labels: AttributeLabels | None = None) -> str:
+def listing_body(
+    header: str,
+    query: Query,
+    result: Result,
+    tile_html: list[str],
+    params: Params,
+    t: Mapping[str, str],
+    labels: AttributeLabels | None = None,
+) -> str:
     """The page under the frame: the header, the filters in a sidebar (``aside``), and the
     results with their count, sort, the selection as removable chips, tiles and pager.
     ``labels``: the attribute labels of the page's locale (facet headings, chips)."""
@@ -207,12 +255,14 @@ def listing_body(header: str, query: Query, result: Result, tile_html: list[str]
         grid = f'<p class="empty">{escape(t["no_results"])}</p>'  # the chips above offer to remove filters
     words = t["results_one"] if result.total == 1 else t["results"]
     count = escape(words.format(total=number(result.total, query.locale)))
-    return (f'{header}<div class="listing">'
-            f'<aside class="filters" aria-label="{escape(t["filters"])}">'
-            f'<h2 class="filters-title">{escape(t["filters"])}</h2>'
-            f'{stock_filter(query, params, t)}<div class="facets">{price_filter(query, params, t)}'
-            f'{facet_nav(result, params, t, labels)}</div></aside>'
-            f'<section class="results" aria-labelledby="result-count"><div class="results-bar">'
-            f'<h2 class="result-count" id="result-count" data-total="{result.total}">{count}</h2>'
-            f'{sort_nav(query, params, t)}</div>{chips(query, params, t, labels)}{grid}'
-            f'{pager(query, result.total, params, t)}</section></div>{item_list(query, result)}')
+    return (
+        f'{header}<div class="listing">'
+        f'<aside class="filters" aria-label="{escape(t["filters"])}">'
+        f'<h2 class="filters-title">{escape(t["filters"])}</h2>'
+        f'{stock_filter(query, params, t)}<div class="facets">{price_filter(query, params, t)}'
+        f"{facet_nav(result, params, t, labels)}</div></aside>"
+        f'<section class="results" aria-labelledby="result-count"><div class="results-bar">'
+        f'<h2 class="result-count" id="result-count" data-total="{result.total}">{count}</h2>'
+        f"{sort_nav(query, params, t)}</div>{chips(query, params, t, labels)}{grid}"
+        f"{pager(query, result.total, params, t)}</section></div>{item_list(query, result)}"
+    )

@@ -1,5 +1,6 @@
 """Category listings, search results and search suggestions: one search query for the SKUs and
 the facet counts, then one fetch of the tiles (web/edge/listing.py builds the page)."""
+
 from __future__ import annotations
 
 import redis
@@ -46,8 +47,11 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
         head.append(keys.snippet(gen, header_kind, g.ctx, ident))
     raw = edge.reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
     header_missing = header_kind is not None and raw[2] is None
-    whole = not edge.ask_repair(shared_misses(raw[0], labels=raw[1]) + ([NAVIGATION_THING] if header_missing else [])
-                                + tile_misses(raw[len(head):], list(result.skus)))
+    whole = not edge.ask_repair(
+        shared_misses(raw[0], labels=raw[1])
+        + ([NAVIGATION_THING] if header_missing else [])
+        + tile_misses(raw[len(head) :], list(result.skus))
+    )
     frame = frame_for(raw[0])
     t = messages(g.ctx.locale)
     if header_kind is not None:
@@ -60,7 +64,7 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     else:
         escaped_title = str(escape(title or ""))
         header = f'<h1 class="search-title">{escaped_title}</h1>'
-    tiles = listing.tiles(raw[len(head):], list(result.skus))
+    tiles = listing.tiles(raw[len(head) :], list(result.skus))
     labels = AttributeLabels(g.ctx.locale, pages.labels_of(raw[1]))
     body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
     return html(frame.wrap(escaped_title, body), store=whole)
@@ -68,8 +72,13 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
 
 def shopper_query(category: str | None = None) -> Query:
     known = searching(current().results.facet_names)
-    return parse(request.args.to_dict(flat=False), locale=g.ctx.locale, currency=g.ctx.currency,
-                 facet_names=known, category=category)
+    return parse(
+        request.args.to_dict(flat=False),
+        locale=g.ctx.locale,
+        currency=g.ctx.currency,
+        facet_names=known,
+        category=category,
+    )
 
 
 @blueprint.get("/c/<category_key>")

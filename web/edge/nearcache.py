@@ -23,13 +23,14 @@ What keeps it correct:
 Memory is bounded by ``max_bytes`` (values plus a per-entry overhead); the oldest entries go
 first. ``EDGE_CACHE_MB=0`` turns the cache off.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import redis
 
@@ -85,7 +86,7 @@ class NearCache:
             for key in wanted:
                 pipe.pttl(key)
             values, *ttls = pipe.execute()
-            for i, value in zip(missing, values):
+            for i, value in zip(missing, values, strict=True):
                 out[i] = value
             self._keep(began, wanted, values, ttls, now)
         return out
@@ -94,7 +95,7 @@ class NearCache:
         with self._lock:
             if not self.listening or began < self._floor:
                 return
-            for key, value, ttl in zip(keys, values, ttls):
+            for key, value, ttl in zip(keys, values, ttls, strict=True):
                 if value is None or self._recent.get(key, -1) > began:  # invalidated after the fetch began
                     continue
                 lifetime = self.max_age if ttl < 0 else min(self.max_age, ttl / 1000)
@@ -120,7 +121,7 @@ class NearCache:
             return None
         entries = self._entries
         held = tuple(entries.get(key) for key in keys)
-        if any(entry is None or entry[0] is not value for entry, value in zip(held, values)):
+        if any(entry is None or entry[0] is not value for entry, value in zip(held, values, strict=True)):
             return None
         return held
 
@@ -131,7 +132,7 @@ class NearCache:
             return False
         entries = self._entries
         now = time.monotonic()
-        for key, entry in zip(keys, held):
+        for key, entry in zip(keys, held, strict=True):
             if entries.get(key) is not entry or entry[1] <= now:
                 return False
         return True
@@ -171,8 +172,9 @@ class NearCache:
     def _listen(self) -> None:
         backoff = 0.2
         while True:
-            client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_keepalive=True,
-                                          health_check_interval=10)
+            client = redis.Redis.from_url(
+                self.redis_url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10
+            )
             pubsub = client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
@@ -201,5 +203,10 @@ class NearCache:
             backoff = min(backoff * 2, 5.0)
 
     def stats(self) -> dict[str, int | bool]:
-        return {"listening": self.listening, "entries": len(self._entries), "bytes": self._bytes,
-                "hits": self.hits, "misses": self.misses}
+        return {
+            "listening": self.listening,
+            "entries": len(self._entries),
+            "bytes": self._bytes,
+            "hits": self.hits,
+            "misses": self.misses,
+        }

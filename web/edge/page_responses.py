@@ -1,5 +1,6 @@
 """How every shopper page is answered: caching headers, personalization, security headers, and
 the pages the edge writes itself (404, 503, 414) in the shopper's language."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -26,7 +27,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
 }
 

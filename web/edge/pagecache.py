@@ -15,11 +15,12 @@ query string and no cookies (the default context, no personal values), a 200 the
 Pages that also depend on a search result (listings) are not marked: their membership is only
 time-bound (web/edge/result_cache.py).
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 from web.edge.nearcache import NearCache
 
@@ -67,8 +68,9 @@ class PageCache:
         self.hits += 1
         return page
 
-    def keep(self, path: str, sources: tuple[int, list[str], list], headers: Iterable[tuple[str, str]],
-             body: bytes) -> None:
+    def keep(
+        self, path: str, sources: tuple[int, list[str], list], headers: Iterable[tuple[str, str]], body: bytes
+    ) -> None:
         generation, keys, values = sources
         held = self.near.holding(keys, values)
         if held is None:  # some value did not come from (or is no longer in) the near cache
@@ -103,8 +105,7 @@ class ServeCached:
         self.public = public
 
     def __call__(self, environ: dict, start_response):
-        if (environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING")
-                or "HTTP_COOKIE" in environ):
+        if environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING") or "HTTP_COOKIE" in environ:
             return self.app(environ, start_response)
         path = environ.get("PATH_INFO", "")
         if "HTTP_IF_NONE_MATCH" not in environ:  # conditional requests go the long way (a 304)

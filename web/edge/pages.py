@@ -2,12 +2,13 @@
 
 See vocab.keys for the value format (version line, FIELD and SLOT separators).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
 
 from markupsafe import escape
 
@@ -64,8 +65,16 @@ def _parts(body: str) -> tuple[str, str]:
     return html, fragment
 
 
-def product_page(frame: Frame, detail: str, crumb: str | None, price: str | None, offer: str | None,
-                 avail: str | None, ld: str | None, labels: Mapping[str, str] | None = None) -> str:
+def product_page(
+    frame: Frame,
+    detail: str,
+    crumb: str | None,
+    price: str | None,
+    offer: str | None,
+    avail: str | None,
+    ld: str | None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """The product page; ``detail`` must be a live (non-empty) snippet body; ``labels`` those of
     the LABELS snippet (:func:`labels_of`)."""
     title, detail_html = _parts(detail)
@@ -76,8 +85,10 @@ def product_page(frame: Frame, detail: str, crumb: str | None, price: str | None
     if price_ld:
         offers = ',"offers":{"@type":"Offer",' + price_ld + ("," + avail_ld if avail_ld else "") + "}"
     script = f'<script type="application/ld+json">{ld}{offers}}}</script>' if ld else ""
-    body = (f"{crumb or ''}<div class=\"product-page\">{detail_html}"
-            f"<aside class=\"buy\">{price_html}{avail_html}</aside></div>{script}")
+    body = (
+        f'{crumb or ""}<div class="product-page">{detail_html}'
+        f'<aside class="buy">{price_html}{avail_html}</aside></div>{script}'
+    )
     return frame.wrap(title, body)
 
 
@@ -92,7 +103,9 @@ def bare_page(title: str, message: str, locale: str = "en_US") -> str:
     """When not even the frame is available; ``lang`` is the locale's language, as in the frame."""
     t = escape(title)
     lang = escape(locale.split("_")[0])
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title>'
-            f'<link rel="stylesheet" href="/static/shop.css"></head>'
-            f'<body><main class="message"><h1>{t}</h1><p>{escape(message)}</p></main></body></html>')
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title>'
+        f'<link rel="stylesheet" href="/static/shop.css"></head>'
+        f'<body><main class="message"><h1>{t}</h1><p>{escape(message)}</p></main></body></html>'
+    )

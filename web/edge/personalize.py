@@ -3,11 +3,12 @@
 Values come from cookies (and the shopper's context); each is validated, then HTML-escaped.
 A variable without a valid value, or one this module does not know, keeps its default.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 from markupsafe import escape
 

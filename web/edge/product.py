@@ -1,4 +1,5 @@
 """The product page: one MGET of its snippets; degraded, a 404 or a 503 when some are missing."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g

@@ -10,10 +10,11 @@ What the pages do meanwhile is documented in docs/resilience.md: a product page 
 secondary part (breadcrumb, price, badge, JSON-LD, attribute labels) is served degraded and not
 cached; without its text or frame it is a 503 with ``Retry-After``; listings leave missing tiles out.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import redis
 
@@ -52,8 +53,9 @@ UNAVAILABLE = {
 class RepairRequests:
     """Records what pages missed; at most one script call per page, and only on a miss."""
 
-    def __init__(self, client: redis.Redis, keys: KeyScheme, window: int = WINDOW_SECONDS,
-                 max_pending: int = MAX_PENDING) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: KeyScheme, window: int = WINDOW_SECONDS, max_pending: int = MAX_PENDING
+    ) -> None:
         self.client = client
         self.keys = keys
         self.window = window
@@ -70,8 +72,12 @@ class RepairRequests:
         if not unique:
             return 0
         try:
-            return int(self._script(keys=[self.keys.repair_pending] + [self.keys.repair_seen(*t) for t in unique],
-                                    args=[self.window, self.max_pending] + [entry(t) for t in unique]))
+            return int(
+                self._script(
+                    keys=[self.keys.repair_pending] + [self.keys.repair_seen(*t) for t in unique],
+                    args=[self.window, self.max_pending] + [entry(t) for t in unique],
+                )
+            )
         except redis.RedisError as exc:
             log.warning("repair request failed: %s", exc, extra={"things": [entry(t) for t in unique]})
             return 0
@@ -110,7 +116,7 @@ def tile_misses(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[Thing]
     width = len(TILE_KINDS)
     things = []
     for i, sku in enumerate(skus):
-        tile, price, _offer, avail = raw[i * width:(i + 1) * width]
+        tile, price, _offer, avail = raw[i * width : (i + 1) * width]
         if not _gone(tile) and (_missing(tile) or _missing(price) or _missing(avail)):
             things.append(product(sku))
     return things
@@ -119,8 +125,11 @@ def tile_misses(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[Thing]
 def shared_misses(frame: bytes | None, home: bytes | None = b"", labels: bytes | None = b"") -> list[Thing]:
     """The shop-wide snippets: the frame (navigation), the home heading with featured SKUs and the
     attribute labels (only the pages that fetch them pass them)."""
-    return (([NAVIGATION_THING] if _missing(frame) else []) + ([HOME_THING] if _missing(home) else [])
-            + ([LABELS_THING] if _missing(labels) else []))
+    return (
+        ([NAVIGATION_THING] if _missing(frame) else [])
+        + ([HOME_THING] if _missing(home) else [])
+        + ([LABELS_THING] if _missing(labels) else [])
+    )
 
 
 def for_missing(what: str) -> list[Thing]:
@@ -130,8 +139,9 @@ def for_missing(what: str) -> list[Thing]:
     return [NAVIGATION_THING]
 
 
-def degraded_parts(locale: str, crumb: str | None, price: str | None, offer: str | None,
-                   avail: str | None) -> tuple[str, str | None, str]:
+def degraded_parts(
+    locale: str, crumb: str | None, price: str | None, offer: str | None, avail: str | None
+) -> tuple[str, str | None, str]:
     """Stand-ins for a product page's missing secondary parts: ``(crumb, price, avail)``.
 
     A missing price shows "price currently unavailable" (no JSON-LD offer), a missing badge

@@ -10,6 +10,7 @@ bounded (the oldest go first); 0 seconds turns the cache off. Each edge process 
 results, so two requests answered by different processes may disagree for those seconds (a
 listing seen complete from one, still without the newest product from another).
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,8 +23,19 @@ MAX_ENTRIES = 4096
 
 
 def query_key(q: Query) -> tuple:
-    return (q.locale, q.currency, q.text, q.category, tuple(sorted((k, tuple(v)) for k, v in q.filters.items())),
-            q.price_min, q.price_max, q.in_stock, q.sort, q.page, q.per_page)
+    return (
+        q.locale,
+        q.currency,
+        q.text,
+        q.category,
+        tuple(sorted((k, tuple(v)) for k, v in q.filters.items())),
+        q.price_min,
+        q.price_max,
+        q.in_stock,
+        q.sort,
+        q.page,
+        q.per_page,
+    )
 
 
 class SearchResultCache:

@@ -1,9 +1,10 @@
 """The edge's view of the snippet store: the live pointer (read at most once per interval) and
 one fetch per page, served from the near cache (web/edge/nearcache.py) where it can be."""
+
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import redis
 
@@ -12,8 +13,9 @@ from web.edge.nearcache import NearCache
 
 
 class SnippetReader:
-    def __init__(self, client: redis.Redis, keys: KeyScheme, pointer_ttl: float,
-                 cache: NearCache | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: KeyScheme, pointer_ttl: float, cache: NearCache | None = None
+    ) -> None:
         self.client = client
         self.keys = keys
         self.pointer_ttl = pointer_ttl

@@ -8,6 +8,7 @@ it. The relay sends a row again when it was dispatched long ago and never projec
 lost it (a restart without persistence) or a worker died holding it. ``sends`` counts the
 hand-overs, so a row whose task fails for good (a dead letter) is not sent forever.
 """
+
 from alembic import op
 
 revision = "0002"

@@ -6,6 +6,7 @@ Revises: 0002
 ``catalog.tokens.authenticate`` refuses a token whose ``expires_at`` has passed, as it refuses a
 revoked one; ``snipshop token create --expires-in 30d`` sets it.
 """
+
 from alembic import op
 
 revision = "0003"

@@ -8,6 +8,7 @@ vocab/attributes.py), with the source version the labels snippet is stamped with
 replaces the code's rows in ``attribute_labels``. A code without labels shows a fallback
 (vocab/i18n.py). Rows are never deleted, so the newest version only grows.
 """
+
 from alembic import op
 
 revision = "0004"

@@ -8,6 +8,7 @@ Revises: 0004
 main image. Images belong to the product's text: a product write replaces them and bumps
 ``products.version``.
 """
+
 from alembic import op
 
 revision = "0005"
