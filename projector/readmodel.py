@@ -26,6 +26,26 @@ class Offer:
 
 
 @dataclass
+class VariantView:
+    """One sellable variant of a product: its own SKU, option values, prices, offers and stock.
+
+    A product without options has exactly one variant whose SKU is the product's SKU and whose
+    options are empty (a *simple* product); see docs/variants.md.
+    """
+
+    sku: str
+    position: int
+    active: bool
+    price_version: int  # its prices and offers
+    stock_version: int  # its stock level
+    #: Option name (an attribute code: ``size``, ``color``) to the variant's value (``M``, ``Blue``).
+    options: dict[str, str] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    offers: list[Offer] = field(default_factory=list)
+    quantity: int = 0
+
+
+@dataclass
 class ProductView:
     sku: str
     brand: str
@@ -43,10 +63,20 @@ class ProductView:
     prices: dict[str, Decimal] = field(default_factory=dict)
     offers: list[Offer] = field(default_factory=list)
     quantity: int = 0
+    #: Every variant, active or not, in position order (never empty for a product that exists:
+    #: a simple product has its one default variant). ``prices``, ``offers`` and ``quantity``
+    #: above are the default variant's for a simple product; for a product with variants they
+    #: are empty / 0 and only the variants carry them (docs/variants.md).
+    variants: list[VariantView] = field(default_factory=list)
 
     @property
     def visible(self) -> bool:
         return self.active and not self.deleted
+
+    @property
+    def has_variants(self) -> bool:
+        """Sold in variants (a picker on its page), not a simple product."""
+        return not (len(self.variants) == 1 and self.variants[0].sku == self.sku and not self.variants[0].options)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,22 @@ from decimal import Decimal
 
 
 @dataclass(frozen=True)
+class VariantDocument:
+    """One visible variant of a product with variants, as search sees it (docs/variants.md)."""
+
+    sku: str
+    #: Option name to value (``size`` to ``M``); on top of the product's ``attributes``.
+    options: dict[str, str] = field(default_factory=dict)
+    #: Currency to the price a shopper pays now for this variant (live offer, else regular).
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    availability: str = "sold_out"
+
+    @property
+    def in_stock(self) -> bool:
+        return self.availability != "sold_out"
+
+
+@dataclass(frozen=True)
 class SearchDocument:
     sku: str
     #: Newest source version of the product (text, price and stock versions all come from one
@@ -30,6 +46,21 @@ class SearchDocument:
     prices: dict[str, Decimal] = field(default_factory=dict)
     #: ``in_stock``, ``low_stock`` or ``sold_out``.
     availability: str = "sold_out"
+    #: The visible variants of a product with variants; empty for a simple product, which is
+    #: then its own single variant (``sku``, no options, ``prices``, ``availability``). With
+    #: variants, ``prices`` holds each currency's cheapest variant price and ``availability``
+    #: the aggregate (in stock if any variant is).
+    variants: tuple[VariantDocument, ...] = ()
+
+    def sellables(self) -> tuple[VariantDocument, ...]:
+        """What a shopper can buy: the variants, or the simple product as one variant."""
+        return self.variants or (VariantDocument(self.sku, {}, dict(self.prices), self.availability),)
+
+    def values(self, variant: VariantDocument) -> dict[str, tuple[str, ...]]:
+        """A variant's attribute values: the product's, each option replacing its name's values."""
+        out = dict(self.attributes)
+        out.update((name, (value,)) for name, value in variant.options.items())
+        return out
 
     @property
     def in_stock(self) -> bool:

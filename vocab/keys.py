@@ -82,6 +82,8 @@ class Kind(StrEnum):
     AVAIL = "avail"  # availability badge; per locale; changes with the stock state
     LD = "ld"  # schema.org Product JSON-LD without its offer; per locale
     LABELS = "labels"  # attribute labels (JSON: code → label); per locale; changes with the labels
+    VARIANTS = "variants"  # a product's variant picker FIELD its variants (JSON); per locale; empty if simple
+    VARIANT = "variant"  # pointer from a variant SKU to its product's SKU; per locale; id is the variant SKU
 
     @property
     def per_currency(self) -> bool:
@@ -152,6 +154,10 @@ class KeyScheme:
     def snippet(self, gen: int, kind: Kind, ctx: Context, ident: str = SHOP_WIDE) -> str:
         context = f"{ctx.locale}.{ctx.currency}" if kind.per_currency else ctx.locale
         return f"{self.prefix}:{gen}:{kind.value}:{context}:{{{ident}}}"
+
+    def variant_snippet(self, gen: int, kind: Kind, ctx: Context, product: str, variant: str) -> str:
+        """One variant's own snippet (PRICE, OFFER, AVAIL) in its product's hash tag (docs/variants.md)."""
+        return f"{self.snippet(gen, kind, ctx, product)}:{variant}"
 
     def generation_pattern(self, gen: int) -> str:
         """A SCAN pattern matching every snippet of one generation."""
