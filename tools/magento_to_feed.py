@@ -6,9 +6,9 @@ Usage::
 
 ``--source`` defaults to ``data/magento-sample-catalog`` in the repository (a copy of the sample
 data). The output directory receives ``attributes.csv``, ``categories.csv``, ``products.csv``,
-``prices.csv``, ``offers.csv`` and ``stock.csv`` (the feed format of docs/CONTRACT "Feed files for
-``snipshop import``" and README "Feed files"), the source's NOTICE.md, LICENSE.txt and
-LICENSE_AFL.txt, and a README.md describing what was generated.
+``variants.csv``, ``prices.csv``, ``offers.csv`` and ``stock.csv`` (the feed format of docs/CONTRACT
+"Feed files for ``snipshop import``", README "Feed files" and docs/variants.md), the source's
+NOTICE.md, LICENSE.txt and LICENSE_AFL.txt, and a README.md describing what was generated.
 
 Choices (the sample data is real and messy, and lacks several things the shop needs):
 
@@ -19,12 +19,16 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
   (depth-first); ``position`` is the order among siblings (Magento's explicit position first,
   then file order). ``name.de_DE`` comes from a small hand-written dictionary and falls back to
   the English name.
-* Products: every purchasable SKU becomes one product with ``active=1``: the simple size/colour
-  variants of the configurable apparel products and the simple gear products. The configurable
-  parents themselves are not purchasable and are not written (the shop has no variant
-  concept); their descriptive attributes (material, pattern, climate, style_*) are copied onto
-  each variant, next to the variant's own size and colour. A product is assigned to the leaf
-  category of each of its category paths.
+* Products: each configurable apparel product becomes one product with ``active=1`` (its SKU,
+  name, description, categories, images and descriptive attributes: material, pattern, climate,
+  style_*), and each of its simple children a variant of it in ``variants.csv`` (``sku, product,
+  position, active, opt.<name>...``): the options are the attributes the parent's
+  ``configurable_variations`` vary by (``size``, ``color``) with the child's values, the position
+  the parent's order of its children (size, then colour within a size). Children are not
+  products. A simple product no parent names (the gear, any stray apparel row) is a simple
+  product. Prices, offers and stock name what is sold: the variant SKUs of a product with
+  variants, the product SKU of a simple one. A product is assigned to the leaf category of each of
+  its category paths.
 * Attributes: ``additional_attributes`` (``size=XS,color=Black``) and the gear files' attribute
   columns become ``attr.<name>`` columns, multi-values (``|`` or newline in the source) joined with
   ``|``. Technical fields (has_options, required_options, ...) and the Yes/No collection flags
@@ -41,21 +45,22 @@ Choices (the sample data is real and messy, and lacks several things the shop ne
   each keeps its admin label ("Style Bags"). Codes without a label get none (the shop shows a
   readable form of the code).
 * Images: each product's ``images`` are the file names Magento's CSV gives it (``base_image``,
-  then ``additional_images``; a variant without its own takes its parent's), paths below the shop's
+  then ``additional_images``; for a configurable product the parent's, else its first child's; the
+  children's own colour pictures are not used, as a variant has no image of its own), paths below the shop's
   ``IMAGE_BASE_URL`` (``/m/h/mh01-black_main.jpg``); the gear files name none, so a gear product
   (or any product without one) gets one named by Magento's media layout (``/2/4/24-mb01.jpg``).
   The image files themselves are not in the data: every reference says ``PLACEHOLDER_SIZE``, the size of the
   placeholder that
   ``--placeholders DIR`` writes for it (an SVG with the product's initials and name on a colour
   derived from its SKU, under the referenced name; ``./dev demo`` serves that directory).
-* Brand: the data has none. Each product gets a deterministic brand: the first word of its
-  (parent's) name, hashed with SHA-1, picks one of ``BRANDS``, so all variants of a product and
-  all items of a product line ("Sprite ...") share a brand.
+* Brand: the data has none. Each product gets a deterministic brand: the first word of its name,
+  hashed with SHA-1, picks one of ``BRANDS``, so all items of a product line ("Sprite ...") share
+  a brand.
 * Prices: EUR is Magento's single price column; USD = EUR * ``USD_RATE`` (1.08), rounded half-up
   to cents.
-* Stock: Magento says 100 everywhere; instead each SKU gets a deterministic level from
+* Stock: Magento says 100 everywhere; instead each SKU sold gets a deterministic level from
   ``random.Random(sku)``: about 8% are 0, 12% low (1..5), the rest 6..200.
-* Offers: ``OFFER_COUNT`` SKUs (a deterministic sample) get an EUR offer at 20% off, live from
+* Offers: ``OFFER_COUNT`` SKUs sold (a deterministic sample) get an EUR offer at 20% off, live from
   "now minus one hour" to "now plus seven days" (UTC, explicit ``+00:00`` offset). "Now" is the
   time of conversion unless ``--now`` is given, so the offers in a committed feed expire.
 """
@@ -78,6 +83,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import TextIO
 
 from vocab.attributes import canonical_attribute_code
 from vocab.images import MAX_IMAGES, Image, check_src, feed_cell
@@ -92,7 +98,7 @@ CENT = Decimal("0.01")
 OFFER_COUNT = 20
 OFFER_DISCOUNT = Decimal("0.80")  # price paid during an offer, as a fraction of the EUR price
 LICENCE_FILES = ("NOTICE.md", "LICENSE.txt", "LICENSE_AFL.txt")
-FEED_KINDS = ("attributes", "categories", "products", "prices", "offers", "stock")
+FEED_KINDS = ("attributes", "categories", "products", "variants", "prices", "offers", "stock")
 MAX_LABEL = 100
 #: Width and height of every image reference: the placeholders' size (the real files are not in the data).
 PLACEHOLDER_SIZE = (400, 500)
@@ -368,6 +374,15 @@ def line_paths(value: str, tree: CategoryTree) -> list[tuple[str, ...]]:
 
 
 @dataclass
+class Variant:
+    """A size/colour child of a configurable product: its own SKU, price and option values."""
+
+    sku: str
+    price: Decimal
+    options: dict[str, str]
+
+
+@dataclass
 class Product:
     sku: str
     name: str
@@ -377,6 +392,11 @@ class Product:
     attributes: dict[str, list[str]]
     brand: str
     images: list[Image] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)  # empty: a simple product, sold as itself
+
+    def sellables(self) -> list[tuple[str, Decimal]]:
+        """(SKU, price) of what is sold: each variant, or the product itself when it has none."""
+        return [(v.sku, v.price) for v in self.variants] or [(self.sku, self.price)]
 
 
 def image_refs(*names: str) -> list[Image]:
@@ -397,43 +417,79 @@ def media_path(sku: str) -> str:
     return f"/{name[0]}/{name[1] if len(name) > 1 else '_'}/{name}.jpg"
 
 
+def variations(parent: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """The children a configurable row names, in its order: ``sku=MH01-XS-Black,size=XS,color=Black|...``
+    -> ("MH01-XS-Black", {"size": "XS", "color": "Black"})."""
+    for variation in (parent.get("configurable_variations") or "").split("|"):
+        fields = dict(f.split("=", 1) for f in variation.split(",") if "=" in f)
+        sku = fields.pop("sku", "").strip()
+        if sku:
+            yield sku, {name.strip(): value for name, value in fields.items()}
+
+
+def variant_options(named: dict[str, str], child: dict[str, str]) -> dict[str, str]:
+    """The option values of a child: for each attribute its parent varies by, the value the
+    parent's variation gives (else the child's own attribute), as an attribute code and plain text."""
+    own = parse_packed_attributes(child.get("additional_attributes", ""))
+    options: dict[str, str] = {}
+    for name, value in named.items():
+        code = canonical_attribute_code(name)
+        if not code or code in SKIPPED_ATTRIBUTES:
+            continue
+        text = clean_text(value)[:200] or next(iter(own.get(code, [])), "")
+        if text:
+            options[code] = text
+    return options
+
+
 def configurable_products(source: Path) -> Iterator[Product]:
+    """The apparel: each configurable product with its simple children as variants (in the
+    parent's order), and any simple product no parent names as a simple product."""
     path = source / "ConfigurableSampleData" / "fixtures" / "products.csv"
     rows = list(read_csv(path))
-    parent_of: dict[str, dict[str, str]] = {}
+    by_sku = {row["sku"].strip(): row for row in rows}
+    children: dict[str, list[tuple[str, dict[str, str]]]] = collections.defaultdict(list)
+    parent_of: dict[str, str] = {}
     for row in rows:
         if row.get("product_type") != "configurable":
             continue
-        for variation in (row.get("configurable_variations") or "").split("|"):
-            fields = dict(f.split("=", 1) for f in variation.split(",") if "=" in f)
-            if fields.get("sku"):
-                parent_of[fields["sku"].strip()] = row
+        parent = row["sku"].strip()
+        for sku, named in variations(row):
+            child = by_sku.get(sku)
+            if child is None or child.get("product_type") == "configurable" or sku in parent_of:
+                print(f"skipping variant {sku!r} of {parent!r}: no such simple product, or another's", file=sys.stderr)
+                continue
+            parent_of[sku] = parent
+            children[parent].append((sku, variant_options(named, child)))
     for row in rows:
-        if row.get("product_type") == "configurable":
-            continue  # not purchasable; its data is folded into the variants
         sku = row["sku"].strip()
-        parent = parent_of.get(sku)
-        attributes: dict[str, list[str]] = {}
-        if parent is not None:
-            attributes.update(parse_packed_attributes(parent.get("additional_attributes", "")))
-        attributes.update(parse_packed_attributes(row.get("additional_attributes", "")))
-        categories = row.get("categories") or (parent or {}).get("categories", "")
-        description = (row.get("description") or (parent or {}).get("description") or "").strip()
-        root_name = clean_text((parent or row)["name"])
-        images = (
-            image_refs(row.get("base_image", ""), row.get("additional_images", ""))
-            or image_refs((parent or {}).get("base_image", ""), (parent or {}).get("additional_images", ""))
-            or image_refs(media_path(sku))
-        )
+        if sku in parent_of:
+            continue  # a variant of its configurable parent
+        kids = [by_sku[child] for child, _ in children.get(sku, [])]
+        first = kids[0] if kids else {}
+        variants = [
+            Variant(child, money(by_sku[child].get("price") or row.get("price") or "0"), options)
+            for child, options in children.get(sku, [])
+        ]
+        attributes = parse_packed_attributes(row.get("additional_attributes", ""))
+        for variant in variants:  # what varies is an option of each variant, not the product's
+            for name in variant.options:
+                attributes.pop(name, None)
+        name = clean_text(row["name"])
         yield Product(
             sku=sku,
-            name=clean_text(row["name"]),
-            description=description,
-            price=money(row.get("price") or (parent or {}).get("price") or "0"),
-            category_paths=slash_paths(categories),
+            name=name,
+            description=(row.get("description") or first.get("description") or "").strip(),
+            price=money(row.get("price") or first.get("price") or "0"),
+            category_paths=slash_paths(row.get("categories") or first.get("categories", "")),
             attributes=attributes,
-            brand=brand_for(root_name.split(" ")[0] if root_name else sku),
-            images=images,
+            brand=brand_for(name.split(" ")[0] if name else sku),
+            images=(
+                image_refs(row.get("base_image", ""), row.get("additional_images", ""))
+                or image_refs(first.get("base_image", ""), first.get("additional_images", ""))
+                or image_refs(media_path(sku))
+            ),
+            variants=variants,
         )
 
 
@@ -478,7 +534,7 @@ def check_source(source: Path) -> None:
         raise SourceError(f"{source} is not the Magento sample catalog: missing {', '.join(missing)}")
 
 
-def _writer(handle) -> csv.writer:
+def _writer(handle: TextIO):  # csv's writer type is private
     return csv.writer(handle, lineterminator="\n")
 
 
@@ -495,12 +551,20 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
     load_category_files(tree, source)
 
     products: list[Product] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # product and variant SKUs: one namespace
     for product in (*configurable_products(source), *gear_products(source, tree)):
         if product.sku in seen or not SKU_RE.fullmatch(product.sku) or not product.name:
             print(f"skipping product {product.sku!r}: duplicate, bad SKU or no name", file=sys.stderr)
             continue
         seen.add(product.sku)
+        kept = []
+        for variant in product.variants:
+            if variant.sku in seen or not SKU_RE.fullmatch(variant.sku):
+                print(f"skipping variant {variant.sku!r} of {product.sku!r}: duplicate or bad SKU", file=sys.stderr)
+                continue
+            seen.add(variant.sku)
+            kept.append(variant)
+        product.variants = kept
         products.append(product)
         for path in product.category_paths:
             tree.add(path)
@@ -522,7 +586,8 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
     attribute_names = sorted(
         {name for p in products for name in p.attributes}, key=lambda a: (a not in ("color", "size"), a)
     )
-    labels = shop_labels(load_attribute_labels(source), attribute_names)
+    option_names = list(dict.fromkeys(name for p in products for v in p.variants for name in v.options))
+    labels = shop_labels(load_attribute_labels(source), [*attribute_names, *option_names])
     with (out / "attributes.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["code", "label.en_US"])
@@ -561,20 +626,28 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
             )
         counts["products"] = len(products)
 
+    with (out / "variants.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = _writer(handle)
+        writer.writerow(["sku", "product", "position", "active", *(f"opt.{o}" for o in option_names)])
+        n = 0
+        for p in products:
+            for position, v in enumerate(p.variants, start=1):
+                writer.writerow([v.sku, p.sku, position, 1, *(v.options.get(o, "") for o in option_names)])
+                n += 1
+        counts["variants"] = n
+
+    # What is sold: the variants of a product with variants, else the product itself.
+    price_of = {sku: price for p in products for sku, price in p.sellables()}
     with (out / "prices.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["sku", "currency", "amount"])
-        for p in products:
-            writer.writerow([p.sku, "EUR", fmt_money(p.price)])
-            writer.writerow([p.sku, "USD", fmt_money(p.price * USD_RATE)])
-        counts["prices"] = 2 * len(products)
+        for sku, price in price_of.items():
+            writer.writerow([sku, "EUR", fmt_money(price)])
+            writer.writerow([sku, "USD", fmt_money(price * USD_RATE)])
+        counts["prices"] = 2 * len(price_of)
 
-    offered = sorted(
-        random.Random("snipshop-offers").sample(
-            sorted(p.sku for p in products if p.price > 0), min(OFFER_COUNT, len(products))
-        )
-    )
-    price_of = {p.sku: p.price for p in products}
+    priced = sorted(sku for sku, price in price_of.items() if price > 0)
+    offered = sorted(random.Random("snipshop-offers").sample(priced, min(OFFER_COUNT, len(priced))))
     with (out / "offers.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["sku", "currency", "amount", "starts_at", "ends_at"])
@@ -593,16 +666,17 @@ def convert(source: Path, out: Path, now: datetime | None = None, placeholders: 
     with (out / "stock.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = _writer(handle)
         writer.writerow(["sku", "quantity"])
-        for p in products:
-            writer.writerow([p.sku, stock_for(p.sku)])
-        counts["stock"] = len(products)
+        for sku in price_of:
+            writer.writerow([sku, stock_for(sku)])
+        counts["stock"] = len(price_of)
 
     for name in LICENCE_FILES:
         if (source / name).exists():
             shutil.copyfile(source / name, out / name)
         else:
             print(f"warning: {name} missing from {source}", file=sys.stderr)
-    (out / "README.md").write_text(_readme(counts, now), encoding="utf-8")
+    with_variants = sum(1 for p in products if p.variants)
+    (out / "README.md").write_text(_readme(counts, now, with_variants), encoding="utf-8")
     if placeholders is not None:
         counts["placeholders"] = write_placeholders(products, Path(placeholders))
     return counts
@@ -660,7 +734,7 @@ def write_placeholders(products: Iterable[Product], directory: Path) -> int:
     return len(written)
 
 
-def _readme(counts: dict[str, int], now: datetime) -> str:
+def _readme(counts: dict[str, int], now: datetime, with_variants: int) -> str:
     rows = "\n".join(f"| `{kind}.csv` | {counts[kind]} |" for kind in FEED_KINDS)
     return f"""# Demo catalog feed (generated)
 
@@ -679,20 +753,24 @@ with the locales {", ".join(LOCALES)} and the currencies EUR, USD configured (`S
 
 What is not in the source and was made up, deterministically:
 
-- **Products**: every purchasable SKU is a product, active: the size/colour variants of the
-  configurable apparel (the configurable parents are not written; their material, pattern,
-  climate and style attributes are copied onto each variant) and the simple gear products.
-  `name.de_DE` repeats the English name; there is no German description.
+- **Products and variants**: each configurable apparel product is a product, active, with its
+  material, pattern, climate and style attributes; its simple children are its variants in
+  `variants.csv` ({counts["variants"]} variants of {with_variants} products), with the sizes and
+  colours Magento varies it by as options (`opt.size`, `opt.color`), in the parent's order of its
+  children. The simple gear products are simple products. Prices, stock and offers name the
+  variant SKUs of a product with variants and the product SKU of a simple one. `name.de_DE`
+  repeats the English name; there is no German description.
 - **Attribute labels**: `attributes.csv` takes Magento's `frontend_label` of each attribute the
   products use, in English (the store's label; the admin label where two attributes would show
   the same, as the three "Style" attributes). German falls back (`docs/inputs.md`).
-- **Images**: `images` names the files Magento's CSV gives each product (a variant without its own
-  takes its parent's); the gear files name none, so a gear product gets one named by Magento's
+- **Images**: `images` names the files Magento's CSV gives each product (a configurable product's
+  own, else its first child's; variants have no images of their own, so the children's colour
+  pictures are not used); the gear files name none, so a gear product gets one named by Magento's
   media layout (`/2/4/24-mb01.jpg`). The files are not in the data: each reference says
   {PLACEHOLDER_SIZE[0]}x{PLACEHOLDER_SIZE[1]}, the size of the placeholder SVG that
   `python -m tools.magento_to_feed --placeholders DIR` writes under that name (`./dev demo` does
   and serves them).
-- **Brands**: the source has none. The first word of the product's (parent's) name is hashed
+- **Brands**: the source has none. The first word of the product's name is hashed
   (SHA-1) to pick one of {", ".join(BRANDS)}.
 - **Categories**: Magento's "Default Category" root is dropped; keys are slugs of the full path
   (`men-tops-jackets`); German names come from a small dictionary, else the English name.

@@ -2,7 +2,8 @@
 
 Both must write feed files that ``snipshop import`` accepts: the invariants below are the ones
 the import relies on (keys and SKUs well-formed, parents before children, references resolve,
-amounts with two decimal places), checked on real output.
+prices and stock for what is sold, amounts with two decimal places), checked on real output.
+The converter's products with variants have tests of their own (test_magento_variants.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ AMOUNT_RE = re.compile(r"^\d{1,10}\.\d{2}$")
 HEADERS = {
     "categories": ["key", "parent", "position"],
     "products": ["sku", "brand", "categories", "active"],
+    "variants": ["sku", "product", "position", "active"],
     "prices": ["sku", "currency", "amount"],
     "offers": ["sku", "currency", "amount", "starts_at", "ends_at"],
     "stock": ["sku", "quantity"],
@@ -45,8 +47,12 @@ HEADERS = {
 
 
 def read_feed(directory: Path) -> dict[str, list[dict[str, str]]]:
+    """Every feed file's rows; a feed without variants.csv (the generator's) has no variants."""
     feed = {}
     for kind, fixed in HEADERS.items():
+        if kind == "variants" and not (directory / "variants.csv").exists():
+            feed[kind] = []
+            continue
         with (directory / f"{kind}.csv").open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
@@ -61,6 +67,8 @@ def read_feed(directory: Path) -> dict[str, list[dict[str, str]]]:
                 elif kind == "products":
                     assert prefix in ("name", "description", "attr"), column
                     assert (ATTR_RE if prefix == "attr" else LOCALE_RE).match(suffix), column
+                elif kind == "variants":
+                    assert prefix == "opt" and ATTR_RE.match(suffix), column
                 else:
                     pytest.fail(f"unexpected column {column!r} in {kind}.csv")
             rows = list(reader)
@@ -108,21 +116,40 @@ def check_invariants(feed: dict[str, list[dict[str, str]]]) -> None:
                 parts = value.split("|")
                 assert all(p and p == p.strip() and len(p) <= 200 for p in parts), (sku, column, value)
 
-    # prices: every product has EUR and USD, USD derived from EUR
+    # variants: SKUs unique across products and variants, of a known product, positions 1..n
+    positions: dict[str, list[int]] = {}
+    variant_skus: set[str] = set()
+    for row in feed["variants"]:
+        sku = row["sku"]
+        assert SKU_RE.match(sku), f"bad variant SKU {sku!r}"
+        assert sku not in skus and sku not in variant_skus, f"variant SKU {sku!r} repeated"
+        variant_skus.add(sku)
+        assert row["product"] in skus, f"variant {sku}: unknown product {row['product']!r}"
+        assert row["active"] in ("0", "1"), row
+        positions.setdefault(row["product"], []).append(int(row["position"]))
+        options = {c: v for c, v in row.items() if c.startswith("opt.") and v}
+        assert options, f"variant {sku} has no option values"
+        assert all(v == v.strip() and len(v) <= 200 for v in options.values()), row
+    for product, numbers in positions.items():
+        assert numbers == list(range(1, len(numbers) + 1)), product
+    # what is sold: each variant, and each product without variants
+    sold = variant_skus | (skus - set(positions))
+
+    # prices: everything sold has EUR and USD, USD derived from EUR; none for a product with variants
     prices: dict[tuple[str, str], str] = {}
     for row in feed["prices"]:
-        assert row["sku"] in skus, f"price for unknown SKU {row['sku']!r}"
+        assert row["sku"] in sold, f"price for an SKU not sold {row['sku']!r}"
         assert row["currency"] in ("EUR", "USD"), row
         assert AMOUNT_RE.match(row["amount"]), f"amount {row['amount']!r} not 2 decimal places"
         assert (row["sku"], row["currency"]) not in prices, f"price repeated: {row}"
         prices[row["sku"], row["currency"]] = row["amount"]
-    for sku in skus:
+    for sku in sold:
         assert (sku, "EUR") in prices and (sku, "USD") in prices, f"{sku} lacks a price"
         assert prices[sku, "USD"] == usd_for(prices[sku, "EUR"]), sku
 
-    # offers: known SKU, cheaper than the price, aware window in the right order
+    # offers: SKU sold, cheaper than the price, aware window in the right order
     for row in feed["offers"]:
-        assert row["sku"] in skus, f"offer for unknown SKU {row['sku']!r}"
+        assert row["sku"] in sold, f"offer for an SKU not sold {row['sku']!r}"
         assert AMOUNT_RE.match(row["amount"]), row
         assert Decimal(row["amount"]) < Decimal(prices[row["sku"], row["currency"]]), row
         starts = datetime.fromisoformat(row["starts_at"])
@@ -130,9 +157,9 @@ def check_invariants(feed: dict[str, list[dict[str, str]]]) -> None:
         assert starts.tzinfo is not None and ends.tzinfo is not None, row
         assert ends > starts, row
 
-    # stock: one non-negative integer per product
+    # stock: one non-negative integer per SKU sold
     stocked = [row["sku"] for row in feed["stock"]]
-    assert sorted(stocked) == sorted(skus)
+    assert sorted(stocked) == sorted(sold)
     for row in feed["stock"]:
         assert re.fullmatch(r"\d+", row["quantity"]), row
 
@@ -353,7 +380,15 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
     feed = read_feed(out)
     check_invariants(feed)
     validate_with_models(feed)
-    assert counts == {"attributes": 0, "categories": 12, "products": 5, "prices": 10, "offers": 5, "stock": 5}
+    assert counts == {
+        "attributes": 0,
+        "categories": 12,
+        "products": 4,
+        "variants": 2,
+        "prices": 10,
+        "offers": 5,
+        "stock": 5,
+    }
     assert {k: len(v) for k, v in feed.items()} == {k: n for k, n in counts.items() if k != "attributes"}
 
     cats = {row["key"]: row for row in feed["categories"]}
@@ -379,21 +414,27 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
     assert roots[:3] == ["women", "men", "gear"]  # Magento's explicit positions first
 
     products = {row["sku"]: row for row in feed["products"]}
-    assert "MH01" not in products  # configurable parent is not purchasable
-    hoodie = products["MH01-XS-Black"]
+    assert not {"MH01-XS-Black", "MH01-S-Gray"} & set(products)  # the children are variants
+    hoodie = products["MH01"]
+    assert hoodie["name.en_US"] == "Chaz Hoodie"
     assert hoodie["categories"] == "men-tops-hoodies-sweatshirts|collections-eco-friendly"
-    assert (hoodie["attr.size"], hoodie["attr.color"]) == ("XS", "Black")
-    assert hoodie["attr.material"] == "LumaTech™|Fleece"  # inherited from the parent, decoded
+    assert (hoodie["attr.size"], hoodie["attr.color"]) == ("", "")  # options of the variants
+    assert hoodie["attr.material"] == "LumaTech™|Fleece"  # decoded
     assert hoodie["description.en_US"] == "<p>Warm &amp; soft"  # HTML kept as is
     assert hoodie["brand"] in magento_to_feed.BRANDS
-    assert hoodie["brand"] == products["MH01-S-Gray"]["brand"]
+    assert [(r["sku"], r["product"], r["position"], r["opt.size"], r["opt.color"]) for r in feed["variants"]] == [
+        ("MH01-XS-Black", "MH01", "1", "XS", "Black"),
+        ("MH01-S-Gray", "MH01", "2", "S", "Gray"),
+    ]
+    tank = products["WT09-M-Red"]  # no parent names it: a simple product with its own size and colour
+    assert (tank["attr.size"], tank["attr.color"]) == ("M", "Red")
     assert not any(
         c in feed["products"][0]
         for c in ("attr.has_options", "attr.required_options", "attr.eco_collection", "attr.bad-name")
     )
     bag = products["24-MB01"]
     assert bag["images"] == "/2/4/24-mb01.jpg 400x500"  # named by Magento's media layout: the data has none
-    assert hoodie["images"] == "/m/h/mh01-xs-black.jpg 400x500"
+    assert hoodie["images"] == "/m/h/mh01.jpg 400x500"
     assert bag["name.en_US"] == "Joust Duffle Bag"
     assert bag["categories"] == "gear-bags|collections-eco-friendly"
     assert bag["attr.material"] == "Nylon|Polyester" and bag["attr.strap_bags"] == "Adjustable|Shoulder"
@@ -402,6 +443,14 @@ def test_converter_on_mini_catalog(mini_source: Path, tmp_path: Path) -> None:
 
     prices = {(r["sku"], r["currency"]): r["amount"] for r in feed["prices"]}
     assert prices["WT09-M-Red", "EUR"] == "34.50" and prices["WT09-M-Red", "USD"] == "37.26"
+    assert prices["MH01-XS-Black", "EUR"] == "52.00" and ("MH01", "EUR") not in prices
+    assert sorted(r["sku"] for r in feed["stock"]) == [
+        "24-MB01",
+        "24-MB04",
+        "MH01-S-Gray",
+        "MH01-XS-Black",
+        "WT09-M-Red",
+    ]
 
     for row in feed["offers"]:
         assert row["currency"] == "EUR"
@@ -444,8 +493,17 @@ def test_converter_on_sample_data(sample_feed: Path) -> None:
     feed = read_feed(sample_feed)
     check_invariants(feed)
     counts = {kind: len(rows) for kind, rows in feed.items()}
-    # 1,847 apparel variants + 44 gear products; 33 categories without "Default Category"
-    assert counts == {"categories": 33, "products": 1891, "prices": 3782, "offers": 20, "stock": 1891}
+    # 147 configurable apparel products with 1,847 variants + 44 gear products; what is sold is
+    # the variants and the gear; 33 categories without "Default Category"
+    assert counts == {
+        "categories": 33,
+        "products": 191,
+        "variants": 1847,
+        "prices": 3782,
+        "offers": 20,
+        "stock": 1891,
+    }
+    assert len({row["product"] for row in feed["variants"]}) == 147
 
     keys = {row["key"] for row in feed["categories"]}
     assert {
@@ -459,11 +517,13 @@ def test_converter_on_sample_data(sample_feed: Path) -> None:
     assert max(depth(feed["categories"], k) for k in keys) == 3
 
     products = {row["sku"]: row for row in feed["products"]}
-    assert not {"MH01", "WJ12", "MP01"} & set(products)
-    assert products["MH01-XS-Black"]["attr.size"] == "XS"
-    assert products["MH01-XS-Black"]["attr.color"] == "Black"
-    assert products["MH01-XS-Black"]["attr.material"] == "Wool"
-    assert "men-tops-hoodies-sweatshirts" in products["MH01-XS-Black"]["categories"].split("|")
+    variants = {row["sku"]: row for row in feed["variants"]}
+    assert {"MH01", "WJ12", "MP01"} <= set(products) and not set(variants) & set(products)
+    assert (variants["MH01-XS-Black"]["product"], variants["MH01-XS-Black"]["position"]) == ("MH01", "1")
+    assert (variants["MH01-XS-Black"]["opt.size"], variants["MH01-XS-Black"]["opt.color"]) == ("XS", "Black")
+    assert products["MH01"]["name.en_US"] == "Chaz Kangeroo Hoodie"
+    assert products["MH01"]["attr.material"] == "Wool" and not products["MH01"]["attr.size"]
+    assert "men-tops-hoodies-sweatshirts" in products["MH01"]["categories"].split("|")
     assert products["24-MB01"]["categories"].split("|")[0] == "gear-bags"
     assert not any("&trade;" in row["name.en_US"] for row in feed["products"])
     brands = {row["brand"] for row in feed["products"]}
@@ -514,8 +574,10 @@ def test_the_converter_writes_attributes_csv_from_the_frontend_labels(sample_fee
     assert labels["features_bags"] == "Features" and labels["strap_bags"] == "Strap/Handle"
     assert labels["category_gear"] == "Category" and labels["size"] == "Size"
     assert labels["style_general"] == "Style General" and labels["style_bottom"] == "Style Bottom"
-    with (sample_feed / "products.csv").open(newline="", encoding="utf-8") as handle:
-        used = {c.removeprefix("attr.") for c in next(csv.reader(handle)) if c.startswith("attr.")}
+    used = set()
+    for name in ("products.csv", "variants.csv"):
+        with (sample_feed / name).open(newline="", encoding="utf-8") as handle:
+            used |= {c.split(".", 1)[1] for c in next(csv.reader(handle)) if c.startswith(("attr.", "opt."))}
     assert set(labels) <= used and {"eco_collection", "new", "sale"}.isdisjoint(labels)
     assert "attributes.csv" in (sample_feed / "README.md").read_text(encoding="utf-8")
     from catalog.models import AttributeIn
@@ -559,8 +621,8 @@ def test_the_converter_writes_image_references_for_every_product(tmp_path: Path)
     rows = parse_feed("products", (tmp_path / "feed" / "products.csv").read_text(encoding="utf-8"))
     assert all(hasattr(r, "item") for r in rows), [r for r in rows if not hasattr(r, "item")][:3]  # every row valid
     by_sku = {r.item[0]: r.item[1] for r in rows}
-    assert [i.src for i in by_sku["MH01-XS-Black"].images] == ["/m/h/mh01-black_main.jpg"]
-    assert [i.src for i in by_sku["MH01-XS-Gray"].images] == [
+    assert "MH01-XS-Black" not in by_sku  # a variant: the product's images are its parent's
+    assert [i.src for i in by_sku["MH01"].images] == [
         "/m/h/mh01-gray_main.jpg",
         "/m/h/mh01-gray_alt1.jpg",
         "/m/h/mh01-gray_back.jpg",
@@ -588,6 +650,7 @@ def test_generator_invariants_and_counts(generated: Path) -> None:
     assert {k: len(v) for k, v in feed.items()} == {
         "categories": 50,
         "products": 500,
+        "variants": 0,  # the generator writes simple products only
         "prices": 1000,
         "offers": 10,
         "stock": 500,
@@ -626,7 +689,7 @@ def test_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
     same, other = tmp_path / "same", tmp_path / "other"
     generate_catalog.generate(500, same, seed=7, now=NOW)
     generate_catalog.generate(500, other, seed=8, now=NOW)
-    for kind in HEADERS:
+    for kind in (k for k in HEADERS if k != "variants"):
         assert filecmp.cmp(generated / f"{kind}.csv", same / f"{kind}.csv", shallow=False), kind
     assert not filecmp.cmp(generated / "products.csv", other / "products.csv", shallow=False)
 
