@@ -3,6 +3,11 @@
 Every command takes a batch, so the admin API (a batch of one) and the feed import (batches of
 hundreds) share the same SQL. A command either applies the whole batch or raises a
 :class:`~catalog.errors.CatalogError` and the caller's transaction rolls back.
+
+Products are sold in variants (docs/variants.md): prices, offers and stock belong to a variant SKU;
+a simple product has one default variant with the product's SKU. ``products.price_version`` and
+``stock_version`` never fall below those of the product's variants: every write that moves a
+variant's version moves its product's too, to the same number or a later one.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from decimal import Decimal
 import psycopg
 
 from catalog.errors import Conflict, Invalid, NotFound
-from catalog.models import MAX_STOCK, AttributeIn, CategoryIn, OfferIn, ProductIn
+from catalog.models import MAX_STOCK, AttributeIn, CategoryIn, OfferIn, ProductIn, VariantIn
 from catalog.outbox import record
 from vocab.topics import Topic
 
@@ -37,6 +42,59 @@ def require_products(conn: psycopg.Connection, skus: set[str]) -> None:
     missing = _missing(conn, "products", "sku", skus, "AND deleted_at IS NULL")
     if missing:
         raise NotFound(f"unknown product(s): {', '.join(sorted(missing))}")
+
+
+def require_variants(conn: psycopg.Connection, skus: set[str]) -> None:
+    """Every SKU names a variant of a product that is not deleted (a simple product's SKU names its
+    default variant). A product sold in explicit variants is :class:`Invalid`, with its variants."""
+    rows = conn.execute(
+        """SELECT s.sku, v.sku IS NOT NULL AND p.deleted_at IS NULL,
+                  (SELECT string_agg(x.sku, ', ' ORDER BY x.position, x.sku)
+                   FROM variants x JOIN products q ON q.sku = x.product AND q.deleted_at IS NULL
+                   WHERE x.product = s.sku)
+           FROM unnest(%s::text[]) s(sku) LEFT JOIN variants v ON v.sku = s.sku
+                LEFT JOIN products p ON p.sku = v.product
+           ORDER BY s.sku""",
+        (list(skus),),
+    ).fetchall()
+    in_variants = [
+        f"product {sku} is sold in variants, name one of them: {named}" for sku, ok, named in rows if not ok and named
+    ]
+    if in_variants:
+        raise Invalid("; ".join(in_variants))
+    missing = [sku for sku, ok, _ in rows if not ok]
+    if missing:
+        raise NotFound(f"unknown product(s): {', '.join(missing)}")
+
+
+def _variants_taken(conn: psycopg.Connection, skus: list[str]) -> None:
+    """Refuse product SKUs that name another product's variant."""
+    taken = conn.execute(
+        "SELECT sku, product FROM variants WHERE sku = ANY(%s) AND product <> sku ORDER BY sku", (skus,)
+    ).fetchall()
+    if taken:
+        raise Conflict("; ".join(f"SKU {sku} is a variant of product {product}" for sku, product in taken))
+
+
+def _bump_variants(conn: psycopg.Connection, products: list[str]) -> None:
+    """A product write re-projects every snippet of the product, its variants' too: their versions
+    move on before the product's own (which thus stay the larger)."""
+    conn.execute(
+        """UPDATE variants SET price_version = nextval('source_version'), stock_version = nextval('source_version'),
+               updated_at = now() WHERE product = ANY(%s)""",
+        (products,),
+    )
+
+
+def _default_variants(conn: psycopg.Connection, products: list[str]) -> None:
+    """Give each of ``products`` that has no variant its default variant (the product's SKU, no
+    options), stamped with the product's versions."""
+    conn.execute(
+        """INSERT INTO variants (sku, product, price_version, stock_version)
+           SELECT sku, sku, price_version, stock_version FROM products p
+           WHERE sku = ANY(%s) AND NOT EXISTS (SELECT 1 FROM variants v WHERE v.product = p.sku)""",
+        (products,),
+    )
 
 
 def put_categories(conn: psycopg.Connection, items: Sequence[tuple[str, CategoryIn]]) -> int:
@@ -80,6 +138,8 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
         unknown = _missing(conn, "categories", "key", wanted)
         if unknown:
             raise Invalid(f"unknown categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(sorted(unknown))}")
+        _variants_taken(conn, skus)
+        _bump_variants(conn, skus)
         with conn.cursor() as cur:
             cur.executemany(
                 f"""INSERT INTO products (sku, brand, active) VALUES (%s, %s, %s)
@@ -109,6 +169,7 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
                     for i, image in enumerate(p.images)
                 ],
             )
+        _default_variants(conn, skus)
         return record(conn, Topic.PRODUCT, skus)
 
 
@@ -133,6 +194,7 @@ def put_attribute_labels(conn: psycopg.Connection, items: Sequence[tuple[str, At
 def delete_product(conn: psycopg.Connection, sku: str) -> int:
     """Withdraw a product: it stays in the database (its history and stock) but leaves the shop."""
     with conn.transaction():
+        _bump_variants(conn, [sku])
         row = conn.execute(
             f"""UPDATE products SET deleted_at = now(), active = false, updated_at = now(), {BUMP_ALL}
                WHERE sku = %s AND deleted_at IS NULL RETURNING sku""",
@@ -143,16 +205,142 @@ def delete_product(conn: psycopg.Connection, sku: str) -> int:
         return record(conn, Topic.PRODUCT, [sku])
 
 
+def _lock_products(conn: psycopg.Connection, products: list[str]) -> None:
+    """Lock the products whose variants change (so two writes never both find them without
+    explicit variants); each must exist and not be deleted."""
+    found = conn.execute(
+        "SELECT sku FROM products WHERE sku = ANY(%s) AND deleted_at IS NULL ORDER BY sku FOR UPDATE", (products,)
+    ).fetchall()
+    missing = set(products) - {r[0] for r in found}
+    if missing:
+        raise NotFound(f"unknown product(s): {', '.join(sorted(missing))}")
+
+
+def _not_default(product: str, sku: str) -> None:
+    if sku == product:
+        raise Invalid(
+            f"{sku} is the product's own SKU (its default variant, which it has while it has no other): "
+            "a variant needs a SKU of its own"
+        )
+
+
+def put_variants(conn: psycopg.Connection, items: Sequence[tuple[str, str, VariantIn]]) -> int:
+    """Create or replace variants: (product sku, variant sku, variant) rows.
+
+    A product's first explicit variant replaces its default variant, with that variant's prices,
+    offers and stock. A variant SKU may not be a product's SKU nor another product's variant's.
+    Two variants of one product may not have the same options.
+    """
+    products = sorted({product for product, _, _ in items})
+    skus = [sku for _, sku, _ in items]
+    with conn.transaction():
+        for product, sku, _ in items:
+            _not_default(product, sku)
+        _lock_products(conn, products)
+        owners = [product for product, _, _ in items]
+        taken = [
+            f"SKU {sku} is a product's SKU" for sku in sorted(set(skus) - _missing(conn, "products", "sku", set(skus)))
+        ]
+        if taken or _owned_elsewhere(conn, skus, owners):
+            raise Conflict("; ".join(taken + _owned_elsewhere(conn, skus, owners)))
+        conn.execute("DELETE FROM variants WHERE sku = product AND product = ANY(%s)", (products,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO variants (sku, product, position, active)
+                   VALUES (%(sku)s, %(product)s,
+                           COALESCE(%(position)s::integer,
+                                    (SELECT max(position) + 1 FROM variants WHERE product = %(product)s), 0),
+                           %(active)s)
+                   ON CONFLICT (sku) DO UPDATE SET
+                       position = COALESCE(%(position)s::integer, variants.position), active = EXCLUDED.active,
+                       price_version = nextval('source_version'), stock_version = nextval('source_version'),
+                       updated_at = now()
+                   WHERE variants.product = EXCLUDED.product""",
+                [
+                    {"sku": sku, "product": product, "position": v.position, "active": v.active}
+                    for product, sku, v in items
+                ],
+            )
+            taken = _owned_elsewhere(conn, skus, owners)  # by a write that committed meanwhile
+            if taken:
+                raise Conflict("; ".join(taken))
+            cur.execute("DELETE FROM variant_options WHERE variant = ANY(%s)", (skus,))
+            cur.executemany(
+                "INSERT INTO variant_options (variant, name, value, position) VALUES (%s, %s, %s, %s)",
+                [(sku, name, value, i) for _, sku, v in items for i, (name, value) in enumerate(v.options.items())],
+            )
+        _same_options(conn, products)
+        conn.execute(f"UPDATE products SET updated_at = now(), {BUMP_ALL} WHERE sku = ANY(%s)", (products,))
+        return record(conn, Topic.PRODUCT, products)
+
+
+def _owned_elsewhere(conn: psycopg.Connection, skus: list[str], owners: list[str]) -> list[str]:
+    """What is wrong with the variant SKUs ``skus`` that belong to other products than ``owners``."""
+    return [
+        f"SKU {sku} is a variant of product {owner}"
+        for sku, owner in conn.execute(
+            """SELECT v.sku, v.product FROM variants v JOIN unnest(%s::text[], %s::text[]) i(sku, product)
+               ON i.sku = v.sku WHERE v.product <> i.product ORDER BY v.sku""",
+            (skus, owners),
+        )
+    ]
+
+
+def _same_options(conn: psycopg.Connection, products: list[str]) -> None:
+    """Refuse two variants of one product with the same options: the picker could not tell them apart."""
+    same = conn.execute(
+        """WITH o AS (SELECT v.product, v.sku,
+                             COALESCE((SELECT jsonb_object_agg(name, value) FROM variant_options
+                                       WHERE variant = v.sku), '{}') AS options
+                      FROM variants v WHERE v.product = ANY(%s))
+           SELECT product, string_agg(sku, ', ' ORDER BY sku), min(options::text) FROM o
+           GROUP BY product, options HAVING count(*) > 1 ORDER BY product""",
+        (products,),
+    ).fetchall()
+    if same:
+        raise Invalid(
+            "; ".join(
+                f"variants {skus} of product {product} have the same options {options}"
+                for product, skus, options in same
+            )
+        )
+
+
+def delete_variant(conn: psycopg.Connection, product: str, sku: str) -> int:
+    """Remove a variant with its prices, offers and stock; a product left without variants gets
+    its default variant back (no prices, no stock)."""
+    with conn.transaction():
+        _not_default(product, sku)
+        _lock_products(conn, [product])
+        if not conn.execute("DELETE FROM variants WHERE sku = %s AND product = %s", (sku, product)).rowcount:
+            raise NotFound(f"unknown variant {sku} of product {product}")
+        _default_variants(conn, [product])
+        conn.execute(f"UPDATE products SET updated_at = now(), {BUMP_ALL} WHERE sku = %s", (product,))
+        return record(conn, Topic.PRODUCT, [product])
+
+
+def _touch(conn: psycopg.Connection, column: str, skus: list[str]) -> None:
+    """Move ``column`` (price_version, stock_version) of the variants ``skus`` and of their
+    products on, to one new number."""
+    conn.execute(
+        f"""WITH n AS (SELECT nextval('source_version') AS n),
+                v AS (UPDATE variants SET {column} = (SELECT n FROM n), updated_at = now()
+                      WHERE sku = ANY(%s) RETURNING product)
+           UPDATE products SET {column} = (SELECT n FROM n) WHERE sku IN (SELECT product FROM v)""",
+        (skus,),
+    )
+
+
 def _touch_prices(conn: psycopg.Connection, skus: list[str]) -> int:
-    conn.execute("UPDATE products SET price_version = nextval('source_version') WHERE sku = ANY(%s)", (skus,))
+    _touch(conn, "price_version", skus)
     return record(conn, Topic.PRICE, skus)
 
 
 def put_prices(conn: psycopg.Connection, items: Sequence[tuple[str, str, Decimal]]) -> int:
-    """Set regular prices: (sku, currency, amount) rows."""
+    """Set regular prices: (variant sku, currency, amount) rows."""
     skus = sorted({sku for sku, _, _ in items})
     with conn.transaction():
-        require_products(conn, set(skus))
+        require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
                 """INSERT INTO prices (sku, currency, amount) VALUES (%s, %s, %s)
@@ -166,7 +354,7 @@ def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn
     """Add or replace special offers, keyed by (sku, currency, starts_at)."""
     skus = sorted({sku for sku, _, _ in items})
     with conn.transaction():
-        require_products(conn, set(skus))
+        require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
                 """INSERT INTO offers (sku, currency, amount, starts_at, ends_at) VALUES (%s, %s, %s, %s, %s)
@@ -178,9 +366,9 @@ def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn
 
 
 def delete_offers(conn: psycopg.Connection, sku: str, currency: str) -> int:
-    """Remove every offer of a product in one currency."""
+    """Remove every offer of a variant (a simple product) in one currency."""
     with conn.transaction():
-        require_products(conn, {sku})
+        require_variants(conn, {sku})
         deleted = conn.execute("DELETE FROM offers WHERE sku = %s AND currency = %s", (sku, currency)).rowcount
         if not deleted:
             raise NotFound(f"no offer for {sku} in {currency}")
@@ -188,15 +376,15 @@ def delete_offers(conn: psycopg.Connection, sku: str, currency: str) -> int:
 
 
 def _touch_stock(conn: psycopg.Connection, skus: list[str]) -> int:
-    conn.execute("UPDATE products SET stock_version = nextval('source_version') WHERE sku = ANY(%s)", (skus,))
+    _touch(conn, "stock_version", skus)
     return record(conn, Topic.STOCK, skus)
 
 
 def set_stock(conn: psycopg.Connection, items: Sequence[tuple[str, int]]) -> int:
-    """Set absolute stock levels: (sku, quantity) rows."""
+    """Set absolute stock levels: (variant sku, quantity) rows."""
     skus = sorted({sku for sku, _ in items})
     with conn.transaction():
-        require_products(conn, set(skus))
+        require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
                 """INSERT INTO stock (sku, quantity) VALUES (%s, %s)
@@ -217,7 +405,7 @@ def apply_movement(
     :class:`Invalid` (the column is a 32-bit integer); either way nothing is written.
     """
     with conn.transaction():
-        require_products(conn, {sku})
+        require_variants(conn, {sku})
         inserted = conn.execute(
             """INSERT INTO stock_movements (movement_id, sku, delta, reason) VALUES (%s, %s, %s, %s)
                ON CONFLICT (movement_id) DO NOTHING RETURNING movement_id""",

@@ -233,6 +233,46 @@ class ProductIn(Strict):
         return rows
 
 
+MAX_OPTIONS = 20
+
+
+class VariantIn(Strict):
+    """One variant of a product (docs/variants.md): its option values, its place in the product's
+    picker and whether it is for sale. An existing variant keeps its position when none is given;
+    a new one comes after the product's other variants."""
+
+    options: dict[str, AttrValue] = Field(
+        default_factory=dict,
+        max_length=MAX_OPTIONS,
+        description="option name (an attribute code: size, color) to the variant's value",
+        json_schema_extra={"propertyNames": {"pattern": f"^{ATTRIBUTE_CODE_PATTERN}$"}},
+    )
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
+    active: bool = True
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _canonical_names(cls, value: Any) -> Any:
+        """Option names are attribute codes (:mod:`vocab.attributes`), checked as sent and kept in
+        their canonical lower-case form; two names that differ only in case are one option."""
+        if not isinstance(value, dict):
+            return value
+        out: dict[Any, Any] = {}
+        for name, option in value.items():
+            if not isinstance(name, str):
+                raise ValueError(f"option name {name!r} must be a string")
+            code = canonical_attribute_code(name)
+            if code is None:
+                raise ValueError(
+                    f"option name {name!r} must be an attribute code: 1 to 40 letters, digits or "
+                    f"underscores, starting with a letter or a digit ({ATTRIBUTE_CODE_PATTERN})"
+                )
+            if code in out:
+                raise ValueError(f"option {code!r} is given twice")
+            out[code] = option
+        return out
+
+
 class AttributeIn(Strict):
     """The labels of one attribute code by locale; they replace the code's labels. An empty map
     removes them (the shop then shows the code's fallback label)."""

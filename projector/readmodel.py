@@ -89,22 +89,21 @@ class CategoryView:
 
 
 def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, ProductView]:
-    """The current state of ``skus`` (unknown SKUs are simply absent), read in one snapshot."""
+    """The current state of ``skus`` (unknown SKUs are simply absent), read in one snapshot.
+
+    Each view holds its variants in position order. ``price_version`` and ``stock_version`` are
+    the maximum over the product and its variants (the aggregate snippets' versions); for a simple
+    product, ``prices``, ``offers`` and ``quantity`` are its default variant's.
+    """
     skus = list(skus)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         rows = conn.execute(
-            """SELECT sku, brand, active, deleted_at IS NOT NULL, created_at, version, price_version, stock_version,
-                      COALESCE((SELECT quantity FROM stock s WHERE s.sku = p.sku), 0)
+            """SELECT sku, brand, active, deleted_at IS NOT NULL, created_at, version, price_version, stock_version
                FROM products p WHERE sku = ANY(%s)""",
             (skus,),
         ).fetchall()
-        views = {
-            sku: ProductView(
-                sku, brand, active, deleted, created, version, price_version, stock_version, quantity=quantity
-            )
-            for sku, brand, active, deleted, created, version, price_version, stock_version, quantity in rows
-        }
+        views = {row[0]: ProductView(*row) for row in rows}
         for sku, locale, name, description in conn.execute(
             "SELECT sku, locale, name, description FROM product_texts WHERE sku = ANY(%s)", (skus,)
         ):
@@ -123,16 +122,64 @@ def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, Pr
             "SELECT sku, src, width, height FROM product_images WHERE sku = ANY(%s) ORDER BY sku, position", (skus,)
         ):
             views[sku].images.append(Image(src, width, height))
-        for sku, currency, amount in conn.execute(
-            "SELECT sku, currency, amount FROM prices WHERE sku = ANY(%s)", (skus,)
-        ):
-            views[sku].prices[currency] = amount
-        for sku, currency, amount, starts, ends in conn.execute(
-            "SELECT sku, currency, amount, starts_at, ends_at FROM offers WHERE sku = ANY(%s) AND ends_at > now()",
-            (skus,),
-        ):
-            views[sku].offers.append(Offer(currency, amount, starts, ends))
+        variants = _load_variants(conn, skus, views)
+    for view in views.values():
+        view.price_version = max([view.price_version, *(v.price_version for v in view.variants)])
+        view.stock_version = max([view.stock_version, *(v.stock_version for v in view.variants)])
+        default = variants.get(view.sku)
+        if default is not None and not view.has_variants:
+            view.prices, view.offers, view.quantity = dict(default.prices), list(default.offers), default.quantity
     return views
+
+
+def _load_variants(conn: psycopg.Connection, skus: list[str], views: dict[str, ProductView]) -> dict[str, VariantView]:
+    """Fill each view's ``variants`` (with their options, prices, live offers and stock); return
+    every loaded variant by its SKU."""
+    variants: dict[str, VariantView] = {}
+    for product, sku, position, active, price_version, stock_version, quantity in conn.execute(
+        """SELECT v.product, v.sku, v.position, v.active, v.price_version, v.stock_version, COALESCE(s.quantity, 0)
+           FROM variants v LEFT JOIN stock s ON s.sku = v.sku
+           WHERE v.product = ANY(%s) ORDER BY v.product, v.position, v.sku""",
+        (skus,),
+    ):
+        variant = VariantView(sku, position, active, price_version, stock_version, quantity=quantity)
+        views[product].variants.append(variant)
+        variants[sku] = variant
+    of_products = "JOIN variants v ON v.sku = t.{column} WHERE v.product = ANY(%s)"
+    for sku, name, value in conn.execute(
+        "SELECT t.variant, t.name, t.value FROM variant_options t "
+        + of_products.format(column="variant")
+        + " ORDER BY t.variant, t.position",
+        (skus,),
+    ):
+        variants[sku].options[name] = value
+    for sku, currency, amount in conn.execute(
+        "SELECT t.sku, t.currency, t.amount FROM prices t " + of_products.format(column="sku"), (skus,)
+    ):
+        variants[sku].prices[currency] = amount
+    for sku, currency, amount, starts, ends in conn.execute(
+        "SELECT t.sku, t.currency, t.amount, t.starts_at, t.ends_at FROM offers t "
+        + of_products.format(column="sku")
+        + " AND t.ends_at > now()",
+        (skus,),
+    ):
+        variants[sku].offers.append(Offer(currency, amount, starts, ends))
+    return variants
+
+
+def variant_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, str]:
+    """The product of each SKU in ``skus``: a variant's product, and a product's own SKU for a SKU
+    that names a product and none of its variants (a product sold in explicit variants; an outbox
+    row written before it got them). A simple product's SKU maps to itself; SKUs that name nothing
+    are absent."""
+    rows = conn.execute(
+        """SELECT v.sku, v.product FROM variants v WHERE v.sku = ANY(%(skus)s)
+           UNION ALL
+           SELECT p.sku, p.sku FROM products p
+           WHERE p.sku = ANY(%(skus)s) AND NOT EXISTS (SELECT 1 FROM variants v WHERE v.sku = p.sku)""",
+        {"skus": list(skus)},
+    ).fetchall()
+    return dict(rows)
 
 
 def load_categories(conn: psycopg.Connection) -> dict[str, CategoryView]:
@@ -220,10 +267,13 @@ def home_state(conn: psycopg.Connection, count: int) -> tuple[int, list[str]]:
 
 
 def stock_levels(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, tuple[int, bool]]:
-    """SKU to (quantity, visible): the cheap read a stock movement needs to see if its state changed."""
+    """Variant SKU (a simple product's: the product's SKU) to (quantity, visible): the cheap read a
+    stock movement needs to see if its state changed. Visible: the variant is active and its
+    product visible. SKUs that name no variant are absent."""
     rows = conn.execute(
-        """SELECT p.sku, COALESCE(s.quantity, 0), p.active AND p.deleted_at IS NULL
-           FROM products p LEFT JOIN stock s ON s.sku = p.sku WHERE p.sku = ANY(%s)""",
+        """SELECT v.sku, COALESCE(s.quantity, 0), v.active AND p.active AND p.deleted_at IS NULL
+           FROM variants v JOIN products p ON p.sku = v.product LEFT JOIN stock s ON s.sku = v.sku
+           WHERE v.sku = ANY(%s)""",
         (list(skus),),
     ).fetchall()
     return {sku: (quantity, visible) for sku, quantity, visible in rows}

@@ -31,6 +31,8 @@ TABLES = (
     "stock",
     "offers",
     "prices",
+    "variant_options",
+    "variants",
     "product_images",
     "product_attributes",
     "product_categories",
