@@ -27,7 +27,7 @@ import requests
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-FEED_FILES = ("categories", "products", "prices", "offers", "stock")
+FEED_FILES = ("categories", "products", "variants", "prices", "offers", "stock")
 #: Pages look alike on both search adapters: the embedded one spares an Elasticsearch node.
 EMBEDDED = pytest.mark.parametrize("shop", ["embedded"], indirect=True)
 
