@@ -23,11 +23,13 @@ from catalog.models import (
     ProductIn,
     Sku,
     StockIn,
+    VariantIn,
 )
 from vocab.images import parse_feed_image
 
 # column prefix: model field
-PREFIXES = {"name": "name", "description": "description", "attr": "attributes", "label": "label"}
+PREFIXES = {"name": "name", "description": "description", "attr": "attributes", "label": "label", "opt": "options"}
+COLUMN_PREFIX = {"attributes": "attr", "options": "opt"}  # model field: its columns' prefix
 # What is trimmed from a cell: CSV padding. A line break or another control character stays, so a
 # key (SKU, category key, currency) that carries one is refused rather than quietly repaired.
 BLANKS = " \t"
@@ -55,6 +57,11 @@ class CategoryRow(CategoryIn):  # each row: the admin model plus the key the adm
 
 class ProductRow(ProductIn):
     sku: Sku
+
+
+class VariantRow(VariantIn):
+    sku: Sku
+    product: Sku
 
 
 class PriceRow(PriceIn):
@@ -95,6 +102,14 @@ KINDS: dict[str, FeedKind] = {
             ("sku", "name.*"),
             ("brand", "categories", "active", "description.*", "attr.*", "images"),
             item=lambda r: (r.sku, r),
+        ),
+        FeedKind(
+            "variants",
+            VariantRow,
+            ("sku",),
+            ("sku", "product"),
+            ("position", "active", "opt.*"),
+            item=lambda r: (r.product, r.sku, r),
         ),
         FeedKind(
             "prices",
@@ -205,7 +220,7 @@ def describe(exc: ValidationError) -> str:
     parts = []
     for e in errors:  # drop pydantic's union branch names ("list[constrained-str]") from the location
         loc = [str(p) for p in e["loc"] if isinstance(p, int) or not any(c in p for c in "[-")]
-        loc[:1] = ["attr"] if loc[:1] == ["attributes"] else loc[:1]
+        loc[:1] = [COLUMN_PREFIX.get(loc[0], loc[0])] if loc else loc
         message = e["msg"].removeprefix("Value error, ")
         parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
     return "; ".join(dict.fromkeys(parts))

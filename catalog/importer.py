@@ -33,6 +33,7 @@ COMMANDS: dict[str, Command] = {
     "attributes": commands.put_attribute_labels,
     "categories": commands.put_categories,
     "products": commands.put_products,
+    "variants": commands.put_variants,
     "prices": commands.put_prices,
     "offers": commands.put_offers,
     "stock": commands.set_stock,

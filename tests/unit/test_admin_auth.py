@@ -10,7 +10,7 @@ from web.admin.auth import bearer_token
 from web.admin.routes import API_ROOT, ROUTES
 
 # Path values that fail validation, so an authorized call stops at 422 before any command.
-BAD_PARAMS = {"sku": "-x", "key": "-x", "currency": "XXX", "code": "-x"}
+BAD_PARAMS = {"sku": "-x", "variant_sku": "-x", "key": "-x", "currency": "XXX", "code": "-x"}
 
 
 @pytest.mark.parametrize(

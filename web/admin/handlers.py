@@ -16,8 +16,16 @@ from pydantic import BaseModel
 
 from catalog import commands
 from catalog.errors import NotFound
-from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
-from projector.readmodel import attribute_in_use, load_attribute_labels, load_categories, load_products
+from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn, VariantIn
+from projector.readmodel import (
+    Offer,
+    ProductView,
+    VariantView,
+    attribute_in_use,
+    load_attribute_labels,
+    load_categories,
+    load_products,
+)
 from vocab.i18n import attribute_label
 from web.admin import admin_state
 from web.admin.responses import (
@@ -32,6 +40,9 @@ from web.admin.responses import (
     ProductOut,
     ProductWritten,
     StockWritten,
+    VariantList,
+    VariantOut,
+    VariantWritten,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -114,11 +125,42 @@ def post_movement(call: Call) -> Outcome:
     return Outcome(result, status=201 if applied else 200, outbox_id=oid)
 
 
-def get_product(call: Call) -> Outcome:
+def _product(call: Call) -> ProductView:
     sku = call.params["sku"]
     view = load_products(call.db, [sku]).get(sku)
     if view is None or view.deleted:
         raise NotFound(f"unknown product: {sku}")
+    return view
+
+
+def _prices(prices: Mapping[str, Any]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in sorted(prices.items())}
+
+
+def _offers(offers: list[Offer]) -> list[OfferOut]:
+    return [
+        OfferOut(currency=o.currency, amount=str(o.amount), starts_at=o.starts_at, ends_at=o.ends_at)
+        for o in sorted(offers, key=lambda o: (o.currency, o.starts_at))
+    ]
+
+
+def _variant_out(product: str, v: VariantView) -> VariantOut:
+    return VariantOut(
+        sku=v.sku,
+        product=product,
+        position=v.position,
+        active=v.active,
+        options=v.options,
+        prices=_prices(v.prices),
+        offers=_offers(v.offers),
+        quantity=v.quantity,
+        price_version=v.price_version,
+        stock_version=v.stock_version,
+    )
+
+
+def get_product(call: Call) -> Outcome:
+    view = _product(call)
     return Outcome(
         ProductOut(
             sku=view.sku,
@@ -129,17 +171,40 @@ def get_product(call: Call) -> Outcome:
             attributes=view.attributes,
             active=view.active,
             images=[ImageOut(src=i.src, width=i.width, height=i.height) for i in view.images],
-            prices={currency: str(amount) for currency, amount in sorted(view.prices.items())},
-            offers=[
-                OfferOut(currency=o.currency, amount=str(o.amount), starts_at=o.starts_at, ends_at=o.ends_at)
-                for o in sorted(view.offers, key=lambda o: (o.currency, o.starts_at))
-            ],
+            prices=_prices(view.prices),
+            offers=_offers(view.offers),
             quantity=view.quantity,
             version=view.version,
             price_version=view.price_version,
             stock_version=view.stock_version,
+            variants=[_variant_out(view.sku, v) for v in view.variants],
         )
     )
+
+
+def put_variant(call: Call) -> Outcome:
+    product, sku = call.params["sku"], call.params["variant_sku"]
+    oid = commands.put_variants(call.db, [(product, sku, call.body_as(VariantIn))])
+    return Outcome(VariantWritten(product=product, sku=sku, outbox_id=oid), outbox_id=oid)
+
+
+def delete_variant(call: Call) -> Outcome:
+    product, sku = call.params["sku"], call.params["variant_sku"]
+    oid = commands.delete_variant(call.db, product, sku)
+    return Outcome(VariantWritten(product=product, sku=sku, outbox_id=oid), outbox_id=oid)
+
+
+def list_variants(call: Call) -> Outcome:
+    view = _product(call)
+    return Outcome(VariantList(product=view.sku, variants=[_variant_out(view.sku, v) for v in view.variants]))
+
+
+def get_variant(call: Call) -> Outcome:
+    view, sku = _product(call), call.params["variant_sku"]
+    found = next((v for v in view.variants if v.sku == sku), None)
+    if found is None:
+        raise NotFound(f"unknown variant {sku} of product {view.sku}")
+    return Outcome(_variant_out(view.sku, found))
 
 
 def get_category(call: Call) -> Outcome:

@@ -39,7 +39,14 @@ class PathParam:
 
 
 PATH_PARAMS: Mapping[str, PathParam] = {
-    "sku": PathParam("product SKU", lambda v, _: valid_sku(v), lambda _: {"type": "string", "pattern": SKU_RE.pattern}),
+    "sku": PathParam(
+        "product SKU; for prices, offers and stock the SKU of a variant (a simple product's SKU names its one variant)",
+        lambda v, _: valid_sku(v),
+        lambda _: {"type": "string", "pattern": SKU_RE.pattern},
+    ),
+    "variant_sku": PathParam(
+        "the variant's SKU", lambda v, _: valid_sku(v), lambda _: {"type": "string", "pattern": SKU_RE.pattern}
+    ),
     "key": PathParam(
         "category key",
         lambda v, _: valid_category_key(v),

@@ -181,8 +181,10 @@ def build(settings: Settings, routes: Iterable[Route] = ROUTES) -> dict[str, Any
             "title": "snipshop admin API",
             "version": "1",
             "description": "Write side of the shop. Send `Authorization: Bearer <token>` (`snipshop token create`); "
-            "roles: editor (categories, products), pricing (prices, offers), stock (stock), "
-            "admin (everything). Errors are application/problem+json; a rejected request writes "
+            "roles: editor (categories, products, variants, attributes), pricing (prices, offers), stock (stock), "
+            "admin (everything). Prices, offers and stock belong to a variant: a simple product's SKU names its "
+            "one variant, a product sold in variants is named by its variants' SKUs. "
+            "Errors are application/problem+json; a rejected request writes "
             "nothing. Every accepted write returns the id of its outbox row. The token is checked before "
             "anything else (401/403), then the body (415, 413, 400, 422), and only then does the "
             "call reach the catalog; every answer is `Cache-Control: no-store`.",

@@ -97,6 +97,14 @@ def _on_database_down(error: psycopg.OperationalError) -> Response:
     )
 
 
+def _on_integrity(error: psycopg.IntegrityError) -> Response:
+    # The commands check what they write first; a constraint still failing means a concurrent write
+    # got there first (two writes taking one SKU at once).
+    log.warning("write refused by a constraint: %s", error)
+    detail = (str(error).strip().splitlines() or ["a constraint"])[0]
+    return problem_response(409, f"the write conflicts with the catalog's state, nothing was written: {detail}")
+
+
 def _on_unexpected(error: Exception) -> Response:
     log.exception("unhandled error in %s %s", request.method, request.path)
     return problem_response(500, "internal error; the server log has the details")
@@ -115,4 +123,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _on_http)
     app.register_error_handler(CatalogError, _on_catalog)
     app.register_error_handler(psycopg.OperationalError, _on_database_down)
+    app.register_error_handler(psycopg.IntegrityError, _on_integrity)
     app.register_error_handler(Exception, _on_unexpected)

@@ -53,8 +53,34 @@ class ImageOut(BaseModel):
     height: int
 
 
+class VariantWritten(BaseModel):
+    product: str
+    sku: str = Field(description="the variant's SKU")
+    outbox_id: int
+
+
+class VariantOut(BaseModel):
+    """A variant as stored: its options, prices, current and future offers, and stock level."""
+
+    sku: str
+    product: str
+    position: int
+    active: bool
+    options: dict[str, str] = Field(description="option name (an attribute code) to value, in the variant's order")
+    prices: dict[str, str] = Field(description="regular prices by currency, decimal strings")
+    offers: list[OfferOut]
+    quantity: int
+    price_version: int
+    stock_version: int
+
+
+class VariantList(BaseModel):
+    product: str
+    variants: list[VariantOut] = Field(description="in position order")
+
+
 class ProductOut(BaseModel):
-    """A product as stored, with its prices, current and future offers, and stock level."""
+    """A product as stored, with its prices, current and future offers, stock level and variants."""
 
     sku: str
     name: dict[str, str]
@@ -70,6 +96,11 @@ class ProductOut(BaseModel):
     version: int
     price_version: int
     stock_version: int
+    variants: list[VariantOut] = Field(
+        description="every variant in position order; a simple product has one, its default variant, whose SKU "
+        "is the product's and which has no options (prices, offers and quantity above are its own); a product "
+        "sold in variants has none of its own"
+    )
 
 
 class CategoryOut(BaseModel):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn
+from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn, VariantIn
 from web.admin import handlers as h
 from web.admin.responses import (
     AttributeOut,
@@ -20,6 +20,9 @@ from web.admin.responses import (
     ProductOut,
     ProductWritten,
     StockWritten,
+    VariantList,
+    VariantOut,
+    VariantWritten,
 )
 
 API_ROOT = "/admin/api/v1"
@@ -54,6 +57,13 @@ class Route:
 
 
 NO_PRODUCT = {404: "unknown product"}
+#: A price, offer or stock write names a variant: a simple product's SKU, or a variant's.
+NO_VARIANT = {
+    404: "unknown product or variant",
+    422: "the SKU names a product sold in variants (the detail lists them)",
+}
+NO_VARIANT_OF_PRODUCT = {404: "unknown product, or no such variant of it"}
+OWN_SKU = "the variant SKU is the product's own (a variant needs a SKU of its own)"
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "getOpenApi", h.get_openapi, "This OpenAPI document", public=True),
@@ -109,6 +119,51 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "PUT",
+        "/products/{sku}/variants/{variant_sku}",
+        "putVariant",
+        h.put_variant,
+        "Create or replace a variant of a product (the first replaces the product's default variant, with its "
+        "prices, offers and stock)",
+        role="editor",
+        body=VariantIn,
+        result=VariantWritten,
+        errors={
+            **NO_PRODUCT,
+            409: "the variant SKU is a product's SKU or another product's variant's",
+            422: f"{OWN_SKU}, or another variant of the product has the same options",
+        },
+    ),
+    Route(
+        "GET",
+        "/products/{sku}/variants",
+        "listVariants",
+        h.list_variants,
+        "List a product's variants in position order, with their options, prices, offers and stock",
+        result=VariantList,
+        errors=NO_PRODUCT,
+    ),
+    Route(
+        "GET",
+        "/products/{sku}/variants/{variant_sku}",
+        "getVariant",
+        h.get_variant,
+        "Read a variant back with its options, prices, offers and stock",
+        result=VariantOut,
+        errors=NO_VARIANT_OF_PRODUCT,
+    ),
+    Route(
+        "DELETE",
+        "/products/{sku}/variants/{variant_sku}",
+        "deleteVariant",
+        h.delete_variant,
+        "Remove a variant with its prices, offers and stock (a product left without variants gets its default "
+        "variant back)",
+        role="editor",
+        result=VariantWritten,
+        errors={**NO_VARIANT_OF_PRODUCT, 422: OWN_SKU},
+    ),
+    Route(
+        "PUT",
         "/attributes/{code}",
         "putAttribute",
         h.put_attribute,
@@ -135,7 +190,7 @@ ROUTES: tuple[Route, ...] = (
         role="pricing",
         body=PriceIn,
         result=PriceWritten,
-        errors=NO_PRODUCT,
+        errors=NO_VARIANT,
     ),
     Route(
         "PUT",
@@ -146,17 +201,17 @@ ROUTES: tuple[Route, ...] = (
         role="pricing",
         body=OfferIn,
         result=PriceWritten,
-        errors=NO_PRODUCT,
+        errors=NO_VARIANT,
     ),
     Route(
         "DELETE",
         "/offers/{sku}/{currency}",
         "deleteOffers",
         h.delete_offers,
-        "Remove every offer of a product in one currency",
+        "Remove every offer of a variant (a simple product) in one currency",
         role="pricing",
         result=PriceWritten,
-        errors={404: "unknown product, or no offer in this currency"},
+        errors={**NO_VARIANT, 404: "unknown product or variant, or no offer in this currency"},
     ),
     Route(
         "PUT",
@@ -167,7 +222,7 @@ ROUTES: tuple[Route, ...] = (
         role="stock",
         body=StockIn,
         result=StockWritten,
-        errors=NO_PRODUCT,
+        errors=NO_VARIANT,
         swept=True,
     ),
     Route(
@@ -180,7 +235,7 @@ ROUTES: tuple[Route, ...] = (
         body=MovementIn,
         result=MovementResult,
         success={201: "applied", 200: "this movement_id was applied before; nothing changed"},
-        errors={**NO_PRODUCT, 409: "the stock would go negative, or the movement_id was used for another change"},
+        errors={**NO_VARIANT, 409: "the stock would go negative, or the movement_id was used for another change"},
         swept=True,
     ),
 )
