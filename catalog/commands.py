@@ -67,6 +67,17 @@ def require_variants(conn: psycopg.Connection, skus: set[str]) -> None:
         raise NotFound(f"unknown product(s): {', '.join(missing)}")
 
 
+def _lock_sellers(conn: psycopg.Connection, skus: list[str]) -> None:
+    """Lock the products of the variants ``skus`` before anything else: every write that changes a
+    product's variants or their prices and stock takes the product's row first, so two writes
+    never wait for each other in opposite order."""
+    conn.execute(
+        """SELECT 1 FROM products WHERE sku IN (SELECT product FROM variants WHERE sku = ANY(%s))
+           ORDER BY sku FOR NO KEY UPDATE""",
+        (list(skus),),
+    )
+
+
 def _variants_taken(conn: psycopg.Connection, skus: list[str]) -> None:
     """Refuse product SKUs that name another product's variant."""
     taken = conn.execute(
@@ -76,12 +87,12 @@ def _variants_taken(conn: psycopg.Connection, skus: list[str]) -> None:
         raise Conflict("; ".join(f"SKU {sku} is a variant of product {product}" for sku, product in taken))
 
 
-def _bump_variants(conn: psycopg.Connection, products: list[str]) -> None:
-    """A product write re-projects every snippet of the product, its variants' too: their versions
-    move on before the product's own (which thus stay the larger)."""
+def _follow_products(conn: psycopg.Connection, products: list[str]) -> None:
+    """After a product write: its variants take the product's new versions, since the write
+    re-projects every snippet of the product, its variants' too."""
     conn.execute(
-        """UPDATE variants SET price_version = nextval('source_version'), stock_version = nextval('source_version'),
-               updated_at = now() WHERE product = ANY(%s)""",
+        """UPDATE variants v SET price_version = p.price_version, stock_version = p.stock_version, updated_at = now()
+           FROM products p WHERE p.sku = v.product AND v.product = ANY(%s)""",
         (products,),
     )
 
@@ -139,7 +150,6 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
         if unknown:
             raise Invalid(f"unknown categor{'y' if len(unknown) == 1 else 'ies'}: {', '.join(sorted(unknown))}")
         _variants_taken(conn, skus)
-        _bump_variants(conn, skus)
         with conn.cursor() as cur:
             cur.executemany(
                 f"""INSERT INTO products (sku, brand, active) VALUES (%s, %s, %s)
@@ -169,6 +179,7 @@ def put_products(conn: psycopg.Connection, items: Sequence[tuple[str, ProductIn]
                     for i, image in enumerate(p.images)
                 ],
             )
+        _follow_products(conn, skus)
         _default_variants(conn, skus)
         return record(conn, Topic.PRODUCT, skus)
 
@@ -194,7 +205,6 @@ def put_attribute_labels(conn: psycopg.Connection, items: Sequence[tuple[str, At
 def delete_product(conn: psycopg.Connection, sku: str) -> int:
     """Withdraw a product: it stays in the database (its history and stock) but leaves the shop."""
     with conn.transaction():
-        _bump_variants(conn, [sku])
         row = conn.execute(
             f"""UPDATE products SET deleted_at = now(), active = false, updated_at = now(), {BUMP_ALL}
                WHERE sku = %s AND deleted_at IS NULL RETURNING sku""",
@@ -202,6 +212,7 @@ def delete_product(conn: psycopg.Connection, sku: str) -> int:
         ).fetchone()
         if row is None:
             raise NotFound(f"unknown product: {sku}")
+        _follow_products(conn, [sku])
         return record(conn, Topic.PRODUCT, [sku])
 
 
@@ -209,7 +220,8 @@ def _lock_products(conn: psycopg.Connection, products: list[str]) -> None:
     """Lock the products whose variants change (so two writes never both find them without
     explicit variants); each must exist and not be deleted."""
     found = conn.execute(
-        "SELECT sku FROM products WHERE sku = ANY(%s) AND deleted_at IS NULL ORDER BY sku FOR UPDATE", (products,)
+        "SELECT sku FROM products WHERE sku = ANY(%s) AND deleted_at IS NULL ORDER BY sku FOR NO KEY UPDATE",
+        (products,),
     ).fetchall()
     missing = set(products) - {r[0] for r in found}
     if missing:
@@ -340,6 +352,7 @@ def put_prices(conn: psycopg.Connection, items: Sequence[tuple[str, str, Decimal
     """Set regular prices: (variant sku, currency, amount) rows."""
     skus = sorted({sku for sku, _, _ in items})
     with conn.transaction():
+        _lock_sellers(conn, skus)
         require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
@@ -354,6 +367,7 @@ def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn
     """Add or replace special offers, keyed by (sku, currency, starts_at)."""
     skus = sorted({sku for sku, _, _ in items})
     with conn.transaction():
+        _lock_sellers(conn, skus)
         require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
@@ -368,6 +382,7 @@ def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn
 def delete_offers(conn: psycopg.Connection, sku: str, currency: str) -> int:
     """Remove every offer of a variant (a simple product) in one currency."""
     with conn.transaction():
+        _lock_sellers(conn, [sku])
         require_variants(conn, {sku})
         deleted = conn.execute("DELETE FROM offers WHERE sku = %s AND currency = %s", (sku, currency)).rowcount
         if not deleted:
@@ -384,6 +399,7 @@ def set_stock(conn: psycopg.Connection, items: Sequence[tuple[str, int]]) -> int
     """Set absolute stock levels: (variant sku, quantity) rows."""
     skus = sorted({sku for sku, _ in items})
     with conn.transaction():
+        _lock_sellers(conn, skus)
         require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
@@ -405,6 +421,7 @@ def apply_movement(
     :class:`Invalid` (the column is a 32-bit integer); either way nothing is written.
     """
     with conn.transaction():
+        _lock_sellers(conn, [sku])
         require_variants(conn, {sku})
         inserted = conn.execute(
             """INSERT INTO stock_movements (movement_id, sku, delta, reason) VALUES (%s, %s, %s, %s)

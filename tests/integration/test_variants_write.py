@@ -277,3 +277,36 @@ def test_concurrent_first_variants_leave_one_product_with_explicit_variants_only
     with pool.connection() as conn:
         assert sorted(sku for sku, _, _ in _variants(conn, "J1")) == ["J1-0", "J1-1", "J1-2", "J1-3"]
         assert sorted(p for _, p, _ in _variants(conn, "J1")) == [0, 1, 2, 3]
+
+
+def test_concurrent_product_variant_price_and_stock_writes_never_deadlock(pool):
+    """Every write takes the product's row first: product, variant, price and stock writes of one
+    product running at once wait for each other, and none is aborted as a deadlock."""
+    with pool.connection() as conn:
+        _product(conn, "J1")
+        _variant(conn, "J1", "J1-M", size="M")
+        _variant(conn, "J1", "J1-L", size="L")
+    errors: list[Exception] = []
+    rounds = 40
+
+    def run(work) -> None:
+        try:
+            with pool.connection() as conn:
+                for n in range(rounds):
+                    work(conn, n)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [
+        lambda conn, n: _product(conn, "J1"),
+        lambda conn, n: _variant(conn, "J1", "J1-L", position=n % 3, size="L"),
+        lambda conn, n: commands.apply_movement(conn, "J1-M", f"in-{n}", 1, "receipt"),
+        lambda conn, n: commands.set_stock(conn, [("J1-L", n), ("J1-M", n)]),
+        lambda conn, n: commands.put_prices(conn, [("J1-L", "EUR", Decimal(n)), ("J1-M", "EUR", Decimal(n))]),
+    ]
+    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
