@@ -250,11 +250,10 @@ def put_variants(conn: psycopg.Connection, items: Sequence[tuple[str, str, Varia
             _not_default(product, sku)
         _lock_products(conn, products)
         owners = [product for product, _, _ in items]
-        taken = [
-            f"SKU {sku} is a product's SKU" for sku in sorted(set(skus) - _missing(conn, "products", "sku", set(skus)))
-        ]
-        if taken or _owned_elsewhere(conn, skus, owners):
-            raise Conflict("; ".join(taken + _owned_elsewhere(conn, skus, owners)))
+        products_named = sorted(set(skus) - _missing(conn, "products", "sku", set(skus)))
+        taken = [f"SKU {sku} is a product's SKU" for sku in products_named] + _owned_elsewhere(conn, skus, owners)
+        if taken:
+            raise Conflict("; ".join(taken))
         conn.execute("DELETE FROM variants WHERE sku = product AND product = ANY(%s)", (products,))
         with conn.cursor() as cur:
             cur.executemany(
