@@ -94,8 +94,8 @@ def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseEx
             written += projector.navigation(gens)
         if todo.labels and not todo.navigation:  # the navigation brings the labels too
             written += projector.labels(gens)
-        if todo.skus:
-            written += projector.products(todo.skus, PRODUCT_KINDS, gens)
+        if todo.skus:  # a variant's page misses its pointer under the variant's SKU: project its product
+            written += projector.products(projector.product_skus(todo.skus), PRODUCT_KINDS, gens)
         if todo.home:
             written += projector.home(gens)
     except transient:

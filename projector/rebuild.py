@@ -37,7 +37,7 @@ ONLY = {
     "products": PRODUCT_KINDS,
     "prices": PRICE_KINDS,
     "stock": STOCK_KINDS,
-    "text": (Kind.DETAIL, Kind.TILE, Kind.LD),
+    "text": (Kind.DETAIL, Kind.TILE, Kind.LD, Kind.VARIANTS, Kind.VARIANT),
     "breadcrumbs": (Kind.CRUMB,),
     "navigation": (),
     "labels": (),

@@ -6,7 +6,8 @@ so calling it twice, late or out of order is harmless.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,19 +16,31 @@ from psycopg_pool import ConnectionPool
 
 from projector.readmodel import (
     ProductView,
+    VariantView,
     home_state,
     load_attribute_labels,
     load_categories,
     load_products,
     skus_in_categories,
     stock_levels,
+    variant_products,
 )
-from projector.render import Renderer
+from projector.render import Renderer, Snippet, in_variants, price_version, stock_version
 from projector.search_documents import search_document
 from projector.store import SnippetWriter
 from search.port import SearchIndex
 from snipshop.config import Settings
-from vocab.keys import CRUMB_KINDS, PRICE_KINDS, PRODUCT_KINDS, Context, KeyScheme, Kind, split_value
+from vocab.keys import (
+    CRUMB_KINDS,
+    FIELD,
+    PRICE_KINDS,
+    PRODUCT_KINDS,
+    VARIANT_KINDS,
+    Context,
+    KeyScheme,
+    Kind,
+    split_value,
+)
 
 # Atomically take the members of a sorted set that are due (score <= now).
 POP_DUE = """
@@ -54,6 +67,15 @@ class Rendered:
     documents: list
     now: datetime
     prices: bool  # price kinds were rendered: offer timers follow
+    pickers: bool = False  # the VARIANTS kind was rendered: variants no longer shown are retired
+
+
+def listed_variants(raw: bytes | str | None) -> list[str]:
+    """The variant SKUs a stored VARIANTS snippet shows (none when it is missing or a tombstone)."""
+    value = split_value(raw)
+    if not value or not value[1]:
+        return []
+    return [sku for sku, _ in json.loads(value[1].partition(FIELD)[2])["variants"]]
 
 
 class Projector:
@@ -77,16 +99,39 @@ class Projector:
         self._pop_due = client.register_script(POP_DUE)
 
     def products(
-        self, skus: Sequence[str], kinds: Iterable[Kind] = PRODUCT_KINDS, generations: Sequence[int] | None = None
+        self,
+        skus: Sequence[str],
+        kinds: Iterable[Kind] = PRODUCT_KINDS,
+        generations: Sequence[int] | None = None,
+        variants: Collection[str] | None = None,
     ) -> int:
-        """Re-project ``kinds`` of the given products and their search documents.
+        """Re-project ``kinds`` of the given products (product SKUs) and their search documents;
+        ``variants`` limits the variants' own snippets to those variant SKUs (None: all).
 
         Returns the number of snippet keys written. The three steps (:meth:`load`, :meth:`render`,
         :meth:`store`) are separate so that a rebuild can overlap one batch's reading and writing
         with another's rendering.
         """
         gens = list(generations) if generations is not None else self.writer.target_generations()
-        return self.store(self.render(self.load(skus), tuple(kinds)), gens)
+        return self.store(self.render(self.load(skus), tuple(kinds), variants), gens)
+
+    def product_skus(self, skus: Sequence[str]) -> list[str]:
+        """The products that ``skus`` (variant or product SKUs) belong to; SKUs naming nothing are dropped."""
+        with self.pool.connection() as conn:
+            owners = variant_products(conn, skus)
+        return sorted(set(owners.values()))
+
+    def prices(self, skus: Sequence[str]) -> int:
+        """Prices or offers of ``skus`` (variant SKUs; a simple product's is its own) changed: their
+        products' price boxes (the aggregate of a product with variants) and the named variants' own."""
+        with self.pool.connection() as conn:
+            owners = variant_products(conn, skus)
+        whole = sorted({product for sku, product in owners.items() if sku == product})
+        some = sorted({product for sku, product in owners.items() if sku != product} - set(whole))
+        named = {sku for sku, product in owners.items() if sku != product}
+        gens = self.writer.target_generations()
+        written = self.products(whole, PRICE_KINDS, gens) if whole else 0
+        return written + (self.products(some, PRICE_KINDS, gens, named) if some else 0)
 
     def load(self, skus: Sequence[str], categories: dict | None = None) -> Loaded:
         """Read the products (and the category tree, unless given) from PostgreSQL."""
@@ -95,19 +140,24 @@ class Projector:
             categories = categories if categories is not None else load_categories(conn)
         return Loaded([views[sku] for sku in skus if sku in views], categories)
 
-    def render(self, loaded: Loaded, kinds: tuple[Kind, ...]) -> Rendered:
+    def render(self, loaded: Loaded, kinds: tuple[Kind, ...], variants: Collection[str] | None = None) -> Rendered:
         """Snippets and search documents: pure CPU, no I/O."""
         now = self.clock()
         found, categories = loaded.products, loaded.categories
-        snippets = [s for p in found for s in self.renderer.product(p, categories, now, kinds)]
-        documents = (
-            [search_document(p, categories, now, self.renderer) for p in found] if self.search is not None else []
-        )
-        return Rendered(found, snippets, documents, now, Kind.PRICE in kinds)
+        snippets = [s for p in found for s in self.renderer.product(p, categories, now, kinds, variants)]
+        documents = self._documents(found, categories, now)
+        return Rendered(found, snippets, documents, now, Kind.PRICE in kinds, Kind.VARIANTS in kinds)
+
+    def _documents(self, products: list[ProductView], categories: dict, now: datetime) -> list:
+        if self.search is None:
+            return []
+        return [search_document(p, categories, now, self.renderer) for p in products]
 
     def store(self, rendered: Rendered, gens: Sequence[int]) -> int:
         """Write the snippets (version-guarded), the offer timers and the search documents."""
+        retired = self._retired_variants(rendered.products, gens) if rendered.pickers and rendered.products else {}
         written = self.writer.write(rendered.snippets, gens)
+        written += sum(self.writer.write(snippets, [gen]) for gen, snippets in retired.items() if snippets)
         if rendered.prices:
             self._set_offer_timers(rendered.products, rendered.now)
         if self.search is not None and rendered.documents:
@@ -115,11 +165,60 @@ class Projector:
             self.search.index(rendered.documents, gens)
         return written
 
+    def _retired_variants(self, products: list[ProductView], gens: Sequence[int]) -> dict[int, list[Snippet]]:
+        """Per generation, tombstones for the variants a product's stored picker shows that it no
+        longer has (removed, or the product became simple): their own snippets, their pointers where
+        they still point to the product, and the picker of a product that became simple. Reads one
+        stored picker per product and generation, before the new ones are written; the renderer,
+        which sees only the current variants, cannot know them."""
+        client, keys = self.writer.client, self.keys
+        out: dict[int, list[Snippet]] = {}
+        first = Context(self.settings.default_locale, self.settings.default_currency)
+        for gen in gens:
+            stored = client.mget([keys.snippet(gen, Kind.VARIANTS, first, p.sku) for p in products])
+            retired: list[Snippet] = []
+            pointers: list[tuple[ProductView, str]] = []
+            for p, raw in zip(products, stored, strict=True):
+                have = {v.sku for v in p.variants}
+                gone = [sku for sku in listed_variants(raw) if sku not in have]
+                value = split_value(raw)
+                if value and value[1] and not in_variants(p):
+                    retired += [
+                        Snippet(Kind.VARIANTS, Context(locale, self.settings.currencies[0]), p.sku, p.version, "")
+                        for locale in self.settings.locales
+                    ]
+                for sku in gone:
+                    standin = VariantView(sku, 0, False, price_version(p), stock_version(p))
+                    retired += self.renderer.variant_tombstones(p, standin, VARIANT_KINDS, self.settings.locales)
+                    pointers.append((p, sku))
+            out[gen] = retired + self._retired_pointers(gen, pointers)
+        return out
+
+    def _retired_pointers(self, gen: int, pointers: list[tuple[ProductView, str]]) -> list[Snippet]:
+        """Tombstones for the pointers of gone variants that still point to their old product, at the
+        stored version: a pointer the variant's new product wrote since (newer) is left alone."""
+        if not pointers:
+            return []
+        ctxs = [Context(locale, self.settings.currencies[0]) for locale in self.settings.locales]
+        stored = self.writer.client.mget(
+            [self.keys.snippet(gen, Kind.VARIANT, ctx, sku) for _, sku in pointers for ctx in ctxs]
+        )
+        out = []
+        for i, ((p, sku), ctx) in enumerate((pair, ctx) for pair in pointers for ctx in ctxs):
+            value = split_value(stored[i])
+            if value is not None and value[1] == p.sku:
+                out.append(Snippet(Kind.VARIANT, ctx, sku, value[0], ""))
+        return out
+
     def stock(self, skus: Sequence[str], max_rounds: int = 5) -> int:
-        """A stock level changed: re-project only products whose availability state changed.
+        """Stock levels of ``skus`` (variant SKUs; a simple product's is its own) changed: re-project
+        only the badges whose availability state changed.
 
         One cheap read of the levels, one MGET of the stored badges; the full projection (badge
-        and search document) runs for the few products that crossed a threshold.
+        and search document) runs for the few products that crossed a threshold. For a product with
+        variants the views are read whole (every variant's level decides the aggregate badge), and
+        only the badges that differ are written: a variant's own, and the product's aggregate only
+        when its state changed.
 
         Skipping on "the stored badge already says so" is only safe if whoever wrote a badge checks
         afterwards that it still holds: a task that read the old state and writes it late (with a
@@ -130,31 +229,65 @@ class Projector:
         gens = self.writer.target_generations()
         written = 0
         for _ in range(max_rounds):
-            skus = self._stale_badges(skus, gens)
-            if not skus:
+            simple, grouped = self._stale_badges(skus, gens)
+            if not simple and not grouped.snippets:
                 break
-            written += self.products(skus, (Kind.AVAIL,), gens)
+            if simple:
+                written += self.products(simple, (Kind.AVAIL,), gens)
+            if grouped.snippets:
+                written += self.store(grouped, gens)
         return written
 
-    def _stale_badges(self, skus: Sequence[str], gens: Sequence[int]) -> list[str]:
-        """The products whose stored badge (default context) differs from their stock now."""
+    def _stale_badges(self, skus: Sequence[str], gens: Sequence[int]) -> tuple[list[str], Rendered]:
+        """The simple products whose stored badge (default context) differs from their stock now, and
+        the badges of products with variants that differ (rendered, ready to store)."""
         with self.pool.connection() as conn:
+            owners = variant_products(conn, skus)
             levels = stock_levels(conn, skus)
+            simple = {sku: levels[sku] for sku in skus if owners.get(sku) == sku and sku in levels}
+            grouped = sorted({owners[sku] for sku in skus if sku in owners and sku not in simple})
+            views = load_products(conn, grouped) if grouped else {}
+            categories = load_categories(conn) if views else {}  # for their search documents
         ctx = Context(self.settings.default_locale, self.settings.default_currency)
-        stored = self.writer.client.mget([self.keys.snippet(gens[0], Kind.AVAIL, ctx, sku) for sku in levels])
+        stored = self.writer.client.mget([self.keys.snippet(gens[0], Kind.AVAIL, ctx, sku) for sku in simple])
         stale = []
-        for (sku, (quantity, visible)), raw in zip(levels.items(), stored, strict=True):
+        for (sku, (quantity, visible)), raw in zip(simple.items(), stored, strict=True):
             current = split_value(raw)
             probe = ProductView(sku, "", visible, False, self.clock(), 0, 0, 0, quantity=quantity)
             if current is None or current[1] != self.renderer.availability(probe, ctx.locale).body:
                 stale.append(sku)
-        return stale
+        products = [views[sku] for sku in grouped if sku in views]
+        return stale, self._stale_variant_badges(products, categories, gens[0], ctx)
+
+    def _stale_variant_badges(self, products: list[ProductView], categories: dict, gen: int, ctx: Context) -> Rendered:
+        """Of visible products with variants: the badges (every locale) whose default-context body
+        differs from the stored one, the aggregate's and each variant's own."""
+        now = self.clock()
+        products = [p for p in products if p.visible and in_variants(p)]  # the product topic tombstones the rest
+        rendered = [self.renderer.product(p, categories, now, (Kind.AVAIL,)) for p in products]
+        probes = [[s for s in out if s.ctx.locale == ctx.locale] for out in rendered]
+        stored = self.writer.client.mget([self.writer.key(gen, s) for probe in probes for s in probe])
+        found = iter(stored)
+        snippets: list[Snippet] = []
+        touched: list[ProductView] = []
+        for p, out, probe in zip(products, rendered, probes, strict=True):
+            stale = set()
+            for s in probe:
+                current = split_value(next(found))
+                if current is None or current[1] != s.body:
+                    stale.add(s.variant)
+            if stale:
+                snippets += [s for s in out if s.variant in stale]
+                touched.append(p)
+        return Rendered(touched, snippets, self._documents(touched, categories, now), now, False)
 
     def _set_offer_timers(self, products: list[ProductView], now: datetime) -> None:
-        """Remember when each product's price changes by itself: an offer starting or ending."""
+        """Remember when each product's price changes by itself: an offer of it or of one of its
+        variants starting or ending (the timer re-projects the product's price kinds, variants included)."""
         due = {}
         for p in products:
-            times = [o.starts_at if o.starts_at > now else o.ends_at for o in p.offers if o.ends_at > now]
+            offers = [*p.offers, *(o for v in p.variants for o in v.offers)]
+            times = [o.starts_at if o.starts_at > now else o.ends_at for o in offers if o.ends_at > now]
             if times:
                 due[p.sku] = min(times).timestamp()
         if due:

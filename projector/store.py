@@ -1,7 +1,8 @@
 """The snippet store's write side: version-guarded writes, the generation switch and deletion.
 
 Writes go through one Lua script (guarded_set.lua) on the single and the bulk path alike.
-Keys of one product share a hash tag, so one script call per product stays in one slot.
+Keys of one product (its variants' own snippets included) share a hash tag, so one script call per
+product stays in one slot.
 Generations: tasks write to the live generation and, while a rebuild runs, to the one being
 built. The edge's side is web/edge/snippets.py.
 """
@@ -43,6 +44,12 @@ class SnippetWriter:
             gens.append(int(building))
         return gens
 
+    def key(self, gen: int, s) -> str:
+        """Where a snippet (``projector.render.Snippet``) lives: a variant's own in its product's hash tag."""
+        if s.variant is not None:
+            return self.keys.variant_snippet(gen, s.kind, s.ctx, s.ident, s.variant)
+        return self.keys.snippet(gen, s.kind, s.ctx, s.ident)
+
     def write(self, snippets: Iterable, generations: Sequence[int] | None = None) -> int:
         """Write snippets (``projector.render.Snippet``) in one pipeline; return keys written."""
         gens = list(generations) if generations is not None else self.target_generations()
@@ -69,7 +76,7 @@ class SnippetWriter:
             ttl_ms = int(s.ttl * 1000) if s.ttl else default_ttl_ms
             value = f"{s.version}\n{s.body}"
             for gen in gens:
-                batch_keys.append(self.keys.snippet(gen, s.kind, s.ctx, s.ident))
+                batch_keys.append(self.key(gen, s))
                 batch_args += (ttl_ms, value)
         flush()
         if not calls:

@@ -24,7 +24,7 @@ from projector.read_repair import drain
 from projector.readmodel import iter_sku_batches
 from projector.service import Projector
 from snipshop.config import Settings
-from vocab.keys import PRICE_KINDS, PRODUCT_KINDS
+from vocab.keys import PRODUCT_KINDS
 from vocab.topics import PROJECTION_QUEUE, Topic
 
 log = logging.getLogger(__name__)
@@ -91,12 +91,14 @@ def register(app: Celery, parts: WorkerParts) -> None:
 
     @app.task(name=names.PROJECT_PRICES, **RETRY)
     def project_prices(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
-        written = projector().products(skus, PRICE_KINDS)
+        """Prices or offers of variants (a simple product: the product) changed."""
+        written = projector().prices(skus)
         done(Topic.PRICE, sent_at, outbox)
         log.info("projected", extra={"topic": Topic.PRICE, "skus": len(skus), "keys_written": written})
 
     @app.task(name=names.PROJECT_STOCK, **RETRY)
     def project_stock(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
+        """Stock levels of variants (a simple product: the product) changed."""
         written = projector().stock(skus)
         done(Topic.STOCK, sent_at, outbox)
         log.debug("projected", extra={"topic": Topic.STOCK, "skus": len(skus), "keys_written": written})

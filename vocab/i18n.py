@@ -70,6 +70,9 @@ MESSAGES = {
         "method_not_allowed_text": "This address only answers GET.",
         "too_long": "Address too long",
         "too_long_text": "Addresses of this shop have at most {limit} characters after the question mark.",
+        "from_price": "from",
+        "variants": "Variants",
+        "choose_variant": "Select",
     },
     "de": {
         "home": "Startseite",
@@ -130,6 +133,9 @@ MESSAGES = {
         "method_not_allowed_text": "Diese Adresse beantwortet nur GET-Anfragen.",
         "too_long": "Adresse zu lang",
         "too_long_text": "Adressen dieses Shops haben höchstens {limit} Zeichen nach dem Fragezeichen.",
+        "from_price": "ab",
+        "variants": "Varianten",
+        "choose_variant": "Auswählen",
     },
 }
 

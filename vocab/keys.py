@@ -10,23 +10,29 @@ Layout (documented for operators and future front ends in other languages in doc
     {prefix}:{gen}:{kind}:{context}:{{id}} one snippet
 
 ``context`` is the locale (``en_US``) for text snippets and ``locale.currency``
-(``en_US.EUR``) for snippets that show money. ``id`` is the SKU for product snippets and
-``_`` for shop-wide ones (frame, home, labels); the braces are a Redis Cluster hash tag, so every key
-of one product lives in one slot.
+(``en_US.EUR``) for snippets that show money. ``id`` is the SKU for product snippets, ``_`` for
+shop-wide ones (frame, home, labels) and the variant SKU for a VARIANT pointer; the braces are a
+Redis Cluster hash tag, so every key of one product lives in one slot. A variant's own snippets
+(:meth:`KeyScheme.variant_snippet`) add ``:{variant SKU}`` after their product's tag.
 
 A snippet's value is ``{source version}\n{body}``; :func:`split_value` takes it apart. An empty
 body is a tombstone (the product is gone or hidden). Some bodies hold more than one part,
-separated by ``FIELD`` (U+001E): a product DETAIL is ``title FIELD html``; PRICE, OFFER and AVAIL
-are ``html FIELD json-ld-fragment``. A FRAME is ``head SLOT middle SLOT tail`` (U+001D): the page
-title goes into the first slot, the page body into the second. LABELS is a JSON object, attribute
-code to label. Snippets may carry personalization variables (:func:`variable`) that the edge fills
-per request (among them :data:`IMAGE_BASE`, the image base URL that starts relative image
-URLs), and attribute labels (:func:`label`) that it takes from the LABELS snippet.
+separated by ``FIELD`` (U+001E): a product DETAIL is ``title FIELD html`` (a product with variants
+adds ``FIELD`` and its visible variants' SKUs, comma-separated); PRICE, OFFER and AVAIL are
+``html FIELD json-ld-fragment``; VARIANTS is ``picker html FIELD JSON`` (the picker holds one
+``SLOT`` per variant, where the edge puts that variant's price and badge); the LD of a product with
+variants is a ProductGroup's ``head`` followed by ``FIELD sku FIELD variant`` pairs (docs/keys.md).
+A FRAME is ``head SLOT middle SLOT tail`` (U+001D): the page title goes into the first slot, the
+page body into the second. LABELS is a JSON object, attribute code to label. Snippets may carry
+personalization variables (:func:`variable`) that the edge fills per request (among them
+:data:`IMAGE_BASE`, the image base URL that starts relative image URLs), and attribute labels
+(:func:`label`) that it takes from the LABELS snippet.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -91,7 +97,20 @@ class Kind(StrEnum):
 
 
 _PER_CURRENCY = {Kind.PRICE, Kind.OFFER}
-PRODUCT_KINDS = (Kind.DETAIL, Kind.TILE, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD)
+#: Everything a product projects. VARIANTS and VARIANT exist only for a product with variants.
+PRODUCT_KINDS = (
+    Kind.DETAIL,
+    Kind.TILE,
+    Kind.CRUMB,
+    Kind.PRICE,
+    Kind.OFFER,
+    Kind.AVAIL,
+    Kind.LD,
+    Kind.VARIANTS,
+    Kind.VARIANT,
+)
+#: A variant's own snippets (``KeyScheme.variant_snippet``), in the order :meth:`KeyScheme.variant_parts` fetches them.
+VARIANT_KINDS = (Kind.PRICE, Kind.OFFER, Kind.AVAIL)
 PRICE_KINDS = (Kind.PRICE, Kind.OFFER)
 TILE_KINDS = (Kind.TILE, Kind.PRICE, Kind.OFFER, Kind.AVAIL)
 PRODUCT_PAGE_KINDS = (Kind.FRAME, Kind.DETAIL, Kind.CRUMB, Kind.PRICE, Kind.OFFER, Kind.AVAIL, Kind.LD, Kind.LABELS)
@@ -169,6 +188,10 @@ class KeyScheme:
             self.snippet(gen, kind, ctx, SHOP_WIDE if kind in SHOP_WIDE_KINDS else sku) for kind in PRODUCT_PAGE_KINDS
         ]
 
+    def variant_parts(self, gen: int, ctx: Context, product: str, variants: Sequence[str]) -> list[str]:
+        """For each variant of ``product``, in order, the keys of its own :data:`VARIANT_KINDS`."""
+        return [self.variant_snippet(gen, kind, ctx, product, v) for v in variants for kind in VARIANT_KINDS]
+
     def labels(self, gen: int, ctx: Context) -> str:
         """The attribute labels of the context's locale (listings and product pages fetch it)."""
         return self.snippet(gen, Kind.LABELS, ctx)
@@ -231,6 +254,27 @@ class KeyScheme:
 
     def search_price(self, gen: int, currency: str) -> str:
         return f"{self.search_index(gen)}price:{currency}"
+
+    # Variant level (docs/search-embedded.md, "Products with variants"): members are
+    # ``product SKU U+001F variant SKU`` of the visible variants of products sold in variants.
+
+    def search_with_variants(self, gen: int) -> str:
+        """Set of the visible products sold in variants (simple products are never in it)."""
+        return f"{self.search_index(gen)}with_variants"
+
+    def search_variants(self, gen: int) -> str:
+        """Sorted set, score 0: every variant member (a product's variants are a lex range)."""
+        return f"{self.search_index(gen)}variants"
+
+    def search_variant_facet(self, gen: int, facet: str, value: str) -> str:
+        """Set of the variant members whose values (options, else the product's) hold ``value``."""
+        return f"{self.search_index(gen)}vf:{facet}:{value}"
+
+    def search_variant_in_stock(self, gen: int) -> str:
+        return f"{self.search_index(gen)}vin_stock"
+
+    def search_variant_price(self, gen: int, currency: str) -> str:
+        return f"{self.search_index(gen)}vprice:{currency}"
 
     def search_created(self, gen: int) -> str:
         return f"{self.search_index(gen)}created"

@@ -1,9 +1,10 @@
 """Read-repair requests as the edge writes them and the projector reads them.
 
 The edge adds one entry per thing a page missed to the pending set (``KeyScheme.repair_pending``);
-the ``projector.repair`` task pops them. An entry is ``kind:id``: ``product:SKU``,
-``navigation:_`` (frames, category headers and attribute labels), ``labels:_`` (the attribute labels
-alone), ``home:_``. SKUs and ``_`` hold no colon.
+the ``projector.repair`` task pops them. An entry is ``kind:id``: ``product:SKU`` (a product's SKU,
+or a variant's, whose product the projector then projects), ``navigation:_`` (frames, category
+headers and attribute labels), ``labels:_`` (the attribute labels alone), ``home:_``. SKUs and ``_``
+hold no colon.
 """
 
 from __future__ import annotations

@@ -97,9 +97,13 @@ class Edge:
     def fetch(self, gen: int, wanted: list[str]) -> list[bytes | None]:
         """A fetch for a page assembled from snippets alone: its response may be kept whole."""
         raw = self.reader.fetch(wanted)
-        if self.page_cache is not None:
-            mark(request.environ, gen, wanted, raw)
+        self.mark(gen, wanted, raw)
         return raw
+
+    def mark(self, gen: int, keys: list[str], values: list[bytes | None]) -> None:
+        """Note snippets (fetched with ``reader.fetch``) the page is assembled from, for the page cache."""
+        if self.page_cache is not None:
+            mark(request.environ, gen, keys, values)
 
     def ask_repair(self, things: list[Thing]) -> bool:
         """Note what this page missed (one script call, only if anything is missing)."""

@@ -16,7 +16,7 @@ from search.documents import BRAND
 from search.query import MAX_RESULT_WINDOW, SORTS, Facet, Query, Result, last_page
 from vocab.i18n import AttributeLabels, money, number
 from vocab.keys import FIELD, TILE_KINDS
-from web.edge.pages import body_of
+from web.edge.pages import body_of, fill_labels
 
 Params = Mapping[str, Sequence[str]]
 PAGE_WINDOW = 2
@@ -34,8 +34,9 @@ def _href(params: Params, **changes: Sequence[str] | None) -> str:
     return f"?{query}" if query else "?"
 
 
-def tiles(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[str]:
-    """One ``<li>`` per SKU whose tile is in the store; missing tiles are left out."""
+def tiles(raw: Sequence[bytes | None], skus: Sequence[str], labels: Mapping[str, str] | None = None) -> list[str]:
+    """One ``<li>`` per SKU whose tile is in the store; missing tiles are left out. ``labels``: the
+    attribute labels of the page's locale, for the options a product with variants lists."""
     out = []
     width = len(TILE_KINDS)
     for i, sku in enumerate(skus):
@@ -44,7 +45,7 @@ def tiles(raw: Sequence[bytes | None], skus: Sequence[str]) -> list[str]:
             continue
         money = (offer or price or "").partition(FIELD)[0]
         badge = (avail or "").partition(FIELD)[0]
-        out.append(f'<li class="tile" data-sku="{escape(sku)}">{tile}{money}{badge}</li>')
+        out.append(f'<li class="tile" data-sku="{escape(sku)}">{fill_labels(tile, labels or {})}{money}{badge}</li>')
     return out
 
 

@@ -64,8 +64,9 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     else:
         escaped_title = str(escape(title or ""))
         header = f'<h1 class="search-title">{escaped_title}</h1>'
-    tiles = listing.tiles(raw[len(head) :], list(result.skus))
-    labels = AttributeLabels(g.ctx.locale, pages.labels_of(raw[1]))
+    stored_labels = pages.labels_of(raw[1])
+    tiles = listing.tiles(raw[len(head) :], list(result.skus), stored_labels)
+    labels = AttributeLabels(g.ctx.locale, stored_labels)
     body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
     return html(frame.wrap(escaped_title, body), store=whole)
 

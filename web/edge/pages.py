@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from markupsafe import escape
 
-from vocab.keys import FIELD, LABEL_OPEN, LABEL_RE, SLOT, split_value
+from vocab.keys import FIELD, LABEL_OPEN, LABEL_RE, SLOT, VARIANT_KINDS, split_value
 
 
 class MissingSnippet(Exception):
@@ -28,6 +28,11 @@ class Frame:
     def wrap(self, title: str, body: str) -> str:
         """``title`` must already be HTML-escaped."""
         return f"{self.head}{title}{self.middle}{body}{self.tail}"
+
+    def with_canonical(self, path: str) -> Frame:
+        """The frame with ``<link rel="canonical">`` to ``path`` (a shop path, no escaping needed) in its head."""
+        link = f'<link rel="canonical" href="{escape(path)}">\n'
+        return Frame(self.head, self.middle.replace("</head>", f"{link}</head>", 1), self.tail)
 
 
 def body_of(raw: bytes | None) -> str | None:
@@ -88,6 +93,125 @@ def product_page(
     body = (
         f'{crumb or ""}<div class="product-page">{detail_html}'
         f'<aside class="buy">{price_html}{avail_html}</aside></div>{script}'
+    )
+    return frame.wrap(title, body)
+
+
+# --- a product with variants (docs/variants.md) -----------------------------------------------
+
+#: A variant's own parts: its PRICE, OFFER and AVAIL bodies (None where missing), as fetched.
+Parts = tuple[str | None, str | None, str | None]
+
+
+def variant_skus(detail: str) -> list[str] | None:
+    """The visible variants a DETAIL body lists, or None for a simple product (no such part)."""
+    parts = detail.split(FIELD)
+    if len(parts) < 3:
+        return None
+    return parts[2].split(",") if parts[2] else []
+
+
+@dataclass(frozen=True)
+class Picker:
+    """A product's VARIANTS snippet: the picker html (one SLOT per variant) and its variants."""
+
+    html: str
+    variants: tuple[tuple[str, Mapping[str, str]], ...]
+
+    def options(self, sku: str) -> Mapping[str, str] | None:
+        return next((options for s, options in self.variants if s == sku), None)
+
+    def choose(self, chosen: Mapping[str, str]) -> str | None:
+        """The first variant with every option value of ``chosen`` (option name to value)."""
+        return next((s for s, options in self.variants if all(options.get(n) == v for n, v in chosen.items())), None)
+
+
+@lru_cache(maxsize=1024)  # one per product and locale seen; a near-cache hit is the same bytes object
+def picker_of(raw: bytes | None) -> Picker | None:
+    """The picker of a VARIANTS snippet; None when it is missing or a tombstone."""
+    body = body_of(raw)
+    if not body:
+        return None
+    html, _, data = body.partition(FIELD)
+    variants = json.loads(data)["variants"]
+    return Picker(html, tuple((sku, options) for sku, options in variants))
+
+
+def variant_parts(skus: list[str], raw: list[bytes | None]) -> dict[str, Parts]:
+    """Each variant's parts from a fetch of ``KeyScheme.variant_parts`` (in that order)."""
+    width = len(VARIANT_KINDS)
+    out: dict[str, Parts] = {}
+    for i, sku in enumerate(skus):
+        price, offer, avail = (body_of(r) for r in raw[i * width : (i + 1) * width])
+        out[sku] = (price, offer, avail)
+    return out
+
+
+def _buy(price: str | None, offer: str | None, avail: str | None) -> tuple[str, str, str, str]:
+    """(price html, price JSON-LD fragment, badge html, availability fragment) of one box."""
+    price_html, price_ld = _parts(offer or price or "")
+    avail_html, avail_ld = _parts(avail or "")
+    return price_html, price_ld, avail_html, avail_ld
+
+
+def _offer_ld(price_ld: str, avail_ld: str) -> str:
+    if not price_ld:
+        return ""
+    return ',"offers":{"@type":"Offer",' + price_ld + ("," + avail_ld if avail_ld else "") + "}"
+
+
+def _picker_html(picker: Picker, parts: Mapping[str, Parts], selected: str | None) -> str:
+    """The picker with each variant's price and badge in its slot; the selected variant's options
+    checked and its entry marked current."""
+    pieces = picker.html.split(SLOT)
+    out = [pieces[0]]
+    for (sku, _), piece in zip(picker.variants, pieces[1:], strict=False):
+        price_html, _, avail_html, _ = _buy(*parts.get(sku, (None, None, None)))
+        out.append(f"{price_html}{avail_html}{piece}")
+    html = "".join(out)
+    options = picker.options(selected) if selected else None
+    if selected and options is not None:
+        for name, value in options.items():
+            radio = f'<input type="radio" name="opt.{escape(name)}" value="{escape(value)}">'
+            html = html.replace(radio, f"{radio[:-1]} checked>", 1)
+        entry = f'<li class="variant" data-variant="{escape(selected)}">'
+        html = html.replace(entry, f'{entry[:-1]} aria-current="true">', 1)
+    return html
+
+
+def product_group_page(
+    frame: Frame,
+    detail: str,
+    crumb: str | None,
+    price: str | None,
+    offer: str | None,
+    avail: str | None,
+    ld: str | None,
+    labels: Mapping[str, str] | None,
+    picker: Picker | None,
+    parts: Mapping[str, Parts],
+    selected: str | None = None,
+) -> str:
+    """The page of a product with variants: the aggregate price and badge (the ``selected``
+    variant's, if any), the picker with each variant's price and badge, and the JSON-LD
+    ProductGroup with each variant's offer. ``frame`` should carry the canonical link."""
+    title, detail_html, _ = detail.split(FIELD, 2)
+    labels = labels or {}
+    if selected is not None:
+        price, offer, avail = parts.get(selected, (None, None, None))
+    price_html, _, avail_html, _ = _buy(price, offer, avail)
+    chooser = fill_labels(_picker_html(picker, parts, selected), labels) if picker else ""
+    script = ""
+    if ld:
+        head, *pairs = ld.split(FIELD)
+        variants = []
+        for sku, data in zip(pairs[::2], pairs[1::2], strict=True):
+            _, price_ld, _, avail_ld = _buy(*parts.get(sku, (None, None, None)))
+            variants.append(data + _offer_ld(price_ld, avail_ld) + "}")
+        script = f'<script type="application/ld+json">{head}{",".join(variants)}]}}</script>'
+    body = (
+        f'{crumb or ""}<div class="product-page">{fill_labels(detail_html, labels)}'
+        f'<aside class="buy">{price_html}{avail_html}{chooser}</aside></div>{script}'
     )
     return frame.wrap(title, body)
 

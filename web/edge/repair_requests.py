@@ -7,8 +7,9 @@ was new, an entry in the pending set. The ``projector.repair`` task drains the s
 ``labels:_``, ``home:_``.
 
 What the pages do meanwhile is documented in docs/resilience.md: a product page without a
-secondary part (breadcrumb, price, badge, JSON-LD, attribute labels) is served degraded and not
-cached; without its text or frame it is a 503 with ``Retry-After``; listings leave missing tiles out.
+secondary part (breadcrumb, price, badge, JSON-LD, attribute labels; for a product with variants,
+its picker or a variant's price or badge) is served degraded and not cached; without its text or
+frame it is a 503 with ``Retry-After``; listings leave missing tiles out.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 import redis
 
-from vocab.keys import FIELD, TILE_KINDS, KeyScheme, split_value
+from vocab.keys import FIELD, TILE_KINDS, VARIANT_KINDS, KeyScheme, split_value
 from vocab.repair_entries import HOME_THING, LABELS_THING, NAVIGATION_THING, Thing, entry, product
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,16 @@ def product_page_misses(sku: str, raw: Sequence[bytes | None]) -> list[Thing]:
     if len(raw) > 7 and _missing(raw[7]):
         things.append(LABELS_THING)
     return things
+
+
+def variant_misses(sku: str, raw: Sequence[bytes | None]) -> list[Thing]:
+    """What to repair after the second fetch of a product with variants: its VARIANTS snippet, then
+    ``VARIANT_KINDS`` per variant. A missing offer is normal; any other miss re-projects the product."""
+    width = len(VARIANT_KINDS)
+    parts = raw[1:]
+    if _missing(raw[0]) or any(_missing(parts[i]) or _missing(parts[i + 2]) for i in range(0, len(parts), width)):
+        return [product(sku)]
+    return []
 
 
 def unknown_product(raw: Sequence[bytes | None]) -> bool:
