@@ -20,22 +20,24 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, redirect, request
 from markupsafe import Markup, escape
 from psycopg_pool import ConnectionPool
 
 from bench.classical import queries
 from bench.classical.queries import CategoryRow, ProductRow
-from projector.readmodel import CategoryView, Offer, ProductView
-from projector.render import Renderer
+from projector.readmodel import CategoryView, Offer, ProductView, VariantView
+from projector.render import Renderer, in_variants, shown
 from search.documents import BRAND
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result, parse
 from vocab.i18n import AttributeLabels, messages
-from vocab.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, SLOT, Context
+from vocab.keys import CATEGORY_KEY_RE, FIELD, SKU_RE, SLOT, Context, join_value
 from web.edge import listing, pages, personalize
 from web.edge.context import remember_choices, resolve
+from web.edge.product import OPTION
 
 HTML = "text/html; charset=utf-8"
 RANDOM_PAGE_COST = 1.1
@@ -58,8 +60,16 @@ class Pages:
 
     @staticmethod
     def view(p: ProductRow, ctx: Context, now: datetime) -> ProductView:
-        prices = {} if p.price is None else {ctx.currency: p.price}
-        offers = [] if p.offer is None else [Offer(ctx.currency, p.offer, now, now + timedelta(days=1))]
+        def money(price: Decimal | None, offer: Decimal | None) -> tuple[dict[str, Decimal], list[Offer]]:
+            prices = {} if price is None else {ctx.currency: price}
+            offers = [] if offer is None else [Offer(ctx.currency, offer, now, now + timedelta(days=1))]
+            return prices, offers
+
+        prices, offers = money(p.price, p.offer)
+        variants = [
+            VariantView(v.sku, i, v.active, 0, 0, dict(v.options), *money(v.price, v.offer), quantity=v.quantity)
+            for i, v in enumerate(p.variants)
+        ]
         return ProductView(
             p.sku,
             p.brand,
@@ -77,6 +87,7 @@ class Pages:
             prices=prices,
             offers=offers,
             quantity=p.quantity,
+            variants=variants,
         )
 
     def labels(self, stored: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
@@ -119,26 +130,45 @@ class Pages:
         labels: dict[str, str],
         ctx: Context,
         now: datetime,
+        selected: str | None = None,
     ) -> str:
+        """The edge's product page; for a product with variants, with the variant ``selected``, if any."""
         r, view = self.renderer, self.view(p, ctx, now)
-        return pages.product_page(
-            frame,
-            r.detail(view, ctx.locale).body,
-            r.crumb(view, ctx.locale, categories).body,
-            r.price_box(view, ctx, now, offer=True).body,
-            None,
-            r.availability(view, ctx.locale).body,
-            r.ld(view, ctx.locale).body,
-            labels,
+        detail = r.detail(view, ctx.locale).body
+        crumb = r.crumb(view, ctx.locale, categories).body
+        price, offer = r.price_box(view, ctx, now, offer=False).body, r.offer_box(view, ctx, now).body
+        avail, ld = r.availability(view, ctx.locale).body, r.ld(view, ctx.locale).body
+        if not in_variants(view):
+            return pages.product_page(frame, detail, crumb, price, offer, avail, ld, labels)
+        parts: dict[str, pages.Parts] = {
+            v.sku: (
+                r.variant_price_box(view, v, ctx, now, offer=False).body,
+                r.variant_offer_box(view, v, ctx, now).body,
+                r.variant_availability(view, v, ctx.locale).body,
+            )
+            for v in shown(view)
+        }
+        picker = pages.picker_of(join_value(0, r.picker(view, ctx.locale).body).encode())
+        return pages.product_group_page(
+            frame.with_canonical(f"/p/{p.sku}"), detail, crumb, price, offer, avail, ld, labels, picker, parts, selected
         )
 
-    def tiles(self, products: Sequence[ProductRow], ctx: Context, now: datetime) -> list[str]:
+    def picker(self, p: ProductRow, ctx: Context, now: datetime) -> pages.Picker | None:
+        view = self.view(p, ctx, now)
+        if not in_variants(view):
+            return None
+        return pages.picker_of(join_value(0, self.renderer.picker(view, ctx.locale).body).encode())
+
+    def tiles(self, products: Sequence[ProductRow], ctx: Context, now: datetime, labels: dict[str, str]) -> list[str]:
+        """The edge's tiles: a product with variants shows its options (their labels from ``labels``)."""
         out = []
         for p in products:
             r, view = self.renderer, self.view(p, ctx, now)
-            money = r.price_box(view, ctx, now, offer=True).body.partition(FIELD)[0]
+            money = (r.offer_box(view, ctx, now).body or r.price_box(view, ctx, now, offer=False).body).partition(
+                FIELD
+            )[0]
             badge = r.availability(view, ctx.locale).body.partition(FIELD)[0]
-            tile = r.tile(view, ctx.locale).body
+            tile = pages.fill_labels(r.tile(view, ctx.locale).body, labels)
             out.append(f'<li class="tile" data-sku="{escape(p.sku)}">{tile}{money}{badge}</li>')
         return out
 
@@ -242,23 +272,39 @@ def create_app(
         with pool.connection() as conn:
             _, cats = categories(conn)
             products = queries.load_featured(conn, ctx.currency, featured)
+            labels = render.labels(queries.load_labels(conn), ctx.locale)
         t = messages(ctx.locale)
         heading = render.renderer._render("home", t=t)
-        tiles = "".join(render.tiles(products, ctx, now))
+        tiles = "".join(render.tiles(products, ctx, now, labels))
         body = f'<section class="featured">{heading}<ul class="tiles">{tiles}</ul></section>'
         return html(render.frame(cats, ctx.locale).wrap(t["home"], body))
 
     @app.get("/p/<sku>")
     def product(sku: str):
+        """A product's page, or its variant's (``/p/<variant SKU>``: the variant selected)."""
         ctx, now = g.ctx, datetime.now(UTC)
+        selected = None
         with pool.connection() as conn:
             _, cats = categories(conn)
             p = queries.load_product(conn, sku, ctx.currency) if SKU_RE.fullmatch(sku) else None
+            if p is None and SKU_RE.fullmatch(sku):
+                owner = queries.variant_owner(conn, sku)
+                if owner is not None:
+                    p, selected = queries.load_product(conn, owner, ctx.currency), sku
             labels = queries.load_labels(conn) if p is not None else {}
         frame = render.frame(cats, ctx.locale)
         if p is None:
             return not_found(frame)
-        return html(render.product_page(frame, p, cats, render.labels(labels, ctx.locale), ctx, now))
+        chosen = {k[len(OPTION) :]: v for k, v in request.args.items() if k.startswith(OPTION) and v}
+        picker = render.picker(p, ctx, now) if chosen else None
+        target = picker.choose(chosen) if picker is not None else None
+        if target is not None:  # the picker's form: the chosen variant's page, as the edge answers
+            response = redirect(f"/p/{target}", 303)
+            remember_choices(response, g.remember)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        labelled = render.labels(labels, ctx.locale)
+        return html(render.product_page(frame, p, cats, labelled, ctx, now, selected))
 
     def listing_page(category: str | None, search: bool = False) -> Response:
         """A category listing, or the search page; the shopper's query is read in the same
@@ -285,7 +331,7 @@ def create_app(
             escaped_title = str(escape(t["search_results"].format(q=query.text) if search else ""))
             header = f'<h1 class="search-title">{escaped_title}</h1>'
         result = Result(tuple(p.sku for p in found.tiles), found.total, facets(query, found.counts))
-        tiles = render.tiles(found.tiles, ctx, now)
+        tiles = render.tiles(found.tiles, ctx, now, dict(labels.stored))
         return html(
             frame.wrap(escaped_title, listing.listing_body(header, query, result, tiles, query.params(), t, labels))
         )

@@ -6,9 +6,11 @@ one statement that yields the page's 24 tiles, the total and every facet count).
 cached between requests; psycopg prepares the statements it sees often (``prepare_threshold``).
 
 Semantics follow the search contract (tests/search_reference.py), so the classical pages list the
-same products as the edge: a category lists its subcategories' products; facets are disjunctive
-(a facet's counts ignore that facet's own selection); the price filter and price sorts use what a
-shopper pays now (a live offer, else the regular price); "newest" compares creation times in whole
+same products as the edge: a category lists its subcategories' products; attribute filters, the
+price range and "in stock" hold for one of a product's variants at once (docs/variants.md,
+"Search"); facets are disjunctive (a facet's counts ignore that facet's own selection) and count
+products; the price filter and price sorts use what a shopper pays now (a live offer, else the
+regular price) of the cheapest matching variant; "newest" compares creation times in whole
 seconds, ties by SKU. Text search is PostgreSQL's own: ``plainto_tsquery`` against the name
 and description (a GIN index per locale), ranked like the edge by the number of query words in
 the name, then SKU; unlike the embedded index it neither folds accents (``rhon`` does not find
@@ -70,12 +72,14 @@ def ensure_indexes(conn: psycopg.Connection, locales: Sequence[str]) -> None:
     """Create the indexes the classical queries need beyond the product's schema (idempotent; one
     process at a time, as the server's workers start together).
 
-    Only the text search index per locale is missing: EXPLAIN shows the other queries on the
-    schema's own keys and indexes (product_categories_category, the primary keys of
-    product_texts, product_attributes, prices, stock and offers' unique key).
+    Missing are the text search index per locale and an index of the option names (the filter
+    parameters: :func:`facet_names`): EXPLAIN shows the other queries on the schema's own keys and
+    indexes (product_categories_category, variants_product, the primary keys of product_texts,
+    product_attributes, variant_options, prices, stock and offers' unique key).
     """
     conn.execute("SELECT pg_advisory_lock(%s)", (INDEX_LOCK,))
     try:
+        conn.execute("CREATE INDEX IF NOT EXISTS classical_option_names ON variant_options (name, value)")
         for locale in locales:
             name = sql.Identifier(f"classical_fts_{locale.lower().replace('-', '_')}")
             conn.execute(
@@ -121,16 +125,21 @@ def load_labels(conn: psycopg.Connection) -> dict[str, dict[str, str]]:
     return out
 
 
+NAMES = """
+WITH RECURSIVE n(name) AS (
+    (SELECT name FROM {table} ORDER BY name LIMIT 1)
+    UNION ALL
+    SELECT (SELECT name FROM {table} WHERE name > n.name ORDER BY name LIMIT 1)
+    FROM n WHERE n.name IS NOT NULL)
+SELECT name FROM n WHERE name IS NOT NULL"""
+
+
 def facet_names(conn: psycopg.Connection) -> frozenset[str]:
-    """``brand`` and every attribute code in the catalog: the parameters that filter a listing.
-    (A loose index scan of the (name, value) index, one step per name.)"""
-    names = conn.execute("""
-        WITH RECURSIVE n(name) AS (
-            (SELECT name FROM product_attributes ORDER BY name LIMIT 1)
-            UNION ALL
-            SELECT (SELECT name FROM product_attributes WHERE name > n.name ORDER BY name LIMIT 1)
-            FROM n WHERE n.name IS NOT NULL)
-        SELECT name FROM n WHERE name IS NOT NULL""").fetchall()
+    """``brand``, every attribute code and every variant option name in the catalog: the parameters
+    that filter a listing. (A loose index scan of each (name, value) index, one step per name.)"""
+    names = conn.execute(
+        f"({NAMES.format(table='product_attributes')}) UNION ({NAMES.format(table='variant_options')})"
+    ).fetchall()
     return frozenset({BRAND, *(name for (name,) in names)})
 
 
@@ -156,6 +165,17 @@ IMAGES = (
 )
 ALL_IMAGES = IMAGES.format(first="")
 FIRST_IMAGE = IMAGES.format(first=" AND i.position = 0")
+#: A product's variants in order, as JSON [[sku, active, {option: value}, price, lowest live offer,
+#: quantity], ...] (amounts as text, to stay exact); a simple product's one default variant included.
+VARIANTS = """(SELECT json_agg(json_build_array(
+        v.sku, v.active,
+        (SELECT json_object_agg(vo.name, vo.value ORDER BY vo.position)
+           FROM variant_options vo WHERE vo.variant = v.sku),
+        (SELECT vp.amount::text FROM prices vp WHERE vp.sku = v.sku AND vp.currency = %(currency)s),
+        (SELECT min(vf.amount)::text FROM offers vf
+          WHERE vf.sku = v.sku AND vf.currency = %(currency)s AND vf.starts_at <= now() AND vf.ends_at > now()),
+        COALESCE((SELECT vs.quantity FROM stock vs WHERE vs.sku = v.sku), 0)) ORDER BY v.position, v.sku)
+    FROM variants v WHERE v.product = p.sku)"""
 
 PRODUCT = f"""
 SELECT p.brand,
@@ -167,10 +187,24 @@ SELECT p.brand,
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
        COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
-       {ALL_IMAGES}
+       {ALL_IMAGES},
+       {VARIANTS}
 FROM products p
 WHERE p.sku = %(sku)s AND p.active AND p.deleted_at IS NULL
 """
+
+#: The product an active variant of a product sold in variants belongs to (its page: /p/<variant SKU>).
+VARIANT_OWNER = "SELECT product FROM variants WHERE sku = %s AND sku <> product AND active"
+
+
+@dataclass
+class VariantRow:
+    sku: str
+    active: bool
+    options: dict[str, str] = field(default_factory=dict)
+    price: Decimal | None = None
+    offer: Decimal | None = None  # the lowest live offer in the currency
+    quantity: int = 0
 
 
 @dataclass
@@ -185,19 +219,44 @@ class ProductRow:
     offer: Decimal | None = None  # the lowest live offer in the currency
     quantity: int = 0
     images: list[Image] = field(default_factory=list)
+    #: Every variant in order (a simple product's default one included).
+    variants: list[VariantRow] = field(default_factory=list)
 
 
 def images(rows: list | None) -> list[Image]:
     return [Image(src, width, height) for src, width, height in rows or ()]
 
 
+def variants(rows: list | None) -> list[VariantRow]:
+    def amount(text: str | None) -> Decimal | None:
+        return None if text is None else Decimal(text)
+
+    return [
+        VariantRow(sku, active, options or {}, amount(price), amount(offer), quantity)
+        for sku, active, options, price, offer, quantity in rows or ()
+    ]
+
+
+def variant_owner(conn: psycopg.Connection, sku: str) -> str | None:
+    """The product whose active variant ``sku`` is, if any."""
+    row = conn.execute(VARIANT_OWNER, (sku,)).fetchone()
+    return None if row is None else row[0]
+
+
 def load_product(conn: psycopg.Connection, sku: str, currency: str) -> ProductRow | None:
     row = conn.execute(PRODUCT, {"sku": sku, "currency": currency}).fetchone()
     if row is None:
         return None
-    brand, texts, categories, attributes, price, offer, quantity, pictures = row
+    brand, texts, categories, attributes, price, offer, quantity, pictures, sellables = row
     p = ProductRow(
-        sku, brand, categories=list(categories), price=price, offer=offer, quantity=quantity, images=images(pictures)
+        sku,
+        brand,
+        categories=list(categories),
+        price=price,
+        offer=offer,
+        quantity=quantity,
+        images=images(pictures),
+        variants=variants(sellables),
     )
     for locale, (name, description) in (texts or {}).items():
         p.names[locale] = name
@@ -225,6 +284,12 @@ def _all(conditions: Sequence[sql.Composable]) -> sql.Composable:
 def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[sql.Composable, dict]:
     """The listing of ``query`` (``categories``: the category's subtree, None for all products).
 
+    Product-level conditions (visible, category, text, brand) pick the candidates; the others hold
+    for one sellable at a time (docs/variants.md, "Search"): a product's active variants, or, with
+    none, the product itself (no options, no price, not in stock). A sellable's values of an
+    attribute are its option's value if it has that option, else the product's. Sellables failing
+    the price range or the stock condition are left out at once (every count needs those).
+
     Parts of the result, told apart by the first column:
     0: a tile of the page (its position, then everything the tile shows);
     1: the number of matches; 2: a facet count (name, value, count).
@@ -241,8 +306,6 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
                 "AND pc.category = ANY(%(categories)s))"
             )
         )
-    if query.in_stock:
-        where.append(sql.SQL("EXISTS (SELECT 1 FROM stock s WHERE s.sku = p.sku AND s.quantity > 0)"))
     text = bool(query.text)
     if text:
         params["text"] = query.text
@@ -262,22 +325,6 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
                 "WHERE w = ANY(tsvector_to_array(to_tsvector({cfg}::regconfig, %(text)s)))) AS rank"
             ).format(cfg=cfg)
         )
-    priced = query.price_min is not None or query.price_max is not None or query.sort in ("price_asc", "price_desc")
-    if priced:
-        joins.append(
-            sql.SQL(
-                "LEFT JOIN prices pr ON pr.sku = p.sku AND pr.currency = %(currency)s "
-                "LEFT JOIN (SELECT o.sku, min(o.amount) AS amount FROM offers o WHERE o.currency = %(currency)s "
-                "AND o.ends_at > now() AND o.starts_at <= now() GROUP BY o.sku) lo ON lo.sku = p.sku"
-            )
-        )
-        columns.append(sql.SQL("COALESCE(lo.amount, pr.amount) AS price"))
-        if query.price_min is not None:
-            params["price_min"] = query.price_min
-            where.append(sql.SQL("COALESCE(lo.amount, pr.amount) >= %(price_min)s"))
-        if query.price_max is not None:
-            params["price_max"] = query.price_max
-            where.append(sql.SQL("COALESCE(lo.amount, pr.amount) <= %(price_max)s"))
     sort = query.sort
     if sort == "relevance" and not text:
         sort = "newest"
@@ -294,58 +341,113 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
         "name": f'name COLLATE "{NAME_COLLATION}"',
     }[sort] + ', sku COLLATE "C"'  # ties by SKU in code point order
 
-    # One boolean column per selected facet: a product must match them all, a facet's counts
-    # need all but its own. The attribute selections are read in one probe of the product's
-    # attribute rows (the primary key (sku, name, value)) per candidate.
-    flags: dict[str, sql.Composable] = {}
-    selections: list[sql.Composable] = []
+    brand: sql.Composable = sql.SQL("true")  # the brand selection, product-level
+    # One flag per selected attribute: the product's own values (a column of the candidates) and
+    # the sellable's (its option if it has one, else the product's flag). A product must have a
+    # sellable with them all; a facet's counts need all but its own.
+    flags: dict[str, str] = {}  # attribute name to its flag's column
+    product_flags: list[sql.Composable] = []
+    option_flags: list[sql.Composable] = []
+    sellable_flags: list[sql.Composable] = []
     for i, (name, values) in enumerate(query.filters.items()):
-        flags[name] = sql.Identifier(f"m{i}")
         params[f"f{i}"] = list(values)
         if name == BRAND:
-            columns.append(sql.SQL("p.brand = ANY({v}) AS {m}").format(v=sql.Placeholder(f"f{i}"), m=flags[name]))
-        else:
-            params[f"n{i}"] = name
-            selections.append(
-                sql.SQL("bool_or(a.name = {n} AND a.value = ANY({v})) AS {m}").format(
-                    n=sql.Placeholder(f"n{i}"), v=sql.Placeholder(f"f{i}"), m=flags[name]
-                )
+            brand = sql.SQL("c.brand = ANY({v})").format(v=sql.Placeholder(f"f{i}"))
+            continue
+        params[f"n{i}"] = name
+        m, h, o = (sql.Identifier(f"{x}{i}") for x in "mho")
+        n, v = sql.Placeholder(f"n{i}"), sql.Placeholder(f"f{i}")
+        flags[name] = f"m{i}"
+        product_flags.append(sql.SQL("bool_or(a.name = {n} AND a.value = ANY({v})) AS {m}").format(n=n, v=v, m=m))
+        option_flags.append(
+            sql.SQL("bool_or(o.name = {n}) AS {h}, bool_or(o.name = {n} AND o.value = ANY({v})) AS {o}").format(
+                n=n, v=v, h=h, o=o
             )
-            columns.append(sql.SQL("COALESCE(sel.{m}, false) AS {m}").format(m=flags[name]))
-    if selections:
+        )
+        sellable_flags.append(
+            sql.SQL("CASE WHEN COALESCE(vo.{h}, false) THEN COALESCE(vo.{o}, false) ELSE c.{m} END AS {m}").format(
+                h=h, o=o, m=m
+            )
+        )
+    if product_flags:
         params["selected"] = [name for name in query.filters if name != BRAND]
         joins.append(
             sql.SQL(
                 "CROSS JOIN LATERAL (SELECT {s} FROM product_attributes a WHERE a.sku = p.sku "
                 "AND a.name = ANY(%(selected)s)) sel"
-            ).format(s=sql.SQL(", ").join(selections))
+            ).format(s=sql.SQL(", ").join(product_flags))
+        )
+        columns += [sql.SQL("COALESCE(sel.{m}, false) AS {m}").format(m=sql.Identifier(m)) for m in flags.values()]
+
+    sellable_columns = [sql.SQL("c.sku AS product"), sql.SQL("v.sku AS variant"), *sellable_flags]
+    sellable_joins: list[sql.Composable] = []
+    sellable_where: list[sql.Composable] = []
+    priced = query.price_min is not None or query.price_max is not None or sort in ("price_asc", "price_desc")
+    if priced:  # what a shopper pays now: the lowest live offer, else the regular price
+        sellable_joins.append(
+            sql.SQL(
+                "LEFT JOIN prices pr ON pr.sku = v.sku AND pr.currency = %(currency)s "
+                "LEFT JOIN LATERAL (SELECT min(o.amount) AS amount FROM offers o WHERE o.sku = v.sku "
+                "AND o.currency = %(currency)s AND o.ends_at > now() AND o.starts_at <= now()) lo ON true"
+            )
+        )
+        sellable_columns.append(sql.SQL("COALESCE(lo.amount, pr.amount) AS price"))
+    else:
+        sellable_columns.append(sql.SQL("NULL::numeric AS price"))
+    if query.price_min is not None:
+        params["price_min"] = query.price_min
+        sellable_where.append(sql.SQL("COALESCE(lo.amount, pr.amount) >= %(price_min)s"))
+    if query.price_max is not None:
+        params["price_max"] = query.price_max
+        sellable_where.append(sql.SQL("COALESCE(lo.amount, pr.amount) <= %(price_max)s"))
+    if query.in_stock:
+        sellable_where.append(sql.SQL("EXISTS (SELECT 1 FROM stock s WHERE s.sku = v.sku AND s.quantity > 0)"))
+    if option_flags:
+        sellable_joins.append(
+            sql.SQL(
+                "LEFT JOIN LATERAL (SELECT {s} FROM variant_options o WHERE o.variant = v.sku "
+                "AND o.name = ANY(%(selected)s)) vo ON true"
+            ).format(s=sql.SQL(", ").join(option_flags))
         )
 
-    def matching(skip: str | None = None) -> sql.Composable:
-        return _all([flag for name, flag in flags.items() if name != skip])
+    def matching(skip: str | None = None, alias: str = "s") -> sql.Composable:
+        """The sellable (``alias``) passes every attribute selection but ``skip``'s."""
+        return _all([sql.Identifier(alias, flag) for name, flag in flags.items() if name != skip])
 
-    attribute_flags = matching()  # an attribute row counts when its product matches the other facets
+    # a value counts for a sellable when the sellable passes the other facets' selections
+    value_flags = matching(alias="sv")
     near = sql.SQL("true")
-    if any(name != BRAND for name in flags):
+    if flags:
         cases = sql.SQL(" ").join(
-            sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name))
-            for name in flags
-            if name != BRAND
+            sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name, "sv")) for name in flags
         )
-        attribute_flags = sql.SQL("CASE a.name {cases} ELSE {all} END").format(cases=cases, all=matching())
-        # a product failing two selections counts nowhere: skip it before the join
+        value_flags = sql.SQL("CASE sv.name {cases} ELSE {all} END").format(cases=cases, all=matching(alias="sv"))
+        # a sellable failing two selections counts nowhere: skip it before the join
         near = sql.SQL("{misses} <= 1").format(
-            misses=sql.SQL(" + ").join(sql.SQL("(NOT {m})::int").format(m=m) for m in flags.values())
+            misses=sql.SQL(" + ").join(
+                sql.SQL("(NOT {m})::int").format(m=sql.Identifier("s", m)) for m in flags.values()
+            )
         )
 
     statement = sql.SQL("""
 WITH candidates AS MATERIALIZED (
     SELECT {columns} FROM products p {joins} WHERE {where}
+), sellables AS MATERIALIZED (
+    SELECT {sellable_columns}
+    FROM candidates c LEFT JOIN variants v ON v.product = c.sku AND v.active {sellable_joins}
+    WHERE {sellable_where}
+), passing AS (
+    SELECT s.product, min(s.price) AS price FROM sellables s WHERE {matching} GROUP BY s.product
 ), matches AS (
-    SELECT * FROM candidates WHERE {matching}
+    SELECT c.*, passing.price FROM candidates c JOIN passing ON passing.product = c.sku WHERE {brand}
 ), page AS (
     SELECT sku, row_number() OVER (ORDER BY {order}) AS n
     FROM (SELECT * FROM matches ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) s
+), sellable_values AS (
+    SELECT s.*, o.name, o.value FROM sellables s JOIN variant_options o ON o.variant = s.variant WHERE {near}
+    UNION ALL
+    SELECT s.*, a.name, a.value FROM sellables s JOIN product_attributes a ON a.sku = s.product
+    WHERE {near} AND NOT EXISTS (SELECT 1 FROM variant_options x WHERE x.variant = s.variant AND x.name = a.name)
 )
 SELECT 0, page.n, p.sku, p.brand,
        (SELECT json_object_agg(t.locale, t.name) FROM product_texts t WHERE t.sku = p.sku),
@@ -353,29 +455,35 @@ SELECT 0, page.n, p.sku, p.brand,
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
        COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
-       {first_image}
+       {first_image},
+       {variants}
 FROM page JOIN products p ON p.sku = page.sku
 UNION ALL
-SELECT 1, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM matches
+SELECT 1, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM matches
 UNION ALL
-SELECT 2, count(*), {brand}, brand, NULL, NULL, NULL, NULL, NULL FROM candidates
-WHERE brand <> '' AND {brand_matching} GROUP BY brand
+SELECT 2, count(*), {brand_name}, c.brand, NULL, NULL, NULL, NULL, NULL, NULL
+FROM candidates c JOIN passing ON passing.product = c.sku
+WHERE c.brand <> '' GROUP BY c.brand
 UNION ALL
-SELECT 2, count(*), a.name, a.value, NULL, NULL, NULL, NULL, NULL
-FROM (SELECT * FROM candidates WHERE {near}) c JOIN product_attributes a ON a.sku = c.sku
-WHERE a.name <> {brand} AND {attribute_flags}
-GROUP BY a.name, a.value
+SELECT 2, count(DISTINCT sv.product), sv.name, sv.value, NULL, NULL, NULL, NULL, NULL, NULL
+FROM sellable_values sv JOIN candidates c ON c.sku = sv.product
+WHERE sv.name <> {brand_name} AND {brand} AND {value_flags}
+GROUP BY sv.name, sv.value
 """).format(
         columns=sql.SQL(", ").join(columns),
         joins=sql.SQL(" ").join(joins),
         where=_all(where),
+        sellable_columns=sql.SQL(", ").join(sellable_columns),
+        sellable_joins=sql.SQL(" ").join(sellable_joins),
+        sellable_where=_all(sellable_where),
         matching=matching(),
+        brand=brand,
         order=sql.SQL(order),
-        brand=sql.Literal(BRAND),
-        brand_matching=matching(BRAND),
         near=near,
-        attribute_flags=attribute_flags,
+        brand_name=sql.Literal(BRAND),
+        value_flags=value_flags,
         first_image=sql.SQL(FIRST_IMAGE),
+        variants=sql.SQL(VARIANTS),
     )
     return statement, params
 
@@ -385,13 +493,20 @@ def load_listing(conn: psycopg.Connection, query: Query, categories: Sequence[st
     tiles: list[tuple[int, ProductRow]] = []
     total = 0
     counts: dict[tuple[str, str], int] = {}
-    for part, n, a, b, names, price, offer, quantity, pictures in conn.execute(statement, params):
+    for part, n, a, b, names, price, offer, quantity, pictures, sellables in conn.execute(statement, params):
         if part == 0:
             tiles.append(
                 (
                     n,
                     ProductRow(
-                        a, b, names=names or {}, price=price, offer=offer, quantity=quantity, images=images(pictures)
+                        a,
+                        b,
+                        names=names or {},
+                        price=price,
+                        offer=offer,
+                        quantity=quantity,
+                        images=images(pictures),
+                        variants=variants(sellables),
                     ),
                 )
             )
@@ -412,7 +527,8 @@ SELECT p.sku, p.brand,
        (SELECT min(o.amount) FROM offers o
          WHERE o.sku = p.sku AND o.currency = %(currency)s AND o.starts_at <= now() AND o.ends_at > now()),
        COALESCE((SELECT s.quantity FROM stock s WHERE s.sku = p.sku), 0),
-       {FIRST_IMAGE}
+       {FIRST_IMAGE},
+       {VARIANTS}
 FROM products p WHERE p.active AND p.deleted_at IS NULL
 ORDER BY p.created_at DESC, p.sku LIMIT %(count)s
 """
@@ -420,8 +536,17 @@ ORDER BY p.created_at DESC, p.sku LIMIT %(count)s
 
 def load_featured(conn: psycopg.Connection, currency: str, count: int) -> list[ProductRow]:
     return [
-        ProductRow(sku, brand, names=names or {}, price=price, offer=offer, quantity=quantity, images=images(pictures))
-        for sku, brand, names, price, offer, quantity, pictures in conn.execute(
+        ProductRow(
+            sku,
+            brand,
+            names=names or {},
+            price=price,
+            offer=offer,
+            quantity=quantity,
+            images=images(pictures),
+            variants=variants(sellables),
+        )
+        for sku, brand, names, price, offer, quantity, pictures, sellables in conn.execute(
             FEATURED, {"currency": currency, "count": count}
         )
     ]
