@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Flask, Response, g, jsonify, redirect, request
+from flask import Flask, Response, g, jsonify, request
 from markupsafe import Markup, escape
 from psycopg_pool import ConnectionPool
 
@@ -299,9 +299,8 @@ def create_app(
         picker = render.picker(p, ctx, now) if chosen else None
         target = picker.choose(chosen) if picker is not None else None
         if target is not None:  # the picker's form: the chosen variant's page, as the edge answers
-            response = redirect(f"/p/{target}", 303)
+            response = Response(status=303, headers={"Location": f"/p/{target}", "Cache-Control": "no-store"})
             remember_choices(response, g.remember)
-            response.headers["Cache-Control"] = "no-store"
             return response
         labelled = render.labels(labels, ctx.locale)
         return html(render.product_page(frame, p, cats, labelled, ctx, now, selected))

@@ -8,7 +8,7 @@ the product's page with that variant selected. Every fetch goes through the near
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, redirect, request
+from flask import Blueprint, Response, g, request
 
 from vocab.keys import SKU_RE, Kind
 from web.edge import pages
@@ -102,7 +102,6 @@ def _chosen_options() -> dict[str, str]:
 
 def _to_variant(sku: str) -> Response:
     """The picker's form chose a variant: its page (303, nobody keeps the answer)."""
-    response = redirect(f"/p/{sku}", 303)
+    response = Response(status=303, headers={"Location": f"/p/{sku}", "Cache-Control": "no-store"})
     remember_choices(response, g.remember)
-    response.headers["Cache-Control"] = "no-store"
     return response
