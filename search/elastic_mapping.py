@@ -13,6 +13,11 @@ The name sort key does not depend on the mode: it is computed in Python (:func:`
 Attributes are a ``flattened`` field (``attrs.<name>`` is a keyword for term queries and terms
 aggregations, one mapping entry however many names there are) plus ``attr_names``, the names a
 product has, which is how a query finds the attribute facets among its matches.
+
+What a shopper buys is a **variant** (docs/variants.md): every product has ``variants``, nested
+documents, one per sellable (a simple product is one), each with its effective attribute values
+(the product's, each option replacing its name's values), its prices and whether it is in stock.
+Attribute selections, the price range and in-stock are conditions on one variant at once.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from elasticsearch import ApiError, Elasticsearch
 from search.documents import SearchDocument, name_sort_key
 
 #: Bumped when the mapping changes incompatibly; recorded in the index's ``_meta``.
-SCHEMA = 1
+SCHEMA = 2
 CENTS = Decimal(100)
 PREFIX_MAX_GRAM = 20
 SORT_KEY_MAX = 2000  # characters; a keyword term must stay under 32 766 bytes
@@ -119,6 +124,15 @@ def index_body(locales: Sequence[str], currencies: Sequence[str], language_analy
             "price": {"properties": {cur: {"type": "long"} for cur in currencies}},
             "availability": {"type": "keyword"},
             "in_stock": {"type": "boolean"},
+            # What is sold: the variants, or a simple product as one (SearchDocument.sellables).
+            "variants": {
+                "type": "nested",
+                "properties": {
+                    "attrs": {"type": "flattened"},
+                    "price": {"properties": {cur: {"type": "long"} for cur in currencies}},
+                    "in_stock": {"type": "boolean"},
+                },
+            },
         },
     }
     return {"settings": settings, "mappings": mappings}
@@ -128,10 +142,25 @@ def cents(amount: Decimal) -> int:
     return int((amount * CENTS).to_integral_value(ROUND_HALF_UP))
 
 
+def _attrs(values: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Attribute values as indexed: empty values and names without values dropped."""
+    kept = {name: list(dict.fromkeys(v for v in vs if v)) for name, vs in values.items()}
+    return {name: vs for name, vs in kept.items() if vs}
+
+
 def document_source(doc: SearchDocument, locales: Sequence[str], currencies: Sequence[str]) -> dict:
-    """The indexed ``_source``; locales and currencies the index was not built for are dropped."""
-    attrs = {name: [v for v in values if v] for name, values in doc.attributes.items()}
-    attrs = {name: values for name, values in attrs.items() if values}
+    """The indexed ``_source``; locales and currencies the index was not built for are dropped.
+
+    ``attrs`` and ``attr_names`` hold the values of all the product's sellables (what its facets
+    list); ``price`` the cheapest, ``in_stock`` whether any is."""
+    variants = []
+    attrs: dict[str, list[str]] = {}
+    for sellable in doc.sellables():
+        values = _attrs(doc.values(sellable))
+        for name, vs in values.items():
+            attrs[name] = list(dict.fromkeys([*attrs.get(name, ()), *vs]))
+        prices = {cur: cents(amount) for cur, amount in sellable.prices.items() if cur in currencies}
+        variants.append({"attrs": values, "price": prices, "in_stock": sellable.in_stock})
     source = {
         "sku": doc.sku,
         "visible": doc.visible,
@@ -145,6 +174,7 @@ def document_source(doc: SearchDocument, locales: Sequence[str], currencies: Seq
         "price": {cur: cents(amount) for cur, amount in doc.prices.items() if cur in currencies},
         "availability": doc.availability,
         "in_stock": doc.in_stock,
+        "variants": variants,
     }
     if doc.brand:
         source["brand"] = doc.brand

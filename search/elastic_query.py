@@ -1,11 +1,18 @@
 """Elasticsearch request bodies for a :class:`~search.query.Query`, and facets from the answers.
 
+Product-level conditions (visibility, category, text) are the query; the brand selection is
+product-level too. Variant-level conditions (attribute selections, price range, in stock) must
+hold for ONE variant at once: they are one ``nested`` query on ``variants`` (docs/variants.md).
+
 Disjunctive faceting: the hits are filtered by every facet selection through ``post_filter`` (so
 the aggregations do not see it); each facet's aggregation is wrapped in a ``filter`` aggregation
 with all OTHER selections, so a facet's counts ignore its own selection (OR within a facet, AND
-across facets). Attribute facets are found among the matches with a terms aggregation on
-``attr_names`` in the first request; the facets of names that are not selected are then counted
-in a second, ``size: 0`` request (see docs/search-elasticsearch.md).
+across facets). An attribute facet counts products: a ``nested`` aggregation over the variants
+that pass every other variant-level condition, a ``terms`` aggregation on their values, and in
+each bucket a ``reverse_nested`` one, whose count is the number of products. Attribute facets are
+found among the matches with a terms aggregation on ``attr_names`` in the first request; the
+facets of names that are not selected are then counted in a second, ``size: 0`` request (see
+docs/search-elasticsearch.md).
 """
 
 from __future__ import annotations
@@ -28,31 +35,60 @@ VISIBLE = {"term": {"visible": True}}
 
 
 def facet_field(name: str) -> str:
+    """The product-level field of a facet: the brand, or the union of the variants' values."""
     return "brand" if name == BRAND else f"attrs.{name}"
 
 
-def selection(name: str, values: Sequence[str]) -> dict:
-    return {"terms": {facet_field(name): list(values)}}
+def variant_field(name: str) -> str:
+    return f"variants.attrs.{name}"
 
 
 def _bool(filters: list[dict]) -> dict:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
-def base_query(q: Query) -> dict:
-    """Everything except the facet selections: visibility, category, price, stock, text."""
-    filters: list[dict] = [VISIBLE]
-    if q.category:
-        filters.append({"term": {"category_paths": q.category}})
+def brand_selection(q: Query) -> list[dict]:
+    chosen = q.filters.get(BRAND)
+    return [{"terms": {"brand": list(chosen)}}] if chosen else []
+
+
+def variant_conditions(q: Query, skip: str | None = None) -> list[dict]:
+    """What one variant must pass (on ``variants.*``): every attribute selection but ``skip``'s,
+    the price range and in-stock."""
+    out: list[dict] = [
+        {"terms": {variant_field(name): list(values)}}
+        for name, values in q.filters.items()
+        if name not in (BRAND, skip) and values
+    ]
     if q.price_min is not None or q.price_max is not None:
         bounds = {}
         if q.price_min is not None:
             bounds["gte"] = int((q.price_min * CENTS).to_integral_value(ROUND_CEILING))
         if q.price_max is not None:
             bounds["lte"] = int((q.price_max * CENTS).to_integral_value(ROUND_FLOOR))
-        filters.append({"range": {f"price.{q.currency}": bounds}})
+        out.append({"range": {f"variants.price.{q.currency}": bounds}})
     if q.in_stock:
-        filters.append({"term": {"in_stock": True}})
+        out.append({"term": {"variants.in_stock": True}})
+    return out
+
+
+def has_variant(conditions: list[dict]) -> list[dict]:
+    """A product filter: some variant passes all ``conditions`` (none: no filter)."""
+    if not conditions:
+        return []
+    return [{"nested": {"path": "variants", "query": _bool(conditions), "score_mode": "none"}}]
+
+
+def selections(q: Query) -> list[dict]:
+    """Every selection, as product filters: the brand, and one variant passing the rest."""
+    return brand_selection(q) + has_variant(variant_conditions(q))
+
+
+def base_query(q: Query) -> dict:
+    """The product-level conditions: visibility, category, text."""
+    filters: list[dict] = [VISIBLE]
+    if q.category:
+        filters.append({"term": {"category_paths": q.category}})
     body: dict[str, Any] = {"filter": filters}
     if q.text:
         body["must"] = [
@@ -77,22 +113,52 @@ def sort_clause(q: Query) -> list:
     if sort == "relevance":
         return [{"_score": "desc"}, tie]
     if sort in ("price_asc", "price_desc"):
+        # The cheapest variant that passes the variant-level conditions, in both directions.
+        nested: dict[str, Any] = {"path": "variants"}
+        conditions = variant_conditions(q)
+        if conditions:
+            nested["filter"] = _bool(conditions)
         order = "asc" if sort == "price_asc" else "desc"
-        return [{f"price.{q.currency}": {"order": order, "missing": "_last", "unmapped_type": "long"}}, tie]
+        field = {"order": order, "mode": "min", "missing": "_last", "unmapped_type": "long", "nested": nested}
+        return [{f"variants.price.{q.currency}": field}, tie]
     if sort == "name":
         return [{f"name_sort.{q.locale}": {"order": "asc", "missing": "_first", "unmapped_type": "keyword"}}, tie]
     return [{"created_at": {"order": "desc"}}, tie]
 
 
+_PRODUCTS: dict[str, Any] = {"products": {"reverse_nested": {}}}  # in a bucket of variants: how many products
+
+
+def _values_aggs(name: str, chosen: Sequence[str] = ()) -> dict[str, Any]:
+    """``top`` (and ``chosen``) terms of facet ``name``: the brand's over products, an attribute's
+    over variants, counting products."""
+    if name == BRAND:
+        aggs: dict[str, Any] = {"top": {"terms": {"field": "brand", "size": MAX_FACET_VALUES, "order": _ORDER}}}
+        if chosen:  # their counts even when they are not among the top values
+            aggs["chosen"] = {"terms": {"field": "brand", "include": list(chosen), "size": len(chosen)}}
+        return aggs
+    field = variant_field(name)
+    order = [{"products": "desc"}, {"_key": "asc"}]
+    aggs = {"top": {"terms": {"field": field, "size": MAX_FACET_VALUES, "order": order}, "aggs": _PRODUCTS}}
+    if chosen:
+        aggs["chosen"] = {"terms": {"field": field, "include": list(chosen), "size": len(chosen)}, "aggs": _PRODUCTS}
+    return aggs
+
+
+def _variant_facet(q: Query, name: str, chosen: Sequence[str] = ()) -> dict:
+    """The variants passing every variant-level condition but ``name``'s, and their values."""
+    return {
+        "nested": {"path": "variants"},
+        "aggs": {"passing": {"filter": _bool(variant_conditions(q, skip=name)), "aggs": _values_aggs(name, chosen)}},
+    }
+
+
 def facet_agg(q: Query, name: str) -> dict:
     """Counts of facet ``name`` under every selection except its own."""
-    others = [selection(n, v) for n, v in q.filters.items() if n != name]
-    field = facet_field(name)
-    aggs: dict[str, Any] = {"top": {"terms": {"field": field, "size": MAX_FACET_VALUES, "order": _ORDER}}}
-    chosen = q.filters.get(name)
-    if chosen:  # their counts even when they are not among the top values
-        aggs["chosen"] = {"terms": {"field": field, "include": list(chosen), "size": len(chosen)}}
-    return {"filter": _bool(others), "aggs": aggs}
+    chosen = q.filters.get(name, ())
+    if name == BRAND:
+        return {"filter": _bool(has_variant(variant_conditions(q))), "aggs": _values_aggs(name, chosen)}
+    return {"filter": _bool(brand_selection(q)), "aggs": {"variants": _variant_facet(q, name, chosen)}}
 
 
 def main_request(q: Query) -> tuple[dict, list[str]]:
@@ -100,10 +166,10 @@ def main_request(q: Query) -> tuple[dict, list[str]]:
 
     Returns the body and the facet names in the order of their aggregations ``f0``, ``f1``, ..."""
     facets = [BRAND, *sorted(n for n in q.filters if n != BRAND)]
-    selections = [selection(n, v) for n, v in q.filters.items()]
+    chosen = selections(q)
     aggs = {f"f{i}": facet_agg(q, name) for i, name in enumerate(facets)}
     aggs["names"] = {
-        "filter": _bool(selections),
+        "filter": _bool(chosen),
         "aggs": {"names": {"terms": {"field": "attr_names", "size": MAX_ATTRIBUTE_FACETS, "order": {"_key": "asc"}}}},
     }
     body: dict[str, Any] = {
@@ -115,8 +181,8 @@ def main_request(q: Query) -> tuple[dict, list[str]]:
         "_source": False,
         "aggs": aggs,
     }
-    if selections:
-        body["post_filter"] = _bool(selections)
+    if chosen:
+        body["post_filter"] = _bool(chosen)
     return body, facets
 
 
@@ -140,14 +206,21 @@ def attribute_names(response: Mapping) -> list[str]:
 
 def names_request(q: Query, names: Sequence[str]) -> dict:
     """The facets of attribute names that are not selected: all selections apply to each."""
-    selections = [selection(n, v) for n, v in q.filters.items()]
     query = base_query(q)
-    query["bool"]["filter"] = [*query["bool"]["filter"], *selections]
-    aggs = {
-        f"f{i}": {"terms": {"field": facet_field(name), "size": MAX_FACET_VALUES, "order": _ORDER}}
-        for i, name in enumerate(names)
-    }
+    query["bool"]["filter"] = [*query["bool"]["filter"], *selections(q)]
+    aggs = {f"f{i}": _variant_facet(q, name) for i, name in enumerate(names)}
     return {"query": query, "size": 0, "track_total_hits": False, "aggs": aggs}
+
+
+def _count(bucket: Mapping) -> int:
+    """Products in a bucket: an attribute's bucket counts them in ``products``."""
+    return bucket["products"]["doc_count"] if "products" in bucket else bucket["doc_count"]
+
+
+def _values(agg: Mapping) -> Mapping:
+    """The aggregations holding ``top`` (and ``chosen``) of a facet's aggregation."""
+    agg = agg.get("variants", agg)
+    return agg.get("passing", agg)
 
 
 def facet_values(
@@ -158,7 +231,7 @@ def facet_values(
     room = max(MAX_FACET_VALUES - len(counts), 0)
     for bucket in top:
         if room and bucket["key"] not in counts:
-            counts[bucket["key"]] = bucket["doc_count"]
+            counts[bucket["key"]] = _count(bucket)
             room -= 1
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return tuple(FacetValue(value, count, value in chosen) for value, count in ordered)
@@ -169,15 +242,15 @@ def facets(
 ) -> tuple[Facet, ...]:
     found: dict[str, Facet] = {}
     for i, name in enumerate(main_names):
-        agg = main["aggregations"][f"f{i}"]
+        agg = _values(main["aggregations"][f"f{i}"])
         chosen = q.filters.get(name, ())
-        chosen_counts = {b["key"]: b["doc_count"] for b in agg.get("chosen", {}).get("buckets", ())}
+        chosen_counts = {b["key"]: _count(b) for b in agg.get("chosen", {}).get("buckets", ())}
         values = facet_values(agg["top"]["buckets"], chosen_counts, chosen)
         if values:
             found[name] = Facet(name, values)
     for i, name in enumerate(extra_names):
         assert extra is not None
-        values = facet_values(extra["aggregations"][f"f{i}"]["buckets"], {}, ())
+        values = facet_values(_values(extra["aggregations"][f"f{i}"])["top"]["buckets"], {}, ())
         if values:
             found[name] = Facet(name, values)
     order = ([BRAND] if BRAND in found else []) + sorted(n for n in found if n != BRAND)

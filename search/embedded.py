@@ -2,7 +2,8 @@
 
 For shops without Elasticsearch. Layout and limits: docs/search-embedded.md; keys: docs/keys.md.
 Writes go through embedded_write.lua (atomic per document, version-guarded); a query is one
-pipelined lookup plus one embedded_query.lua call; a suggestion is a pipelined read of three
+pipelined lookup (the live pointer, the facet registry, whether there are products with variants,
+the query words) plus one embedded_query.lua call; a suggestion is a pipelined read of three
 lexicographic ranges plus one HMGET of names.
 """
 
@@ -178,6 +179,7 @@ class EmbeddedIndex:
     def _lookup(self, query: Query, words: list[Term]) -> tuple[int, Lookup] | None:
         def reads(pipe: redis.client.Pipeline, gen: int) -> None:
             pipe.smembers(self.keys.search_facet_registry(gen))
+            pipe.scard(self.keys.search_with_variants(gen))
             for w in words:
                 pipe.exists(
                     self.keys.search_term(gen, query.locale, True, w.stem),
@@ -189,9 +191,9 @@ class EmbeddedIndex:
         replies = self._with_live(reads)
         if replies is None:
             return None
-        gen, (registry, *rest) = replies
+        gen, (registry, with_variants, *rest) = replies
         n = len(words)
-        return gen, Lookup.parse(registry, words, rest[:n], rest[n:])
+        return gen, Lookup.parse(registry, words, rest[:n], rest[n:], with_variants)
 
     def _with_live(self, reads: Callable[[redis.client.Pipeline, int], object]) -> tuple[int, list] | None:
         """Run ``reads(pipe, gen)`` on the live generation in one round trip with the pointer."""

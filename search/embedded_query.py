@@ -35,12 +35,19 @@ class Lookup:
     registry: dict[str, set[str]] = field(default_factory=dict)
     #: per query term: the stems to look up (its own, or those of the words it is a prefix of)
     stems: list[list[str]] = field(default_factory=list)
+    #: the generation has products with variants (else the plan of a simple catalog is made)
+    with_variants: bool = False
 
     @staticmethod
     def parse(
-        registry: Sequence[bytes], terms: Sequence[Term], found: Sequence[int], vocabulary: Sequence[Sequence[bytes]]
+        registry: Sequence[bytes],
+        terms: Sequence[Term],
+        found: Sequence[int],
+        vocabulary: Sequence[Sequence[bytes]],
+        with_variants: int = 0,
     ) -> Lookup:
-        """``found[i]``: how many term sets of term i exist; ``vocabulary[i]``: its prefix matches."""
+        """``found[i]``: how many term sets of term i exist; ``vocabulary[i]``: its prefix matches;
+        ``with_variants``: how many products with variants the generation has."""
         facets: dict[str, set[str]] = {}
         for raw in registry:
             name, _, value = raw.decode().partition(FACET_SEP)
@@ -52,7 +59,7 @@ class Lookup:
             else:  # no such word: the words it starts (vocabulary members are "surface\0stem")
                 expanded = dict.fromkeys(w.decode().partition(LEX_SEP)[2] for w in words)
                 stems.append(list(expanded) or [term.stem])
-        return Lookup(facets, stems)
+        return Lookup(facets, stems, with_variants > 0)
 
 
 @dataclass
@@ -100,6 +107,20 @@ def _order(value_count: tuple[str, int]) -> tuple[int, str]:
     return -value_count[1], value_count[0]
 
 
+def variant_level(query: Query) -> bool:
+    """Does the query hold a condition one variant must pass (docs/variants.md, "Search")?"""
+    attribute = any(values for name, values in query.filters.items() if name != BRAND)
+    return attribute or query.in_stock or query.price_min is not None or query.price_max is not None
+
+
+def _price_range(query: Query) -> tuple[str, str] | None:
+    if query.price_min is None and query.price_max is None:
+        return None
+    low = price_score(query.price_min) if query.price_min is not None else "-inf"
+    high = price_score(query.price_max) if query.price_max is not None else "+inf"
+    return low, high
+
+
 def plan(query: Query, lookup: Lookup, keys: KeyScheme, gen: int, nonce: str) -> Plan:
     """``query`` must carry a locale and currency the index knows (the adapter sees to that)."""
     refs: dict[str, int] = {}
@@ -111,7 +132,7 @@ def plan(query: Query, lookup: Lookup, keys: KeyScheme, gen: int, nonce: str) ->
     if query.category is not None:
         spec["base"].append(ref(keys.search_category(gen, query.category)))
     if query.in_stock:
-        spec["base"].append(ref(keys.search_in_stock(gen)))
+        spec["stock"] = ref(keys.search_in_stock(gen))
     spec["terms"] = [
         [
             [ref(keys.search_term(gen, query.locale, in_name, s)) for s in stems for in_name in (True, False)],
@@ -119,10 +140,9 @@ def plan(query: Query, lookup: Lookup, keys: KeyScheme, gen: int, nonce: str) ->
         ]
         for stems in lookup.stems
     ]
-    if query.price_min is not None or query.price_max is not None:
-        low = price_score(query.price_min) if query.price_min is not None else "-inf"
-        high = price_score(query.price_max) if query.price_max is not None else "+inf"
-        spec["price"] = [ref(keys.search_price(gen, query.currency)), low, high]
+    price = _price_range(query)
+    if price is not None:
+        spec["price"] = [ref(keys.search_price(gen, query.currency)), *price]
     names = [BRAND] + sorted((set(lookup.registry) | set(query.filters)) - {BRAND})
     facets = [(n, sorted(lookup.registry.get(n, set()) | set(query.filters.get(n, ())))) for n in names]
     spec["facets"] = [[ref(keys.search_facet_value(gen, n, v)) for v in values] for n, values in facets]
@@ -134,19 +154,61 @@ def plan(query: Query, lookup: Lookup, keys: KeyScheme, gen: int, nonce: str) ->
         if query.filters.get(n)
     ]
     _sort(spec, query, keys, gen, ref)
+    if lookup.with_variants and variant_level(query):
+        spec["v"] = _variant_spec(query, facets, keys, gen, ref)
     spec["tmp"] = len(refs) + 1
     key_list = list(refs) + [keys.search_temp(gen, nonce, n) for n in range(_temporaries(spec))]
     return Plan(query, key_list, spec, facets)
+
+
+def _variant_spec(query: Query, facets: list[tuple[str, list[str]]], keys: KeyScheme, gen: int, ref) -> dict:
+    """The variant-level half of a query with variant-level conditions, in a generation with
+    products with variants (the script checks that again: the lookup came a round trip before)."""
+    v: dict = {"multi": ref(keys.search_with_variants(gen)), "all": ref(keys.search_variants(gen))}
+    if query.in_stock:
+        v["stock"] = ref(keys.search_variant_in_stock(gen))
+    price = _price_range(query)
+    if price is not None:
+        v["price"] = [ref(keys.search_variant_price(gen, query.currency)), *price]
+    v["filters"] = [
+        [pos, [ref(keys.search_variant_facet(gen, n, value)) for value in query.filters[n]]]
+        for pos, (n, _) in enumerate(facets, start=1)
+        if n != BRAND and query.filters.get(n)
+    ]
+    v["facets"] = [
+        [] if n == BRAND else [ref(keys.search_variant_facet(gen, n, value)) for value in values]
+        for n, values in facets
+    ]
+    if query.in_stock:
+        v["sold_out"] = [[ref(keys.search_sold_out_value(gen, n, value)) for value in values] for n, values in facets]
+        v["sold_out_bitmaps"] = [
+            [ref(keys.search_sold_out_bitmap(gen, n, value)) for value in values] for n, values in facets
+        ]
+    if query.sort in ("price_asc", "price_desc"):
+        v["sort"] = ref(keys.search_variant_price(gen, query.currency))
+        if query.in_stock:
+            v["stock_sort"] = ref(keys.search_stock_price(gen, query.currency))
+    return v
 
 
 def _temporaries(spec: dict) -> int:
     """An upper bound of the temporary keys embedded_query.lua may create for ``spec``."""
     constraints = [[k] for k in spec["base"]] + [keys for keys, _ in spec["terms"]]
     constraints += [values for _, values in spec["filters"]]
+    if "stock" in spec:
+        constraints.append([spec["stock"]])
     per_chain = sum(len(keys) + 1 for keys in constraints) + 1  # + the price range
     relevance = sum(len(names) + 1 for _, names in spec["terms"]) + 1
     bitmaps = len(spec["filters"]) + 2  # one per candidate set counted, and a scratch key
-    return per_chain * (len(spec["filters"]) + 1) + relevance + bitmaps + 2
+    if "v" not in spec:
+        return per_chain * (len(spec["filters"]) + 1) + relevance + bitmaps + 2
+    # Per set of matches (all, and without each selection): the chain, the chain from the
+    # products with variants, a difference and a union; the variants' chain (with in stock, the
+    # price, the variants to start from) and their products. Two sets counted per set of
+    # matches; the sort by the cheapest matching variant.
+    variant_chain = sum(len(keys) + 1 for _, keys in spec["v"]["filters"]) + 4
+    per_match = 2 * per_chain + 2 + variant_chain
+    return per_match * (len(spec["filters"]) + 1) + relevance + 2 * bitmaps + 4
 
 
 def _sort(spec: dict, query: Query, keys: KeyScheme, gen: int, ref) -> None:

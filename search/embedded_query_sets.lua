@@ -99,3 +99,29 @@ local function count(c, sets, bits)  -- the size of c AND each value's set
   redis.call('PEXPIRE', scratch, 30000)
   return n
 end
+
+local function members(c)  -- every member of a set or sorted set
+  return zsets[c] and redis.call('ZRANGE', c, 0, -1) or redis.call('SMEMBERS', c)
+end
+
+local function fill(key, list)  -- SADD in chunks (unpack has a limit); an empty list: no key
+  for i = 1, #list, 1000 do redis.call('SADD', key, unpack(list, i, math.min(i + 999, #list))) end
+  redis.call('PEXPIRE', key, 30000)
+  return key
+end
+
+local function diff(c, k)  -- c without the members of set k
+  if zsets[c] then return store({'ZDIFFSTORE', tmp(true), 2, c, k}) end
+  return store({'SDIFFSTORE', tmp(), c, k})
+end
+
+local function union(a, b)  -- scores, if any, mean nothing afterwards
+  if zsets[a] or zsets[b] then return store({'ZUNIONSTORE', tmp(true), 2, a, b}) end
+  return store({'SUNIONSTORE', tmp(), a, b})
+end
+
+-- A variant member is "product SKU U+001F variant SKU" (search/embedded_docs.py VARIANT_SEP).
+local SEP = '\31'
+local function product_of(member)
+  return string.sub(member, 1, string.find(member, SEP, 1, true) - 1)
+end

@@ -7,10 +7,11 @@
 --   R  SADD key member          V  ZADD key 0 member         (R, V: registries, never undone)
 -- A document older than the stored one is skipped; the same version is written again. Writing
 -- first undoes the memberships listed in the hash's field 'u', then adds the new ones. 'u' is
--- cjson: {S = {key...}, Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...}} with
--- keys stored without the prefix; S, Z and H remove the SKU, B clears the product's bit, M (a
--- sorted set member that is not the SKU) removes its member. A hidden document has no entries: it keeps its version (so an older,
--- visible one cannot come back) and is in no set.
+-- cjson: {S = {key...}, Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...},
+-- N = {{key, member}...}} with keys stored without the prefix; S, Z and H remove the SKU, B clears
+-- the product's bit, M (a sorted set member that is not the SKU) and N (a set member that is not
+-- the SKU: a variant) remove their member. A hidden document has no entries: it keeps its version
+-- (so an older, visible one cannot come back) and is in no set.
 -- The undo list names keys that are not in KEYS: fine on a standalone Redis, which is what this
 -- index is for (Redis Cluster users take Elasticsearch).
 -- Returns the number of documents written.
@@ -38,8 +39,9 @@ for d = 3, #KEYS do
       end
       for _, key in ipairs(old.B or {}) do redis.call('SETBIT', prefix .. key, id, 0) end
       for _, km in ipairs(old.M or {}) do redis.call('ZREM', prefix .. km[1], km[2]) end
+      for _, km in ipairs(old.N or {}) do redis.call('SREM', prefix .. km[1], km[2]) end
     end
-    local undo = {S = {}, Z = {}, H = {}, B = {}, M = {}}
+    local undo = {S = {}, Z = {}, H = {}, B = {}, M = {}, N = {}}
     for j = first, first + 4 * (n - 1), 4 do
       local op, key, member, score = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
       if op == 'S' or op == 'R' then
@@ -55,6 +57,8 @@ for d = 3, #KEYS do
       end
       if op == 'Z' and member ~= sku then
         table.insert(undo.M, {key:sub(strip), member})
+      elseif op == 'S' and member ~= sku then
+        table.insert(undo.N, {key:sub(strip), member})
       elseif undo[op] then
         table.insert(undo[op], key:sub(strip))
       end

@@ -21,7 +21,15 @@
   brand, price, name, visibility), to be indexed before / after the current documents: with a
   working version guard neither changes any result;
 - a few hand-made products for suggestions (``Juno Jacket``, ``Joust Duffle Bag``, a SKU starting
-  like a name word, a word longer than 20 characters), appended last.
+  like a name word, a word longer than 20 characters);
+- products sold in variants (docs/variants.md), appended last: hand-made ones (``VP-...``: a
+  hoodie in Blue/S, Red/M and a sold-out Blue/L; a tee whose color is a product attribute and
+  whose sizes differ in price, one of them cheaper by a live offer and sold out; socks whose
+  variants partly lack a color option and inherit the product's; a hidden one; one with a
+  variant without prices) and random ones (``VR-...``: colors and sizes, or shoe sizes with the
+  color a product attribute, some variants sold out, some without a USD price), with older
+  versions of some among the stale ones. A product's ``prices`` are its cheapest variant's per
+  currency and its ``availability`` the aggregate, as the projector makes them.
 
 Some SKUs are lower case (``ab-...``) so the SKU tie-break is checked in code point order.
 """
@@ -33,7 +41,7 @@ import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from search.documents import SearchDocument
+from search.documents import SearchDocument, VariantDocument
 
 SEED = 20260401
 N_PRODUCTS = 320
@@ -207,14 +215,14 @@ class Catalog:
         return {d.sku: d for d in self.documents}
 
     def values(self, facet: str) -> list[str]:
-        """Every value of a facet over all documents (visible or not), sorted."""
+        """Every value of a facet over all documents (visible or not) and their variants, sorted."""
         if facet == "brand":
             return sorted({d.brand for d in self.documents if d.brand})
-        return sorted({v for d in self.documents for v in d.attributes.get(facet, ())})
+        return sorted({v for d in self.documents for s in d.sellables() for v in d.values(s).get(facet, ())})
 
     @property
     def prices(self) -> list[Decimal]:
-        return sorted({p for d in self.documents for p in d.prices.values()})
+        return sorted({p for d in self.documents for s in d.sellables() for p in s.prices.values()})
 
 
 def ancestors(key: str) -> list[str]:
@@ -426,6 +434,151 @@ def _stale(rng: random.Random, doc: SearchDocument, brands: list[str]) -> Search
     )
 
 
+def aggregate(doc: SearchDocument) -> SearchDocument:
+    """``doc`` with the product-level price and availability of its variants, as the projector
+    makes them: each currency's cheapest variant price; in stock if any variant is, low stock if
+    the best is low, else sold out."""
+    prices: dict[str, Decimal] = {}
+    for v in doc.variants:
+        for cur, amount in v.prices.items():
+            prices[cur] = min(amount, prices.get(cur, amount))
+    states = {v.availability for v in doc.variants}
+    availability = next((s for s in ("in_stock", "low_stock") if s in states), "sold_out")
+    return replace(doc, prices=prices, availability=availability)
+
+
+def _variant(sku: str, options: dict[str, str], eur: str | None, usd: str | None, state: str) -> VariantDocument:
+    prices = {cur: Decimal(amount) for cur, amount in (("EUR", eur), ("USD", usd)) if amount is not None}
+    return VariantDocument(sku, options, prices, state)
+
+
+def _variant_specials(base: SearchDocument) -> list[SearchDocument]:
+    """Hand-made products with variants for the contract's variant cases (see the docstring)."""
+    v = _variant
+    tops = ("clothing-tops-sweaters", "clothing-tops", "clothing")
+    mk = functools.partial(
+        replace, base, version=100, visible=True, brand="Orcana", category_paths=tops, descriptions={}
+    )
+    docs = [
+        mk(
+            sku="VP-0001",
+            created_at=T0 + 10 * DAY,
+            names={"en_US": "Orca Hoodie", "de_DE": "Orca Kapuzenpulli"},
+            attributes={"material": ("Cotton",)},
+            variants=(
+                v("VP-0001-BS", {"color": "Blue", "size": "S"}, "50.00", "55.00", "in_stock"),
+                v("VP-0001-RM", {"color": "Red", "size": "M"}, "60.00", "66.00", "in_stock"),
+                v("VP-0001-BL", {"color": "Blue", "size": "L"}, "40.00", "44.00", "sold_out"),
+            ),
+        ),
+        mk(
+            sku="VP-0002",
+            created_at=T0 + 11 * DAY,
+            names={"en_US": "Orca Tee", "de_DE": "Orca Hemd"},
+            attributes={"color": ("Black",), "material": ("Cotton",)},
+            variants=(
+                v("VP-0002-XS", {"size": "XS"}, "20.00", "22.00", "in_stock"),
+                v("VP-0002-S", {"size": "S"}, "25.00", None, "low_stock"),
+                v("VP-0002-M", {"size": "M"}, "18.00", None, "sold_out"),  # a live offer: 18 instead of 25
+                v("VP-0002-L", {"size": "L"}, "25.00", "27.50", "in_stock"),
+            ),
+        ),
+        mk(
+            sku="VP-0003",
+            created_at=T0 + 12 * DAY,
+            names={"en_US": "Orca Socks", "de_DE": "Orca Socken"},
+            attributes={"color": ("Grey",), "material": ("Wool",)},
+            variants=(
+                v("VP-0003-NM", {"color": "Navy", "size": "M"}, "9.99", "10.99", "in_stock"),
+                v("VP-0003-L", {"size": "L"}, "12.00", "13.00", "in_stock"),  # no color: the product's Grey
+                v("VP-0003-NL", {"color": "Navy", "size": "L"}, "12.00", "13.00", "sold_out"),
+            ),
+        ),
+        mk(
+            sku="VP-0004",
+            visible=False,
+            created_at=T0 + 13 * DAY,
+            names={"en_US": "Orca Phantom Parka", "de_DE": "Orca Phantom Parka"},
+            variants=(v("VP-0004-M", {"color": "Blue", "size": "M"}, "30.00", "33.00", "in_stock"),),
+        ),
+        mk(
+            sku="VP-0005",
+            created_at=T0 + 14 * DAY,
+            names={"en_US": "Orca Scarf", "de_DE": "Orca Schal"},
+            attributes={"material": ("Wool",)},
+            variants=(
+                v("VP-0005-R", {"color": "Red"}, None, None, "in_stock"),  # no price yet
+                v("VP-0005-G", {"color": "Green"}, "14.50", None, "sold_out"),
+            ),
+        ),
+    ]
+    return [aggregate(d) for d in docs]
+
+
+def _variant_product(rng: random.Random, i: int, base: SearchDocument, brands: list[str]) -> SearchDocument:
+    """A random product with variants: clothing in colors and sizes, or shoes in sizes."""
+    leaf = rng.choice([k for k in LEAVES if k.startswith(("clothing", "shoes"))])
+    root = leaf.split("-")[0]
+    en_t, de_t = rng.choice(NAMES[leaf])
+    model = rng.choice(MODELS)
+    attributes: dict[str, tuple[str, ...]] = {"material": tuple(rng.sample(MATERIALS[root], rng.choice((1, 1, 2))))}
+    if root == "clothing":
+        axes = {"color": rng.sample(COLORS, rng.randint(1, 3)), "size": rng.sample(LETTER_SIZES, rng.randint(1, 4))}
+        if rng.random() < 0.2:
+            attributes["color"] = (rng.choice(COLORS),)  # inherited by variants without a color
+    else:
+        start = rng.randrange(len(SHOE_SIZES) - 5)
+        axes = {"size": SHOE_SIZES[start : start + rng.randint(2, 5)]}
+        attributes["color"] = tuple(rng.sample(COLORS, rng.choice((1, 2))))
+    combos: list[dict[str, str]] = [{}]
+    for name, values in axes.items():
+        combos = [{**c, name: value} for c in combos for value in values]
+    sku = f"VR-{i:04d}"
+    base_price = rng.choice(PRICE_POINTS)
+    variants = []
+    for n, options in enumerate(combos[:8]):
+        if "color" in options and attributes.get("color") and rng.random() < 0.2:
+            options = {k: val for k, val in options.items() if k != "color"}  # an empty option cell
+        eur = rng.choice((base_price, base_price, rng.choice(PRICE_POINTS)))
+        prices = {"EUR": eur}
+        if rng.random() < 0.8:
+            prices["USD"] = _usd(rng, eur)
+        state = rng.choices(("in_stock", "low_stock", "sold_out"), (0.55, 0.15, 0.3))[0]
+        variants.append(VariantDocument(f"{sku}-{n}", options, prices, state))
+    paths = tuple(ancestors(leaf))
+    brand = rng.choice(brands)
+    return aggregate(
+        replace(
+            base,
+            sku=sku,
+            version=rng.randint(10, 500),
+            visible=rng.random() > 0.08,
+            created_at=T0 + rng.randrange(0, 730) * DAY,
+            brand=brand,
+            category_paths=paths,
+            attributes=attributes,
+            names={"en_US": en_t.format(m=model), "de_DE": de_t.format(m=model)},
+            descriptions={
+                "en_US": DESCRIPTIONS[root][0].format(b=brand),
+                "de_DE": DESCRIPTIONS[root][1].format(b=brand),
+            },
+            variants=tuple(variants),
+        )
+    )
+
+
+def _stale_variants(rng: random.Random, doc: SearchDocument) -> SearchDocument:
+    """An older version of a product with variants: other variants, colors and prices."""
+    eur = rng.choice(PRICE_POINTS)
+    variants = tuple(
+        VariantDocument(
+            f"{doc.sku}-old{n}", {"color": "Stalecolor", "size": size}, {"EUR": eur, "USD": eur}, "in_stock"
+        )
+        for n, size in enumerate(("XS", "XXL", "41"))
+    )
+    return aggregate(replace(doc, version=rng.randint(1, doc.version - 1), visible=True, variants=variants))
+
+
 @functools.cache
 def catalog() -> Catalog:
     rng = random.Random(SEED)
@@ -442,4 +595,11 @@ def catalog() -> Catalog:
         if d.version > 1 and rng.random() < 0.15:
             (before if rng.random() < 0.5 else after).append(_stale(rng, d, brands))
     docs += _suggestion_specials(docs[0])
+    # products with variants, last and with their own random numbers: the rest stays as it was
+    vrng = random.Random(SEED + 1)
+    with_variants = _variant_specials(docs[0]) + [_variant_product(vrng, i, docs[0], brands) for i in range(48)]
+    for d in with_variants:
+        if d.version > 1 and vrng.random() < 0.3:
+            (before if vrng.random() < 0.5 else after).append(_stale_variants(vrng, d))
+    docs += with_variants
     return Catalog(tuple(docs), tuple(before), tuple(after), tuple(brands), dict(TREE))

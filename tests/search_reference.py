@@ -5,27 +5,41 @@ return for every query WITHOUT text, and of what they must return for a text que
 of documents the engine matched for that text is known (text scoring is engine-specific).
 
 Matching
-    A document matches when it is visible, ``query.category`` (if any) is one of its
-    ``category_paths``, every facet selection is satisfied (OR within a facet, AND across facets;
-    the facet ``brand`` is the document's brand, any other name an attribute), the price in the
-    query's currency is within ``[price_min, price_max]`` (inclusive; a document without a price in
-    that currency is excluded only when a bound is given) and, with ``in_stock``, its availability
-    is not ``sold_out``. An empty brand is "no brand": it is no facet value and matches no filter.
+    A product matches when it is visible, ``query.category`` (if any) is one of its
+    ``category_paths``, the brand selection (if any) holds its brand, and ONE of its sellables
+    (``SearchDocument.sellables()``: its variants, or a simple product as its one variant) passes
+    every variant-level condition at once (docs/variants.md, "Search"):
+
+    * each attribute selection (OR within a facet, AND across facets): the sellable's values of
+      that name (``doc.values(sellable)``: its option value if it has that option, else the
+      product's attribute values) include a selected value;
+    * the price range: the sellable's price in the query's currency is within ``[price_min,
+      price_max]`` (inclusive; a sellable without a price in that currency fails only when a
+      bound is given);
+    * ``in_stock``: the sellable's availability is not ``sold_out``.
+
+    ``brand``, the category and the text are product-level. An empty brand is "no brand": it is
+    no facet value and matches no filter.
 
 Facets
-    ``brand`` first, then attribute names in code point order. A facet's counts are computed over
-    the documents matching everything EXCEPT that facet's own selection. A value is listed when
-    its count is > 0 or it is selected (then possibly with count 0); a facet without any value is
-    omitted (so a selection on an unknown facet name yields that facet with its selected values at
-    count 0). At most :data:`search.query.MAX_FACET_VALUES` (50) values: the selected ones always
-    (a shopper must be able to unselect them), the places left go to the unselected values with the
-    highest counts (ties: value ascending); the listed values are then ordered by count descending,
-    then value ascending (code point order). A value counts a document once, however often the
-    document lists it.
+    ``brand`` first, then attribute names (the products' attribute names and their variants'
+    option names) in code point order. Counts count products. A brand's count: the products
+    matching everything EXCEPT the brand selection. An attribute value's count: the products
+    passing the product-level conditions (and the brand selection) that have a sellable passing
+    every variant-level condition except that facet's own selection and having the value. A value
+    is listed when its count is > 0 or it is selected (then possibly with count 0); a facet
+    without any value is omitted (so a selection on an unknown facet name yields that facet with
+    its selected values at count 0). At most :data:`search.query.MAX_FACET_VALUES` (50) values:
+    the selected ones always (a shopper must be able to unselect them), the places left go to the
+    unselected values with the highest counts (ties: value ascending); the listed values are then
+    ordered by count descending, then value ascending (code point order). A value counts a product
+    once, however many of its sellables have it or however often they list it.
 
 Sorting (ties always broken by SKU ascending, code point order)
-    ``price_asc`` / ``price_desc``: by the price in the query's currency; documents without a price
-    in that currency come last in both directions. ``name``: by :func:`name_sort_key` of the name
+    ``price_asc`` / ``price_desc``: by the price in the query's currency of the cheapest sellable
+    that passes the variant-level conditions (with none, of the cheapest sellable); products none
+    of whose matching sellables has a price in that currency come last in both directions.
+    ``name``: by :func:`name_sort_key` of the name
     in the query's locale (a missing name is the empty string). ``newest``: ``created_at``
     descending. ``relevance`` without text is ``newest``; with text the order is the engine's.
 
@@ -61,7 +75,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from search.documents import BRAND, SearchDocument
+from search.documents import BRAND, SearchDocument, VariantDocument
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result
 
 
@@ -86,41 +100,56 @@ def name_sort_key(name: str | None) -> str:
     return fold(name or "")
 
 
-def _price(doc: SearchDocument, currency: str) -> Decimal | None:
-    return doc.prices.get(currency)
-
-
 def facet_values(doc: SearchDocument, facet: str) -> frozenset[str]:
-    """The values a document has for a facet (``brand`` or an attribute name)."""
+    """The values a product has for a facet (``brand`` or an attribute name), over all its
+    sellables."""
     if facet == BRAND:
         return frozenset((doc.brand,)) if doc.brand else frozenset()
-    return frozenset(doc.attributes.get(facet, ()))
+    return frozenset(v for s in doc.sellables() for v in doc.values(s).get(facet, ()))
 
 
 def base_match(doc: SearchDocument, query: Query) -> bool:
-    """Everything but facet selections and text."""
-    if not doc.visible:
-        return False
-    if query.category is not None and query.category not in doc.category_paths:
-        return False
+    """The product-level conditions but the brand: visible and in the category."""
+    return doc.visible and (query.category is None or query.category in doc.category_paths)
+
+
+def brand_match(doc: SearchDocument, query: Query) -> bool:
+    wanted = query.filters.get(BRAND)
+    return not wanted or doc.brand in set(wanted) - {""}
+
+
+def sellable_match(doc: SearchDocument, sellable: VariantDocument, query: Query, skip: str | None = None) -> bool:
+    """The variant-level conditions: attribute selections (but ``skip``'s), price range, stock."""
+    values = doc.values(sellable)
+    for name, wanted in query.filters.items():
+        if name in (BRAND, skip) or not wanted:
+            continue
+        if not set(values.get(name, ())) & set(wanted):
+            return False
     if query.price_min is not None or query.price_max is not None:
-        price = _price(doc, query.currency)
+        price = sellable.prices.get(query.currency)
         if price is None:
             return False
         if query.price_min is not None and price < query.price_min:
             return False
         if query.price_max is not None and price > query.price_max:
             return False
-    return not (query.in_stock and doc.availability == "sold_out")
+    return not (query.in_stock and not sellable.in_stock)
 
 
-def facet_match(doc: SearchDocument, query: Query, skip: str | None = None) -> bool:
-    for name, wanted in query.filters.items():
-        if name == skip or not wanted:
-            continue
-        if not facet_values(doc, name) & set(wanted):
-            return False
-    return True
+def matching_sellables(doc: SearchDocument, query: Query, skip: str | None = None) -> list[VariantDocument]:
+    return [s for s in doc.sellables() if sellable_match(doc, s, query, skip)]
+
+
+def matches(doc: SearchDocument, query: Query) -> bool:
+    """Everything but the text (see :func:`search` for that)."""
+    return base_match(doc, query) and brand_match(doc, query) and bool(matching_sellables(doc, query))
+
+
+def sort_price(doc: SearchDocument, query: Query) -> Decimal | None:
+    """The price a price sort uses: the cheapest matching sellable's in the query's currency."""
+    prices = [s.prices[query.currency] for s in matching_sellables(doc, query) if query.currency in s.prices]
+    return min(prices, default=None)
 
 
 def sort_key(query: Query):
@@ -128,7 +157,7 @@ def sort_key(query: Query):
         sign = 1 if query.sort == "price_asc" else -1
 
         def key(doc: SearchDocument):
-            price = _price(doc, query.currency)
+            price = sort_price(doc, query)
             return (1, Decimal(0), doc.sku) if price is None else (0, sign * price, doc.sku)
 
         return key
@@ -138,10 +167,26 @@ def sort_key(query: Query):
     return lambda doc: (-doc.created_at, doc.sku)
 
 
+def attribute_names(doc: SearchDocument) -> set[str]:
+    """The product's attribute names and its variants' option names."""
+    return {name for s in doc.sellables() for name in doc.values(s)} - {BRAND}
+
+
 def _facet_names(docs: Iterable[SearchDocument], query: Query) -> list[str]:
-    attrs = {name for doc in docs for name in doc.attributes}
+    attrs = {name for doc in docs for name in attribute_names(doc)}
     attrs |= {name for name in query.filters if name != BRAND}
     return [BRAND, *sorted(attrs)]
+
+
+def counted_values(doc: SearchDocument, query: Query, facet: str) -> set[str]:
+    """The values of ``facet`` that ``doc`` counts for: those of its sellables passing every
+    variant-level condition but the facet's own selection (brand: the product's, if it matches
+    everything but the brand selection)."""
+    if facet == BRAND:
+        return set(facet_values(doc, BRAND)) if matching_sellables(doc, query) else set()
+    if not brand_match(doc, query):
+        return set()
+    return {v for s in matching_sellables(doc, query, skip=facet) for v in doc.values(s).get(facet, ())}
 
 
 def facets(candidates: Sequence[SearchDocument], query: Query) -> tuple[Facet, ...]:
@@ -150,8 +195,7 @@ def facets(candidates: Sequence[SearchDocument], query: Query) -> tuple[Facet, .
     for name in _facet_names(candidates, query):
         counts: Counter[str] = Counter()
         for doc in candidates:
-            if facet_match(doc, query, skip=name):
-                counts.update(facet_values(doc, name))
+            counts.update(counted_values(doc, query, name))
         selected = set(query.filters.get(name, ()))
         order = lambda vc: (-vc[1], vc[0])  # noqa: E731
         chosen = [(v, counts.get(v, 0)) for v in selected]
@@ -173,7 +217,7 @@ def search(docs: Sequence[SearchDocument], query: Query, *, text_matches: Iterab
         raise ValueError("a text query needs text_matches (the engine's matched SKUs for the text)")
     allowed = set(text_matches) if query.text else None
     candidates = [d for d in docs if base_match(d, query) and (allowed is None or d.sku in allowed)]
-    matched = sorted((d for d in candidates if facet_match(d, query)), key=sort_key(query))
+    matched = sorted((d for d in candidates if matches(d, query)), key=sort_key(query))
     page = matched[query.offset : query.offset + query.per_page]
     return Result(skus=tuple(d.sku for d in page), total=len(matched), facets=facets(candidates, query))
 
@@ -251,7 +295,7 @@ def term_forms_match(term: str, word: str) -> bool:
 
 def doc_text(doc: SearchDocument) -> str:
     parts = [doc.sku, doc.brand, *doc.names.values(), *doc.descriptions.values()]
-    parts += [v for values in doc.attributes.values() for v in values]
+    parts += [v for s in doc.sellables() for values in doc.values(s).values() for v in values]
     return " ".join(parts)
 
 

@@ -270,6 +270,20 @@ class KeyScheme:
         """Set of the variant members whose values (options, else the product's) hold ``value``."""
         return f"{self.search_index(gen)}vf:{facet}:{value}"
 
+    def search_sold_out_value(self, gen: int, facet: str, value: str) -> str:
+        """Set of the products with variants that have ``value`` on sold-out variants only (to
+        count an in-stock listing's facets without looking at variants)."""
+        return f"{self.search_index(gen)}fo:{facet}:{value}"
+
+    def search_sold_out_bitmap(self, gen: int, facet: str, value: str) -> str:
+        """The same products as :meth:`search_sold_out_value`, one bit per product id."""
+        return f"{self.search_index(gen)}fob:{facet}:{value}"
+
+    def search_stock_price(self, gen: int, currency: str) -> str:
+        """Sorted set: a product with variants scored by its cheapest in-stock variant's price
+        (``inf`` when none in stock has one), for in-stock listings sorted by price."""
+        return f"{self.search_index(gen)}sprice:{currency}"
+
     def search_variant_in_stock(self, gen: int) -> str:
         return f"{self.search_index(gen)}vin_stock"
 

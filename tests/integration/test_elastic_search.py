@@ -20,7 +20,7 @@ import pytest
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import Elasticsearch, helpers
 
-from search.documents import SearchDocument
+from search.documents import SearchDocument, VariantDocument
 from search.elastic import ElasticIndex
 from search.elastic_mapping import language_analysis_supported
 from search.query import Facet, FacetValue, Query
@@ -111,6 +111,45 @@ def test_mapping_is_strict_and_records_the_analysis_mode(es, ix):
     # Locales and currencies the index was not built for are dropped, not rejected.
     load(ix, [doc("A1", names={"en_US": "Boot", "it_IT": "Stivale"}, prices={"CHF": Decimal("3")})])
     assert set(stored(es, ix, "A1")["_source"]["name"]) == {"en_US"}
+
+
+def test_every_product_is_sold_as_nested_variants(es, ix):
+    mapping = es.indices.get_mapping(index=ix.index_name(1))[ix.index_name(1)]["mappings"]
+    variants = mapping["properties"]["variants"]
+    assert variants["type"] == "nested" and mapping["_meta"]["schema"] == 2
+    assert variants["properties"]["attrs"]["type"] == "flattened"
+    assert variants["properties"]["price"]["properties"]["EUR"] == {"type": "long"}
+    simple = doc("S1", attributes={"color": ("Red", "Blue")}, prices={"EUR": Decimal("9.99")}, availability="low_stock")
+    jacket = doc(
+        "J1",
+        attributes={"color": ("Grey",), "material": ("Wool",)},
+        prices={"EUR": Decimal("40")},
+        variants=(
+            VariantDocument("J1-BS", {"color": "Blue", "size": "S"}, {"EUR": Decimal("50")}, "sold_out"),
+            VariantDocument("J1-M", {"size": "M"}, {"EUR": Decimal("40"), "CHF": Decimal("1")}, "in_stock"),
+        ),
+    )
+    load(ix, [simple, jacket])
+    # a simple product is its one variant
+    assert stored(es, ix, "S1")["_source"]["variants"] == [
+        {"attrs": {"color": ["Red", "Blue"]}, "price": {"EUR": 999}, "in_stock": True}
+    ]
+    source = stored(es, ix, "J1")["_source"]
+    assert source["variants"] == [
+        {"attrs": {"color": ["Blue"], "material": ["Wool"], "size": ["S"]}, "price": {"EUR": 5000}, "in_stock": False},
+        {"attrs": {"color": ["Grey"], "material": ["Wool"], "size": ["M"]}, "price": {"EUR": 4000}, "in_stock": True},
+    ]
+    assert source["attrs"] == {"color": ["Blue", "Grey"], "material": ["Wool"], "size": ["S", "M"]}
+    assert source["attr_names"] == ["color", "material", "size"]
+    assert ix.facet_names() == {"brand", "color", "material", "size"}
+    # one variant must pass every variant-level condition
+    assert ix.query(q(filters={"color": ("Blue",), "size": ("M",)})).total == 0
+    assert ix.query(q(filters={"color": ("Grey",), "size": ("M",)}, in_stock=True)).skus == ("J1",)
+    assert ix.query(q(filters={"color": ("Blue",)}, in_stock=True)).skus == ("S1",)
+    # price sorts by the cheapest passing variant; an unknown currency sorts without failing
+    assert ix.query(q(filters={"size": ("S",)}, sort="price_desc")).skus == ("J1",)
+    assert ix.query(q(sort="price_asc", filters={"material": ("Wool",)}, currency="CHF")).skus == ("J1",)
+    assert set(ix.query(q(sort="price_asc", in_stock=True, currency="JPY")).skus) == {"S1", "J1"}
 
 
 def test_older_version_never_wins_on_the_single_path(es, ix):

@@ -16,9 +16,11 @@ from decimal import Decimal
 import pytest
 import redis
 
-from search.documents import SearchDocument, name_sort_key
+from search.documents import SearchDocument, VariantDocument, name_sort_key
 from search.embedded import EmbeddedIndex
 from search.query import FacetValue, Query, Suggestion
+from tests import search_reference as ref
+from tests.search_data import aggregate
 from vocab.keys import KeyScheme
 
 pytestmark = pytest.mark.integration
@@ -380,3 +382,122 @@ def test_broad_facet_counts_by_bitmap_agree_with_the_sets(ix, client):
     want = {t: sum(t in d.attributes["tag"] for d in in_c) for t in tags}
     assert {v.value: v.count for v in result.facets[0].values} == {t: n for t, n in want.items() if n}
     assert result.total == sum(1 for d in in_c if {"t1", "t2"} & set(d.attributes["tag"]))
+
+
+# -- products with variants ----------------------------------------------------------------------
+
+
+def variant_doc(sku: str, variants, version: int = 1, **kw) -> SearchDocument:
+    """A product sold in ``variants`` ((options, EUR price, availability), ...), aggregated."""
+    sellables = tuple(
+        VariantDocument(f"{sku}-{n}", options, {"EUR": Decimal(price)}, state)
+        for n, (options, price, state) in enumerate(variants)
+    )
+    return aggregate(doc(sku, version=version, variants=sellables, **kw))
+
+
+def variant_keys(client) -> dict[str, int]:
+    """Every variant-level key of generation 1 with its size (members, or bits set: a bitmap whose
+    bits were all cleared stays, empty, like the facet bitmaps)."""
+    out = {}
+    for key in client.scan_iter(match="ss:1:idx:*"):
+        name = key.decode().removeprefix("ss:1:idx:")
+        if name.startswith(("vf:", "vin_stock", "vprice:", "variants", "with_variants", "fo:", "fob:")):
+            kind = client.type(key)
+            size = (
+                client.zcard(key) if kind == b"zset" else client.scard(key) if kind == b"set" else client.bitcount(key)
+            )
+            if size:
+                out[name] = size
+    return out
+
+
+def test_variant_memberships_follow_rewrites_and_hiding(ix, client):
+    first = [({"color": "Blue", "size": "S"}, "50", "in_stock"), ({"color": "Red", "size": "M"}, "60", "sold_out")]
+    ix.index([variant_doc("P1", first, attributes={"material": ("Wool",)})], [1])
+    assert variant_keys(client) == {
+        "with_variants": 1,
+        "variants": 2,
+        "vf:color:Blue": 1,
+        "vf:color:Red": 1,
+        "vf:size:S": 1,
+        "vf:size:M": 1,
+        "vf:material:Wool": 2,
+        "vin_stock": 1,
+        "vprice:EUR": 2,
+        "fo:color:Red": 1,  # only on a sold-out variant
+        "fo:size:M": 1,
+        "fob:color:Red": 1,
+        "fob:size:M": 1,
+    }
+    assert client.zrange("ss:1:idx:variants", 0, -1) == [b"P1\x1fP1-0", b"P1\x1fP1-1"]
+    ix.index([variant_doc("P1", [({"color": "Green"}, "30", "sold_out")], version=2)], [1])
+    assert variant_keys(client) == {
+        "with_variants": 1,
+        "variants": 1,
+        "vf:color:Green": 1,
+        "vprice:EUR": 1,
+        "fo:color:Green": 1,
+        "fob:color:Green": 1,
+    }
+    assert ix.query(q(filters={"color": ("Blue",)})).total == 0
+    assert ix.query(q(filters={"color": ("Green",)})).skus == ("P1",)
+    ix.index([variant_doc("P1", first, version=1)], [1])  # older: ignored
+    assert ix.query(q(filters={"color": ("Blue",)})).total == 0
+    ix.index([doc("P1", version=3, attributes={"color": ("Blue",)})], [1])  # simple now
+    assert variant_keys(client) == {}
+    assert ix.query(q(filters={"color": ("Blue",)}, in_stock=True)).skus == ("P1",)
+    ix.index([variant_doc("P1", first, version=4)], [1])
+    ix.index([variant_doc("P1", first, version=5, visible=False)], [1])
+    assert variant_keys(client) == {}
+
+
+def test_a_simple_catalog_never_looks_at_variants(ix, client):
+    ix.index(catalog(200), [1])
+    client.config_resetstat()
+    ix.query(q(category="c", filters={"color": ("Red", "Blue"), "brand": ("B1",)}, in_stock=True, sort="price_asc"))
+    stats = client.info("commandstats")
+    for command in ("sdiffstore", "zrangebylex", "sinter", "zinter"):
+        assert f"cmdstat_{command}" not in stats, command
+
+
+def variant_catalog(n: int = 300) -> list[SearchDocument]:
+    """Simple products and products with variants in colors and sizes, in categories c and d."""
+    rng = random.Random(11)
+    docs = []
+    for i in range(n):
+        paths = ("c",) if i % 10 else ("d",)  # d: a tenth of the catalog
+        colors = rng.sample(["Red", "Blue", "Green", "Black"], rng.randint(1, 3))
+        if i % 3:
+            combos = [{"color": c, "size": s} for c in colors for s in rng.sample(["S", "M", "L"], rng.randint(1, 3))]
+            variants = [(o, rng.choice(["5", "10", "20", "40"]), rng.choice(["in_stock", "sold_out"])) for o in combos]
+            docs.append(variant_doc(f"V{i:03d}", variants, category_paths=paths, created_at=i))
+        else:
+            price = {"EUR": Decimal(rng.choice(["5", "10", "20", "40"]))}
+            attributes = {"color": tuple(colors), "size": ("M",)}
+            docs.append(doc(f"S{i:03d}", category_paths=paths, attributes=attributes, prices=price, created_at=i))
+    docs.append(variant_doc("V999", [({"color": "Teal", "size": "XL"}, "7", "in_stock")], category_paths=("c",)))
+    return docs
+
+
+@pytest.mark.parametrize(
+    "query,from_products",
+    [
+        # few candidate products: their variants are read (a lex range each)
+        (q(category="d", filters={"color": ("Red",), "size": ("M",)}, sort="price_asc"), True),
+        (q(category="d", in_stock=True, price_max=Decimal("10"), sort="price_desc"), True),
+        # a rare value: its variants are checked against the candidate products
+        (q(filters={"color": ("Teal",)}, in_stock=True), False),
+        (q(category="c", filters={"size": ("XL",)}, sort="price_asc"), False),
+    ],
+)
+def test_matching_variants_come_from_the_cheaper_side(ix, client, query, from_products):
+    docs = variant_catalog()
+    ix.index(docs, [1])
+    client.config_resetstat()
+    got = ix.query(replace(query, per_page=96))
+    ranges = client.info("commandstats").get("cmdstat_zrangebylex", {}).get("calls", 0)
+    assert (ranges > 0) is from_products
+    want = ref.search(docs, replace(query, per_page=96))
+    assert got == want and got.total > 0
+    assert list(client.scan_iter(match="ss:1:idx:tmp:*")) == []

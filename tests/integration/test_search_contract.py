@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.documents import SearchDocument
+from search.documents import SearchDocument, VariantDocument
 from search.query import MAX_PER_PAGE, SORTS, Query, Result
 from tests import search_reference as ref
 from tests.search_data import CURRENCIES, LOCALES, TREE, catalog
@@ -256,6 +256,169 @@ def test_small_pages_concatenate_to_the_full_order(index, base, sort, per_page):
         assert r.total == len(want)
         got += r.skus
     assert got == want, sku_diff(got, want, query)
+
+
+# ------------------------------------------------------------------------------------------------
+# Products with variants (docs/variants.md, "Search"): one variant must match every variant-level
+# condition at once; facets count products; price sorts use the cheapest matching variant.
+# VP-0001: Blue/S 50 (in stock), Red/M 60 (in stock), Blue/L 40 (sold out); VP-0002: color Black
+# (product), XS 20, S 25 (low), M 18 (sold out), L 25; VP-0003: color Grey (product), Navy/M 9.99,
+# L 12 (Grey), Navy/L 12 (sold out); VP-0004 hidden; VP-0005: Red (no price), Green 14.50 (sold
+# out). All of brand Orcana, under clothing-tops-sweaters.
+
+ORCA = {"brand": ("Orcana",)}
+SWEATERS = "clothing-tops-sweaters"
+
+VARIANT_CASES = [
+    (Q(category=SWEATERS, filters={"color": ("Blue",), "size": ("M",)}), False),  # Blue/S and Red/M only
+    (Q(category=SWEATERS, filters={"color": ("Blue",), "size": ("S",)}), True),
+    (Q(category=SWEATERS, filters={"color": ("Blue",), "size": ("M", "S")}), True),
+    (Q(category=SWEATERS, filters={"color": ("Red",), "size": ("M",)}), True),
+    (Q(category=SWEATERS, filters={"size": ("L",)}), True),
+    (Q(category=SWEATERS, filters={"size": ("L",)}, in_stock=True), False),  # Blue/L is sold out
+    (Q(category=SWEATERS, filters={"color": ("Blue",)}, in_stock=True), True),
+    (Q(category=SWEATERS, price_min=Decimal("35"), price_max=Decimal("45")), True),  # Blue/L at 40
+    (Q(category=SWEATERS, price_min=Decimal("35"), price_max=Decimal("45"), in_stock=True), False),
+    (Q(category=SWEATERS, filters={"color": ("Red",)}, price_max=Decimal("55")), False),  # Red/M is 60
+    (Q(category=SWEATERS, currency="USD", price_min=Decimal("60")), True),  # Red/M at 66 USD
+]
+
+
+@pytest.mark.parametrize("query,hoodie", VARIANT_CASES, ids=[describe(q) for q, _ in VARIANT_CASES])
+def test_one_variant_must_match_every_variant_condition(index, query, hoodie):
+    r = index.query(replace(query, per_page=MAX_PER_PAGE))
+    assert ("VP-0001" in r.skus) is hoodie
+    assert_result(r, ref.search(DOCS, replace(query, per_page=MAX_PER_PAGE)), query)
+
+
+def test_a_product_attribute_applies_to_every_variant_and_an_option_overrides_it(index):
+    def orca(**kw):
+        return set(index.query(Q(filters={**ORCA, **kw})).skus)
+
+    assert orca(color=("Black",)) == {"VP-0002"}  # the tee's color is a product attribute
+    assert orca(color=("Black",), size=("M",)) == {"VP-0002"}
+    assert orca(color=("Grey",), size=("L",)) == {"VP-0003"}  # the L without a color is Grey
+    assert orca(color=("Grey",), size=("M",)) == set()  # the M is Navy
+    assert orca(color=("Navy",), size=("L",)) == {"VP-0003"}
+    assert index.query(Q(filters={**ORCA, "color": ("Navy",), "size": ("L",)}, in_stock=True)).total == 0
+    assert orca(color=("Blue",)) == {"VP-0001"}  # the hidden VP-0004 never
+
+
+def counts(result: Result, facet: str) -> dict[str, int]:
+    return {v.value: v.count for f in result.facets if f.name == facet for v in f.values}
+
+
+def test_facet_counts_count_products_not_variants(index):
+    r = index.query(Q(filters=ORCA))
+    assert r.total == 4
+    assert counts(r, "color") == {"Red": 2, "Black": 1, "Blue": 1, "Green": 1, "Grey": 1, "Navy": 1}
+    assert counts(r, "size") == {"L": 3, "M": 3, "S": 2, "XS": 1}
+    # with a size selected, a color counts the products having it in that size
+    r = index.query(Q(filters={**ORCA, "size": ("L",)}))
+    assert counts(r, "color") == {"Black": 1, "Blue": 1, "Grey": 1, "Navy": 1}
+    assert counts(r, "size") == {"L": 3, "M": 3, "S": 2, "XS": 1}  # its own selection does not count
+    r = index.query(Q(filters={**ORCA, "size": ("L",)}, in_stock=True))
+    assert counts(r, "color") == {"Black": 1, "Grey": 1}
+    # the brand counts the products matching every other condition: the hoodie has no Blue/M
+    r = index.query(Q(category=SWEATERS, filters={**ORCA, "color": ("Blue",), "size": ("M",)}))
+    assert r.total == 0 and counts(r, "brand").get("Orcana") == 0
+    query = Q(category=SWEATERS, filters={"color": ("Blue",), "size": ("M",)})
+    assert_result(index.query(query), ref.search(DOCS, query), query)
+
+
+PRICE_SORTS = [
+    (Q(filters=ORCA, sort="price_asc"), ["VP-0003", "VP-0005", "VP-0002", "VP-0001"]),  # 9.99 14.50 18 40
+    (Q(filters=ORCA, sort="price_asc", in_stock=True), ["VP-0003", "VP-0002", "VP-0001", "VP-0005"]),  # VP-0005: none
+    (Q(filters={**ORCA, "size": ("L",)}, sort="price_asc"), ["VP-0003", "VP-0002", "VP-0001"]),  # 12 25 40
+    (Q(filters={**ORCA, "size": ("L",)}, sort="price_desc"), ["VP-0001", "VP-0002", "VP-0003"]),
+    (Q(filters={**ORCA, "color": ("Blue",)}, sort="price_asc", in_stock=True), ["VP-0001"]),
+    (Q(filters={**ORCA, "color": ("Red",)}, sort="price_desc"), ["VP-0001", "VP-0005"]),  # no price: last
+    (Q(filters=ORCA, sort="price_desc", currency="USD", in_stock=True), ["VP-0001", "VP-0002", "VP-0003", "VP-0005"]),
+]
+
+
+@pytest.mark.parametrize("query,want", PRICE_SORTS, ids=[describe(q) for q, _ in PRICE_SORTS])
+def test_price_sorts_use_the_cheapest_matching_variant(index, query, want):
+    expected = ref.search(DOCS, query)
+    assert list(expected.skus) == want, "the reference disagrees with the hand-made expectation"
+    assert_result(index.query(query), expected, query)
+
+
+VARIANT_FIXED = [
+    Q(category="clothing", sort="price_asc", per_page=MAX_PER_PAGE),
+    Q(category="clothing", sort="price_desc", in_stock=True, per_page=MAX_PER_PAGE),
+    Q(category="clothing", filters={"size": ("M", "L"), "color": ("Blue", "Black")}, sort="price_asc"),
+    Q(category="shoes", filters={"size": ("41", "42")}, in_stock=True, sort="price_desc", currency="USD"),
+    Q(filters={"color": ("Red",), "size": ("S",)}, price_max=Decimal("50"), sort="price_asc"),
+    Q(filters={"size": ("XS",)}, price_min=Decimal("20"), in_stock=True, per_page=MAX_PER_PAGE),
+    Q(price_min=Decimal("10"), price_max=Decimal("30"), sort="price_desc", per_page=MAX_PER_PAGE),
+    Q(filters={"brand": ("Orcana", "Hasa"), "material": ("Cotton",)}, in_stock=True),
+]
+
+
+@pytest.mark.parametrize("query", VARIANT_FIXED, ids=[describe(q) for q in VARIANT_FIXED])
+def test_variant_queries_match_reference(index, query):
+    assert any(d.variants for d in VISIBLE if ref.matches(d, query)), "no product with variants matches"
+    assert_result(index.query(query), ref.search(DOCS, query), query)
+
+
+def _variant_doc(version: int, variants, **kw) -> SearchDocument:
+    fields = {
+        "sku": "VX-1",
+        "version": version,
+        "visible": True,
+        "created_at": 1_700_000_000,
+        "category_paths": ("vx",),
+        "attributes": {"material": ("Wool",)},
+        "names": {"en_US": "Vx", "de_DE": "Vx"},
+        "prices": {"EUR": Decimal("10.00")},
+        "availability": "in_stock",
+        "variants": tuple(variants),
+    }
+    fields.update(kw)
+    from tests.search_data import aggregate
+
+    doc = SearchDocument(**fields)
+    return aggregate(doc) if doc.variants else doc
+
+
+def test_option_names_are_facets_and_rewrites_take_variants_along(make_index):
+    idx = make_index("vx")
+    idx.ensure_generation(1)
+    idx.switch(1)
+
+    def write(doc):
+        idx.index([doc], [1])
+        idx.refresh()
+
+    def skus(**kw):
+        return list(idx.query(Q(category="vx", **kw)).skus)
+
+    fits = [
+        VariantDocument("VX-1-S", {"fit": "Slim"}, {"EUR": Decimal("30")}, "in_stock"),
+        VariantDocument("VX-1-R", {"fit": "Relaxed"}, {"EUR": Decimal("20")}, "sold_out"),
+    ]
+    write(_variant_doc(1, fits))
+    assert "fit" in idx.facet_names()
+    assert skus(filters={"fit": ("Slim",)}, in_stock=True) == ["VX-1"]
+    assert skus(filters={"fit": ("Relaxed",)}, in_stock=True) == []
+    assert skus(price_max=Decimal("25")) == ["VX-1"]
+    # new variants replace the old ones in every set
+    write(_variant_doc(2, [VariantDocument("VX-1-B", {"fit": "Boxy"}, {"EUR": Decimal("40")}, "in_stock")]))
+    assert skus(filters={"fit": ("Slim",)}) == skus(filters={"fit": ("Relaxed",)}) == []
+    assert skus(filters={"fit": ("Boxy",)}, in_stock=True) == ["VX-1"]
+    assert skus(price_max=Decimal("25")) == [] and skus(price_min=Decimal("40")) == ["VX-1"]
+    assert counts(idx.query(Q(category="vx")), "fit") == {"Boxy": 1}
+    # a product back to simple: its own values, price and stock only
+    write(_variant_doc(3, [], availability="sold_out"))
+    assert skus(filters={"fit": ("Boxy",)}) == [] and skus(in_stock=True) == []
+    assert skus(filters={"material": ("Wool",)}, price_max=Decimal("10")) == ["VX-1"]
+    # an older version with variants arriving late changes nothing
+    write(_variant_doc(2, [VariantDocument("VX-1-B", {"fit": "Boxy"}, {"EUR": Decimal("40")}, "in_stock")]))
+    assert skus(filters={"fit": ("Boxy",)}) == [] and skus(price_min=Decimal("40")) == []
+    # hidden: nothing
+    write(_variant_doc(4, fits, visible=False))
+    assert skus() == skus(filters={"fit": ("Slim",)}) == []
 
 
 # ------------------------------------------------------------------------------------------------

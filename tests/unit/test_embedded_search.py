@@ -6,12 +6,13 @@ The adapter itself runs Lua on a real Redis: tests/integration/test_embedded_sea
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.documents import SearchDocument, fold, name_sort_key
+from search.documents import SearchDocument, VariantDocument, fold, name_sort_key
 from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
 from search.embedded_query import Lookup, plan
 from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
@@ -137,6 +138,50 @@ def test_a_visible_document_is_in_every_set_it_matches():
     assert not any(e[1].startswith(p + "names:de_DE") or e[1].startswith(p + "tn:de_DE") for e in got)
 
 
+def test_a_simple_product_has_no_variant_level_memberships():
+    got = {e.key for e in entries(doc(), 1, KEYS, ["en_US"])}
+    variant_level = ("vf:", "vin_stock", "vprice:", "variants", "with_variants")
+    assert not any(k.startswith(tuple(f"t:1:idx:{k}" for k in variant_level)) for k in got)
+
+
+def test_a_product_with_variants_is_in_the_product_sets_of_any_variant_and_each_variant_in_its_own():
+    variants = (
+        VariantDocument("S1-BS", {"color": "Blue", "size": "S"}, {"EUR": Decimal("50")}, "sold_out"),
+        VariantDocument("S1-M", {"size": "M"}, {"EUR": Decimal("40"), "USD": Decimal("45")}, "low_stock"),
+    )
+    d = doc(attributes={"color": ("Grey",), "material": ("Wool",)}, variants=variants, prices={})
+    got = {(e.op, e.key, e.member, e.score) for e in entries(d, 1, KEYS, ["en_US"])}
+    p = "t:1:idx:"
+    # product level: any variant (Grey comes from the M, which has no color of its own)
+    for key in ("with_variants", "in_stock", "f:color:Blue", "f:color:Grey", "f:size:S", "f:size:M", "f:material:Wool"):
+        assert (SADD, p + key, "S1", "0") in got, key
+    assert (ZADD, p + "price:EUR", "S1", "40.0") in got and (ZADD, p + "price:USD", "S1", "45.0") in got
+    # variant level: one member per variant, "product U+001F variant"
+    bs, m = "S1\x1fS1-BS", "S1\x1fS1-M"
+    assert {(e[1], e[2]) for e in got if e[1].startswith(p + "vf:")} == {
+        (p + "vf:color:Blue", bs),
+        (p + "vf:size:S", bs),
+        (p + "vf:material:Wool", bs),
+        (p + "vf:color:Grey", m),
+        (p + "vf:size:M", m),
+        (p + "vf:material:Wool", m),
+    }
+    assert (ZADD, p + "variants", bs, "0") in got and (ZADD, p + "variants", m, "0") in got
+    assert {e[2] for e in got if e[1] == p + "vin_stock"} == {m}  # low stock is in stock
+    assert (ZADD, p + "vprice:EUR", bs, "50.0") in got and (ZADD, p + "vprice:USD", m, "45.0") in got
+    assert not any(e[1] == p + "vprice:USD" and e[2] == bs for e in got)
+    # the values it has on sold-out variants only, and its cheapest in-stock prices
+    assert {e[1] for e in got if e[2] == "S1" and e[1].startswith((p + "fo:", p + "fob:"))} == {
+        p + "fo:color:Blue",
+        p + "fo:size:S",
+        p + "fob:color:Blue",
+        p + "fob:size:S",
+    }
+    assert (ZADD, p + "sprice:EUR", "S1", "40.0") in got and (ZADD, p + "sprice:USD", "S1", "45.0") in got
+    sold_out = replace(d, variants=tuple(replace(v, availability="sold_out") for v in variants))
+    assert (ZADD, p + "sprice:EUR", "S1", "inf") in entries(sold_out, 1, KEYS, ["en_US"])
+
+
 def test_sold_out_documents_and_empty_brands_are_left_out_of_their_sets():
     got = {e.key for e in entries(doc(availability="sold_out", brand=""), 1, KEYS, ["en_US"])}
     assert "t:1:idx:in_stock" not in got
@@ -173,6 +218,42 @@ def test_the_plan_names_keys_once_and_reserves_enough_temporaries():
     assert spec["price"][1:] == ["-inf", "50.0"]
     temporaries = [k for k in p.keys if ":tmp:n:" in k]
     assert len(temporaries) >= 3 * (1 + 2 + 3 + 2 + 1) and p.keys[spec["tmp"] - 1] == temporaries[0]
+
+
+def test_a_plan_has_a_variant_level_only_with_variant_level_conditions():
+    lookup = Lookup({"color": {"Red", "Blue"}, "brand": {"Acme"}}, [], with_variants=True)
+
+    def spec(with_variants=True, **kw):
+        return json.loads(
+            plan(
+                Query(locale="en_US", currency="EUR", **kw), replace(lookup, with_variants=with_variants), KEYS, 2, "n"
+            ).argv
+        )
+
+    assert "v" not in spec(filters={"brand": ("Acme",)}, category="c", sort="price_asc")
+    assert "v" not in spec(with_variants=False, filters={"color": ("Red",)}, in_stock=True)  # a simple catalog
+    for kw in ({"filters": {"color": ("Red",)}}, {"in_stock": True}, {"price_min": Decimal("1")}):
+        assert "v" in spec(**kw), kw
+    q = Query(
+        locale="en_US",
+        currency="USD",
+        filters={"brand": ("Acme",), "color": ("Red", "Blue"), "size": ("M",)},
+        in_stock=True,
+        price_max=Decimal("50"),
+        sort="price_asc",
+    )
+    p = plan(q, lookup, KEYS, 2, "n")
+    v = json.loads(p.argv)["v"]
+    key = p.keys.__getitem__
+    assert key(v["multi"] - 1) == "t:2:idx:with_variants" and key(v["all"] - 1) == "t:2:idx:variants"
+    assert key(v["stock"] - 1) == "t:2:idx:vin_stock" and key(v["sort"] - 1) == "t:2:idx:vprice:USD"
+    assert key(v["price"][0] - 1) == "t:2:idx:vprice:USD" and v["price"][1:] == ["-inf", "50.0"]
+    assert [(pos, [key(k - 1) for k in keys]) for pos, keys in v["filters"]] == [
+        (2, ["t:2:idx:vf:color:Red", "t:2:idx:vf:color:Blue"]),
+        (3, ["t:2:idx:vf:size:M"]),
+    ]  # not the brand: it is product-level
+    assert v["facets"][0] == [] and [key(k - 1) for k in v["facets"][2]] == ["t:2:idx:vf:size:M"]
+    assert len(p.keys) == len(set(p.keys))
 
 
 def _plan(**kw):
