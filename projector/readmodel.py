@@ -138,7 +138,9 @@ def load_attribute_labels(
 
 def attribute_in_use(conn: psycopg.Connection, code: str) -> bool:
     """Some product has a value of the attribute (the (name, value) index answers it)."""
-    return conn.execute("SELECT EXISTS (SELECT 1 FROM product_attributes WHERE name = %s)", (code,)).fetchone()[0]
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM product_attributes WHERE name = %s)", (code,)).fetchone()
+    assert row is not None  # SELECT without FROM answers one row
+    return row[0]
 
 
 def featured_skus(conn: psycopg.Connection, count: int) -> list[str]:
