@@ -222,7 +222,7 @@ def _all(conditions: Sequence[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
 
 
-def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[sql.Composable, dict]:
+def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[sql.Composed, dict]:
     """The listing of ``query`` (``categories``: the category's subtree, None for all products).
 
     Parts of the result, told apart by the first column:
@@ -325,7 +325,7 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
         return _all([flag for name, flag in flags.items() if name != skip])
 
     attribute_flags = matching()  # an attribute row counts when its product matches the other facets
-    near = sql.SQL("true")
+    near: sql.Composable = sql.SQL("true")
     if any(name != BRAND for name in flags):
         cases = sql.SQL(" ").join(
             sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name))
