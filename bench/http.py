@@ -216,7 +216,9 @@ def pick_urls(
             for name, value, _count in conn.execute(TOP_VALUES, (key,)):
                 top.setdefault(name, value)
             (n1, v1), (n2, v2) = list(top.items())[:2]
-            hits = conn.execute(BOTH, (key, n1, v1, n2, v2)).fetchone()[0]
+            row = conn.execute(BOTH, (key, n1, v1, n2, v2)).fetchone()
+            assert row is not None  # an aggregate without GROUP BY answers one row
+            hits = row[0]
             if hits >= MIN_TILES:
                 # Each listing in four variants (two sorts, first two pages when there are two), so
                 # that the edge's short-lived search result cache meets a realistic spread of queries.

@@ -36,6 +36,7 @@ import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypedDict
 from urllib.parse import quote
 
 from bench.projection import drop_replaced_generations
@@ -128,7 +129,8 @@ def browse(edge_url: str, paths: list[str], threads: int = 4) -> dict[int, int]:
     """GET every path (``threads`` connections at once); count the statuses."""
 
     def worker(part: list[str]) -> dict[int, int]:
-        http, statuses = Http(edge_url), {}
+        http = Http(edge_url)
+        statuses: dict[int, int] = {}
         try:
             for path in part:
                 status, _ = http.request("GET", path)
@@ -168,13 +170,22 @@ def server_workers(master: int) -> list[int]:
     return [pid for pid in children(master) if _cmdline(pid) == command]
 
 
+class Reading(TypedDict):
+    """The edge's memory after ``requests`` page views (KiB by field of :func:`memory_of`)."""
+
+    requests: int
+    statuses: dict[int, int]
+    master: dict[str, int]
+    workers: dict[int, dict[str, int]]  # by pid
+
+
 def edge_memory(stack: Stack, edge_url: str, requests: int = 300, name: str = "edge", seed: int = 1) -> dict:
     """Resident memory of the edge's master and workers after ``requests`` page views, and after
     as many again. The workers are looked up at each reading (the server forks them after the
     port opens, and replaces any that die)."""
     rng = random.Random(seed)
     master = edge_master(stack, name)
-    readings = []
+    readings: list[Reading] = []
     for _ in range(2):
         statuses = browse(edge_url, page_paths(stack, requests, rng))
         readings.append(
@@ -247,12 +258,12 @@ def print_results(result: dict) -> None:
     if e:
         workers = len(e["readings"][-1]["workers"])
         print(f"\nedge resident memory, KiB (server master {e['master']}, {workers} workers):")
-        rows = []
+        memory_rows = []
         for reading in e["readings"]:
             for role, pid, mem in [("master", e["master"], reading["master"])] + [
                 ("worker", pid, m) for pid, m in reading["workers"].items()
             ]:
-                rows.append(
+                memory_rows.append(
                     (
                         reading["requests"],
                         role,
@@ -267,7 +278,7 @@ def print_results(result: dict) -> None:
         print(
             table(
                 ["after requests", "process", "pid", "VmRSS", "RssAnon", "RssFile", "Pss", "VmHWM"],
-                rows,
+                memory_rows,
                 align=">>>>>>>>",
             )
         )

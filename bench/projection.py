@@ -221,6 +221,8 @@ def projector_for(stack: Stack, mode: str):
 
 def server_roots(stack: Stack) -> dict[str, int]:
     """Process trees whose CPU a rebuild uses besides this process."""
+    # Stack.create started both, Redis as its child
+    assert stack.pg is not None and stack.redis is not None and stack.redis.process is not None
     roots = {
         "postgres": int((stack.pg.datadir / "postmaster.pid").read_text().split()[0]),
         "redis": stack.redis.process.pid,

@@ -83,15 +83,15 @@ def fmt_bytes(n: float | None) -> str:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: str | None = None) -> str:
     """A plain-text table; ``align`` has one "<" or ">" per column (default: first left, rest right)."""
-    rows = [[str(c) for c in row] for row in rows]
+    texts = [[str(c) for c in row] for row in rows]
     align = align or "<" + ">" * (len(headers) - 1)
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    widths = [max([len(h)] + [len(r[i]) for r in texts]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths, strict=True)).rstrip()
 
     out = [line(headers), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in rows]
+    out += [line(r) for r in texts]
     return "\n".join(out)
 
 
@@ -195,6 +195,8 @@ class Http:
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         url = urlsplit(base_url)
+        if url.hostname is None:
+            raise ValueError(f"{base_url!r} names no host")
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
 
     def request(

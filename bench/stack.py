@@ -22,12 +22,18 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import redis
+from redis import Redis as RedisClient  # in the class body the field ``redis`` hides the module
 
 from tools.localservices import Postgres, Redis, free_port, wait_port
 from tools.processes import REPO, Process
+
+if TYPE_CHECKING:
+    from projector.rebuild import Summary
+    from tools.elasticsearch import ElasticsearchCluster
 
 PYTHON = sys.executable
 SEARCH_MODES = ("none", "embedded", "elasticsearch")
@@ -39,7 +45,7 @@ class Stack:
     search: str = "embedded"
     pg: Postgres | None = None
     redis: Redis | None = None
-    es: object | None = None  # tools.elasticsearch.ElasticsearchCluster
+    es: ElasticsearchCluster | None = None
     env: dict[str, str] = field(default_factory=dict)
     procs: list[Process] = field(default_factory=list)
     keep: bool = False
@@ -100,11 +106,11 @@ class Stack:
 
         return config.load(self.env)
 
-    def client(self) -> redis.Redis:
+    def client(self) -> RedisClient:
         """The snippet store."""
         return redis.Redis.from_url(self.env["REDIS_URL"])
 
-    def broker(self) -> redis.Redis:
+    def broker(self) -> RedisClient:
         return redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
 
     def connect(self) -> psycopg.Connection:
@@ -128,7 +134,7 @@ class Stack:
         from tools.generate_catalog import generate
 
         feed = self.base / "feed"
-        counts = dict(generate(products, feed, seed=seed))
+        counts: dict[str, float] = dict(generate(products, feed, seed=seed))
         started = time.perf_counter()
         files = [feed / f"{kind}.csv" for kind in ("categories", "products", "prices", "offers", "stock")]
         rejected = import_files(
@@ -153,7 +159,7 @@ class Stack:
             else:
                 yield Projector(parts.settings, parts.pool, parts.snippet_redis)
 
-    def rebuild(self, search: bool = True) -> tuple[dict, float]:
+    def rebuild(self, search: bool = True) -> tuple[Summary, float]:
         """``projector rebuild`` in this process; return its summary and the seconds it took."""
         from projector.rebuild import rebuild
 

@@ -124,7 +124,7 @@ def seed(stack: Stack, products: int, crossing: int) -> str:
 
 def next_signs(conn: psycopg.Connection, products: int, crossing: int) -> list[int]:
     """Per SKU index: -1 when its next movement is a sale, +1 for a receipt (from current levels)."""
-    levels = dict(conn.execute("SELECT sku, quantity FROM stock WHERE sku LIKE 'BENCH-%'").fetchall())
+    levels: dict[str, int] = dict(conn.execute("SELECT sku, quantity FROM stock WHERE sku LIKE 'BENCH-%'").fetchall())
     signs = []
     for i in range(products):
         high = CROSS_HIGH if i < crossing else PLAIN_HIGH
@@ -152,7 +152,7 @@ class LoadResult:
     sent: int
     ok: int
     errors: int
-    statuses: dict[int, int]
+    statuses: dict[int, int] | dict[str, int]  # by status code (the Python client), or by kind (wrk)
     achieved: float
     p50_ms: float
     p99_ms: float
@@ -490,7 +490,9 @@ def backlog(broker: redis.Redis, conn: psycopg.Connection) -> Backlog:
     pipe.llen("projection")
     pipe.hlen("unacked")
     queue, unacked = pipe.execute()
-    outbox = conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()[0]
+    row = conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()
+    assert row is not None  # an aggregate without GROUP BY answers one row
+    outbox = row[0]
     return Backlog(queue, unacked, outbox)
 
 
@@ -601,7 +603,10 @@ def verify_badges(stack: Stack) -> str:
     keys = KeyScheme(settings.key_prefix)
     renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
     client = stack.client()
-    live = int(client.get(keys.live))
+    raw_live = client.get(keys.live)
+    if raw_live is None:
+        raise RuntimeError("the snippet store has no live generation")
+    live = int(raw_live)
     with stack.connect() as conn:
         skus = [r[0] for r in conn.execute("SELECT sku FROM products ORDER BY sku").fetchall()]
         levels = stock_levels(conn, skus)
@@ -727,6 +732,8 @@ def run(args: argparse.Namespace) -> int:
         broker = stack.broker()
         store = stack.client()
         lag_key = "ss:lag:stock"
+        # Stack.create started both, Redis as its child
+        assert stack.pg is not None and stack.redis is not None and stack.redis.process is not None
         postmaster = int((stack.pg.datadir / "postmaster.pid").read_text().split()[0])
         by_name = {p.name: p.pid for p in stack.procs}
         roots = {

@@ -234,8 +234,10 @@ class Burst:
             stdout=subprocess.PIPE,
             text=True,
         )
-        self.process.stdin.write(json.dumps(self.config) + "\n")
-        self.process.stdin.flush()
+        stdin = self.process.stdin
+        assert stdin is not None  # stdin=PIPE
+        stdin.write(json.dumps(self.config) + "\n")
+        stdin.flush()
         self.started = time.monotonic()
         return self
 

@@ -445,7 +445,9 @@ def apply_movement(
                 (sku, delta, MAX_STOCK),
             ).fetchone()
             if row is None:
-                level = conn.execute("SELECT quantity FROM stock WHERE sku = %s", (sku,)).fetchone()[0]
+                found = conn.execute("SELECT quantity FROM stock WHERE sku = %s", (sku,)).fetchone()
+                assert found is not None  # the upsert met the row and left it (its bound held)
+                level = found[0]
                 raise Invalid(
                     f"movement of +{delta} would raise the stock of {sku} from {level} to "
                     f"{level + delta}, above the largest level {MAX_STOCK}"

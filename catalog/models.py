@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 
 from vocab.attributes import ATTRIBUTE_CODE_PATTERN, canonical_attribute_code
 from vocab.images import MAX_IMAGES, MAX_SIDE, MAX_SRC, SRC_PATTERN, check_src
@@ -53,28 +54,28 @@ def _no_nul(value: str) -> str:
     return value
 
 
-def _text(min_length: int, max_length: int) -> Any:
-    """A string of ``min_length`` to ``max_length`` characters (after trimming) that PostgreSQL can store."""
-    schema = {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
+def _text(min_length: int, max_length: int) -> tuple[StringConstraints, AfterValidator, WithJsonSchema]:
+    """The ``Annotated`` metadata of a string of ``min_length`` to ``max_length`` characters (after
+    trimming) that PostgreSQL can store."""
+    schema: JsonDict = {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
     if min_length:
         schema["minLength"] = min_length
-    return Annotated[
-        str,
+    return (
         StringConstraints(min_length=min_length, max_length=max_length),
         AfterValidator(_no_nul),
         WithJsonSchema(schema),
-    ]
+    )
 
 
-Text = _text(1, 500)
-Html = _text(0, 100_000)
-AttrValue = _text(1, 200)
-Brand = _text(0, 200)
-MovementId = _text(1, 100)
-Reason = _text(0, 200)
-Label = _text(1, 100)
+Text = Annotated[str, *_text(1, 500)]
+Html = Annotated[str, *_text(0, 100_000)]
+AttrValue = Annotated[str, *_text(1, 200)]
+Brand = Annotated[str, *_text(0, 200)]
+MovementId = Annotated[str, *_text(1, 100)]
+Reason = Annotated[str, *_text(0, 200)]
+Label = Annotated[str, *_text(1, 100)]
 #: JSON schema of a map keyed by locale (the admin API's OpenAPI document narrows it to the shop's locales).
-LOCALE_KEYS = {"propertyNames": {"pattern": LOCALE_RE.pattern}}
+LOCALE_KEYS: JsonDict = {"propertyNames": {"pattern": LOCALE_RE.pattern}}
 
 
 def _check_key(value: str, pattern: re.Pattern[str], what: str) -> str:

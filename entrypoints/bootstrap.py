@@ -81,7 +81,8 @@ class Parts:
     ) -> None:
         self.settings = settings if settings is not None else config.load()
         self.keys = KeyScheme(self.settings.key_prefix)
-        self._pool_options = {"name": pool_name, "max_size": pool_size}
+        self._pool_name = pool_name
+        self._pool_size = pool_size
         self._wait_for_database = wait_for_database
         self._redis_timeout = redis_timeout
 
@@ -91,12 +92,13 @@ class Parts:
     def pool(self) -> ConnectionPool:
         from catalog.db import make_pool
 
-        pool = make_pool(self.settings.database_url, **self._pool_options)
+        pool = make_pool(self.settings.database_url, name=self._pool_name, max_size=self._pool_size)
         pool.open(wait=self._wait_for_database)
         return pool
 
-    def connect(self, timeout: float = CONNECT_TIMEOUT, **options) -> psycopg.Connection:
-        """One connection of its own, for a one-off command (a token, a status, an import)."""
+    def connect(self, timeout: int = CONNECT_TIMEOUT, **options) -> psycopg.Connection:
+        """One connection of its own, for a one-off command (a token, a status, an import);
+        ``timeout`` in whole seconds (libpq's ``connect_timeout``)."""
         import psycopg
 
         return psycopg.connect(self.settings.database_url, connect_timeout=timeout, **options)

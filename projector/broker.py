@@ -32,7 +32,7 @@ class Channel(kombu_redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> dict:
         if self.connection.client is None:  # collected after the connection was lost
             raise redis.exceptions.ConnectionError("the broker connection was lost and has been closed")
-        return super()._connparams(asynchronous=asynchronous)
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # kombu's stubs omit it
 
 
 class Transport(kombu_redis.Transport):

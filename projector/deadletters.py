@@ -64,9 +64,10 @@ class DeadLetters:
         self._take_at = client.register_script(TAKE_AT)
 
     def add(self, entry: dict[str, Any]) -> None:
-        self.client.pipeline(transaction=True).lpush(self.key, json.dumps(entry)).ltrim(
-            self.key, 0, self.max_entries - 1
-        ).execute()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.lpush(self.key, json.dumps(entry))
+        pipe.ltrim(self.key, 0, self.max_entries - 1)
+        pipe.execute()
 
     def count(self) -> int:
         return int(self.client.llen(self.key))
@@ -97,7 +98,7 @@ class DeadLetters:
                 continue
             entry = json.loads(raw)
             send_task(entry["task"], args=entry["args"], kwargs=entry["kwargs"])
-            self.client.lrem(self.key, 1, raw)
+            self.client.lrem(self.key, 1, raw)  # type: ignore[arg-type]  # redis takes bytes too; its stub says str
             replayed.append(entry)
         return replayed
 

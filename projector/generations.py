@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import cast
+
+import redis
 
 from projector.service import Projector
 from projector.store import delete_generation, switch_live
-from vocab.keys import Context, Kind
+from vocab.keys import Context, KeyScheme, Kind
 
 
 class UnknownGeneration(Exception):
@@ -26,10 +29,16 @@ class Generation:
     retired_at: float | None
 
 
+def _retired(client: redis.Redis, keys: KeyScheme) -> list[tuple[bytes, float]]:
+    """The replaced generations and when each was replaced, oldest first."""
+    # With scores, ZRANGE answers (member, score) pairs; redis types all its reply forms as one union.
+    return cast("list[tuple[bytes, float]]", client.zrange(keys.retired, 0, -1, withscores=True))
+
+
 def generations(projector: Projector) -> list[Generation]:
     client, keys = projector.writer.client, projector.keys
     live, building = (int(v) if v is not None else None for v in client.mget(keys.live, keys.building))
-    retired = {int(m): score for m, score in client.zrange(keys.retired, 0, -1, withscores=True)}
+    retired = {int(m): score for m, score in _retired(client, keys)}
     return [
         Generation(g, g == live, g == building, retired.get(g))
         for g in sorted(int(m) for m in client.smembers(keys.generations))
@@ -42,7 +51,7 @@ def switch_to(projector: Projector, gen: int) -> int | None:
     frame = keys.snippet(
         gen, Kind.FRAME, Context(projector.settings.default_locale, projector.settings.default_currency)
     )
-    if not client.sismember(keys.generations, gen) or not client.exists(frame):
+    if not client.sismember(keys.generations, str(gen)) or not client.exists(frame):
         raise UnknownGeneration(f"generation {gen} does not exist or holds no snippets")
     previous = client.get(keys.live)
     if projector.search is not None:
@@ -50,7 +59,7 @@ def switch_to(projector: Projector, gen: int) -> int | None:
     switch_live(client, keys, gen)
     client.zrem(keys.retired, gen)
     if previous is not None and int(previous) != gen:
-        client.zadd(keys.retired, {int(previous): time.time()})
+        client.zadd(keys.retired, {str(int(previous)): time.time()})
         return int(previous)
     return None
 
@@ -61,7 +70,7 @@ def delete_old_generations(projector: Projector, now: float | None = None) -> li
     client, keys = projector.writer.client, projector.keys
     now = time.time() if now is None else now
     grace = projector.settings.generation_grace_seconds
-    retired = client.zrange(keys.retired, 0, -1, withscores=True)  # oldest first
+    retired = _retired(client, keys)  # oldest first
     doomed = [int(m) for i, (m, at) in enumerate(retired) if i < len(retired) - 1 or at + grace < now]
     keep = {int(m) for m, _ in retired} | {int(v) for v in client.mget(keys.live, keys.building) if v is not None}
     doomed += [int(m) for m in client.smembers(keys.generations) if int(m) not in keep]

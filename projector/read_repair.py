@@ -83,7 +83,7 @@ def drain(projector: Projector, limit: int = BATCH, transient: tuple[type[BaseEx
     popped = client.spop(keys.repair_pending, limit)
     if not popped:
         return 0
-    todo = Repairs.parse(popped)
+    todo = Repairs.parse(popped)  # type: ignore[arg-type]  # with a count SPOP answers a list; redis's stub says set
     if todo.ignored:
         log.warning("repair entries ignored", extra={"entries": todo.ignored[:20]})
     try:

@@ -75,8 +75,9 @@ class ProductView:
 
     @property
     def has_variants(self) -> bool:
-        """Sold in variants (a picker on its page), not a simple product."""
-        return not (len(self.variants) == 1 and self.variants[0].sku == self.sku and not self.variants[0].options)
+        """Sold in variants (a picker on its page), not a simple product (nor a view built without variants)."""
+        simple = len(self.variants) == 1 and self.variants[0].sku == self.sku and not self.variants[0].options
+        return bool(self.variants) and not simple
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,9 @@ def load_attribute_labels(
 
 def attribute_in_use(conn: psycopg.Connection, code: str) -> bool:
     """Some product has a value of the attribute (the (name, value) index answers it)."""
-    return conn.execute("SELECT EXISTS (SELECT 1 FROM product_attributes WHERE name = %s)", (code,)).fetchone()[0]
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM product_attributes WHERE name = %s)", (code,)).fetchone()
+    assert row is not None  # SELECT without FROM answers one row
+    return row[0]
 
 
 def featured_skus(conn: psycopg.Connection, count: int) -> list[str]:

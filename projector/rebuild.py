@@ -166,6 +166,7 @@ def _pipeline(projector, gens, kinds, chunks, categories, total, progress, check
         for i in range(len(chunks)):
             if check is not None:
                 check()
+            assert loading is not None  # chunk i was submitted: first before the loop, the others in it
             loaded = loading.result()
             loading = io.submit(projector.load, chunks[i + 1], categories) if i + 1 < len(chunks) else None
             rendered = projector.render(loaded, kinds)

@@ -119,7 +119,10 @@ class RebuildLockLost(Exception):
 
 def current_holder(client: redis.Redis, keys: KeyScheme) -> tuple[Holder | None, float | None]:
     """The running rebuild's holder (None if none runs) and the seconds until its lock expires."""
-    raw, ttl_ms = client.pipeline(transaction=False).get(keys.rebuild_lock).pttl(keys.rebuild_lock).execute()
+    pipe = client.pipeline(transaction=False)
+    pipe.get(keys.rebuild_lock)
+    pipe.pttl(keys.rebuild_lock)
+    raw, ttl_ms = pipe.execute()
     if raw is None:
         return None, None
     return Holder.decode(raw), (ttl_ms / 1000 if ttl_ms >= 0 else None)

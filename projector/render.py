@@ -258,7 +258,7 @@ class Renderer:
         kinds = set(kinds)
         if not p.visible:
             return self.tombstones(p, kinds)
-        if in_variants(p):
+        if p.has_variants:
             return self._with_variants(p, categories, now, kinds, variants)
         out: list[Snippet] = []
         for locale in self.locales:
@@ -339,14 +339,14 @@ class Renderer:
         """Empty snippets of a hidden product; with variants, its variants' own ones and pointers too."""
         kinds = set(kinds)
         versions = {Kind.PRICE: price_version(p), Kind.OFFER: price_version(p), Kind.AVAIL: stock_version(p)}
-        if not in_variants(p):
+        if not p.has_variants:
             kinds -= {Kind.VARIANTS, Kind.VARIANT}
         out = [
             Snippet(kind, ctx, p.sku, versions.get(kind, p.version), "")
             for kind in sorted(kinds - {Kind.VARIANT})
             for ctx in self._contexts_of(kind)
         ]
-        if in_variants(p):
+        if p.has_variants:
             for v in p.variants:
                 out += self.variant_tombstones(p, v, kinds & set(VARIANT_KINDS), self.locales)
             if Kind.VARIANT in kinds:
@@ -387,13 +387,13 @@ class Renderer:
         description = Markup(nh3.clean(self._text(p.descriptions, locale), tags=DESCRIPTION_TAGS))
         html = self._render("detail", p=p, name=name, description=description, t=messages(locale), locale=locale)
         body = f"{Markup.escape(name)}{FIELD}{html}"
-        if in_variants(p):
+        if p.has_variants:
             body += FIELD + ",".join(v.sku for v in shown(p))
         return Snippet(Kind.DETAIL, self._text_ctx(locale), p.sku, p.version, body)
 
     def tile(self, p: ProductView, locale: str) -> Snippet:
         """The tile link; a product with variants lists the option values on offer below it."""
-        options = option_values(p) if in_variants(p) else []
+        options = option_values(p) if p.has_variants else []
         html = self._render("tile", p=p, name=self._text(p.names, locale), options=options, locale=locale)
         return Snippet(Kind.TILE, self._text_ctx(locale), p.sku, p.version, html)
 
@@ -467,13 +467,13 @@ class Renderer:
     def price_box(self, p: ProductView, ctx: Context, now: datetime, offer: bool) -> Snippet:
         """The regular price box (``offer=False``), or what a shopper pays now (``offer=True``);
         for a product with variants, the aggregate over its visible variants."""
-        body, _ = self._aggregate_box(p, ctx, now, offer) if in_variants(p) else self._own_box(p, ctx, now, offer)
+        body, _ = self._aggregate_box(p, ctx, now, offer) if p.has_variants else self._own_box(p, ctx, now, offer)
         return Snippet(Kind.PRICE, ctx, p.sku, price_version(p), body)
 
     def offer_box(self, p: ProductView, ctx: Context, now: datetime) -> Snippet:
         """The live offer's box, dying with the offer; a tombstone when no offer is live (for a
         product with variants: when no live offer is the cheapest price paid now)."""
-        body, live = self._aggregate_box(p, ctx, now, True) if in_variants(p) else self._own_box(p, ctx, now, True)
+        body, live = self._aggregate_box(p, ctx, now, True) if p.has_variants else self._own_box(p, ctx, now, True)
         return self._offer_snippet(ctx, p.sku, price_version(p), body, live, now)
 
     def _offer_snippet(
@@ -493,7 +493,7 @@ class Renderer:
 
     def availability(self, p: ProductView, locale: str) -> Snippet:
         """The badge; for a product with variants, that of its best visible variant (in stock if any is)."""
-        quantity = max((v.quantity for v in shown(p)), default=0) if in_variants(p) else p.quantity
+        quantity = max((v.quantity for v in shown(p)), default=0) if p.has_variants else p.quantity
         return Snippet(Kind.AVAIL, self._text_ctx(locale), p.sku, stock_version(p), self._badge(quantity, locale))
 
     def _badge(self, quantity: int, locale: str) -> str:
@@ -545,16 +545,16 @@ class Renderer:
         name = self._text(p.names, locale)
         data: dict[str, object] = {
             "@context": "https://schema.org",
-            "@type": "ProductGroup" if in_variants(p) else "Product",
+            "@type": "ProductGroup" if p.has_variants else "Product",
             "name": name,
         }
-        data["productGroupID" if in_variants(p) else "sku"] = p.sku
+        data["productGroupID" if p.has_variants else "sku"] = p.sku
         if p.brand:
             data["brand"] = {"@type": "Brand", "name": p.brand}
         body = _json(data)[:-1]
         if p.images:  # spliced in: the JSON encoding would escape the '<' of IMAGE_BASE
             body += ',"image":[' + ",".join(_json_url(i.src) for i in p.images) + "]"
-        if in_variants(p):
+        if p.has_variants:
             varies = [SCHEMA_OPTIONS.get(name, name) for name, _ in option_values(p)]
             body += ',"variesBy":' + _json(varies) + ',"hasVariant":['
             for v in shown(p):
@@ -575,21 +575,15 @@ class Renderer:
         return data
 
 
-def in_variants(p: ProductView) -> bool:
-    """Sold in variants (a picker on its page). A view without any variant (built by hand, as the
-    classical baseline and tests do) is a simple product, like one with its default variant only."""
-    return bool(p.variants) and p.has_variants
-
-
 def price_version(p: ProductView) -> int:
     """The version of a product's price boxes: with variants, the newest of its own and its variants'
     (``load_products`` reads it so; a view built by hand may not)."""
-    return max([p.price_version, *(v.price_version for v in p.variants)]) if in_variants(p) else p.price_version
+    return max([p.price_version, *(v.price_version for v in p.variants)]) if p.has_variants else p.price_version
 
 
 def stock_version(p: ProductView) -> int:
     """The version of a product's badge: with variants, the newest of its own and its variants'."""
-    return max([p.stock_version, *(v.stock_version for v in p.variants)]) if in_variants(p) else p.stock_version
+    return max([p.stock_version, *(v.stock_version for v in p.variants)]) if p.has_variants else p.stock_version
 
 
 def shown(p: ProductView) -> list[VariantView]:

@@ -17,6 +17,7 @@ from search.documents import SearchDocument, VariantDocument
 def category_paths(keys: list[str], categories: dict[str, CategoryView]) -> tuple[str, ...]:
     """The product's categories and all their ancestors, in a stable order."""
     seen: dict[str, None] = {}
+    key: str | None  # walks up to the root, whose parent is None
     for key in keys:
         while key is not None and key in categories and key not in seen:
             seen[key] = None

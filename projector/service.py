@@ -25,7 +25,7 @@ from projector.readmodel import (
     stock_levels,
     variant_products,
 )
-from projector.render import Renderer, Snippet, in_variants, price_version, stock_version
+from projector.render import Renderer, Snippet, price_version, stock_version
 from projector.search_documents import search_document
 from projector.store import SnippetWriter
 from search.port import SearchIndex
@@ -182,7 +182,7 @@ class Projector:
                 have = {v.sku for v in p.variants}
                 gone = [sku for sku in listed_variants(raw) if sku not in have]
                 value = split_value(raw)
-                if value and value[1] and not in_variants(p):
+                if value and value[1] and not p.has_variants:
                     retired += [
                         Snippet(Kind.VARIANTS, Context(locale, self.settings.currencies[0]), p.sku, p.version, "")
                         for locale in self.settings.locales
@@ -263,7 +263,7 @@ class Projector:
         """Of visible products with variants: the badges (every locale) whose default-context body
         differs from the stored one, the aggregate's and each variant's own."""
         now = self.clock()
-        products = [p for p in products if p.visible and in_variants(p)]  # the product topic tombstones the rest
+        products = [p for p in products if p.visible and p.has_variants]  # the product topic tombstones the rest
         rendered = [self.renderer.product(p, categories, now, (Kind.AVAIL,)) for p in products]
         probes = [[s for s in out if s.ctx.locale == ctx.locale] for out in rendered]
         stored = self.writer.client.mget([self.writer.key(gen, s) for probe in probes for s in probe])

@@ -24,8 +24,8 @@ def read_status(
     """The lines of ``projector status``, by name. ``client`` is the snippet Redis, ``broker`` the
     broker's; ``connect`` opens a database connection (an unreachable database is one line)."""
     out: dict[str, object] = {
-        "live generation": (client.get(keys.live) or b"none").decode(),
-        "building generation": (client.get(keys.building) or b"none").decode(),
+        "live generation": _text(client.get(keys.live) or b"none"),
+        "building generation": _text(client.get(keys.building) or b"none"),
         "rebuild running": _running_rebuild(client, keys),
         "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
         "queue depth": broker.llen(PROJECTION_QUEUE),
@@ -40,29 +40,39 @@ def read_status(
     out.update(DeadLetters(client, keys).status())
     try:
         with connect() as conn:
-            backlog, oldest = conn.execute(
+            row = conn.execute(
                 "SELECT count(*), now() - min(created_at) FROM outbox WHERE dispatched_at IS NULL"
             ).fetchone()
+            assert row is not None  # an aggregate without GROUP BY answers one row
+            backlog, oldest = row
             out["outbox backlog"] = backlog
             out["oldest undispatched"] = oldest or "-"
-            unacked, unacked_oldest, given_up = conn.execute(
+            row = conn.execute(
                 """SELECT count(*), now() - min(dispatched_at), count(*) FILTER (WHERE sends >= %s)
                    FROM outbox WHERE projected_at IS NULL AND dispatched_at IS NOT NULL""",
                 (MAX_SENDS,),
             ).fetchone()
+            assert row is not None  # an aggregate without GROUP BY answers one row
+            unacked, unacked_oldest, given_up = row
             out["outbox unacknowledged"] = (
                 f"{unacked} (oldest dispatched {unacked_oldest}; {given_up} no longer re-sent, see dead letters)"
                 if unacked
                 else 0
             )
-            lag = conn.execute(
+            row = conn.execute(
                 """SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY dispatched_at - created_at)
                    FROM outbox WHERE created_at > now() - interval '5 minutes' AND dispatched_at IS NOT NULL"""
-            ).fetchone()[0]
+            ).fetchone()
+            assert row is not None  # an aggregate without GROUP BY answers one row
+            lag = row[0]
             out["dispatch lag p99 (5 min)"] = lag or "-"
     except psycopg.OperationalError as exc:
         out["database"] = f"unreachable: {exc}".splitlines()[0]
     return out
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def _running_rebuild(client: redis.Redis, keys: KeyScheme) -> str:

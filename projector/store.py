@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from importlib.resources import files
 
 import redis
+from redis.typing import EncodableT
 
 from snipshop.redis_tools import unlink_matching
 from vocab.keys import KeyScheme
@@ -39,6 +40,8 @@ class SnippetWriter:
             self.client.set(self.keys.genseq, 1, nx=True)
             self.client.set(self.keys.live, 1, nx=True)
             live = self.client.get(self.keys.live)
+            if live is None:  # deleted again at once (Redis flushed or restarted empty)
+                raise RuntimeError(f"{self.keys.live} vanished right after it was set")
         gens = [int(live)]
         if building is not None and int(building) != gens[0]:
             gens.append(int(building))
@@ -55,7 +58,7 @@ class SnippetWriter:
         gens = list(generations) if generations is not None else self.target_generations()
         pipe = self.client.pipeline(transaction=False)
         batch_keys: list[str] = []
-        batch_args: list[object] = []
+        batch_args: list[EncodableT] = []
         calls = 0
 
         def flush() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 import psycopg
 import redis
@@ -31,7 +31,20 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)
 MAX_RETRIES = 30  # with backoff capped at 10 s: about five minutes of outage
-RETRY = {
+
+
+class RetryOptions(TypedDict):
+    """The options of a task that retries transient errors (keyword arguments of ``app.task``)."""
+
+    base: type[DeadLetterTask]
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+RETRY: RetryOptions = {
     "base": DeadLetterTask,
     "autoretry_for": TRANSIENT,
     "retry_backoff": 1,
@@ -78,9 +91,10 @@ def register(app: Celery, parts: WorkerParts) -> None:
         if sent_at is not None:
             lag_ms = int((time.time() - sent_at) * 1000)
             key = projector().keys.lag(topic)
-            projector().writer.client.pipeline(transaction=False).lpush(key, lag_ms).ltrim(
-                key, 0, LAG_SAMPLES - 1
-            ).execute()
+            pipe = projector().writer.client.pipeline(transaction=False)
+            pipe.lpush(key, lag_ms)
+            pipe.ltrim(key, 0, LAG_SAMPLES - 1)
+            pipe.execute()
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
     def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:

@@ -84,8 +84,8 @@ class ElasticIndex:
         self.client.indices.delete(index=self.index_name(generation), ignore_unavailable=True)
 
     def live_generation(self) -> int | None:
-        generations = [self._generation_of(name) for name in self._aliased()]
-        generations = [g for g in generations if g is not None]
+        found = [self._generation_of(name) for name in self._aliased()]
+        generations = [g for g in found if g is not None]
         return max(generations) if generations else None
 
     def _aliased(self) -> list[str]:

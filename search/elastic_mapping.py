@@ -73,7 +73,7 @@ def _analysis(language_analysis: bool) -> dict:
 
 
 def _name_field(locale: str, language_analysis: bool) -> dict:
-    field = {"type": "text", "analyzer": text_analyzer(locale, language_analysis)}
+    field: dict[str, object] = {"type": "text", "analyzer": text_analyzer(locale, language_analysis)}
     if language_analysis:
         field["fields"] = {
             "prefix": {

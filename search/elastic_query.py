@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR
-from typing import Any
+from typing import Any, Protocol
 
 from search.documents import BRAND, fold
 from search.elastic_mapping import CENTS, PREFIX_MAX_GRAM
@@ -32,6 +32,12 @@ MAX_ATTRIBUTE_FACETS = 100
 MAX_KNOWN_NAMES = 1000
 _ORDER = [{"_count": "desc"}, {"_key": "asc"}]
 VISIBLE = {"term": {"visible": True}}
+
+
+class Answer(Protocol):
+    """An Elasticsearch answer as read here: a dict, or the client's response object (not a Mapping)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def facet_field(name: str) -> str:
@@ -200,7 +206,7 @@ def names_known_request() -> dict:
     }
 
 
-def attribute_names(response: Mapping) -> list[str]:
+def attribute_names(response: Answer) -> list[str]:
     return [b["key"] for b in response["aggregations"]["names"]["names"]["buckets"]]
 
 
@@ -238,7 +244,7 @@ def facet_values(
 
 
 def facets(
-    q: Query, main: Mapping, main_names: Sequence[str], extra: Mapping | None, extra_names: Sequence[str]
+    q: Query, main: Answer, main_names: Sequence[str], extra: Answer | None, extra_names: Sequence[str]
 ) -> tuple[Facet, ...]:
     found: dict[str, Facet] = {}
     for i, name in enumerate(main_names):

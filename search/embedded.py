@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib.resources import files
+from typing import cast
 
 import redis
+from redis.typing import EncodableT
 
 from search.documents import BRAND, SearchDocument
 from search.embedded_docs import FACET_SEP, LEX_SEP, entries
@@ -80,7 +82,7 @@ class EmbeddedIndex:
         for gen in generations:
             for start in range(0, len(documents), DOCS_PER_CALL):
                 keys = [self.keys.search_ids(gen), self.keys.search_id_seq(gen)]
-                args: list[object] = [self.keys.search_index(gen)]
+                args: list[EncodableT] = [self.keys.search_index(gen)]
                 for doc in documents[start : start + DOCS_PER_CALL]:
                     memberships = entries(doc, gen, self.keys, self.locales)
                     keys.append(self.keys.search_doc(gen, doc.sku))
@@ -156,13 +158,9 @@ class EmbeddedIndex:
         fetch = list(dict.fromkeys([*best(), *unsure]))
         if not fetch:
             return []
-        names = dict(
-            zip(
-                fetch,
-                ((n or b"").decode() for n in self.client.hmget(self.keys.search_names(gen, locale), fetch)),
-                strict=True,
-            )
-        )
+        # The snippet store's client does not decode replies: bytes, or None for a missing field.
+        raw_names = cast("list[bytes | None]", self.client.hmget(self.keys.search_names(gen, locale), fetch))
+        names = dict(zip(fetch, ((n or b"").decode() for n in raw_names), strict=True))
         for sku in unsure:
             if starts_words(typed, names[sku]):
                 group[sku] = 2

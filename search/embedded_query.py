@@ -78,6 +78,7 @@ class Plan:
     def result(self, reply: list) -> Result:
         total, window, values, first, sign, tail, counts = reply
         skus = [s.decode() for s in window]
+        keys: list[str] | list[float]
         if "names" in self.spec:
             keys = [name_sort_key(v.decode()) for v in values]
         else:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import requests
 
@@ -12,6 +14,7 @@ from tools.localservices import free_port, wait_port
 from tools.processes import REPO, Process  # noqa: F401 - REPO is used by the tests
 
 PYTHON = sys.executable
+T = TypeVar("T")
 
 
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> Process:
@@ -73,15 +76,24 @@ def start_http(role: str, env: dict[str, str], log_dir: Path) -> tuple[Process, 
     return p, f"http://127.0.0.1:{port}"
 
 
-def wait_until(check, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
-    """Poll ``check`` until it returns a truthy value; return that value."""
+def poll(check: Callable[[], T], timeout: float, interval: float = 0.05) -> T | None:
+    """Poll ``check`` until it returns a truthy value and return that value; None if ``timeout``
+    seconds pass first (for a condition that may rightly never come; else :func:`wait_until`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(interval)  # the polling interval: what is waited for is ``check``
+    return None
+
+
+def wait_until(check, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    """Poll ``check`` until it returns a truthy value; return that value."""
+    value = poll(check, timeout, interval)
+    if not value:
+        raise AssertionError(f"{what} not reached within {timeout}s")
+    return value
 
 
 def get(url: str, **kwargs) -> requests.Response:

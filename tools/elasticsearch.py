@@ -113,6 +113,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from tools import es_plugin
 from tools.localservices import reachable_dir, service_dir, unreachable_ancestor
@@ -534,9 +535,17 @@ class ElasticsearchCluster:
         return sum(s["rss"] for s in _proc_stats() if s["pgrp"] in groups)
 
     # -- internals
-    def _ids(self) -> tuple[int | None, int | None]:
+    @property
+    def _home(self) -> Path:
+        """The distribution the nodes run (:meth:`start` finds or fetches it)."""
+        if self.es_home is None:
+            raise ElasticsearchError("no Elasticsearch distribution yet: start() finds or fetches it")
+        return self.es_home
+
+    def _ids(self) -> tuple[int, int] | None:
+        """The uid and gid the nodes run as, or None to run them as this process."""
         if not self.user:
-            return None, None
+            return None
         try:
             pw = pwd.getpwnam(self.user)
         except KeyError:
@@ -544,14 +553,14 @@ class ElasticsearchCluster:
         return pw.pw_uid, pw.pw_gid
 
     def _check_access(self) -> None:
-        uid, _ = self._ids()
-        if uid is None:
+        user = self.user
+        if self._ids() is None or not user:
             return
         for target, remedy in (
-            (self.es_home, "set SNIPSHOP_ES_CACHE to a directory it can reach"),
+            (self._home, "set SNIPSHOP_ES_CACHE to a directory it can reach"),
             (self.base_dir, "use another directory"),
         ):
-            blocked = unreachable_ancestor(target, self.user)
+            blocked = unreachable_ancestor(target, user)
             if blocked is not None:
                 raise ElasticsearchError(
                     f"Elasticsearch runs as {self.user!r} (it refuses to run as root), who cannot enter "
@@ -584,7 +593,7 @@ class ElasticsearchCluster:
         conf = d / "config"
         if conf.exists():
             shutil.rmtree(conf)
-        shutil.copytree(self.es_home / "config", conf)
+        shutil.copytree(self._home / "config", conf)
         for sub in ("data", "logs", "tmp"):
             (d / sub).mkdir(parents=True, exist_ok=True)
         # JSON is valid YAML: no quoting surprises.
@@ -609,8 +618,9 @@ class ElasticsearchCluster:
         )
         (conf / "jvm.options.d").mkdir(exist_ok=True)
         (conf / "jvm.options.d" / "heap.options").write_text(f"-Xms{self.heap_mb}m\n-Xmx{self.heap_mb}m\n")
-        uid, gid = self._ids()
-        if uid is not None:
+        ids = self._ids()
+        if ids is not None:
+            uid, gid = ids
             for root, dirs, files in os.walk(d):
                 os.chown(root, uid, gid)
                 for name in dirs + files:
@@ -626,15 +636,16 @@ class ElasticsearchCluster:
             if k not in ("JAVA_HOME", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "ES_JAVA_OPTS", "CLI_JAVA_OPTS")
         }
         env.update(ES_JAVA_HOME=java_home(), ES_PATH_CONF=str(d / "config"), ES_TMPDIR=str(d / "tmp"), HOME=str(d))
-        uid, gid = self._ids()
-        kwargs = {}
-        if uid is not None:
+        ids = self._ids()
+        kwargs: dict[str, Any] = {}
+        if ids is not None:
+            uid, gid = ids
             kwargs = {"user": uid, "group": gid, "extra_groups": []}
         if self.die_with_parent and sys.platform == "linux":
             kwargs["preexec_fn"] = _pdeathsig_setter()  # runs after the uid switch, so it sticks
         with open(d / "console.log", "ab") as log:
             proc = subprocess.Popen(
-                [str(self.es_home / "bin" / "elasticsearch")],
+                [str(self._home / "bin" / "elasticsearch")],
                 cwd=d,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -36,6 +36,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _csv import Writer  # what csv.writer returns
 
 LOCALES = ("en_US", "de_DE")
 CURRENCIES = ("EUR", "USD")
@@ -284,7 +288,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def _writer(handle) -> csv.writer:
+def _writer(handle: IO[str]) -> Writer:
     return csv.writer(handle, lineterminator="\n")
 
 

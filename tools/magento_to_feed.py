@@ -83,10 +83,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TYPE_CHECKING
 
 from vocab.attributes import canonical_attribute_code
 from vocab.images import MAX_IMAGES, Image, check_src, feed_cell
+
+if TYPE_CHECKING:
+    from _csv import Writer  # what csv.writer returns
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO_ROOT / "data" / "magento-sample-catalog"
@@ -534,7 +537,7 @@ def check_source(source: Path) -> None:
         raise SourceError(f"{source} is not the Magento sample catalog: missing {', '.join(missing)}")
 
 
-def _writer(handle: TextIO):  # csv's writer type is private
+def _writer(handle: IO[str]) -> Writer:
     return csv.writer(handle, lineterminator="\n")
 
 

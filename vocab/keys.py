@@ -88,7 +88,7 @@ class Kind(StrEnum):
     AVAIL = "avail"  # availability badge; per locale; changes with the stock state
     LD = "ld"  # schema.org Product JSON-LD without its offer; per locale
     LABELS = "labels"  # attribute labels (JSON: code → label); per locale; changes with the labels
-    VARIANTS = "variants"  # a product's variant picker FIELD its variants (JSON); per locale; empty if simple
+    VARIANTS = "variants"  # a product's variant picker FIELD its variants (JSON); per locale; none for a simple product
     VARIANT = "variant"  # pointer from a variant SKU to its product's SKU; per locale; id is the variant SKU
 
     @property

@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool
 from bench.classical import queries
 from bench.classical.queries import CategoryRow, ProductRow
 from projector.readmodel import CategoryView, Offer, ProductView, VariantView
-from projector.render import Renderer, in_variants, shown
+from projector.render import Renderer, shown
 from search.documents import BRAND
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query, Result, parse
 from vocab.i18n import AttributeLabels, messages
@@ -138,7 +138,7 @@ class Pages:
         crumb = r.crumb(view, ctx.locale, categories).body
         price, offer = r.price_box(view, ctx, now, offer=False).body, r.offer_box(view, ctx, now).body
         avail, ld = r.availability(view, ctx.locale).body, r.ld(view, ctx.locale).body
-        if not in_variants(view):
+        if not view.has_variants:
             return pages.product_page(frame, detail, crumb, price, offer, avail, ld, labels)
         parts: dict[str, pages.Parts] = {
             v.sku: (
@@ -155,7 +155,7 @@ class Pages:
 
     def picker(self, p: ProductRow, ctx: Context, now: datetime) -> pages.Picker | None:
         view = self.view(p, ctx, now)
-        if not in_variants(view):
+        if not view.has_variants:
             return None
         return pages.picker_of(join_value(0, self.renderer.picker(view, ctx.locale).body).encode())
 

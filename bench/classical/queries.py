@@ -281,7 +281,7 @@ def _all(conditions: Sequence[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
 
 
-def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[sql.Composable, dict]:
+def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[sql.Composed, dict]:
     """The listing of ``query`` (``categories``: the category's subtree, None for all products).
 
     Product-level conditions (visible, category, text, brand) pick the candidates; the others hold
@@ -416,7 +416,7 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
 
     # a value counts for a sellable when the sellable passes the other facets' selections
     value_flags = matching(alias="sv")
-    near = sql.SQL("true")
+    near: sql.Composable = sql.SQL("true")
     if flags:
         cases = sql.SQL(" ").join(
             sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name, "sv")) for name in flags

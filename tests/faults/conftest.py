@@ -72,6 +72,20 @@ def pids_of_children(pid: int) -> list[int]:
     return out
 
 
+def running_children(pid: int) -> list[int]:
+    """Direct children of a process that are on a CPU or waiting for one (state R): for a Celery
+    worker, the pool processes running a task rather than waiting for one on their pipe."""
+    out = []
+    for child in pids_of_children(pid):
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state == "R":
+            out.append(child)
+    return out
+
+
 @dataclass
 class Rig:
     """The services and processes of one fault test, and what the tests do with them."""

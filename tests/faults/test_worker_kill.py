@@ -19,8 +19,9 @@ from projector import celery_app as names
 from projector.rebuild import rebuild
 from tests import store_dump
 from tests.conftest import REPO
-from tests.faults.conftest import age_unacked, full_log, kill_hard, product_in, seed
-from tests.processes import wait_until
+from tests.faults.conftest import Rig, age_unacked, full_log, kill_hard, product_in, running_children, seed
+from tests.processes import poll, wait_until
+from tools.processes import Process
 from vocab.keys import Context, KeyScheme, Kind
 
 pytestmark = pytest.mark.faults
@@ -52,13 +53,14 @@ def test_a_worker_killed_mid_projection(rig):
     pending = []
     while _lost_jobs(w1) < 2 and rounds < 8:  # kill the pool processes until two were caught mid-task
         rounds += 1
-        time.sleep(0.15)
+        if not poll(lambda: _busy(rig, w1), timeout=10, interval=0.005):
+            break  # nothing left to interrupt
         pending.append(rig.queued())
         kills += len(rig.kill_pool_children(w1))
         wait_lost(w1, _lost_jobs(w1) + 1)
     interrupted = _lost_jobs(w1)
     assert interrupted, "no task was running when the pool processes were killed\n" + w1.log()
-    assert pending[0] > 0, f"the burst was projected before the first kill: {pending}"
+    assert pending and pending[0] > 0, f"the burst was projected before the first kill: {pending}"
     rig.wait_drained(timeout=90)
     differing = rig.differences()
     print(
@@ -70,13 +72,14 @@ def test_a_worker_killed_mid_projection(rig):
     assert differing == [], store_dump.describe(differing)
 
 
-def wait_lost(worker, at_least: int = 1, timeout: float = 1.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _lost_jobs(worker) >= at_least:
-            return True
-        time.sleep(0.05)
-    return False
+def _busy(rig: Rig, worker: Process) -> bool:
+    """A pool process of ``worker`` is on a CPU while the worker holds messages: running one of them."""
+    return bool(running_children(worker.proc.pid)) and rig.queued() > 0
+
+
+def wait_lost(worker: Process, at_least: int = 1, timeout: float = 1.0) -> bool:
+    """Whether the worker reports ``at_least`` tasks lost within ``timeout`` (a kill may catch none)."""
+    return bool(poll(lambda: _lost_jobs(worker) >= at_least, timeout))
 
 
 def test_a_rebuild_killed_midway_leaves_the_live_generation_serving(rig):
@@ -200,9 +203,11 @@ def test_a_worker_killed_during_the_refresh(rig):
     w1 = rig.start_worker("w1")
     rig.celery.send_task(names.REFRESH)
     wait_until(
-        lambda: rig.held_by_workers(names.PROJECT_PRODUCTS), timeout=20, interval=0.01, what="the refresh fanning out"
+        lambda: rig.held_by_workers(names.PROJECT_PRODUCTS) and running_children(w1.proc.pid),
+        timeout=20,
+        interval=0.005,
+        what="a pool process running the refresh's fanned-out batches",
     )
-    time.sleep(0.3)
     kill_hard(w1)
     partial = len(rig.differences())
     assert partial, "the refresh had finished before the kill"

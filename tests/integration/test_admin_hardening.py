@@ -21,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from catalog.db import make_pool
 from catalog.tokens import create_token
 from tests.integration.admin_support import API
+from tests.processes import wait_until
 from web.admin.admin_state import EXTENSION
 from web.admin.app import create_app
 from web.admin.auth import TokenCache
@@ -90,7 +91,7 @@ def _good_calls(base: str, good: dict[str, str], count: int, pause: float = 0.0)
     results = []
     with requests.Session() as session:
         for n in range(count):
-            time.sleep(pause)
+            time.sleep(pause)  # pacing: the calls spread over a stretch of time, nothing is waited for
             started = time.monotonic()
             if n % 2:
                 r = session.put(f"{base}/stock/B1", json={"quantity": n}, headers=good, timeout=10)
@@ -119,6 +120,7 @@ def test_bad_tokens_take_no_connection_while_good_ones_work(admin, small_pool, g
     # Nothing expires during the test, however slow the machine: every lookup counted below is a first one.
     app.extensions[EXTENSION].tokens = TokenCache(seconds=60, unknown_seconds=60)
     small_pool.pop_stats()
+    # The flood runs for a second and a half: how long the load lasts, not a wait for anything.
     _, flood = _run_flood(base, lambda n: BAD_HEADERS[n % len(BAD_HEADERS)], lambda: time.sleep(1.5))
     stats = small_pool.pop_stats()
     assert len(flood) > 100 and {status for status, _ in flood} == {401}
@@ -138,12 +140,25 @@ def test_hanging_token_lookups_hold_at_most_half_the_pool(admin, small_pool, goo
     assert requests.get(f"{base}/products/B1", headers=good, timeout=10).status_code == 200
 
     # Every token lookup now blocks on the table lock: each unknown token holds its connection.
-    with psycopg.connect(settings.database_url) as locker:
+    with (
+        psycopg.connect(settings.database_url) as locker,
+        psycopg.connect(settings.database_url, autocommit=True) as watcher,
+    ):
         locker.execute("LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
+
+        def hanging_lookups() -> int:
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                ("%api_tokens%",),
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
 
         def during():
             try:
-                time.sleep(0.3)  # let the flood take every lookup slot it can
+                # The flood has taken every lookup slot (half the pool): its lookups wait on the lock.
+                wait_until(lambda: hanging_lookups() >= 1, timeout=10, interval=0.01, what="a hanging token lookup")
+                assert hanging_lookups() <= 1  # never more than half the pool
                 return _good_calls(base, good, 20, pause=0.1)  # over 2 s: lookups wait out their 1 s
             finally:
                 locker.rollback()  # the hanging lookups finish (before the flood is waited for)

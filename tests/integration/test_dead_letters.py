@@ -6,7 +6,6 @@ dead-letter list once, ``projector status`` shows it and ``projector replay`` se
 
 import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import psycopg
@@ -20,6 +19,7 @@ from projector.celery_app import make_celery
 from projector.deadletters import DeadLetters
 from tests.processes import REPO, wait_until
 from vocab.keys import Context, KeyScheme, Kind
+from vocab.topics import PROJECTION_QUEUE
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
@@ -41,20 +41,33 @@ def letters(settings) -> DeadLetters:
     return DeadLetters(redis.Redis.from_url(settings.redis_url), KeyScheme(settings.key_prefix))
 
 
-def settle(letters: DeadLetters, count: int, seconds: float = 1.5) -> list[dict]:
-    """Wait for ``count`` entries, then make sure no more arrive (no retries, no duplicates)."""
+@pytest.fixture
+def broker(settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.broker_url)
+
+
+def idle(broker: redis.Redis) -> bool:
+    """No task waits in the broker or is held by the worker (tasks acknowledge late: a running
+    one, and a retry waiting for its countdown, is held until it ends)."""
+    waiting = sum(broker.llen(k) for k in broker.scan_iter(match=f"{PROJECTION_QUEUE}*") if broker.type(k) == b"list")
+    return waiting == 0 and broker.hlen("unacked") == 0
+
+
+def settle(letters: DeadLetters, broker: redis.Redis, count: int) -> list[dict]:
+    """Wait for ``count`` entries and for the worker to have nothing left (no retry pending, no
+    task running that could add one); then there must be exactly ``count`` (no duplicates)."""
     wait_until(lambda: letters.count() >= count, timeout=20, what=f"{count} dead letters")
-    time.sleep(seconds)
+    wait_until(lambda: idle(broker), timeout=20, interval=0.02, what="the worker done with every task")
     entries = letters.entries()
     assert len(entries) == count, entries
     return entries
 
 
-def test_a_poison_task_is_dead_lettered_once_shown_and_replayed(settings, worker, service_env, letters):
+def test_a_poison_task_is_dead_lettered_once_shown_and_replayed(settings, worker, service_env, letters, broker):
     app = make_celery(settings)
     app.send_task(names.PROJECT_PRODUCTS, args=[123], kwargs={"sent_at": 1.0})  # not a list: TypeError
 
-    [entry] = settle(letters, 1)
+    [entry] = settle(letters, broker, 1)
     assert entry["task"] == names.PROJECT_PRODUCTS and entry["args"] == [123] and entry["kwargs"] == {"sent_at": 1.0}
     assert entry["error"].startswith("TypeError") and entry["retries"] == 0 and entry["task_id"]
     assert entry["failed_at"]
@@ -69,7 +82,7 @@ def test_a_poison_task_is_dead_lettered_once_shown_and_replayed(settings, worker
     out = cli(service_env, "replay", "--index", "0")
     assert "1 replayed" in out
     # Sent again with the same arguments; it fails again and lands here again, once, as a new task.
-    [again] = settle(letters, 1)
+    [again] = settle(letters, broker, 1)
     assert again["args"] == [123] and again["task_id"] != entry["task_id"]
 
     with pytest.raises(subprocess.CalledProcessError):
@@ -79,7 +92,7 @@ def test_a_poison_task_is_dead_lettered_once_shown_and_replayed(settings, worker
     assert letters.count() == 1
 
 
-def test_replay_succeeds_once_the_cause_is_fixed(settings, pool, worker, service_env, letters):
+def test_replay_succeeds_once_the_cause_is_fixed(settings, pool, worker, service_env, letters, broker):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
         commands.put_products(
@@ -96,7 +109,7 @@ def test_replay_succeeds_once_the_cause_is_fixed(settings, pool, worker, service
         try:
             app.send_task(names.PROJECT_PRODUCTS, args=[["D1"]])
             app.send_task(names.PROJECT_PRICES, args=[["D2"]])
-            entries = settle(letters, 2)
+            entries = settle(letters, broker, 2)
         finally:
             admin.execute("ALTER TABLE product_texts_away RENAME TO product_texts")
     assert {e["task"] for e in entries} == {names.PROJECT_PRODUCTS, names.PROJECT_PRICES}
@@ -107,6 +120,6 @@ def test_replay_succeeds_once_the_cause_is_fixed(settings, pool, worker, service
     assert "2 replayed" in out and letters.count() == 0
     wait_until(lambda: client.get(keys.snippet(1, Kind.PRICE, EN_EUR, "D1")), timeout=20, what="replayed D1")
     wait_until(lambda: client.get(keys.snippet(1, Kind.PRICE, EN_EUR, "D2")), timeout=20, what="replayed D2")
-    time.sleep(1)
+    wait_until(lambda: idle(broker), timeout=20, interval=0.02, what="the replayed tasks acknowledged")
     assert letters.count() == 0
     assert "dead letters             0" in cli(service_env, "status")

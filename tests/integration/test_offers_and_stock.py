@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -102,7 +101,13 @@ def test_an_offer_starts_within_two_seconds_with_real_worker_and_scheduler(setti
     worker = start_worker(service_env, tmp_path)
     scheduler = start_scheduler(service_env, tmp_path)
     try:
-        time.sleep(2)  # let beat settle into its rhythm
+        # Beat past its start and into its rhythm: it has sent the offer timers' task twice.
+        wait_until(
+            lambda: scheduler.log_path.read_text(errors="replace").count("Sending due task offer-timers") >= 2,
+            timeout=30,
+            interval=0.02,
+            what="beat sending the offer timers' task",
+        )
         starts = datetime.now(UTC) + timedelta(seconds=4)
         offer(pool, "7.00", starts, starts + timedelta(minutes=5))
         projector(settings, pool).products(["O1"])  # as the price task would: sets the timer

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import replace
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 import redis
@@ -54,6 +55,12 @@ def state(p: Projector) -> dict:
         "generations": client.smembers(keys.generations),
         "lock": client.get(keys.rebuild_lock),
     }
+
+
+def renewers() -> list[threading.Thread]:
+    """The running rebuild locks' renewing threads (one ends when its rebuild releases the lock or
+    when it finds the lock no longer its own)."""
+    return [t for t in threading.enumerate() if t.name == "rebuild-lock"]
 
 
 def generation_keys(p: Projector, gen: int) -> set[str]:
@@ -158,9 +165,18 @@ def test_a_second_rebuild_refuses_at_once_and_the_first_goes_live_complete(setti
 def test_the_lock_is_renewed_while_a_rebuild_outlasts_its_ttl(settings, pool):
     seed(pool)
     first = make(settings, pool)
+    client, lock = first.writer.client, first.keys.rebuild_lock
     with Paused(first, lock_ttl=1.0) as running:
-        time.sleep(2.5)  # two and a half TTLs
-        assert 0 < first.writer.client.pttl(first.keys.rebuild_lock) <= 1000
+        # Not a wait for something: the rebuild must outlast its TTL (two and a half of them, real
+        # time in Redis); meanwhile the lock never lapses and keeps being renewed.
+        held = time.monotonic()
+        ttls = [client.pttl(lock)]
+        while time.monotonic() - held < 2.5:
+            time.sleep(0.05)
+            ttls.append(client.pttl(lock))
+        assert all(0 < ttl <= 1000 for ttl in ttls), ttls
+        renewals = sum(1 for before, after in pairwise(ttls) if after > before)
+        assert renewals >= 2, ttls  # every third of the TTL
         with pytest.raises(RebuildRunning):
             rebuild(make(settings, pool), progress=False)
     assert running.error is None, running.error
@@ -189,7 +205,9 @@ def test_a_rebuild_that_lost_its_lock_does_not_switch(settings, pool):
     with Paused(p, lock_ttl=0.6) as running:
         building = int(p.writer.client.get(p.keys.building))
         p.writer.client.delete(p.keys.rebuild_lock)  # as if the rebuild had stalled past the TTL
-        time.sleep(0.5)  # the renewer finds out
+        [renewer] = renewers()  # this rebuild's
+        renewer.join(5)
+        assert not renewer.is_alive(), "the renewer did not find out that the lock was lost"
     assert isinstance(running.error, RebuildLockLost), running.error
     assert int(p.writer.client.get(p.keys.live)) == live
     assert not generation_keys(p, building)
@@ -213,7 +231,7 @@ def test_a_dead_runner_on_this_machine_is_not_waited_for(settings, pool):
     seed(pool)
     p = make(settings, pool)
     client, keys = p.writer.client, KeyScheme(settings.key_prefix)
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a live process, nothing waits
     try:
         client.set(keys.rebuild_lock, replace(Holder.me(), pid=alive.pid).encode(), px=60_000)
         with pytest.raises(RebuildRunning, match=f"by host/pid {socket.gethostname()}/{alive.pid}"):

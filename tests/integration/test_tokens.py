@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import psycopg
@@ -187,7 +186,17 @@ def test_scheduler_keeps_its_beat_state_in_the_state_dir(service_env, tmp_path):
             what="the beat schedule file",
         )
         assert proc.poll() is None, (tmp_path / "scheduler.log").read_text()
-        time.sleep(0.5)
+        # Past its start (where it writes its files): beat has sent its first due task.
+        wait_until(
+            lambda: (
+                "Sending due task" in (tmp_path / "scheduler.log").read_text(errors="replace")
+                or proc.poll() is not None
+            ),
+            timeout=30,
+            interval=0.05,
+            what="the scheduler's first due task",
+        )
+        assert proc.poll() is None, (tmp_path / "scheduler.log").read_text()
         assert [p.name for p in work.iterdir()] == [".state"]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

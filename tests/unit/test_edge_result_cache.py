@@ -1,6 +1,5 @@
-"""The edge's short-lived search result cache (web/edge/result_cache.py), with a counting fake engine."""
-
-import time
+"""The edge's short-lived search result cache (web/edge/result_cache.py), with a counting fake engine
+and a fake clock (the cache reads the time through its ``clock``)."""
 
 from search.query import Query, Result
 from web.edge.result_cache import SearchResultCache
@@ -13,6 +12,23 @@ class CountingSearch:
     def query(self, query: Query) -> Result:
         self.calls += 1
         return Result(skus=(f"S{self.calls}",), total=self.calls)
+
+    def facet_names(self) -> frozenset[str]:
+        self.calls += 1
+        return frozenset({"color", f"code{self.calls}"})
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def q(**kw) -> Query:
@@ -32,11 +48,18 @@ def test_the_same_query_is_answered_once_within_its_seconds():
 
 def test_a_result_expires_and_zero_seconds_turns_the_cache_off():
     engine = CountingSearch()
-    results = SearchResultCache(engine, seconds=0.05)
+    clock = FakeClock()
+    results = SearchResultCache(engine, seconds=2, clock=clock)
     results.query(q())
-    time.sleep(0.06)
+    clock.advance(1.75)
     results.query(q())
-    assert engine.calls == 2
+    assert engine.calls == 1  # still within its seconds
+    clock.advance(0.25)
+    results.query(q())
+    assert engine.calls == 2  # its seconds are over: asked again
+    clock.advance(1.75)
+    results.query(q())
+    assert engine.calls == 2  # the new result is kept for its own seconds
     off = SearchResultCache(engine, seconds=0)
     off.query(q())
     off.query(q())
@@ -52,3 +75,14 @@ def test_the_oldest_results_go_first():
     assert engine.calls == 3
     results.query(q(page=1))  # evicted
     assert engine.calls == 4
+
+
+def test_facet_names_are_kept_as_long_as_a_result():
+    engine = CountingSearch()
+    clock = FakeClock()
+    results = SearchResultCache(engine, seconds=2, clock=clock)
+    names = results.facet_names()
+    clock.advance(1.75)
+    assert results.facet_names() is names and engine.calls == 1
+    clock.advance(0.25)
+    assert results.facet_names() == {"color", "code2"} and engine.calls == 2

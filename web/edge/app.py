@@ -35,7 +35,8 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     edge = app.extensions[EXTENSION] = Edge.build(settings, client, search)
     if edge.page_cache is not None:
-        app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)
+        # Flask's documented way to wrap the app in middleware; its annotations call wsgi_app a plain method.
+        app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)  # type: ignore[method-assign]
     error_pages.init_app(app)  # first: a too long query string is refused before the context reads it
     context.init_app(app, settings.locales, settings.currencies, settings.image_base_url)
     app.after_request(add_security_headers)

@@ -44,6 +44,7 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     gen = edge.live()
     head = [keys.snippet(gen, Kind.FRAME, g.ctx), keys.labels(gen, g.ctx)]
     if header_kind is not None:
+        assert ident is not None, "a listing with a header names what it heads"  # as both routes do
         head.append(keys.snippet(gen, header_kind, g.ctx, ident))
     raw = edge.reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
     header_missing = header_kind is not None and raw[2] is None

@@ -31,6 +31,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from typing import cast
 
 import redis
 
@@ -64,7 +65,7 @@ class NearCache:
         if self._pid != os.getpid():
             self._start_listener()
         if not self.listening:
-            return client.mget(keys)
+            return cast("list[bytes | None]", client.mget(keys))  # the edge's client does not decode replies
         now = time.monotonic()
         out: list[bytes | None] = []
         missing: list[int] = []
@@ -125,7 +126,7 @@ class NearCache:
             return None
         return held
 
-    def still_holds(self, keys: Sequence[str], held: tuple) -> bool:
+    def still_holds(self, keys: Sequence[str], held: tuple[tuple[bytes, float], ...]) -> bool:
         """Whether every entry of ``held`` is still the live, unexpired entry of its key: nothing
         was invalidated, evicted, expired, refetched or cleared since."""
         if not self.listening:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from search.port import SearchIndex
 from search.query import Query, Result
@@ -39,10 +40,18 @@ def query_key(q: Query) -> tuple:
 
 
 class SearchResultCache:
-    def __init__(self, search: SearchIndex, seconds: float, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        search: SearchIndex,
+        seconds: float,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``clock`` is where the cache reads the time (monotonic seconds); tests pass a fake one."""
         self.search = search
         self.seconds = seconds
         self.max_entries = max_entries
+        self.clock = clock
         self._entries: dict[tuple, tuple[Result, float]] = {}
         self._lock = threading.Lock()
         self._names: tuple[frozenset[str], float] | None = None
@@ -51,18 +60,18 @@ class SearchResultCache:
         """The index's facet names, kept as long as a result is (a new attribute code filters
         that much later)."""
         names = self._names
-        if names is not None and names[1] > time.monotonic():
+        if names is not None and names[1] > self.clock():
             return names[0]
         known = self.search.facet_names()
         if self.seconds > 0:
-            self._names = (known, time.monotonic() + self.seconds)
+            self._names = (known, self.clock() + self.seconds)
         return known
 
     def query(self, q: Query) -> Result:
         if self.seconds <= 0:
             return self.search.query(q)
         key = query_key(q)
-        now = time.monotonic()
+        now = self.clock()
         entry = self._entries.get(key)
         if entry is not None and entry[1] > now:
             return entry[0]
