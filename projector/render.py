@@ -258,42 +258,12 @@ class Renderer:
         kinds = set(kinds)
         if not p.visible:
             return self.tombstones(p, kinds)
-        if p.has_variants:
-            return self._with_variants(p, categories, now, kinds, variants)
-        out: list[Snippet] = []
-        for locale in self.locales:
-            if Kind.DETAIL in kinds:
-                out.append(self.detail(p, locale))
-            if Kind.TILE in kinds:
-                out.append(self.tile(p, locale))
-            if Kind.CRUMB in kinds:
-                out.append(self.crumb(p, locale, categories))
-            if Kind.AVAIL in kinds:
-                out.append(self.availability(p, locale))
-            if Kind.LD in kinds:
-                out.append(self.ld(p, locale))
-            for currency in self.currencies:
-                ctx = Context(locale, currency)
-                if Kind.PRICE in kinds:
-                    out.append(self.price_box(p, ctx, now, offer=False))
-                if Kind.OFFER in kinds:
-                    out.append(self.offer_box(p, ctx, now))
-        return out
-
-    def _with_variants(
-        self,
-        p: ProductView,
-        categories: dict[str, CategoryView],
-        now: datetime,
-        kinds: set[Kind],
-        only: Collection[str] | None,
-    ) -> list[Snippet]:
-        """A product with variants: the aggregate snippets, the picker, each variant's own snippets
-        (tombstones for inactive variants) and the pointers from variant SKUs to the product (last:
-        each is in its own hash slot)."""
-        out: list[Snippet] = []
-        chosen = [v for v in p.variants if only is None or v.sku in only]
+        # A product with variants adds its picker, each variant's own snippets (tombstones for
+        # inactive variants) and the pointers from variant SKUs to it (last: each in its own slot).
+        grouped = p.has_variants
+        chosen = [v for v in p.variants if variants is None or v.sku in variants] if grouped else []
         own = kinds & set(VARIANT_KINDS)
+        out: list[Snippet] = []
         for locale in self.locales:
             if Kind.DETAIL in kinds:
                 out.append(self.detail(p, locale))
@@ -305,7 +275,7 @@ class Renderer:
                 out.append(self.availability(p, locale))
             if Kind.LD in kinds:
                 out.append(self.ld(p, locale))
-            if Kind.VARIANTS in kinds:
+            if grouped and Kind.VARIANTS in kinds:
                 out.append(self.picker(p, locale))
             for currency in self.currencies:
                 ctx = Context(locale, currency)
@@ -315,7 +285,7 @@ class Renderer:
                     out.append(self.offer_box(p, ctx, now))
             for v in chosen:
                 out += self._variant_snippets(p, v, locale, now, own)
-        if Kind.VARIANT in kinds:
+        if grouped and Kind.VARIANT in kinds:
             out += [self.pointer(p, v, locale) for v in p.variants for locale in self.locales]
         return out
 

@@ -84,12 +84,8 @@ def product_page(
     the LABELS snippet (:func:`labels_of`)."""
     title, detail_html = _parts(detail)
     detail_html = fill_labels(detail_html, labels or {})
-    price_html, price_ld = _parts(offer or price or "")
-    avail_html, avail_ld = _parts(avail or "")
-    offers = ""
-    if price_ld:
-        offers = ',"offers":{"@type":"Offer",' + price_ld + ("," + avail_ld if avail_ld else "") + "}"
-    script = f'<script type="application/ld+json">{ld}{offers}}}</script>' if ld else ""
+    price_html, price_ld, avail_html, avail_ld = _buy(price, offer, avail)
+    script = f'<script type="application/ld+json">{ld}{_offer_ld(price_ld, avail_ld)}}}</script>' if ld else ""
     body = (
         f'{crumb or ""}<div class="product-page">{detail_html}'
         f'<aside class="buy">{price_html}{avail_html}</aside></div>{script}'
