@@ -201,6 +201,32 @@ def test_an_offer_on_a_variant_starts_on_its_timer(settings, shop, pool):
     assert "€25.00" in buy_box(edge.get("/p/J1-L").text) and "€25.00" not in buy_box(edge.get("/p/J1-M").text)
 
 
+def test_an_offer_on_a_variant_ends_by_ttl_with_nothing_running(settings, shop, pool):
+    """The offer's snippets (the variant's and the aggregate's) die in Redis when it ends: no worker,
+    no timer and no projection runs after it was projected, and the pages show the regular prices."""
+    projector, client, keys, edge = shop
+    now = datetime.now(UTC)
+    with pool.connection() as conn:
+        offer = OfferIn(
+            amount="25.00",
+            starts_at=(now - timedelta(hours=1)).isoformat(),
+            ends_at=(now + timedelta(seconds=3)).isoformat(),
+        )
+        commands.put_offers(conn, [("J1-L", "EUR", offer)])
+    projector.prices(["J1-L"])
+    gen = live(client, keys)
+    variant_key = keys.variant_snippet(gen, Kind.OFFER, EN, "J1", "J1-L")
+    aggregate_key = keys.snippet(gen, Kind.OFFER, EN, "J1")
+    assert "€25.00" in stored(client, keys, Kind.OFFER, "J1", "J1-L")[1]
+    assert "€25.00" in buy_box(edge.get("/p/J1-L").text) and "€25.00" in buy_box(edge.get("/p/J1").text)
+    assert 0 < client.pttl(variant_key) <= 4000 and 0 < client.pttl(aggregate_key) <= 4000
+    wait_until(
+        lambda: not client.exists(variant_key, aggregate_key), timeout=15, interval=0.05, what="the offer's keys to end"
+    )
+    assert "€25.00" not in buy_box(edge.get("/p/J1-L").text) and "€39.00" in buy_box(edge.get("/p/J1-L").text)
+    assert "€25.00" not in edge.get("/p/J1").text and "€25.00" not in edge.get("/c/gear").text
+
+
 class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now
