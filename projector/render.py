@@ -160,21 +160,23 @@ class Renderer:
 
     def frames(self, categories: dict[str, CategoryView]) -> list[Snippet]:
         version = max((c.version for c in categories.values()), default=0)
-        out = []
-        for locale in self.locales:
-            nav = self._nav_tree(categories, locale)
-            body = self._render(
-                "frame",
-                lang=locale.split("_")[0],
-                locale=locale,
-                locales=self.locales,
-                currencies=self.currencies,
-                t=messages(locale),
-                nav=nav,
-                slot=SLOT,
-            )
-            out.append(Snippet(Kind.FRAME, Context(locale, self.currencies[0]), "_", version, body))
-        return out
+        return [
+            Snippet(Kind.FRAME, Context(locale, self.currencies[0]), "_", version, self.frame_body(categories, locale))
+            for locale in self.locales
+        ]
+
+    def frame_body(self, categories: dict[str, CategoryView], locale: str) -> str:
+        """One locale's page frame: ``head SLOT middle SLOT tail``."""
+        return self._render(
+            "frame",
+            lang=locale.split("_")[0],
+            locale=locale,
+            locales=self.locales,
+            currencies=self.currencies,
+            t=messages(locale),
+            nav=self._nav_tree(categories, locale),
+            slot=SLOT,
+        )
 
     def category_headers(self, categories: dict[str, CategoryView]) -> list[Snippet]:
         """Per category and locale: ``escaped title FIELD header html`` (breadcrumb and heading)."""

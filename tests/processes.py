@@ -17,27 +17,27 @@ PYTHON = sys.executable
 T = TypeVar("T")
 
 
+def worker_args(name: str = "worker", concurrency: int = 2) -> list[str]:
+    """The command line of a real Celery worker (prefork pool) named ``name``."""
+    return [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "entrypoints.worker",
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> Process:
-    p = Process(
-        name,
-        [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "entrypoints.worker",
-            "worker",
-            "--loglevel=INFO",
-            f"--concurrency={concurrency}",
-            "--pool=prefork",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env,
-        log_dir,
-    )
+    p = Process(name, worker_args(name, concurrency), env, log_dir)
     p.wait_log("ready.", 60)
     return p
 

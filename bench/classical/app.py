@@ -98,18 +98,7 @@ class Pages:
     # --- page parts ----------------------------------------------------------------------------
 
     def frame(self, categories: dict[str, CategoryView], locale: str) -> pages.Frame:
-        r = self.renderer
-        body = r._render(
-            "frame",
-            lang=locale.split("_")[0],
-            locale=locale,
-            locales=r.locales,
-            currencies=r.currencies,
-            t=messages(locale),
-            nav=r._nav_tree(categories, locale),
-            slot=SLOT,
-        )
-        head, middle, tail = body.split(SLOT, 2)
+        head, middle, tail = self.renderer.frame_body(categories, locale).split(SLOT, 2)
         return pages.Frame(head, middle, tail)
 
     def category_header(self, categories: dict[str, CategoryView], key: str, locale: str) -> tuple[str, str]:

@@ -27,26 +27,13 @@ import psycopg
 from psycopg import sql
 
 from search.documents import BRAND
+from search.embedded_text import SNOWBALL
 from search.query import Query
 from vocab.images import Image
 
 #: Language of a locale to its PostgreSQL text search configuration (the Snowball stemmers the
 #: embedded index uses too); other languages are searched with ``simple`` (no stemming).
-TS_CONFIGS = {
-    "da": "danish",
-    "de": "german",
-    "en": "english",
-    "es": "spanish",
-    "fi": "finnish",
-    "fr": "french",
-    "it": "italian",
-    "nl": "dutch",
-    "nb": "norwegian",
-    "no": "norwegian",
-    "pt": "portuguese",
-    "ru": "russian",
-    "sv": "swedish",
-}
+TS_CONFIGS = SNOWBALL
 
 #: Name order: a linguistic collation that ignores case and accents at the first level, close to
 #: the contract's casefolded, accent-free code point order.

@@ -30,7 +30,7 @@ from projector.celery_app import celery_sender, make_celery
 from snipshop.config import Settings, load
 from tests import store_dump
 from tests.conftest import REPO, TABLES
-from tests.processes import PYTHON, Process, start_http, start_scheduler, wait_until
+from tests.processes import Process, start_http, start_scheduler, wait_until, worker_args
 from tools.localservices import Postgres, free_port
 from vocab.topics import PROJECTION_QUEUE
 
@@ -107,25 +107,8 @@ class Rig:
     def start_workers(self, n: int, concurrency: int = 2, names: list[str] | None = None) -> list[Process]:
         """Start ``n`` workers at once, then wait for each to be ready (tests.processes.start_worker's command)."""
 
-        def args(name: str) -> list[str]:
-            return [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "entrypoints.worker",
-                "worker",
-                "--loglevel=INFO",
-                f"--concurrency={concurrency}",
-                "--pool=prefork",
-                "-n",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ]
-
         names = names or [f"w{i}" for i in range(1, n + 1)]
-        started = [Process(name, args(name), self.env, self.logs) for name in names]
+        started = [Process(name, worker_args(name, concurrency), self.env, self.logs) for name in names]
         self.processes += started  # before waiting: a worker that never gets ready is still stopped
         for p in started:
             wait_until(lambda p=p: "ready." in p.log() or not p.alive(), timeout=60, what=f"{p.name} ready")
