@@ -18,7 +18,10 @@ offers, stock) imported through the real importer and projected, then, in this o
    on the edge without caches (bench/hostile.py);
 4. the edge's resident memory per worker (bench/memory.py);
 5. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
-   real worker, scheduler and admin app (bench/visibility.py).
+   real worker, scheduler and admin app (bench/visibility.py);
+6. products with variants (bench/variants.py): the rebuild's products/s and Redis bytes per product
+   on the demo catalog and on a generated one with 5–15 variants per product, against this run's
+   simple catalog, and the listing and product pages with variants against the classical baseline.
 
 It prints each part's table and a summary of the ratios and targets. Every ratio comes from
 measurements taken in the same run, alternating the two sides: the machine's other work moves
@@ -33,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import hostile, http, memory, projection, visibility
+from bench import hostile, http, memory, projection, variants, visibility
 from bench.report import table
 from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
@@ -95,7 +98,7 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     return edge, out
 
 
-def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict) -> None:
+def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict, with_variants: dict) -> None:
     rows = []
     for key, target in (
         ("product ÷ floor", 0.8),
@@ -108,6 +111,8 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
         ("product ÷ edge without page cache", None),
         ("category ÷ edge without caches", None),
         ("search ÷ edge without caches", None),
+        ("category with variants ÷ classical", 5.0),
+        ("product with variants ÷ classical", None),
     ):
         c = pages[key]
         rows.append(
@@ -158,6 +163,9 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
                 )
             )
     r = redis_memory["redis"]
+    simple_rate = rebuild["rebuild"][redis_memory["redis"]["search"]]["products_per_s"]
+    simple_bytes = r["with_search"]["bytes_per_product"]
+    rows.extend((*row, "", "") for row in variants.rows(with_variants, simple_rate, simple_bytes))
     rows.append(
         (
             "Redis per product",
@@ -234,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         seen = visibility.measure(stack, admin, edge, updates=args.updates, burst_rate=args.burst_rate)
         visibility.print_results(seen)
 
-        summary(rebuild, redis_memory, pages, edge_memory, seen)
+        with_variants, variant_pages = variants.measure(stack, args)
+        pages.update(variant_pages)
+        summary(rebuild, redis_memory, pages, edge_memory, seen, with_variants)
         print(f"\nwhole run: {(time.monotonic() - started) / 60:.1f} min")
         if args.json:
             with open(args.json, "w") as out:
@@ -246,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                         "redis_memory": redis_memory,
                         "edge_memory": edge_memory,
                         "change_to_visible": seen,
+                        "variants": with_variants,
                         "http": {
                             k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)} for k, c in pages.items()
                         },

@@ -20,6 +20,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +50,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     procs: list[Process] = field(default_factory=list)
     keep: bool = False
+    #: False for a :meth:`shop` on another stack's services: stopping it leaves them running.
+    owns_services: bool = True
 
     # --- services ------------------------------------------------------------------------
 
@@ -124,28 +127,70 @@ class Stack:
 
     # --- data ----------------------------------------------------------------------------
 
-    def load_catalog(self, products: int, seed: int = 1) -> dict[str, float]:
-        """Generate N products (tools.generate_catalog) and import them; return counts and seconds.
+    def load_catalog(self, products: int, seed: int = 1, variants: tuple[int, int] | None = None) -> dict[str, float]:
+        """Generate N products (tools.generate_catalog; ``variants``: LO, HI variants per product)
+        and import them; return counts and seconds."""
+        from tools.generate_catalog import generate
+
+        feed = self.base / "feed"
+        counts: dict[str, float] = dict(generate(products, feed, seed=seed, variants=variants))
+        return {**counts, **self.import_feed(feed)}
+
+    def load_demo_catalog(self) -> dict[str, float]:
+        """The demo's catalog (the Magento sample, converted as ``./dev demo`` does), imported."""
+        from tools.magento_to_feed import DEFAULT_SOURCE, convert
+
+        feed = self.base / "demo-feed"
+        counts: dict[str, float] = dict(convert(DEFAULT_SOURCE, feed))
+        return {**counts, **self.import_feed(feed)}
+
+    def import_feed(self, feed: Path) -> dict[str, float]:
+        """Import every feed file in ``feed`` through the real importer; return its seconds.
 
         The outbox rows of the import are marked dispatched: :meth:`rebuild` projects everything.
         """
         from catalog.importer import import_files
         from catalog.relay import settle
-        from tools.generate_catalog import generate
 
-        feed = self.base / "feed"
-        counts: dict[str, float] = dict(generate(products, feed, seed=seed))
         started = time.perf_counter()
-        files = [feed / f"{kind}.csv" for kind in ("categories", "products", "prices", "offers", "stock")]
-        rejected = import_files(
-            self.settings, [f for f in files if f.exists()], progress=False, send=lambda task, keys, ids: None
-        )
-        counts["import_seconds"] = time.perf_counter() - started
+        files = sorted(feed.glob("*.csv"))  # the importer takes them in dependency order
+        rejected = import_files(self.settings, files, progress=False, send=lambda task, keys, ids: None)
+        seconds = time.perf_counter() - started
         if rejected:
-            raise RuntimeError(f"the generated catalog had {rejected} rejected rows")
+            raise RuntimeError(f"the catalog in {feed} had {rejected} rejected rows")
         with self.connect() as conn:
             settle(conn)
-        return counts
+        return {"import_seconds": seconds}
+
+    @contextlib.contextmanager
+    def shop(self, name: str, redis_db: int) -> Iterator[Stack]:
+        """A second shop on this stack's services, for a second catalog in the same run: its own
+        database, snippet and broker Redis databases (``redis_db`` and the next) and key prefix
+        (hence its own search indices). Its processes stop and its data goes when the block ends."""
+        from catalog.schema import upgrade
+
+        assert self.pg is not None and self.redis is not None
+        env = dict(
+            self.env,
+            DATABASE_URL=self.pg.create_database(name),
+            REDIS_URL=f"{self.redis.url}/{redis_db}",
+            CELERY_BROKER_URL=f"{self.redis.url}/{redis_db + 1}",
+            SHOP_KEY_PREFIX=f"ss{name}",
+        )
+        other = Stack(self.base / name, self.search, self.pg, self.redis, self.es, env, owns_services=False)
+        other.base.mkdir()
+        upgrade(env["DATABASE_URL"])
+        try:
+            yield other
+        finally:
+            other.stop()
+            for url in (env["REDIS_URL"], env["CELERY_BROKER_URL"]):
+                with contextlib.closing(redis.Redis.from_url(url)) as client:
+                    client.flushdb()
+            if self.es is not None:
+                _drop_indices(self.es.url, f"{env['SHOP_KEY_PREFIX']}-products*")
+            with psycopg.connect(self.pg.url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     @contextlib.contextmanager
     def projector(self, search: bool = True):
@@ -242,6 +287,10 @@ class Stack:
             with contextlib.suppress(Exception):
                 p.stop()
         self.procs.clear()
+        if not self.owns_services:
+            if not self.keep:
+                shutil.rmtree(self.base, ignore_errors=True)
+            return
         if self.es is not None:
             with contextlib.suppress(Exception):
                 self.es.stop()
@@ -257,6 +306,14 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _drop_indices(url: str, pattern: str) -> None:
+    """Delete the Elasticsearch indices matching ``pattern``."""
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(url) as client:
+        client.options(ignore_status=404).indices.delete(index=pattern, expand_wildcards="all")
 
 
 def _interrupt(signum, frame):

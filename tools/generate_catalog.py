@@ -2,11 +2,11 @@
 
 Usage::
 
-    python -m tools.generate_catalog --products N --out DIR [--seed S] [--now ISO-8601]
+    python -m tools.generate_catalog --products N --out DIR [--seed S] [--now ISO-8601] [--variants LO-HI]
 
 Writes ``categories.csv``, ``products.csv``, ``prices.csv``, ``offers.csv`` and ``stock.csv`` in
-the feed format of the contract. Products are streamed straight to disk, one row at a time, so
-memory stays constant even for N = 1,000,000.
+the feed format of the contract (and ``variants.csv`` with ``--variants``). Products are streamed
+straight to disk, one row at a time, so memory stays constant even for N = 1,000,000.
 
 What is generated:
 
@@ -20,6 +20,12 @@ What is generated:
 * Stock: about 8% at 0, 12% low (1..5), the rest 6..500.
 * Offers for 1% of products (exactly one SKU in every full block of 100), in EUR and USD at 10 to
   40% off: 80% of them live around ``--now``, 10% in the future and 10% already over.
+
+* ``--variants LO-HI`` (e.g. ``5-15``): every product is sold in LO to HI variants
+  ``G0000001-01``, ``G0000001-02``, ... (options ``color`` × ``size``: one to three colours, two to
+  six neighbouring sizes; ``color`` and ``size`` are then options, not product attributes). Prices,
+  offers and stock name the variants: XL and XXL cost 5% more, each variant has its own stock,
+  and an offered product's offer is on its first variant.
 
 Everything is deterministic given ``--seed``; only the offer windows are anchored at ``--now``
 (default: the current UTC time truncated to the hour), so fixing ``--now`` too makes the output
@@ -46,7 +52,9 @@ CURRENCIES = ("EUR", "USD")
 USD_RATE = Decimal("1.08")
 CENT = Decimal("0.01")
 OFFER_BLOCK = 100  # one offer per block of this many products
-FEED_KINDS = ("categories", "products", "prices", "offers", "stock")
+FEED_KINDS = ("categories", "products", "variants", "prices", "offers", "stock")
+BIG_SIZES = {"XL", "XXL"}
+BIG_SIZE_MARKUP = Decimal("1.05")
 
 # (key, en_US, de_DE, children); leaves carry the product "noun" words for their names.
 CATEGORY_TREE = [
@@ -292,8 +300,44 @@ def _writer(handle: IO[str]) -> Writer:
     return csv.writer(handle, lineterminator="\n")
 
 
-def generate(products: int, out: Path, seed: int = 1, now: datetime | None = None) -> dict[str, int]:
-    """Write the five feed files into ``out``; return row counts per kind."""
+def variant_range(text: str) -> tuple[int, int]:
+    """``"5-15"`` -> (5, 15): variants per product, at least one."""
+    lo, sep, hi = text.partition("-")
+    try:
+        low, high = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"variants per product must be LO-HI, e.g. 5-15, not {text!r}") from None
+    if not 1 <= low <= high <= len(COLORS) * len(SIZES):
+        raise argparse.ArgumentTypeError(
+            f"variants per product must satisfy 1 <= LO <= HI <= {len(COLORS) * len(SIZES)}: {text!r}"
+        )
+    return low, high
+
+
+def sellables(
+    rng: random.Random, sku: str, colors: list[tuple[str, str]], sizes: list[str], per_product: tuple[int, int] | None
+) -> list[tuple[str, str, str]]:
+    """(SKU, colour, size) of what is sold: the product itself, or its variants (colour × size, in order)."""
+    if per_product is None:
+        return [(sku, "", "")]
+    count = rng.randint(*per_product)
+    if len(sizes) < 2:
+        sizes = SIZES[:2] if sizes[0] == SIZES[0] else SIZES[SIZES.index(sizes[0]) - 1 : SIZES.index(sizes[0]) + 1]
+    shades = -(-count // len(sizes))  # as many colours as the count needs (ceiling division)
+    chosen = colors + [c for c in rng.sample(COLORS, len(COLORS)) if c not in colors]
+    combos = [(color, size) for color, _ in chosen[:shades] for size in sizes][:count]
+    return [(f"{sku}-{j:02d}", color, size) for j, (color, size) in enumerate(combos, start=1)]
+
+
+def generate(
+    products: int,
+    out: Path,
+    seed: int = 1,
+    now: datetime | None = None,
+    variants: tuple[int, int] | None = None,
+) -> dict[str, int]:
+    """Write the feed files into ``out``; return row counts per kind. ``variants``: (LO, HI) variants
+    per product (``variants.csv``), None for simple products."""
     if products < 0:
         raise ValueError("--products must be >= 0")
     out = Path(out)
@@ -313,27 +357,16 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
             writer.writerow([key, parent, position, en, de])
             counts["categories"] += 1
 
-    files = {
-        kind: (out / f"{kind}.csv").open("w", newline="", encoding="utf-8")
-        for kind in ("products", "prices", "offers", "stock")
-    }
+    kinds = ("products", "prices", "offers", "stock") + (("variants",) if variants else ())
+    files = {kind: (out / f"{kind}.csv").open("w", newline="", encoding="utf-8") for kind in kinds}
     try:
         w_products, w_prices, w_offers, w_stock = (_writer(files[k]) for k in ("products", "prices", "offers", "stock"))
-        w_products.writerow(
-            [
-                "sku",
-                "brand",
-                "categories",
-                "active",
-                "name.en_US",
-                "name.de_DE",
-                "description.en_US",
-                "description.de_DE",
-                "attr.color",
-                "attr.size",
-                "attr.material",
-            ]
-        )
+        w_variants = _writer(files["variants"]) if variants else None
+        texts = ["sku", "brand", "categories", "active", "name.en_US", "name.de_DE", "description.en_US"]
+        texts.append("description.de_DE")
+        w_products.writerow(texts + (["attr.material"] if variants else ["attr.color", "attr.size", "attr.material"]))
+        if w_variants is not None:
+            w_variants.writerow(["sku", "product", "position", "active", "opt.color", "opt.size"])
         w_prices.writerow(["sku", "currency", "amount"])
         w_offers.writerow(["sku", "currency", "amount", "starts_at", "ends_at"])
         w_stock.writerow(["sku", "quantity"])
@@ -374,33 +407,29 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
             )
             active = 0 if rng.random() < 0.02 else 1
             brand = BRANDS[rng.randrange(len(BRANDS))]
-            w_products.writerow(
-                [
-                    sku,
-                    brand,
-                    "|".join(keys),
-                    active,
-                    name_en,
-                    name_de,
-                    desc_en,
-                    desc_de,
-                    "|".join(c[0] for c in colors),
-                    "|".join(sizes),
-                    "|".join(m[0] for m in materials),
-                ]
-            )
+            row = [sku, brand, "|".join(keys), active, name_en, name_de, desc_en, desc_de]
+            if not variants:
+                row += ["|".join(c[0] for c in colors), "|".join(sizes)]
+            w_products.writerow([*row, "|".join(m[0] for m in materials)])
             counts["products"] += 1
 
             eur = Decimal(rng.randrange(100, 50_000)) / 100
-            prices = {"EUR": eur, "USD": (eur * USD_RATE).quantize(CENT, rounding=ROUND_HALF_UP)}
-            for currency in CURRENCIES:
-                w_prices.writerow([sku, currency, fmt(prices[currency])])
-                counts["prices"] += 1
-
-            roll = rng.random()
-            quantity = 0 if roll < 0.08 else rng.randint(1, 5) if roll < 0.20 else rng.randint(6, 500)
-            w_stock.writerow([sku, quantity])
-            counts["stock"] += 1
+            sold = sellables(rng, sku, colors, sizes, variants)
+            for position, (sellable, color, size) in enumerate(sold, start=1):
+                if w_variants is not None:
+                    w_variants.writerow([sellable, sku, position, 1, color, size])
+                    counts["variants"] += 1
+                amount = (eur * BIG_SIZE_MARKUP).quantize(CENT, rounding=ROUND_HALF_UP) if size in BIG_SIZES else eur
+                prices = {"EUR": amount, "USD": (amount * USD_RATE).quantize(CENT, rounding=ROUND_HALF_UP)}
+                if position == 1:
+                    offered = prices
+                for currency in CURRENCIES:
+                    w_prices.writerow([sellable, currency, fmt(prices[currency])])
+                    counts["prices"] += 1
+                roll = rng.random()
+                quantity = 0 if roll < 0.08 else rng.randint(1, 5) if roll < 0.20 else rng.randint(6, 500)
+                w_stock.writerow([sellable, quantity])
+                counts["stock"] += 1
 
             if i == offer_at:
                 discount = Decimal(100 - offer_rng.randrange(10, 41)) / 100
@@ -412,7 +441,7 @@ def generate(products: int, out: Path, seed: int = 1, now: datetime | None = Non
                 else:
                     start, end = now - timedelta(days=10), now - timedelta(days=3)
                 for currency in CURRENCIES:
-                    w_offers.writerow([sku, currency, fmt(prices[currency] * discount), iso(start), iso(end)])
+                    w_offers.writerow([sold[0][0], currency, fmt(offered[currency] * discount), iso(start), iso(end)])
                     counts["offers"] += 1
     finally:
         for handle in files.values():
@@ -431,13 +460,22 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="ISO 8601 time the offer windows are anchored at (default: the current hour, UTC)",
     )
+    parser.add_argument(
+        "--variants",
+        type=variant_range,
+        default=None,
+        metavar="LO-HI",
+        help="sell every product in LO to HI variants (colour × size), e.g. 5-15 (default: simple products)",
+    )
     args = parser.parse_args(argv)
     if args.products < 0:
         parser.error("--products must be >= 0")
     if args.now is not None and args.now.tzinfo is None:
         parser.error("--now needs a UTC offset, e.g. 2025-01-01T12:00:00+00:00")
-    counts = generate(args.products, args.out, args.seed, args.now)
+    counts = generate(args.products, args.out, args.seed, args.now, args.variants)
     for kind in FEED_KINDS:
+        if kind == "variants" and not args.variants:
+            continue
         print(f"{kind + '.csv':<16} {counts[kind]:>9} rows")
     print(f"written to {args.out}")
     return 0

@@ -34,6 +34,8 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
         "search ÷ classical",
         "product ÷ edge without caches",
         "worst URL ÷ category without caches",
+        "category with variants ÷ classical",
+        "product with variants ÷ classical",
     ):
         c = figures["http"][key]
         assert c["edge"]["rps"] > 0 and c["baseline"]["rps"] > 0 and c["ratio"] > 0, key
@@ -48,3 +50,12 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
         assert seen["timeouts"] == 0 and seen["visible"]["n"] == 20 and not seen["errors"], seen
     assert figures["redis_memory"]["redis"]["snippets"]["bytes_per_product"] > 0
     assert figures["edge_memory"]["edge"]["worker_vmrss_kib"] > 0
+    demo, generated = figures["variants"]["demo"], figures["variants"]["generated"]
+    assert demo["rebuild"]["products"] == 191 and demo["sellables"] == 1891  # the Magento sample's
+    assert generated["rebuild"]["products"] == 2000 and 5 * 2000 <= generated["sellables"] <= 15 * 2000
+    for catalog in (demo, generated):
+        assert catalog["rebuild"]["products_per_s"] > 0
+        assert (
+            catalog["redis"]["with_search"]["bytes_per_product"] > catalog["redis"]["snippets"]["bytes_per_product"] > 0
+        )
+    assert "rebuild with variants (generated)" in done.stdout

@@ -13,6 +13,7 @@ import filecmp
 import re
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -692,6 +693,55 @@ def test_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
     for kind in (k for k in HEADERS if k != "variants"):
         assert filecmp.cmp(generated / f"{kind}.csv", same / f"{kind}.csv", shallow=False), kind
     assert not filecmp.cmp(generated / "products.csv", other / "products.csv", shallow=False)
+
+
+def test_generator_with_variants(tmp_path: Path) -> None:
+    generate_catalog.generate(300, tmp_path, seed=7, now=NOW, variants=(5, 15))
+    feed = read_feed(tmp_path)
+    check_invariants(feed)
+    validate_with_models(feed)
+    per_product = Counter(row["product"] for row in feed["variants"])
+    assert set(per_product) == {row["sku"] for row in feed["products"]}
+    assert min(per_product.values()) == 5 and max(per_product.values()) == 15
+    combos = {(row["product"], row["opt.color"], row["opt.size"]) for row in feed["variants"]}
+    assert len(combos) == len(feed["variants"])  # no two variants of a product alike
+    assert "attr.color" not in feed["products"][0] and feed["products"][0]["attr.material"]
+    variant_skus = {row["sku"] for row in feed["variants"]}
+    for kind in ("prices", "offers", "stock"):  # what is sold is the variant, never the product
+        assert {row["sku"] for row in feed[kind]} <= variant_skus, kind
+    assert len(feed["stock"]) == len(feed["variants"]) and len(feed["prices"]) == 2 * len(feed["variants"])
+    eur = {row["sku"]: Decimal(row["amount"]) for row in feed["prices"] if row["currency"] == "EUR"}
+    size = {row["sku"]: row["opt.size"] for row in feed["variants"]}
+    marked_up = [
+        (row["sku"], row["product"] + "-01")
+        for row in feed["variants"]
+        if size[row["sku"]] in ("XL", "XXL") and size[row["product"] + "-01"] not in ("XL", "XXL")
+    ]
+    assert marked_up  # XL and XXL cost 5% more than the product's other sizes
+    for big, small in marked_up:
+        assert eur[big] == (eur[small] * Decimal("1.05")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_generator_refuses_a_bad_variant_range(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.generate_catalog",
+            "--products",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--variants",
+            "9-2",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "1 <= LO <= HI" in result.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_generator_cli(tmp_path: Path) -> None:
