@@ -56,11 +56,15 @@ def parka(shop):
         call(shop, "PUT", f"/products/V-PARKA/variants/{sku}", {"options": {"size": size, "color": color}}, "editor")
         call(shop, "PUT", f"/prices/{sku}/EUR", {"amount": price}, "pricing")
         call(shop, "PUT", f"/stock/{sku}", {"quantity": quantity}, "stock")
+    expected = {"V-PARKA-S": "low_stock", "V-PARKA-M": "low_stock", "V-PARKA-L": "in_stock"}
+    # every variant's own badge, not only the aggregate: the tests below read each of them
     wait_until(
-        lambda: (
-            "€99.00" in page(shop, "/p/V-PARKA").text
-            and 'data-availability="low_stock"' in page(shop, "/p/V-PARKA").text
-        ),
+        lambda: all(
+            f'data-availability="{state}"' in (snippet(shop, Kind.AVAIL, "V-PARKA", sku) or (0, ""))[1]
+            for sku, state in expected.items()
+        )
+        and "€99.00" in page(shop, "/p/V-PARKA").text
+        and 'data-availability="low_stock"' in page(shop, "/p/V-PARKA").text,
         timeout=20,
         what="the parka's page with its variants' prices and stock",
     )
