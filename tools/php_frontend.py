@@ -166,7 +166,7 @@ class PhpFrontend:
         while time.monotonic() < deadline:
             if check():
                 return
-            for p, name in zip(self.processes, ("php-fpm", "nginx")):
+            for p, name in zip(self.processes, ("php-fpm", "nginx"), strict=False):
                 if p.poll() is not None:
                     raise ServiceError(f"{name} exited with {p.returncode}; {self.logs()}")
             time.sleep(0.05)
