@@ -51,6 +51,49 @@ final class Stemmer
         }
     }
 
+    /**
+     * The stems of ``$words`` with ``$algorithm``: in-process through FFI where it is enabled,
+     * else through bin/stem.php in a PHP started with ffi.enable=1 (one process per call; only
+     * `php -S` with Debian's default ffi.enable=preload needs that).
+     *
+     * @param list<string> $words
+     * @return list<string>
+     */
+    public static function stemAll(string $algorithm, array $words): array
+    {
+        if ($words === []) {
+            return [];
+        }
+        if (self::$ffiUsable ??= self::ffiUsable()) {
+            $stemmer = self::for($algorithm);
+            return array_map(static fn (string $w): string => $stemmer->stem($w), $words);
+        }
+        $command = [PHP_BINARY, '-d', 'ffi.enable=1', dirname(__DIR__, 2) . '/bin/stem.php', $algorithm];
+        $process = proc_open($command, [0 => ['pipe', 'r'], 1 => ['pipe', 'w']], $pipes);
+        if (!is_resource($process)) {
+            throw new \RuntimeException('could not start the stemmer process');
+        }
+        fwrite($pipes[0], implode("\n", $words) . "\n");
+        fclose($pipes[0]);
+        $out = stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        proc_close($process);
+        $stems = explode("\n", rtrim((string) $out, "\n"));
+        if (count($stems) !== count($words)) {
+            throw new \RuntimeException('the stemmer process failed');
+        }
+        return $stems;
+    }
+
+    private static ?bool $ffiUsable = null;
+
+    private static function ffiUsable(): bool
+    {
+        $setting = (string) ini_get('ffi.enable');
+        return extension_loaded('ffi') && ($setting === '1' || strtolower($setting) === 'on' || strtolower($setting) === 'true'
+            || ($setting === 'preload' && PHP_SAPI === 'cli'));
+    }
+
     public function stem(string $word): string
     {
         $out = $this->lib->sb_stemmer_stem($this->handle, $word, strlen($word));

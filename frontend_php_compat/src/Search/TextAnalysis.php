@@ -56,24 +56,42 @@ final class TextAnalysis
         return Shared::get('text')['snowball'][$language] ?? null;
     }
 
+    /** Is ``$word`` one the stemmer takes (at least 3 characters, letters only)? */
+    private static function stemmable(string $word): bool
+    {
+        return mb_strlen($word) >= 3 && preg_match('/\A\p{L}+\z/u', $word) === 1;
+    }
+
     public static function stem(string $word, ?string $algorithm): string
     {
-        if ($algorithm === null || mb_strlen($word) < 3 || preg_match('/\A\p{L}+\z/u', $word) !== 1) {
-            return $word;
+        return self::stems([$word], $algorithm)[0];
+    }
+
+    /**
+     * @param list<string> $words
+     * @return list<string> each word's stem (the word itself where it is not stemmed)
+     */
+    public static function stems(array $words, ?string $algorithm): array
+    {
+        $out = $words;
+        if ($algorithm === null) {
+            return $out;
         }
-        $stem = Stemmer::for($algorithm)->stem($word);
-        return $stem !== '' ? $stem : $word;
+        $todo = array_values(array_filter($words, [self::class, 'stemmable']));
+        $stems = array_combine($todo, Stemmer::stemAll($algorithm, $todo)) ?: [];
+        foreach ($words as $i => $word) {
+            $stem = $stems[$word] ?? '';
+            $out[$i] = $stem !== '' ? (string) $stem : $word;
+        }
+        return $out;
     }
 
     /** @return list<array{0: string, 1: string}> distinct (surface, stem) terms in order of first occurrence */
     public static function terms(string $text, string $locale): array
     {
-        $algorithm = self::stemmerFor($locale);
-        $seen = [];
-        foreach (self::wordsOf($text) as $word) {
-            $seen[$word] ??= [$word, self::stem($word, $algorithm)];
-        }
-        return array_values($seen);
+        $words = array_values(array_unique(self::wordsOf($text)));
+        $stems = self::stems($words, self::stemmerFor($locale));
+        return array_map(null, $words, $stems) ?: [];
     }
 
     /** @return list<string> the distinct words of a suggestion's text, folded and cut */

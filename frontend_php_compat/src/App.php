@@ -1,0 +1,126 @@
+<?php
+declare(strict_types=1);
+
+namespace SnipShop\Compat;
+
+use SnipShop\Compat\Search\EmbeddedIndex;
+use SnipShop\Compat\Search\ElasticIndex;
+use SnipShop\Compat\Search\SearchIndex;
+
+/**
+ * The front controller's work: route a request as the Flask edge does (web/edge/app.py and
+ * error_pages.py) and answer it. Order as in Flask: the 414 check before anything reads the
+ * query, then the shopper's context, then the route; a missing snippet, an unreachable store
+ * or search engine is a 503, never a 500; every answer carries the security headers.
+ */
+final class App
+{
+    private const ROUTES = [
+        '#\A/\z#' => 'home',
+        '#\A/p/([^/]+)\z#' => 'product',
+        '#\A/c/([^/]+)\z#' => 'category',
+        '#\A/search\z#' => 'search',
+        '#\A/suggest\z#' => 'suggest',
+        '#\A/healthz\z#' => 'healthz',
+    ];
+
+    public function __construct(private readonly Config $config, private readonly \Closure $connect)
+    {
+    }
+
+    /** The app on the environment's settings, with a persistent phpredis connection. */
+    public static function fromEnvironment(): self
+    {
+        $config = Config::fromEnvironment();
+        return new self($config, static fn () => RedisConnection::open($config->redisUrl));
+    }
+
+    public function handle(Request $request): Response
+    {
+        $redis = null;
+        $shop = null;
+        try {
+            $redis = ($this->connect)();
+            $keys = new KeyScheme($this->config->keyPrefix);
+            $shop = new Shop($this->config, $keys, new SnippetReader($redis, $keys), $this->search($redis, $keys),
+                new RepairRequests($redis, $keys), $request);
+            $response = $this->answer($shop, new Responses($shop), $request);
+        } catch (\RedisException $e) {
+            // The store is unreachable before the page could even start (the connection).
+            $shop ??= new Shop($this->config, new KeyScheme($this->config->keyPrefix), new SnippetReader(new \Redis(), new KeyScheme()),
+                new EmbeddedIndex(new \Redis(), new KeyScheme(), $this->config->locales, $this->config->currencies, ''),
+                new RepairRequests(new \Redis(), new KeyScheme()), $request);
+            $this->context($shop, $request);
+            $response = (new Responses($shop))->unavailable('unavailable_store');
+        }
+        foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
+            $response->headers[$name] = $value;
+        }
+        return $response;
+    }
+
+    private function search(\Redis $redis, KeyScheme $keys): SearchIndex
+    {
+        if ($this->config->elasticsearchUrl !== null) {
+            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies);
+        }
+        return new EmbeddedIndex($redis, $keys, $this->config->locales, $this->config->currencies, self::scriptDir());
+    }
+
+    /** Where the search scripts are: the project's search/ directory. */
+    public static function scriptDir(): string
+    {
+        return dirname(__DIR__, 2) . '/search';
+    }
+
+    private function context(Shop $shop, Request $request): void
+    {
+        [$shop->ctx, $shop->remember] = Context::resolve($request, $this->config->locales, $this->config->currencies);
+        $shop->values = Personalize::valuesFrom($request->cookieHeader !== '' ? $request->cookies() : [],
+            $shop->ctx->currency, $this->config->imageBaseUrl);
+    }
+
+    private function answer(Shop $shop, Responses $responses, Request $request): Response
+    {
+        if (strlen($request->queryString) > Shared::get('query')['max_query_string']) {
+            return $responses->tooLong();
+        }
+        $this->context($shop, $request);
+        try {
+            return $this->route($shop, $responses, $request);
+        } catch (MissingSnippet $e) {
+            return $responses->missing($e);
+        } catch (SearchUnavailable) {
+            return $responses->unavailable('unavailable_search');
+        } catch (\RedisException) {
+            return $responses->unavailable('unavailable_store');
+        }
+    }
+
+    private function route(Shop $shop, Responses $responses, Request $request): Response
+    {
+        foreach (self::ROUTES as $pattern => $name) {
+            if (preg_match($pattern, $request->path, $m) !== 1) {
+                continue;
+            }
+            if ($request->method === 'OPTIONS') {
+                $response = new Response('', 200, Shared::get('responses')['html']);
+                $response->headers['Allow'] = 'HEAD, OPTIONS, GET';
+                return $response;
+            }
+            if ($request->method !== 'GET' && $request->method !== 'HEAD') {
+                return $responses->wrongMethod();
+            }
+            $pages = new ShopperPages($shop, $responses);
+            return match ($name) {
+                'home' => $pages->home(),
+                'product' => $pages->product($m[1]),
+                'category' => $pages->category($m[1]),
+                'search' => $pages->search(),
+                'suggest' => $pages->suggest(),
+                'healthz' => Responses::json(['status' => 'ok']),
+            };
+        }
+        return $responses->notFound();
+    }
+}
