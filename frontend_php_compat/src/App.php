@@ -37,34 +37,26 @@ final class App
 
     public function handle(Request $request): Response
     {
-        $redis = null;
-        $shop = null;
-        try {
-            $redis = ($this->connect)();
-            $keys = new KeyScheme($this->config->keyPrefix);
-            $shop = new Shop($this->config, $keys, new SnippetReader($redis, $keys), $this->search($redis, $keys),
-                new RepairRequests($redis, $keys), $request);
-            $response = $this->answer($shop, new Responses($shop), $request);
-        } catch (\RedisException $e) {
-            // The store is unreachable before the page could even start (the connection).
-            $shop ??= new Shop($this->config, new KeyScheme($this->config->keyPrefix), new SnippetReader(new \Redis(), new KeyScheme()),
-                new EmbeddedIndex(new \Redis(), new KeyScheme(), $this->config->locales, $this->config->currencies, ''),
-                new RepairRequests(new \Redis(), new KeyScheme()), $request);
-            $this->context($shop, $request);
-            $response = (new Responses($shop))->unavailable('unavailable_store');
-        }
+        $connection = null;
+        $connect = function () use (&$connection): \Redis {
+            return $connection ??= ($this->connect)();
+        };
+        $keys = new KeyScheme($this->config->keyPrefix);
+        $shop = new Shop($this->config, $keys, new SnippetReader($connect, $keys), $this->search($connect, $keys),
+            new RepairRequests($connect, $keys), $request);
+        $response = $this->answer($shop, new Responses($shop), $request);
         foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
             $response->headers[$name] = $value;
         }
         return $response;
     }
 
-    private function search(\Redis $redis, KeyScheme $keys): SearchIndex
+    private function search(\Closure $connect, KeyScheme $keys): SearchIndex
     {
         if ($this->config->elasticsearchUrl !== null) {
             return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies);
         }
-        return new EmbeddedIndex($redis, $keys, $this->config->locales, $this->config->currencies, self::scriptDir());
+        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies, self::scriptDir());
     }
 
     /** Where the search scripts are: the project's search/ directory. */

@@ -10,8 +10,14 @@ namespace SnipShop\Compat;
  */
 final class RepairRequests
 {
-    public function __construct(private readonly \Redis $redis, private readonly KeyScheme $keys)
+    public function __construct(private readonly \Closure $connect, private readonly KeyScheme $keys)
     {
+    }
+
+    /** The store's connection, opened on first use (a liveness check opens none). */
+    private function redis(): \Redis
+    {
+        return ($this->connect)();
     }
 
     /** @param list<array{0: string, 1: string}> $things ask for their re-projection; never throws */
@@ -32,10 +38,10 @@ final class RepairRequests
         $args = [(string) $repair['window_seconds'], (string) $repair['max_pending'], ...array_map('strval', array_keys($unique))];
         $script = $repair['script'];
         try {
-            $reply = $this->redis->evalSha(sha1($script), [...$keys, ...$args], count($keys));
-            if ($reply === false && str_contains((string) $this->redis->getLastError(), 'NOSCRIPT')) {
-                $this->redis->clearLastError();
-                $reply = $this->redis->eval($script, [...$keys, ...$args], count($keys));
+            $reply = $this->redis()->evalSha(sha1($script), [...$keys, ...$args], count($keys));
+            if ($reply === false && str_contains((string) $this->redis()->getLastError(), 'NOSCRIPT')) {
+                $this->redis()->clearLastError();
+                $reply = $this->redis()->eval($script, [...$keys, ...$args], count($keys));
             }
             return (int) $reply;
         } catch (\RedisException $e) {

@@ -13,14 +13,20 @@ final class SnippetReader
     private ?int $live = null;
     private bool $liveRead = false;
 
-    public function __construct(private readonly \Redis $redis, private readonly KeyScheme $keys)
+    public function __construct(private readonly \Closure $connect, private readonly KeyScheme $keys)
     {
+    }
+
+    /** The store's connection, opened on first use (a liveness check opens none). */
+    private function redis(): \Redis
+    {
+        return ($this->connect)();
     }
 
     public function liveGeneration(): ?int
     {
         if (!$this->liveRead) {
-            $raw = $this->redis->get($this->keys->live());
+            $raw = $this->redis()->get($this->keys->live());
             $this->live = $raw === false ? null : (int) $raw;
             $this->liveRead = true;
         }
@@ -36,9 +42,9 @@ final class SnippetReader
         if ($keys === []) {
             return [];
         }
-        $values = $this->redis->mGet($keys);
+        $values = $this->redis()->mGet($keys);
         if (!is_array($values)) {
-            throw new \RedisException('MGET failed: ' . $this->redis->getLastError());
+            throw new \RedisException('MGET failed: ' . $this->redis()->getLastError());
         }
         return array_map(static fn ($v) => $v === false ? null : (string) $v, $values);
     }

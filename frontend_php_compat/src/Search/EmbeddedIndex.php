@@ -20,12 +20,18 @@ final class EmbeddedIndex implements SearchIndex
      * @param list<string> $currencies
      */
     public function __construct(
-        private readonly \Redis $redis,
+        private readonly \Closure $connect,
         private readonly KeyScheme $keys,
         private readonly array $locales,
         private readonly array $currencies,
         private readonly string $scriptDir,
     ) {
+    }
+
+    /** The store's connection, opened on first use. */
+    private function redis(): \Redis
+    {
+        return ($this->connect)();
     }
 
     /** The query script's source: the two files joined by a newline (as the Python adapter loads it). */
@@ -146,7 +152,7 @@ final class EmbeddedIndex implements SearchIndex
         if ($fetch === []) {
             return [];
         }
-        $raw = $this->redis->hMGet($this->keys->searchNames($gen, $locale), $fetch);
+        $raw = $this->redis()->hMGet($this->keys->searchNames($gen, $locale), $fetch);
         $names = [];
         foreach ($fetch as $sku) {
             $value = $raw[$sku] ?? false;
@@ -237,7 +243,7 @@ final class EmbeddedIndex implements SearchIndex
         if ($changed === []) {
             return;
         }
-        $pipe = $this->redis->pipeline();
+        $pipe = $this->redis()->pipeline();
         foreach ($changed as $i) {
             $pipe->exists($this->keys->searchTerm($gen, $locale, true, $terms[$i][1]), $this->keys->searchTerm($gen, $locale, false, $terms[$i][1]));
         }
@@ -254,13 +260,13 @@ final class EmbeddedIndex implements SearchIndex
      */
     private function withLive(callable $reads): ?array
     {
-        $live = $this->redis->get($this->keys->searchLive());
+        $live = $this->redis()->get($this->keys->searchLive());
         $gen = $live === false ? null : (int) $live;
         for ($attempt = 0; $attempt < 3; $attempt++) {
             if ($gen === null) {
                 return null;
             }
-            $pipe = $this->redis->pipeline();
+            $pipe = $this->redis()->pipeline();
             $pipe->get($this->keys->searchLive());
             $reads($pipe, $gen);
             $replies = $pipe->exec();
@@ -298,15 +304,15 @@ final class EmbeddedIndex implements SearchIndex
     {
         $source = $this->script();
         $sha = sha1($source);
-        $this->redis->clearLastError();
-        $reply = $this->redis->evalSha($sha, [...$keys, ...$args], count($keys));
-        if ($reply === false && str_contains((string) $this->redis->getLastError(), 'NOSCRIPT')) {
-            $this->redis->clearLastError();
-            $this->redis->script('load', $source);
-            $reply = $this->redis->evalSha($sha, [...$keys, ...$args], count($keys));
+        $this->redis()->clearLastError();
+        $reply = $this->redis()->evalSha($sha, [...$keys, ...$args], count($keys));
+        if ($reply === false && str_contains((string) $this->redis()->getLastError(), 'NOSCRIPT')) {
+            $this->redis()->clearLastError();
+            $this->redis()->script('load', $source);
+            $reply = $this->redis()->evalSha($sha, [...$keys, ...$args], count($keys));
         }
         if (!is_array($reply)) {
-            throw new \RedisException('embedded query failed: ' . $this->redis->getLastError());
+            throw new \RedisException('embedded query failed: ' . $this->redis()->getLastError());
         }
         return $reply;
     }
