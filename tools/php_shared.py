@@ -11,15 +11,30 @@ tests/unit/test_php_shared.py fails when the committed file is not what the tabl
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import re
 import sys
 from pathlib import Path
 
-from search import embedded, embedded_docs, embedded_query, embedded_text, query
+from search import (
+    elastic_mapping,
+    elastic_params,
+    elastic_templates,
+    embedded,
+    embedded_docs,
+    embedded_query,
+    embedded_text,
+    query,
+)
 from vocab import i18n, keys, money, repair_entries
 from web.edge import context, listing, listing_pages, page_responses, personalize, repair_requests
 
-TARGET = Path(__file__).resolve().parent.parent / "frontend_php_compat" / "shared" / "shared.php"
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "frontend_php_compat" / "shared" / "shared.php"
+#: The Snowball stems of every word of the demo catalog, as the Python side computes them: the
+#: PHP unit tests compare the C library's stems with them (frontend_php_compat/tests/StemmerTest.php).
+STEMS = ROOT / "frontend_php_compat" / "tests" / "fixtures" / "stems.json"
 
 
 def _unanchored(pattern: str) -> str:
@@ -106,6 +121,15 @@ def tables() -> dict[str, object]:
             "lex_sep": embedded_docs.LEX_SEP,
             "query_scripts": ["embedded_query_sets.lua", "embedded_query.lua"],
         },
+        "elasticsearch": {
+            "listing": elastic_templates.LISTING,
+            "listing_facets": elastic_templates.LISTING_FACETS,
+            "facet_names": elastic_templates.FACET_NAMES,
+            "suggest": elastic_templates.SUGGEST,
+            "templates": list(elastic_templates.TEMPLATES),
+            "cents": int(elastic_mapping.CENTS),
+            "suggest_word": elastic_params.SUGGEST_WORD,
+        },
         "text": {
             "snowball": embedded_text.SNOWBALL,
             "cjk": embedded_text.CJK,
@@ -150,10 +174,40 @@ def render() -> str:
     )
 
 
+def stem_vectors(feed: Path) -> dict[str, object]:
+    """Every word of the names and descriptions of ``feed``/products.csv (the demo catalog
+    converted by tools.magento_to_feed), folded and split as the index does, with its stem per
+    locale of the feed (the stemmer of the locale's language; only words it stems)."""
+    with (feed / "products.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    locales = sorted({c.partition(".")[2] for c in rows[0] if c.startswith(("name.", "description."))})
+    out: dict[str, object] = {}
+    for locale in locales:
+        algorithm = embedded_text.stemmer_for(locale)
+        words: set[str] = set()
+        for row in rows:
+            for column in (f"name.{locale}", f"description.{locale}"):
+                words.update(embedded_text.words(row.get(column) or ""))
+        stemmed = sorted(w for w in words if len(w) >= 3 and w.isalpha())
+        out[locale] = {
+            "algorithm": algorithm,
+            "stems": {w: embedded_text.stem(w, algorithm) for w in stemmed},
+        }
+    return out
+
+
+def stems_text(feed: Path) -> str:
+    return json.dumps(stem_vectors(feed), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
+    parser.add_argument("--stems-from", type=Path, help="also write the stem vectors from this feed directory")
     args = parser.parse_args(argv)
+    if args.stems_from is not None:
+        STEMS.parent.mkdir(parents=True, exist_ok=True)
+        STEMS.write_text(stems_text(args.stems_from), encoding="utf-8")
     text = render()
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""

@@ -323,6 +323,20 @@ return [
             'embedded_query.lua',
         ],
     ],
+    'elasticsearch' => [
+        'listing' => 'snipshop-listing-v1',
+        'listing_facets' => 'snipshop-listing-facets-v1',
+        'facet_names' => 'snipshop-facet-names-v1',
+        'suggest' => 'snipshop-suggest-v1',
+        'templates' => [
+            'snipshop-listing-v1',
+            'snipshop-listing-facets-v1',
+            'snipshop-facet-names-v1',
+            'snipshop-suggest-v1',
+        ],
+        'cents' => 100,
+        'suggest_word' => 20,
+    ],
     'text' => [
         'snowball' => [
             'da' => 'danish',

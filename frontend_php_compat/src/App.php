@@ -54,7 +54,7 @@ final class App
     private function search(\Closure $connect, KeyScheme $keys): SearchIndex
     {
         if ($this->config->elasticsearchUrl !== null) {
-            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies);
+            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies, self::scriptDir() . '/templates');
         }
         return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies, self::scriptDir());
     }
