@@ -41,6 +41,8 @@ from tools.staticserver import nginx_binary
 
 CONF = REPO / "frontend_php_compat" / "conf"
 SCRIPT = REPO / "frontend_php_compat" / "public" / "index.php"
+#: nginx serves /static/ (the stylesheet) from here, as the edge serves it from web/edge/static.
+STATIC_ROOT = REPO / "web" / "edge"
 #: A unix socket's path is at most 107 bytes (sun_path).
 MAX_SOCKET_PATH = 107
 PLACEHOLDER = re.compile(r"@[A-Z_]+@")
@@ -90,6 +92,7 @@ class PhpFrontend:
             "SCRIPT": str(self.script),
             "SCRIPT_NAME": self.script.name,
             "DOCROOT": str(self.script.parent),
+            "STATIC_ROOT": str(STATIC_ROOT),
             "VALIDATE_TIMESTAMPS": "1" if self.dev else "0",
             "USER": "user root root;" if os.geteuid() == 0 else "",
         }
@@ -106,7 +109,7 @@ class PhpFrontend:
             raise ServiceError(f"{self.socket_path} is too long for a unix socket: choose a shorter working directory")
         (self.workdir / "temp").mkdir(parents=True, exist_ok=True)
         self.socket_path.unlink(missing_ok=True)
-        for name in ("php-fpm.conf", "nginx.conf"):
+        for name in ("php-fpm.conf", "nginx.conf", "shop-fastcgi.conf"):
             text = fill((CONF / name).read_text(encoding="utf-8"), self.values())
             (self.workdir / name).write_text(text, encoding="utf-8")
 
