@@ -15,13 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from search import elastic_answers
 from search.documents import fold, name_sort_key
 from search.elastic_params import facets_params, listing_params, suggest_params
 from search.elastic_templates import TEMPLATES
 from search.embedded_query import Lookup, plan
 from search.embedded_scripts import SCRIPT_FILES, script_sha
 from search.embedded_text import terms, typed_words, words
-from search.query import Query, parse
+from search.query import Query, Result, parse
 from vocab.keys import KeyScheme
 
 FILE = Path(__file__).resolve().parent.parent / "fixtures" / "search_vectors.json"
@@ -146,6 +147,124 @@ def _embedded(q: Query, with_variants: bool) -> dict[str, Any]:
     }
 
 
+def result_json(result: Result) -> dict[str, Any]:
+    return {
+        "skus": list(result.skus),
+        "total": result.total,
+        "facets": [
+            {"name": f.name, "values": [[v.value, v.count, v.selected] for v in f.values]} for f in result.facets
+        ],
+    }
+
+
+def _bucket(key: str, count: int, products: bool) -> dict[str, Any]:
+    bucket: dict[str, Any] = {"key": key, "doc_count": count * 3 if products else count}
+    if products:
+        bucket["products"] = {"doc_count": count}
+    return bucket
+
+
+def _attribute_agg(top: list[tuple[str, int]], chosen: list[tuple[str, int]] | None) -> dict[str, Any]:
+    passing: dict[str, Any] = {"doc_count": 99, "top": {"buckets": [_bucket(k, c, True) for k, c in top]}}
+    if chosen is not None:
+        passing["chosen"] = {"buckets": [_bucket(k, c, True) for k, c in chosen]}
+    return {"doc_count": 40, "variants": {"doc_count": 120, "passing": passing}}
+
+
+def answer_cases() -> list[dict[str, Any]]:
+    """Elasticsearch answers (made up, in the shape the templates give) and the result read from
+    them: selected values outside the top and without matches, the cap of 50 values, counts of
+    products, an attribute facet without values, the facets of the second request."""
+    args = {"brand": ["Acme", "Nobody"], "color": ["Red"], "sort": ["price_asc"]}
+    q = parse(args, locale="en_US", currency="EUR", facet_names=FACET_NAMES, category="men-shoes")
+    many = [(f"Brand {i:02d}", 60 - i) for i in range(55)]
+    listing = {
+        "hits": {"total": {"value": 57, "relation": "eq"}, "hits": [{"_id": "MS-01"}, {"_id": "MS-07"}]},
+        "aggregations": {
+            "brand": {
+                "doc_count": 80,
+                "top": {"buckets": [{"key": k, "doc_count": c} for k, c in many]},
+                "chosen": {"buckets": [{"key": "Acme", "doc_count": 3}]},
+            },
+            "attr:color": _attribute_agg([("Blue", 9), ("Red", 9), ("Crème", 12)], [("Red", 9)]),
+            "names": {
+                "doc_count": 57,
+                "names": {"buckets": [{"key": n, "doc_count": 5} for n in ("color", "material", "size")]},
+            },
+        },
+    }
+    names = elastic_answers.unselected_names(q, listing)
+    extra = {
+        "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []},
+        "aggregations": {
+            "attr:material": _attribute_agg([], None),
+            "attr:size": _attribute_agg([("M", 4), ("L", 4), ("S", 1)], None),
+            "none": {"doc_count": 0},
+        },
+    }
+    result = Result(
+        elastic_answers.skus(listing),
+        elastic_answers.total(listing),
+        elastic_answers.facets(q, listing, extra, names),
+    )
+    suggest = {
+        "hits": {
+            "hits": [
+                {"_id": "JJ-1", "_source": {"name": {"en_US": "Juno Jacket", "de_DE": "Juno Jacke"}}},
+                {"_id": "JJ-2", "_source": {"name": {"de_DE": "Nur deutsch", "fr_FR": "Seulement"}}},
+                {"_id": "JJ-3", "_source": {}},
+            ]
+        }
+    }
+    suggestions = [[s.sku, s.name] for s in elastic_answers.suggestions(suggest, "en_US")]
+    return [
+        {
+            "request": {"args": args, "locale": "en_US", "currency": "EUR", "category": "men-shoes"},
+            "query": query_json(q),
+            "listing_answer": listing,
+            "facet_names": names,
+            "facets_answer": extra,
+            "result": result_json(result),
+            "suggest_answer": suggest,
+            "suggestions": suggestions,
+        }
+    ]
+
+
+def reply_cases() -> list[dict[str, Any]]:
+    """Replies of the query script (made up, in its shape) and the result read from them, for a
+    name order (names to sort the window by) and a price order (scores with a sign)."""
+    out = []
+    for sort in ("name", "price_desc"):
+        args = {"color": ["Red"], "sort": [sort], "page": ["2"], "per_page": ["2"]}
+        q = parse(args, locale="en_US", currency="EUR", facet_names=FACET_NAMES)
+        p = plan(q, _lookup(q, False), KeyScheme(PREFIX), GENERATION, NONCE)
+        values = ["Zebra Boot", "apple shoe", "Äpfel Schuh", "Boot"] if sort == "name" else ["30", "12.5", "30", "7"]
+        counts = [[(i * 7 + j * 3) % 5 for j, _ in enumerate(vals)] for i, (_, vals) in enumerate(p.facets)]
+        window, tail, sign = ["D-4", "A-1", "C-3", "B-2"], ["T-9"], -1 if sort == "price_desc" else 1
+        reply = [9, window, values, 1, sign, tail, counts]
+        encoded = [
+            9,
+            [s.encode() for s in window],
+            [v.encode() for v in values],
+            1,
+            sign,
+            [s.encode() for s in tail],
+            counts,
+        ]
+        out.append(
+            {
+                "request": {"args": args, "locale": "en_US", "currency": "EUR", "category": None},
+                "query": query_json(q),
+                "facets": [[name, values] for name, values in p.facets],
+                "names": "names" in p.spec,
+                "reply": reply,
+                "result": result_json(p.result(encoded)),
+            }
+        )
+    return out
+
+
 def build() -> dict[str, Any]:
     listings = []
     for name, args, locale, currency, category in REQUESTS:
@@ -189,11 +308,17 @@ def build() -> dict[str, Any]:
         "about": "Search inputs both front ends build; see docs/search-sharing.md. Generated by "
         "tests/unit/test_search_vectors.py (--write); do not edit by hand.",
         "facet_names": FACET_NAMES,
-        "elasticsearch": {"templates": list(TEMPLATES), "listings": listings, "suggestions": suggestions},
+        "elasticsearch": {
+            "templates": list(TEMPLATES),
+            "listings": listings,
+            "suggestions": suggestions,
+            "answers": answer_cases(),
+        },
         "embedded": {
             "prefix": PREFIX,
             "generation": GENERATION,
             "nonce": NONCE,
+            "replies": reply_cases(),
             "scripts": {
                 name: {"files": [f"search/{f}" for f in fs], "sha1": script_sha(name)}
                 for name, fs in SCRIPT_FILES.items()
