@@ -298,7 +298,7 @@ def test_personal_values_choices_conditional_requests_and_methods_are_identical(
         parity.compare(Req(path, "POST"))
     for method in ("PUT", "DELETE", "PATCH"):
         parity.compare(Req(f"/p/{SIMPLE}", method))
-    assert_identical(parity, 300)
+    assert_identical(parity, 190)
 
 
 def test_the_edge_with_all_its_caches_on_and_php_serve_the_same(php, shop, tmp_path):
@@ -393,9 +393,10 @@ def test_a_missing_snippet_degrades_both_alike_and_both_ask_for_the_same_repair(
         assert both(f"/p/{SIMPLE}", 503, lambda body: "being restored" in body) == {f"product:{SIMPLE}"}
         assert fetch(session(), php, Req(f"/p/{SIMPLE}")).header("Retry-After") == "2"
         drop(tile)
-        assert both(f"/c/{GEAR}", 200, lambda body: f"/p/{SIMPLE}" not in body) == {f"product:{SIMPLE}"}
+        tile_shown = f'data-sku="{SIMPLE}"'
+        assert both(f"/c/{GEAR}", 200, lambda body: tile_shown not in body) == {f"product:{SIMPLE}"}
         listing = fetch(session(), php, Req(f"/c/{GEAR}"))
-        assert listing.header("Cache-Control") == "no-store" and f"/p/{SIMPLE}".encode() not in listing.body
+        assert listing.header("Cache-Control") == "no-store" and tile_shown.encode() not in listing.body
     finally:
         for key, (value, ttl) in saved.items():
             client.set(key, value, px=ttl if ttl > 0 else None)
