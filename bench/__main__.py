@@ -17,7 +17,9 @@ offers, stock) imported through the real importer and projected, then, in this o
    they buy); and the dearest URL within the query-string limit against a category page, both
    on the edge without caches (bench/hostile.py);
 4. the edge's resident memory per worker (bench/memory.py);
-5. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
+5. the PHP front end (php-fpm + nginx) against the edge and against a hello-world PHP page through
+   the same servers, for the product page, a personal product page and listings (bench/php.py);
+6. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
    real worker, scheduler and admin app (bench/visibility.py).
 
 It prints each part's table and a summary of the ratios and targets. Every ratio comes from
@@ -33,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import hostile, http, memory, projection, visibility
+from bench import hostile, http, memory, php, projection, visibility
 from bench.report import table
 from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
@@ -95,7 +97,7 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     return edge, out
 
 
-def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict) -> None:
+def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict, php_pages: dict) -> None:
     rows = []
     for key, target in (
         ("product ÷ floor", 0.8),
@@ -130,6 +132,7 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
             "met" if cost <= hostile.TARGET else "NOT met",
         )
     )
+    rows += php.summary_rows(php_pages)
     for mode, r in rebuild["rebuild"].items():
         # the rebuild proper: deleting a generation past its grace period runs beside it (bench/projection.py)
         ceiling = rebuild["ceiling_snippets" if mode == "none" else "ceiling"]["products_per_s"]
@@ -226,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         edge, pages = run_http(stack, args)
         edge_memory = memory.measure(stack, edge, redis=False)
         memory.print_results(edge_memory)
+        php_pages = php.measure(stack, edge, args)
 
         print("\n== change-to-visible", flush=True)
         stack.start_worker()
@@ -234,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         seen = visibility.measure(stack, admin, edge, updates=args.updates, burst_rate=args.burst_rate)
         visibility.print_results(seen)
 
-        summary(rebuild, redis_memory, pages, edge_memory, seen)
+        summary(rebuild, redis_memory, pages, edge_memory, seen, php_pages)
         print(f"\nwhole run: {(time.monotonic() - started) / 60:.1f} min")
         if args.json:
             with open(args.json, "w") as out:
@@ -248,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                         "change_to_visible": seen,
                         "http": {
                             k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)} for k, c in pages.items()
+                        },
+                        "php": {
+                            k: {"ratio": c.ratio, "php": vars(c.a), "baseline": vars(c.b)} for k, c in php_pages.items()
                         },
                     },
                     out,
