@@ -3,7 +3,8 @@
 Usage::
 
     python -m bench.php [--catalog demo|generated] [--products 20000] [--search embedded|elasticsearch]
-                        [--seconds 5] [--rounds 3] [--workers 2] [--connections 8] [--json FILE]
+                        [--seconds 5] [--rounds 3] [--workers 2] [--php-workers N] [--connections 8]
+                        [--json FILE]
 
 Builds a shop (:class:`bench.stack.Stack`) with the demo catalog (the Magento sample data, as
 ``./dev demo`` imports it; the default) or a generated one, projects it, then serves on loopback,
@@ -11,8 +12,8 @@ each with ``--workers`` workers:
 
 * the **edge** as shipped (``snipshop serve edge``: granian, its near cache, page cache and
   search result cache);
-* the **PHP front end**: php-fpm (a static pool of ``--workers`` workers, opcache on) behind
-  nginx, as ``./dev demo`` serves it (tools/php_frontend.py);
+* the **PHP front end**: php-fpm (a static pool of ``--workers`` workers, or ``--php-workers``;
+  opcache on) behind nginx, as ``./dev demo`` serves it (tools/php_frontend.py);
 * the **PHP floor**: a hello-world PHP page (bench/php_floor/index.php) through the same nginx
   and php-fpm configuration: what nginx, FastCGI and a PHP request cost with no work at all.
 
@@ -125,15 +126,16 @@ def cpu_breakdown(front: PhpFrontend, redis_pid: int, target: http.Target, secon
 def measure(stack: Stack, edge: str, args: argparse.Namespace) -> dict[str, http.Comparison]:
     """PHP ÷ edge and PHP ÷ PHP floor for each page; prints each comparison and the CPU breakdown."""
     out: dict[str, http.Comparison] = {}
-    front = PhpFrontend(free_port(), stack.base / "php", env=stack.env, workers=args.workers)
-    floor = PhpFrontend(free_port(), stack.base / "php-floor", script=FLOOR, env=stack.env, workers=args.workers)
+    workers = getattr(args, "php_workers", None) or args.workers
+    front = PhpFrontend(free_port(), stack.base / "php", env=stack.env, workers=workers)
+    floor = PhpFrontend(free_port(), stack.base / "php-floor", script=FLOOR, env=stack.env, workers=workers)
     with front, floor:
         urls = pages(stack)
         for paths, headers in urls.values():
             check_same(edge, front.url, paths, headers)
         print(
-            f"\n== PHP front end (php-fpm + nginx, {args.workers} workers) vs the edge and the PHP floor: "
-            f"wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s alternating rounds per side",
+            f"\n== PHP front end (php-fpm + nginx, {workers} workers) vs the edge ({args.workers} workers) and the "
+            f"PHP floor: wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s alternating rounds per side",
             flush=True,
         )
         cpu = {}
@@ -166,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search", choices=("embedded", "elasticsearch"), default="embedded")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="edge workers and php-fpm workers")
+    parser.add_argument("--workers", type=int, default=2, help="edge workers (and php-fpm workers)")
+    parser.add_argument("--php-workers", type=int, help="php-fpm workers, if not as many as the edge's")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
