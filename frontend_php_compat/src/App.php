@@ -65,6 +65,38 @@ final class App
         return dirname(__DIR__, 2) . '/search';
     }
 
+    /** The edge's own static files (the stylesheet): nginx serves them itself, `php -S` here. */
+    public static function staticDir(): string
+    {
+        return dirname(__DIR__, 2) . '/web/edge/static';
+    }
+
+    /**
+     * Werkzeug merges repeated slashes inside a path that then names a route, and redirects
+     * there (308) with its own page; the query string rides along as sent.
+     */
+    private function mergedSlashes(Request $request): ?Response
+    {
+        if (!str_contains($request->rawPath, '//')) {
+            return null;
+        }
+        $merged = (string) preg_replace('#/{2,}#', '/', $request->rawPath);
+        $routed = false;
+        foreach (array_keys(self::ROUTES) as $pattern) {
+            $routed = $routed || preg_match($pattern, rawurldecode($merged)) === 1;
+        }
+        if (!$routed) {
+            return null;
+        }
+        $location = "http://{$request->host}{$merged}" . ($request->queryString !== '' ? "?{$request->queryString}" : '');
+        $shown = Html::escape($location);
+        $response = new Response("<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+            . "<p>You should be redirected automatically to the target URL: <a href=\"{$shown}\">{$shown}</a>. If not, click the link.\n",
+            308, Shared::get('responses')['html']);
+        $response->headers['Location'] = $location;
+        return $response;
+    }
+
     private function context(Shop $shop, Request $request): void
     {
         [$shop->ctx, $shop->remember] = Context::resolve($request, $this->config->locales, $this->config->currencies);
@@ -91,6 +123,16 @@ final class App
 
     private function route(Shop $shop, Responses $responses, Request $request): Response
     {
+        $redirect = $this->mergedSlashes($request);
+        if ($redirect !== null) {
+            return $redirect;
+        }
+        if (str_starts_with($request->path, '/static/')) {
+            $file = StaticFiles::response($request->path, self::staticDir());
+            if ($file !== null) {
+                return $file;
+            }
+        }
         foreach (self::ROUTES as $pattern => $name) {
             if (preg_match($pattern, $request->path, $m) !== 1) {
                 continue;

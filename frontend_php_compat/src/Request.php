@@ -23,6 +23,8 @@ final class Request
         public readonly string $cookieHeader = '',
         public readonly ?string $ifNoneMatch = null,
         public readonly ?string $ifMatch = null,
+        public readonly string $host = 'localhost',
+        public readonly string $rawPath = '/',
     ) {
     }
 
@@ -30,15 +32,33 @@ final class Request
     public static function fromServer(array $server): self
     {
         $uri = (string) ($server['REQUEST_URI'] ?? '/');
-        $path = rawurldecode(explode('?', $uri, 2)[0]);
+        // Werkzeug's path: percent-decoded, its leading slashes as one.
+        $raw = '/' . ltrim(explode('?', $uri, 2)[0], '/');
+        $path = rawurldecode($raw);
         return new self(
             strtoupper((string) ($server['REQUEST_METHOD'] ?? 'GET')),
             $path === '' ? '/' : $path,
             (string) ($server['QUERY_STRING'] ?? ''),
-            (string) ($server['HTTP_COOKIE'] ?? ''),
-            isset($server['HTTP_IF_NONE_MATCH']) ? (string) $server['HTTP_IF_NONE_MATCH'] : null,
-            isset($server['HTTP_IF_MATCH']) ? (string) $server['HTTP_IF_MATCH'] : null,
+            self::header($server, 'HTTP_COOKIE') ?? '',
+            self::header($server, 'HTTP_IF_NONE_MATCH'),
+            self::header($server, 'HTTP_IF_MATCH'),
+            (string) ($server['HTTP_HOST'] ?? ($server['SERVER_NAME'] ?? 'localhost')),
+            $raw,
         );
+    }
+
+    /**
+     * A request header's value, or null. A value with bytes beyond visible ASCII (a Latin-1 or
+     * UTF-8 cookie value) is treated as absent, as the edge's HTTP server drops such headers
+     * before the application sees them.
+     */
+    private static function header(array $server, string $name): ?string
+    {
+        if (!isset($server[$name])) {
+            return null;
+        }
+        $value = (string) $server[$name];
+        return preg_match('/[^\x20-\x7E\t]/', $value) === 1 ? null : $value;
     }
 
     /** @return array<string, list<string>> every parameter name with its values, in order */
@@ -114,12 +134,32 @@ final class Request
         return $out;
     }
 
-    /** @return array<string, string> Werkzeug's parse_cookie, first value of each name */
+    /** bytes.decode(errors="replace"): each invalid sequence as U+FFFD. */
+    public static function replaceInvalid(string $bytes): string
+    {
+        if (preg_match('//u', $bytes) === 1) {
+            return $bytes;
+        }
+        $previous = mb_substitute_character();
+        mb_substitute_character(0xFFFD);
+        $text = mb_convert_encoding($bytes, 'UTF-8', 'UTF-8');
+        mb_substitute_character($previous);
+        return $text;
+    }
+
+    /**
+     * Werkzeug's parse_cookie, first value of each name. The header's bytes are read as Latin-1,
+     * as WSGI hands them over (a UTF-8 "ö" is two characters there); a quoted value is unslashed
+     * as bytes, then read as UTF-8.
+     *
+     * @return array<string, string>
+     */
     public static function parseCookies(string $header): array
     {
         if ($header === '') {
             return [];
         }
+        $header = mb_convert_encoding($header, 'UTF-8', 'ISO-8859-1');
         $out = [];
         preg_match_all('/([^=;]*)(?:[ \t\n\r\f\v]*=[ \t\n\r\f\v]*("(?:[^\\\\"]|\\\\.)*"|.*?))?[ \t\n\r\f\v]*;[ \t\n\r\f\v]*/s',
             $header . ';', $matches, PREG_SET_ORDER);
@@ -133,7 +173,7 @@ final class Request
                 $value = (string) preg_replace_callback('/\\\\([0-3][0-7]{2}|.)/s', static fn ($u) =>
                     strlen($u[1]) === 1 ? $u[1] : chr((int) octdec($u[1])), substr($value, 1, -1));
             }
-            $value = mb_scrub($value, 'UTF-8');
+            $value = self::replaceInvalid($value);
             $out[$name] ??= $value;
         }
         return $out;
