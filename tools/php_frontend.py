@@ -98,7 +98,7 @@ class PhpFrontend:
         }
 
     def prepare(self) -> None:
-        """Write both configurations; check the script exists and the port is free."""
+        """Write the configurations; check the script exists and the port is free."""
         if not self.script.is_file():
             raise ServiceError(f"the PHP script {self.script} does not exist")
         if port_open(self.port):
