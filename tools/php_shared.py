@@ -15,6 +15,7 @@ import csv
 import json
 import re
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 from search import (
@@ -175,13 +176,15 @@ def render() -> str:
 
 
 def stem_vectors(feed: Path) -> dict[str, object]:
-    """Every word of the names and descriptions of ``feed``/products.csv (the demo catalog
-    converted by tools.magento_to_feed), folded and split as the index does, with its stem per
-    locale of the feed (the stemmer of the locale's language; only words it stems)."""
+    """Words with their Snowball stems as the Python side computes them: every word of the names
+    and descriptions of ``feed``/products.csv (the demo catalog converted by
+    tools.magento_to_feed) per locale of the feed, and for every algorithm of the index a sample
+    built from the algorithm's own suffix table (each suffix alone and after a few stems), so
+    every rule of every language is exercised."""
     with (feed / "products.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     locales = sorted({c.partition(".")[2] for c in rows[0] if c.startswith(("name.", "description."))})
-    out: dict[str, object] = {}
+    catalog: dict[str, object] = {}
     for locale in locales:
         algorithm = embedded_text.stemmer_for(locale)
         words: set[str] = set()
@@ -189,11 +192,24 @@ def stem_vectors(feed: Path) -> dict[str, object]:
             for column in (f"name.{locale}", f"description.{locale}"):
                 words.update(embedded_text.words(row.get(column) or ""))
         stemmed = sorted(w for w in words if len(w) >= 3 and w.isalpha())
-        out[locale] = {
-            "algorithm": algorithm,
-            "stems": {w: embedded_text.stem(w, algorithm) for w in stemmed},
-        }
-    return out
+        catalog[locale] = {"algorithm": algorithm, "stems": {w: embedded_text.stem(w, algorithm) for w in stemmed}}
+    samples: dict[str, dict[str, str]] = {}
+    for algorithm in sorted(set(embedded_text.SNOWBALL.values())):
+        suffixes = _suffixes(algorithm)
+        sample = {s for s in suffixes if len(s) >= 3} | {base + s for base in SAMPLE_STEMS for s in suffixes}
+        samples[algorithm] = {w: embedded_text.stem(w, algorithm) for w in sorted(sample) if w.isalpha()}
+    return {"catalog": catalog, "algorithms": samples}
+
+
+#: Stems the suffixes of every algorithm are put after (Latin, and Cyrillic for Russian).
+SAMPLE_STEMS = ("kat", "spel", "lavor", "huon", "ставк")
+
+
+def _suffixes(algorithm: str) -> list[str]:
+    """The strings of the algorithm's suffix tables (the Among entries of its generated source)."""
+    spec = find_spec(f"snowballstemmer.{algorithm}_stemmer")
+    assert spec is not None and spec.origin is not None, algorithm
+    return sorted(set(re.findall(r'Among\("([^"]*)"', Path(spec.origin).read_text(encoding="utf-8"))))
 
 
 def stems_text(feed: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools import magento_to_feed, php_shared
+from tools import magento_to_feed, php_shared, snowball_php
 
 
 def test_committed_tables_are_current():
@@ -29,3 +29,14 @@ def test_php_literals():
         == "[\n    'a' => [\n        'x\\'y',\n        1,\n        true,\n        null,\n    ],\n]"
     )
     assert php_shared.php_literal("a\x1eb$\\") == '"a\\x1eb\\$\\\\"'
+
+
+def test_committed_snowball_stemmers_are_current():
+    """The PHP stemmers are the installed snowballstemmer's algorithms, translated
+    (tools/snowball_php.py): a new snowballstemmer release must be translated again."""
+    outputs = snowball_php.outputs()
+    assert len(outputs) >= 12
+    for path, text in outputs.items():
+        assert path.exists() and path.read_text(encoding="utf-8") == text, (
+            f"{path.name} is stale: run python -m tools.snowball_php"
+        )

@@ -199,7 +199,6 @@ final class EmbeddedIndex implements SearchIndex
         $n = count($terms);
         $exists = array_map('intval', array_slice($rest, 2, $n));
         $vocabulary = array_slice($rest, 2 + $n, $n);
-        $this->indexedStems($gen, $query->locale, $terms, $exists, $vocabulary);
         $stems = [];
         foreach ($terms as $i => [$surface, $stem]) {
             if ($exists[$i] > 0 || mb_strlen($surface) < $shared['min_prefix']) {
@@ -214,42 +213,6 @@ final class EmbeddedIndex implements SearchIndex
             $stems[] = $expanded !== [] ? array_map('strval', array_keys($expanded)) : [$stem];
         }
         return [$gen, $registry, $stems, $withVariants];
-    }
-
-    /**
-     * A word the index knows takes the stem the index stored for it (the vocabulary's member
-     * "surface U+0000 stem" sorts first among the words the surface starts): the Python side's
-     * Snowball stemmer may be a newer release than the C library's, and this keeps both front
-     * ends on the same terms for every word of the catalog. Where the stem differs, its term
-     * sets are looked up again (one more round trip, only then).
-     *
-     * @param list<array{0: string, 1: string}> $terms updated in place
-     * @param list<int> $exists updated in place
-     */
-    private function indexedStems(int $gen, string $locale, array &$terms, array &$exists, array $vocabulary): void
-    {
-        $sep = Shared::get('embedded')['lex_sep'];
-        $changed = [];
-        foreach ($terms as $i => [$surface, $stem]) {
-            $first = (string) (((array) $vocabulary[$i])[0] ?? '');
-            if (str_starts_with($first, $surface . $sep)) {
-                $indexed = substr($first, strlen($surface . $sep));
-                if ($indexed !== $stem) {
-                    $terms[$i] = [$surface, $indexed];
-                    $changed[] = $i;
-                }
-            }
-        }
-        if ($changed === []) {
-            return;
-        }
-        $pipe = $this->redis()->pipeline();
-        foreach ($changed as $i) {
-            $pipe->exists($this->keys->searchTerm($gen, $locale, true, $terms[$i][1]), $this->keys->searchTerm($gen, $locale, false, $terms[$i][1]));
-        }
-        foreach ($pipe->exec() as $j => $count) {
-            $exists[$changed[$j]] = (int) $count;
-        }
     }
 
     /**
