@@ -8,7 +8,7 @@ use SnipShop\Compat\Shared;
 /**
  * Text analysis of the embedded index (search/embedded_text.py, docs/search-sharing.md): fold
  * (case folding, NFKD, combining marks dropped), words (\w runs, CJK characters one by one),
- * Snowball stems per locale language (libstemmer through FFI: Stemmer).
+ * Snowball stems per locale language (the generated algorithms of src/Snowball: Stemmer).
  */
 final class TextAnalysis
 {
