@@ -1,7 +1,7 @@
 """php-fpm behind nginx as tools/php_frontend.py runs them, with a PHP script of the test's own.
 
 Two front ends run side by side, each in its working directory with its own environment; what a
-request brings (path as sent, query) reaches PHP with FFI allowed and opcache on; the stylesheet
+request brings (path as sent, query) reaches PHP with opcache on; the stylesheet
 comes from the edge's static directory; a query string past the shop's limit reaches PHP cut one
 byte past it; stopping leaves no process and a free port.
 """
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 SCRIPT = """<?php
 header('Content-Type: text/plain');
 echo implode(' ', [getenv('SHOP_TEST_VALUE'), $_SERVER['REQUEST_URI'], strlen($_SERVER['QUERY_STRING']),
-    ini_get('ffi.enable'), (int) opcache_get_status(false)['opcache_enabled']]);
+    (int) opcache_get_status(false)['opcache_enabled']]);
 """
 
 
@@ -38,7 +38,7 @@ def test_two_front_ends_side_by_side_answer_from_php_and_stop_cleanly(tmp_path: 
             fronts.append(PhpFrontend(free_port(), tmp_path / name, script, workers=1, env=env).start())
         processes = [p for front in fronts for p in front.processes]
         for name, front in zip(("one", "two"), fronts, strict=True):
-            assert requests.get(f"{front.url}/p//x?a=1", timeout=10).text == f"{name} /p//x?a=1 3 1 1"
+            assert requests.get(f"{front.url}/p//x?a=1", timeout=10).text == f"{name} /p//x?a=1 3 1"
             long = requests.get(f"{front.url}/search?q={'a' * 40_000}", timeout=10).text.split()
             assert long[1] == f"/search?q={'a' * 4095}" and long[2] == "4097"
             css = requests.get(f"{front.url}/static/shop.css", timeout=10)
