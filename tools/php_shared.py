@@ -25,6 +25,7 @@ from search import (
     embedded,
     embedded_docs,
     embedded_query,
+    embedded_scripts,
     embedded_text,
     query,
 )
@@ -120,7 +121,10 @@ def tables() -> dict[str, object]:
             "sorts": {name: list(spec) for name, spec in embedded_query._SORTS.items()},
             "facet_sep": embedded_docs.FACET_SEP,
             "lex_sep": embedded_docs.LEX_SEP,
-            "query_scripts": ["embedded_query_sets.lua", "embedded_query.lua"],
+            "query_scripts": [Path(f).name for f in embedded_scripts.SCRIPT_FILES["query"]],
+            # The query script's source and SHA1, so a search reads no file and hashes nothing.
+            "query_source": embedded_scripts.script_source("query"),
+            "query_sha1": embedded_scripts.script_sha("query"),
         },
         "elasticsearch": {
             "listing": elastic_templates.LISTING,

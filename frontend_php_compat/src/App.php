@@ -56,10 +56,10 @@ final class App
         if ($this->config->elasticsearchUrl !== null) {
             return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies, self::scriptDir() . '/templates');
         }
-        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies, self::scriptDir());
+        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies);
     }
 
-    /** Where the search scripts are: the project's search/ directory. */
+    /** The project's search/ directory (the Elasticsearch templates are in its templates/). */
     public static function scriptDir(): string
     {
         return dirname(__DIR__, 2) . '/search';

@@ -98,8 +98,14 @@ final class SearchVectorsTest extends TestCase
     public function testQueryScriptSha(): void
     {
         $embedded = self::vectors()['embedded'];
-        $index = new EmbeddedIndex(static fn () => new Redis(), new KeyScheme(), ['en_US'], ['EUR'], repository_root() . '/search');
+        $index = new EmbeddedIndex(static fn () => new Redis(), new KeyScheme(), ['en_US'], ['EUR']);
         $this->assertSame($embedded['scripts']['query']['sha1'], sha1($index->script()));
+        $this->assertSame($embedded['scripts']['query']['sha1'], Shared::get('embedded')['query_sha1']);
+        $files = [];
+        foreach ($embedded['scripts']['query']['files'] as $file) {
+            $files[] = file_get_contents(repository_root() . '/' . $file);
+        }
+        $this->assertSame(implode("\n", $files), $index->script());
         $files = array_map(static fn ($f) => 'search/' . $f, Shared::get('embedded')['query_scripts']);
         $this->assertSame($embedded['scripts']['query']['files'], $files);
     }

@@ -13,8 +13,6 @@ use SnipShop\Compat\Shared;
  */
 final class EmbeddedIndex implements SearchIndex
 {
-    private ?string $script = null;
-
     /**
      * @param list<string> $locales
      * @param list<string> $currencies
@@ -24,7 +22,6 @@ final class EmbeddedIndex implements SearchIndex
         private readonly KeyScheme $keys,
         private readonly array $locales,
         private readonly array $currencies,
-        private readonly string $scriptDir,
     ) {
     }
 
@@ -34,17 +31,10 @@ final class EmbeddedIndex implements SearchIndex
         return ($this->connect)();
     }
 
-    /** The query script's source: the two files joined by a newline (as the Python adapter loads it). */
+    /** The query script's source: the two files joined by a newline (shared/shared.php holds it). */
     public function script(): string
     {
-        if ($this->script === null) {
-            $parts = [];
-            foreach (Shared::get('embedded')['query_scripts'] as $file) {
-                $parts[] = (string) file_get_contents($this->scriptDir . '/' . $file);
-            }
-            $this->script = implode("\n", $parts);
-        }
-        return $this->script;
+        return Shared::get('embedded')['query_source'];
     }
 
     public function query(Query $query): Result
@@ -266,7 +256,7 @@ final class EmbeddedIndex implements SearchIndex
     private function evalScript(array $keys, array $args): array
     {
         $source = $this->script();
-        $sha = sha1($source);
+        $sha = Shared::get('embedded')['query_sha1'];
         $this->redis()->clearLastError();
         $reply = $this->redis()->evalSha($sha, [...$keys, ...$args], count($keys));
         if ($reply === false && str_contains((string) $this->redis()->getLastError(), 'NOSCRIPT')) {
