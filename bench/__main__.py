@@ -17,9 +17,11 @@ offers, stock) imported through the real importer and projected, then, in this o
    they buy); and the dearest URL within the query-string limit against a category page, both
    on the edge without caches (bench/hostile.py);
 4. the edge's resident memory per worker (bench/memory.py);
-5. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
+5. the PHP front end (php-fpm + nginx) against the edge and against a hello-world PHP page through
+   the same servers, for the product page, a personal product page and listings (bench/php.py);
+6. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
    real worker, scheduler and admin app (bench/visibility.py);
-6. products with variants (bench/variants.py): the rebuild's products/s and Redis bytes per product
+7. products with variants (bench/variants.py): the rebuild's products/s and Redis bytes per product
    on the demo catalog and on a generated one with 5–15 variants per product, against this run's
    simple catalog, and the listing and product pages with variants against the classical baseline.
 
@@ -36,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import hostile, http, memory, projection, variants, visibility
+from bench import hostile, http, memory, php, projection, variants, visibility
 from bench.report import table
 from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
@@ -98,7 +100,9 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     return edge, out
 
 
-def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict, with_variants: dict) -> None:
+def summary(
+    rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, seen: dict, php_pages: dict, with_variants: dict
+) -> None:
     rows = []
     for key, target in (
         ("product ÷ floor", 0.8),
@@ -135,6 +139,7 @@ def summary(rebuild: dict, redis_memory: dict, pages: dict, edge_memory: dict, s
             "met" if cost <= hostile.TARGET else "NOT met",
         )
     )
+    rows += php.summary_rows(php_pages)
     for mode, r in rebuild["rebuild"].items():
         # the rebuild proper: deleting a generation past its grace period runs beside it (bench/projection.py)
         ceiling = rebuild["ceiling_snippets" if mode == "none" else "ceiling"]["products_per_s"]
@@ -234,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         edge, pages = run_http(stack, args)
         edge_memory = memory.measure(stack, edge, redis=False)
         memory.print_results(edge_memory)
+        php_pages = php.measure(stack, edge, args)
 
         print("\n== change-to-visible", flush=True)
         stack.start_worker()
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with_variants, variant_pages = variants.measure(stack, args)
         pages.update(variant_pages)
-        summary(rebuild, redis_memory, pages, edge_memory, seen, with_variants)
+        summary(rebuild, redis_memory, pages, edge_memory, seen, php_pages, with_variants)
         print(f"\nwhole run: {(time.monotonic() - started) / 60:.1f} min")
         if args.json:
             with open(args.json, "w") as out:
@@ -259,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                         "variants": with_variants,
                         "http": {
                             k: {"ratio": c.ratio, "edge": vars(c.a), "baseline": vars(c.b)} for k, c in pages.items()
+                        },
+                        "php": {
+                            k: {"ratio": c.ratio, "php": vars(c.a), "baseline": vars(c.b)} for k, c in php_pages.items()
                         },
                     },
                     out,

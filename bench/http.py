@@ -80,6 +80,8 @@ class Target:
     name: str
     base_url: str
     paths: Sequence[str]
+    #: Request headers sent with every request (``Name: value``), e.g. a shopper's cookies.
+    headers: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def run_wrk(target: Target, seconds: float, connections: int = 8, start: int = 0
             "5s",
             "-s",
             lua.name,
+            *(arg for header in target.headers for arg in ("-H", header)),
             target.base_url,
         ]
         out = subprocess.run(args, capture_output=True, text=True, check=True).stdout

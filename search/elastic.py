@@ -6,6 +6,11 @@ an ``external_gte`` version, so an older document never replaces a newer one (40
 and ignored) while the same version may be written again, like the snippet store does (an offer
 starting changes the price a shopper pays without a new source version).
 
+Reads call the stored search templates of search/templates/ (installed by :meth:`ensure_generation`
+and once per object before its first read) with params from :mod:`search.elastic_params`, and read
+the answers with :mod:`search.elastic_answers`: the PHP front end does the same
+(docs/search-sharing.md).
+
 Connection and server errors propagate as the client's exceptions; the edge turns them into 503.
 See docs/search-elasticsearch.md.
 """
@@ -17,9 +22,11 @@ from collections.abc import Sequence
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
-from search import elastic_query as eq
+from search import elastic_answers as answers
+from search import elastic_templates as templates
 from search.documents import BRAND, SearchDocument
 from search.elastic_mapping import document_source, index_body, language_analysis_supported
+from search.elastic_params import facets_params, listing_params, suggest_params
 from search.query import Query, Result, Suggestion
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,7 @@ class ElasticIndex:
         self.locales = tuple(locales)
         self.currencies = tuple(currencies)
         self._language_analysis = language_analysis
+        self._templates_installed = False
 
     # -- generations
 
@@ -63,7 +71,13 @@ class ElasticIndex:
     def index_name(self, generation: int) -> str:
         return f"{self.alias}-{int(generation)}"
 
+    def ensure_templates(self) -> None:
+        """Store the search templates (idempotent); reads do it once per object by themselves."""
+        templates.install(self.client)
+        self._templates_installed = True
+
     def ensure_generation(self, generation: int) -> None:
+        self.ensure_templates()
         name = self.index_name(generation)
         if self.client.indices.exists(index=name):
             return
@@ -137,26 +151,39 @@ class ElasticIndex:
 
     # -- reads
 
-    def query(self, query: Query) -> Result:
-        body, main_names = eq.main_request(query)
+    def _search(self, template_id: str, params: dict) -> answers.Answer:
+        """Run a stored template on the live alias; a template missing from the cluster (a new
+        cluster, or removed) is stored and the search repeated once."""
+        if not self._templates_installed:
+            self.ensure_templates()
         try:
-            main = self.client.search(index=self.alias, **body)
+            return self.client.search_template(index=self.alias, id=template_id, params=params)
+        except NotFoundError as e:
+            if not _missing_script(e):
+                raise
+        self.ensure_templates()
+        return self.client.search_template(index=self.alias, id=template_id, params=params)
+
+    def query(self, query: Query) -> Result:
+        params = listing_params(query)
+        try:
+            listing = self._search(templates.LISTING, params)
         except NotFoundError:  # no generation switched to yet: nothing to find
             return Result(skus=(), total=0)
-        names = [n for n in eq.attribute_names(main) if n not in main_names and n != BRAND]
-        extra = self.client.search(index=self.alias, **eq.names_request(query, names)) if names else None
+        names = answers.unselected_names(query, listing)
+        extra = self._search(templates.LISTING_FACETS, facets_params(params, names)) if names else None
         return Result(
-            skus=tuple(hit["_id"] for hit in main["hits"]["hits"]),
-            total=main["hits"]["total"]["value"],
-            facets=eq.facets(query, main, main_names, extra, names),
+            skus=answers.skus(listing),
+            total=answers.total(listing),
+            facets=answers.facets(query, listing, extra, names),
         )
 
     def facet_names(self) -> frozenset[str]:
         try:
-            response = self.client.search(index=self.alias, **eq.names_known_request())
+            response = self._search(templates.FACET_NAMES, {})
         except NotFoundError:
             return frozenset({BRAND})
-        return frozenset({BRAND, *eq.attribute_names(response)})
+        return frozenset({BRAND, *answers.attribute_names(response)})
 
     def suggest(self, text: str, locale: str, limit: int = 8) -> list[Suggestion]:
         text = text.strip()[:100]
@@ -164,12 +191,12 @@ class ElasticIndex:
             return []
         limit = min(max(limit, 1), MAX_SUGGESTIONS)
         try:
-            resp = self.client.search(index=self.alias, **eq.suggest_request(text, locale, limit))
+            response = self._search(templates.SUGGEST, suggest_params(text, locale, limit))
         except NotFoundError:
             return []
-        suggestions = []
-        for hit in resp["hits"]["hits"]:
-            names = hit.get("_source", {}).get("name", {})
-            name = names.get(locale) or next(iter(names.values()), "")
-            suggestions.append(Suggestion(hit["_id"], name))
-        return suggestions
+        return answers.suggestions(response, locale)
+
+
+def _missing_script(error: NotFoundError) -> bool:
+    """A 404 for a stored script (``unable to find script [id]``), not for a missing index."""
+    return error.error == "resource_not_found_exception" and "script" in str(error.info)

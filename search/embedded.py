@@ -13,23 +13,19 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from importlib.resources import files
 from typing import cast
 
 import redis
-from redis.typing import EncodableT
 
 from search.documents import BRAND, SearchDocument
-from search.embedded_docs import FACET_SEP, LEX_SEP, entries
+from search.embedded_docs import FACET_SEP, LEX_SEP
 from search.embedded_query import MAX_EXPANSIONS, Lookup, plan
+from search.embedded_scripts import script_source, write_call
 from search.embedded_text import Term, fold, starts_words, terms, typed_words
 from search.query import Query, Result, Suggestion
 from snipshop.redis_tools import unlink_matching
 from vocab.keys import KeyScheme
 
-_WRITE = files("search").joinpath("embedded_write.lua").read_text()
-# One script from two files: the set algebra helpers, then the query that uses them.
-_QUERY = "\n".join(files("search").joinpath(f).read_text() for f in ("embedded_query_sets.lua", "embedded_query.lua"))
 DOCS_PER_CALL = 50  # one script call blocks Redis for about a millisecond
 CALLS_PER_ROUND_TRIP = 20
 MAX_QUERY_TERMS = 16
@@ -48,8 +44,9 @@ class EmbeddedIndex:
         self.keys = keys
         self.locales = tuple(locales)
         self.currencies = tuple(currencies)
-        self._write = client.register_script(_WRITE)
-        self._query = client.register_script(_QUERY)
+        # Called by SHA: EVALSHA, and SCRIPT LOAD only on NOSCRIPT (search/embedded_scripts.py).
+        self._write = client.register_script(script_source("write"))
+        self._query = client.register_script(script_source("query"))
         #: The live generation last seen; every query re-reads the pointer in its first round
         #: trip and starts over if it moved, so a switch is seen at once, without extra trips.
         self._live: int | None = None
@@ -81,13 +78,8 @@ class EmbeddedIndex:
         pipe = self.client.pipeline(transaction=False)
         for gen in generations:
             for start in range(0, len(documents), DOCS_PER_CALL):
-                keys = [self.keys.search_ids(gen), self.keys.search_id_seq(gen)]
-                args: list[EncodableT] = [self.keys.search_index(gen)]
-                for doc in documents[start : start + DOCS_PER_CALL]:
-                    memberships = entries(doc, gen, self.keys, self.locales)
-                    keys.append(self.keys.search_doc(gen, doc.sku))
-                    args += [doc.sku, doc.version, len(memberships)]
-                    args += [field for entry in memberships for field in entry]
+                batch = documents[start : start + DOCS_PER_CALL]
+                keys, args = write_call(batch, gen, self.keys, self.locales)
                 self._write(keys=keys, args=args, client=pipe)
                 if len(pipe) >= CALLS_PER_ROUND_TRIP:
                     pipe.execute()

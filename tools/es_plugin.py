@@ -22,6 +22,12 @@ analysis-common's names and parameters (so index settings are portable to a full
 * tokenizers ``whitespace``, ``keyword``, ``letter``, ``edge_ngram``, ``ngram`` (``token_chars``);
 * char filter ``html_strip``.
 
+It also stands in for the lang-mustache module, which the minimal distribution lacks as well:
+the ``mustache`` script language (stored search templates, ``PUT _scripts/<id>``) and the search
+template API (``[/<index>]/_search/template``, ``/_render/template``), rendering as the module does
+(``{{name}}`` JSON-escaped, ``{{#toJson}}``, ``{{#join}}``, sections); a small renderer of its own,
+so nothing is bundled here either (docs/search-sharing.md).
+
 Not provided: ``synonym``/``synonym_graph``, ``word_delimiter`` (non-graph), ``mapping``,
 ``pattern_*``, ``unique``, ``elision``, ``stemmer_override``, other languages' analyzers.
 

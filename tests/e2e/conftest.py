@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -34,6 +34,8 @@ class Shop:
     #: The port IMAGE_BASE_URL names (http://127.0.0.1:PORT); a test that fetches images starts a
     #: static web server there (tools/staticserver.py).
     image_port: int = 0
+    #: The environment its processes were started with (another front end on the same services).
+    env: dict[str, str] = field(default_factory=dict)
 
     def auth(self, role: str = "admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -89,6 +91,7 @@ def shop(request, redis_base_url, tmp_path_factory):
         es_url,
         env.get("SHOP_KEY_PREFIX"),
         image_port,
+        env,
     )
     for p in procs:
         p.stop()

@@ -40,6 +40,10 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
         c = figures["http"][key]
         assert c["edge"]["rps"] > 0 and c["baseline"]["rps"] > 0 and c["ratio"] > 0, key
         assert c["edge"]["non2xx"] == 0 and c["edge"]["errors"] == 0, key
+    for page in ("product", "personal product", "listing"):
+        for baseline in ("edge", "PHP floor"):
+            c = figures["php"][f"PHP {page} ÷ {baseline}"]
+            assert c["php"]["rps"] > 0 and c["baseline"]["rps"] > 0 and c["php"]["non2xx"] == 0, (page, baseline)
     for mode in ("none", "embedded"):
         assert (
             math.isfinite(figures["rebuild"]["rebuild"][mode]["ratio"])

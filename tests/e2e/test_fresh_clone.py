@@ -4,8 +4,9 @@ The repository these tests run from is cloned (its committed HEAD) into a new pr
 (``mktemp -d``: mode 700, so as root neither ``postgres`` nor ``nobody`` can enter it) and
 ``./dev demo`` runs there on free ports, installing its own virtual environment. The test waits
 for a product page, checks its image (served by the demo's nginx from the placeholders it
-generated) and the attribute labels of a listing, checks the demo's admin token, stops the demo
-(its process group) and ``./dev clean`` removes the services and their files.
+generated), the same page from the PHP front end, and the attribute labels of a listing, checks
+the demo's admin token, stops the demo (its process group) and ``./dev clean`` removes the
+services and their files.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def test_dev_demo_in_a_fresh_private_clone():
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     outside = service_dir(clone)  # where, as root, its PostgreSQL keeps its data
     assert sorted(p.name for p in base.iterdir()) == ["shop"]
-    ports = {name: str(free_port()) for name in ("EDGE_PORT", "ADMIN_PORT", "IMAGE_PORT", "PG_PORT", "REDIS_PORT")}
+    ports = {
+        name: str(free_port())
+        for name in ("EDGE_PORT", "ADMIN_PORT", "IMAGE_PORT", "PHP_PORT", "PG_PORT", "REDIS_PORT")
+    }
     env = {
         k: v
         for k, v in os.environ.items()
@@ -105,6 +109,11 @@ def test_dev_demo_in_a_fresh_private_clone():
         assert image.status_code == 200 and image.headers["Content-Type"] == "image/svg+xml"
         assert ">JD</text>" in image.text  # the placeholder: the product's initials
         assert images in page.headers["Content-Security-Policy"]
+        # The PHP front end (php-fpm + nginx as root, reading the private clone) serves the same page.
+        php = f"http://127.0.0.1:{ports['PHP_PORT']}"
+        assert f"Shop (PHP):    {php}/" in log_path.read_text(errors="replace")
+        php_page = requests.get(f"{php}/p/{PRODUCT[0]}", timeout=10)
+        assert php_page.status_code == 200 and php_page.content == requests.get(url, timeout=10).content
         bags = requests.get(f"http://127.0.0.1:{ports['EDGE_PORT']}/c/gear-bags", timeout=10).text
         assert '<details class="facet" data-facet-name="features_bags"><summary><h3>Features</h3>' in bags
 

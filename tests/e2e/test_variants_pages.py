@@ -59,12 +59,14 @@ def parka(shop):
     expected = {"V-PARKA-S": "low_stock", "V-PARKA-M": "low_stock", "V-PARKA-L": "in_stock"}
     # every variant's own badge, not only the aggregate: the tests below read each of them
     wait_until(
-        lambda: all(
-            f'data-availability="{state}"' in (snippet(shop, Kind.AVAIL, "V-PARKA", sku) or (0, ""))[1]
-            for sku, state in expected.items()
-        )
-        and "€99.00" in page(shop, "/p/V-PARKA").text
-        and 'data-availability="low_stock"' in page(shop, "/p/V-PARKA").text,
+        lambda: (
+            all(
+                f'data-availability="{state}"' in (snippet(shop, Kind.AVAIL, "V-PARKA", sku) or (0, ""))[1]
+                for sku, state in expected.items()
+            )
+            and "€99.00" in page(shop, "/p/V-PARKA").text
+            and 'data-availability="low_stock"' in page(shop, "/p/V-PARKA").text
+        ),
         timeout=20,
         what="the parka's page with its variants' prices and stock",
     )

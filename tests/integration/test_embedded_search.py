@@ -501,3 +501,36 @@ def test_matching_variants_come_from_the_cheaper_side(ix, client, query, from_pr
     want = ref.search(docs, replace(query, per_page=96))
     assert got == want and got.total > 0
     assert list(client.scan_iter(match="ss:1:idx:tmp:*")) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# The scripts by SHA (docs/search-sharing.md): what the PHP front end does, step by step
+
+
+def test_scripts_are_called_by_their_documented_sha_and_loaded_again_after_a_flush(ix, client):
+    from search.embedded_scripts import script_sha
+
+    ix.index([doc("A-1", "Red Shoe", attributes={"color": ("Red",)}), doc("B-2", "Blue Shoe")], [1])
+    client.script_flush()
+    assert client.script_exists(script_sha("query"), script_sha("write")) == [False, False]
+    ix.index([doc("C-3", "Green Shoe", created_at=2000)], [1])  # NOSCRIPT, loaded, written
+    assert ix.query(q(sort="newest")).skus == ("C-3", "A-1", "B-2")
+    assert client.script_exists(script_sha("query"), script_sha("write")) == [True, True]
+
+
+def test_a_raw_evalsha_of_the_documented_call_answers_what_the_adapter_does(ix, client):
+    from search.embedded_query import plan
+    from search.embedded_scripts import script_sha
+    from search.embedded_text import terms
+
+    ix.index([doc(f"S-{i}", f"Shoe {i}", attributes={"color": (("Red", "Blue")[i % 2],)}) for i in range(6)], [1])
+    query = q(text="shoe", filters={"color": ("Red",)}, sort="name", per_page=2, page=2)
+    expected = ix.query(query)
+    found = ix._lookup(query, terms(query.text, query.locale))
+    assert found is not None
+    gen, lookup = found
+    call = plan(query, lookup, KeyScheme("ss"), gen, "0123456789ab")
+    ix.query(q())  # the script is loaded
+    reply = client.evalsha(script_sha("query"), len(call.keys), *call.keys, call.argv)
+    assert call.result(reply) == expected
+    assert expected.skus == ("S-4",) and expected.total == 3

@@ -43,8 +43,14 @@ import org.elasticsearch.index.analysis.CharFilterFactory;
 import org.elasticsearch.index.analysis.TokenFilterFactory;
 import org.elasticsearch.index.analysis.TokenizerFactory;
 import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
+import org.elasticsearch.plugins.ActionPlugin;
 import org.elasticsearch.plugins.AnalysisPlugin;
 import org.elasticsearch.plugins.Plugin;
+import org.elasticsearch.plugins.ScriptPlugin;
+import org.elasticsearch.rest.RestHandler;
+import org.elasticsearch.script.ScriptContext;
+import org.elasticsearch.script.ScriptEngine;
+import org.elasticsearch.script.ScriptService;
 
 import static snipshop.analysis.Factories.filter;
 import static snipshop.analysis.Factories.normalizingFilter;
@@ -61,8 +67,44 @@ import static snipshop.analysis.Factories.ngramTokenizer;
  * trim, uppercase. Tokenizers: whitespace, keyword, letter, edge_ngram, ngram. Char filter:
  * html_strip. The server itself provides the standard analyzer/tokenizer and the lowercase, stop
  * and shingle filters.
+ *
+ * <p>It also stands in for the lang-mustache module, which the minimal distribution lacks too: the
+ * {@code mustache} script language for stored search templates and the search template API
+ * ({@link MustacheEngine}, {@link SearchTemplateHandler}).
  */
-public final class SnipshopAnalysisPlugin extends Plugin implements AnalysisPlugin {
+public final class SnipshopAnalysisPlugin extends Plugin implements AnalysisPlugin, ScriptPlugin, ActionPlugin {
+
+    /** Set when the node creates the plugin's components, before any request is served. */
+    private volatile ScriptService scriptService;
+
+    @Override
+    public java.util.Collection<?> createComponents(PluginServices services) {
+        scriptService = services.scriptService();
+        return java.util.List.of();
+    }
+
+    @Override
+    public ScriptEngine getScriptEngine(Settings settings, java.util.Collection<ScriptContext<?>> contexts) {
+        return new MustacheEngine();
+    }
+
+    @Override
+    public java.util.List<RestHandler> getRestHandlers(
+        Settings settings,
+        org.elasticsearch.common.io.stream.NamedWriteableRegistry namedWriteableRegistry,
+        org.elasticsearch.rest.RestController restController,
+        org.elasticsearch.common.settings.ClusterSettings clusterSettings,
+        org.elasticsearch.common.settings.IndexScopedSettings indexScopedSettings,
+        org.elasticsearch.common.settings.SettingsFilter settingsFilter,
+        org.elasticsearch.cluster.metadata.IndexNameExpressionResolver indexNameExpressionResolver,
+        java.util.function.Supplier<org.elasticsearch.cluster.node.DiscoveryNodes> nodesInCluster,
+        java.util.function.Predicate<org.elasticsearch.features.NodeFeature> clusterSupportsFeature
+    ) {
+        return java.util.List.of(
+            new SearchTemplateHandler(() -> scriptService, false),
+            new SearchTemplateHandler(() -> scriptService, true)
+        );
+    }
 
     @Override
     public Map<String, AnalysisProvider<AnalyzerProvider<? extends Analyzer>>> getAnalyzers() {

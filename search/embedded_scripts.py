@@ -1,0 +1,52 @@
+"""The Lua scripts of the embedded index, their exact sources and SHA1s, and the KEYS/ARGV of a
+write (the query's are :func:`search.embedded_query.plan`'s).
+
+Both front ends call the scripts by SHA (``EVALSHA``) and load them (``SCRIPT LOAD``) only when
+Redis answers ``NOSCRIPT``; redis-py's :class:`redis.commands.core.Script` does exactly that, in
+pipelines too. docs/search-sharing.md describes the calls for the PHP front end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from importlib.resources import files
+
+from redis.typing import EncodableT
+
+from search.documents import SearchDocument
+from search.embedded_docs import entries
+from vocab.keys import KeyScheme
+
+#: The files of each script, joined with a newline in this order (the query script is the set
+#: algebra helpers, then the query that uses them).
+SCRIPT_FILES = {
+    "query": ("embedded_query_sets.lua", "embedded_query.lua"),
+    "write": ("embedded_write.lua",),
+}
+
+
+def script_source(name: str) -> str:
+    """The exact source of a script, whose SHA1 is what EVALSHA names."""
+    return "\n".join(files("search").joinpath(f).read_text(encoding="utf-8") for f in SCRIPT_FILES[name])
+
+
+def script_sha(name: str) -> str:
+    return hashlib.sha1(script_source(name).encode("utf-8")).hexdigest()  # noqa: S324 - Redis names scripts so
+
+
+def write_call(
+    documents: Sequence[SearchDocument], gen: int, keys: KeyScheme, locales: Iterable[str]
+) -> tuple[list[str], list[EncodableT]]:
+    """KEYS and ARGV of one embedded_write.lua call writing ``documents`` into generation ``gen``
+    (the script's header describes them): the id hash, the id counter, then each document's hash;
+    the index's key prefix, then per document its SKU, version, entry count and entries."""
+    call_keys = [keys.search_ids(gen), keys.search_id_seq(gen)]
+    args: list[EncodableT] = [keys.search_index(gen)]
+    locales = tuple(locales)
+    for doc in documents:
+        memberships = entries(doc, gen, keys, locales)
+        call_keys.append(keys.search_doc(gen, doc.sku))
+        args += [doc.sku, doc.version, len(memberships)]
+        args += [field for entry in memberships for field in entry]
+    return call_keys, args
