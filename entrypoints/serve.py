@@ -4,7 +4,9 @@ The edge runs on granian's WSGI interface: HTTP parsing and keep-alive in Rust, 
 per worker process calling the app. With the same two workers it served the product page 1.8-3.7
 times as fast as gunicorn's sync workers, which parse HTTP in Python and close every connection
 (bench/SERVERS.md). The admin app stays on gunicorn with threaded workers, where its write path
-was measured (bench/stock_movements.py). Both log every request to stdout.
+was measured (bench/stock_movements.py). Both log every request to stdout as one JSON line with
+the revision, the instance and the request id (web/revision.py), instead of the servers' own
+access logs.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def serve(factory: Callable[[], WSGIApp], name: str, host: str, port: int, worke
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=1,
-        log_access=True,
+        log_access=False,  # web/revision.py logs each request
         respawn_failed_workers=True,
     )
     server.serve(target_loader=factory, wrap_loader=False)
@@ -69,7 +71,6 @@ def run(settings: Settings, role: str, host: str, port: int, workers: int) -> No
         "workers": workers,
         "worker_class": "gthread",
         "threads": 4,
-        "accesslog": "-",
         "errorlog": "-",
         "keepalive": 5,
     }
