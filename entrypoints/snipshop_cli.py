@@ -225,10 +225,10 @@ def scheduler(parts: Parts, celery_args: tuple[str, ...]) -> None:
 @click.argument("options", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def health(parts: Parts, role: str | None, options: tuple[str, ...]) -> None:
-    """Exit 0 if ROLE can work, 1 saying why not (entrypoints/health.py). Without ROLE, the role of
+    """Exit 0 if ROLE can work, 1 saying why not (entrypoints/healthcheck.py). Without ROLE, the role of
     the container's main process; OPTIONS as that role's command line takes them (--port 8000,
     -n worker@host, -s FILE)."""
-    from entrypoints.health import Role, Unhealthy, check, main_process_role
+    from entrypoints.healthcheck import Role, Unhealthy, check, main_process_role
 
     found = Role(role, options) if role else main_process_role()
     try:

@@ -1,4 +1,4 @@
-"""entrypoints/health.py: the container's one health command finds its role in the main process's
+"""entrypoints/healthcheck.py: the container's one health command finds its role in the main process's
 command line and checks what that role needs (the worker's ping is in the compose test)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from entrypoints.health import SCHEDULE_FRESH_SECONDS, Role, Unhealthy, check, main_process_role, role_of
+from entrypoints.healthcheck import SCHEDULE_FRESH_SECONDS, Role, Unhealthy, check, main_process_role, role_of
 from snipshop.config import Settings
 
 
