@@ -18,6 +18,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from entrypoints.bootstrap import admin_app, edge_app
+from snipshop import logs
 from snipshop.config import Settings
 
 WSGIApp = Callable[..., Any]
@@ -39,11 +40,14 @@ class GunicornApp(BaseApplication):
         return self._factory()
 
 
-def serve(factory: Callable[[], WSGIApp], name: str, host: str, port: int, workers: int) -> None:
+def serve(
+    factory: Callable[[], WSGIApp], name: str, host: str, port: int, workers: int, log_config: dict | None = None
+) -> None:
     """Serve the app ``factory()`` builds in each worker the way the edge is served (granian).
 
     ``factory`` is called in every worker process; keep it picklable (a module-level function or
     a ``functools.partial`` of one) for platforms that spawn rather than fork workers.
+    ``log_config`` (a :func:`logging.config.dictConfig` dict) replaces granian's own logging.
     """
     from granian.constants import Interfaces
     from granian.server import Server
@@ -57,6 +61,7 @@ def serve(factory: Callable[[], WSGIApp], name: str, host: str, port: int, worke
         blocking_threads=1,
         log_access=False,  # web/revision.py logs each request
         respawn_failed_workers=True,
+        log_dictconfig=log_config,
     )
     server.serve(target_loader=factory, wrap_loader=False)
 
@@ -64,7 +69,7 @@ def serve(factory: Callable[[], WSGIApp], name: str, host: str, port: int, worke
 def run(settings: Settings, role: str, host: str, port: int, workers: int) -> None:
     """``snipshop serve ROLE``: each server worker builds its app through entrypoints.bootstrap."""
     if role == "edge":
-        serve(partial(edge_app, settings), "edge", host, port, workers)
+        serve(partial(edge_app, settings), "edge", host, port, workers, logs.dict_config(settings))
         return
     options = {
         "bind": f"{host}:{port}",
@@ -72,6 +77,7 @@ def run(settings: Settings, role: str, host: str, port: int, workers: int) -> No
         "worker_class": "gthread",
         "threads": 4,
         "errorlog": "-",
+        "logconfig_dict": logs.dict_config(settings),
         "keepalive": 5,
     }
     GunicornApp(partial(admin_app, settings), options).run()

@@ -8,8 +8,9 @@ else the host name: in a container, the container's) and, inside a web request, 
 from __future__ import annotations
 
 import logging
-import sys
+import logging.config
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -35,16 +36,41 @@ class Origin(logging.Filter):
         return True
 
 
+#: The servers' own loggers (granian's, gunicorn's): their lines go through the root's JSON handler.
+SERVER_LOGGERS = ("_granian", "gunicorn.error")
+#: The servers' access logs, replaced by web/revision.py's line per request (with the request id).
+SERVER_ACCESS_LOGGERS = ("granian.access", "gunicorn.access")
+
+
+def dict_config(settings: Settings, level: str = "INFO") -> dict[str, Any]:
+    """The logging configuration of every role, as :func:`logging.config.dictConfig` takes it; the
+    web servers take it too (entrypoints/serve.py), so their own lines are JSON as well."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"origin": {"()": Origin, "revision": settings.revision, "host": settings.instance}},
+        "formatters": {
+            "json": {
+                "()": JsonFormatter,
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(revision)s %(host)s %(request_id)s",
+                "rename_fields": {"asctime": "time", "levelname": "level"},
+            }
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["origin"],
+            }
+        },
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {
+            **{name: {"handlers": [], "propagate": True} for name in SERVER_LOGGERS},
+            **{name: {"handlers": [], "propagate": False, "level": "WARNING"} for name in SERVER_ACCESS_LOGGERS},
+        },
+    }
+
+
 def configure(level: str = "INFO", settings: Settings | None = None) -> None:
-    settings = settings if settings is not None else config.load()
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(revision)s %(host)s %(request_id)s",
-            rename_fields={"asctime": "time", "levelname": "level"},
-        )
-    )
-    handler.addFilter(Origin(settings.revision, settings.instance))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    logging.config.dictConfig(dict_config(settings if settings is not None else config.load(), level))
