@@ -37,10 +37,12 @@ COPY search search
 COPY projector projector
 COPY web web
 COPY entrypoints entrypoints
+# Then nothing to install with is left in the environment the runtime stage takes.
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
- && pip uninstall --yes setuptools
+ && pip uninstall --yes setuptools \
+ && python3 -m pip uninstall --yes pip
 
-# --- runtime: Python and the virtual environment, nothing to build with --------------------------
+# --- runtime: Python and the virtual environment, nothing to build or install with --------------
 FROM ${BASE_IMAGE} AS runtime
 # hadolint ignore=DL3008
 RUN apt-get update \

@@ -83,6 +83,7 @@ def steps(output: str) -> dict[str, bool]:
     return {part.splitlines()[0]: "Using cache" in part for part in parts}
 
 
+@pytest.mark.timeout(1800)  # the first to use the images: on a fresh machine they are built cold here
 def test_a_change_to_the_code_alone_reuses_the_dependency_layer(built, request):
     context = Path(tempfile.mkdtemp(prefix="snipshop-context-"))
     try:
