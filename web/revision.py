@@ -14,9 +14,9 @@ or, for a page that read none (liveness, a refused request), the one its reader 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,7 +33,7 @@ access_log = logging.getLogger("snipshop.access")
 def request_id(environ: dict[str, Any]) -> str:
     """The client's ``X-Request-Id`` when it is a sane token, else a new random one."""
     given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+    return given if _SANE_ID.fullmatch(given) else os.urandom(16).hex()
 
 
 def note_generation(environ: dict[str, Any], generation: int) -> None:
