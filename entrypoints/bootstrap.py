@@ -183,18 +183,22 @@ class Parts:
 
 def edge_app(settings: Settings | None = None) -> Flask:
     """The edge (``snipshop serve edge`` calls this in every server worker)."""
+    from snipshop import logs
     from web.edge.app import create_app
 
     parts = Parts(settings, redis_timeout=EDGE_REDIS_TIMEOUT)
+    logs.configure(settings=parts.settings)
     return create_app(parts.settings, client=parts.snippet_redis, search=parts.search)
 
 
 def admin_app(settings: Settings | None = None) -> Flask:
     """The admin app (``snipshop serve admin``). Its pool opens without waiting, so the app starts
     while the database is down and answers 503 until it is back."""
+    from snipshop import logs
     from web.admin.app import create_app
 
     parts = Parts(settings)
+    logs.configure(settings=parts.settings)
     atexit.register(parts.close)
     return create_app(parts.settings, pool=parts.pool, send=parts.send)
 

@@ -220,5 +220,23 @@ def scheduler(parts: Parts, celery_args: tuple[str, ...]) -> None:
     app.start(["beat", "--loglevel=INFO", *args])
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("role", required=False, type=click.Choice(["edge", "admin", "worker", "scheduler"]))
+@click.argument("options", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def health(parts: Parts, role: str | None, options: tuple[str, ...]) -> None:
+    """Exit 0 if ROLE can work, 1 saying why not (entrypoints/healthcheck.py). Without ROLE, the role of
+    the container's main process; OPTIONS as that role's command line takes them (--port 8000,
+    -n worker@host, -s FILE)."""
+    from entrypoints.healthcheck import Role, Unhealthy, check, main_process_role
+
+    found = Role(role, options) if role else main_process_role()
+    try:
+        click.echo(f"{found.name}: {check(parts.settings, found)}")
+    except Unhealthy as exc:
+        click.echo(f"{found.name}: unhealthy: {exc}", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

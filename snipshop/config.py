@@ -7,6 +7,7 @@ Nothing else in the code base reads ``os.environ`` for settings: a role's entry 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -70,6 +71,10 @@ class Settings:
     #: Where a process keeps local state it needs across restarts (the scheduler's beat schedule);
     #: relative paths are relative to the working directory.
     state_dir: str = ".state"
+    #: The code's revision (the image's git commit, baked in at build time): ``X-Revision`` and logs.
+    revision: str = "unknown"
+    #: This process's instance name in logs (a container's name); default: the host name.
+    instance: str = ""
 
     @property
     def default_locale(self) -> str:
@@ -108,4 +113,6 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         image_base_url=image_base(env.get("IMAGE_BASE_URL", defaults.image_base_url)),
         generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),
         state_dir=env.get("SNIPSHOP_STATE_DIR") or defaults.state_dir,
+        revision=env.get("SNIPSHOP_REVISION") or defaults.revision,
+        instance=env.get("SNIPSHOP_INSTANCE") or socket.gethostname(),
     )

@@ -22,6 +22,7 @@ from search.factory import make_search
 from tests.processes import wait_until
 from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
+from web.edge.edge_state import EXTENSION
 
 pytestmark = pytest.mark.integration
 EN = Context("en_US", "EUR")
@@ -303,7 +304,7 @@ def test_missing_variant_snippets_degrade_the_page_and_are_repaired(settings, sh
 def test_a_warm_variant_page_is_served_from_memory_and_a_price_change_replaces_it(settings, shop, pool):
     projector, _, _, _ = shop
     app = create_app(replace(settings, pointer_cache_seconds=0))
-    pages = app.wsgi_app.cache
+    pages = app.extensions[EXTENSION].page_cache
     edge = app.test_client()
     edge.get("/p/J1")
     wait_until(lambda: pages.near.listening, timeout=5, what="the invalidation subscription")

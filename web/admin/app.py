@@ -1,4 +1,6 @@
-"""The admin app: the write API under /admin/api/v1 (see :mod:`web.admin.routes`)."""
+"""The admin app: the write API under /admin/api/v1 (see :mod:`web.admin.routes`), liveness and
+readiness (:mod:`web.admin.health`); every response names its revision and request id
+(web/revision.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from psycopg_pool import ConnectionPool
 
 from catalog.relay import Send
 from snipshop.config import Settings
-from web.admin import openapi, problems
+from web.admin import health, openapi, problems
 from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 from web.admin.api import make_blueprint
+from web.revision import Traced
 
 
 def create_app(
@@ -28,4 +31,6 @@ def create_app(
     app.extensions[EXTENSION] = AdminState(settings, pool, send, openapi.build(settings), wait_seconds=wait_seconds)
     problems.init_app(app)
     app.register_blueprint(make_blueprint())
+    app.register_blueprint(health.blueprint)
+    app.wsgi_app = Traced(app.wsgi_app, settings.revision)  # type: ignore[method-assign]
     return app

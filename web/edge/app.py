@@ -2,7 +2,9 @@
 
 One module per concern, each a blueprint or an ``init_app``: the shopper's context
 (web/edge/context.py), the home page (home.py), the product page (product.py), listings, search
-and suggestions (listing_pages.py), liveness and the error pages (error_pages.py). They share one
+and suggestions (listing_pages.py), liveness and the error pages (error_pages.py), readiness
+(readiness.py). Every response carries its revision, request id and generation (web/revision.py).
+They share one
 :class:`~web.edge.edge_state.Edge` (reader, search result cache, read-repair requests, page cache,
 settings), built here and kept in ``app.extensions``.
 """
@@ -14,10 +16,11 @@ from flask import Flask
 
 from search.port import SearchIndex
 from snipshop.config import Settings
-from web.edge import context, error_pages, home, listing_pages, product
+from web.edge import context, error_pages, home, listing_pages, product, readiness
 from web.edge.edge_state import EXTENSION, Edge
 from web.edge.page_responses import PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
+from web.revision import Traced
 
 
 def create_app(settings: Settings, *, client: redis.Redis | None = None, search: SearchIndex | None = None) -> Flask:
@@ -40,6 +43,10 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     error_pages.init_app(app)  # first: a too long query string is refused before the context reads it
     context.init_app(app, settings.locales, settings.currencies, settings.image_base_url)
     app.after_request(add_security_headers)
-    for concern in (home, product, listing_pages):
+    for concern in (home, product, listing_pages, readiness):
         app.register_blueprint(concern.blueprint)
+    # Outermost: the headers and the request id cover pages answered from the page cache too.
+    app.wsgi_app = Traced(  # type: ignore[method-assign]
+        app.wsgi_app, settings.revision, lambda _environ: edge.reader.last_seen
+    )
     return app

@@ -22,6 +22,7 @@ from web.edge.pages import MissingSnippet
 from web.edge.repair_requests import RepairRequests, Thing
 from web.edge.result_cache import SearchResultCache
 from web.edge.snippets import SnippetReader
+from web.revision import note_generation
 
 EXTENSION = "snipshop.edge"
 
@@ -92,6 +93,7 @@ class Edge:
         gen = self.reader.live_generation()
         if gen is None:
             raise MissingSnippet("live generation")
+        note_generation(request.environ, gen)  # X-Generation (web/revision.py)
         return gen
 
     def fetch(self, gen: int, wanted: list[str]) -> list[bytes | None]:

@@ -34,6 +34,11 @@ class SnippetReader:
             self._live, self._live_read_at = live, now
         return self._live
 
+    @property
+    def last_seen(self) -> int | None:
+        """The live generation as last read (no Redis call; None before the first read)."""
+        return self._live
+
     def fetch(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []

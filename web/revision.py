@@ -1,0 +1,88 @@
+"""What every response and log line of a web role says about where it came from.
+
+:class:`Traced` wraps a WSGI app (outermost, around the edge's page cache too) and gives every
+response ``X-Revision`` (the image's revision, ``SNIPSHOP_REVISION``), ``X-Request-Id`` (the
+client's ``X-Request-Id`` when it is a sane token, else a new one) and, on the edge,
+``X-Generation``: the snippet generation the response was served from. It logs one JSON line per
+request, and while a request runs ``snipshop.logs.REQUEST_ID`` holds its id, which :mod:`snipshop.logs` adds
+to every log line of that request.
+
+The generation costs no Redis call: the edge notes the one it read for the page (:func:`note_generation`)
+or, for a page that read none (liveness, a refused request), the one its reader last saw.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from snipshop.logs import REQUEST_ID
+
+#: Where the edge leaves the generation a response was assembled from.
+GENERATION = "snipshop.generation"
+#: A client's request id is kept only when it is this kind of token (it goes into logs and headers).
+_SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+access_log = logging.getLogger("snipshop.access")
+
+
+def request_id(environ: dict[str, Any]) -> str:
+    """The client's ``X-Request-Id`` when it is a sane token, else a new random one."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if _SANE_ID.fullmatch(given) else os.urandom(16).hex()
+
+
+def note_generation(environ: dict[str, Any], generation: int) -> None:
+    """Record the generation this response is assembled from (the edge's pages call it)."""
+    environ[GENERATION] = generation
+
+
+class Traced:
+    """WSGI middleware: revision, request id and (given ``generation``) generation headers, and
+    one access log line per request.
+
+    ``generation(environ)`` names the generation of a response that did not note one itself
+    (:func:`note_generation`); None leaves ``X-Generation`` out (the admin app serves no snippets).
+    """
+
+    def __init__(
+        self, app: Callable, revision: str, generation: Callable[[dict[str, Any]], int | None] | None = None
+    ) -> None:
+        self.app = app
+        self.revision = revision
+        self.generation = generation
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        rid = request_id(environ)
+        token = REQUEST_ID.set(rid)
+        started = time.perf_counter()
+        status_seen: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+            status_seen[:] = [status]
+            # A new list: the edge's page cache keeps the one it was given, without these.
+            extra = [("X-Revision", self.revision), ("X-Request-Id", rid)]
+            if self.generation is not None:
+                gen = environ.get(GENERATION)
+                if gen is None:
+                    gen = self.generation(environ)
+                extra.append(("X-Generation", "none" if gen is None else str(gen)))
+            return start_response(status, [*headers, *extra], exc_info)
+
+        try:
+            return self.app(environ, start)
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "method": environ.get("REQUEST_METHOD"),
+                    "path": environ.get("PATH_INFO"),
+                    "status": int(status_seen[0].split(" ", 1)[0]) if status_seen else None,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            REQUEST_ID.reset(token)
