@@ -153,6 +153,77 @@ def token_check(parts: Parts) -> None:
     )
 
 
+@main.group()
+def user() -> None:
+    """Back-office users (they sign in at /backoffice with a password; API tokens stay for machines)."""
+
+
+def _read_password(confirm: bool = True) -> str:
+    """From a prompt (twice, hidden) on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user.command("create")
+@click.option("--role", required=True, type=click.Choice(["editor", "pricing", "stock", "admin"]))
+@click.argument("username")
+@click.pass_obj
+def user_create(parts: Parts, role: str, username: str) -> None:
+    """Create USERNAME with ROLE; the password comes from a prompt, or from standard input."""
+    from web.backoffice.accounts import UserExists, create_user
+
+    password = _read_password()
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
+        try:
+            create_user(conn, username, role, password)
+        except (UserExists, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"user {username} created with role {role}")
+
+
+@user.command("password")
+@click.argument("username")
+@click.pass_obj
+def user_password(parts: Parts, username: str) -> None:
+    """Set a new password for USERNAME (prompt or standard input); unlocks it and ends its sessions."""
+    from web.backoffice.accounts import set_password
+
+    password = _read_password()
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
+        try:
+            found = set_password(conn, username, password)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not found:
+        raise click.ClickException(f"no user {username!r}")
+    click.echo(f"password of {username} set")
+
+
+@user.command("unlock")
+@click.argument("username")
+@click.pass_obj
+def user_unlock(parts: Parts, username: str) -> None:
+    """Lift a lockout after too many wrong passwords."""
+    from web.backoffice.accounts import unlock
+
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
+        if not unlock(conn, username):
+            raise click.ClickException(f"no user {username!r}")
+    click.echo(f"{username} unlocked")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(parts: Parts) -> None:
+    """Every user: name, role, failed attempts, locked until."""
+    from web.backoffice.accounts import list_users
+
+    with parts.connect(TOKEN_CONNECT_TIMEOUT) as conn:
+        for name, role, failed, locked in list_users(conn):
+            click.echo(f"{name}  {role}  failed={failed}  locked_until={_when(locked)}")
+
+
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -75,6 +75,11 @@ class Settings:
     revision: str = "unknown"
     #: This process's instance name in logs (a container's name); default: the host name.
     instance: str = ""
+    #: The shop's public base URL, for the back office's links to shop pages (e.g.
+    #: https://shop.example.com); empty: links are relative to the admin app's host.
+    shop_url: str = ""
+    #: The IANA time zone the back office shows and reads offer times in (stored in UTC).
+    shop_timezone: str = "Europe/Berlin"
 
     @property
     def default_locale(self) -> str:
@@ -115,4 +120,6 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         state_dir=env.get("SNIPSHOP_STATE_DIR") or defaults.state_dir,
         revision=env.get("SNIPSHOP_REVISION") or defaults.revision,
         instance=env.get("SNIPSHOP_INSTANCE") or socket.gethostname(),
+        shop_url=env.get("SHOP_URL", defaults.shop_url).rstrip("/"),
+        shop_timezone=env.get("SHOP_TIMEZONE") or defaults.shop_timezone,
     )

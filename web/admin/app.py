@@ -12,6 +12,7 @@ from snipshop.config import Settings
 from web.admin import health, openapi, problems
 from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 from web.admin.api import make_blueprint
+from web.backoffice import init_app as init_backoffice
 from web.revision import Traced
 
 
@@ -32,5 +33,6 @@ def create_app(
     problems.init_app(app)
     app.register_blueprint(make_blueprint())
     app.register_blueprint(health.blueprint)
+    init_backoffice(app)  # the back office under /backoffice (web/backoffice/)
     app.wsgi_app = Traced(app.wsgi_app, settings.revision)  # type: ignore[method-assign]
     return app

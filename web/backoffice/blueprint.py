@@ -1,0 +1,154 @@
+"""The back office's blueprint: sign-in on every page, one pooled connection per request, HTML
+error pages, and what every template is given.
+
+Views live in ``*_views.py`` beside this module and add their routes to :data:`backoffice`;
+:func:`web.backoffice.init_app` registers it on the admin app under ``/backoffice``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import psycopg
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from catalog.relay import dispatch_quietly
+from web.admin import admin_state
+from web.backoffice import accounts
+from web.backoffice.signin import SESSION_COOKIE, check_csrf, current_user
+
+log = logging.getLogger(__name__)
+
+backoffice = Blueprint(
+    "backoffice", __name__, url_prefix="/backoffice", template_folder="templates", static_folder="static"
+)
+#: Pages anyone may open: the sign-in form and the style sheet it uses.
+PUBLIC = {"backoffice.login", "backoffice.login_post", "backoffice.static"}
+
+
+def db() -> psycopg.Connection:
+    """This request's pooled connection (autocommit: every command opens its own transaction)."""
+    conn = getattr(g, "backoffice_conn", None)
+    if conn is None:
+        g.backoffice_conn_cm = admin_state.current().connection()
+        conn = g.backoffice_conn = g.backoffice_conn_cm.__enter__()
+    return conn
+
+
+@backoffice.teardown_request
+def _release(error: BaseException | None) -> None:
+    held = g.pop("backoffice_conn_cm", None)
+    g.pop("backoffice_conn", None)
+    if held is not None:
+        held.__exit__(None, None, None)
+
+
+def shop_zone() -> ZoneInfo:
+    name = admin_state.current().settings.shop_timezone
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown SHOP_TIMEZONE %r: showing times in UTC", name)
+        return ZoneInfo("UTC")
+
+
+@backoffice.before_request
+def _signed_in() -> Any:
+    if request.endpoint in PUBLIC:
+        return None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = accounts.session(db(), cookie) if cookie else None
+    if found is None:
+        return redirect(url_for("backoffice.login", next=request.full_path if request.method == "GET" else None), 303)
+    g.backoffice_user = found.user
+    g.backoffice_csrf = found.csrf_token
+    if request.method == "POST":
+        check_csrf(found.csrf_token)
+    return None
+
+
+def publish(outbox_id: int | None) -> None:
+    """Hand a committed write's outbox row to the projection now (the relay's sweep would
+    otherwise pick it up within its interval)."""
+    send = admin_state.current().send
+    if outbox_id is not None and send is not None:
+        dispatch_quietly(db(), send, [outbox_id])
+
+
+def actor() -> str:
+    user = current_user()
+    assert user is not None
+    return f"user:{user.username}"
+
+
+def shop_link(sku: str) -> str:
+    return f"{admin_state.current().settings.shop_url}/p/{sku}"
+
+
+def local_time(moment: datetime | None, with_zone: bool = True) -> str:
+    if moment is None:
+        return ""
+    shown = moment.astimezone(shop_zone())
+    return shown.strftime("%Y-%m-%d %H:%M:%S" + (" %Z" if with_zone else ""))
+
+
+def local_input(moment: datetime | None) -> str:
+    """A value for an ``<input type="datetime-local">`` in the shop's time zone."""
+    return moment.astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M:%S") if moment else ""
+
+
+@backoffice.app_template_filter("bo_time")
+def _bo_time(moment: datetime | None) -> str:
+    return local_time(moment)
+
+
+def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:
+    settings = admin_state.current().settings
+    return (
+        render_template(
+            template,
+            user=current_user(),
+            csrf_token=getattr(g, "backoffice_csrf", ""),
+            locales=settings.locales,
+            currencies=settings.currencies,
+            zone=shop_zone().key,
+            shop_link=shop_link,
+            **context,
+        ),
+        http_status,
+    )
+
+
+def _forbidden_message(description: str | None) -> str:
+    if description == "csrf":
+        return (
+            "The form could not be checked: its security token is missing or stale, or it was sent from "
+            "another site. Nothing was changed. Reload the page and send the form again."
+        )
+    user = current_user()
+    needed = (description or "").removeprefix("role:")
+    role = user.role if user else "none"
+    return f"Your role ({role}) may not make this change: it needs the role {needed!r} or 'admin'. Nothing was changed."
+
+
+@backoffice.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    if status == 403:
+        message = _forbidden_message(error.description)
+    elif status == 404:
+        message = error.description if error.description and "URL" not in error.description else "No such page."
+    else:
+        message = error.description or "The request could not be handled."
+    return render("error.html", status, status=status, message=message)
+
+
+@backoffice.errorhandler(psycopg.OperationalError)
+def _database_down(error: psycopg.OperationalError) -> Any:
+    log.warning("back office: database unavailable: %s", error)
+    page = render("error.html", 503, status=503, message="The catalog database is unavailable; nothing was changed.")
+    return Response(page[0], 503, headers={"Retry-After": "5"})

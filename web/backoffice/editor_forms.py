@@ -1,0 +1,162 @@
+"""Back-office forms into the write side's input models (catalog/models.py), with every error
+placed beside the field that caused it.
+
+The models are the ones the admin API validates its JSON with, so a form accepts exactly what the
+API accepts. Field names in a form are the model's, a locale's text suffixed with the locale
+(``name.de_DE``); an error's key is that field name, so the editor shows it in the column of
+the locale it concerns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from catalog.models import MovementIn, OfferIn, PriceIn, ProductIn
+
+Errors = dict[str, str]
+
+
+@dataclass
+class Parsed:
+    """A validated model, or the errors by field (``""``: the form as a whole)."""
+
+    model: Any = None
+    errors: Errors = field(default_factory=dict)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return str(error["msg"])
+
+
+def _field_errors(error: ValidationError, fields: Mapping[str, str] | None = None, default: str = "") -> Errors:
+    """pydantic's errors by form field: ``("name", "de_DE")`` is ``name.de_DE``; the first error
+    of a field wins; ``fields`` renames a model field to its form field."""
+    out: Errors = {}
+    for e in error.errors(include_url=False):
+        loc = [str(part) for part in e["loc"]]
+        if not loc:
+            key = default
+        elif loc[0] in ("name", "description") and len(loc) > 1:
+            key = f"{loc[0]}.{loc[1]}"
+        else:
+            key = loc[0]
+        key = (fields or {}).get(key, key)
+        out.setdefault(key, _message(e))
+    return out
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> Parsed:
+    try:
+        return Parsed(model.model_validate(data, context=context))
+    except ValidationError as error:
+        return Parsed(errors=_field_errors(error, **kwargs))
+
+
+def parse_attributes(text: str) -> tuple[dict[str, str | list[str]], str | None]:
+    """``code: value | value`` per line into an attributes map; the error of the first bad line."""
+    attributes: dict[str, str | list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        code, colon, values = line.partition(":")
+        if not colon:
+            return {}, f"line {number}: write an attribute as 'code: value' (several values separated by '|')"
+        parts = [v.strip() for v in values.split("|") if v.strip()]
+        if not parts:
+            return {}, f"line {number}: attribute {code.strip()!r} has no value"
+        attributes[code.strip()] = parts if len(parts) > 1 else parts[0]
+    return attributes, None
+
+
+def format_attributes(attributes: Mapping[str, Sequence[str]]) -> str:
+    return "\n".join(f"{code}: {' | '.join(values)}" for code, values in attributes.items())
+
+
+def parse_product(form: MultiDict[str, str], locales: Sequence[str], images: list[dict[str, Any]]) -> Parsed:
+    """The product editor's form as a :class:`ProductIn`; ``images`` (kept as they are: the
+    editor does not change them) go along so that a save does not drop them."""
+    names = {loc: form.get(f"name.{loc}", "").strip() for loc in locales}
+    descriptions = {loc: form.get(f"description.{loc}", "") for loc in locales}
+    errors: Errors = {}
+    for loc in locales:  # a description without a name would be dropped: say so instead
+        if not names[loc] and descriptions[loc].strip():
+            errors[f"name.{loc}"] = "a description needs a name in the same language"
+    if not any(names.values()):
+        errors[f"name.{locales[0]}"] = "a product needs a name in at least one language"
+    attributes, attribute_error = parse_attributes(form.get("attributes", ""))
+    if attribute_error:
+        errors["attributes"] = attribute_error
+    data = {
+        "name": {loc: text for loc, text in names.items() if text},
+        "description": {loc: descriptions[loc] for loc in locales if names[loc]},
+        "brand": form.get("brand", ""),
+        "categories": form.getlist("categories"),
+        "attributes": attributes,
+        "images": images,
+        "active": form.get("active") == "on",
+    }
+    parsed = _validate(ProductIn, data, {"locales": tuple(locales)})
+    parsed.errors = {**parsed.errors, **errors}
+    if parsed.errors:
+        parsed.model = None
+    return parsed
+
+
+def parse_price(form: MultiDict[str, str], currencies: Sequence[str]) -> Parsed:
+    return _validate(PriceIn, {"amount": form.get("amount", "").strip()}, {"currencies": tuple(currencies)})
+
+
+def local_to_aware(text: str, zone: ZoneInfo) -> str | None:
+    """A ``datetime-local`` value (the shop's wall clock) as ISO 8601 with its UTC offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat()
+
+
+def parse_offer(form: MultiDict[str, str], zone: ZoneInfo) -> Parsed:
+    errors: Errors = {}
+    data: dict[str, Any] = {"amount": form.get("amount", "").strip()}
+    for name in ("starts_at", "ends_at"):
+        value = local_to_aware(form.get(name, ""), zone)
+        if value is None:
+            errors[name] = "give a date and a time"
+        data[name] = value or ""
+    parsed = _validate(OfferIn, data, {}, default="ends_at")
+    parsed.errors = {**parsed.errors, **errors}
+    if parsed.errors:
+        parsed.model = None
+    return parsed
+
+
+def parse_movement(form: MultiDict[str, str]) -> Parsed:
+    errors: Errors = {}
+    raw = form.get("delta", "").strip()
+    try:
+        delta: Any = int(raw)
+    except ValueError:
+        errors["delta"] = "give a whole number: positive for goods in, negative for goods out"
+        delta = 0
+    reason = form.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "say why the stock changes"
+    # A new id per form: the form's own hidden id makes a resent form apply once.
+    movement_id = form.get("movement_id", "") or f"bo-{uuid.uuid4()}"
+    parsed = _validate(MovementIn, {"movement_id": movement_id, "delta": delta, "reason": reason}, {})
+    parsed.errors = {**parsed.errors, **errors}
+    if parsed.errors:
+        parsed.model = None
+    return parsed

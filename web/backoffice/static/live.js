@@ -1,0 +1,26 @@
+// After a save: ask the admin app how far the change has come until the shop shows it.
+(function () {
+  "use strict";
+  function watch(box) {
+    var state = box.querySelector(".live-state");
+    var url = box.getAttribute("data-status-url");
+    var tries = 0;
+    function ask() {
+      tries += 1;
+      fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (c) {
+        if (c.projected_at) {
+          var when = new Date(c.projected_at).toLocaleString();
+          state.textContent = "Live in the shop since " + when + ": projected " +
+            Math.round(c.seconds * 1000) + " ms after the save.";
+          box.setAttribute("data-projected", "1");
+        } else if (tries < 120) {
+          setTimeout(ask, 250);
+        }
+      }).catch(function () { if (tries < 120) { setTimeout(ask, 1000); } });
+    }
+    ask();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("section.live[data-outbox]").forEach(watch);
+  });
+})();
