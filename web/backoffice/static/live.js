@@ -9,8 +9,9 @@
       tries += 1;
       fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (c) {
         if (c.projected_at) {
-          var when = new Date(c.projected_at).toLocaleString();
-          state.textContent = "Live in the shop since " + when + ": projected " +
+          // Shown in the shop's time zone, as the server renders every time.
+          var when = new Date(c.projected_at).toLocaleString("sv-SE", {timeZone: box.getAttribute("data-zone")});
+          state.textContent = "Live in the shop since " + when + " (" + box.getAttribute("data-zone") + "): projected " +
             Math.round(c.seconds * 1000) + " ms after the save.";
           box.setAttribute("data-projected", "1");
         } else if (tries < 120) {

@@ -1,0 +1,235 @@
+"""The back office in headless Chromium (Playwright, Debian's ``chromium``) against the e2e shop's
+real processes: PostgreSQL, Redis, a Celery worker and scheduler, the edge, and an admin app of
+this module's own (so that its links point at the e2e edge: ``SHOP_URL``).
+
+Users are made with ``snipshop user create`` (the password on standard input). Every back-office
+page is checked with axe-core (tools/screenshots.py, the shopper pages' check) and shot;
+``BACKOFFICE_SCREENSHOTS=DIR`` keeps the PNGs there (docs/screenshots/backoffice-*.png are made so).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+
+from tests.processes import start_http, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("shop", ["embedded"], indirect=True)]
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "browser test password"
+SKU = "BO-BAG"
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+def snipshop(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "snipshop"), *args],
+        input=stdin,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def backoffice(shop, tmp_path_factory):
+    """The admin app's URL, with users editor, pricing and locked (all with PASSWORD) and product SKU."""
+    env = dict(shop.env, SHOP_URL=shop.edge, SHOP_TIMEZONE="Europe/Berlin")
+    for role, name in (("editor", "editor"), ("pricing", "pricing"), ("stock", "locked"), ("admin", "admin")):
+        assert f"user {name} created" in snipshop(env, "user", "create", "--role", role, name, stdin=PASSWORD + "\n")
+    api = f"{shop.admin}/admin/api/v1"
+    for path, body in (
+        ("/categories/bo-bags", {"name": {"en_US": "Bags", "de_DE": "Taschen"}}),
+        (f"/products/{SKU}", {"name": {"en_US": "Travel bag", "de_DE": "Reisetasche"}, "categories": ["bo-bags"]}),
+        (f"/prices/{SKU}/EUR", {"amount": "40.00"}),
+        (f"/stock/{SKU}", {"quantity": 12}),
+    ):
+        response = requests.put(api + path, json=body, headers=shop.auth(), timeout=10)
+        assert response.status_code == 200, response.text
+    wait_until(lambda: '"price":"40.00"' in requests.get(f"{shop.edge}/p/{SKU}", timeout=10).text, 20)
+    process, url = start_http("admin", env, tmp_path_factory.mktemp("backoffice-logs"))
+    yield url
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tools.screenshots import launch
+
+    with sync_playwright() as pw:
+        chromium = launch(pw)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/backoffice/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def shop_text(url: str) -> str:
+    return requests.get(url, timeout=10).text
+
+
+def test_sign_in_edit_a_german_name_and_see_it_in_the_shop(backoffice, shop, page):
+    sign_in(page, backoffice, "editor")
+    assert page.url.endswith("/backoffice/products")
+    page.fill("#q", "travel")
+    page.click("form.filters button")
+    page.click(f"tr[data-sku={SKU}] a")
+    page.fill("#name-de_DE", "Reisetasche Deluxe")
+    page.click("form.editor button[type=submit]")
+    status = page.locator("section.live .live-state")
+    status.filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    print(f"\nback office: {status.text_content().strip()}")
+    link = page.get_attribute("a.shop-link", "href")
+    assert link == f"{shop.edge}/p/{SKU}"
+    page.goto(link + "?locale=de_DE")
+    deadline = time.monotonic() + 10  # the edge hears of the change over pub/sub; a page may be a moment old
+    while "Reisetasche Deluxe" not in page.locator("main h1").text_content() and time.monotonic() < deadline:
+        page.reload()
+    assert page.locator("main h1").text_content().strip() == "Reisetasche Deluxe"
+
+
+def test_a_pricing_user_cannot_edit_texts(backoffice, page):
+    sign_in(page, backoffice, "pricing")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    assert page.locator("#read-only").is_visible()
+    assert page.locator("#name-en_US").is_disabled()
+    assert page.locator("form.editor button[type=submit]").count() == 0
+    token = page.get_attribute("input[name=csrf_token]", "value")
+    form = {"csrf_token": token, "version": page.get_attribute("input[name=version]", "value"), "name.en_US": "Hacked"}
+    response = page.request.post(f"{backoffice}/backoffice/products/{SKU}", form=form)
+    assert response.status == 403 and "needs the role" in response.text()
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    assert page.input_value("#name-en_US") == "Travel bag"
+
+
+def test_a_post_without_csrf_token_is_refused(backoffice, page):
+    sign_in(page, backoffice, "editor")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    version = page.get_attribute("input[name=version]", "value")
+    response = page.request.post(
+        f"{backoffice}/backoffice/products/{SKU}", form={"version": version, "name.en_US": "No token"}
+    )
+    assert response.status == 403 and "security token" in response.text()
+    page.reload()
+    assert page.input_value("#name-en_US") == "Travel bag"
+
+
+def test_a_wrong_password_five_times_locks_out(backoffice, page):
+    for attempt in range(1, 6):
+        sign_in(page, backoffice, "locked", "not the password")
+        expected = "locked until" if attempt == 5 else "Wrong username or password"
+        assert expected in page.locator("#login-error").text_content(), attempt
+    sign_in(page, backoffice, "locked")  # the right password, while locked
+    assert "locked until" in page.locator("#login-error").text_content()
+    assert "/login" in page.url
+
+
+def test_an_offer_scheduled_seconds_ahead_starts_and_ends_in_the_shop(backoffice, shop, page):
+    sign_in(page, backoffice, "pricing")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}/prices")
+    starts = datetime.now(ZONE).replace(microsecond=0) + timedelta(seconds=6)
+    ends = starts + timedelta(seconds=8)
+    form = page.locator(f"#v-{SKU}-EUR form.offer-form")
+    form.locator("input[name=amount]").fill("29.99")
+    form.locator("input[name=starts_at]").fill(starts.strftime("%Y-%m-%dT%H:%M:%S"))
+    form.locator("input[name=ends_at]").fill(ends.strftime("%Y-%m-%dT%H:%M:%S"))
+    form.locator("button").click()
+    page.locator("section.live").wait_for()
+    assert '"price":"40.00"' in shop_text(f"{shop.edge}/p/{SKU}")  # not yet
+    page.goto(f"{backoffice}/backoffice/offers")
+    assert page.locator(f"tr[data-sku={SKU}].upcoming").count() == 1
+    assert starts.strftime("%Y-%m-%d %H:%M:%S") in page.locator(f"tr[data-sku={SKU}]").text_content()
+    wait_until(lambda: '"price":"29.99"' in shop_text(f"{shop.edge}/p/{SKU}"), 20, 0.1, "the offer in the shop")
+    late = (datetime.now(ZONE) - starts).total_seconds()
+    print(f"\noffer shown {late:.2f}s after its start")
+    wait_until(lambda: '"price":"40.00"' in shop_text(f"{shop.edge}/p/{SKU}"), 20, 0.1, "the offer's end")
+
+
+def test_every_back_office_page_passes_the_accessibility_check(backoffice, page, tmp_path):
+    from tools.screenshots import audit, axe_source
+
+    source = axe_source()
+    out = Path(os.environ.get("BACKOFFICE_SCREENSHOTS") or tmp_path)
+    found: dict[str, list[dict]] = {}
+
+    def check(name: str) -> None:
+        result = audit(page, source)
+        if result["violations"]:
+            found[name] = result["violations"]
+        page.screenshot(path=str(out / f"backoffice-{name}.png"))
+
+    page.goto(f"{backoffice}/backoffice/login")
+    check("login")
+    sign_in(page, backoffice, "admin")
+    check("products")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    page.fill("#name-de_DE", "")
+    page.fill("#description-de_DE", "<p>Ohne Namen</p>")
+    page.click("form.editor button[type=submit]")
+    assert page.locator("[data-locale=de_DE] .error").count() == 1  # the error beside the German field
+    check("product-error")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    page.fill("#brand", "Wanderlust")
+    page.click("form.editor button[type=submit]")
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    check("product")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}/prices")
+    check("prices")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}/stock")
+    page.fill(f"#delta-{SKU}", "-2")
+    page.fill(f"#reason-{SKU}", "damaged in the warehouse")
+    page.click("form.movement button")
+    assert "damaged in the warehouse" in page.locator("table.movements").text_content()
+    check("stock")
+    page.goto(f"{backoffice}/backoffice/offers")
+    check("offers")
+    page.goto(f"{backoffice}/backoffice/audit")
+    assert "Wanderlust" in page.locator("table.audit").text_content()
+    check("audit")
+    shots = sorted(p.name for p in out.glob("backoffice-*.png"))
+    assert len(shots) == 8, shots
+    report = "\n".join(
+        f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
+        for name, violations in found.items()
+        for v in violations
+    )
+    assert not found, f"accessibility violations:\n{report}"
+
+
+def test_the_page_tells_when_a_stock_movement_is_live(backoffice, shop, page):
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}/stock")
+    level = int(page.locator(f".level[data-sku={SKU}]").text_content())
+    page.fill(f"#delta-{SKU}", str(-level))
+    page.fill(f"#reason-{SKU}", "sold out at the fair")
+    page.click("form.movement button")
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    assert re.search(r"OutOfStock", shop_text(f"{shop.edge}/p/{SKU}"))
