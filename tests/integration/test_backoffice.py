@@ -269,3 +269,17 @@ def test_sign_out_ends_the_session(app, users):
     token = csrf(client.get("/backoffice/products").text)
     assert client.post("/backoffice/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/backoffice/products").status_code == 303
+
+
+def test_api_writes_are_audited_with_their_token(client, tokens, users, pool):
+    response = client.put("/admin/api/v1/prices/B1/USD", json={"amount": "14.00"}, headers=tokens["pricing"])
+    assert response.status_code == 200
+    actor, via, action, before, after = row(
+        pool, "SELECT actor, via, action, before, after FROM audit_log WHERE product = 'B1' ORDER BY id DESC"
+    )
+    assert (actor, via, action) == ("token:test pricing", "api", "putPrice")
+    assert before["prices"] == {"EUR": "12.50"} and after["prices"] == {"EUR": "12.50", "USD": "14.00"}
+    refused = client.put("/admin/api/v1/prices/NOPE/USD", json={"amount": "1.00"}, headers=tokens["pricing"])
+    assert refused.status_code == 404
+    assert row(pool, "SELECT count(*) FROM audit_log")[0] == 1  # a refused write records nothing
+    assert "token:test pricing" in signed_in(client.application, "admin").get("/backoffice/products/B1").text

@@ -27,6 +27,8 @@ class AdminState:
     openapi: dict[str, Any] = field(default_factory=dict)
     tokens: TokenCache = field(default_factory=TokenCache)
     wait_seconds: float = CONNECTION_WAIT_SECONDS
+    #: Record every write in the audit log (web/backoffice/audit.py); off only for unit tests on fakes.
+    audit_writes: bool = True
     lookups: Lookups = field(init=False)  # token lookups: at most half the pool at once
 
     def __post_init__(self) -> None:

@@ -10,7 +10,8 @@ A view checks, in this order, and takes a database connection only where it says
 3. the inputs, with no connection held: media type (415), size (413), well-formed JSON object
    (400), path parameters and body together (422);
 4. only then a connection for the command: the handler runs one committed command and the
-   command's outbox row is dispatched.
+   command's outbox row is dispatched. A write commits with its audit entry (who, what, the
+   state before and after: :mod:`web.backoffice.audit`).
 
 A request that gets no connection within ``CONNECTION_WAIT_SECONDS`` (the lookup's or the
 command's) is a 503 with ``Retry-After``, never a hang or a 500. So a flood of bad tokens holds
@@ -27,10 +28,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from catalog.relay import dispatch_quietly
 from web.admin import admin_state
+from web.admin.api_audit import api_change
 from web.admin.auth import authorize, require_token
 from web.admin.handlers import Call, Outcome
 from web.admin.inputs import validate
 from web.admin.routes import ROUTES, Route
+from web.backoffice.audit import Change, audited
 
 
 def _respond(outcome: Outcome) -> Response:
@@ -46,14 +49,30 @@ def _run(route: Route, params: dict[str, str]) -> Outcome:
     if route.public:
         return route.handler(Call(None, params, validate(params, route.body, shared.settings)))
     token = require_token(request.headers.get("Authorization"))
-    authorize(token, route.role, shared.tokens, shared.lookups)
+    principal = authorize(token, route.role, shared.tokens, shared.lookups)
     body = validate(params, route.body, shared.settings)
     with shared.connection() as conn:
-        outcome = route.handler(Call(conn, params, body))
+        outcome = _handle(
+            route, Call(conn, params, body), api_change(route.name, params, principal) if shared.audit_writes else None
+        )
         if outcome.outbox_id is not None and not route.swept and shared.send is not None:
             # The command has committed; a failed send leaves the row for the relay's sweep.
             dispatch_quietly(conn, shared.send, [outcome.outbox_id])
     return outcome
+
+
+def _handle(route: Route, call: Call, change: Change | None) -> Outcome:
+    """Run the handler; a write together with its audit entry, in one transaction."""
+    if change is None:
+        return route.handler(call)
+    done: list[Outcome] = []
+
+    def command() -> int | None:
+        done.append(route.handler(call))
+        return done[0].outbox_id
+
+    audited(call.db, change, command)
+    return done[0]
 
 
 def _view(route: Route) -> Callable[..., Response]:
