@@ -283,3 +283,30 @@ def test_api_writes_are_audited_with_their_token(client, tokens, users, pool):
     assert refused.status_code == 404
     assert row(pool, "SELECT count(*) FROM audit_log")[0] == 1  # a refused write records nothing
     assert "token:test pricing" in signed_in(client.application, "admin").get("/backoffice/products/B1").text
+
+
+def test_the_user_commands(service_env, pool, users):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    snipshop = str(Path(sys.executable).parent / "snipshop")
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([snipshop, "user", *args], input=stdin, env=service_env, capture_output=True, text=True)
+
+    created = run("create", "--role", "stock", "warehouse", stdin="a long enough password\n")
+    assert created.returncode == 0 and "user warehouse created with role stock" in created.stdout
+    again = run("create", "--role", "stock", "warehouse", stdin="a long enough password\n")
+    assert again.returncode == 1 and "exists already" in again.stderr
+    short = run("create", "--role", "stock", "shorty", stdin="short\n")
+    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    bad_name = run("create", "--role", "stock", "Not A Name", stdin="a long enough password\n")
+    assert bad_name.returncode == 1 and "username" in bad_name.stderr
+    with pool.connection() as conn:
+        conn.execute("UPDATE backoffice_users SET locked_until = now() + interval '1 hour' WHERE username = 'editor'")
+    assert run("unlock", "editor").returncode == 0
+    assert run("password", "warehouse", stdin="another long password\n").returncode == 0
+    assert run("password", "nobody", stdin="another long password\n").returncode == 1
+    listed = run("list").stdout
+    assert "warehouse  stock  failed=0" in listed and "editor  editor  failed=0  locked_until=-" in listed
