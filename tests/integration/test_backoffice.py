@@ -310,3 +310,13 @@ def test_the_user_commands(service_env, pool, users):
     assert run("password", "nobody", stdin="another long password\n").returncode == 1
     listed = run("list").stdout
     assert "warehouse  stock  failed=0" in listed and "editor  editor  failed=0  locked_until=-" in listed
+
+
+def test_an_unexpected_error_is_an_html_page(app, users, monkeypatch):
+    from web.backoffice import catalog_views
+
+    client = signed_in(app, "admin")
+    monkeypatch.setattr(catalog_views, "product_page", lambda *args: 1 / 0)
+    response = client.get("/backoffice/products")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "server log" in response.text and "ZeroDivisionError" not in response.text

@@ -152,3 +152,9 @@ def _database_down(error: psycopg.OperationalError) -> Any:
     log.warning("back office: database unavailable: %s", error)
     page = render("error.html", 503, status=503, message="The catalog database is unavailable; nothing was changed.")
     return Response(page[0], 503, headers={"Retry-After": "5"})
+
+
+@backoffice.errorhandler(Exception)
+def _unexpected(error: Exception) -> Any:
+    log.exception("back office: unhandled error in %s %s", request.method, request.path)
+    return render("error.html", 500, status=500, message="Something went wrong; the server log has the details.")
