@@ -12,7 +12,14 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the back office on the admin app."""
     # The view modules add their routes to the blueprint when imported.
-    from web.backoffice import audit_views, auth_views, catalog_views, price_views, stock_views  # noqa: F401
+    from web.backoffice import (  # noqa: F401
+        audit_views,
+        auth_views,
+        catalog_views,
+        feed_views,
+        price_views,
+        stock_views,
+    )
     from web.backoffice.blueprint import backoffice
 
     app.register_blueprint(backoffice)
