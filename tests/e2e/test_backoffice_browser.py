@@ -219,17 +219,38 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, page,
     page.goto(f"{backoffice}/backoffice/offers")
     assert page.locator(f"tr[data-sku={SKU}].upcoming").count() >= 1
     check("offers")
+    page.goto(f"{backoffice}/backoffice/feeds")
+    page.set_input_files("#file", files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": STOCK_FEED}])
+    page.click("form.feed button")
+    assert page.locator("table.rejected tr[data-line]").count() == 1
+    check("feeds")
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
     check("audit")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
-    assert len(shots) == 8, shots
+    assert len(shots) == 9, shots
     report = "\n".join(
         f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
         for name, violations in found.items()
         for v in violations
     )
     assert not found, f"accessibility violations:\n{report}"
+
+
+STOCK_FEED = f"sku,quantity\n{SKU},25\nNO-SUCH-SKU,3\n".encode()
+
+
+def test_upload_a_feed_with_a_bad_row_and_read_the_report(backoffice, page):
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/feeds")
+    page.set_input_files("#file", files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": STOCK_FEED}])
+    page.click("form.feed button")
+    report = page.locator("section.report")
+    assert report.get_attribute("data-imported") == "1" and report.get_attribute("data-rejected") == "1"
+    bad = page.locator("table.rejected tr[data-line='3']").text_content()
+    assert "NO-SUCH-SKU" in bad and "unknown product" in bad
+    page.goto(f"{backoffice}/backoffice/products/{SKU}/stock")
+    assert page.locator(f".level[data-sku={SKU}]").text_content() == "25"
 
 
 def test_the_page_tells_when_a_stock_movement_is_live(backoffice, shop, page):
