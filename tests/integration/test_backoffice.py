@@ -243,7 +243,11 @@ def test_a_manual_stock_movement_with_its_reason(app, users, pool):
     assert response.status_code == 409 and "negative" in response.text
     response = client.post("/backoffice/stock/B1/movements", data={**form, "movement_id": "", "reason": ""})
     assert response.status_code == 422 and "say why" in response.text
-    assert row(pool, "SELECT count(*) FROM audit_log WHERE kind = 'stock'")[0] == 1
+    assert row(pool, "SELECT before, after, product FROM audit_log WHERE kind = 'stock'") == (
+        {"quantity": 3},
+        {"quantity": 7},
+        "B1",
+    )
 
 
 def test_unknown_things_are_html_404s(app, users):
@@ -368,3 +372,12 @@ def test_a_feed_upload_imports_the_good_rows_and_reports_the_bad(app, users, poo
         content_type="multipart/form-data",
     )
     assert unknown.status_code == 422 and "not a feed kind" in html.unescape(unknown.text)
+
+
+def test_api_stock_movements_leave_their_trail_in_stock_movements_only(client, tokens, users, pool):
+    body = {"movement_id": "api-1", "delta": 2, "reason": "delivery"}
+    assert client.post("/admin/api/v1/stock/B1/movements", json=body, headers=tokens["stock"]).status_code == 201
+    assert row(pool, "SELECT delta, reason FROM stock_movements WHERE movement_id = 'api-1'") == (2, "delivery")
+    assert row(pool, "SELECT count(*) FROM audit_log")[0] == 0
+    assert client.put("/admin/api/v1/stock/B1", json={"quantity": 9}, headers=tokens["stock"]).status_code == 200
+    assert row(pool, "SELECT actor, after FROM audit_log") == ("token:test stock", {"quantity": 9})
