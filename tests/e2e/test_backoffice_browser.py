@@ -227,8 +227,11 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, page,
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
     check("audit")
+    page.goto(f"{backoffice}/backoffice/status")
+    assert page.locator("tr[data-line='live generation'] td").text_content() not in ("", "none")
+    check("status")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
-    assert len(shots) == 9, shots
+    assert len(shots) == 10, shots
     report = "\n".join(
         f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
         for name, violations in found.items()

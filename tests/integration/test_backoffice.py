@@ -381,3 +381,13 @@ def test_api_stock_movements_leave_their_trail_in_stock_movements_only(client, t
     assert row(pool, "SELECT count(*) FROM audit_log")[0] == 0
     assert client.put("/admin/api/v1/stock/B1", json={"quantity": 9}, headers=tokens["stock"]).status_code == 200
     assert row(pool, "SELECT actor, after FROM audit_log") == ("token:test stock", {"quantity": 9})
+
+
+def test_the_status_page_reads_what_projector_status_prints(app, users, settings):
+    import redis
+
+    redis.Redis.from_url(settings.redis_url).set("ss:live", "3")
+    page = signed_in(app, "stock").get("/backoffice/status")
+    assert page.status_code == 200
+    assert re.search(r'data-line="live generation"><th scope="row">live generation</th><td>3</td>', page.text)
+    assert 'data-line="outbox backlog"' in page.text and 'data-line="queue depth"' in page.text

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         catalog_views,
         feed_views,
         price_views,
+        status_views,
         stock_views,
     )
     from web.backoffice.blueprint import backoffice
