@@ -87,6 +87,7 @@ class PhpFrontend:
     def values(self) -> dict[str, str]:
         return {
             "WORKDIR": str(self.workdir),
+            "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "WORKERS": str(self.workers),
             "SCRIPT": str(self.script),
@@ -95,6 +96,8 @@ class PhpFrontend:
             "STATIC_ROOT": str(STATIC_ROOT),
             "VALIDATE_TIMESTAMPS": "1" if self.dev else "0",
             "USER": "user root root;" if os.geteuid() == 0 else "",
+            "NGINX_LOG": str(self.workdir / "nginx-error.log"),
+            "FPM_LOG": str(self.workdir / "php-fpm.log"),
         }
 
     def prepare(self) -> None:

@@ -25,7 +25,9 @@ from snipshop.logs import REQUEST_ID
 #: Where the edge leaves the generation a response was assembled from.
 GENERATION = "snipshop.generation"
 #: A client's request id is kept only when it is this kind of token (it goes into logs and headers).
-_SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+#: A new request id is this many random bytes, in hex.
+REQUEST_ID_BYTES = 16
 
 access_log = logging.getLogger("snipshop.access")
 
@@ -33,7 +35,7 @@ access_log = logging.getLogger("snipshop.access")
 def request_id(environ: dict[str, Any]) -> str:
     """The client's ``X-Request-Id`` when it is a sane token, else a new random one."""
     given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if _SANE_ID.fullmatch(given) else os.urandom(16).hex()
+    return given if SANE_REQUEST_ID.fullmatch(given) else os.urandom(REQUEST_ID_BYTES).hex()
 
 
 def note_generation(environ: dict[str, Any], generation: int) -> None:

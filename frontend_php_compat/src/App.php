@@ -11,7 +11,8 @@ use SnipShop\Compat\Search\SearchIndex;
  * The front controller's work: route a request as the Flask edge does (web/edge/app.py and
  * error_pages.py) and answer it. Order as in Flask: the 414 check before anything reads the
  * query, then the shopper's context, then the route; a missing snippet, an unreachable store
- * or search engine is a 503, never a 500; every answer carries the security headers.
+ * or search engine is a 503, never a 500; every answer carries the security headers and the
+ * revision, request id and generation (Trace).
  */
 final class App
 {
@@ -46,6 +47,10 @@ final class App
             new RepairRequests($connect, $keys), $request);
         $response = $this->answer($shop, new Responses($shop), $request);
         foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
+            $response->headers[$name] = $value;
+        }
+        $trace = Trace::headers($this->config->revision, Trace::requestId($request->requestId), $shop->reader->servedGeneration());
+        foreach ($trace as $name => $value) {
             $response->headers[$name] = $value;
         }
         return $response;
