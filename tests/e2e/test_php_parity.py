@@ -263,6 +263,22 @@ COOKIES: list[str | bytes] = [
 ]
 
 
+#: Request ids a client may send: the sane ones come back, the others are replaced (web/revision.py).
+REQUEST_IDS: list[str | bytes] = [
+    "trace-1",
+    "0b6f3c1e-7d2a-4c55-9a0e-3f1d2b4c5a6e",
+    "Az09._:-",
+    "a" * 128,
+    "a" * 129,
+    "",
+    "bad id",
+    "a,b",
+    "<script>",
+    "über",  # sent as Latin-1
+    "über".encode(),  # as UTF-8
+]
+
+
 def assert_identical(parity: Parity, at_least: int) -> None:
     print(f"\n{parity.report()}")
     assert parity.compared >= at_least, f"only {parity.compared} requests compared"
@@ -299,7 +315,9 @@ def test_personal_values_choices_conditional_requests_and_methods_are_identical(
         parity.compare(Req(path, "POST"))
     for method in ("PUT", "DELETE", "PATCH"):
         parity.compare(Req(f"/p/{SIMPLE}", method))
-    assert_identical(parity, 190)
+    for path in (f"/p/{SIMPLE}", "/nope", "/healthz", "/search?q=" + "a" * 5000):
+        parity.compare_all(Req(path, headers=(("X-Request-Id", given),)) for given in REQUEST_IDS)
+    assert_identical(parity, 190 + 4 * len(REQUEST_IDS))
 
 
 def test_the_edge_with_all_its_caches_on_and_php_serve_the_same(php, shop, tmp_path):
