@@ -244,6 +244,7 @@ def build_all(state: Path, only: list[str] | None = None, rev: str | None = None
     ensure_daemon(state)
     ensure_base(state)
     names = only or IMAGES
+    rev = rev or revision()  # once: the app and the PHP front end carry the same revision
     builders = {"app": build_app, "php": build_php}
     return {name: builders[name](rev) if name in builders else build_service(name) for name in names}
 
