@@ -16,6 +16,8 @@ workers=${PHP_WORKERS:-4}
 [[ $workers =~ ^[0-9]{1,4}$ ]] && ((workers > 0)) || die "PHP_WORKERS must be a positive number, not '$workers'"
 [[ $host =~ ^[0-9A-Za-z.:-]+$ ]] || die "BIND_HOST must be a host name or address, not '$host'"
 [[ $host == *:* ]] && host="[$host]"  # an IPv6 address in nginx's listen
+revision=${SNIPSHOP_REVISION:-unknown}
+[[ $revision =~ ^[A-Za-z0-9._:+-]{1,128}$ ]] || die "SNIPSHOP_REVISION must be letters, digits and ._:+- only, not '$revision'"
 [[ -n ${REDIS_URL:-} ]] || echo "php-frontend: REDIS_URL is not set, using redis://127.0.0.1:6379/0" >&2
 
 mkdir -p "$run/temp"
@@ -24,7 +26,7 @@ script=$root/frontend_php_compat/public/index.php
 for name in php-fpm.conf nginx.conf shop-fastcgi.conf; do
   sed -e "s|@WORKDIR@|$run|g" -e "s|@HOST@|$host|g" -e "s|@PORT@|$port|g" -e "s|@WORKERS@|$workers|g" \
       -e "s|@SCRIPT@|$script|g" -e "s|@SCRIPT_NAME@|index.php|g" -e "s|@DOCROOT@|${script%/*}|g" \
-      -e "s|@STATIC_ROOT@|$root/web/edge|g" -e "s|@VALIDATE_TIMESTAMPS@|0|g" -e "s|@USER@||g" \
+      -e "s|@STATIC_ROOT@|$root/web/edge|g" -e "s|@VALIDATE_TIMESTAMPS@|0|g" -e "s|@USER@||g" -e "s|@REVISION@|$revision|g" \
       -e "s|@FPM_LOG@|/proc/self/fd/2|g" -e "s|@NGINX_LOG@|stderr|g" \
       "$conf/$name" > "$run/$name"
   if left=$(grep -oE '@[A-Z_]+@' "$run/$name"); then

@@ -15,8 +15,9 @@ is not compared across the two: each must send one, the client's own when that i
 ``Set-Cookie`` is compared as cookies: name, value and attributes (attribute names in any case,
 in any order), with ``Expires`` allowed to differ by a few seconds, the two answers not being
 made in the same second. ``Date``, ``Server``, ``Content-Length`` and the connection headers are
-the servers' own. The stylesheet (``/static/...``) is compared by status, type and body: its
-validators come from the file system (Flask's ETag and Last-Modified take the file's mtime).
+the servers' own. The stylesheet (``/static/...``) is compared by status, type, revision and body:
+its validators come from the file system (Flask's ETag and Last-Modified take the file's mtime),
+and nginx, which serves it beside PHP, reads no generation.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ COMPARED = (
 )
 #: A request id either front end makes up: 16 random bytes in hex (web/revision.py).
 FRESH_ID = re.compile(r"[0-9a-f]{32}")
-STATIC_COMPARED = ("Content-Type",)
+STATIC_COMPARED = ("Content-Type", "X-Revision")
 #: Two answers to one request come at most this far apart: their cookies' Expires may differ by it.
 EXPIRES_SLACK_SECONDS = 5
 HREF = re.compile(r'href="([^"]*)"')
