@@ -23,6 +23,7 @@ final class App
         '#\A/search\z#' => 'search',
         '#\A/suggest\z#' => 'suggest',
         '#\A/healthz\z#' => 'healthz',
+        '#\A/readyz\z#' => 'readyz',
     ];
 
     public function __construct(private readonly Config $config, private readonly \Closure $connect)
@@ -158,8 +159,36 @@ final class App
                 'search' => $pages->search(),
                 'suggest' => $pages->suggest(),
                 'healthz' => Responses::json(['status' => 'ok']),
+                'readyz' => self::readiness($shop->reader),
             };
         }
         return $responses->notFound();
+    }
+
+    /**
+     * ``GET /readyz`` as the edge answers it (web/edge/readiness.py): ready when the snippet
+     * store answers and names a live generation, else 503 with the reason; never cached.
+     */
+    private static function readiness(SnippetReader $reader): Response
+    {
+        try {
+            $generation = $reader->liveGeneration();
+        } catch (\RedisException $error) {
+            return self::notReady('the snippet store is unreachable: ' . get_class($error));
+        }
+        if ($generation === null) {
+            return self::notReady('no live generation: run `projector rebuild`');
+        }
+        $response = Responses::json(['generation' => $generation, 'status' => 'ready']);
+        $response->headers['Cache-Control'] = 'no-store';
+        return $response;
+    }
+
+    private static function notReady(string $reason): Response
+    {
+        $response = Responses::json(['reason' => $reason, 'status' => 'unavailable']);
+        $response->status = 503;
+        $response->headers['Cache-Control'] = 'no-store';
+        return $response;
     }
 }

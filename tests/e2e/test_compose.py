@@ -293,6 +293,8 @@ def test_the_stack_serves_the_catalog_imported_through_the_image_as_the_processe
     assert int(page.headers["X-Generation"]) >= live and page.headers["X-Request-Id"] == "compose-e2e-php"
     health = requests.get(stack.php + "/healthz", timeout=10)
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    ready = requests.get(stack.php + "/readyz", timeout=10).json()
+    assert ready["status"] == "ready" and ready["generation"] >= live
     assert stack.check("exec", "-T", "php", "id", "-u").strip() == "10001"
     stack.check("exec", "-T", "php", "php", "/srv/snipshop/frontend_php_compat/docker/health.php")
     logged = stack.check("logs", "--no-color", "edge-1", "edge-2")

@@ -196,6 +196,7 @@ def handmade() -> list[str]:
     paths += [
         "/healthz",
         "/healthz?x=1",
+        "/readyz",
         "/nope",
         "/p/NOPE",
         "/p/",
@@ -428,6 +429,22 @@ def test_a_missing_snippet_degrades_both_alike_and_both_ask_for_the_same_repair(
     )
     parity.compare_all([f"/p/{SIMPLE}", f"/c/{GEAR}"])
     assert not parity.differing, parity.report()
+
+
+def test_without_a_live_generation_both_are_not_ready_alike(php, shop):
+    client = redis.Redis.from_url(shop.redis_url)
+    keys = KeyScheme(shop.key_prefix or "ss")
+    live = client.get(keys.live)
+    ready = [fetch(session(), base, Req("/readyz")) for base in (shop.edge, php)]
+    assert {(r.status, r.body) for r in ready} == {(200, b'{"generation":%s,"status":"ready"}\n' % live)}
+    try:
+        client.delete(keys.live)  # X-Generation aside: the edge names the one it last saw, PHP none
+        answers = [fetch(session(), base, Req("/readyz")) for base in (shop.edge, php)]
+    finally:
+        client.set(keys.live, live)
+    assert [(a.status, a.body, a.header("Cache-Control")) for a in answers] == [
+        (503, b'{"reason":"no live generation: run `projector rebuild`","status":"unavailable"}\n', "no-store")
+    ] * 2
 
 
 def test_the_contracts_php_dash_s_command_serves_the_edges_page(php, shop, tmp_path):
