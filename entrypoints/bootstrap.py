@@ -215,6 +215,17 @@ def worker_app(settings: Settings | None = None) -> Celery:
     return parts.celery
 
 
+def pipeline_collector(settings: Settings):
+    """The scheduler's gauges of the pipeline (outbox, queue, dead letters, rebuild...), read from
+    the stores at each scrape through parts of their own."""
+    from projector.pipeline_metrics import PipelineCollector
+
+    parts = Parts(settings, redis_timeout=BROKER_TIMEOUT)
+    return PipelineCollector(
+        parts.settings.revision, parts.snippet_redis, parts.broker_redis, parts.keys, parts.connect
+    )
+
+
 def command_parts(settings: Settings | None = None) -> Parts:
     """The parts of a one-off command (``projector rebuild`` and friends): a small pool that waits
     for the database, a snippet Redis without time limits."""

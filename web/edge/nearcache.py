@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import redis
@@ -56,6 +56,8 @@ class NearCache:
         self.listening = False
         self._pid: int | None = None
         self.hits = self.misses = 0
+        #: ``count(hits, misses)``, if set, is told about every fetch it answers (metrics).
+        self.count: Callable[[int, int], None] | None = None
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -79,6 +81,8 @@ class NearCache:
                 missing.append(i)
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
+        if self.count is not None:
+            self.count(len(keys) - len(missing), len(missing))
         if missing:
             began = self._seq
             pipe = client.pipeline(transaction=False)
