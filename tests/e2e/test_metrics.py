@@ -8,6 +8,7 @@ sequence, so what the fixtures did first does not count.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from catalog.tokens import create_token
 from projector import celery_app as names
 from projector.celery_app import make_celery
+from snipshop.metrics import FLUSH_SECONDS
 from tests.processes import Process, start_http, start_scheduler, start_worker, wait_until
 from tools.localservices import free_port
 from vocab.keys import PRODUCT_PAGE_KINDS, Context, KeyScheme, Kind
@@ -31,9 +33,14 @@ SKUS = ("M-1", "M-2", "M-3")
 
 
 class Scrape:
-    """One scrape of a ``/metrics`` endpoint: samples by name and labels."""
+    """One scrape of a ``/metrics`` endpoint: samples by name and labels. The web roles count in
+    memory and write their metric files every FLUSH_SECONDS (snipshop.metrics.Tally): a scrape of
+    one waits that long first, so that every worker's counts are in."""
 
     def __init__(self, url: str) -> None:
+        if not url.endswith("/metrics"):
+            time.sleep(FLUSH_SECONDS * 1.5)
+            url += "/metrics"
         r = requests.get(url, timeout=10)
         assert r.status_code == 200, r.text
         self.samples: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
@@ -90,8 +97,8 @@ def test_counters_read_what_happened(shop, settings):
         return requests.put(shop["admin"] + API + path, json=body, headers=auth, timeout=10)
 
     edge0, admin0, worker0 = (
-        Scrape(shop["edge"] + "/metrics"),
-        Scrape(shop["admin"] + "/metrics"),
+        Scrape(shop["edge"]),
+        Scrape(shop["admin"]),
         Scrape(shop["worker"]),
     )
 
@@ -122,7 +129,7 @@ def test_counters_read_what_happened(shop, settings):
         assert got == changes, topic
         assert worker.value("snipshop_projection_lag_seconds_count", topic=topic) >= 1, topic
 
-    admin = Scrape(shop["admin"] + "/metrics")
+    admin = Scrape(shop["admin"])
 
     def admin_delta(**labels: str) -> float:
         return admin.value("snipshop_http_requests_total", role="admin", **labels) - admin0.value(
@@ -143,10 +150,10 @@ def test_counters_read_what_happened(shop, settings):
     stored = client.exists(*keys.product_page(gen, ctx, "M-3"))
     wanted = len(PRODUCT_PAGE_KINDS)
 
-    before = Scrape(shop["edge"] + "/metrics")
+    before = Scrape(shop["edge"])
     r = requests.get(shop["edge"] + "/p/M-3", timeout=10)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    after = Scrape(shop["edge"] + "/metrics")
+    after = Scrape(shop["edge"])
 
     def change(name: str, **labels: str) -> float:
         return after.value(name, **labels) - before.value(name, **labels)
@@ -170,7 +177,7 @@ def test_counters_read_what_happened(shop, settings):
     assert requests.get(shop["edge"] + "/p/NOPE-1", timeout=10).status_code == 404
     assert requests.get(shop["edge"] + "/no/such/page", timeout=10).status_code == 404
     assert requests.get(shop["edge"] + "/c/bags", timeout=10).status_code == 200
-    edge = Scrape(shop["edge"] + "/metrics")
+    edge = Scrape(shop["edge"])
 
     def edge_delta(name: str = "snipshop_http_requests_total", **labels: str) -> float:
         return edge.value(name, **labels) - edge0.value(name, **labels)

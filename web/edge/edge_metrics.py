@@ -7,7 +7,8 @@
   ``SEARCH_CACHE_SECONDS`` are not asked of it, so not timed).
 
 The page cache's hits are requests with ``served_by="page_cache"``. :class:`EdgeMetrics` binds
-the revision and keeps each label set's children, so counting costs one or two increments.
+the revision and keeps each label set's children; counts on the page path go through a
+:class:`~snipshop.metrics.Tally` (in memory, flushed every second).
 With metrics off the edge holds no :class:`EdgeMetrics` and counts nothing.
 """
 
@@ -58,8 +59,9 @@ SEARCH_ERRORS = Counter(
 class EdgeMetrics:
     """The edge's counters at ``revision``, for one process."""
 
-    def __init__(self, revision: str) -> None:
+    def __init__(self, revision: str, tally: metrics.Tally | None = None) -> None:
         self.revision = revision
+        self.tally = tally if tally is not None else metrics.Tally()
         self._by_generation: dict[int | None, tuple[Any, Any]] = {}
         self._near = (NEAR_CACHE.labels(revision, "hit"), NEAR_CACHE.labels(revision, "miss"))
         self._repairs = REPAIRS_ASKED.labels(revision)
@@ -75,15 +77,15 @@ class EdgeMetrics:
             )
         missing = values.count(None) if isinstance(values, list) else sum(v is None for v in values)
         if missing:
-            children[1].inc(missing)
+            self.tally.count(children[1], missing)
         if len(values) > missing:
-            children[0].inc(len(values) - missing)
+            self.tally.count(children[0], len(values) - missing)
 
     def near_cache(self, hits: int, misses: int) -> None:
         if hits:
-            self._near[0].inc(hits)
+            self.tally.count(self._near[0], hits)
         if misses:
-            self._near[1].inc(misses)
+            self.tally.count(self._near[1], misses)
 
     def degraded(self, route: str, generation: int | None) -> None:
         DEGRADED.labels(self.revision, route, "none" if generation is None else str(generation)).inc()

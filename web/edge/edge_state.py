@@ -15,6 +15,7 @@ from flask import current_app, g, request
 
 from search.port import SearchIndex
 from snipshop.config import Settings
+from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
 from web.edge.edge_metrics import EdgeMetrics
 from web.edge.nearcache import NearCache
@@ -65,10 +66,11 @@ class Edge:
     metrics: EdgeMetrics | None = None
 
     @classmethod
-    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex) -> Edge:
-        """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``."""
+    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
+        """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``;
+        ``tally`` (None: metrics off) is where its metrics are counted."""
         keys = KeyScheme(settings.key_prefix)
-        counts = EdgeMetrics(settings.revision) if settings.metrics_enabled else None
+        counts = EdgeMetrics(settings.revision, tally) if tally is not None else None
         if counts is not None:
             search = counts.timed(search)
         near = (

@@ -1,0 +1,86 @@
+"""What the metrics cost the edge: throughput with metrics on against off, in the same run.
+
+Usage::
+
+    python -m bench.metrics [--products 3000] [--seconds 5] [--rounds 3] [--workers 2] [--connections 8]
+
+Two edges on the shipped server (``snipshop serve edge``) over the same stack, one as shipped
+(``METRICS_ENABLED=1``: every response counted by route, status and generation, with a latency
+histogram, in prometheus-client's multiprocess files) and one with ``METRICS_ENABLED=0``; wrk
+alternates rounds between them (bench/http.py) on three paths:
+
+* the anonymous product page, answered from the page cache in front of Flask: the cheapest path
+  the edge has, where a fixed cost per request weighs most;
+* the product page with a shopper's cookies, assembled from snippets (snippet and near-cache
+  counters on top of the request's);
+* the category page (the search engine timed as well).
+
+The cost is ``1 - on ÷ off`` of requests/s (goal: under 5 %). ``python -m bench`` runs it as its
+own step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench import http
+from bench.stack import Stack, run_cli
+from bench.wrk import ensure_wrk
+
+GOAL = 0.05
+#: A shopper with a name and a basket: no page cache, every snippet fetched (through the near cache).
+SHOPPER = ("Cookie: customer_name=Alex; cart_count=2",)
+
+
+def measure(stack: Stack, args: argparse.Namespace) -> dict[str, http.Comparison]:
+    """Metrics on ÷ off for each path; prints a table as it goes."""
+    urls = http.pick_urls(stack)
+    on = stack.serve("edge", args.workers, name="edge-metrics-on", env={"METRICS_ENABLED": "1"})
+    off = stack.serve("edge", args.workers, name="edge-metrics-off", env={"METRICS_ENABLED": "0"})
+    for base in (on, off):
+        http.check(base, urls["product"][:30])
+        http.check(base, urls["category"][:10])
+    print(
+        f"\n== metrics on ÷ off: {args.workers} workers each, wrk -t1 -c{args.connections}, "
+        f"{args.rounds} × {args.seconds:g} s alternating rounds per side",
+        flush=True,
+    )
+    out: dict[str, http.Comparison] = {}
+    cases = (
+        ("product page (page cache)", urls["product"], ()),
+        ("product page (shopper's cookies)", urls["product"], SHOPPER),
+        ("category page", urls["category"], ()),
+    )
+    for name, paths, headers in cases:
+        c = http.alternate(
+            http.Target("metrics on", on, paths, headers),
+            http.Target("metrics off", off, paths, headers),
+            args.seconds,
+            args.rounds,
+            args.connections,
+        )
+        print(name, flush=True)
+        http.report(name, "metrics off", c, subject="metrics on")
+        cost = 1 - c.ratio
+        print(f"  cost of metrics: {cost:.1%}   goal < {GOAL:.0%}: {'met' if cost < GOAL else 'NOT met'}", flush=True)
+        out[f"{name}: metrics on ÷ off"] = c
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.metrics", description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=3000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--search", choices=("embedded", "elasticsearch"), default="embedded")
+    parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
+    args = parser.parse_args(argv)
+    ensure_wrk()
+    return run_cli(lambda stack: measure(stack, args), search=args.search, products=args.products, keep=args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
