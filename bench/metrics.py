@@ -68,6 +68,21 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, http.Comparison
     return out
 
 
+def summary_rows(pages: dict[str, http.Comparison]) -> list[tuple[str, str, str, str, str]]:
+    """Rows of ``python -m bench``'s summary: the cost of metrics on each path."""
+    return [
+        (
+            f"cost of metrics, {key.split(':')[0]}",
+            f"{1 - c.ratio:.1%}",
+            f"{c.a.rps:,.0f} vs {c.b.rps:,.0f} req/s (on vs off)",
+            f"< {GOAL:.0%}",
+            "met" if 1 - c.ratio < GOAL else "NOT met",
+        )
+        for key, c in pages.items()
+        if key.endswith("metrics on ÷ off")
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.metrics", description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, default=3000)
