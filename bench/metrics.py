@@ -200,9 +200,10 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, http.Comparison
         )
         if not headers and paths is urls["product"]:
             share = added_us / cpu_off
+            verdict = "met" if share < GOAL else "NOT met"
             print(
                 f"  the {added_us:.1f} µs metrics add in the app ÷ the {cpu_off:.0f} µs CPU the served edge spends per"
-                f" page-cache hit without them: {share:.1%}   goal < {GOAL:.0%}: {'met' if share < GOAL else 'NOT met'}",
+                f" page-cache hit without them: {share:.1%}   goal < {GOAL:.0%}: {verdict}",
                 flush=True,
             )
         out[f"{name}: metrics on ÷ off"] = c
