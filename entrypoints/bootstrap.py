@@ -19,6 +19,8 @@ caller                                         parts
                                                connection per token command
 ``projector ...``                              :class:`Parts`: Projector, Celery app, dead letters,
                                                status
+the scheduler's ``/metrics``                   :func:`pipeline_collector`: snippet Redis, broker
+                                               Redis and a connection per scrape
 =============================================  ===================================================
 
 Each part is built on first use and then shared by everything in the process that needs it
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 
     from catalog.relay import Send
     from projector.deadletters import DeadLetters
+    from projector.pipeline_metrics import PipelineCollector
     from projector.service import Projector
     from search.port import SearchIndex
 
@@ -215,7 +218,7 @@ def worker_app(settings: Settings | None = None) -> Celery:
     return parts.celery
 
 
-def pipeline_collector(settings: Settings):
+def pipeline_collector(settings: Settings) -> PipelineCollector:
     """The scheduler's gauges of the pipeline (outbox, queue, dead letters, rebuild...), read from
     the stores at each scrape through parts of their own."""
     from projector.pipeline_metrics import PipelineCollector
