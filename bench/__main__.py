@@ -16,6 +16,8 @@ offers, stock) imported through the real importer and projected, then, in this o
    with its caches turned off, and for the product page the edge without its page cache (what
    they buy); and the dearest URL within the query-string limit against a category page, both
    on the edge without caches (bench/hostile.py);
+   then the edge with metrics on against off (bench/metrics.py: page cache, assembled product
+   page, category page);
 4. the edge's resident memory per worker (bench/memory.py);
 5. the PHP front end (php-fpm + nginx) against the edge and against a hello-world PHP page through
    the same servers, for the product page, a personal product page and listings (bench/php.py);
@@ -38,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import hostile, http, memory, php, projection, variants, visibility
+from bench import hostile, http, memory, metrics, php, projection, variants, visibility
 from bench.report import table
 from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
@@ -139,6 +141,7 @@ def summary(
             "met" if cost <= hostile.TARGET else "NOT met",
         )
     )
+    rows += metrics.summary_rows(pages)
     rows += php.summary_rows(php_pages)
     for mode, r in rebuild["rebuild"].items():
         # the rebuild proper: deleting a generation past its grace period runs beside it (bench/projection.py)
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         memory.print_results(redis_memory)
 
         edge, pages = run_http(stack, args)
+        pages.update(metrics.measure(stack, args))  # the edge with metrics on ÷ off (bench/metrics.py)
         edge_memory = memory.measure(stack, edge, redis=False)
         memory.print_results(edge_memory)
         php_pages = php.measure(stack, edge, args)

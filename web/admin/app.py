@@ -9,9 +9,11 @@ from psycopg_pool import ConnectionPool
 
 from catalog.relay import Send
 from snipshop.config import Settings
+from web import request_metrics
 from web.admin import health, openapi, problems
 from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 from web.admin.api import make_blueprint
+from web.request_metrics import RequestMetrics
 from web.revision import Traced
 
 
@@ -32,5 +34,9 @@ def create_app(
     problems.init_app(app)
     app.register_blueprint(make_blueprint())
     app.register_blueprint(health.blueprint)
-    app.wsgi_app = Traced(app.wsgi_app, settings.revision)  # type: ignore[method-assign]
+    observe = None
+    if settings.metrics_enabled:
+        request_metrics.init_app(app)
+        observe = RequestMetrics("admin", settings.revision)
+    app.wsgi_app = Traced(app.wsgi_app, settings.revision, observe=observe)  # type: ignore[method-assign]
     return app
