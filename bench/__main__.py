@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -129,7 +130,7 @@ def summary(
             )
         )
     c = pages["worst URL ÷ category without caches"]
-    cost = 1 / c.ratio
+    cost = 1 / c.ratio if c.ratio else math.inf  # the worst URL answered nothing: infinitely dear
     rows.append(
         (
             "worst URL's cost in category pages",

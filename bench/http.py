@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -159,9 +160,18 @@ def alternate(a: Target, b: Target, seconds: float, rounds: int, connections: in
     return Comparison(
         median([p[0] for p in pairs]),
         median([p[1] for p in pairs]),
-        statistics.median(x.rps / y.rps for x, y in pairs),
+        statistics.median(ratio(x, y) for x, y in pairs),
         tuple(pairs),
     )
+
+
+def ratio(a: Sample, b: Sample) -> float:
+    """A's requests/s over B's; infinite when B answered nothing in the round (a side so slow
+    that no request finished within wrk's timeout is a result to report, not a crash), NaN
+    when neither did."""
+    if b.rps > 0:
+        return a.rps / b.rps
+    return math.inf if a.rps > 0 else math.nan
 
 
 # --- the URLs -------------------------------------------------------------------------------
@@ -283,9 +293,11 @@ def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> No
     verdict = "" if goal is None else f"   target ≥ {goal:g}: {'met' if c.ratio >= goal else 'NOT met'}"
     print(row(subject, c.a))
     print(row(baseline, c.b))
+    zero = sum(1 for _, y in c.rounds if y.rps == 0)
+    note = f"   ({baseline} answered no request in {zero} of {len(c.rounds)} rounds)" if zero else ""
     print(
-        f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
-        f"{verdict}",
+        f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{ratio(x, y):.2f}' for x, y in c.rounds)})"
+        f"{verdict}{note}",
         flush=True,
     )
 
