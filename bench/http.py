@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import subprocess
 import sys
@@ -268,6 +269,26 @@ def identical(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+
+    return [p for p in paths if fetch(a_base + p) != fetch(b_base + p)]
+
+
+#: The parts of a listing page that hold its order: the tile grid and the item list of its JSON-LD.
+_ORDERED = re.compile(r'<ul class="tiles">.*?</ul>|<script type="application/ld\+json">.*?</script>', re.S)
+
+
+def identical_but_order(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
+    """The paths whose pages differ even without the tile grid and the JSON-LD item list: the
+    same status, count, facets, chips and pager, whatever order the matches are in (a search
+    page ordered by Elasticsearch's BM25 cannot be reproduced by PostgreSQL, whose baseline
+    orders by the number of query words in the name, then SKU)."""
+
+    def fetch(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.status, _ORDERED.sub("", response.read().decode())
+        except urllib.error.HTTPError as error:
+            return error.code, _ORDERED.sub("", error.read().decode())
 
     return [p for p in paths if fetch(a_base + p) != fetch(b_base + p)]
 

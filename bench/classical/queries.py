@@ -370,9 +370,18 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
     # is that one sellable, whose values are the product's: no option lookup, no variant join.
     # Only the others go through their variants (docs/variants.md).
     columns.append(sql.SQL("EXISTS (SELECT 1 FROM variants d WHERE d.sku = p.sku AND d.active) AS simple"))
-    simple_columns = [sql.SQL("c.sku AS product"), sql.SQL("c.sku AS variant"), sql.SQL("true AS simple")]
+    simple_columns: list[sql.Composable] = [
+        sql.SQL("c.sku AS product"),
+        sql.SQL("c.sku AS variant"),
+        sql.SQL("true AS simple"),
+    ]
     simple_columns += [sql.SQL("c.{m} AS {m}").format(m=sql.Identifier(m)) for m in flags.values()]
-    sellable_columns = [sql.SQL("c.sku AS product"), sql.SQL("v.sku AS variant"), sql.SQL("false"), *sellable_flags]
+    sellable_columns: list[sql.Composable] = [
+        sql.SQL("c.sku AS product"),
+        sql.SQL("v.sku AS variant"),
+        sql.SQL("false"),
+        *sellable_flags,
+    ]
     price_joins: list[sql.Composable] = []
     option_joins: list[sql.Composable] = []
     sellable_where: list[sql.Composable] = []
