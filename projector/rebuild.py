@@ -107,6 +107,7 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
             snippets += projector.navigation([gen]) + projector.home([gen])
             if search is not None:
                 search.refresh()
+                search.compact(gen)  # one segment before it goes live: listings pay per segment
             early.result()
         lock.check(ask_redis=True)  # never switch after another rebuild could have taken over
     except BaseException:
