@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import statistics
 import subprocess
 import sys
@@ -159,9 +161,18 @@ def alternate(a: Target, b: Target, seconds: float, rounds: int, connections: in
     return Comparison(
         median([p[0] for p in pairs]),
         median([p[1] for p in pairs]),
-        statistics.median(x.rps / y.rps for x, y in pairs),
+        statistics.median(ratio(x, y) for x, y in pairs),
         tuple(pairs),
     )
+
+
+def ratio(a: Sample, b: Sample) -> float:
+    """A's requests/s over B's; infinite when B answered nothing in the round (a side so slow
+    that no request finished within wrk's timeout is a result to report, not a crash), NaN
+    when neither did."""
+    if b.rps > 0:
+        return a.rps / b.rps
+    return math.inf if a.rps > 0 else math.nan
 
 
 # --- the URLs -------------------------------------------------------------------------------
@@ -262,6 +273,26 @@ def identical(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
     return [p for p in paths if fetch(a_base + p) != fetch(b_base + p)]
 
 
+#: The parts of a listing page that hold its order: the tile grid and the item list of its JSON-LD.
+_ORDERED = re.compile(r'<ul class="tiles">.*?</ul>|<script type="application/ld\+json">.*?</script>', re.S)
+
+
+def identical_but_order(a_base: str, b_base: str, paths: Sequence[str]) -> list[str]:
+    """The paths whose pages differ even without the tile grid and the JSON-LD item list: the
+    same status, count, facets, chips and pager, whatever order the matches are in (a search
+    page ordered by Elasticsearch's BM25 cannot be reproduced by PostgreSQL, whose baseline
+    orders by the number of query words in the name, then SKU)."""
+
+    def fetch(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.status, _ORDERED.sub("", response.read().decode())
+        except urllib.error.HTTPError as error:
+            return error.code, _ORDERED.sub("", error.read().decode())
+
+    return [p for p in paths if fetch(a_base + p) != fetch(b_base + p)]
+
+
 # --- the command ----------------------------------------------------------------------------
 
 
@@ -283,9 +314,11 @@ def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> No
     verdict = "" if goal is None else f"   target ≥ {goal:g}: {'met' if c.ratio >= goal else 'NOT met'}"
     print(row(subject, c.a))
     print(row(baseline, c.b))
+    zero = sum(1 for _, y in c.rounds if y.rps == 0)
+    note = f"   ({baseline} answered no request in {zero} of {len(c.rounds)} rounds)" if zero else ""
     print(
-        f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})"
-        f"{verdict}",
+        f"  {subject} ÷ {baseline}: {c.ratio:.2f}  (rounds: {', '.join(f'{ratio(x, y):.2f}' for x, y in c.rounds)})"
+        f"{verdict}{note}",
         flush=True,
     )
 

@@ -19,7 +19,7 @@ import argparse
 import importlib.util
 import sys
 
-from bench.http import Target, alternate, check, pick_urls, row
+from bench.http import Target, alternate, check, pick_urls, ratio, row
 from bench.stack import PYTHON, Stack
 from tools.localservices import free_port
 
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     row(name, c.a),
                     f"\n{row('baseline', c.b)}\n  {name} ÷ baseline: {c.ratio:.2f}"
-                    f"  (rounds: {', '.join(f'{x.rps / y.rps:.2f}' for x, y in c.rounds)})",
+                    f"  (rounds: {', '.join(f'{ratio(x, y):.2f}' for x, y in c.rounds)})",
                     flush=True,
                 )
                 stack.stop_process(stack.procs[-1])

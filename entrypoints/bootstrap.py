@@ -19,6 +19,8 @@ caller                                         parts
                                                connection per token command
 ``projector ...``                              :class:`Parts`: Projector, Celery app, dead letters,
                                                status
+the scheduler's ``/metrics``                   :func:`pipeline_collector`: snippet Redis, broker
+                                               Redis and a connection per scrape
 =============================================  ===================================================
 
 Each part is built on first use and then shared by everything in the process that needs it
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 
     from catalog.relay import Send
     from projector.deadletters import DeadLetters
+    from projector.pipeline_metrics import PipelineCollector
     from projector.service import Projector
     from search.port import SearchIndex
 
@@ -213,6 +216,17 @@ def worker_app(settings: Settings | None = None) -> Celery:
     parts = Parts(settings, pool_name="projector", pool_size=4)
     register(parts.celery, parts)
     return parts.celery
+
+
+def pipeline_collector(settings: Settings) -> PipelineCollector:
+    """The scheduler's gauges of the pipeline (outbox, queue, dead letters, rebuild...), read from
+    the stores at each scrape through parts of their own."""
+    from projector.pipeline_metrics import PipelineCollector
+
+    parts = Parts(settings, redis_timeout=BROKER_TIMEOUT)
+    return PipelineCollector(
+        parts.settings.revision, parts.snippet_redis, parts.broker_redis, parts.keys, parts.connect
+    )
 
 
 def command_parts(settings: Settings | None = None) -> Parts:

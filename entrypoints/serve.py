@@ -18,7 +18,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from entrypoints.bootstrap import admin_app, edge_app
-from snipshop import logs
+from snipshop import logs, metrics
 from snipshop.config import Settings
 
 WSGIApp = Callable[..., Any]
@@ -67,7 +67,11 @@ def serve(
 
 
 def run(settings: Settings, role: str, host: str, port: int, workers: int) -> None:
-    """``snipshop serve ROLE``: each server worker builds its app through entrypoints.bootstrap."""
+    """``snipshop serve ROLE``: each server worker builds its app through entrypoints.bootstrap.
+
+    Before any worker starts, this run gets its own directory for the workers' metric files
+    (snipshop/metrics.py), which ``/metrics`` of any worker sums."""
+    metrics.prepare(settings, role)
     if role == "edge":
         serve(partial(edge_app, settings), "edge", host, port, workers, logs.dict_config(settings))
         return

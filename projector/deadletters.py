@@ -120,6 +120,9 @@ class DeadLetterTask(Task):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         entry = letter(self.name, args, kwargs, exc, task_id, self.request.retries)
+        counts = getattr(self.app.conf, "pipeline_metrics", None)  # projector.pipeline_metrics
+        if counts is not None:
+            counts.dead_letter(self.name)
         try:
             self.app.conf.dead_letters().add(entry)
         except Exception:  # noqa: BLE001 - Redis may be what failed; the log line is the last record

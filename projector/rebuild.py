@@ -64,6 +64,10 @@ class Summary:
         )
 
 
+#: A progress note outlives its last renewal this long (a killed rebuild's goes soon after).
+PROGRESS_TTL_SECONDS = 120
+
+
 def rebuild(
     projector: Projector,
     *,
@@ -103,6 +107,7 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
             snippets += projector.navigation([gen]) + projector.home([gen])
             if search is not None:
                 search.refresh()
+                search.compact(gen)  # one segment before it goes live: listings pay per segment
             early.result()
         lock.check(ask_redis=True)  # never switch after another rebuild could have taken over
     except BaseException:
@@ -112,9 +117,19 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
         if search is not None:
             search.drop(gen)
         raise
+    finally:
+        client.delete(keys.rebuild_progress)
     switch_to(projector, gen)
     delete_old_generations(projector)
     return Summary(gen, products, snippets, time.monotonic() - started)
+
+
+def _note_progress(projector: Projector, done: int, total: int) -> None:
+    key = projector.keys.rebuild_progress
+    pipe = projector.writer.client.pipeline(transaction=False)
+    pipe.hset(key, mapping={"done": done, "total": total})
+    pipe.expire(key, PROGRESS_TTL_SECONDS)
+    pipe.execute()
 
 
 def _in_place(
@@ -175,6 +190,8 @@ def _pipeline(projector, gens, kinds, chunks, categories, total, progress, check
             storing = io.submit(projector.store, rendered, gens)
             products += len(chunks[i])
             bar.update(len(chunks[i]))
+            if check is not None:  # a full rebuild: its progress is a metric (projector/pipeline_metrics.py)
+                _note_progress(projector, products, total)
         if storing is not None:
             snippets += storing.result()
     return products, snippets

@@ -20,6 +20,7 @@ from psycopg_pool import PoolTimeout
 from catalog.relay import Send, acknowledge, dispatch, prune
 from projector import celery_app as names
 from projector.deadletters import DeadLetters, DeadLetterTask
+from projector.pipeline_metrics import PipelineMetrics
 from projector.read_repair import drain
 from projector.readmodel import iter_sku_batches
 from projector.service import Projector
@@ -79,6 +80,8 @@ def register(app: Celery, parts: WorkerParts) -> None:
     """Register the projection tasks on ``app``; they take what they use from ``parts``."""
     settings = parts.settings
     app.conf.dead_letters = lambda: parts.dead_letters  # where DeadLetterTask puts a final failure
+    counts = PipelineMetrics(settings.revision) if settings.metrics_enabled else None
+    app.conf.pipeline_metrics = counts  # DeadLetterTask counts its dead letters there
 
     def projector() -> Projector:
         return parts.projector
@@ -88,8 +91,11 @@ def register(app: Celery, parts: WorkerParts) -> None:
         if outbox:
             with projector().pool.connection() as conn:
                 acknowledge(conn, outbox)
-        if sent_at is not None:
-            lag_ms = int((time.time() - sent_at) * 1000)
+        lag = time.time() - sent_at if sent_at is not None else None
+        if counts is not None:
+            counts.projected(topic, len(outbox or ()), lag)
+        if lag is not None:
+            lag_ms = int(lag * 1000)
             key = projector().keys.lag(topic)
             pipe = projector().writer.client.pipeline(transaction=False)
             pipe.lpush(key, lag_ms)
@@ -151,7 +157,10 @@ def register(app: Celery, parts: WorkerParts) -> None:
     @app.task(name=names.REPAIR, ignore_result=True)
     def repair() -> int:
         """Read-repair: re-project what the edge found missing (the next run retries a failure)."""
-        return drain(projector(), transient=TRANSIENT)
+        written = drain(projector(), transient=TRANSIENT)
+        if counts is not None:
+            counts.repaired(written)
+        return written
 
     @app.task(name=names.REFRESH, **RETRY)
     def refresh() -> None:

@@ -72,6 +72,9 @@ class EmbeddedIndex:
     def refresh(self) -> None:
         """Nothing to do: a write is visible when its script returns."""
 
+    def compact(self, generation: int) -> None:
+        """Nothing to do: a generation's sets are as compact as they get once written."""
+
     # -- writes ---------------------------------------------------------------------------------
 
     def index(self, documents: Sequence[SearchDocument], generations: Sequence[int]) -> None:

@@ -53,3 +53,8 @@ class SearchIndex(Protocol):
 
     def refresh(self) -> None:
         """Make everything written so far visible to queries (tests and rebuild only)."""
+
+    def compact(self, generation: int) -> None:
+        """Make a generation built in bulk as cheap to query as it can be, before it goes live
+        (rebuild only; changes no answer). May take a while; nothing to do where writes leave
+        nothing to tidy."""

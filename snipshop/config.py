@@ -21,6 +21,15 @@ def _list(value: str) -> tuple[str, ...]:
     return items
 
 
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected 1/0, true/false, yes/no or on/off, not {value!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "postgresql:///snipshop"
@@ -75,6 +84,17 @@ class Settings:
     revision: str = "unknown"
     #: This process's instance name in logs (a container's name); default: the host name.
     instance: str = ""
+    #: Prometheus metrics (snipshop/metrics.py): ``/metrics`` on the edge and admin app, an HTTP
+    #: endpoint of their own for the worker and the scheduler; False turns all of it off.
+    metrics_enabled: bool = True
+    #: Where the servers' worker processes keep their metric files (prometheus-client's
+    #: multiprocess mode): each run makes a fresh directory of its own below it. None: the
+    #: system's temporary directory.
+    metrics_dir: str | None = None
+    #: Address and ports of the worker's and the scheduler's metrics endpoints; port 0: none.
+    metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9101
+    scheduler_metrics_port: int = 9102
     #: The shop's public base URL, for the back office's links to shop pages (e.g.
     #: https://shop.example.com); empty: links are relative to the admin app's host.
     shop_url: str = ""
@@ -120,6 +140,11 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         state_dir=env.get("SNIPSHOP_STATE_DIR") or defaults.state_dir,
         revision=env.get("SNIPSHOP_REVISION") or defaults.revision,
         instance=env.get("SNIPSHOP_INSTANCE") or socket.gethostname(),
+        metrics_enabled=_flag(env.get("METRICS_ENABLED", "1")),
+        metrics_dir=env.get("METRICS_DIR") or None,
+        metrics_host=env.get("METRICS_HOST") or defaults.metrics_host,
+        worker_metrics_port=int(env.get("WORKER_METRICS_PORT", defaults.worker_metrics_port)),
+        scheduler_metrics_port=int(env.get("SCHEDULER_METRICS_PORT", defaults.scheduler_metrics_port)),
         shop_url=env.get("SHOP_URL", defaults.shop_url).rstrip("/"),
         shop_timezone=env.get("SHOP_TIMEZONE") or defaults.shop_timezone,
     )

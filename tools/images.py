@@ -1,5 +1,6 @@
-"""Build the shop's container images: the app (Dockerfile) and PostgreSQL, Redis, Elasticsearch
-(docker/*/Dockerfile), for ./dev and the compose test.
+"""Build the shop's container images: the app (Dockerfile), the PHP front end
+(frontend_php_compat/Dockerfile) and PostgreSQL, Redis, Elasticsearch (docker/*/Dockerfile), for
+./dev and the compose test.
 
 Where no image registry is reachable, nothing can be pulled, so the base every Dockerfile names,
 ``debian:bookworm-slim``, is made here: ``debootstrap --variant=minbase bookworm`` from Debian's
@@ -17,7 +18,7 @@ change to the code alone does not reinstall the dependencies.
 
     python -m tools.images daemon              (start dockerd if it is not running; as root)
     python -m tools.images base                (make or pull debian:bookworm-slim)
-    python -m tools.images build [--only app|postgres|redis|elasticsearch]  (prints timings, sizes)
+    python -m tools.images build [--only app|php|postgres|redis|elasticsearch]  (prints timings, sizes)
 """
 
 from __future__ import annotations
@@ -37,11 +38,15 @@ BASE_IMAGE = "debian:bookworm-slim"
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 #: The image names compose.yaml uses by default (.env.example).
 APP_IMAGE = "snipshop"
+PHP_IMAGE = "snipshop-php"
+PHP_DOCKERFILE = REPO / "frontend_php_compat" / "Dockerfile"
 SERVICE_IMAGES = {
     "postgres": "snipshop-postgres:15",
     "redis": "snipshop-redis:7",
     "elasticsearch": "snipshop-elasticsearch:8.14.1",
 }
+#: Every image ``build`` makes, by the name ``--only`` takes.
+IMAGES = ["app", "php", *SERVICE_IMAGES]
 #: Where a site's own certificate authorities live (Debian): passed to the app's build stage.
 LOCAL_CAS = Path("/usr/local/share/ca-certificates")
 #: Removed from the debootstrapped tree, as the official slim image leaves them out.
@@ -208,6 +213,12 @@ def build_app(rev: str | None = None) -> Built:
     return _build([f"{APP_IMAGE}:{rev}", f"{APP_IMAGE}:latest"], REPO, {"REVISION": rev, "LOCAL_CA_CERTS": local_cas()})
 
 
+def build_php(rev: str | None = None) -> Built:
+    """The PHP front end's image, from the repository's root (it takes search/ and web/ too)."""
+    rev = rev or revision()
+    return _build([f"{PHP_IMAGE}:{rev}", f"{PHP_IMAGE}:latest"], REPO, {"REVISION": rev}, PHP_DOCKERFILE)
+
+
 def build_service(name: str) -> Built:
     context = REPO / "docker" / name
     if name != "elasticsearch":
@@ -232,15 +243,17 @@ def build_all(state: Path, only: list[str] | None = None, rev: str | None = None
     """Start the daemon if needed, make the base, build the images (all, or ``only``)."""
     ensure_daemon(state)
     ensure_base(state)
-    names = only or ["app", *SERVICE_IMAGES]
-    return {name: build_app(rev) if name == "app" else build_service(name) for name in names}
+    names = only or IMAGES
+    rev = rev or revision()  # once: the app and the PHP front end carry the same revision
+    builders = {"app": build_app, "php": build_php}
+    return {name: builders[name](rev) if name in builders else build_service(name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.images", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["daemon", "base", "build"])
     parser.add_argument("--state", type=Path, default=Path(os.environ.get("SNIPSHOP_STATE_DIR", REPO / ".state")))
-    parser.add_argument("--only", action="append", choices=["app", *SERVICE_IMAGES])
+    parser.add_argument("--only", action="append", choices=IMAGES)
     args = parser.parse_args(argv)
     try:
         ensure_daemon(args.state)

@@ -46,6 +46,8 @@ STATIC_ROOT = REPO / "web" / "edge"
 #: A unix socket's path is at most 107 bytes (sun_path).
 MAX_SOCKET_PATH = 107
 PLACEHOLDER = re.compile(r"@[A-Z_]+@")
+#: A revision nginx's configuration can hold as it is (a git commit, a tag).
+SAFE_REVISION = re.compile(r"[A-Za-z0-9._:+-]{1,128}")
 
 
 def php_fpm_binary() -> str:
@@ -87,6 +89,7 @@ class PhpFrontend:
     def values(self) -> dict[str, str]:
         return {
             "WORKDIR": str(self.workdir),
+            "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "WORKERS": str(self.workers),
             "SCRIPT": str(self.script),
@@ -95,7 +98,17 @@ class PhpFrontend:
             "STATIC_ROOT": str(STATIC_ROOT),
             "VALIDATE_TIMESTAMPS": "1" if self.dev else "0",
             "USER": "user root root;" if os.geteuid() == 0 else "",
+            "REVISION": self.revision(),
+            "NGINX_LOG": str(self.workdir / "nginx-error.log"),
+            "FPM_LOG": str(self.workdir / "php-fpm.log"),
         }
+
+    def revision(self) -> str:
+        """SNIPSHOP_REVISION of the servers' environment, for the headers nginx adds itself."""
+        revision = (os.environ if self.env is None else self.env).get("SNIPSHOP_REVISION") or "unknown"
+        if not SAFE_REVISION.fullmatch(revision):
+            raise ServiceError(f"SNIPSHOP_REVISION {revision!r} is not a revision: letters, digits and ._:+- only")
+        return revision
 
     def prepare(self) -> None:
         """Write the configurations; check the script exists and the port is free."""

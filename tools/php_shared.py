@@ -30,6 +30,7 @@ from search import (
     query,
 )
 from vocab import i18n, keys, money, repair_entries
+from web import revision
 from web.edge import context, listing, listing_pages, page_responses, personalize, repair_requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +99,10 @@ def tables() -> dict[str, object]:
             "retry_after_repair": page_responses.RETRY_AFTER_REPAIR,
             "security_headers": page_responses.SECURITY_HEADERS,
             "cookie_max_age": context.COOKIE_MAX_AGE,
+        },
+        "trace": {
+            "request_id_pattern": revision.SANE_REQUEST_ID.pattern,
+            "request_id_bytes": revision.REQUEST_ID_BYTES,
         },
         "personalize": {
             "max_name": personalize.MAX_NAME,

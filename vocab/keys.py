@@ -147,6 +147,12 @@ class KeyScheme:
         return f"{self.prefix}:lock:rebuild"
 
     @property
+    def rebuild_progress(self) -> str:
+        """Hash ``done``, ``total``: products the running full rebuild has projected, of how many
+        (for the scheduler's metrics); expires when it is no longer renewed."""
+        return f"{self.prefix}:rebuild:progress"
+
+    @property
     def invalidations(self) -> str:
         """Pub/sub channel: snippet keys whose stored value changed (newline-separated)."""
         return f"{self.prefix}:invalidate"

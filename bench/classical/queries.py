@@ -366,21 +366,51 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
         )
         columns += [sql.SQL("COALESCE(sel.{m}, false) AS {m}").format(m=sql.Identifier(m)) for m in flags.values()]
 
-    sellable_columns = [sql.SQL("c.sku AS product"), sql.SQL("v.sku AS variant"), *sellable_flags]
-    sellable_joins: list[sql.Composable] = []
+    # A product with its default variant (the variant of a simple product: the product's own SKU)
+    # is that one sellable, whose values are the product's: no option lookup, no variant join.
+    # Only the others go through their variants (docs/variants.md).
+    columns.append(sql.SQL("EXISTS (SELECT 1 FROM variants d WHERE d.sku = p.sku AND d.active) AS simple"))
+    simple_columns: list[sql.Composable] = [
+        sql.SQL("c.sku AS product"),
+        sql.SQL("c.sku AS variant"),
+        sql.SQL("true AS simple"),
+    ]
+    simple_columns += [sql.SQL("c.{m} AS {m}").format(m=sql.Identifier(m)) for m in flags.values()]
+    sellable_columns: list[sql.Composable] = [
+        sql.SQL("c.sku AS product"),
+        sql.SQL("v.sku AS variant"),
+        sql.SQL("false"),
+        *sellable_flags,
+    ]
+    price_joins: list[sql.Composable] = []
+    option_joins: list[sql.Composable] = []
     sellable_where: list[sql.Composable] = []
-    priced = query.price_min is not None or query.price_max is not None or sort in ("price_asc", "price_desc")
-    if priced:  # what a shopper pays now: the lowest live offer, else the regular price
-        sellable_joins.append(
-            sql.SQL(
-                "LEFT JOIN prices pr ON pr.sku = v.sku AND pr.currency = %(currency)s "
-                "LEFT JOIN LATERAL (SELECT min(o.amount) AS amount FROM offers o WHERE o.sku = v.sku "
-                "AND o.currency = %(currency)s AND o.ends_at > now() AND o.starts_at <= now()) lo ON true"
-            )
-        )
-        sellable_columns.append(sql.SQL("COALESCE(lo.amount, pr.amount) AS price"))
+
+    def paid(sku: str) -> sql.Composable:
+        """Joins giving ``lo.amount`` and ``pr.amount`` for variant ``sku``: what a shopper pays
+        now is the lowest live offer, else the regular price."""
+        return sql.SQL(
+            "LEFT JOIN prices pr ON pr.sku = {v} AND pr.currency = %(currency)s "
+            "LEFT JOIN LATERAL (SELECT min(o.amount) AS amount FROM offers o WHERE o.sku = {v} "
+            "AND o.currency = %(currency)s AND o.ends_at > now() AND o.starts_at <= now()) lo ON true"
+        ).format(v=sql.SQL(sku))
+
+    # With a price range every sellable needs its price; for a price sort alone only those of
+    # the matching sellables do (``passing`` looks them up).
+    price_range = query.price_min is not None or query.price_max is not None
+    price_sort = sort in ("price_asc", "price_desc")
+    passing_joins: sql.Composable = sql.SQL("")
+    passing_price = sql.SQL("min(s.price)")
+    if price_range:
+        price_joins.append(paid("v.sku"))
+        price = sql.SQL("COALESCE(lo.amount, pr.amount) AS price")
     else:
-        sellable_columns.append(sql.SQL("NULL::numeric AS price"))
+        price = sql.SQL("NULL::numeric AS price")
+        if price_sort:
+            passing_joins = paid("s.variant")
+            passing_price = sql.SQL("min(COALESCE(lo.amount, pr.amount))")
+    simple_columns.append(price)
+    sellable_columns.append(price)
     if query.price_min is not None:
         params["price_min"] = query.price_min
         sellable_where.append(sql.SQL("COALESCE(lo.amount, pr.amount) >= %(price_min)s"))
@@ -390,7 +420,7 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
     if query.in_stock:
         sellable_where.append(sql.SQL("EXISTS (SELECT 1 FROM stock s WHERE s.sku = v.sku AND s.quantity > 0)"))
     if option_flags:
-        sellable_joins.append(
+        option_joins.append(
             sql.SQL(
                 "LEFT JOIN LATERAL (SELECT {s} FROM variant_options o WHERE o.variant = v.sku "
                 "AND o.name = ANY(%(selected)s)) vo ON true"
@@ -401,18 +431,23 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
         """The sellable (``alias``) passes every attribute selection but ``skip``'s."""
         return _all([sql.Identifier(alias, flag) for name, flag in flags.items() if name != skip])
 
-    # a value counts for a sellable when the sellable passes the other facets' selections
-    value_flags = matching(alias="sv")
-    near: sql.Composable = sql.SQL("true")
-    if flags:
+    def value_flags(alias: str, name: sql.Composable) -> sql.Composable:
+        """A value (of attribute ``name``) counts for a sellable when the sellable passes the
+        other facets' selections."""
+        if not flags:
+            return sql.SQL("true")
         cases = sql.SQL(" ").join(
-            sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(name), m=matching(name, "sv")) for name in flags
+            sql.SQL("WHEN {n} THEN {m}").format(n=sql.Literal(n), m=matching(n, alias)) for n in flags
         )
-        value_flags = sql.SQL("CASE sv.name {cases} ELSE {all} END").format(cases=cases, all=matching(alias="sv"))
-        # a sellable failing two selections counts nowhere: skip it before the join
-        near = sql.SQL("{misses} <= 1").format(
+        return sql.SQL("CASE {name} {cases} ELSE {all} END").format(name=name, cases=cases, all=matching(alias=alias))
+
+    def near(alias: str) -> sql.Composable:
+        """A sellable failing two selections counts nowhere (nor matches): skip it early."""
+        if not flags:
+            return sql.SQL("true")
+        return sql.SQL("{misses} <= 1").format(
             misses=sql.SQL(" + ").join(
-                sql.SQL("(NOT {m})::int").format(m=sql.Identifier("s", m)) for m in flags.values()
+                sql.SQL("(NOT {m})::int").format(m=sql.Identifier(alias, m)) for m in flags.values()
             )
         )
 
@@ -420,21 +455,28 @@ def listing_statement(query: Query, categories: Sequence[str] | None) -> tuple[s
 WITH candidates AS MATERIALIZED (
     SELECT {columns} FROM products p {joins} WHERE {where}
 ), sellables AS MATERIALIZED (
+    SELECT {simple_columns}
+    FROM candidates c CROSS JOIN LATERAL (SELECT c.sku) v(sku) {price_joins}
+    WHERE c.simple AND {near_candidate} AND {sellable_where}
+    UNION ALL
     SELECT {sellable_columns}
-    FROM candidates c LEFT JOIN variants v ON v.product = c.sku AND v.active {sellable_joins}
-    WHERE {sellable_where}
+    FROM candidates c LEFT JOIN LATERAL (SELECT v.sku FROM variants v WHERE v.product = c.sku AND v.active) v ON true
+    {price_joins} {option_joins}
+    WHERE NOT c.simple AND {sellable_where}
 ), passing AS (
-    SELECT s.product, min(s.price) AS price FROM sellables s WHERE {matching} GROUP BY s.product
+    SELECT s.product, {passing_price} AS price FROM sellables s {passing_joins} WHERE {matching} GROUP BY s.product
 ), matches AS (
     SELECT c.*, passing.price FROM candidates c JOIN passing ON passing.product = c.sku WHERE {brand}
 ), page AS (
     SELECT sku, row_number() OVER (ORDER BY {order}) AS n
     FROM (SELECT * FROM matches ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) s
 ), sellable_values AS (
-    SELECT s.*, o.name, o.value FROM sellables s JOIN variant_options o ON o.variant = s.variant WHERE {near}
+    SELECT s.*, o.name, o.value FROM sellables s JOIN variant_options o ON o.variant = s.variant
+    WHERE NOT s.simple AND {near}
     UNION ALL
     SELECT s.*, a.name, a.value FROM sellables s JOIN product_attributes a ON a.sku = s.product
-    WHERE {near} AND NOT EXISTS (SELECT 1 FROM variant_options x WHERE x.variant = s.variant AND x.name = a.name)
+    WHERE NOT s.simple AND {near}
+    AND NOT EXISTS (SELECT 1 FROM variant_options x WHERE x.variant = s.variant AND x.name = a.name)
 )
 SELECT 0, page.n, p.sku, p.brand,
        (SELECT json_object_agg(t.locale, t.name) FROM product_texts t WHERE t.sku = p.sku),
@@ -452,6 +494,11 @@ SELECT 2, count(*), {brand_name}, c.brand, NULL, NULL, NULL, NULL, NULL, NULL
 FROM candidates c JOIN passing ON passing.product = c.sku
 WHERE c.brand <> '' GROUP BY c.brand
 UNION ALL
+SELECT 2, count(*), a.name, a.value, NULL, NULL, NULL, NULL, NULL, NULL
+FROM sellables s JOIN candidates c ON c.sku = s.product JOIN product_attributes a ON a.sku = s.product
+WHERE s.simple AND {near} AND a.name <> {brand_name} AND {brand} AND {simple_value_flags}
+GROUP BY a.name, a.value
+UNION ALL
 SELECT 2, count(DISTINCT sv.product), sv.name, sv.value, NULL, NULL, NULL, NULL, NULL, NULL
 FROM sellable_values sv JOIN candidates c ON c.sku = sv.product
 WHERE sv.name <> {brand_name} AND {brand} AND {value_flags}
@@ -460,15 +507,21 @@ GROUP BY sv.name, sv.value
         columns=sql.SQL(", ").join(columns),
         joins=sql.SQL(" ").join(joins),
         where=_all(where),
+        simple_columns=sql.SQL(", ").join(simple_columns),
         sellable_columns=sql.SQL(", ").join(sellable_columns),
-        sellable_joins=sql.SQL(" ").join(sellable_joins),
+        price_joins=sql.SQL(" ").join(price_joins),
+        option_joins=sql.SQL(" ").join(option_joins),
         sellable_where=_all(sellable_where),
         matching=matching(),
         brand=brand,
         order=sql.SQL(order),
-        near=near,
+        near=near("s"),
+        near_candidate=near("c"),
+        passing_price=passing_price,
+        passing_joins=passing_joins,
         brand_name=sql.Literal(BRAND),
-        value_flags=value_flags,
+        value_flags=value_flags("sv", sql.SQL("sv.name")),
+        simple_value_flags=value_flags("s", sql.SQL("a.name")),
         first_image=sql.SQL(FIRST_IMAGE),
         variants=sql.SQL(VARIANTS),
     )
@@ -499,8 +552,8 @@ def load_listing(conn: psycopg.Connection, query: Query, categories: Sequence[st
             )
         elif part == 1:
             total = n
-        else:
-            counts[(a, b)] = n
+        else:  # a value's count of simple products and of the others, each in its own row
+            counts[(a, b)] = counts.get((a, b), 0) + n
     tiles.sort(key=lambda t: t[0])
     return Listing([p for _, p in tiles], total, counts)
 

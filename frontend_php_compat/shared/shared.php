@@ -272,6 +272,10 @@ return [
         ],
         'cookie_max_age' => 31536000,
     ],
+    'trace' => [
+        'request_id_pattern' => '[A-Za-z0-9._:\\-]{1,128}',
+        'request_id_bytes' => 16,
+    ],
     'personalize' => [
         'max_name' => 40,
         'cart_count_pattern' => '\\d{1,4}',

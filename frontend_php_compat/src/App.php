@@ -11,7 +11,8 @@ use SnipShop\Compat\Search\SearchIndex;
  * The front controller's work: route a request as the Flask edge does (web/edge/app.py and
  * error_pages.py) and answer it. Order as in Flask: the 414 check before anything reads the
  * query, then the shopper's context, then the route; a missing snippet, an unreachable store
- * or search engine is a 503, never a 500; every answer carries the security headers.
+ * or search engine is a 503, never a 500; every answer carries the security headers and the
+ * revision, request id and generation (Trace).
  */
 final class App
 {
@@ -22,6 +23,7 @@ final class App
         '#\A/search\z#' => 'search',
         '#\A/suggest\z#' => 'suggest',
         '#\A/healthz\z#' => 'healthz',
+        '#\A/readyz\z#' => 'readyz',
     ];
 
     public function __construct(private readonly Config $config, private readonly \Closure $connect)
@@ -46,6 +48,10 @@ final class App
             new RepairRequests($connect, $keys), $request);
         $response = $this->answer($shop, new Responses($shop), $request);
         foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
+            $response->headers[$name] = $value;
+        }
+        $trace = Trace::headers($this->config->revision, Trace::requestId($request->requestId), $shop->reader->servedGeneration());
+        foreach ($trace as $name => $value) {
             $response->headers[$name] = $value;
         }
         return $response;
@@ -153,8 +159,36 @@ final class App
                 'search' => $pages->search(),
                 'suggest' => $pages->suggest(),
                 'healthz' => Responses::json(['status' => 'ok']),
+                'readyz' => self::readiness($shop->reader),
             };
         }
         return $responses->notFound();
+    }
+
+    /**
+     * ``GET /readyz`` as the edge answers it (web/edge/readiness.py): ready when the snippet
+     * store answers and names a live generation, else 503 with the reason; never cached.
+     */
+    private static function readiness(SnippetReader $reader): Response
+    {
+        try {
+            $generation = $reader->liveGeneration();
+        } catch (\RedisException $error) {
+            return self::notReady('the snippet store is unreachable: ' . get_class($error));
+        }
+        if ($generation === null) {
+            return self::notReady('no live generation: run `projector rebuild`');
+        }
+        $response = Responses::json(['generation' => $generation, 'status' => 'ready']);
+        $response->headers['Cache-Control'] = 'no-store';
+        return $response;
+    }
+
+    private static function notReady(string $reason): Response
+    {
+        $response = Responses::json(['reason' => $reason, 'status' => 'unavailable']);
+        $response->status = 503;
+        $response->headers['Cache-Control'] = 'no-store';
+        return $response;
     }
 }

@@ -20,6 +20,7 @@ final class Config
         public readonly array $currencies = ['EUR'],
         public readonly string $keyPrefix = 'ss',
         public readonly string $imageBaseUrl = '/media',
+        public readonly string $revision = 'unknown',
     ) {
     }
 
@@ -37,6 +38,7 @@ final class Config
             array_map('strtoupper', self::list($get('SHOP_CURRENCIES', 'EUR'))),
             $get('SHOP_KEY_PREFIX', 'ss'),
             self::imageBase($get('IMAGE_BASE_URL', '/media')),
+            ($env['SNIPSHOP_REVISION'] ?? '') !== '' ? (string) $env['SNIPSHOP_REVISION'] : 'unknown',
         );
     }
 

@@ -25,6 +25,8 @@ final class Request
         public readonly ?string $ifMatch = null,
         public readonly string $host = 'localhost',
         public readonly string $rawPath = '/',
+        /** The client's X-Request-Id as sent (Trace::requestId decides whether to keep it). */
+        public readonly ?string $requestId = null,
     ) {
     }
 
@@ -44,6 +46,7 @@ final class Request
             self::header($server, 'HTTP_IF_MATCH'),
             (string) ($server['HTTP_HOST'] ?? ($server['SERVER_NAME'] ?? 'localhost')),
             $raw,
+            isset($server['HTTP_X_REQUEST_ID']) ? (string) $server['HTTP_X_REQUEST_ID'] : null,
         );
     }
 

@@ -12,12 +12,13 @@ final class SnippetReader
 {
     private ?int $live = null;
     private bool $liveRead = false;
+    private bool $unreachable = false;
 
     public function __construct(private readonly \Closure $connect, private readonly KeyScheme $keys)
     {
     }
 
-    /** The store's connection, opened on first use (a liveness check opens none). */
+    /** The store's connection, opened on first use (persistent: reused by the next request of the worker). */
     private function redis(): \Redis
     {
         return ($this->connect)();
@@ -26,11 +27,31 @@ final class SnippetReader
     public function liveGeneration(): ?int
     {
         if (!$this->liveRead) {
+            $this->unreachable = true;  // until the pointer is read
             $raw = $this->redis()->get($this->keys->live());
+            $this->unreachable = false;
             $this->live = $raw === false ? null : (int) $raw;
             $this->liveRead = true;
         }
         return $this->live;
+    }
+
+    /**
+     * The generation this response was served from (X-Generation). A response that read none
+     * (liveness, an error page without the frame) reads the pointer now: the edge names the one
+     * its process last read, and a PHP process keeps nothing between requests. Null when there
+     * is none, or when the store did not answer (no second wait for it).
+     */
+    public function servedGeneration(): ?int
+    {
+        if ($this->liveRead || $this->unreachable) {
+            return $this->live;
+        }
+        try {
+            return $this->liveGeneration();
+        } catch (\Exception) {  // a header never turns an answer into an error
+            return null;
+        }
     }
 
     /**

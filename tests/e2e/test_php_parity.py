@@ -196,6 +196,7 @@ def handmade() -> list[str]:
     paths += [
         "/healthz",
         "/healthz?x=1",
+        "/readyz",
         "/nope",
         "/p/NOPE",
         "/p/",
@@ -263,6 +264,22 @@ COOKIES: list[str | bytes] = [
 ]
 
 
+#: Request ids a client may send: the sane ones come back, the others are replaced (web/revision.py).
+REQUEST_IDS: list[str | bytes] = [
+    "trace-1",
+    "0b6f3c1e-7d2a-4c55-9a0e-3f1d2b4c5a6e",
+    "Az09._:-",
+    "a" * 128,
+    "a" * 129,
+    "",
+    "bad id",
+    "a,b",
+    "<script>",
+    "über",  # sent as Latin-1
+    "über".encode(),  # as UTF-8
+]
+
+
 def assert_identical(parity: Parity, at_least: int) -> None:
     print(f"\n{parity.report()}")
     assert parity.compared >= at_least, f"only {parity.compared} requests compared"
@@ -299,7 +316,9 @@ def test_personal_values_choices_conditional_requests_and_methods_are_identical(
         parity.compare(Req(path, "POST"))
     for method in ("PUT", "DELETE", "PATCH"):
         parity.compare(Req(f"/p/{SIMPLE}", method))
-    assert_identical(parity, 190)
+    for path in (f"/p/{SIMPLE}", "/nope", "/healthz", "/search?q=" + "a" * 5000):
+        parity.compare_all(Req(path, headers=(("X-Request-Id", given),)) for given in REQUEST_IDS)
+    assert_identical(parity, 190 + 4 * len(REQUEST_IDS))
 
 
 def test_the_edge_with_all_its_caches_on_and_php_serve_the_same(php, shop, tmp_path):
@@ -410,6 +429,22 @@ def test_a_missing_snippet_degrades_both_alike_and_both_ask_for_the_same_repair(
     )
     parity.compare_all([f"/p/{SIMPLE}", f"/c/{GEAR}"])
     assert not parity.differing, parity.report()
+
+
+def test_without_a_live_generation_both_are_not_ready_alike(php, shop):
+    client = redis.Redis.from_url(shop.redis_url)
+    keys = KeyScheme(shop.key_prefix or "ss")
+    live = client.get(keys.live)
+    ready = [fetch(session(), base, Req("/readyz")) for base in (shop.edge, php)]
+    assert {(r.status, r.body) for r in ready} == {(200, b'{"generation":%s,"status":"ready"}\n' % live)}
+    try:
+        client.delete(keys.live)  # X-Generation aside: the edge names the one it last saw, PHP none
+        answers = [fetch(session(), base, Req("/readyz")) for base in (shop.edge, php)]
+    finally:
+        client.set(keys.live, live)
+    assert [(a.status, a.body, a.header("Cache-Control")) for a in answers] == [
+        (503, b'{"reason":"no live generation: run `projector rebuild`","status":"unavailable"}\n', "no-store")
+    ] * 2
 
 
 def test_the_contracts_php_dash_s_command_serves_the_edges_page(php, shop, tmp_path):

@@ -9,13 +9,14 @@ byte past it; stopping leaves no process and a free port.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tools.localservices import free_port, port_open
+from tools.localservices import ServiceError, free_port, port_open
 from tools.php_frontend import STATIC_ROOT, PhpFrontend, fill
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ def test_two_front_ends_side_by_side_answer_from_php_and_stop_cleanly(tmp_path: 
     fronts = []
     try:
         for name in ("one", "two"):
-            env = dict(os.environ, SHOP_TEST_VALUE=name)
+            env = dict(os.environ, SHOP_TEST_VALUE=name, SNIPSHOP_REVISION=f"rev-{name}")
             fronts.append(PhpFrontend(free_port(), tmp_path / name, script, workers=1, env=env).start())
         processes = [p for front in fronts for p in front.processes]
         for name, front in zip(("one", "two"), fronts, strict=True):
@@ -44,6 +45,13 @@ def test_two_front_ends_side_by_side_answer_from_php_and_stop_cleanly(tmp_path: 
             css = requests.get(f"{front.url}/static/shop.css", timeout=10)
             assert css.headers["Content-Type"] == "text/css; charset=utf-8"
             assert css.content == (STATIC_ROOT / "static" / "shop.css").read_bytes()
+            # nginx serves it, with the revision and request id PHP would add (src/Trace.php).
+            assert css.headers["X-Revision"] == f"rev-{name}" and re.fullmatch(
+                r"[0-9a-f]{32}", css.headers["X-Request-Id"]
+            )
+            for sent, echoed in (("trace-1", True), ("bad id", False), ("a" * 129, False)):
+                got = requests.get(f"{front.url}/static/shop.css", headers={"X-Request-Id": sent}, timeout=10)
+                assert (got.headers["X-Request-Id"] == sent) == echoed, sent
             assert requests.get(f"{front.url}/static/nope.css", timeout=10).text.startswith(f"{name} /static/nope")
             assert (front.workdir / "php-fpm.sock").exists() and (front.workdir / "nginx.conf").exists()
     finally:
@@ -54,6 +62,13 @@ def test_two_front_ends_side_by_side_answer_from_php_and_stop_cleanly(tmp_path: 
     while any(port_open(f.port) for f in fronts) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(port_open(f.port) for f in fronts)
+
+
+def test_a_revision_nginx_cannot_hold_as_it_is_is_refused(tmp_path: Path):
+    front = PhpFrontend(free_port(), tmp_path, env={"SNIPSHOP_REVISION": 'x"; evil'})
+    with pytest.raises(ServiceError, match="SNIPSHOP_REVISION"):
+        front.prepare()
+    assert not (tmp_path / "nginx.conf").exists()
 
 
 def test_a_placeholder_without_a_value_is_an_error():

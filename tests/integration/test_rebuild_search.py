@@ -1,5 +1,6 @@
 """Rebuild fills a fresh search generation beside the live one and switches it with the snippets."""
 
+import uuid
 from dataclasses import replace
 from decimal import Decimal
 
@@ -16,16 +17,18 @@ from search.query import Query
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["embedded", "elasticsearch"])
-def projector(request, settings, pool):
-    if request.param == "elasticsearch":
-        import uuid
-
-        settings = replace(
-            settings, elasticsearch_url=request.getfixturevalue("es_url"), key_prefix=f"rb{uuid.uuid4().hex[:8]}"
-        )
+def make_projector(settings, pool, es_url: str | None = None) -> Projector:
+    if es_url is not None:
+        settings = replace(settings, elasticsearch_url=es_url, key_prefix=f"rb{uuid.uuid4().hex[:8]}")
     client = redis.Redis.from_url(settings.redis_url)
     return Projector(settings, pool, client, make_search(settings, client))
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def projector(request, settings, pool):
+    return make_projector(
+        settings, pool, request.getfixturevalue("es_url") if request.param == "elasticsearch" else None
+    )
 
 
 def seed(pool):
@@ -95,3 +98,27 @@ def test_a_failed_rebuild_drops_its_half_built_index(projector, pool, monkeypatc
     assert projector.search.live_generation() == live
     assert listing(projector).total == 3
     assert not holds_documents(projector, live + 1)
+
+
+def test_a_rebuilt_elasticsearch_generation_goes_live_in_one_segment(settings, pool, es_url, monkeypatch):
+    """Bulk indexing leaves many segments and a listing pays per segment: the rebuild merges the
+    new generation before the switch. Each batch is refreshed here, so it makes a segment."""
+    projector = make_projector(settings, pool, es_url)
+    seed(pool)
+    with pool.connection() as conn:
+        commands.put_products(
+            conn, [(f"Q{i}", ProductIn(name={"en_US": f"Bag {i}"}, categories=["bags"])) for i in range(5)]
+        )
+    search = projector.search
+    write = search.index
+
+    def index_and_refresh(documents, generations):
+        write(documents, generations)
+        search.refresh()
+
+    monkeypatch.setattr(search, "index", index_and_refresh)
+    rebuild(projector, progress=False, batch=2)
+    live = search.index_name(search.live_generation())
+    shards = search.client.indices.segments(index=live)["indices"][live]["shards"]["0"]
+    assert [copy["num_search_segments"] for copy in shards] == [1]
+    assert listing(projector).total == 8

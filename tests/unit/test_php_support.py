@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.e2e.php_support import COMPARED, Answer, differences, links, same_cookies
+from dataclasses import replace
+
+from tests.e2e.php_support import COMPARED, Answer, Req, differences, links, request_id_problems, same_cookies
 
 FLASK = "locale=de_DE; Expires=Sun, 05 Dec 2027 21:06:33 GMT; Max-Age=31536000; HttpOnly; Path=/; SameSite=Lax"
 
@@ -31,6 +33,19 @@ def test_answers_differ_by_status_header_or_body_with_a_diff_of_the_body():
     assert differences(answer(Cache_Control="no-store"), same) == ["Cache-Control: edge 'no-store', PHP None"]
     (body,) = differences(same, answer(b"<p>b</p>"))
     assert "-a</p>" in body and "+b</p>" in body
+
+
+def test_request_ids_are_echoed_when_sane_else_fresh_and_never_compared_across():
+    fresh = [replace(answer(), request_id=rid) for rid in ("0" * 32, "f" * 32)]
+    assert request_id_problems(Req("/"), *fresh) == []  # two fresh ids, not the same one
+    sent = Req("/", headers=(("X-Request-Id", "trace-1"),))
+    echoed = replace(answer(), request_id="trace-1")
+    assert request_id_problems(sent, echoed, echoed) == []
+    (problem,) = request_id_problems(sent, echoed, fresh[0])
+    assert problem.startswith("X-Request-Id: PHP sent '0000")
+    insane = Req("/", headers=(("X-Request-Id", "bad id"),))
+    assert request_id_problems(insane, fresh[0], replace(answer(), request_id="bad id"))
+    assert request_id_problems(Req("/"), fresh[0], answer())  # none at all
 
 
 def test_links_are_the_shops_own_paths_with_their_queries():

@@ -9,10 +9,12 @@ from psycopg_pool import ConnectionPool
 
 from catalog.relay import Send
 from snipshop.config import Settings
+from web import request_metrics
 from web.admin import health, openapi, problems
 from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
 from web.admin.api import make_blueprint
 from web.backoffice import init_app as init_backoffice
+from web.request_metrics import RequestMetrics
 from web.revision import Traced
 
 
@@ -34,5 +36,9 @@ def create_app(
     app.register_blueprint(make_blueprint())
     app.register_blueprint(health.blueprint)
     init_backoffice(app)  # the back office under /backoffice (web/backoffice/)
-    app.wsgi_app = Traced(app.wsgi_app, settings.revision)  # type: ignore[method-assign]
+    observe = None
+    if settings.metrics_enabled:
+        request_metrics.init_app(app)
+        observe = RequestMetrics("admin", settings.revision)
+    app.wsgi_app = Traced(app.wsgi_app, settings.revision, observe=observe)  # type: ignore[method-assign]
     return app

@@ -16,10 +16,13 @@ from flask import Flask
 
 from search.port import SearchIndex
 from snipshop.config import Settings
+from snipshop.metrics import Tally
+from web import request_metrics
 from web.edge import context, error_pages, home, listing_pages, product, readiness
 from web.edge.edge_state import EXTENSION, Edge
 from web.edge.page_responses import PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
+from web.request_metrics import RequestMetrics
 from web.revision import Traced
 
 
@@ -36,7 +39,8 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
 
         search = make_search(settings, client)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
-    edge = app.extensions[EXTENSION] = Edge.build(settings, client, search)
+    tally = Tally() if settings.metrics_enabled else None  # one flushing thread for all the edge counts
+    edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally)
     if edge.page_cache is not None:
         # Flask's documented way to wrap the app in middleware; its annotations call wsgi_app a plain method.
         app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)  # type: ignore[method-assign]
@@ -45,8 +49,13 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     app.after_request(add_security_headers)
     for concern in (home, product, listing_pages, readiness):
         app.register_blueprint(concern.blueprint)
-    # Outermost: the headers and the request id cover pages answered from the page cache too.
+    observe = None
+    if settings.metrics_enabled:
+        request_metrics.init_app(app)
+        observe = RequestMetrics("edge", settings.revision, tally)
+    # Outermost: the headers, the request id and the request metrics cover pages answered from the
+    # page cache too.
     app.wsgi_app = Traced(  # type: ignore[method-assign]
-        app.wsgi_app, settings.revision, lambda _environ: edge.reader.last_seen
+        app.wsgi_app, settings.revision, lambda _environ: edge.reader.last_seen, observe
     )
     return app

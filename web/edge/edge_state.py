@@ -15,7 +15,9 @@ from flask import current_app, g, request
 
 from search.port import SearchIndex
 from snipshop.config import Settings
+from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
+from web.edge.edge_metrics import EdgeMetrics
 from web.edge.nearcache import NearCache
 from web.edge.pagecache import PageCache, mark
 from web.edge.pages import MissingSnippet
@@ -60,11 +62,17 @@ class Edge:
     #: Whole anonymous pages kept in front of Flask (web/edge/pagecache.py); None when off.
     page_cache: PageCache | None = None
     featured: FeaturedGuess = field(default_factory=FeaturedGuess)
+    #: What the edge counts (web/edge/edge_metrics.py); None when metrics are off.
+    metrics: EdgeMetrics | None = None
 
     @classmethod
-    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex) -> Edge:
-        """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``."""
+    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
+        """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``;
+        ``tally`` (None: metrics off) is where its metrics are counted."""
         keys = KeyScheme(settings.key_prefix)
+        counts = EdgeMetrics(settings.revision, tally) if tally is not None else None
+        if counts is not None:
+            search = counts.timed(search)
         near = (
             NearCache(
                 settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20, settings.edge_cache_seconds
@@ -72,7 +80,11 @@ class Edge:
             if settings.edge_cache_mb > 0
             else None
         )
-        reader = SnippetReader(client, keys, settings.pointer_cache_seconds, near)
+        if near is not None and counts is not None:
+            near.count = counts.near_cache
+        reader = SnippetReader(
+            client, keys, settings.pointer_cache_seconds, near, counts.snippets if counts is not None else None
+        )
         pages = (
             PageCache(near, reader.live_generation, settings.edge_page_cache_mb * 2**20)
             if near is not None and settings.edge_page_cache_mb > 0
@@ -86,6 +98,7 @@ class Edge:
             SearchResultCache(search, settings.search_cache_seconds),
             RepairRequests(client, keys),
             pages,
+            metrics=counts,
         )
 
     def live(self) -> int:
@@ -112,6 +125,8 @@ class Edge:
         if things:
             self.repairs.request(things)
             g.repair_asked = True
+            if self.metrics is not None:
+                self.metrics.repair_asked()
         return bool(things)
 
 

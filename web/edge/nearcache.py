@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import redis
@@ -56,6 +56,8 @@ class NearCache:
         self.listening = False
         self._pid: int | None = None
         self.hits = self.misses = 0
+        #: ``count(hits, misses)``, if set, is told about every fetch it answers (metrics).
+        self.count: Callable[[int, int], None] | None = None
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -65,6 +67,8 @@ class NearCache:
         if self._pid != os.getpid():
             self._start_listener()
         if not self.listening:
+            if self.count is not None:
+                self.count(0, len(keys))  # all asked of Redis
             return cast("list[bytes | None]", client.mget(keys))  # the edge's client does not decode replies
         now = time.monotonic()
         out: list[bytes | None] = []
@@ -79,6 +83,8 @@ class NearCache:
                 missing.append(i)
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
+        if self.count is not None:
+            self.count(len(keys) - len(missing), len(missing))
         if missing:
             began = self._seq
             pipe = client.pipeline(transaction=False)

@@ -14,6 +14,7 @@ from vocab.keys import Kind
 from web.edge import pages, personalize
 from web.edge.context import remember_choices
 from web.edge.edge_state import current
+from web.revision import GENERATION, UNMATCHED
 
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
@@ -55,6 +56,8 @@ def html(body: str, status: int = 200, *, store: bool = True) -> Response:
     headers["Vary"] = "Cookie"
     if not store:  # degraded or unsure: nobody may keep it (docs/resilience.md)
         headers["Cache-Control"] = "no-store"
+        if status == 200:
+            count_degraded()
     elif personalize.is_personal(values) or g.remember or status != 200:
         headers["Cache-Control"] = "private, no-cache"
     else:
@@ -63,6 +66,14 @@ def html(body: str, status: int = 200, *, store: bool = True) -> Response:
         if "HTTP_IF_NONE_MATCH" in request.environ:
             response.make_conditional(request)
     return response
+
+
+def count_degraded() -> None:
+    """A degraded page (a 200 with a part unavailable) is being served: count it."""
+    counts = current().metrics
+    if counts is not None:
+        rule = request.url_rule
+        counts.degraded(rule.rule if rule is not None else UNMATCHED, request.environ.get(GENERATION))
 
 
 def frame_for(raw: bytes | None) -> pages.Frame:

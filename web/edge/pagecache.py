@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from web.edge.nearcache import NearCache
+from web.revision import CACHED_ROUTE, route_of
 
 #: The environ key under which a route leaves what its page was assembled from.
 SOURCES = "snipshop.page_sources"
@@ -35,6 +36,7 @@ class Page:
     held: tuple  # the near cache's entries for keys, at assembly
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    route: str = ""  # the route rule that made it, for the request metrics (web/request_metrics.py)
 
     @property
     def size(self) -> int:
@@ -69,13 +71,18 @@ class PageCache:
         return page
 
     def keep(
-        self, path: str, sources: tuple[int, list[str], list], headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        path: str,
+        sources: tuple[int, list[str], list],
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        route: str = "",
     ) -> None:
         generation, keys, values = sources
         held = self.near.holding(keys, values)
         if held is None:  # some value did not come from (or is no longer in) the near cache
             return
-        page = Page(generation, tuple(keys), held, tuple(headers), body)
+        page = Page(generation, tuple(keys), held, tuple(headers), body, route)
         with self._lock:
             self._pop(path)
             self._pages[path] = page
@@ -114,12 +121,13 @@ class ServeCached:
             except Exception:  # noqa: BLE001 - the pointer could not be read: the app answers that
                 page = None
             if page is not None:
+                environ[CACHED_ROUTE] = page.route
                 start_response("200 OK", list(page.headers))
                 return [page.body]
         answer: list = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
-            answer[:] = [status, headers]
+            answer[:] = [status, headers, route_of(environ)]
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, capture)
@@ -131,5 +139,5 @@ class ServeCached:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        self.cache.keep(path, sources, answer[1], data)
+        self.cache.keep(path, sources, answer[1], data, answer[2])
         return [data]

@@ -4,7 +4,7 @@ one fetch per page, served from the near cache (web/edge/nearcache.py) where it 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import redis
@@ -15,9 +15,16 @@ from web.edge.nearcache import NearCache
 
 class SnippetReader:
     def __init__(
-        self, client: redis.Redis, keys: KeyScheme, pointer_ttl: float, cache: NearCache | None = None
+        self,
+        client: redis.Redis,
+        keys: KeyScheme,
+        pointer_ttl: float,
+        cache: NearCache | None = None,
+        counted: Callable[[int | None, list[bytes | None]], None] | None = None,
     ) -> None:
+        """``counted(generation, values)``, if given, is told about every fetch (metrics)."""
         self.client = client
+        self.counted = counted
         self.keys = keys
         self.pointer_ttl = pointer_ttl
         self.cache = cache
@@ -43,5 +50,9 @@ class SnippetReader:
         if not keys:
             return []
         if self.cache is not None:
-            return self.cache.fetch(self.client, keys)
-        return cast("list[bytes | None]", self.client.mget(keys))  # the edge's client does not decode replies
+            values = self.cache.fetch(self.client, keys)
+        else:
+            values = cast("list[bytes | None]", self.client.mget(keys))  # the edge's client does not decode replies
+        if self.counted is not None:
+            self.counted(self._live, values)
+        return values
