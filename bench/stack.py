@@ -309,11 +309,14 @@ class Stack:
 
 
 def _drop_indices(url: str, pattern: str) -> None:
-    """Delete the Elasticsearch indices matching ``pattern``."""
+    """Delete the Elasticsearch indices matching ``pattern``, by name: Elasticsearch 8 refuses to
+    delete by wildcard (``action.destructive_requires_name``)."""
     from elasticsearch import Elasticsearch
 
     with Elasticsearch(url) as client:
-        client.options(ignore_status=404).indices.delete(index=pattern, expand_wildcards="all")
+        names = list(client.indices.get(index=pattern, expand_wildcards="all", allow_no_indices=True))
+        if names:
+            client.options(ignore_status=404).indices.delete(index=",".join(names))
 
 
 def _interrupt(signum, frame):

@@ -70,14 +70,16 @@ def parka(shop):
         timeout=20,
         what="the parka's variants' prices and stock in Redis",
     )
-    # ... and at the edge: each of its workers drops what it kept once the invalidation reaches it,
-    # which a loaded machine may deliver a moment after the write
+
+    # ... and at the edge, variant by variant: each variant's own projection (its stock, its price)
+    # may land before the catalog change that lists it on the product, and each edge worker drops
+    # what it kept once the invalidation reaches it, a moment after the write on a loaded machine
+    def shows(sku: str, state: str) -> bool:
+        r = page(shop, f"/p/{sku}")  # a 404 until the product's detail lists the variant
+        return r.status_code == 200 and f'data-availability="{state}"' in buy_box(r.text)
+
     wait_until(
-        lambda: all(
-            f'data-availability="{state}"' in buy_box(page(shop, f"/p/{sku}").text)
-            for sku, state in expected.items()
-            for _ in range(4)
-        ),
+        lambda: all(shows(sku, state) for sku, state in expected.items() for _ in range(4)),
         timeout=20,
         what="every variant's page with its own availability",
     )
