@@ -13,12 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from catalog.relay import dispatch_quietly
+from projector.readmodel import ProductView, load_products
 from web.admin import admin_state
 from web.backoffice import accounts
+from web.backoffice.backoffice_reads import Progress, progress
 from web.backoffice.signin import SESSION_COOKIE, check_csrf, current_user
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,20 @@ def actor() -> str:
     user = current_user()
     assert user is not None
     return f"user:{user.username}"
+
+
+def product_or_404(sku: str) -> ProductView:
+    """The product an editor page is about, or a 404 (also for a deleted one)."""
+    view = load_products(db(), [sku]).get(sku)
+    if view is None or view.deleted:
+        abort(404, description=f"There is no product {sku}.")
+    return view
+
+
+def saved_change() -> Progress | None:
+    """How far the change a save redirected with (``?saved=<outbox id>``) has got, if any."""
+    saved = request.args.get("saved", type=int)
+    return progress(db(), saved) if saved else None
 
 
 def shop_link(sku: str) -> str:

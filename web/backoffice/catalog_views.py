@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import nh3
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 from markupsafe import Markup
 
 from catalog import commands
 from catalog.errors import CatalogError, Conflict
 from catalog.models import ProductIn
-from projector.readmodel import ProductView, load_categories, load_products
+from projector.readmodel import ProductView, load_categories
 from projector.render import DESCRIPTION_TAGS
 from web.admin import admin_state
 from web.backoffice import audit
-from web.backoffice.backoffice_reads import PAGE_SIZE, ProductFilter, brands, product_page, progress
-from web.backoffice.blueprint import actor, backoffice, db, publish, render
+from web.backoffice.backoffice_reads import PAGE_SIZE, ProductFilter, brands, product_page
+from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, format_attributes, parse_product
 from web.backoffice.signin import current_user, require_role
 
@@ -66,13 +66,6 @@ def products() -> Any:
     )
 
 
-def _load(sku: str) -> ProductView:
-    view = load_products(db(), [sku]).get(sku)
-    if view is None or view.deleted:
-        abort(404, description=f"There is no product {sku}.")
-    return view
-
-
 def _images(view: ProductView) -> list[dict[str, Any]]:
     return [{"src": i.src, "width": i.width, "height": i.height} for i in view.images]
 
@@ -91,7 +84,6 @@ def _values(view: ProductView) -> dict[str, Any]:
 
 def _editor(view: ProductView, values: dict[str, Any], errors: Errors, status: int = 200) -> Any:
     user = current_user()
-    saved = request.args.get("saved", type=int)
     return render(
         "product.html",
         status,
@@ -104,14 +96,14 @@ def _editor(view: ProductView, values: dict[str, Any], errors: Errors, status: i
             loc: Markup(nh3.clean(values.get(f"description.{loc}", ""), tags=DESCRIPTION_TAGS))
             for loc in admin_state.current().settings.locales
         },
-        change=progress(db(), saved) if saved else None,
+        change=saved_change(),
         history=audit.entries(db(), product=view.sku, limit=20),
     )
 
 
 @backoffice.get("/products/<sku>")
 def product(sku: str) -> Any:
-    view = _load(sku)
+    view = product_or_404(sku)
     return _editor(view, _values(view), {})
 
 
@@ -133,7 +125,7 @@ def _save(sku: str, model: ProductIn, version: str) -> int | None:
 @backoffice.post("/products/<sku>")
 def product_save(sku: str) -> Any:
     require_role("editor")
-    view = _load(sku)
+    view = product_or_404(sku)
     settings = admin_state.current().settings
     values: dict[str, Any] = dict(request.form.items())
     values["categories"] = request.form.getlist("categories")

@@ -14,11 +14,20 @@ from flask import abort, redirect, request, url_for
 from catalog import commands
 from catalog.errors import CatalogError
 from catalog.models import valid_sku
-from projector.readmodel import load_products
 from web.admin import admin_state
 from web.backoffice import audit
-from web.backoffice.backoffice_reads import current_offers, progress
-from web.backoffice.blueprint import actor, backoffice, db, local_input, publish, render, shop_zone
+from web.backoffice.backoffice_reads import current_offers
+from web.backoffice.blueprint import (
+    actor,
+    backoffice,
+    db,
+    local_input,
+    product_or_404,
+    publish,
+    render,
+    saved_change,
+    shop_zone,
+)
 from web.backoffice.editor_forms import Errors, parse_offer, parse_price
 from web.backoffice.signin import require_role
 
@@ -33,10 +42,7 @@ def _product_of(variant: str) -> str:
 
 
 def _page(sku: str, errors: Errors | None = None, values: dict[str, str] | None = None, status: int = 200) -> Any:
-    view = load_products(db(), [sku]).get(sku)
-    if view is None or view.deleted:
-        abort(404, description=f"There is no product {sku}.")
-    saved = request.args.get("saved", type=int)
+    view = product_or_404(sku)
     return render(
         "prices.html",
         status,
@@ -44,7 +50,7 @@ def _page(sku: str, errors: Errors | None = None, values: dict[str, str] | None 
         errors=errors or {},
         values=values or {},
         local_input=local_input,
-        change=progress(db(), saved) if saved else None,
+        change=saved_change(),
     )
 
 

@@ -9,23 +9,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 
 from catalog import commands
 from catalog.errors import CatalogError
-from projector.readmodel import load_products
 from web.backoffice import audit
-from web.backoffice.backoffice_reads import movements, progress
-from web.backoffice.blueprint import actor, backoffice, db, publish, render
+from web.backoffice.backoffice_reads import movements
+from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, parse_movement
 from web.backoffice.signin import require_role
 
 
 def _page(sku: str, errors: Errors | None = None, values: dict[str, str] | None = None, status: int = 200) -> Any:
-    view = load_products(db(), [sku]).get(sku)
-    if view is None or view.deleted:
-        abort(404, description=f"There is no product {sku}.")
-    saved = request.args.get("saved", type=int)
+    view = product_or_404(sku)
     return render(
         "stock.html",
         status,
@@ -34,7 +30,7 @@ def _page(sku: str, errors: Errors | None = None, values: dict[str, str] | None 
         errors=errors or {},
         values=values or {},
         movement_id=lambda: f"bo-{uuid.uuid4()}",
-        change=progress(db(), saved) if saved else None,
+        change=saved_change(),
     )
 
 
