@@ -9,8 +9,8 @@ import pytest
 import redis
 import requests
 
-from tests.processes import wait_until
-from vocab.keys import Context, KeyScheme, Kind, split_value
+from tests.processes import poll, wait_until
+from vocab.keys import FIELD, Context, KeyScheme, Kind, split_value
 
 pytestmark = pytest.mark.e2e
 API = "/admin/api/v1"
@@ -74,15 +74,20 @@ def parka(shop):
     # ... and at the edge, variant by variant: each variant's own projection (its stock, its price)
     # may land before the catalog change that lists it on the product, and each edge worker drops
     # what it kept once the invalidation reaches it, a moment after the write on a loaded machine
+    # (at the latest after EDGE_CACHE_SECONDS, 60 s, the bound on anything a worker keeps)
+    seen: dict[str, str] = {}
+
     def shows(sku: str, state: str) -> bool:
         r = page(shop, f"/p/{sku}")  # a 404 until the product's detail lists the variant
-        return r.status_code == 200 and f'data-availability="{state}"' in buy_box(r.text)
+        box = buy_box(r.text) if r.status_code == 200 else ""
+        seen[sku] = f"{r.status_code} {r.headers.get('X-Generation')} {box[-120:]}"
+        return r.status_code == 200 and f'data-availability="{state}"' in box
 
-    wait_until(
-        lambda: all(shows(sku, state) for sku, state in expected.items() for _ in range(4)),
-        timeout=20,
-        what="every variant's page with its own availability",
-    )
+    def detail_lists() -> str:
+        return (snippet(shop, Kind.DETAIL, "V-PARKA") or (0, ""))[1].rsplit(FIELD, 1)[-1]
+
+    if not poll(lambda: all(shows(sku, state) for sku, state in expected.items() for _ in range(4)), timeout=90):
+        raise AssertionError(f"the variants' pages at the edge: {seen}; the detail in Redis lists {detail_lists()}")
     return "V-PARKA"
 
 
