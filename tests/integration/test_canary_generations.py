@@ -1,0 +1,113 @@
+"""Canary generations on the projector's side: `rebuild --canary`, writes to both, promote, abort."""
+
+import json
+from dataclasses import replace
+
+import pytest
+import redis
+
+from catalog import commands
+from catalog.models import CategoryIn, ProductIn
+from projector import canary
+from projector.generations import delete_old_generations, switch_to
+from projector.rebuild import rebuild
+from projector.service import Projector
+from search.factory import make_search
+from search.query import Query
+from vocab.keys import CanaryRecord, KeyScheme
+
+pytestmark = pytest.mark.integration
+
+
+def make(settings, pool):
+    settings = replace(settings, pointer_cache_seconds=0)
+    client = redis.Redis.from_url(settings.redis_url)
+    return Projector(settings, pool, client, make_search(settings, client))
+
+
+def seed(pool, name):
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        commands.put_products(conn, [("G1", ProductIn(name={"en_US": name}, categories=["gear"]))])
+
+
+def detail(p: Projector, gen: int) -> str:
+    raw = p.writer.client.get(f"{p.keys.prefix}:{gen}:detail:en_US:{{G1}}")
+    assert raw is not None
+    return raw.decode()
+
+
+def test_a_canary_is_built_beside_the_live_generation_and_tasks_write_to_both(settings, pool):
+    p = make(settings, pool)
+    seed(pool, "First name")
+    live = rebuild(p, progress=False).generation
+    summary = rebuild(p, progress=False, canary=20)
+    gen = summary.generation
+    keys = KeyScheme(settings.key_prefix)
+    assert "canary for 20 %" in str(summary)
+    assert int(p.writer.client.get(keys.live)) == live  # N stays live
+    record = CanaryRecord.decode(p.writer.client.get(keys.canary))
+    assert record is not None and (record.generation, record.base, record.percent) == (gen, live, 20)
+    assert json.loads(p.writer.client.get(keys.canary))["percent"] == 20
+    assert p.writer.client.get(keys.building) is None
+    assert p.writer.target_generations() == [live, gen]
+    seed(pool, "Second name")
+    p.products(["G1"])
+    assert "Second name" in detail(p, live) and "Second name" in detail(p, gen)
+    assert delete_old_generations(p) == []  # the canary's generation is no orphan
+    p.search.refresh()
+    q = Query(text="second", locale="en_US", currency="EUR")
+    assert p.search.canary_view().query(q).skus == ("G1",)
+    assert p.search.canary_view().live_generation() == gen
+    assert p.search.live_generation() == live
+
+
+def test_a_full_rebuild_or_a_switch_is_refused_while_a_canary_runs(settings, pool):
+    p = make(settings, pool)
+    seed(pool, "Name")
+    live = rebuild(p, progress=False).generation
+    rebuild(p, progress=False, canary=10)
+    with pytest.raises(canary.CanaryRunning):
+        rebuild(p, progress=False)
+    with pytest.raises(canary.CanaryRunning):
+        rebuild(p, progress=False, canary=30)
+    with pytest.raises(canary.CanaryRunning):
+        switch_to(p, live)
+    canary.abort(p)
+    with pytest.raises(ValueError):
+        rebuild(p, progress=False, canary=100)
+
+
+def test_promote_switches_everyone_and_keeps_the_old_generation_for_a_rollback(settings, pool):
+    p = make(settings, pool)
+    seed(pool, "Name")
+    live = rebuild(p, progress=False).generation
+    gen = rebuild(p, progress=False, canary=50).generation
+    record = canary.promote(p)
+    keys = p.keys
+    assert record.generation == gen
+    assert int(p.writer.client.get(keys.live)) == gen
+    assert p.writer.client.get(keys.canary) is None
+    assert p.search.live_generation() == gen
+    assert p.search.canary_view().live_generation() is None
+    assert p.writer.target_generations() == [gen]
+    assert switch_to(p, live) == gen  # a rollback works as after a plain rebuild
+    with pytest.raises(canary.NoCanary):
+        canary.promote(p)
+
+
+def test_abort_sends_everyone_back_and_deletes_the_canary_generation(settings, pool):
+    p = make(settings, pool)
+    seed(pool, "Name")
+    live = rebuild(p, progress=False).generation
+    gen = rebuild(p, progress=False, canary=50).generation
+    canary.abort(p)
+    keys = p.keys
+    assert int(p.writer.client.get(keys.live)) == live
+    assert p.writer.client.get(keys.canary) is None
+    assert not list(p.writer.client.scan_iter(keys.generation_pattern(gen)))
+    assert str(gen).encode() not in p.writer.client.smembers(keys.generations)
+    assert p.search.canary_view().live_generation() is None
+    assert p.writer.target_generations() == [live]
+    with pytest.raises(canary.NoCanary):
+        canary.abort(p)
