@@ -4,7 +4,7 @@
 switching, writes the canary record (``vocab.keys.CanaryRecord`` under ``KeyScheme.canary``) and
 points the search engine's canary alias at N+1. Tasks write to both generations while it runs
 (``SnippetWriter.target_generations``). The edge and the PHP front end send each shopper to one
-of the two by a sticky bucket (web/edge/canary.py). ``projector promote`` switches everyone to
+of the two by a sticky bucket (web/edge/shopper_buckets.py). ``projector promote`` switches everyone to
 N+1 atomically (the live pointer and the end of the canary in one transaction, the search alias
 first, as ``projector switch`` does); ``projector abort`` ends the canary and deletes N+1.
 docs/canary.md is the operator's page.
@@ -84,6 +84,9 @@ def abort(projector: Projector) -> CanaryRecord:
     if record is None:
         raise NoCanary("no canary runs: nothing to abort")
     client.delete(keys.canary)  # first: from the next pointer read on, nobody is sent there
+    # Edges keep the record they read for up to POINTER_CACHE_SECONDS: until then, a shopper may
+    # still be sent to the canary, whose snippets must still be there.
+    time.sleep(projector.settings.pointer_cache_seconds)
     if projector.search is not None:
         projector.search.point_canary(None)
         projector.search.drop(record.generation)
