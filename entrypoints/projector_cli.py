@@ -88,6 +88,21 @@ def abort_cmd(parts: Parts) -> None:
     click.echo(f"canary generation {record.generation} aborted and deleted; everyone is on {record.base}")
 
 
+@main.command("compare")
+@click.option("--minutes", type=click.IntRange(1, 60), help="The window (default: CANARY_WINDOW_MINUTES).")
+@click.pass_obj
+def compare_cmd(parts: Parts, minutes: int | None) -> None:
+    """The running canary against the live generation: requests, status codes, degraded pages,
+    latency p50/p99, snippet misses, the difference and a verdict (docs/canary.md)."""
+    from projector.compare import compare
+
+    found = compare(parts.snippet_redis, parts.keys, parts.settings, minutes)
+    if found is None:
+        raise click.ClickException("no canary runs: nothing to compare")
+    for line in found.lines():
+        click.echo(line)
+
+
 @main.command("status")
 @click.pass_obj
 def status_cmd(parts: Parts) -> None:

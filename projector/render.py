@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 import nh3
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from projector.readmodel import CategoryView, Offer, ProductView, VariantView
@@ -123,12 +123,20 @@ def availability_state(quantity: int, low_threshold: int) -> str:
 
 
 class Renderer:
-    def __init__(self, locales: Iterable[str], currencies: Iterable[str], low_stock_threshold: int) -> None:
+    def __init__(
+        self,
+        locales: Iterable[str],
+        currencies: Iterable[str],
+        low_stock_threshold: int,
+        templates_dir: str | None = None,
+    ) -> None:
+        """``templates_dir``: templates found there replace the packaged ones of the same name."""
         self.locales = tuple(locales)
         self.currencies = tuple(currencies)
         self.low_stock_threshold = low_stock_threshold
+        packaged = PackageLoader("projector", "templates")
         self.env = Environment(
-            loader=PackageLoader("projector", "templates"),
+            loader=ChoiceLoader([FileSystemLoader(templates_dir), packaged]) if templates_dir else packaged,
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,

@@ -91,7 +91,9 @@ class Projector:
         self.clock = clock
         self.pool = pool
         self.keys = KeyScheme(settings.key_prefix)
-        self.renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
+        self.renderer = Renderer(
+            settings.locales, settings.currencies, settings.low_stock_threshold, settings.templates_dir
+        )
         self.writer = SnippetWriter(client, self.keys, settings.snippet_ttl_seconds)
         self.search = search
         self._search_generations: set[int] = set()

@@ -95,6 +95,17 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = 9101
     scheduler_metrics_port: int = 9102
+    #: Templates that take precedence over the packaged ones (projector/templates): a template
+    #: change tried as a canary (docs/canary.md). None: the packaged ones only.
+    templates_dir: str | None = None
+    #: Canary comparison (docs/canary.md): the window it reads, the requests each side needs before
+    #: any verdict, how often the scheduler checks, and the increases (canary minus live, as a
+    #: share of requests) of 5xx and degraded pages past which it aborts the canary.
+    canary_window_minutes: int = 10
+    canary_min_requests: int = 100
+    canary_check_seconds: float = 30.0
+    canary_max_error_increase: float = 0.01
+    canary_max_degraded_increase: float = 0.01
 
     @property
     def default_locale(self) -> str:
@@ -140,4 +151,12 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_host=env.get("METRICS_HOST") or defaults.metrics_host,
         worker_metrics_port=int(env.get("WORKER_METRICS_PORT", defaults.worker_metrics_port)),
         scheduler_metrics_port=int(env.get("SCHEDULER_METRICS_PORT", defaults.scheduler_metrics_port)),
+        templates_dir=env.get("SNIPPET_TEMPLATES_DIR") or None,
+        canary_window_minutes=int(env.get("CANARY_WINDOW_MINUTES", defaults.canary_window_minutes)),
+        canary_min_requests=int(env.get("CANARY_MIN_REQUESTS", defaults.canary_min_requests)),
+        canary_check_seconds=float(env.get("CANARY_CHECK_SECONDS", defaults.canary_check_seconds)),
+        canary_max_error_increase=float(env.get("CANARY_MAX_ERROR_INCREASE", defaults.canary_max_error_increase)),
+        canary_max_degraded_increase=float(
+            env.get("CANARY_MAX_DEGRADED_INCREASE", defaults.canary_max_degraded_increase)
+        ),
     )
