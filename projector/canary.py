@@ -54,7 +54,9 @@ def begin(projector: Projector, gen: int, percent: int) -> CanaryRecord:
     ``gen`` in between (they write to live, building and canary)."""
     client, keys = projector.writer.client, projector.keys
     live = client.get(keys.live)
-    record = CanaryRecord(gen, int(live) if live is not None else gen, percent, time.time())
+    record = CanaryRecord(
+        gen, int(live) if live is not None else gen, percent, time.time(), projector.settings.templates_dir
+    )
     if projector.search is not None:
         projector.search.point_canary(gen)  # before shoppers are sent there
     pipe = client.pipeline(transaction=True)

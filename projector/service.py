@@ -95,6 +95,7 @@ class Projector:
             settings.locales, settings.currencies, settings.low_stock_threshold, settings.templates_dir
         )
         self.writer = SnippetWriter(client, self.keys, settings.snippet_ttl_seconds)
+        self._trial_renderers: dict[str | None, Renderer] = {}
         self.search = search
         self._search_generations: set[int] = set()
         self._search_live_known = False
@@ -115,7 +116,25 @@ class Projector:
         with another's rendering.
         """
         gens = list(generations) if generations is not None else self.writer.target_generations()
-        return self.store(self.render(self.load(skus), tuple(kinds), variants), gens)
+        loaded = self.load(skus)
+        return sum(
+            self.store(self.render(loaded, tuple(kinds), variants, renderer), group)
+            for renderer, group in self._renderers_for(gens)
+        )
+
+    def _renderers_for(self, gens: list[int]) -> list[tuple[Renderer, list[int]]]:
+        """The generations to write, grouped by the renderer each is rendered with: a running
+        canary built with templates of its own (docs/canary.md) gets them."""
+        record = self.writer.canary
+        if record is None or record.templates == self.settings.templates_dir or record.generation not in gens:
+            return [(self.renderer, gens)]
+        trial = self._trial_renderers.get(record.templates)
+        if trial is None:
+            trial = self._trial_renderers[record.templates] = Renderer(
+                self.settings.locales, self.settings.currencies, self.settings.low_stock_threshold, record.templates
+            )
+        rest = [g for g in gens if g != record.generation]
+        return [(self.renderer, rest), (trial, [record.generation])] if rest else [(trial, gens)]
 
     def product_skus(self, skus: Sequence[str]) -> list[str]:
         """The products that ``skus`` (variant or product SKUs) belong to; SKUs naming nothing are dropped."""
@@ -142,18 +161,25 @@ class Projector:
             categories = categories if categories is not None else load_categories(conn)
         return Loaded([views[sku] for sku in skus if sku in views], categories)
 
-    def render(self, loaded: Loaded, kinds: tuple[Kind, ...], variants: Collection[str] | None = None) -> Rendered:
+    def render(
+        self,
+        loaded: Loaded,
+        kinds: tuple[Kind, ...],
+        variants: Collection[str] | None = None,
+        renderer: Renderer | None = None,
+    ) -> Rendered:
         """Snippets and search documents: pure CPU, no I/O."""
+        renderer = renderer or self.renderer
         now = self.clock()
         found, categories = loaded.products, loaded.categories
-        snippets = [s for p in found for s in self.renderer.product(p, categories, now, kinds, variants)]
-        documents = self._documents(found, categories, now)
+        snippets = [s for p in found for s in renderer.product(p, categories, now, kinds, variants)]
+        documents = self._documents(found, categories, now, renderer)
         return Rendered(found, snippets, documents, now, Kind.PRICE in kinds, Kind.VARIANTS in kinds)
 
-    def _documents(self, products: list[ProductView], categories: dict, now: datetime) -> list:
+    def _documents(self, products: list[ProductView], categories: dict, now: datetime, renderer: Renderer) -> list:
         if self.search is None:
             return []
-        return [search_document(p, categories, now, self.renderer) for p in products]
+        return [search_document(p, categories, now, renderer) for p in products]
 
     def store(self, rendered: Rendered, gens: Sequence[int]) -> int:
         """Write the snippets (version-guarded), the offer timers and the search documents."""
@@ -281,7 +307,7 @@ class Projector:
             if stale:
                 snippets += [s for s in out if s.variant in stale]
                 touched.append(p)
-        return Rendered(touched, snippets, self._documents(touched, categories, now), now, False)
+        return Rendered(touched, snippets, self._documents(touched, categories, now, self.renderer), now, False)
 
     def _set_offer_timers(self, products: list[ProductView], now: datetime) -> None:
         """Remember when each product's price changes by itself: an offer of it or of one of its

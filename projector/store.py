@@ -32,6 +32,8 @@ class SnippetWriter:
         self.keys = keys
         self.default_ttl = default_ttl
         self._script = client.register_script(GUARDED_SET)
+        #: The running canary as :meth:`target_generations` last read it (None: none).
+        self.canary: CanaryRecord | None = None
 
     def target_generations(self) -> list[int]:
         """Live generation (created as 1 on first use) plus the one being built and the canary's, if any."""
@@ -45,7 +47,7 @@ class SnippetWriter:
         gens = [int(live)]
         if building is not None and int(building) != gens[0]:
             gens.append(int(building))
-        record = CanaryRecord.decode(canary)
+        record = self.canary = CanaryRecord.decode(canary)
         if record is not None and record.generation not in gens:
             gens.append(record.generation)
         return gens

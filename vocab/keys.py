@@ -374,10 +374,19 @@ class CanaryRecord:
     base: int
     percent: int
     started_at: float
+    #: The templates directory the canary was built with (SNIPPET_TEMPLATES_DIR; None: the
+    #: packaged templates): tasks render the canary's generation with them.
+    templates: str | None = None
 
     def encode(self) -> str:
         return json.dumps(
-            {"generation": self.generation, "base": self.base, "percent": self.percent, "started_at": self.started_at},
+            {
+                "generation": self.generation,
+                "base": self.base,
+                "percent": self.percent,
+                "started_at": self.started_at,
+                "templates": self.templates,
+            },
             separators=(",", ":"),
         )
 
@@ -388,7 +397,14 @@ class CanaryRecord:
             return None
         try:
             data = json.loads(raw)
-            return cls(int(data["generation"]), int(data["base"]), int(data["percent"]), float(data["started_at"]))
+            templates = data.get("templates")
+            return cls(
+                int(data["generation"]),
+                int(data["base"]),
+                int(data["percent"]),
+                float(data["started_at"]),
+                str(templates) if templates else None,
+            )
         except (ValueError, TypeError, KeyError):
             return None
 

@@ -111,3 +111,27 @@ def test_abort_sends_everyone_back_and_deletes_the_canary_generation(settings, p
     assert p.writer.target_generations() == [live]
     with pytest.raises(canary.NoCanary):
         canary.abort(p)
+
+
+def test_tasks_render_the_canary_with_its_own_templates_and_leave_out_what_they_fail(settings, pool, tmp_path):
+    (tmp_path / "avail.html").write_text('<p class="availability" data-template="trial">{{ t[state] }}</p>')
+    p = make(settings, pool)
+    seed(pool, "Name")
+    live = rebuild(p, progress=False).generation
+    trial = make(replace(settings, templates_dir=str(tmp_path)), pool)
+    gen = rebuild(trial, progress=False, canary=20).generation
+    record = canary.current_canary(p)
+    assert record is not None and record.templates == str(tmp_path)
+    avail = f"{p.keys.prefix}:{{}}:avail:en_US:{{{{G1}}}}"
+    client = p.writer.client
+    assert b"trial" in client.get(avail.format(gen)) and b"trial" not in client.get(avail.format(live))
+    client.delete(avail.format(gen), avail.format(live))
+    p.products(["G1"])  # a task: each generation with its own templates
+    assert b"trial" in client.get(avail.format(gen)) and b"trial" not in client.get(avail.format(live))
+    (tmp_path / "avail.html").write_text("{{ no_such_value }}")  # a broken template on trial
+    broken = make(settings, pool)
+    client.delete(avail.format(gen))
+    broken.products(["G1"])
+    assert client.get(avail.format(gen)) is None  # left out, not written
+    assert client.get(avail.format(live)) is not None  # the live generation is not touched by it
+    assert client.get(f"{p.keys.prefix}:{gen}:detail:en_US:{{G1}}") is not None
