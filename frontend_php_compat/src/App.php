@@ -44,9 +44,18 @@ final class App
             return $connection ??= ($this->connect)();
         };
         $keys = new KeyScheme($this->config->keyPrefix);
-        $shop = new Shop($this->config, $keys, new SnippetReader($connect, $keys), $this->search($connect, $keys),
+        $reader = new SnippetReader($connect, $keys);
+        [$bucket, $rest] = ShopperBuckets::bucketOf($request->cookieHeader);
+        if ($bucket !== null) {  // the pages never see it (a canary's bucket, ShopperBuckets)
+            $request = $request->withCookieHeader($rest);
+        }
+        $drawn = ShopperBuckets::servesPages($request->path) ? ShopperBuckets::assign($reader, $bucket) : null;
+        $shop = new Shop($this->config, $keys, $reader, $this->search($connect, $keys, $reader->onCanary),
             new RepairRequests($connect, $keys), $request);
         $response = $this->answer($shop, new Responses($shop), $request);
+        if ($drawn !== null) {
+            $response->cookies[] = ShopperBuckets::cookie($drawn);
+        }
         foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
             $response->headers[$name] = $value;
         }
@@ -57,12 +66,12 @@ final class App
         return $response;
     }
 
-    private function search(\Closure $connect, KeyScheme $keys): SearchIndex
+    private function search(\Closure $connect, KeyScheme $keys, bool $canary): SearchIndex
     {
         if ($this->config->elasticsearchUrl !== null) {
-            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies, self::scriptDir() . '/templates');
+            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies, self::scriptDir() . '/templates', $canary);
         }
-        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies);
+        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies, $canary);
     }
 
     /** The project's search/ directory (the Elasticsearch templates are in its templates/). */

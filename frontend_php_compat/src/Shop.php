@@ -29,10 +29,11 @@ final class Shop
     ) {
     }
 
-    /** The live generation; MissingSnippet when there is none (Redis lost everything). */
+    /** The generation this request is served from (the live one, or a running canary's for the
+     *  shoppers it serves); MissingSnippet when there is none (Redis lost everything). */
     public function live(): int
     {
-        $gen = $this->reader->liveGeneration();
+        $gen = $this->reader->generation();
         if ($gen === null) {
             throw new MissingSnippet('live generation');
         }

@@ -23,7 +23,7 @@ from web.edge.pagecache import PageCache, mark
 from web.edge.pages import MissingSnippet
 from web.edge.repair_requests import RepairRequests, Thing
 from web.edge.result_cache import SearchResultCache
-from web.edge.shopper_buckets import ON_CANARY
+from web.edge.shopper_buckets import ON_CANARY, POINTER_ERROR
 from web.edge.snippets import SnippetReader
 from web.revision import GENERATION, note_generation
 
@@ -112,9 +112,12 @@ class Edge:
         """The generation this request is served from: the one web/edge/shopper_buckets.py chose for the
         shopper (the live one, or a running canary's), else the live one; :class:`MissingSnippet`
         when there is none (Redis lost everything)."""
-        gen = request.environ.get(GENERATION)
+        environ = request.environ
+        gen = environ.get(GENERATION)
         if gen is not None:
             return gen
+        if POINTER_ERROR in environ:
+            raise environ[POINTER_ERROR]
         gen = self.reader.live_generation()
         if gen is None:
             raise MissingSnippet("live generation")

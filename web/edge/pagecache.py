@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from web.edge.nearcache import NearCache
+from web.edge.shopper_buckets import POINTER_ERROR
 from web.revision import CACHED_ROUTE, GENERATION, route_of
 
 #: The environ key under which a route leaves what its page was assembled from.
@@ -123,7 +124,8 @@ class ServeCached:
         if environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING") or "HTTP_COOKIE" in environ:
             return self.app(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if "HTTP_IF_NONE_MATCH" not in environ:  # conditional requests go the long way (a 304)
+        # Conditional requests go the long way (a 304); so do requests whose pointer read failed.
+        if "HTTP_IF_NONE_MATCH" not in environ and POINTER_ERROR not in environ:
             try:
                 page = self.cache.lookup(path, environ.get(GENERATION))
             except Exception:  # noqa: BLE001 - the pointer could not be read: the app answers that

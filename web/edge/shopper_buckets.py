@@ -30,6 +30,8 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 _BUCKET_RE = re.compile(r"(?:^|;)\s*bucket=(\d{1,2})\s*(?=;|$)")
 #: Where the middleware leaves whether this response is served from the canary's generation.
 ON_CANARY = "snipshop.on_canary"
+#: Where the middleware leaves the error of a pointer read that failed (Redis did not answer).
+POINTER_ERROR = "snipshop.pointer_error"
 #: Paths that serve no snippets: no pointer is read for them (liveness never waits for Redis).
 NOT_PAGES = ("/healthz", "/metrics", "/static/")
 
@@ -81,7 +83,8 @@ class AssignGeneration:
                 environ["HTTP_COOKIE"] = rest
         try:
             live, canary = self.pointers()
-        except Exception:  # noqa: BLE001 - Redis did not answer: the app's pages say so themselves
+        except Exception as exc:  # noqa: BLE001 - Redis did not answer: the app's pages say so themselves
+            environ[POINTER_ERROR] = exc  # raised again where a page asks, with no second wait
             return self.app(environ, start_response)
         if live is None:
             return self.app(environ, start_response)
