@@ -39,6 +39,7 @@ final class App
 
     public function handle(Request $request): Response
     {
+        $started = hrtime(true);
         $connection = null;
         $connect = function () use (&$connection): \Redis {
             return $connection ??= ($this->connect)();
@@ -55,6 +56,11 @@ final class App
         $response = $this->answer($shop, new Responses($shop), $request);
         if ($drawn !== null) {
             $response->cookies[] = ShopperBuckets::cookie($drawn);
+        }
+        $counted = $reader->countedGeneration();
+        if ($counted !== null) {
+            CanaryCounts::add($connect, $keys, $counted, $response->status, (hrtime(true) - $started) / 1e9,
+                $shop->degraded, $reader->misses);
         }
         foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
             $response->headers[$name] = $value;

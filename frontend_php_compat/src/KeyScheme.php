@@ -29,6 +29,12 @@ final class KeyScheme
         return "{$this->prefix}:live";
     }
 
+    /** What the front ends served from one generation in one minute while a canary ran (vocab/canary_stats.py). */
+    public function canaryStats(int $gen, int $minute): string
+    {
+        return "{$this->prefix}:canary:stats:{$gen}:{$minute}";
+    }
+
     /** The running canary: JSON generation, base, percent, started_at, templates (docs/canary.md). */
     public function canary(): string
     {

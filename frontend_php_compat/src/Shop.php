@@ -18,6 +18,8 @@ final class Shop
     /** @var array<string, string> */
     public array $values = [];
     public bool $repairAsked = false;
+    /** A 200 with a part "currently unavailable" was served (for the canary's counts). */
+    public bool $degraded = false;
 
     public function __construct(
         public readonly Config $config,

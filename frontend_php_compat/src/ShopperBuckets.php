@@ -7,14 +7,12 @@ namespace SnipShop\Compat;
  * Which generation a shopper is served while a canary runs, as web/edge/shopper_buckets.py
  * decides it: the bucket 0-99 in the `bucket` cookie, below the canary's percent the canary's
  * generation; without a valid one a random bucket, offered in a cookie for a year (only while a
- * canary runs). The bucket cookie is taken out of the request the pages see.
+ * canary runs). The bucket cookie is taken out of the request the pages see. The cookie's name
+ * and the paths that serve no pages come from the shared tables; the pattern below reads the
+ * cookie `bucket` with a value of one or two digits, as the edge's does.
  */
 final class ShopperBuckets
 {
-    public const COOKIE = 'bucket';
-    public const MAX_AGE = 365 * 24 * 3600;
-    /** Paths that serve no snippets: no pointer is read for them. */
-    private const NOT_PAGES = ['/healthz', '/metrics', '/static/'];
 
     /** @return array{0: ?int, 1: string} the bucket (null: none valid) and the Cookie header without it */
     public static function bucketOf(string $cookieHeader): array
@@ -29,7 +27,7 @@ final class ShopperBuckets
 
     public static function servesPages(string $path): bool
     {
-        foreach (self::NOT_PAGES as $prefix) {
+        foreach (Shared::get('canary')['not_pages'] as $prefix) {
             if (str_starts_with($path, $prefix)) {
                 return false;
             }
@@ -56,7 +54,7 @@ final class ShopperBuckets
             $reader->assign($live, false);
             return null;
         }
-        $drawn = $bucket === null ? random_int(0, 99) : null;
+        $drawn = $bucket === null ? random_int(0, Shared::get('canary')['buckets'] - 1) : null;
         $bucket ??= $drawn;
         $onCanary = $bucket < $canary['percent'];
         $reader->assign($onCanary ? $canary['generation'] : $live, $onCanary);
@@ -66,6 +64,7 @@ final class ShopperBuckets
     /** The Set-Cookie value the edge sends (web/edge/shopper_buckets.py set_cookie_header). */
     public static function cookie(int $bucket): string
     {
-        return self::COOKIE . "={$bucket}; Max-Age=" . self::MAX_AGE . '; Path=/; SameSite=Lax; HttpOnly';
+        $shared = Shared::get('canary');
+        return "{$shared['cookie']}={$bucket}; Max-Age={$shared['cookie_max_age']}; Path=/; SameSite=Lax; HttpOnly";
     }
 }

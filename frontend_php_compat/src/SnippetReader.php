@@ -18,6 +18,8 @@ final class SnippetReader
     /** The generation chosen for this shopper (web/edge/shopper_buckets.py), null: the live one. */
     private ?int $assigned = null;
     public bool $onCanary = false;
+    /** Snippets asked for and missing in this request (for the canary's counts). */
+    public int $misses = 0;
 
     public function __construct(private readonly \Closure $connect, private readonly KeyScheme $keys)
     {
@@ -79,6 +81,12 @@ final class SnippetReader
         $this->onCanary = $onCanary;
     }
 
+    /** The generation to count this request under while a canary runs (CanaryCounts); null: none runs. */
+    public function countedGeneration(): ?int
+    {
+        return $this->canary !== null ? $this->assigned : null;
+    }
+
     /** The generation this request is served from: the one assigned, else the live one. */
     public function generation(): ?int
     {
@@ -119,6 +127,8 @@ final class SnippetReader
         if (!is_array($values)) {
             throw new \RedisException('MGET failed: ' . $this->redis()->getLastError());
         }
-        return array_map(static fn ($v) => $v === false ? null : (string) $v, $values);
+        $found = array_map(static fn ($v) => $v === false ? null : (string) $v, $values);
+        $this->misses += count($found) - count(array_filter($found, static fn ($v) => $v !== null));
+        return $found;
     }
 }

@@ -514,9 +514,21 @@ def test_with_a_canary_running_both_serve_each_bucket_the_same_generation(php, s
         assert all(len(o) == 1 for o in offered), offered
         assert offered[0][0][1] == offered[1][0][1], offered  # the same attributes, a bucket of its own each
         assert_identical(parity, 20)
+        time.sleep(1.5)  # the edge's counts of the requests above are in Redis by now
+        before = canary_requests(client, keys, canary)
+        for _ in range(5):
+            assert fetch(session(), php, Req(f"/p/{SIMPLE}", headers=(("Cookie", "bucket=0"),))).status == 200
+        assert canary_requests(client, keys, canary) == before + 5  # the PHP front end's own counts
     finally:
         run([str(bin_dir / "projector"), "abort"], shop.env)
     time.sleep(1.5)
     edge, _ = parity.compare(Req(f"/p/{SIMPLE}", headers=(("Cookie", "bucket=0"),)))
     assert edge.header("X-Generation") == str(live)
     assert not parity.differing, parity.report()
+
+
+def canary_requests(client: redis.Redis, keys: KeyScheme, gen: int) -> int:
+    """The requests counted for ``gen`` (vocab/canary_stats.py) in the last five minutes: the
+    canary of the test above started less than that ago, so two calls see the same minutes."""
+    minute = int(time.time()) // 60
+    return sum(int(client.hget(keys.canary_stats(gen, m), "requests") or 0) for m in range(minute - 5, minute + 1))
