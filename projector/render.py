@@ -280,8 +280,11 @@ class Renderer:
         and each variant's own; ``variants`` limits the variants' own snippets to those SKUs
         (None: every variant). VARIANTS and VARIANT exist only for a product with variants.
         """
-        out = self._product(p, categories, now, set(kinds), variants)
-        return [s for s in out if FAILED not in s.body] if self.on_trial else out
+        return self.usable(self._product(p, categories, now, set(kinds), variants))
+
+    def usable(self, snippets: list[Snippet]) -> list[Snippet]:
+        """``snippets`` without those a template on trial failed to render (see ``__init__``)."""
+        return [s for s in snippets if FAILED not in s.body] if self.on_trial else snippets
 
     def _product(
         self,

@@ -346,8 +346,14 @@ class Projector:
         has labels as soon as it has frames)."""
         with self.pool.connection() as conn:
             categories = load_categories(conn)
-        snippets = self.renderer.frames(categories) + self.renderer.category_headers(categories)
-        return self.writer.write(snippets, generations) + self.labels(generations)
+        gens = list(generations) if generations is not None else self.writer.target_generations()
+        written = sum(
+            self.writer.write(
+                renderer.usable(renderer.frames(categories) + renderer.category_headers(categories)), group
+            )
+            for renderer, group in self._renderers_for(gens)
+        )
+        return written + self.labels(gens)
 
     def labels(self, generations: Sequence[int] | None = None) -> int:
         """The attribute labels snippet of each locale: nothing else shows a label's text."""
@@ -360,7 +366,11 @@ class Projector:
     def home(self, generations: Sequence[int] | None = None) -> int:
         with self.pool.connection() as conn:
             version, featured = home_state(conn, self.settings.featured_count)
-        return self.writer.write(self.renderer.home(version, featured), generations)
+        gens = list(generations) if generations is not None else self.writer.target_generations()
+        return sum(
+            self.writer.write(renderer.usable(renderer.home(version, featured)), group)
+            for renderer, group in self._renderers_for(gens)
+        )
 
     def categories(self, keys: Sequence[str], batch: int = 500) -> int:
         """A category changed: the navigation, and the breadcrumbs and documents below it."""

@@ -135,3 +135,16 @@ def test_tasks_render_the_canary_with_its_own_templates_and_leave_out_what_they_
     assert client.get(avail.format(gen)) is None  # left out, not written
     assert client.get(avail.format(live)) is not None  # the live generation is not touched by it
     assert client.get(f"{p.keys.prefix}:{gen}:detail:en_US:{{G1}}") is not None
+
+
+def test_a_navigation_change_during_a_canary_keeps_each_side_its_templates(settings, pool, tmp_path):
+    (tmp_path / "category.html").write_text('<h1 class="category-name" data-template="trial">{{ name }}</h1>')
+    p = make(settings, pool)
+    seed(pool, "Name")
+    live = rebuild(p, progress=False).generation
+    gen = rebuild(make(replace(settings, templates_dir=str(tmp_path)), pool), progress=False, canary=20).generation
+    header = f"{p.keys.prefix}:{{}}:category:en_US:{{{{gear}}}}"
+    client = p.writer.client
+    client.delete(header.format(gen), header.format(live))
+    p.navigation()  # as a category change's task does
+    assert b"trial" in client.get(header.format(gen)) and b"trial" not in client.get(header.format(live))
