@@ -54,8 +54,11 @@ final class App
         $shop = new Shop($this->config, $keys, $reader, $this->search($connect, $keys, $reader->onCanary),
             new RepairRequests($connect, $keys), $request);
         $response = $this->answer($shop, new Responses($shop), $request);
-        if ($drawn !== null) {
+        if ($drawn !== null) {  // the response is then that shopper's: no shared cache may keep it
             $response->cookies[] = ShopperBuckets::cookie($drawn);
+            if (str_starts_with($response->headers['Cache-Control'] ?? '', 'public')) {
+                $response->headers['Cache-Control'] = 'private, no-cache';
+            }
         }
         $counted = $reader->countedGeneration();
         if ($counted !== null) {

@@ -513,6 +513,7 @@ def test_with_a_canary_running_both_serve_each_bucket_the_same_generation(php, s
         offered = [[cookie_parts(c) for c in answer.cookies if c.startswith("bucket=")] for answer in drawn]
         assert all(len(o) == 1 for o in offered), offered
         assert offered[0][0][1] == offered[1][0][1], offered  # the same attributes, a bucket of its own each
+        assert [a.header("Cache-Control") for a in drawn] == ["private, no-cache"] * 2  # for no shared cache
         assert_identical(parity, 20)
         time.sleep(1.5)  # the edge's counts of the requests above are in Redis by now
         before = canary_requests(client, keys, canary)

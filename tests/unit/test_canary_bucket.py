@@ -37,7 +37,7 @@ def call(environ, canary, live=7):
 
     def app(env, start_response):
         seen.update(env)
-        start_response("200 OK", [("Content-Type", "text/plain")])
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Cache-Control", "public, max-age=60")])
         return [b"ok"]
 
     headers = []
@@ -50,6 +50,7 @@ def call(environ, canary, live=7):
 def test_a_shopper_with_a_bucket_keeps_it_and_the_app_never_sees_it():
     seen, headers = call({"HTTP_COOKIE": "bucket=3"}, CANARY)
     assert seen[GENERATION] == 8 and "HTTP_COOKIE" not in seen and "Set-Cookie" not in headers
+    assert headers["Cache-Control"] == "public, max-age=60"
     seen, headers = call({"HTTP_COOKIE": "bucket=55; locale=de_DE"}, CANARY)
     assert seen[GENERATION] == 7 and seen["HTTP_COOKIE"] == "locale=de_DE"
 
@@ -59,7 +60,9 @@ def test_a_shopper_without_a_bucket_gets_one_only_while_a_canary_runs():
     bucket = int(headers["Set-Cookie"].split(";")[0].removeprefix("bucket="))
     assert seen[GENERATION] == (8 if bucket < 20 else 7)
     assert "Max-Age=31536000" in headers["Set-Cookie"]
+    assert headers["Cache-Control"] == "private, no-cache"  # that shopper's answer, for no shared cache
     seen, headers = call({}, None)
     assert seen[GENERATION] == 7 and "Set-Cookie" not in headers
+    assert headers["Cache-Control"] == "public, max-age=60"
     seen, headers = call({"PATH_INFO": "/healthz"}, CANARY)
     assert GENERATION not in seen and "Set-Cookie" not in headers

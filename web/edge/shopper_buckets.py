@@ -3,7 +3,8 @@
 The rule (docs/canary.md): every shopper has a bucket 0-99 in the ``bucket`` cookie; bucket
 ``< percent`` is served the canary's generation, the others the live one. A request without a
 valid bucket cookie draws one at random (nothing about the shopper goes into it) and the
-response sets it for a year, so the shopper stays on that side from the next request on. The
+response sets it for a year (and is then private to that shopper, never for a shared cache), so
+the shopper stays on that side from the next request on. The
 bucket is only set while a canary runs, and kept afterwards: the same shoppers are the canary's
 share next time (a shopper may clear it to draw again).
 
@@ -27,6 +28,8 @@ from web.revision import note_generation
 COOKIE = "bucket"
 BUCKETS = 100
 COOKIE_MAX_AGE = 365 * 24 * 3600
+#: The Cache-Control of a public page whose response offers a bucket (as for any personal page).
+PRIVATE = "private, no-cache"
 _BUCKET_RE = re.compile(r"(?:^|;)\s*bucket=(\d{1,2})\s*(?=;|$)")
 #: Where the middleware leaves whether this response is served from the canary's generation.
 ON_CANARY = "snipshop.on_canary"
@@ -101,6 +104,8 @@ class AssignGeneration:
             return self.app(environ, start_response)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info=None):
-            return start_response(status, [*headers, set_cookie_header(bucket)], exc_info)
+            # A response offering a shopper's bucket is that shopper's: no shared cache may keep it.
+            kept = [(k, PRIVATE if k == "Cache-Control" and v.startswith("public") else v) for k, v in headers]
+            return start_response(status, [*kept, set_cookie_header(bucket)], exc_info)
 
         return self.app(environ, start)
