@@ -100,6 +100,10 @@ def test_a_template_change_as_a_canary_for_20_percent_then_a_broken_one_aborted(
     record = CanaryRecord.decode(client.get(keys.canary))
     assert record is not None and record.base == live and record.percent == PERCENT
     canary = record.generation
+    status = projector(env, "status")
+    assert f"generation {canary} for {PERCENT} % of shoppers beside {live}" in status.stdout, status.stdout
+    again = projector(env, "rebuild", "--quiet")
+    assert again.returncode == 1 and "projector promote" in again.stderr  # one canary at a time
 
     shoppers = [requests.Session() for _ in range(SHOPPERS)]
     sides = {}
@@ -119,6 +123,7 @@ def test_a_template_change_as_a_canary_for_20_percent_then_a_broken_one_aborted(
     assert "bucket=" in bare.headers["Set-Cookie"]
 
     compared = wait_until(lambda: _compare_shows_both(env), timeout=10, what="projector compare showing both sides")
+    print(f"\n{compared}")
     assert f"live {live}" in compared and f"canary {canary}" in compared
     assert "verdict: ok" in compared, compared
     aborted = projector(env, "abort")
@@ -143,6 +148,10 @@ def test_a_template_change_as_a_canary_for_20_percent_then_a_broken_one_aborted(
     wait_until(lambda: client.get(keys.canary) is None, timeout=30, what="the scheduler aborting the broken canary")
     wait_until(lambda: not list(client.scan_iter(keys.generation_pattern(bad))), timeout=10, what="its deletion")
     wait_until(lambda: _all_on(shoppers, edge, live), timeout=10, what="every shopper back on the live generation")
+    nothing = projector(env, "compare")
+    assert nothing.returncode == 1 and "no canary runs" in nothing.stderr
+    refused = projector(env, "rebuild", "--canary", "100")
+    assert refused.returncode == 2 and "--canary" in refused.stderr
 
 
 def _search(session: requests.Session, edge: str) -> tuple[int, bool]:
