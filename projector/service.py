@@ -262,7 +262,10 @@ class Projector:
                 break
             if simple:
                 written += self.products(simple, (Kind.AVAIL,), gens)
-            if grouped.snippets:
+            if grouped.snippets and len(self._renderers_for(gens)) > 1:
+                # A canary with templates of its own: every generation's badges by its renderer.
+                written += self.products([p.sku for p in grouped.products], (Kind.AVAIL,), gens)
+            elif grouped.snippets:
                 written += self.store(grouped, gens)
         return written
 

@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from catalog import commands
-from catalog.models import CategoryIn, ProductIn
+from catalog.models import CategoryIn, ProductIn, VariantIn
 from projector import canary
 from projector.generations import delete_old_generations, switch_to
 from projector.rebuild import rebuild
@@ -148,3 +148,23 @@ def test_a_navigation_change_during_a_canary_keeps_each_side_its_templates(setti
     client.delete(header.format(gen), header.format(live))
     p.navigation()  # as a category change's task does
     assert b"trial" in client.get(header.format(gen)) and b"trial" not in client.get(header.format(live))
+
+
+def test_a_stock_movement_of_a_variant_during_a_canary_keeps_each_side_its_badge_template(settings, pool, tmp_path):
+    (tmp_path / "avail.html").write_text('<p class="availability" data-template="trial">{{ t[state] }}</p>')
+    p = make(settings, pool)
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        commands.put_products(conn, [("J1", ProductIn(name={"en_US": "Jacket"}, categories=["gear"]))])
+        commands.put_variants(conn, [("J1", "J1-S", VariantIn(options={"size": "S"}))])
+        commands.set_stock(conn, [("J1-S", 0)])
+    live = rebuild(p, progress=False).generation
+    gen = rebuild(make(replace(settings, templates_dir=str(tmp_path)), pool), progress=False, canary=20).generation
+    with pool.connection() as conn:
+        commands.set_stock(conn, [("J1-S", 50)])  # sold out to in stock: the badges change
+    p.stock(["J1-S"])  # as the stock task does
+    badge = f"{p.keys.prefix}:{{}}:avail:en_US:{{{{J1}}}}:J1-S"
+    client = p.writer.client
+    canary_badge, live_badge = client.get(badge.format(gen)), client.get(badge.format(live))
+    assert b"trial" in canary_badge and b"InStock" in canary_badge
+    assert b"trial" not in live_badge and b"InStock" in live_badge
