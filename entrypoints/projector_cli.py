@@ -70,9 +70,11 @@ def switch_cmd(parts: Parts, generation: int) -> None:
 @click.pass_obj
 def promote_cmd(parts: Parts) -> None:
     """Switch every shopper to the running canary's generation, atomically."""
+    from projector.generations import UnknownGeneration
+
     try:
         record = canary.promote(parts.projector)
-    except canary.NoCanary as exc:
+    except (canary.NoCanary, UnknownGeneration) as exc:  # a canary without its page frame is no generation to serve
         raise click.ClickException(str(exc)) from None
     click.echo(f"generation {record.generation} is live for everyone (was {record.base})")
 

@@ -61,7 +61,7 @@ def begin(projector: Projector, gen: int, percent: int) -> CanaryRecord:
         projector.search.point_canary(gen)  # before shoppers are sent there
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.canary, record.encode())
-    pipe.delete(keys.building)
+    pipe.delete(keys.building, keys.building_templates)
     pipe.execute()
     return record
 

@@ -101,7 +101,7 @@ def _full(
 ) -> Summary:
     client, keys = projector.writer.client, projector.keys
     # The lock is ours, so a building pointer left behind belongs to a rebuild that was killed.
-    client.delete(keys.building)
+    client.delete(keys.building, keys.building_templates)
     previous = client.get(keys.live)
     gen = int(client.incr(keys.genseq))
     if previous is not None and gen <= int(previous):  # counter lost (Redis flushed): move past live
@@ -112,6 +112,8 @@ def _full(
         if search is not None:
             search.ensure_generation(gen)
         client.set(keys.building, gen)  # from here on, delete_old_generations() knows the new generation is no orphan
+        if canary is not None and projector.settings.templates_dir:  # tasks meanwhile render it as this does
+            client.set(keys.building_templates, projector.settings.templates_dir)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-delete-old") as beside:
             # Generations already past their grace period go while this one is built (Redis does
             # that work, on another core); what this switch retires is collected after it.
@@ -124,7 +126,8 @@ def _full(
             early.result()
         lock.check(ask_redis=True)  # never switch after another rebuild could have taken over
     except BaseException:
-        delete_if_equal(client, keys.building, str(gen))  # only our pointer, never a successor's
+        if delete_if_equal(client, keys.building, str(gen)):  # only our pointer, never a successor's
+            client.delete(keys.building_templates)
         delete_generation(client, keys, gen)
         client.srem(keys.generations, gen)
         if search is not None:

@@ -123,18 +123,22 @@ class Projector:
         )
 
     def _renderers_for(self, gens: list[int]) -> list[tuple[Renderer, list[int]]]:
-        """The generations to write, grouped by the renderer each is rendered with: a running
-        canary built with templates of its own (docs/canary.md) gets them."""
-        record = self.writer.canary
-        if record is None or record.templates == self.settings.templates_dir or record.generation not in gens:
-            return [(self.renderer, gens)]
-        trial = self._trial_renderers.get(record.templates)
+        """The generations to write, grouped by the renderer each is rendered with: a canary built
+        with templates of its own (docs/canary.md) gets them, while it is built and while it runs."""
+        groups: dict[str | None, list[int]] = {}
+        for gen in gens:
+            groups.setdefault(self.writer.templates.get(gen, self.settings.templates_dir), []).append(gen)
+        return [(self._renderer(templates), group) for templates, group in groups.items()]
+
+    def _renderer(self, templates: str | None) -> Renderer:
+        if templates == self.settings.templates_dir:
+            return self.renderer
+        trial = self._trial_renderers.get(templates)
         if trial is None:
-            trial = self._trial_renderers[record.templates] = Renderer(
-                self.settings.locales, self.settings.currencies, self.settings.low_stock_threshold, record.templates
+            trial = self._trial_renderers[templates] = Renderer(
+                self.settings.locales, self.settings.currencies, self.settings.low_stock_threshold, templates
             )
-        rest = [g for g in gens if g != record.generation]
-        return [(self.renderer, rest), (trial, [record.generation])] if rest else [(trial, gens)]
+        return trial
 
     def product_skus(self, skus: Sequence[str]) -> list[str]:
         """The products that ``skus`` (variant or product SKUs) belong to; SKUs naming nothing are dropped."""

@@ -32,12 +32,15 @@ class SnippetWriter:
         self.keys = keys
         self.default_ttl = default_ttl
         self._script = client.register_script(GUARDED_SET)
-        #: The running canary as :meth:`target_generations` last read it (None: none).
-        self.canary: CanaryRecord | None = None
+        #: Generations rendered with templates of their own (a canary's, built or running, as
+        #: :meth:`target_generations` last read them): generation -> templates directory.
+        self.templates: dict[int, str] = {}
 
     def target_generations(self) -> list[int]:
         """Live generation (created as 1 on first use) plus the one being built and the canary's, if any."""
-        live, building, canary = self.client.mget(self.keys.live, self.keys.building, self.keys.canary)
+        live, building, canary, building_templates = self.client.mget(
+            self.keys.live, self.keys.building, self.keys.canary, self.keys.building_templates
+        )
         if live is None:
             self.client.set(self.keys.genseq, 1, nx=True)
             self.client.set(self.keys.live, 1, nx=True)
@@ -47,9 +50,16 @@ class SnippetWriter:
         gens = [int(live)]
         if building is not None and int(building) != gens[0]:
             gens.append(int(building))
-        record = self.canary = CanaryRecord.decode(canary)
+        record = CanaryRecord.decode(canary)
         if record is not None and record.generation not in gens:
             gens.append(record.generation)
+        templates = {}
+        if record is not None and record.templates:
+            templates[record.generation] = record.templates
+        if building is not None and building_templates is not None:
+            raw = building_templates
+            templates[int(building)] = raw.decode() if isinstance(raw, bytes) else str(raw)
+        self.templates = templates
         return gens
 
     def key(self, gen: int, s) -> str:
@@ -96,7 +106,7 @@ def switch_live(client: redis.Redis, keys: KeyScheme, gen: int, ending_canary: b
     """Make ``gen`` the live generation and end the rebuild (and, promoting it, the canary), atomically."""
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.live, gen)
-    pipe.delete(keys.building)
+    pipe.delete(keys.building, keys.building_templates)
     if ending_canary:
         pipe.delete(keys.canary)
     pipe.execute()

@@ -162,6 +162,12 @@ class KeyScheme:
         return f"{self.prefix}:canary"
 
     @property
+    def building_templates(self) -> str:
+        """The templates directory a canary being built renders with (``projector rebuild --canary``
+        with SNIPPET_TEMPLATES_DIR): tasks render the building generation with them too."""
+        return f"{self.prefix}:building:templates"
+
+    @property
     def search_canary(self) -> str:
         """The generation the embedded search's canary view reads (the canary's search pointer)."""
         return f"{self.prefix}:search:canary"

@@ -91,7 +91,7 @@ def visit(session: requests.Session, url: str) -> tuple[int, bool]:
     return int(r.headers["X-Generation"]), new > 0
 
 
-def test_a_template_change_as_a_canary_for_20_percent_then_a_broken_one_aborted(shop, tmp_path):
+def test_a_template_change_as_a_canary_for_20_percent_then_a_broken_one_aborted_then_promoted(shop, tmp_path):
     env, edge, client, keys = shop
     live = int(client.get(keys.live))
     new = template_dir(tmp_path, "v2", (TEMPLATES / "avail.html").read_text().replace("<p ", f"<p {MARK} ", 1))
@@ -148,7 +148,14 @@ def test_a_template_change_as_a_canary_for_20_percent_then_a_broken_one_aborted(
     wait_until(lambda: client.get(keys.canary) is None, timeout=30, what="the scheduler aborting the broken canary")
     wait_until(lambda: not list(client.scan_iter(keys.generation_pattern(bad))), timeout=10, what="its deletion")
     wait_until(lambda: _all_on(shoppers, edge, live), timeout=10, what="every shopper back on the live generation")
-    nothing = projector(env, "compare")
+    built = projector(dict(env, SNIPPET_TEMPLATES_DIR=str(new)), "rebuild", "--canary", str(PERCENT), "--quiet")
+    assert built.returncode == 0, built.stderr
+    promoted = projector(env, "promote")
+    assert promoted.returncode == 0 and "live for everyone" in promoted.stdout, promoted.stderr
+    newest = int(client.get(keys.live))
+    assert newest > bad and client.get(keys.canary) is None
+    wait_until(lambda: _all_new(shoppers[:50], edge, newest), timeout=10, what="every shopper on the promoted one")
+    nothing = projector(env, "compare")  # after the promotion no canary runs
     assert nothing.returncode == 1 and "no canary runs" in nothing.stderr
     refused = projector(env, "rebuild", "--canary", "100")
     assert refused.returncode == 2 and "--canary" in refused.stderr
@@ -171,6 +178,10 @@ def _compare_shows_both(env: dict[str, str]) -> str | None:
     requests_row = next(line for line in out.stdout.splitlines() if line.startswith("requests"))
     live_n, canary_n = (int(n) for n in requests_row.split()[1:3])
     return out.stdout if live_n >= 30 and canary_n >= 30 else None
+
+
+def _all_new(shoppers: list[requests.Session], edge: str, gen: int) -> bool:
+    return all(visit(s, f"{edge}/p/{SKUS[0]}") == (gen, True) for s in shoppers)
 
 
 def _all_on(shoppers: list[requests.Session], edge: str, live: int) -> bool:

@@ -168,3 +168,19 @@ def test_a_stock_movement_of_a_variant_during_a_canary_keeps_each_side_its_badge
     canary_badge, live_badge = client.get(badge.format(gen)), client.get(badge.format(live))
     assert b"trial" in canary_badge and b"InStock" in canary_badge
     assert b"trial" not in live_badge and b"InStock" in live_badge
+
+
+def test_while_a_canary_is_built_tasks_render_its_generation_with_its_templates(settings, pool, tmp_path):
+    """A task running while `rebuild --canary` fills the new generation writes it as the rebuild
+    does (same source version: whichever comes last stays), so it must render the same way."""
+    (tmp_path / "avail.html").write_text('<p class="availability" data-template="trial">{{ t[state] }}</p>')
+    p = make(settings, pool)
+    seed(pool, "Name")
+    live = rebuild(p, progress=False).generation
+    client, keys = p.writer.client, p.keys
+    client.set(keys.building, live + 1)  # what the canary's rebuild sets before it fills it
+    client.set(keys.building_templates, str(tmp_path))
+    p.products(["G1"])
+    avail = f"{keys.prefix}:{{}}:avail:en_US:{{{{G1}}}}"
+    assert b"trial" in client.get(avail.format(live + 1)) and b"trial" not in client.get(avail.format(live))
+    client.delete(keys.building, keys.building_templates)
