@@ -1,4 +1,4 @@
-"""The ``projector`` command: rebuild and status, running the same code as the tasks.
+"""The ``projector`` command: rebuild, canaries and status, running the same code as the tasks.
 
 Each command takes its parts from :func:`entrypoints.bootstrap.command_parts`."""
 
@@ -7,6 +7,8 @@ from __future__ import annotations
 import click
 
 from entrypoints.bootstrap import Parts, command_parts
+from projector import canary
+from projector.canary import MAX_PERCENT, MIN_PERCENT, CanaryRunning
 from projector.rebuild import ONLY, RebuildRunning, rebuild
 from snipshop import config
 
@@ -24,14 +26,26 @@ def main(ctx: click.Context) -> None:
 @click.option("--sku", "skus", multiple=True, help="Re-project these products, in place (repeatable).")
 @click.option("--batch", default=500, show_default=True, help="Products per read from PostgreSQL.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--canary",
+    type=click.IntRange(MIN_PERCENT, MAX_PERCENT),
+    help="Serve the new generation to this percent of shoppers beside the live one (docs/canary.md).",
+)
 @click.pass_obj
-def rebuild_cmd(parts: Parts, only: str | None, skus: tuple[str, ...], batch: int, quiet: bool) -> None:
-    """Re-project everything into a new generation and switch to it atomically.
+def rebuild_cmd(
+    parts: Parts, only: str | None, skus: tuple[str, ...], batch: int, quiet: bool, canary: int | None
+) -> None:
+    """Re-project everything into a new generation and switch to it atomically (or, with
+    --canary, serve it to a share of shoppers until `projector promote` or `projector abort`).
 
-    One full rebuild runs at a time: while one runs, another fails at once (exit code 1)."""
+    One full rebuild runs at a time: while one runs, or a canary runs, another fails at once (exit code 1)."""
+    if canary is not None and (only or skus):
+        raise click.UsageError("--canary builds a whole new generation: it takes neither --only nor --sku")
     try:
-        summary = rebuild(parts.projector, only=only, skus=list(skus) or None, batch=batch, progress=not quiet)
-    except RebuildRunning as exc:
+        summary = rebuild(
+            parts.projector, only=only, skus=list(skus) or None, batch=batch, progress=not quiet, canary=canary
+        )
+    except (RebuildRunning, CanaryRunning) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(str(summary))
 
@@ -46,10 +60,49 @@ def switch_cmd(parts: Parts, generation: int) -> None:
 
     try:
         previous = switch_to(parts.projector, generation)
-    except UnknownGeneration as exc:
+    except (UnknownGeneration, CanaryRunning) as exc:
         raise click.ClickException(str(exc)) from None
     parts.celery.send_task(REFRESH)
     click.echo(f"generation {generation} is live (was {previous}); a refresh was queued to bring it up to date")
+
+
+@main.command("promote")
+@click.pass_obj
+def promote_cmd(parts: Parts) -> None:
+    """Switch every shopper to the running canary's generation, atomically."""
+    from projector.generations import UnknownGeneration
+
+    try:
+        record = canary.promote(parts.projector)
+    except (canary.NoCanary, UnknownGeneration) as exc:  # a canary without its page frame is no generation to serve
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"generation {record.generation} is live for everyone (was {record.base})")
+
+
+@main.command("abort")
+@click.pass_obj
+def abort_cmd(parts: Parts) -> None:
+    """End the running canary: every shopper back on the live generation, the canary's deleted."""
+    try:
+        record = canary.abort(parts.projector)
+    except canary.NoCanary as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"canary generation {record.generation} aborted and deleted; everyone is on {record.base}")
+
+
+@main.command("compare")
+@click.option("--minutes", type=click.IntRange(1, 60), help="The window (default: CANARY_WINDOW_MINUTES).")
+@click.pass_obj
+def compare_cmd(parts: Parts, minutes: int | None) -> None:
+    """The running canary against the live generation: requests, status codes, degraded pages,
+    latency p50/p99, snippet misses, the difference and a verdict (docs/canary.md)."""
+    from projector.compare import compare
+
+    found = compare(parts.snippet_redis, parts.keys, parts.settings, minutes)
+    if found is None:
+        raise click.ClickException("no canary runs: nothing to compare")
+    for line in found.lines():
+        click.echo(line)
 
 
 @main.command("status")

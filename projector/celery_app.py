@@ -23,6 +23,7 @@ REFRESH = "projector.refresh"
 FIRE_TIMERS = "projector.fire_timers"
 REPAIR = "projector.repair"
 PRUNE_OUTBOX = "projector.prune_outbox"
+WATCH_CANARY = "projector.watch_canary"
 #: How often the scheduler looks for offers that start or end: the worst-case start delay.
 TIMER_INTERVAL_SECONDS = 0.5
 #: How often the scheduler drains the edge's read-repair requests.
@@ -53,6 +54,11 @@ def make_celery(settings: Settings) -> Celery:
                 "task": FIRE_TIMERS,
                 "schedule": TIMER_INTERVAL_SECONDS,
                 "options": {"expires": TIMER_INTERVAL_SECONDS * 4},
+            },
+            "canary-watch": {
+                "task": WATCH_CANARY,
+                "schedule": settings.canary_check_seconds,
+                "options": {"expires": settings.canary_check_seconds * 2},
             },
             "read-repair": {
                 "task": REPAIR,

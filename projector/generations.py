@@ -12,9 +12,10 @@ from typing import cast
 
 import redis
 
+from projector.canary import refuse_if_running
 from projector.service import Projector
 from projector.store import delete_generation, switch_live
-from vocab.keys import Context, KeyScheme, Kind
+from vocab.keys import CanaryRecord, Context, KeyScheme, Kind
 
 
 class UnknownGeneration(Exception):
@@ -45,18 +46,22 @@ def generations(projector: Projector) -> list[Generation]:
     ]
 
 
-def switch_to(projector: Projector, gen: int) -> int | None:
-    """Make ``gen`` live (search alias first, then the snippet pointer); return the one it replaced."""
+def switch_to(projector: Projector, gen: int, ending_canary: bool = False) -> int | None:
+    """Make ``gen`` live (search alias first, then the snippet pointer); return the one it replaced.
+
+    While a canary runs only its promotion (``ending_canary``) may switch: :class:`CanaryRunning`."""
     client, keys = projector.writer.client, projector.keys
     frame = keys.snippet(
         gen, Kind.FRAME, Context(projector.settings.default_locale, projector.settings.default_currency)
     )
     if not client.sismember(keys.generations, str(gen)) or not client.exists(frame):
         raise UnknownGeneration(f"generation {gen} does not exist or holds no snippets")
+    if not ending_canary:
+        refuse_if_running(projector)
     previous = client.get(keys.live)
     if projector.search is not None:
         projector.search.switch(gen)
-    switch_live(client, keys, gen)
+    switch_live(client, keys, gen, ending_canary)
     client.zrem(keys.retired, gen)
     if previous is not None and int(previous) != gen:
         client.zadd(keys.retired, {str(int(previous)): time.time()})
@@ -66,13 +71,17 @@ def switch_to(projector: Projector, gen: int) -> int | None:
 
 def delete_old_generations(projector: Projector, now: float | None = None) -> list[int]:
     """Delete replaced generations past their grace period, all but the newest replaced one, and
-    orphans: generations that are neither live, being built nor replaced (a killed rebuild's)."""
+    orphans: generations that are neither live, being built, a canary nor replaced (a killed rebuild's)."""
     client, keys = projector.writer.client, projector.keys
     now = time.time() if now is None else now
     grace = projector.settings.generation_grace_seconds
     retired = _retired(client, keys)  # oldest first
     doomed = [int(m) for i, (m, at) in enumerate(retired) if i < len(retired) - 1 or at + grace < now]
-    keep = {int(m) for m, _ in retired} | {int(v) for v in client.mget(keys.live, keys.building) if v is not None}
+    live, building, canary = client.mget(keys.live, keys.building, keys.canary)
+    keep = {int(m) for m, _ in retired} | {int(v) for v in (live, building) if v is not None}
+    record = CanaryRecord.decode(canary)
+    if record is not None:
+        keep.add(record.generation)
     doomed += [int(m) for m in client.smembers(keys.generations) if int(m) not in keep]
     for gen in doomed:
         delete_generation(client, keys, gen)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from projector import canary as canary_module
+from projector.canary import CanaryRunning
 from projector.generations import delete_old_generations, switch_to
 from projector.readmodel import count_products, iter_sku_batches, load_categories
 from projector.rebuildlock import LOCK_TTL_SECONDS, RebuildLock, RebuildLockLost, RebuildRunning, delete_if_equal
@@ -27,7 +29,7 @@ from projector.service import Projector
 from projector.store import delete_generation
 from vocab.keys import PRICE_KINDS, PRODUCT_KINDS, STOCK_KINDS, Kind
 
-__all__ = ["ONLY", "RebuildLockLost", "RebuildRunning", "Summary", "rebuild"]
+__all__ = ["ONLY", "CanaryRunning", "RebuildLockLost", "RebuildRunning", "Summary", "rebuild"]
 
 #: The interpreter's thread switch interval during the pipeline (default 5 ms): fewer forced
 #: switches between the rendering thread and the two I/O threads.
@@ -51,6 +53,7 @@ class Summary:
     products: int
     snippets: int
     seconds: float
+    canary: int | None = None  # the percent of shoppers the new generation serves beside the live one
 
     @property
     def products_per_second(self) -> float:
@@ -58,6 +61,8 @@ class Summary:
 
     def __str__(self) -> str:
         where = f"generation {self.generation} is live" if self.generation else "in place"
+        if self.canary is not None:
+            where = f"generation {self.generation} is the canary for {self.canary} % of shoppers"
         return (
             f"{self.products} products, {self.snippets} snippets in {self.seconds:.1f}s "
             f"({self.products_per_second:.0f} products/s); {where}"
@@ -76,19 +81,27 @@ def rebuild(
     batch: int = 500,
     progress: bool = True,
     lock_ttl: float = LOCK_TTL_SECONDS,
+    canary: int | None = None,
 ) -> Summary:
-    """Raises :class:`RebuildRunning` (changing nothing) if another full rebuild holds the lock."""
+    """Raises :class:`RebuildRunning` (changing nothing) if another full rebuild holds the lock, and
+    :class:`CanaryRunning` if a canary runs. ``canary``: a percent of shoppers; the new generation is
+    then served to them beside the live one instead of switched to (projector/canary.py)."""
     started = time.monotonic()
     if only or skus:  # in place and version-guarded: runs beside anything, needs no lock
         return _in_place(projector, only, skus, batch, progress, started)
+    if canary is not None and not canary_module.MIN_PERCENT <= canary <= canary_module.MAX_PERCENT:
+        raise ValueError(f"a canary serves {canary_module.MIN_PERCENT} to {canary_module.MAX_PERCENT} % of shoppers")
     with RebuildLock(projector.writer.client, projector.keys, lock_ttl) as lock:
-        return _full(projector, lock, batch, progress, started)
+        canary_module.refuse_if_running(projector)
+        return _full(projector, lock, batch, progress, started, canary)
 
 
-def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, started: float) -> Summary:
+def _full(
+    projector: Projector, lock: RebuildLock, batch: int, progress: bool, started: float, canary: int | None
+) -> Summary:
     client, keys = projector.writer.client, projector.keys
     # The lock is ours, so a building pointer left behind belongs to a rebuild that was killed.
-    client.delete(keys.building)
+    client.delete(keys.building, keys.building_templates)
     previous = client.get(keys.live)
     gen = int(client.incr(keys.genseq))
     if previous is not None and gen <= int(previous):  # counter lost (Redis flushed): move past live
@@ -99,6 +112,8 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
         if search is not None:
             search.ensure_generation(gen)
         client.set(keys.building, gen)  # from here on, delete_old_generations() knows the new generation is no orphan
+        if canary is not None and projector.settings.templates_dir:  # tasks meanwhile render it as this does
+            client.set(keys.building_templates, projector.settings.templates_dir)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-delete-old") as beside:
             # Generations already past their grace period go while this one is built (Redis does
             # that work, on another core); what this switch retires is collected after it.
@@ -111,7 +126,8 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
             early.result()
         lock.check(ask_redis=True)  # never switch after another rebuild could have taken over
     except BaseException:
-        delete_if_equal(client, keys.building, str(gen))  # only our pointer, never a successor's
+        if delete_if_equal(client, keys.building, str(gen)):  # only our pointer, never a successor's
+            client.delete(keys.building_templates)
         delete_generation(client, keys, gen)
         client.srem(keys.generations, gen)
         if search is not None:
@@ -119,6 +135,9 @@ def _full(projector: Projector, lock: RebuildLock, batch: int, progress: bool, s
         raise
     finally:
         client.delete(keys.rebuild_progress)
+    if canary is not None:
+        canary_module.begin(projector, gen, canary)
+        return Summary(gen, products, snippets, time.monotonic() - started, canary)
     switch_to(projector, gen)
     delete_old_generations(projector)
     return Summary(gen, products, snippets, time.monotonic() - started)

@@ -7,6 +7,7 @@ Every snippet carries the source version it was rendered from and its lifetime; 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from decimal import Decimal
 from typing import Protocol
 
 import nh3
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
 from projector.readmodel import CategoryView, Offer, ProductView, VariantView
@@ -34,6 +35,10 @@ from vocab.keys import (
 )
 
 # Tags a product description may keep; everything else (scripts, styles, handlers) is removed.
+log = logging.getLogger(__name__)
+#: What a template on trial that failed renders: any snippet holding it is left out.
+FAILED = "\x00template failed\x00"
+
 DESCRIPTION_TAGS = {
     "p",
     "br",
@@ -123,12 +128,24 @@ def availability_state(quantity: int, low_threshold: int) -> str:
 
 
 class Renderer:
-    def __init__(self, locales: Iterable[str], currencies: Iterable[str], low_stock_threshold: int) -> None:
+    def __init__(
+        self,
+        locales: Iterable[str],
+        currencies: Iterable[str],
+        low_stock_threshold: int,
+        templates_dir: str | None = None,
+    ) -> None:
+        """``templates_dir``: templates found there replace the packaged ones of the same name. Such
+        templates are on trial (a canary's, docs/canary.md): a snippet one of them fails to render
+        is left out and logged rather than stopping the projection, so its pages are served
+        degraded and the canary's comparison sees it."""
+        self.on_trial = templates_dir is not None
         self.locales = tuple(locales)
         self.currencies = tuple(currencies)
         self.low_stock_threshold = low_stock_threshold
+        packaged = PackageLoader("projector", "templates")
         self.env = Environment(
-            loader=PackageLoader("projector", "templates"),
+            loader=ChoiceLoader([FileSystemLoader(templates_dir), packaged]) if templates_dir else packaged,
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -154,7 +171,13 @@ class Renderer:
         return texts.get(locale) or texts.get(self.locales[0]) or next(iter(texts.values()), "")
 
     def _render(self, template: str, **values: object) -> str:
-        return self._templates[template].render(**values).strip()
+        if not self.on_trial:
+            return self._templates[template].render(**values).strip()
+        try:
+            return self._templates[template].render(**values).strip()
+        except TemplateError as exc:
+            log.warning("template %s.html failed, its snippet is left out: %s", template, exc)
+            return FAILED
 
     # --- shop-wide -------------------------------------------------------------------------
 
@@ -257,7 +280,20 @@ class Renderer:
         and each variant's own; ``variants`` limits the variants' own snippets to those SKUs
         (None: every variant). VARIANTS and VARIANT exist only for a product with variants.
         """
-        kinds = set(kinds)
+        return self.usable(self._product(p, categories, now, set(kinds), variants))
+
+    def usable(self, snippets: list[Snippet]) -> list[Snippet]:
+        """``snippets`` without those a template on trial failed to render (see ``__init__``)."""
+        return [s for s in snippets if FAILED not in s.body] if self.on_trial else snippets
+
+    def _product(
+        self,
+        p: ProductView,
+        categories: dict[str, CategoryView],
+        now: datetime,
+        kinds: set[Kind],
+        variants: Collection[str] | None,
+    ) -> list[Snippet]:
         if not p.visible:
             return self.tombstones(p, kinds)
         # A product with variants adds its picker, each variant's own snippets (tombstones for

@@ -91,8 +91,11 @@ class Projector:
         self.clock = clock
         self.pool = pool
         self.keys = KeyScheme(settings.key_prefix)
-        self.renderer = Renderer(settings.locales, settings.currencies, settings.low_stock_threshold)
+        self.renderer = Renderer(
+            settings.locales, settings.currencies, settings.low_stock_threshold, settings.templates_dir
+        )
         self.writer = SnippetWriter(client, self.keys, settings.snippet_ttl_seconds)
+        self._trial_renderers: dict[str | None, Renderer] = {}
         self.search = search
         self._search_generations: set[int] = set()
         self._search_live_known = False
@@ -113,7 +116,29 @@ class Projector:
         with another's rendering.
         """
         gens = list(generations) if generations is not None else self.writer.target_generations()
-        return self.store(self.render(self.load(skus), tuple(kinds), variants), gens)
+        loaded = self.load(skus)
+        return sum(
+            self.store(self.render(loaded, tuple(kinds), variants, renderer), group)
+            for renderer, group in self._renderers_for(gens)
+        )
+
+    def _renderers_for(self, gens: list[int]) -> list[tuple[Renderer, list[int]]]:
+        """The generations to write, grouped by the renderer each is rendered with: a canary built
+        with templates of its own (docs/canary.md) gets them, while it is built and while it runs."""
+        groups: dict[str | None, list[int]] = {}
+        for gen in gens:
+            groups.setdefault(self.writer.templates.get(gen, self.settings.templates_dir), []).append(gen)
+        return [(self._renderer(templates), group) for templates, group in groups.items()]
+
+    def _renderer(self, templates: str | None) -> Renderer:
+        if templates == self.settings.templates_dir:
+            return self.renderer
+        trial = self._trial_renderers.get(templates)
+        if trial is None:
+            trial = self._trial_renderers[templates] = Renderer(
+                self.settings.locales, self.settings.currencies, self.settings.low_stock_threshold, templates
+            )
+        return trial
 
     def product_skus(self, skus: Sequence[str]) -> list[str]:
         """The products that ``skus`` (variant or product SKUs) belong to; SKUs naming nothing are dropped."""
@@ -140,18 +165,25 @@ class Projector:
             categories = categories if categories is not None else load_categories(conn)
         return Loaded([views[sku] for sku in skus if sku in views], categories)
 
-    def render(self, loaded: Loaded, kinds: tuple[Kind, ...], variants: Collection[str] | None = None) -> Rendered:
+    def render(
+        self,
+        loaded: Loaded,
+        kinds: tuple[Kind, ...],
+        variants: Collection[str] | None = None,
+        renderer: Renderer | None = None,
+    ) -> Rendered:
         """Snippets and search documents: pure CPU, no I/O."""
+        renderer = renderer or self.renderer
         now = self.clock()
         found, categories = loaded.products, loaded.categories
-        snippets = [s for p in found for s in self.renderer.product(p, categories, now, kinds, variants)]
-        documents = self._documents(found, categories, now)
+        snippets = [s for p in found for s in renderer.product(p, categories, now, kinds, variants)]
+        documents = self._documents(found, categories, now, renderer)
         return Rendered(found, snippets, documents, now, Kind.PRICE in kinds, Kind.VARIANTS in kinds)
 
-    def _documents(self, products: list[ProductView], categories: dict, now: datetime) -> list:
+    def _documents(self, products: list[ProductView], categories: dict, now: datetime, renderer: Renderer) -> list:
         if self.search is None:
             return []
-        return [search_document(p, categories, now, self.renderer) for p in products]
+        return [search_document(p, categories, now, renderer) for p in products]
 
     def store(self, rendered: Rendered, gens: Sequence[int]) -> int:
         """Write the snippets (version-guarded), the offer timers and the search documents."""
@@ -234,7 +266,10 @@ class Projector:
                 break
             if simple:
                 written += self.products(simple, (Kind.AVAIL,), gens)
-            if grouped.snippets:
+            if grouped.snippets and len(self._renderers_for(gens)) > 1:
+                # A canary with templates of its own: every generation's badges by its renderer.
+                written += self.products([p.sku for p in grouped.products], (Kind.AVAIL,), gens)
+            elif grouped.snippets:
                 written += self.store(grouped, gens)
         return written
 
@@ -279,7 +314,7 @@ class Projector:
             if stale:
                 snippets += [s for s in out if s.variant in stale]
                 touched.append(p)
-        return Rendered(touched, snippets, self._documents(touched, categories, now), now, False)
+        return Rendered(touched, snippets, self._documents(touched, categories, now, self.renderer), now, False)
 
     def _set_offer_timers(self, products: list[ProductView], now: datetime) -> None:
         """Remember when each product's price changes by itself: an offer of it or of one of its
@@ -318,8 +353,14 @@ class Projector:
         has labels as soon as it has frames)."""
         with self.pool.connection() as conn:
             categories = load_categories(conn)
-        snippets = self.renderer.frames(categories) + self.renderer.category_headers(categories)
-        return self.writer.write(snippets, generations) + self.labels(generations)
+        gens = list(generations) if generations is not None else self.writer.target_generations()
+        written = sum(
+            self.writer.write(
+                renderer.usable(renderer.frames(categories) + renderer.category_headers(categories)), group
+            )
+            for renderer, group in self._renderers_for(gens)
+        )
+        return written + self.labels(gens)
 
     def labels(self, generations: Sequence[int] | None = None) -> int:
         """The attribute labels snippet of each locale: nothing else shows a label's text."""
@@ -332,7 +373,11 @@ class Projector:
     def home(self, generations: Sequence[int] | None = None) -> int:
         with self.pool.connection() as conn:
             version, featured = home_state(conn, self.settings.featured_count)
-        return self.writer.write(self.renderer.home(version, featured), generations)
+        gens = list(generations) if generations is not None else self.writer.target_generations()
+        return sum(
+            self.writer.write(renderer.usable(renderer.home(version, featured)), group)
+            for renderer, group in self._renderers_for(gens)
+        )
 
     def categories(self, keys: Sequence[str], batch: int = 500) -> int:
         """A category changed: the navigation, and the breadcrumbs and documents below it."""

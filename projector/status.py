@@ -11,7 +11,7 @@ import redis
 from catalog.relay import MAX_SENDS
 from projector.deadletters import DeadLetters
 from projector.rebuildlock import current_holder
-from vocab.keys import KeyScheme
+from vocab.keys import CanaryRecord, KeyScheme
 from vocab.topics import PROJECTION_QUEUE, Topic
 
 
@@ -27,6 +27,7 @@ def read_status(
         "live generation": _text(client.get(keys.live) or b"none"),
         "building generation": _text(client.get(keys.building) or b"none"),
         "rebuild running": _running_rebuild(client, keys),
+        "canary": _canary(client, keys),
         "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
         "queue depth": broker.llen(PROJECTION_QUEUE),
     }
@@ -69,6 +70,13 @@ def read_status(
     except psycopg.OperationalError as exc:
         out["database"] = f"unreachable: {exc}".splitlines()[0]
     return out
+
+
+def _canary(client: redis.Redis, keys: KeyScheme) -> str:
+    record = CanaryRecord.decode(client.get(keys.canary))
+    if record is None:
+        return "none"
+    return f"generation {record.generation} for {record.percent} % of shoppers beside {record.base}"
 
 
 def _text(raw: bytes | str) -> str:

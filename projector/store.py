@@ -4,7 +4,7 @@ Writes go through one Lua script (guarded_set.lua) on the single and the bulk pa
 Keys of one product (its variants' own snippets included) share a hash tag, so one script call per
 product stays in one slot.
 Generations: tasks write to the live generation and, while a rebuild runs, to the one being
-built. The edge's side is web/edge/snippets.py.
+built, and while a canary runs, to the canary's (projector/canary.py). The edge's side is web/edge/snippets.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import redis
 from redis.typing import EncodableT
 
 from snipshop.redis_tools import unlink_matching
-from vocab.keys import KeyScheme
+from vocab.keys import CanaryRecord, KeyScheme
 
 GUARDED_SET = files("projector").joinpath("guarded_set.lua").read_text()
 # One script call carries at most this many keys: big enough to amortize, small enough not to
@@ -32,10 +32,15 @@ class SnippetWriter:
         self.keys = keys
         self.default_ttl = default_ttl
         self._script = client.register_script(GUARDED_SET)
+        #: Generations rendered with templates of their own (a canary's, built or running, as
+        #: :meth:`target_generations` last read them): generation -> templates directory.
+        self.templates: dict[int, str] = {}
 
     def target_generations(self) -> list[int]:
-        """Live generation (created as 1 on first use) plus the one being built, if any."""
-        live, building = self.client.mget(self.keys.live, self.keys.building)
+        """Live generation (created as 1 on first use) plus the one being built and the canary's, if any."""
+        live, building, canary, building_templates = self.client.mget(
+            self.keys.live, self.keys.building, self.keys.canary, self.keys.building_templates
+        )
         if live is None:
             self.client.set(self.keys.genseq, 1, nx=True)
             self.client.set(self.keys.live, 1, nx=True)
@@ -45,6 +50,16 @@ class SnippetWriter:
         gens = [int(live)]
         if building is not None and int(building) != gens[0]:
             gens.append(int(building))
+        record = CanaryRecord.decode(canary)
+        if record is not None and record.generation not in gens:
+            gens.append(record.generation)
+        templates = {}
+        if record is not None and record.templates:
+            templates[record.generation] = record.templates
+        if building is not None and building_templates is not None:
+            raw = building_templates
+            templates[int(building)] = raw.decode() if isinstance(raw, bytes) else str(raw)
+        self.templates = templates
         return gens
 
     def key(self, gen: int, s) -> str:
@@ -87,11 +102,13 @@ class SnippetWriter:
         return sum(int(n) for n in pipe.execute())
 
 
-def switch_live(client: redis.Redis, keys: KeyScheme, gen: int) -> None:
-    """Make ``gen`` the live generation and end the rebuild, atomically."""
+def switch_live(client: redis.Redis, keys: KeyScheme, gen: int, ending_canary: bool = False) -> None:
+    """Make ``gen`` the live generation and end the rebuild (and, promoting it, the canary), atomically."""
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.live, gen)
-    pipe.delete(keys.building)
+    pipe.delete(keys.building, keys.building_templates)
+    if ending_canary:
+        pipe.delete(keys.canary)
     pipe.execute()
 
 

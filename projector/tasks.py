@@ -18,7 +18,9 @@ from celery import Celery
 from psycopg_pool import PoolTimeout
 
 from catalog.relay import Send, acknowledge, dispatch, prune
+from projector import canary
 from projector import celery_app as names
+from projector.compare import compare
 from projector.deadletters import DeadLetters, DeadLetterTask
 from projector.pipeline_metrics import PipelineMetrics
 from projector.read_repair import drain
@@ -161,6 +163,18 @@ def register(app: Celery, parts: WorkerParts) -> None:
         if counts is not None:
             counts.repaired(written)
         return written
+
+    @app.task(name=names.WATCH_CANARY, ignore_result=True)
+    def watch_canary() -> str:
+        """Abort a running canary whose 5xx or degraded pages cross the thresholds (docs/canary.md)."""
+        p = projector()
+        found = compare(p.writer.client, p.keys, settings)
+        if found is None:
+            return "no canary"
+        if found.verdict.word == "abort":
+            log.warning("aborting canary generation %s: %s", found.record.generation, found.verdict)
+            canary.abort(p)
+        return str(found.verdict)
 
     @app.task(name=names.REFRESH, **RETRY)
     def refresh() -> None:

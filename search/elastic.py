@@ -17,6 +17,7 @@ See docs/search-elasticsearch.md.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 
@@ -95,6 +96,27 @@ class ElasticIndex:
         actions = [{"remove": {"index": name, "alias": self.alias}} for name in self._aliased() if name != target]
         actions.append({"add": {"index": target, "alias": self.alias}})
         self.client.indices.update_aliases(actions=actions)
+
+    @property
+    def canary_alias(self) -> str:
+        """The alias naming the canary's index while a canary runs (docs/canary.md)."""
+        return f"{self.prefix}-products-canary"
+
+    def point_canary(self, generation: int | None) -> None:
+        try:
+            held = list(self.client.indices.get_alias(name=self.canary_alias))
+        except NotFoundError:
+            held = []
+        actions: list[dict] = [{"remove": {"index": name, "alias": self.canary_alias}} for name in held]
+        if generation is not None:
+            actions.append({"add": {"index": self.index_name(generation), "alias": self.canary_alias}})
+        if actions:
+            self.client.indices.update_aliases(actions=actions)
+
+    def canary_view(self) -> ElasticIndex:
+        view = copy.copy(self)
+        view.alias = self.canary_alias
+        return view
 
     def drop(self, generation: int) -> None:
         self.client.indices.delete(index=self.index_name(generation), ignore_unavailable=True)

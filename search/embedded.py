@@ -9,6 +9,7 @@ lexicographic ranges plus one HMGET of names.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -50,6 +51,8 @@ class EmbeddedIndex:
         #: The live generation last seen; every query re-reads the pointer in its first round
         #: trip and starts over if it moved, so a switch is seen at once, without extra trips.
         self._live: int | None = None
+        #: The pointer queries read: the live one, or the canary's in a :meth:`canary_view`.
+        self._pointer = keys.search_live
 
     # -- generations ----------------------------------------------------------------------------
 
@@ -60,8 +63,19 @@ class EmbeddedIndex:
         self.client.set(self.keys.search_live, generation)
         self._live = generation
 
+    def point_canary(self, generation: int | None) -> None:
+        if generation is None:
+            self.client.delete(self.keys.search_canary)
+        else:
+            self.client.set(self.keys.search_canary, generation)
+
+    def canary_view(self) -> EmbeddedIndex:
+        view = copy.copy(self)
+        view._pointer, view._live = self.keys.search_canary, None
+        return view
+
     def live_generation(self) -> int | None:
-        raw = self.client.get(self.keys.search_live)
+        raw = self.client.get(self._pointer)
         self._live = int(raw) if raw is not None else None
         return self._live
 
@@ -195,7 +209,7 @@ class EmbeddedIndex:
             if gen is None:
                 return None
             pipe = self.client.pipeline(transaction=False)
-            pipe.get(self.keys.search_live)
+            pipe.get(self._pointer)
             reads(pipe, gen)
             live, *replies = pipe.execute()
             live = int(live) if live is not None else None

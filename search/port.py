@@ -25,6 +25,13 @@ class SearchIndex(Protocol):
     def switch(self, generation: int) -> None:
         """Make ``generation`` the one queries read (atomically)."""
 
+    def point_canary(self, generation: int | None) -> None:
+        """Make ``generation`` the one :meth:`canary_view` queries read (None: no canary)."""
+
+    def canary_view(self) -> SearchIndex:
+        """This index reading the canary's generation (``point_canary``) instead of the live one,
+        for the shoppers a canary is served to (docs/canary.md). Queries only."""
+
     def drop(self, generation: int) -> None:
         """Delete the index of ``generation``."""
 

@@ -100,6 +100,17 @@ class Settings:
     shop_url: str = ""
     #: The IANA time zone the back office shows and reads offer times in (stored in UTC).
     shop_timezone: str = "Europe/Berlin"
+    #: Templates that take precedence over the packaged ones (projector/templates): a template
+    #: change tried as a canary (docs/canary.md). None: the packaged ones only.
+    templates_dir: str | None = None
+    #: Canary comparison (docs/canary.md): the window it reads, the requests each side needs before
+    #: any verdict, how often the scheduler checks, and the increases (canary minus live, as a
+    #: share of requests) of 5xx and degraded pages past which it aborts the canary.
+    canary_window_minutes: int = 10
+    canary_min_requests: int = 100
+    canary_check_seconds: float = 30.0
+    canary_max_error_increase: float = 0.01
+    canary_max_degraded_increase: float = 0.01
 
     @property
     def default_locale(self) -> str:
@@ -147,4 +158,12 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_metrics_port=int(env.get("SCHEDULER_METRICS_PORT", defaults.scheduler_metrics_port)),
         shop_url=env.get("SHOP_URL", defaults.shop_url).rstrip("/"),
         shop_timezone=env.get("SHOP_TIMEZONE") or defaults.shop_timezone,
+        templates_dir=env.get("SNIPPET_TEMPLATES_DIR") or None,
+        canary_window_minutes=int(env.get("CANARY_WINDOW_MINUTES", defaults.canary_window_minutes)),
+        canary_min_requests=int(env.get("CANARY_MIN_REQUESTS", defaults.canary_min_requests)),
+        canary_check_seconds=float(env.get("CANARY_CHECK_SECONDS", defaults.canary_check_seconds)),
+        canary_max_error_increase=float(env.get("CANARY_MAX_ERROR_INCREASE", defaults.canary_max_error_increase)),
+        canary_max_degraded_increase=float(
+            env.get("CANARY_MAX_DEGRADED_INCREASE", defaults.canary_max_degraded_increase)
+        ),
     )

@@ -29,9 +29,9 @@ from search import (
     embedded_text,
     query,
 )
-from vocab import i18n, keys, money, repair_entries
+from vocab import canary_stats, i18n, keys, money, repair_entries
 from web import revision
-from web.edge import context, listing, listing_pages, page_responses, personalize, repair_requests
+from web.edge import context, listing, listing_pages, page_responses, personalize, repair_requests, shopper_buckets
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "frontend_php_compat" / "shared" / "shared.php"
@@ -99,6 +99,14 @@ def tables() -> dict[str, object]:
             "retry_after_repair": page_responses.RETRY_AFTER_REPAIR,
             "security_headers": page_responses.SECURITY_HEADERS,
             "cookie_max_age": context.COOKIE_MAX_AGE,
+        },
+        "canary": {
+            "cookie": shopper_buckets.COOKIE,
+            "buckets": shopper_buckets.BUCKETS,
+            "cookie_max_age": shopper_buckets.COOKIE_MAX_AGE,
+            "not_pages": list(shopper_buckets.NOT_PAGES),
+            "latency_bounds_ms": list(canary_stats.LATENCY_BOUNDS_MS),
+            "stats_ttl_seconds": canary_stats.STATS_TTL_SECONDS,
         },
         "trace": {
             "request_id_pattern": revision.SANE_REQUEST_ID.pattern,

@@ -31,6 +31,7 @@ personalization variables (:func:`variable`) that the edge fills per request (am
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -151,6 +152,30 @@ class KeyScheme:
         """Hash ``done``, ``total``: products the running full rebuild has projected, of how many
         (for the scheduler's metrics); expires when it is no longer renewed."""
         return f"{self.prefix}:rebuild:progress"
+
+    # --- Canary generations (docs/canary.md) ---------------------------------------------
+
+    @property
+    def canary(self) -> str:
+        """String, JSON :class:`CanaryRecord`: the generation a share of shoppers is served while a
+        canary runs (``projector rebuild --canary``); absent otherwise."""
+        return f"{self.prefix}:canary"
+
+    @property
+    def building_templates(self) -> str:
+        """The templates directory a canary being built renders with (``projector rebuild --canary``
+        with SNIPPET_TEMPLATES_DIR): tasks render the building generation with them too."""
+        return f"{self.prefix}:building:templates"
+
+    @property
+    def search_canary(self) -> str:
+        """The generation the embedded search's canary view reads (the canary's search pointer)."""
+        return f"{self.prefix}:search:canary"
+
+    def canary_stats(self, gen: int, minute: int) -> str:
+        """Hash of what the edge served from ``gen`` during one minute (Unix time // 60) while a
+        canary ran: ``requests``, ``status:NNN``, ``degraded``, ``misses``, ``latency:BOUND``."""
+        return f"{self.prefix}:canary:stats:{gen}:{minute}"
 
     @property
     def invalidations(self) -> str:
@@ -344,6 +369,50 @@ class KeyScheme:
     def dead_letters(self) -> str:
         """List of JSON entries of projection tasks that failed for good (newest first)."""
         return f"{self.prefix}:dead"
+
+
+@dataclass(frozen=True)
+class CanaryRecord:
+    """A running canary: ``generation`` (N+1) is served to ``percent`` % of shoppers beside
+    ``base`` (N, the live generation when it started); ``started_at`` is Unix time."""
+
+    generation: int
+    base: int
+    percent: int
+    started_at: float
+    #: The templates directory the canary was built with (SNIPPET_TEMPLATES_DIR; None: the
+    #: packaged templates): tasks render the canary's generation with them.
+    templates: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "generation": self.generation,
+                "base": self.base,
+                "percent": self.percent,
+                "started_at": self.started_at,
+                "templates": self.templates,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes | str | None) -> CanaryRecord | None:
+        """The record, or None when absent or unreadable (then no shopper is sent to a canary)."""
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            templates = data.get("templates")
+            return cls(
+                int(data["generation"]),
+                int(data["base"]),
+                int(data["percent"]),
+                float(data["started_at"]),
+                str(templates) if templates else None,
+            )
+        except (ValueError, TypeError, KeyError):
+            return None
 
 
 def split_value(raw: bytes | str | None) -> tuple[int, str] | None:

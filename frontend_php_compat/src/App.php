@@ -39,14 +39,32 @@ final class App
 
     public function handle(Request $request): Response
     {
+        $started = hrtime(true);
         $connection = null;
         $connect = function () use (&$connection): \Redis {
             return $connection ??= ($this->connect)();
         };
         $keys = new KeyScheme($this->config->keyPrefix);
-        $shop = new Shop($this->config, $keys, new SnippetReader($connect, $keys), $this->search($connect, $keys),
+        $reader = new SnippetReader($connect, $keys);
+        [$bucket, $rest] = ShopperBuckets::bucketOf($request->cookieHeader);
+        if ($bucket !== null) {  // the pages never see it (a canary's bucket, ShopperBuckets)
+            $request = $request->withCookieHeader($rest);
+        }
+        $drawn = ShopperBuckets::servesPages($request->path) ? ShopperBuckets::assign($reader, $bucket) : null;
+        $shop = new Shop($this->config, $keys, $reader, $this->search($connect, $keys, $reader->onCanary),
             new RepairRequests($connect, $keys), $request);
         $response = $this->answer($shop, new Responses($shop), $request);
+        if ($drawn !== null) {  // the response is then that shopper's: no shared cache may keep it
+            $response->cookies[] = ShopperBuckets::cookie($drawn);
+            if (str_starts_with($response->headers['Cache-Control'] ?? '', 'public')) {
+                $response->headers['Cache-Control'] = 'private, no-cache';
+            }
+        }
+        $counted = $reader->countedGeneration();
+        if ($counted !== null) {
+            CanaryCounts::add($connect, $keys, $counted, $response->status, (hrtime(true) - $started) / 1e9,
+                $shop->degraded, $reader->misses);
+        }
         foreach (Responses::securityHeaders($this->config->imageBaseUrl) as $name => $value) {
             $response->headers[$name] = $value;
         }
@@ -57,12 +75,12 @@ final class App
         return $response;
     }
 
-    private function search(\Closure $connect, KeyScheme $keys): SearchIndex
+    private function search(\Closure $connect, KeyScheme $keys, bool $canary): SearchIndex
     {
         if ($this->config->elasticsearchUrl !== null) {
-            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies, self::scriptDir() . '/templates');
+            return new ElasticIndex($this->config->elasticsearchUrl, $this->config->keyPrefix, $this->config->locales, $this->config->currencies, self::scriptDir() . '/templates', $canary);
         }
-        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies);
+        return new EmbeddedIndex($connect, $keys, $this->config->locales, $this->config->currencies, $canary);
     }
 
     /** The project's search/ directory (the Elasticsearch templates are in its templates/). */

@@ -29,6 +29,18 @@ final class KeyScheme
         return "{$this->prefix}:live";
     }
 
+    /** What the front ends served from one generation in one minute while a canary ran (vocab/canary_stats.py). */
+    public function canaryStats(int $gen, int $minute): string
+    {
+        return "{$this->prefix}:canary:stats:{$gen}:{$minute}";
+    }
+
+    /** The running canary: JSON generation, base, percent, started_at, templates (docs/canary.md). */
+    public function canary(): string
+    {
+        return "{$this->prefix}:canary";
+    }
+
     public function snippet(int $gen, string $kind, Context $ctx, ?string $ident = null): string
     {
         $context = isset($this->perCurrency[$kind]) ? "{$ctx->locale}.{$ctx->currency}" : $ctx->locale;
@@ -99,6 +111,12 @@ final class KeyScheme
     public function searchLive(): string
     {
         return "{$this->prefix}:search:live";
+    }
+
+    /** The generation the canary's search reads while a canary runs (docs/canary.md). */
+    public function searchCanary(): string
+    {
+        return "{$this->prefix}:search:canary";
     }
 
     public function searchIndex(int $gen): string

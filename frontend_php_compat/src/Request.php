@@ -30,6 +30,13 @@ final class Request
     ) {
     }
 
+    /** The same request with another Cookie header (the canary's bucket taken out, ShopperBuckets). */
+    public function withCookieHeader(string $cookieHeader): self
+    {
+        return new self($this->method, $this->path, $this->queryString, $cookieHeader, $this->ifNoneMatch,
+            $this->ifMatch, $this->host, $this->rawPath, $this->requestId);
+    }
+
     /** @param array<string, mixed> $server */
     public static function fromServer(array $server): self
     {

@@ -36,6 +36,7 @@ final class Responses
         $response->headers['Vary'] = 'Cookie';
         if (!$store) {
             $response->headers['Cache-Control'] = 'no-store';
+            $shop->degraded = $status === 200;
         } elseif (Personalize::isPersonal($shop->values) || $shop->remember !== [] || $status !== 200) {
             $response->headers['Cache-Control'] = 'private, no-cache';
         } else {

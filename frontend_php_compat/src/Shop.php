@@ -18,6 +18,8 @@ final class Shop
     /** @var array<string, string> */
     public array $values = [];
     public bool $repairAsked = false;
+    /** A 200 with a part "currently unavailable" was served (for the canary's counts). */
+    public bool $degraded = false;
 
     public function __construct(
         public readonly Config $config,
@@ -29,10 +31,11 @@ final class Shop
     ) {
     }
 
-    /** The live generation; MissingSnippet when there is none (Redis lost everything). */
+    /** The generation this request is served from (the live one, or a running canary's for the
+     *  shoppers it serves); MissingSnippet when there is none (Redis lost everything). */
     public function live(): int
     {
-        $gen = $this->reader->liveGeneration();
+        $gen = $this->reader->generation();
         if ($gen === null) {
             throw new MissingSnippet('live generation');
         }

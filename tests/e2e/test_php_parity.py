@@ -26,6 +26,7 @@ every change, and the tests that delete a snippet announce it too).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -38,7 +39,7 @@ import pytest
 import redis
 import requests
 
-from tests.e2e.php_support import Parity, Req, differences, fetch, links, session
+from tests.e2e.php_support import Parity, Req, cookie_parts, differences, fetch, links, session
 from tests.processes import REPO, start_http, start_scheduler, wait_until
 from tools.localservices import free_port, wait_port
 from tools.php_frontend import SCRIPT, PhpFrontend
@@ -490,3 +491,45 @@ def test_with_postgresql_stopped_php_pages_are_still_the_edges(php, shop):
         assert_identical(parity, len(paths) + 9)
     finally:
         shop.pg.start()
+
+
+def test_with_a_canary_running_both_serve_each_bucket_the_same_generation(php, shop, parity):
+    """`projector rebuild --canary 30`: a shopper's bucket cookie picks the same generation at
+    both front ends (pages, listings, search from the canary's alias); a shopper without one is
+    offered a bucket by both alike; after `projector abort` everyone is on the live one again."""
+    bin_dir = Path(sys.executable).parent
+    client = redis.Redis.from_url(shop.redis_url)
+    keys = KeyScheme(shop.key_prefix or "ss")
+    live = int(client.get(keys.live))
+    run([str(bin_dir / "projector"), "rebuild", "--canary", "30", "--quiet"], shop.env)
+    try:
+        canary = json.loads(client.get(keys.canary))["generation"]
+        time.sleep(1.5)  # the edge reads the pointers at most once per POINTER_CACHE_SECONDS
+        for bucket, expected in ((0, canary), (29, canary), (30, live), (99, live)):
+            for path in ("/", f"/p/{SIMPLE}", f"/p/{GROUP}", f"/c/{CATEGORY}?color=Blue", "/search?q=jacket"):
+                edge, _ = parity.compare(Req(path, headers=(("Cookie", f"bucket={bucket}; locale=de_DE"),)))
+                assert edge.header("X-Generation") == str(expected), (bucket, path)
+        drawn = [fetch(session(), base, Req(f"/p/{SIMPLE}")) for base in (shop.edge, php)]
+        offered = [[cookie_parts(c) for c in answer.cookies if c.startswith("bucket=")] for answer in drawn]
+        assert all(len(o) == 1 for o in offered), offered
+        assert offered[0][0][1] == offered[1][0][1], offered  # the same attributes, a bucket of its own each
+        assert [a.header("Cache-Control") for a in drawn] == ["private, no-cache"] * 2  # for no shared cache
+        assert_identical(parity, 20)
+        time.sleep(1.5)  # the edge's counts of the requests above are in Redis by now
+        before = canary_requests(client, keys, canary)
+        for _ in range(5):
+            assert fetch(session(), php, Req(f"/p/{SIMPLE}", headers=(("Cookie", "bucket=0"),))).status == 200
+        assert canary_requests(client, keys, canary) == before + 5  # the PHP front end's own counts
+    finally:
+        run([str(bin_dir / "projector"), "abort"], shop.env)
+    time.sleep(1.5)
+    edge, _ = parity.compare(Req(f"/p/{SIMPLE}", headers=(("Cookie", "bucket=0"),)))
+    assert edge.header("X-Generation") == str(live)
+    assert not parity.differing, parity.report()
+
+
+def canary_requests(client: redis.Redis, keys: KeyScheme, gen: int) -> int:
+    """The requests counted for ``gen`` (vocab/canary_stats.py) in the last five minutes: the
+    canary of the test above started less than that ago, so two calls see the same minutes."""
+    minute = int(time.time()) // 60
+    return sum(int(client.hget(keys.canary_stats(gen, m), "requests") or 0) for m in range(minute - 5, minute + 1))

@@ -19,11 +19,13 @@ from snipshop.config import Settings
 from snipshop.metrics import Tally
 from web import request_metrics
 from web.edge import context, error_pages, home, listing_pages, product, readiness
+from web.edge.canary_counts import CanaryStats
 from web.edge.edge_state import EXTENSION, Edge
 from web.edge.page_responses import PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
+from web.edge.shopper_buckets import AssignGeneration
 from web.request_metrics import RequestMetrics
-from web.revision import Traced
+from web.revision import Observe, Traced
 
 
 def create_app(settings: Settings, *, client: redis.Redis | None = None, search: SearchIndex | None = None) -> Flask:
@@ -49,13 +51,28 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     app.after_request(add_security_headers)
     for concern in (home, product, listing_pages, readiness):
         app.register_blueprint(concern.blueprint)
-    observe = None
+    # Outside the page cache: the generation (a canary's, for some shoppers) is chosen before it is asked.
+    app.wsgi_app = AssignGeneration(app.wsgi_app, edge.reader.pointers)  # type: ignore[method-assign]
+    stats = CanaryStats(client, edge.keys, lambda: edge.reader.canary)
+    observers: list[Observe] = [stats.observe]
     if settings.metrics_enabled:
         request_metrics.init_app(app)
-        observe = RequestMetrics("edge", settings.revision, tally)
+        observers.append(RequestMetrics("edge", settings.revision, tally))
     # Outermost: the headers, the request id and the request metrics cover pages answered from the
     # page cache too.
     app.wsgi_app = Traced(  # type: ignore[method-assign]
-        app.wsgi_app, settings.revision, lambda _environ: edge.reader.last_seen, observe
+        app.wsgi_app, settings.revision, lambda _environ: edge.reader.last_seen, _each(observers)
     )
     return app
+
+
+def _each(observers: list[Observe]) -> Observe:
+    """One observer telling each of ``observers`` (the canary's counts first, then the metrics)."""
+    if len(observers) == 1:
+        return observers[0]
+
+    def observe(*args) -> None:
+        for observer in observers:
+            observer(*args)
+
+    return observe

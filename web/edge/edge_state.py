@@ -23,8 +23,9 @@ from web.edge.pagecache import PageCache, mark
 from web.edge.pages import MissingSnippet
 from web.edge.repair_requests import RepairRequests, Thing
 from web.edge.result_cache import SearchResultCache
+from web.edge.shopper_buckets import ON_CANARY, POINTER_ERROR
 from web.edge.snippets import SnippetReader
-from web.revision import note_generation
+from web.revision import GENERATION, note_generation
 
 EXTENSION = "snipshop.edge"
 
@@ -64,6 +65,10 @@ class Edge:
     featured: FeaturedGuess = field(default_factory=FeaturedGuess)
     #: What the edge counts (web/edge/edge_metrics.py); None when metrics are off.
     metrics: EdgeMetrics | None = None
+    #: The search index reading the canary's generation (docs/canary.md), and its result cache,
+    #: made anew for each canary generation so no result of one canary serves another.
+    canary_search: SearchIndex | None = None
+    _canary_results: tuple[int, SearchResultCache] | None = None
 
     @classmethod
     def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
@@ -71,8 +76,9 @@ class Edge:
         ``tally`` (None: metrics off) is where its metrics are counted."""
         keys = KeyScheme(settings.key_prefix)
         counts = EdgeMetrics(settings.revision, tally) if tally is not None else None
+        canary_search = search.canary_view()
         if counts is not None:
-            search = counts.timed(search)
+            search, canary_search = counts.timed(search), counts.timed(canary_search)
         near = (
             NearCache(
                 settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20, settings.edge_cache_seconds
@@ -99,15 +105,37 @@ class Edge:
             RepairRequests(client, keys),
             pages,
             metrics=counts,
+            canary_search=canary_search,
         )
 
     def live(self) -> int:
-        """The live generation; :class:`MissingSnippet` when there is none (Redis lost everything)."""
+        """The generation this request is served from: the one web/edge/shopper_buckets.py chose for the
+        shopper (the live one, or a running canary's), else the live one; :class:`MissingSnippet`
+        when there is none (Redis lost everything)."""
+        environ = request.environ
+        gen = environ.get(GENERATION)
+        if gen is not None:
+            return gen
+        if POINTER_ERROR in environ:
+            raise environ[POINTER_ERROR]
         gen = self.reader.live_generation()
         if gen is None:
             raise MissingSnippet("live generation")
         note_generation(request.environ, gen)  # X-Generation (web/revision.py)
         return gen
+
+    def searching(self) -> tuple[SearchIndex, SearchResultCache]:
+        """The search index (and its result cache) of this request's generation."""
+        if not request.environ.get(ON_CANARY) or self.canary_search is None:
+            return self.search, self.results
+        gen = request.environ[GENERATION]
+        held = self._canary_results
+        if held is None or held[0] != gen:
+            held = self._canary_results = (
+                gen,
+                SearchResultCache(self.canary_search, self.settings.search_cache_seconds),
+            )
+        return self.canary_search, held[1]
 
     def fetch(self, gen: int, wanted: list[str]) -> list[bytes | None]:
         """A fetch for a page assembled from snippets alone: its response may be kept whole."""

@@ -40,7 +40,7 @@ def searching(call, *args):
 def listing_page(header_kind: Kind | None, ident: str | None, query: Query, title: str | None = None) -> Response:
     edge = current()
     keys = edge.keys
-    result = searching(edge.results.query, query)
+    result = searching(edge.searching()[1].query, query)
     gen = edge.live()
     head = [keys.snippet(gen, Kind.FRAME, g.ctx), keys.labels(gen, g.ctx)]
     if header_kind is not None:
@@ -73,7 +73,7 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
 
 
 def shopper_query(category: str | None = None) -> Query:
-    known = searching(current().results.facet_names)
+    known = searching(current().searching()[1].facet_names)
     return parse(
         request.args.to_dict(flat=False),
         locale=g.ctx.locale,
@@ -100,7 +100,7 @@ def search_page():
 @blueprint.get("/suggest")
 def suggest():
     text = (request.args.get("q") or "").strip()[:100]
-    found = searching(current().search.suggest, text, g.ctx.locale, SUGGEST_LIMIT) if text else []
+    found = searching(current().searching()[0].suggest, text, g.ctx.locale, SUGGEST_LIMIT) if text else []
     response = jsonify([{"sku": s.sku, "name": s.name, "url": f"/p/{s.sku}"} for s in found])
     response.headers["Cache-Control"] = "public, max-age=60"
     response.headers["Vary"] = "Cookie"  # the locale may come from a cookie

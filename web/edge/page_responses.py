@@ -16,6 +16,9 @@ from web.edge.context import remember_choices
 from web.edge.edge_state import current
 from web.revision import GENERATION, UNMATCHED
 
+#: Where a degraded page says so, for the canary's comparison (web/edge/canary_counts.py).
+DEGRADED = "snipshop.degraded"
+
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
 PUBLIC = f"public, max-age={ANONYMOUS_MAX_AGE}"
@@ -70,6 +73,7 @@ def html(body: str, status: int = 200, *, store: bool = True) -> Response:
 
 def count_degraded() -> None:
     """A degraded page (a 200 with a part unavailable) is being served: count it."""
+    request.environ[DEGRADED] = True  # for the canary's comparison (web/edge/canary_counts.py)
     counts = current().metrics
     if counts is not None:
         rule = request.url_rule

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from web.edge.nearcache import NearCache
-from web.revision import CACHED_ROUTE, route_of
+from web.edge.shopper_buckets import POINTER_ERROR
+from web.revision import CACHED_ROUTE, GENERATION, route_of
 
 #: The environ key under which a route leaves what its page was assembled from.
 SOURCES = "snipshop.page_sources"
@@ -51,7 +52,11 @@ def mark(environ: dict, generation: int, keys: Sequence[str], values: Sequence[b
 
 
 class PageCache:
+    """Pages by generation and path: while a canary runs each side has its own (docs/canary.md)."""
+
     def __init__(self, near: NearCache, live: Callable[[], int | None], max_bytes: int) -> None:
+        """``live()`` names the generation of a request that did not note one (web/edge/shopper_buckets.py
+        notes it before this cache is asked)."""
         self.near = near
         self.live = live
         self.max_bytes = max_bytes
@@ -60,12 +65,15 @@ class PageCache:
         self._lock = threading.Lock()  # for changes; a hit reads without it
         self.hits = 0
 
-    def lookup(self, path: str) -> Page | None:
-        page = self._pages.get(path)
+    def lookup(self, path: str, generation: int | None = None) -> Page | None:
+        if generation is None:
+            generation = self.live()
+        slot = f"{generation} {path}"
+        page = self._pages.get(slot)
         if page is None:
             return None
-        if page.generation != self.live() or not self.near.still_holds(page.keys, page.held):
-            self._drop(path)
+        if page.generation != generation or not self.near.still_holds(page.keys, page.held):
+            self._drop(slot)
             return None
         self.hits += 1
         return page
@@ -83,9 +91,10 @@ class PageCache:
         if held is None:  # some value did not come from (or is no longer in) the near cache
             return
         page = Page(generation, tuple(keys), held, tuple(headers), body, route)
+        slot = f"{generation} {path}"
         with self._lock:
-            self._pop(path)
-            self._pages[path] = page
+            self._pop(slot)
+            self._pages[slot] = page
             self._bytes += page.size
             while self._bytes > self.max_bytes and self._pages:
                 self._pop(next(iter(self._pages)))
@@ -115,9 +124,10 @@ class ServeCached:
         if environ["REQUEST_METHOD"] != "GET" or environ.get("QUERY_STRING") or "HTTP_COOKIE" in environ:
             return self.app(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if "HTTP_IF_NONE_MATCH" not in environ:  # conditional requests go the long way (a 304)
+        # Conditional requests go the long way (a 304); so do requests whose pointer read failed.
+        if "HTTP_IF_NONE_MATCH" not in environ and POINTER_ERROR not in environ:
             try:
-                page = self.cache.lookup(path)
+                page = self.cache.lookup(path, environ.get(GENERATION))
             except Exception:  # noqa: BLE001 - the pointer could not be read: the app answers that
                 page = None
             if page is not None:

@@ -28,8 +28,10 @@ final class ElasticIndex implements SearchIndex
         private readonly array $locales,
         private readonly array $currencies,
         private readonly string $templateDir = '',
+        /** Query the canary's alias instead of the live one (docs/canary.md). */
+        bool $canary = false,
     ) {
-        $this->alias = "{$prefix}-products";
+        $this->alias = $canary ? "{$prefix}-products-canary" : "{$prefix}-products";
     }
 
     public function query(Query $query): Result

@@ -22,7 +22,14 @@ final class EmbeddedIndex implements SearchIndex
         private readonly KeyScheme $keys,
         private readonly array $locales,
         private readonly array $currencies,
+        /** Read the canary's search pointer instead of the live one (docs/canary.md). */
+        private readonly bool $canary = false,
     ) {
+    }
+
+    private function pointer(): string
+    {
+        return $this->canary ? $this->keys->searchCanary() : $this->keys->searchLive();
     }
 
     /** The store's connection, opened on first use. */
@@ -213,14 +220,14 @@ final class EmbeddedIndex implements SearchIndex
      */
     private function withLive(callable $reads): ?array
     {
-        $live = $this->redis()->get($this->keys->searchLive());
+        $live = $this->redis()->get($this->pointer());
         $gen = $live === false ? null : (int) $live;
         for ($attempt = 0; $attempt < 3; $attempt++) {
             if ($gen === null) {
                 return null;
             }
             $pipe = $this->redis()->pipeline();
-            $pipe->get($this->keys->searchLive());
+            $pipe->get($this->pointer());
             $reads($pipe, $gen);
             $replies = $pipe->exec();
             $now = array_shift($replies);

@@ -1,0 +1,117 @@
+"""What choosing a generation per request costs the edge when no canary runs.
+
+Usage::
+
+    python -m bench.canary [--products 3000] [--requests 20000] [--rounds 7]
+
+Every request now passes web/edge/shopper_buckets.py's ``AssignGeneration`` before the page
+cache: a look for the ``bucket`` cookie, the (cached) pointers, the generation noted for the
+request. In one process, on the same stack, two edge apps answer the anonymous product page from
+their page caches: one as shipped, one with that middleware taken out (the page cache then asks
+for the live generation itself, as it did before canaries). Alternating rounds of CPU time per
+request; the figure is the median ratio as shipped ÷ without (bench/metrics.py's in-process
+method; throughput moves too much on a shared machine to show a few microseconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import http
+from bench.stack import PYTHON, Stack, run_cli
+
+
+def wsgi_cost(paths: list[str], requests: int, rounds: int) -> dict:
+    """In this process, on the stack's environment: microseconds per request of each side
+    (medians) and the median ratio as shipped ÷ without the middleware."""
+    from snipshop import config
+    from web.edge.app import create_app
+    from web.edge.shopper_buckets import AssignGeneration
+
+    settings = config.load()
+    shipped: Any = create_app(settings).wsgi_app  # Traced, as create_app wraps it
+    without: Any = create_app(settings).wsgi_app
+    assert isinstance(without.app, AssignGeneration)  # Traced(AssignGeneration(ServeCached(...)))
+    without.app = without.app.app
+    apps = {"shipped": shipped, "without": without}
+
+    def call(app, path: str) -> None:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "bench",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr,
+        }
+        statuses: list[str] = []
+        for _ in app(environ, lambda status, headers, exc_info=None: statuses.append(status)):
+            pass
+        assert statuses == ["200 OK"], (path, statuses)
+
+    for n in range(3):  # the near cache starts listening, then pages are kept
+        for app in apps.values():
+            for path in paths:
+                call(app, path)
+        time.sleep(0.5 if n == 0 else 0)
+    per_request: dict[str, list[float]] = {"shipped": [], "without": []}
+    for r in range(rounds):
+        for name in ("shipped", "without") if r % 2 == 0 else ("without", "shipped"):
+            started = time.process_time()
+            for i in range(requests):
+                call(apps[name], paths[i % len(paths)])
+            per_request[name].append((time.process_time() - started) / requests * 1e6)
+    return {
+        "shipped_us": statistics.median(per_request["shipped"]),
+        "without_us": statistics.median(per_request["without"]),
+        "ratio": statistics.median(x / y for x, y in zip(per_request["shipped"], per_request["without"], strict=True)),
+    }
+
+
+def measure(stack: Stack, args: argparse.Namespace) -> None:
+    paths = http.pick_urls(stack)["product"][:200]
+    print("\n== choosing a generation per request, no canary running (page cache, CPU per request)", flush=True)
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.canary", "--wsgi", str(args.requests), str(args.rounds), *paths],
+        env=stack.env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(done.stdout.splitlines()[-1])
+    print(
+        f"  {found['shipped_us']:.1f} µs as shipped vs {found['without_us']:.1f} µs without per page-cache hit"
+        f" (shipped ÷ without {found['ratio']:.3f})",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--wsgi"]:  # the in-process part, in a process of its own (measure runs it)
+        print(json.dumps(wsgi_cost(argv[3:], int(argv[1]), int(argv[2]))))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.canary", description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    return run_cli(lambda stack: measure(stack, args), search="embedded", products=args.products)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
