@@ -60,6 +60,8 @@ def shop_zone() -> ZoneInfo:
 
 @backoffice.before_request
 def _signed_in() -> Any:
+    if request.endpoint == "backoffice.feed_upload":  # its own limit, set before the form is read
+        request.max_content_length = admin_state.current().settings.feed_max_bytes
     if request.endpoint in PUBLIC:
         return None
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -156,6 +158,9 @@ def _http_error(error: HTTPException) -> Any:
     status = error.code or 500
     if status == 403:
         message = _forbidden_message(error.description)
+    elif status == 413:
+        limit = request.max_content_length or 0
+        message = f"The upload is larger than the limit of {limit / (1024 * 1024):g} MB; nothing was imported."
     elif status == 404:
         message = error.description if error.description and "URL" not in error.description else "No such page."
     else:

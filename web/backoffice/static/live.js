@@ -25,3 +25,28 @@
     document.querySelectorAll("section.live[data-outbox]").forEach(watch);
   });
 })();
+// A feed import's page: show its progress while it runs, then load its report.
+(function () {
+  "use strict";
+  function poll(box) {
+    var url = box.getAttribute("data-progress-url");
+    var bar = box.querySelector("progress");
+    function ask() {
+      fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (job) {
+        bar.value = job.bytes_done;
+        box.querySelector(".rows-read").textContent = job.rows_read;
+        box.querySelector(".rows-imported").textContent = job.rows_imported;
+        box.querySelector(".rows-rejected").textContent = job.rows_rejected;
+        if (job.state === "running" && !job.interrupted) {
+          setTimeout(ask, 500);
+        } else {
+          window.location.reload();
+        }
+      }).catch(function () { setTimeout(ask, 2000); });
+    }
+    ask();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("section.report[data-progress-url]").forEach(poll);
+  });
+})();
