@@ -222,7 +222,10 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, page,
     page.goto(f"{backoffice}/backoffice/feeds")
     page.set_input_files("#file", files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": STOCK_FEED}])
     page.click("form.feed button")
+    page.locator("section.report[data-state=done]").wait_for(timeout=15_000)
     assert page.locator("table.rejected tr[data-line]").count() == 1
+    check("feed-job")
+    page.goto(f"{backoffice}/backoffice/feeds")
     check("feeds")
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
@@ -231,7 +234,7 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, page,
     assert page.locator("tr[data-line='live generation'] td").text_content() not in ("", "none")
     check("status")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
-    assert len(shots) == 10, shots
+    assert len(shots) == 11, shots
     report = "\n".join(
         f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
         for name, violations in found.items()
@@ -248,12 +251,53 @@ def test_upload_a_feed_with_a_bad_row_and_read_the_report(backoffice, page):
     page.goto(f"{backoffice}/backoffice/feeds")
     page.set_input_files("#file", files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": STOCK_FEED}])
     page.click("form.feed button")
-    report = page.locator("section.report")
+    report = page.locator("section.report[data-state=done]")
+    report.wait_for(timeout=15_000)
     assert report.get_attribute("data-imported") == "1" and report.get_attribute("data-rejected") == "1"
     bad = page.locator("table.rejected tr[data-line='3']").text_content()
     assert "NO-SUCH-SKU" in bad and "unknown product" in bad
     page.goto(f"{backoffice}/backoffice/products/{SKU}/stock")
     assert page.locator(f".level[data-sku={SKU}]").text_content() == "25"
+
+
+def test_upload_several_feeds_and_a_large_one_and_watch_the_progress(backoffice, page):
+    """A products feed and a stock feed of 3 MB (over the admin app's 1 MB body limit): the job page
+    shows a progress bar the page moves while the import runs, then the report of both files."""
+    products = b"sku,categories,name.en_US\nBO-CAP,bo-bags,Cap\nBO-BAD,no-such-category,Bad\n"
+    rows = b"".join(b"BO-CAP,%d\n" % (i % 7) if i % 1000 == 0 else b"BO-CAP,many%d\n" % i for i in range(200_000))
+    stock = b"sku,quantity\n" + rows
+    assert len(stock) > 3 * 1024 * 1024
+    polls: list[dict] = []
+    page.on("response", lambda r: polls.append(r.json()) if r.url.endswith(".json") else None)
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/feeds")
+    files = [
+        {"name": "stock.csv", "mimeType": "text/csv", "buffer": stock},
+        {"name": "products.csv", "mimeType": "text/csv", "buffer": products},
+    ]
+    page.set_input_files("#file", files=files)
+    page.click("form.feed button")
+    assert page.locator("h1").text_content().startswith("Feed import #")
+    page.locator("section.report:not([data-state=running])").wait_for(timeout=60_000)
+    running = [p for p in polls if p["state"] == "running"]
+    print(f"\nfeed job: {len(polls)} progress polls, {len(running)} while running")
+    assert running, "the job page showed no progress while the import ran"
+    assert all(0 <= p["bytes_done"] <= p["bytes_total"] for p in polls)
+    report = page.locator("section.report")
+    assert report.get_attribute("data-state") == "done"
+    assert report.get_attribute("data-imported") == str(1 + 200)
+    assert report.get_attribute("data-rejected") == str(1 + 199_800)
+    assert page.locator("table.files tbody tr").evaluate_all("rows => rows.map(r => r.dataset.file)") == [
+        "products.csv",
+        "stock.csv",
+    ]
+    assert (
+        "no-such-category" in page.locator("table.rejected tr[data-file='products.csv'][data-line='3']").text_content()
+    )
+    assert "the first 500" in page.locator("table.rejected caption").text_content()
+    assert page.get_attribute("progress#job-progress", "value") == str(len(stock) + len(products))
+    page.goto(f"{backoffice}/backoffice/products/BO-CAP/stock")
+    assert page.locator(".level[data-sku=BO-CAP]").text_content() == str(199_000 % 7)
 
 
 def test_the_page_tells_when_a_stock_movement_is_live(backoffice, shop, page):
