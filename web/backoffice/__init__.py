@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         catalog_views,
         feed_views,
         price_views,
+        projection_controls,
         status_views,
         stock_views,
     )

@@ -50,3 +50,37 @@
     document.querySelectorAll("section.report[data-progress-url]").forEach(poll);
   });
 })();
+// The status page during a full rebuild: its progress until the rebuild ends, then the new status.
+(function () {
+  "use strict";
+  function follow(box) {
+    var bar = box.querySelector("progress");
+    var state = box.querySelector(".rebuild-state");
+    var seen = box.getAttribute("data-running") === "1";
+    var tries = 0;
+    function ask() {
+      tries += 1;
+      fetch(box.getAttribute("data-state-url"), {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (s) {
+        if (s.progress) {
+          bar.max = s.progress.total || 1;
+          bar.value = s.progress.done;
+          state.textContent = s.progress.done + " of " + s.progress.total + " products";
+        }
+        if (s.running) {
+          seen = true;
+          setTimeout(ask, 1000);
+        } else if (seen) {
+          window.location.replace(window.location.pathname + "?rebuild=done#controls");
+        } else if (tries < 10) {
+          setTimeout(ask, 1000);  // a rebuild just started may take a moment to take its lock
+        }
+      }).catch(function () { setTimeout(ask, 3000); });
+    }
+    ask();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("section.rebuild[data-state-url]");
+    var started = window.location.search.indexOf("rebuild=started") >= 0;
+    if (box && (box.getAttribute("data-running") === "1" || started)) { follow(box); }
+  });
+})();
