@@ -19,9 +19,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 import requests
 
+from projector.deadletters import DeadLetters, letter
+from snipshop.config import Settings
 from tests.processes import start_http, wait_until
+from vocab.keys import KeyScheme
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("shop", ["embedded"], indirect=True)]
 
@@ -90,6 +94,10 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def dead_letters(shop) -> DeadLetters:
+    return DeadLetters(redis.Redis.from_url(shop.redis_url), KeyScheme(shop.key_prefix or Settings().key_prefix))
 
 
 def shop_text(url: str) -> str:
@@ -173,7 +181,7 @@ def test_an_offer_scheduled_seconds_ahead_starts_and_ends_in_the_shop(backoffice
     wait_until(lambda: '"price":"40.00"' in shop_text(f"{shop.edge}/p/{SKU}"), 20, 0.1, "the offer's end")
 
 
-def test_every_back_office_page_passes_the_accessibility_check(backoffice, page, tmp_path):
+def test_every_back_office_page_passes_the_accessibility_check(backoffice, shop, page, tmp_path):
     from tools.screenshots import audit, axe_source
 
     source = axe_source()
@@ -230,8 +238,10 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, page,
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
     check("audit")
+    dead_letters(shop).add(letter("projector.project_products", [[SKU]], {}, KeyError("gone"), "bo-a11y", 5))
     page.goto(f"{backoffice}/backoffice/status")
     assert page.locator("tr[data-line='live generation'] td").text_content() not in ("", "none")
+    assert page.locator("tr[data-task-id=bo-a11y] form.replay-one").count() == 1
     check("status")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
     assert len(shots) == 11, shots
@@ -309,3 +319,23 @@ def test_the_page_tells_when_a_stock_movement_is_live(backoffice, shop, page):
     page.click("form.movement button")
     page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
     assert re.search(r"OutOfStock", shop_text(f"{shop.edge}/p/{SKU}"))
+
+
+def test_an_admin_replays_a_dead_letter_and_starts_a_rebuild(backoffice, shop, page):
+    letters = dead_letters(shop)
+    letters.add(letter("projector.project_products", [[SKU]], {}, KeyError("gone"), "bo-replay", 5))
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/status")
+    page.click("tr[data-task-id=bo-replay] form.replay-one button")
+    assert "1 dead letters were sent" in page.locator("#control-done").text_content()
+    assert "bo-replay" not in [e["task_id"] for e in letters.entries()]
+    before = int(page.locator("tr[data-line='live generation'] td").text_content())
+    page.click("form.start-rebuild button")
+    assert "rebuild was started" in page.locator("#control-done").text_content()
+    page.wait_for_url("**rebuild=done**", timeout=60_000)  # the page follows the rebuild to its end
+    after = int(page.locator("tr[data-line='live generation'] td").text_content())
+    assert after > before and f"the live generation is {after}" in page.locator("#control-done").text_content()
+    page.goto(f"{backoffice}/backoffice/audit")
+    audit = page.locator("table.audit").text_content()
+    assert "start rebuild" in audit and "dead letter bo-replay" in audit
+    assert '"price":' in shop_text(f"{shop.edge}/p/{SKU}")  # the shop serves the new generation

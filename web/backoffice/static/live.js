@@ -69,7 +69,7 @@
         if (s.running) {
           seen = true;
           setTimeout(ask, 1000);
-        } else if (seen) {
+        } else if (seen || (s.live && s.live !== box.getAttribute("data-live"))) {
           window.location.replace(window.location.pathname + "?rebuild=done#controls");
         } else if (tries < 10) {
           setTimeout(ask, 1000);  // a rebuild just started may take a moment to take its lock
