@@ -23,7 +23,7 @@ from web.admin import admin_state
 from web.backoffice import audit
 from web.backoffice.backoffice_reads import PAGE_SIZE, ProductFilter, brands, product_page
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
-from web.backoffice.editor_forms import Errors, format_attributes, parse_product
+from web.backoffice.editor_forms import Errors, format_attributes, format_images, parse_product
 from web.backoffice.signin import current_user, require_role
 
 
@@ -66,10 +66,6 @@ def products() -> Any:
     )
 
 
-def _images(view: ProductView) -> list[dict[str, Any]]:
-    return [{"src": i.src, "width": i.width, "height": i.height} for i in view.images]
-
-
 def _values(view: ProductView) -> dict[str, Any]:
     values: dict[str, Any] = {f"name.{loc}": view.names.get(loc, "") for loc in admin_state.current().settings.locales}
     values |= {f"description.{loc}": view.descriptions.get(loc, "") for loc in admin_state.current().settings.locales}
@@ -77,6 +73,7 @@ def _values(view: ProductView) -> dict[str, Any]:
         "brand": view.brand,
         "categories": view.categories,
         "attributes": format_attributes(view.attributes),
+        "images": format_images(view.images),
         "active": view.active,
         "version": str(view.version),
     }
@@ -107,7 +104,8 @@ def product(sku: str) -> Any:
     return _editor(view, _values(view), {})
 
 
-def _save(sku: str, model: ProductIn, version: str) -> int | None:
+def save_product(sku: str, model: ProductIn, version: str, action: str = "save product") -> int | None:
+    """Save ``model`` as product ``sku`` if it is still at ``version`` (else :class:`Conflict`), audited."""
     conn = db()
 
     def command() -> int:
@@ -119,7 +117,7 @@ def _save(sku: str, model: ProductIn, version: str) -> int | None:
             )
         return commands.put_products(conn, [(sku, model)])
 
-    return audit.audited(conn, audit.Change(actor(), "backoffice", "save product", "product", sku), command)
+    return audit.audited(conn, audit.Change(actor(), "backoffice", action, "product", sku), command)
 
 
 @backoffice.post("/products/<sku>")
@@ -130,11 +128,11 @@ def product_save(sku: str) -> Any:
     values: dict[str, Any] = dict(request.form.items())
     values["categories"] = request.form.getlist("categories")
     values["active"] = request.form.get("active") == "on"
-    parsed = parse_product(request.form, settings.locales, _images(view))
+    parsed = parse_product(request.form, settings.locales)
     if parsed.errors:
         return _editor(view, values, parsed.errors, 422)
     try:
-        outbox_id = _save(sku, parsed.model, request.form.get("version", ""))
+        outbox_id = save_product(sku, parsed.model, request.form.get("version", ""))
     except CatalogError as error:
         field = "categories" if "categor" in str(error) else ""
         return _editor(view, values, {field: str(error)}, 409 if isinstance(error, Conflict) else 422)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from catalog.models import MovementIn, OfferIn, PriceIn, ProductIn
+from vocab.images import FEED_IMAGE_RE, Image
 
 Errors = dict[str, str]
 
@@ -51,7 +52,8 @@ def _field_errors(error: ValidationError, fields: Mapping[str, str] | None = Non
         else:
             key = loc[0]
         key = (fields or {}).get(key, key)
-        out.setdefault(key, _message(e))
+        where = f"line {int(loc[1]) + 1}: " if key == "images" and len(loc) > 1 and loc[1].isdigit() else ""
+        out.setdefault(key, where + _message(e))
     return out
 
 
@@ -82,9 +84,26 @@ def format_attributes(attributes: Mapping[str, Sequence[str]]) -> str:
     return "\n".join(f"{code}: {' | '.join(values)}" for code, values in attributes.items())
 
 
-def parse_product(form: MultiDict[str, str], locales: Sequence[str], images: list[dict[str, Any]]) -> Parsed:
-    """The product editor's form as a :class:`ProductIn`; ``images`` (kept as they are: the
-    editor does not change them) go along so that a save does not drop them."""
+def parse_images(text: str) -> tuple[list[dict[str, Any]], str | None]:
+    """``src WIDTHxHEIGHT`` per line (a feed cell's form, vocab/images.py) into the API's image
+    objects; the error of the first bad line. The first image is the product's main image."""
+    images: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = FEED_IMAGE_RE.fullmatch(line.strip())
+        if not line.strip():
+            continue
+        if not match:
+            return [], f"line {number}: write an image as 'src WIDTHxHEIGHT' (/m/b/mb01.jpg 400x500)"
+        images.append({"src": match[1], "width": int(match[2]), "height": int(match[3])})
+    return images, None
+
+
+def format_images(images: Sequence[Image]) -> str:
+    return "\n".join(f"{i.src} {i.width}x{i.height}" for i in images)
+
+
+def parse_product(form: MultiDict[str, str], locales: Sequence[str]) -> Parsed:
+    """The product editor's form as a :class:`ProductIn`."""
     names = {loc: form.get(f"name.{loc}", "").strip() for loc in locales}
     descriptions = {loc: form.get(f"description.{loc}", "") for loc in locales}
     errors: Errors = {}
@@ -96,6 +115,9 @@ def parse_product(form: MultiDict[str, str], locales: Sequence[str], images: lis
     attributes, attribute_error = parse_attributes(form.get("attributes", ""))
     if attribute_error:
         errors["attributes"] = attribute_error
+    images, image_error = parse_images(form.get("images", ""))
+    if image_error:
+        errors["images"] = image_error
     data = {
         "name": {loc: text for loc, text in names.items() if text},
         "description": {loc: descriptions[loc] for loc in locales if names[loc]},
