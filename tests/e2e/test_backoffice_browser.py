@@ -235,6 +235,31 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, shop,
     check("feed-job")
     page.goto(f"{backoffice}/backoffice/feeds")
     check("feeds")
+    page.goto(f"{backoffice}/backoffice/products/new")
+    page.fill("#sku", "BO-HAT")
+    page.click("form.new-product button")
+    assert page.locator("#name-en-US-error").is_visible()  # the error beside the field
+    check("product-new")
+    page.fill("#name-en_US", "Sun hat")
+    page.select_option("#categories", "bo-bags")
+    page.click("form.new-product button")
+    page.goto(f"{backoffice}/backoffice/products/BO-HAT/variants")
+    page.fill("#new-sku", "BO-HAT-S")
+    page.fill("#new-options", "size: S")
+    page.click("form.variant-add button")
+    assert page.input_value("#options-BO-HAT-S") == "size: S"
+    check("variants")
+    page.goto(f"{backoffice}/backoffice/categories/new")
+    page.fill("#key", "bo-hats")
+    page.fill("#name-en_US", "Hats")
+    page.fill("#name-de_DE", "Hüte")
+    page.click("form.category-form button")
+    check("category")
+    page.goto(f"{backoffice}/backoffice/categories")
+    page.click("button[aria-label='Move bo-hats up']")
+    keys = page.locator("ul.tree > li").evaluate_all("items => items.map(i => i.dataset.key)")
+    assert keys.index("bo-hats") < keys.index("bo-bags"), keys
+    check("categories")
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
     check("audit")
@@ -244,7 +269,7 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, shop,
     assert page.locator("tr[data-task-id=bo-a11y] form.replay-one").count() == 1
     check("status")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
-    assert len(shots) == 11, shots
+    assert len(shots) == 15, shots
     report = "\n".join(
         f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
         for name, violations in found.items()
@@ -339,3 +364,27 @@ def test_an_admin_replays_a_dead_letter_and_starts_a_rebuild(backoffice, shop, p
     audit = page.locator("table.audit").text_content()
     assert "start rebuild" in audit and "dead letter bo-replay" in audit
     assert '"price":' in shop_text(f"{shop.edge}/p/{SKU}")  # the shop serves the new generation
+
+
+def test_create_a_product_activate_it_and_deactivate_it_in_the_shop(backoffice, shop, page):
+    sign_in(page, backoffice, "editor")
+    page.goto(f"{backoffice}/backoffice/products")
+    page.click("a.new-product")
+    page.fill("#sku", "BO-SCARF")
+    page.fill("#name-en_US", "Scarf")
+    page.fill("#name-de_DE", "Schal")
+    page.select_option("#categories", "bo-bags")
+    page.click("form.new-product button")
+    assert page.url.startswith(f"{backoffice}/backoffice/products/BO-SCARF?saved=")
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    assert requests.get(f"{shop.edge}/p/BO-SCARF", timeout=10).status_code == 404  # new products start inactive
+    page.fill("#images", "/m/scarf.jpg 300x400")
+    page.click("form.editor button[type=submit]")
+    page.click("form.switch-active button")
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    wait_until(lambda: "/m/scarf.jpg" in shop_text(f"{shop.edge}/p/BO-SCARF?locale=de_DE"), 10, 0.1, "the shop page")
+    assert "Schal" in shop_text(f"{shop.edge}/p/BO-SCARF?locale=de_DE")
+    page.click("form.switch-active button")  # deactivate
+    assert "Activate" in page.locator("form.switch-active button").text_content()
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    wait_until(lambda: requests.get(f"{shop.edge}/p/BO-SCARF", timeout=10).status_code == 404, 10, 0.1, "the 404")
