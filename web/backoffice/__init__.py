@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
         catalog_views,
         category_views,
         feed_views,
+        i18n,
+        language_views,
         price_views,
         product_lifecycle_views,
         projection_controls,
@@ -26,5 +28,7 @@ def init_app(app: Flask) -> None:
         variant_views,
     )
     from web.backoffice.blueprint import backoffice
+
+    i18n.init_app(app)
 
     app.register_blueprint(backoffice)

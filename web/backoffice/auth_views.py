@@ -9,6 +9,7 @@ from flask import make_response, redirect, request, url_for
 from web.backoffice import accounts
 from web.backoffice.accounts import MAX_FAILED_ATTEMPTS
 from web.backoffice.blueprint import backoffice, db, local_time, render
+from web.backoffice.i18n import gettext
 from web.backoffice.signin import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -58,11 +59,14 @@ def login_post() -> Any:
     if result.locked_until is not None:
         return _form(
             429,
-            f"Too many wrong passwords: this account is locked until {local_time(result.locked_until)}.",
+            gettext(
+                "Too many wrong passwords: this account is locked until %(until)s.",
+                until=local_time(result.locked_until),
+            ),
             username,
         )
     if result.cookie is None:
-        return _form(401, "Wrong username or password.", username)
+        return _form(401, gettext("Wrong username or password."), username)
     response = redirect(_safe_next(request.form.get("next")), 303)
     set_cookie(response, SESSION_COOKIE, result.cookie)
     forget_cookie(response, LOGIN_CSRF_COOKIE)

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalog.models import CategoryIn, VariantIn, valid_category_key, valid_sku
 from web.backoffice.editor_forms import Errors, Parsed, _validate
+from web.backoffice.i18n import gettext
 
 
 def parse_options(text: str) -> tuple[dict[str, str], str | None]:
@@ -20,7 +21,7 @@ def parse_options(text: str) -> tuple[dict[str, str], str | None]:
             continue
         name, colon, value = line.partition(":")
         if not colon or not value.strip() or not name.strip():
-            return {}, f"line {number}: write an option as 'name: value' (size: M)"
+            return {}, gettext("line %(n)s: write an option as 'name: value' (size: M)", n=number)
         options[name.strip()] = value.strip()
     return options, None
 
@@ -59,7 +60,7 @@ def parse_category(form: MultiDict[str, str], locales: Sequence[str], position: 
         errors["key"] = error
     names = {loc: form.get(f"name.{loc}", "").strip() for loc in locales}
     if not any(names.values()):
-        errors[f"name.{locales[0]}"] = "a category needs a name in at least one language"
+        errors[f"name.{locales[0]}"] = gettext("a category needs a name in at least one language")
     data = {
         "parent": form.get("parent") or None,
         "name": {loc: name for loc, name in names.items() if name},

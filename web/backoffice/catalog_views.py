@@ -24,6 +24,7 @@ from web.backoffice import audit
 from web.backoffice.backoffice_reads import PAGE_SIZE, ProductFilter, brands, product_page
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, format_attributes, format_images, parse_product
+from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import current_user, require_role
 
 
@@ -112,8 +113,10 @@ def save_product(sku: str, model: ProductIn, version: str, action: str = "save p
         row = conn.execute("SELECT version FROM products WHERE sku = %s FOR UPDATE", (sku,)).fetchone()
         if row is None or str(row[0]) != version:
             raise Conflict(
-                "someone else saved this product since you opened it; nothing was saved. "
-                "Open it again to see their change, then make yours."
+                gettext(
+                    "someone else saved this product since you opened it; nothing was saved. "
+                    "Open it again to see their change, then make yours."
+                )
             )
         return commands.put_products(conn, [(sku, model)])
 
@@ -135,6 +138,6 @@ def product_save(sku: str) -> Any:
         outbox_id = save_product(sku, parsed.model, request.form.get("version", ""))
     except CatalogError as error:
         field = "categories" if "categor" in str(error) else ""
-        return _editor(view, values, {field: str(error)}, 409 if isinstance(error, Conflict) else 422)
+        return _editor(view, values, {field: refusal(error)}, 409 if isinstance(error, Conflict) else 422)
     publish(outbox_id)
     return redirect(url_for("backoffice.product", sku=sku, saved=outbox_id), 303)

@@ -21,6 +21,7 @@ from web.backoffice import audit
 from web.backoffice.blueprint import actor, backoffice, db, publish, render, saved_change
 from web.backoffice.catalog_forms import parse_category
 from web.backoffice.editor_forms import Errors
+from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import current_user, require_role
 
 
@@ -69,7 +70,7 @@ def _descendants(categories: dict[str, CategoryView], key: str) -> set[str]:
 def _category_or_404(key: str) -> CategoryView:
     view = load_categories(db()).get(key)
     if view is None:
-        abort(404, description=f"There is no category {key}.")
+        abort(404, description=gettext("There is no category %(key)s.", key=key))
     return view
 
 
@@ -102,7 +103,7 @@ def _save(key: str | None) -> Any:
     parsed = parse_category(request.form, settings.locales, position, new)
     target = request.form.get("key", "").strip() if new else str(key)
     if new and not parsed.errors.get("key") and target in everything:
-        parsed.errors["key"] = f"category {target} exists already"
+        parsed.errors["key"] = gettext("category %(key)s exists already", key=target)
     if parsed.errors:
         return _editor(key, values, parsed.errors, 422)
     model: CategoryIn = parsed.model
@@ -110,7 +111,7 @@ def _save(key: str | None) -> Any:
     try:
         outbox_id = audit.audited(db(), change, lambda: commands.put_categories(db(), [(target, model)]))
     except CatalogError as error:
-        return _editor(key, values, {"parent": str(error)}, 422)
+        return _editor(key, values, {"parent": refusal(error)}, 422)
     publish(outbox_id)
     return redirect(url_for("backoffice.category", key=target, saved=outbox_id), 303)
 
@@ -161,7 +162,7 @@ def category_move(key: str) -> Any:
     _category_or_404(key)
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None:
-        abort(400, description="Move a category 'up' or 'down'.")
+        abort(400, description=gettext("Move a category 'up' or 'down'."))
     change = audit.Change(actor(), "backoffice", f"move category {request.form['direction']}", "category", key)
     outbox_id = audit.audited(db(), change, lambda: _move(key, step))
     publish(outbox_id)

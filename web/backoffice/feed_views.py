@@ -23,6 +23,7 @@ from web.admin import admin_state
 from web.backoffice import feed_jobs
 from web.backoffice.blueprint import actor, backoffice, db, render
 from web.backoffice.feed_jobs import Upload
+from web.backoffice.i18n import gettext
 from web.backoffice.signin import require_role
 
 #: The role each feed kind needs, as for the admin API's routes.
@@ -59,17 +60,18 @@ def _kind(upload_name: str, chosen: str) -> str:
 def feed_upload() -> Any:
     files = [f for f in request.files.getlist("file") if f.filename]
     if not files:
-        return _page(422, "Choose one or more CSV files to upload.")
+        return _page(422, gettext("Choose one or more CSV files to upload."))
     chosen = request.form.get("kind", "") if len(files) == 1 else ""
     kinds = [_kind(f.filename or "", chosen) for f in files]
     unknown = [f"{f.filename} ({k!r})" for f, k in zip(files, kinds, strict=True) if k not in KIND_ROLES]
     if unknown:
-        error = (
-            f"Not a feed kind: {', '.join(unknown)}. Choose the kind, or name each file after its kind (products.csv)."
+        error = gettext(
+            "Not a feed kind: %(files)s. Choose the kind, or name each file after its kind (products.csv).",
+            files=", ".join(unknown),
         )
         return _page(422, error)
     if len(set(kinds)) < len(kinds):
-        return _page(422, "Two files of the same kind: upload one file per kind at a time.")
+        return _page(422, gettext("Two files of the same kind: upload one file per kind at a time."))
     for kind in kinds:
         require_role(KIND_ROLES[kind])
     folder = Path(tempfile.mkdtemp(prefix="snipshop-feed-"))
@@ -86,7 +88,7 @@ def feed_upload() -> Any:
 def _job_or_404(job_id: int) -> dict[str, Any]:
     job = feed_jobs.load(db(), job_id)
     if job is None:
-        abort(404, description=f"There is no feed job {job_id}.")
+        abort(404, description=gettext("There is no feed job %(id)s.", id=job_id))
     return job
 
 

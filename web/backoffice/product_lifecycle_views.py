@@ -23,6 +23,7 @@ from web.backoffice import audit
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render
 from web.backoffice.catalog_views import save_product
 from web.backoffice.editor_forms import Errors, parse_product
+from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import require_role
 
 
@@ -43,7 +44,9 @@ def _sku_error(sku: str) -> str | None:
         return str(error)
     existing = load_products(db(), [sku]).get(sku)
     if existing is not None:
-        return f"{sku} exists already{' (withdrawn)' if existing.deleted else ''}: open it from the product list"
+        if existing.deleted:
+            return gettext("%(sku)s exists already (withdrawn): open it from the product list", sku=sku)
+        return gettext("%(sku)s exists already: open it from the product list", sku=sku)
     return None
 
 
@@ -68,7 +71,7 @@ def product_create() -> Any:
         )
     except CatalogError as error:
         field = "categories" if "categor" in str(error) else "sku"
-        return _new_form(values, {field: str(error)}, 409 if isinstance(error, Conflict) else 422)
+        return _new_form(values, {field: refusal(error)}, 409 if isinstance(error, Conflict) else 422)
     publish(outbox_id)
     return redirect(url_for("backoffice.product", sku=sku, saved=outbox_id), 303)
 
@@ -77,7 +80,7 @@ def _create(sku: str, model: ProductIn) -> int:
     conn = db()
     # A product saved meanwhile by someone else under the same SKU is theirs: refuse, as the form did.
     if conn.execute("SELECT 1 FROM products WHERE sku = %s FOR UPDATE", (sku,)).fetchone():
-        raise Conflict(f"{sku} was created meanwhile by someone else; nothing was saved")
+        raise Conflict(gettext("%(sku)s was created meanwhile by someone else; nothing was saved", sku=sku))
     return commands.put_products(conn, [(sku, model)])
 
 
@@ -103,6 +106,6 @@ def product_active(sku: str) -> Any:
     try:
         outbox_id = save_product(sku, model, request.form.get("version", ""), action)
     except Conflict as error:
-        abort(409, description=str(error))
+        abort(409, description=refusal(error))
     publish(outbox_id)
     return redirect(url_for("backoffice.product", sku=sku, saved=outbox_id), 303)

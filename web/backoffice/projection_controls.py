@@ -29,6 +29,7 @@ from projector.rebuildlock import current_holder
 from vocab.keys import KeyScheme
 from web.admin import admin_state
 from web.backoffice.blueprint import actor, backoffice, db
+from web.backoffice.i18n import gettext
 from web.backoffice.signin import require_role
 from web.backoffice.status_views import clients
 
@@ -70,7 +71,9 @@ def replay_dead_letters() -> Any:
     if index is not None:
         listed = letters.entries(index + 1)
         if len(listed) <= index or listed[index].get("task_id") != request.form.get("task_id"):
-            abort(409, description="The dead-letter list changed since the page was read; nothing was replayed.")
+            abort(
+                409, description=gettext("The dead-letter list changed since the page was read; nothing was replayed.")
+            )
     replayed = letters.replay(_send_task, index)
     subject = f"dead letter {replayed[0]['task_id']}" if index is not None and replayed else "all dead letters"
     _audit("replay dead letters", subject, {"replayed": replayed})
@@ -89,7 +92,7 @@ def start_rebuild() -> Any:
     holder, expires_in = current_holder(client, _keys())
     if holder is not None or expires_in is not None:
         who = holder.describe() if holder else "holder unknown"
-        abort(409, description=f"A rebuild is already running ({who}); nothing was started.")
+        abort(409, description=gettext("A rebuild is already running (%(who)s); nothing was started.", who=who))
     process = subprocess.Popen(REBUILD_COMMAND, start_new_session=True, stdin=subprocess.DEVNULL)
     threading.Thread(target=_reap, args=(process,), name="rebuild-reaper", daemon=True).start()
     _audit("start rebuild", "full rebuild", {"pid": process.pid})

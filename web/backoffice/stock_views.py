@@ -17,6 +17,7 @@ from web.backoffice import audit
 from web.backoffice.backoffice_reads import movements
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, parse_movement
+from web.backoffice.i18n import refusal
 from web.backoffice.signin import require_role
 
 
@@ -55,7 +56,7 @@ def movement_post(variant: str) -> Any:
             db(), change, lambda: commands.apply_movement(db(), variant, move.movement_id, move.delta, move.reason)[1]
         )
     except CatalogError as error:
-        return _page(product, {key + "delta": str(error)}, values, 409)
+        return _page(product, {key + "delta": refusal(error)}, values, 409)
     publish(outbox_id)
     target = (
         url_for("backoffice.stock", sku=product, saved=outbox_id)

@@ -19,6 +19,7 @@ from web.backoffice import audit
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.catalog_forms import format_options, parse_variant
 from web.backoffice.editor_forms import Errors
+from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import current_user, require_role
 
 
@@ -50,7 +51,7 @@ def _write(sku: str, action: str, command: Any, prefix: str, values: dict[str, A
     try:
         outbox_id = audit.audited(db(), audit.Change(actor(), "backoffice", action, "product", sku), command)
     except CatalogError as error:
-        return _page(sku, {f"{prefix}/options": str(error)}, values, 409)
+        return _page(sku, {f"{prefix}/options": refusal(error)}, values, 409)
     publish(outbox_id)
     return redirect(url_for("backoffice.variants", sku=sku, saved=outbox_id), 303)
 
@@ -73,7 +74,12 @@ def variant_save(sku: str) -> Any:
     if not new:
         owner = audit.owning_product(db(), "product", variant_sku)
         if owner != sku or variant_sku == sku:
-            return _page(sku, {f"{prefix}/options": f"{variant_sku} is not a variant of {sku}"}, values, 404)
+            return _page(
+                sku,
+                {f"{prefix}/options": gettext("%(variant)s is not a variant of %(sku)s", variant=variant_sku, sku=sku)},
+                values,
+                404,
+            )
     action = "add variant" if new else "save variant"
     return _write(sku, action, lambda: commands.put_variants(db(), [(sku, variant_sku, model)]), prefix, values)
 

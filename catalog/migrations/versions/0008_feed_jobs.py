@@ -1,4 +1,4 @@
-"""The back office's feed imports: one row per upload, its progress and its per-row report.
+"""The back office's feed imports, and the language each back-office user reads it in.
 
 Revision ID: 0008
 Revises: 0007
@@ -8,6 +8,9 @@ how every admin process (gunicorn runs several) shows the job's progress. ``file
 file with its kind, size and counts; ``bytes_done`` of ``bytes_total`` is the progress;
 ``rejected_rows`` keeps the first rejected rows (file, line, key, reason); ``heartbeat_at`` is
 moved on each batch, so that a job whose process died shows as interrupted rather than running.
+
+``backoffice_users.locale`` is the language the back office speaks to the user (one of the
+shop's locales; NULL: the browser's preference).
 """
 
 from alembic import op
@@ -33,9 +36,10 @@ CREATE TABLE feed_jobs (
     finished_at    timestamptz
 );
 CREATE INDEX feed_jobs_recent ON feed_jobs(id DESC);
+ALTER TABLE backoffice_users ADD COLUMN locale text CHECK (locale ~ '^[a-z]{2}_[A-Z]{2}$');
 """
 
-DOWNGRADE = "DROP TABLE feed_jobs;"
+DOWNGRADE = "DROP TABLE feed_jobs; ALTER TABLE backoffice_users DROP COLUMN locale;"
 
 
 def upgrade() -> None:
