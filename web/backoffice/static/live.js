@@ -11,8 +11,10 @@
         if (c.projected_at) {
           // Shown in the shop's time zone, as the server renders every time.
           var when = new Date(c.projected_at).toLocaleString("sv-SE", {timeZone: box.getAttribute("data-zone")});
-          state.textContent = "Live in the shop since " + when + " (" + box.getAttribute("data-zone") + "): projected " +
-            Math.round(c.seconds * 1000) + " ms after the save.";
+          // The sentence comes from the page, in the editor's language.
+          state.textContent = box.getAttribute("data-live-text")
+            .replace("{when}", when + " (" + box.getAttribute("data-zone") + ")")
+            .replace("{ms}", String(Math.round(c.seconds * 1000)));
           box.setAttribute("data-projected", "1");
         } else if (tries < 120) {
           setTimeout(ask, 250);
