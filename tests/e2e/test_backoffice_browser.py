@@ -263,13 +263,27 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, shop,
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
     check("audit")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    page.select_option("#ui-locale", "de_DE")
+    page.click("form.language button")  # the editor's language, kept on the user
+    assert page.get_attribute("html", "lang") == "de"
+    page.fill("#name-de_DE", "")
+    page.fill("#description-de_DE", "<p>Ohne Namen</p>")
+    page.click("form.editor button[type=submit]")
+    error = page.locator("#name-de-DE-error").text_content()
+    assert error == "eine Beschreibung braucht einen Namen in derselben Sprache"
+    assert page.locator("legend").first.text_content() == "Texte, eine Spalte pro Sprache"
+    check("product-de")
+    page.select_option("#ui-locale", "en_US")
+    page.click("form.language button")
+    assert page.get_attribute("html", "lang") == "en"
     dead_letters(shop).add(letter("projector.project_products", [[SKU]], {}, KeyError("gone"), "bo-a11y", 5))
     page.goto(f"{backoffice}/backoffice/status")
     assert page.locator("tr[data-line='live generation'] td").text_content() not in ("", "none")
     assert page.locator("tr[data-task-id=bo-a11y] form.replay-one").count() == 1
     check("status")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
-    assert len(shots) == 15, shots
+    assert len(shots) == 16, shots
     report = "\n".join(
         f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
         for name, violations in found.items()
