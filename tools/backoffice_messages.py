@@ -16,7 +16,7 @@ from typing import Any
 from babel.messages.extract import extract_from_dir
 
 from web.backoffice.editor_forms import PYDANTIC_MESSAGES
-from web.backoffice.i18n import REFUSALS, catalog
+from web.backoffice.translation import REFUSALS, catalog
 
 ROOT = Path(__file__).resolve().parents[1] / "web" / "backoffice"
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from catalog.errors import Invalid
 from tools.backoffice_messages import messages, missing
 from web.backoffice.editor_forms import parse_movement, parse_product
-from web.backoffice.i18n import catalog, gettext, refusal
+from web.backoffice.translation import catalog, gettext, refusal
 
 LOCALES = ("en_US", "de_DE")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

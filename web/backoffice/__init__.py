@@ -18,17 +18,17 @@ def init_app(app: Flask) -> None:
         catalog_views,
         category_views,
         feed_views,
-        i18n,
         language_views,
         price_views,
         product_lifecycle_views,
         projection_controls,
         status_views,
         stock_views,
+        translation,
         variant_views,
     )
     from web.backoffice.blueprint import backoffice
 
-    i18n.init_app(app)
+    translation.init_app(app)
 
     app.register_blueprint(backoffice)

@@ -9,7 +9,7 @@ from flask import abort, jsonify, request
 from web.backoffice import audit
 from web.backoffice.backoffice_reads import progress
 from web.backoffice.blueprint import backoffice, db, render
-from web.backoffice.i18n import gettext
+from web.backoffice.translation import gettext
 
 PAGE = 50
 

@@ -9,7 +9,6 @@ from flask import make_response, redirect, request, url_for
 from web.backoffice import accounts
 from web.backoffice.accounts import MAX_FAILED_ATTEMPTS
 from web.backoffice.blueprint import backoffice, db, local_time, render
-from web.backoffice.i18n import gettext
 from web.backoffice.signin import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -18,6 +17,7 @@ from web.backoffice.signin import (
     new_login_token,
     set_cookie,
 )
+from web.backoffice.translation import gettext
 
 #: How long a sign-in form stays valid.
 LOGIN_FORM_SECONDS = 3600

@@ -21,8 +21,8 @@ from projector.readmodel import ProductView, load_products
 from web.admin import admin_state
 from web.backoffice import accounts
 from web.backoffice.backoffice_reads import Progress, progress
-from web.backoffice.i18n import choose_locale, gettext
 from web.backoffice.signin import SESSION_COOKIE, check_csrf, current_user
+from web.backoffice.translation import choose_locale, gettext
 
 log = logging.getLogger(__name__)
 

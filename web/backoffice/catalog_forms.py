@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalog.models import CategoryIn, VariantIn, valid_category_key, valid_sku
 from web.backoffice.editor_forms import Errors, Parsed, _validate
-from web.backoffice.i18n import gettext
+from web.backoffice.translation import gettext
 
 
 def parse_options(text: str) -> tuple[dict[str, str], str | None]:

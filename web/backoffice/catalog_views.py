@@ -24,8 +24,8 @@ from web.backoffice import audit
 from web.backoffice.backoffice_reads import PAGE_SIZE, ProductFilter, brands, product_page
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, format_attributes, format_images, parse_product
-from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import current_user, require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _page_number(text: str | None) -> int:

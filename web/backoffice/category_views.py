@@ -21,8 +21,8 @@ from web.backoffice import audit
 from web.backoffice.blueprint import actor, backoffice, db, publish, render, saved_change
 from web.backoffice.catalog_forms import parse_category
 from web.backoffice.editor_forms import Errors
-from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import current_user, require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _children(categories: dict[str, CategoryView]) -> dict[str | None, list[CategoryView]]:

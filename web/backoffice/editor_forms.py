@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalog.models import MovementIn, OfferIn, PriceIn, ProductIn
 from vocab.images import FEED_IMAGE_RE, Image
-from web.backoffice.i18n import gettext, translate
+from web.backoffice.translation import gettext, translate
 
 Errors = dict[str, str]
 

@@ -23,8 +23,8 @@ from web.admin import admin_state
 from web.backoffice import feed_jobs
 from web.backoffice.blueprint import actor, backoffice, db, render
 from web.backoffice.feed_jobs import Upload
-from web.backoffice.i18n import gettext
 from web.backoffice.signin import require_role
+from web.backoffice.translation import gettext
 
 #: The role each feed kind needs, as for the admin API's routes.
 KIND_ROLES = {

@@ -1,5 +1,5 @@
 """The language the back office speaks to the signed-in user, chosen in the page header and kept
-on the user (web/backoffice/i18n.py)."""
+on the user (web/backoffice/translation.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from web.admin import admin_state
 from web.backoffice import accounts
 from web.backoffice.auth_views import _safe_next
 from web.backoffice.blueprint import backoffice, db
-from web.backoffice.i18n import gettext
 from web.backoffice.signin import current_user
+from web.backoffice.translation import gettext
 
 
 @backoffice.post("/language")

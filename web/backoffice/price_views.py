@@ -29,8 +29,8 @@ from web.backoffice.blueprint import (
     shop_zone,
 )
 from web.backoffice.editor_forms import Errors, parse_offer, parse_price
-from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _product_of(variant: str) -> str:

@@ -23,8 +23,8 @@ from web.backoffice import audit
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render
 from web.backoffice.catalog_views import save_product
 from web.backoffice.editor_forms import Errors, parse_product
-from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _new_form(values: dict[str, Any], errors: Errors, status: int = 200) -> Any:

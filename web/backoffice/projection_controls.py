@@ -29,9 +29,9 @@ from projector.rebuildlock import current_holder
 from vocab.keys import KeyScheme
 from web.admin import admin_state
 from web.backoffice.blueprint import actor, backoffice, db
-from web.backoffice.i18n import gettext
 from web.backoffice.signin import require_role
 from web.backoffice.status_views import clients
+from web.backoffice.translation import gettext
 
 log = logging.getLogger(__name__)
 _CELERY = "snipshop.backoffice.celery"

@@ -17,8 +17,8 @@ from web.backoffice import audit
 from web.backoffice.backoffice_reads import movements
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, parse_movement
-from web.backoffice.i18n import refusal
 from web.backoffice.signin import require_role
+from web.backoffice.translation import refusal
 
 
 def _page(sku: str, errors: Errors | None = None, values: dict[str, str] | None = None, status: int = 200) -> Any:

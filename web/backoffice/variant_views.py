@@ -19,8 +19,8 @@ from web.backoffice import audit
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.catalog_forms import format_options, parse_variant
 from web.backoffice.editor_forms import Errors
-from web.backoffice.i18n import gettext, refusal
 from web.backoffice.signin import current_user, require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _page(sku: str, errors: Errors | None = None, values: dict[str, Any] | None = None, status: int = 200) -> Any:
