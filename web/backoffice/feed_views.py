@@ -12,6 +12,7 @@ with its counts when it ends.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -75,13 +76,17 @@ def feed_upload() -> Any:
     for kind in kinds:
         require_role(KIND_ROLES[kind])
     folder = Path(tempfile.mkdtemp(prefix="snipshop-feed-"))
-    uploads = []
-    for upload, kind in zip(files, kinds, strict=True):
-        path = folder / f"{kind}.csv"
-        upload.save(path)
-        uploads.append(Upload(path, upload.filename or path.name, kind))
-    job_id = feed_jobs.create(db(), actor(), uploads)
-    feed_jobs.start(admin_state.current(), job_id, uploads, folder)
+    try:
+        uploads = []
+        for upload, kind in zip(files, kinds, strict=True):
+            path = folder / f"{kind}.csv"
+            upload.save(path)
+            uploads.append(Upload(path, upload.filename or path.name, kind))
+        job_id = feed_jobs.create(db(), actor(), uploads)
+        feed_jobs.start(admin_state.current(), job_id, uploads, folder)  # the job removes the folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return redirect(url_for("backoffice.feed_job", job_id=job_id), 303)
 
 

@@ -15,6 +15,7 @@ Every control is a POST with the form's CSRF token and is written to the audit l
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from psycopg.types.json import Jsonb
 from projector.celery_app import make_celery
 from projector.deadletters import DeadLetters
 from projector.rebuildlock import current_holder
+from snipshop.metrics import MULTIPROC_ENV
 from vocab.keys import KeyScheme
 from web.admin import admin_state
 from web.backoffice.blueprint import actor, backoffice, db
@@ -93,7 +95,9 @@ def start_rebuild() -> Any:
     if holder is not None or expires_in is not None:
         who = holder.describe() if holder else "holder unknown"
         abort(409, description=gettext("A rebuild is already running (%(who)s); nothing was started.", who=who))
-    process = subprocess.Popen(REBUILD_COMMAND, start_new_session=True, stdin=subprocess.DEVNULL)
+    # Not one of the admin app's processes: its metrics must not land in their multiprocess files.
+    env = {k: v for k, v in os.environ.items() if k != MULTIPROC_ENV}
+    process = subprocess.Popen(REBUILD_COMMAND, start_new_session=True, stdin=subprocess.DEVNULL, env=env)
     threading.Thread(target=_reap, args=(process,), name="rebuild-reaper", daemon=True).start()
     _audit("start rebuild", "full rebuild", {"pid": process.pid})
     return _back(rebuild="started")
