@@ -55,29 +55,37 @@ def test_a_feed_upload_imports_the_good_rows_and_reports_the_bad(app, users, poo
     assert "products.csv (products)" in client.get("/backoffice/feeds").text  # listed among recent imports
 
 
-def test_files_of_several_kinds_are_imported_in_dependency_order(app, users, pool):  # noqa: F811
+def test_files_of_every_kind_are_imported_in_dependency_order(app, users, pool):  # noqa: F811
     admin = signed_in(app, "admin")
-    products = b"sku,categories,name.en_US\nK1,kits,Kit one\nK2,kits,Kit two\n"
-    categories = b"key,parent,name.en_US\nkits,gear,Kits\n"
-    prices = b"sku,currency,amount\nK1,EUR,10.00\nK2,EUR,-1\nK9,EUR,3.00\n"
-    stock = b"sku,quantity\nK1,4\nK2,5\n"
-    response = upload(
-        admin, (prices, "prices.csv"), (products, "products.csv"), (stock, "stock.csv"), (categories, "categories.csv")
-    )
-    page = finished(admin, response)
+    feeds = {
+        "stock.csv": b"sku,quantity\nK1-S,4\nK2,5\n",
+        "offers.csv": b"sku,currency,amount,starts_at,ends_at\nK2,EUR,8.00,2030-01-01T00:00:00Z,2030-01-08T00:00:00Z\n",
+        "prices.csv": b"sku,currency,amount\nK1-S,EUR,10.00\nK2,EUR,-1\nK9,EUR,3.00\n",
+        "variants.csv": b"sku,product,opt.size\nK1-S,K1,S\nK1-M,K1,M\n",
+        "products.csv": b"sku,categories,attr.fabric,name.en_US\nK1,kits,Wool,Kit one\nK2,kits,,Kit two\n",
+        "categories.csv": b"key,parent,name.en_US\nkits,gear,Kits\n",
+        "attributes.csv": b"code,label.en_US,label.de_DE\nfabric,Fabric,Stoff\n",
+    }
+    page = finished(admin, upload(admin, *((body, name) for name, body in feeds.items())))
     files = re.findall(
         r'<tr data-file="([^"]+)"><td>[^<]+</td><td>(\w+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>', page
     )
     assert files == [
+        ("attributes.csv", "attributes", "1", "1", "0"),
         ("categories.csv", "categories", "1", "1", "0"),
         ("products.csv", "products", "2", "2", "0"),
+        ("variants.csv", "variants", "2", "2", "0"),
         ("prices.csv", "prices", "3", "1", "2"),
+        ("offers.csv", "offers", "1", "1", "0"),
         ("stock.csv", "stock", "2", "2", "0"),
     ]
     assert 'data-file="prices.csv" data-line="3"' in page and 'data-file="prices.csv" data-line="4"' in page
-    assert row(pool, "SELECT amount::text FROM prices WHERE sku = 'K1'") == ("10.00",)
+    assert row(pool, "SELECT amount::text FROM prices WHERE sku = 'K1-S'") == ("10.00",)
+    assert row(pool, "SELECT amount::text FROM offers WHERE sku = 'K2'") == ("8.00",)
+    assert row(pool, "SELECT quantity FROM stock WHERE sku = 'K1-S'") == (4,)
+    assert row(pool, "SELECT label FROM attribute_labels WHERE code = 'fabric' AND locale = 'de_DE'") == ("Stoff",)
     job = row(pool, "SELECT bytes_done = bytes_total, bytes_total, rows_read FROM feed_jobs")
-    assert job == (True, len(products) + len(categories) + len(prices) + len(stock), 8)
+    assert job == (True, sum(len(body) for body in feeds.values()), 12)
 
 
 def test_each_kind_needs_its_role_and_an_unknown_kind_is_refused(app, users, pool):  # noqa: F811
