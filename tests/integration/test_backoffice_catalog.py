@@ -103,6 +103,26 @@ def test_variants_are_added_edited_and_removed(app, users, pool):  # noqa: F811
     assert actions == [("add variant",), ("add variant",), ("save variant",), ("remove variant",)]
 
 
+def test_variants_move_up_and_down_keeping_their_options(app, users, pool):  # noqa: F811
+    client = signed_in(app, "editor")
+    url = "/backoffice/products/B1/variants"
+    token = csrf(client.get(url).text)
+    for size in ("S", "M", "L"):
+        data = {"csrf_token": token, "sku": f"B1-{size}", "options": f"size: {size}", "active": "on"}
+        assert client.post(url, data=data).status_code == 303
+    order = """SELECT v.sku, v.position, o.value, v.active FROM variants v JOIN variant_options o ON o.variant = v.sku
+               WHERE product = 'B1' ORDER BY v.position, v.sku"""
+    assert client.post(f"{url}/B1-L/move", data={"csrf_token": token, "direction": "up"}).status_code == 303
+    assert rows(pool, order) == [("B1-S", 0, "S", True), ("B1-L", 1, "L", True), ("B1-M", 2, "M", True)]
+    page = client.get(url).text
+    assert re.findall(r'<section class="variant" id="v-([^"]+)"', page) == ["B1-S", "B1-L", "B1-M"]
+    outbox = row(pool, "SELECT count(*) FROM outbox")[0]
+    assert client.post(f"{url}/B1-S/move", data={"csrf_token": token, "direction": "up"}).status_code == 303
+    assert row(pool, "SELECT count(*) FROM outbox")[0] == outbox  # already first: nothing written
+    assert client.post(f"{url}/B1-X/move", data={"csrf_token": token, "direction": "up"}).status_code == 404
+    assert client.post(f"{url}/B1-S/move", data={"csrf_token": token, "direction": "left"}).status_code == 400
+
+
 def tree_order(client) -> list[str]:
     return re.findall(r'<li id="c-[^"]+" data-key="([^"]+)"', client.get("/backoffice/categories").text)
 

@@ -1,4 +1,5 @@
-"""A product's variants: their options (``size: M``), add and remove, the active flag.
+"""A product's variants: their options (``size: M``), add and remove, the active flag, their
+order in the shop's picker (move up / down, as the categories).
 
 Writes are the admin API's commands (catalog.commands ``put_variants``, ``delete_variant``),
 audited as changes of the product. A product's first variant replaces its default variant (the
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request, url_for
+from flask import abort, redirect, request, url_for
 
 from catalog import commands
 from catalog.errors import CatalogError
@@ -89,3 +90,48 @@ def variant_remove(sku: str, variant: str) -> Any:
     require_role("editor")
     product_or_404(sku)
     return _write(sku, "remove variant", lambda: commands.delete_variant(db(), sku, variant), variant, {})
+
+
+def _move(sku: str, variant: str, step: int) -> int | None:
+    """Swap ``variant`` with its previous (``step`` -1) or next (+1) variant; None at either end.
+    The variants whose place changes are written again with their options and state as they are."""
+    conn = db()
+    rows = conn.execute(
+        "SELECT sku, position, active FROM variants WHERE product = %s AND sku <> product ORDER BY position, sku",
+        (sku,),
+    ).fetchall()
+    order = [r[0] for r in rows]
+    if variant not in order:
+        abort(404, description=gettext("%(variant)s is not a variant of %(sku)s", variant=variant, sku=sku))
+    here = order.index(variant)
+    there = here + step
+    if not 0 <= there < len(order):
+        return None
+    order[here], order[there] = order[there], order[here]
+    old = {r[0]: (r[1], r[2]) for r in rows}
+    moved = [(v, position) for position, v in enumerate(order) if old[v][0] != position]
+    options: dict[str, dict[str, str]] = {v: {} for v, _ in moved}
+    for owner, name, value in conn.execute(
+        "SELECT variant, name, value FROM variant_options WHERE variant = ANY(%s) ORDER BY variant, position",
+        ([v for v, _ in moved],),
+    ):
+        options[owner][name] = value
+    items = [
+        (sku, v, VariantIn.model_validate({"options": options[v], "position": p, "active": old[v][1]}))
+        for v, p in moved
+    ]
+    return commands.put_variants(conn, items)
+
+
+@backoffice.post("/products/<sku>/variants/<variant>/move")
+def variant_move(sku: str, variant: str) -> Any:
+    require_role("editor")
+    product_or_404(sku)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if step is None:
+        abort(400, description=gettext("Move a variant 'up' or 'down'."))
+    action = f"move variant {request.form['direction']}"
+    change = audit.Change(actor(), "backoffice", action, "product", sku)
+    outbox_id = audit.audited(db(), change, lambda: _move(sku, variant, step))
+    publish(outbox_id)
+    return redirect(url_for("backoffice.variants", sku=sku, saved=outbox_id) + f"#v-{variant}", 303)
