@@ -149,8 +149,12 @@ def import_file(
     context: dict[str, Any],
     progress: bool = False,
     batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[int, FileStats], None] | None = None,
 ) -> FileStats:
-    """Stream one file through ``sink`` in batches of valid rows; report every rejected row."""
+    """Stream one file through ``sink`` in batches of valid rows; report every rejected row.
+
+    ``on_progress(bytes_read, stats)`` is called after every batch (the back office's feed job
+    shows it)."""
     stats, started, file = FileStats(), time.monotonic(), str(path)
     batch: dict[Any, FeedRow] = {}  # by identity: a command sees each key once
 
@@ -186,6 +190,8 @@ def import_file(
             stats.read += 1
             if stats.read % batch_size == 0:
                 bar.update(stream.tell() - bar.n)
+                if on_progress:
+                    on_progress(stream.tell(), stats)
             try:
                 row = parse_row(header, raw.line, raw.values, context, raw.error)
             except RowError as exc:
@@ -198,6 +204,8 @@ def import_file(
                 flush()
         flush()
         bar.update(stream.tell() - bar.n)
+        if on_progress:
+            on_progress(stream.tell(), stats)
     stats.seconds = time.monotonic() - started
     return stats
 

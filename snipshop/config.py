@@ -69,6 +69,8 @@ class Settings:
     search_cache_seconds: float = 2.0
     #: Largest admin request body, in bytes.
     max_body_bytes: int = 1024 * 1024
+    #: Largest feed file upload to the back office (its own route: streamed to a temporary file).
+    feed_max_bytes: int = 256 * 1024 * 1024
     #: Number of products the home page features.
     featured_count: int = 8
     #: Where product images are served (a static web server): image references are relative to it.
@@ -145,6 +147,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         edge_cache_seconds=float(env.get("EDGE_CACHE_SECONDS", defaults.edge_cache_seconds)),
         search_cache_seconds=float(env.get("SEARCH_CACHE_SECONDS", defaults.search_cache_seconds)),
         max_body_bytes=int(env.get("ADMIN_MAX_BODY_BYTES", defaults.max_body_bytes)),
+        feed_max_bytes=int(env.get("BACKOFFICE_FEED_MAX_BYTES", defaults.feed_max_bytes)),
         featured_count=int(env.get("FEATURED_COUNT", defaults.featured_count)),
         image_base_url=image_base(env.get("IMAGE_BASE_URL", defaults.image_base_url)),
         generation_grace_seconds=int(env.get("GENERATION_GRACE_SECONDS", defaults.generation_grace_seconds)),

@@ -19,9 +19,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 import requests
 
+from projector.deadletters import DeadLetters, letter
+from snipshop.config import Settings
 from tests.processes import start_http, wait_until
+from vocab.keys import KeyScheme
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("shop", ["embedded"], indirect=True)]
 
@@ -90,6 +94,10 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+def dead_letters(shop) -> DeadLetters:
+    return DeadLetters(redis.Redis.from_url(shop.redis_url), KeyScheme(shop.key_prefix or Settings().key_prefix))
 
 
 def shop_text(url: str) -> str:
@@ -173,7 +181,7 @@ def test_an_offer_scheduled_seconds_ahead_starts_and_ends_in_the_shop(backoffice
     wait_until(lambda: '"price":"40.00"' in shop_text(f"{shop.edge}/p/{SKU}"), 20, 0.1, "the offer's end")
 
 
-def test_every_back_office_page_passes_the_accessibility_check(backoffice, page, tmp_path):
+def test_every_back_office_page_passes_the_accessibility_check(backoffice, shop, page, tmp_path):
     from tools.screenshots import audit, axe_source
 
     source = axe_source()
@@ -222,16 +230,60 @@ def test_every_back_office_page_passes_the_accessibility_check(backoffice, page,
     page.goto(f"{backoffice}/backoffice/feeds")
     page.set_input_files("#file", files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": STOCK_FEED}])
     page.click("form.feed button")
+    page.locator("section.report[data-state=done]").wait_for(timeout=15_000)
     assert page.locator("table.rejected tr[data-line]").count() == 1
+    check("feed-job")
+    page.goto(f"{backoffice}/backoffice/feeds")
     check("feeds")
+    page.goto(f"{backoffice}/backoffice/products/new")
+    page.fill("#sku", "BO-HAT")
+    page.click("form.new-product button")
+    assert page.locator("#name-en-US-error").is_visible()  # the error beside the field
+    check("product-new")
+    page.fill("#name-en_US", "Sun hat")
+    page.select_option("#categories", "bo-bags")
+    page.click("form.new-product button")
+    page.goto(f"{backoffice}/backoffice/products/BO-HAT/variants")
+    page.fill("#new-sku", "BO-HAT-S")
+    page.fill("#new-options", "size: S")
+    page.click("form.variant-add button")
+    assert page.input_value("#options-BO-HAT-S") == "size: S"
+    check("variants")
+    page.goto(f"{backoffice}/backoffice/categories/new")
+    page.fill("#key", "bo-hats")
+    page.fill("#name-en_US", "Hats")
+    page.fill("#name-de_DE", "Hüte")
+    page.click("form.category-form button")
+    check("category")
+    page.goto(f"{backoffice}/backoffice/categories")
+    page.click("button[aria-label='Move bo-hats up']")
+    keys = page.locator("ul.tree > li").evaluate_all("items => items.map(i => i.dataset.key)")
+    assert keys.index("bo-hats") < keys.index("bo-bags"), keys
+    check("categories")
     page.goto(f"{backoffice}/backoffice/audit")
     assert "Wanderlust" in page.locator("table.audit").text_content()
     check("audit")
+    page.goto(f"{backoffice}/backoffice/products/{SKU}")
+    page.select_option("#ui-locale", "de_DE")
+    page.click("form.language button")  # the editor's language, kept on the user
+    assert page.get_attribute("html", "lang") == "de"
+    page.fill("#name-de_DE", "")
+    page.fill("#description-de_DE", "<p>Ohne Namen</p>")
+    page.click("form.editor button[type=submit]")
+    error = page.locator("#name-de-DE-error").text_content()
+    assert error == "eine Beschreibung braucht einen Namen in derselben Sprache"
+    assert page.locator("legend").first.text_content() == "Texte, eine Spalte pro Sprache"
+    check("product-de")
+    page.select_option("#ui-locale", "en_US")
+    page.click("form.language button")
+    assert page.get_attribute("html", "lang") == "en"
+    dead_letters(shop).add(letter("projector.project_products", [[SKU]], {}, KeyError("gone"), "bo-a11y", 5))
     page.goto(f"{backoffice}/backoffice/status")
     assert page.locator("tr[data-line='live generation'] td").text_content() not in ("", "none")
+    assert page.locator("tr[data-task-id=bo-a11y] form.replay-one").count() == 1
     check("status")
     shots = sorted(p.name for p in out.glob("backoffice-*.png"))
-    assert len(shots) == 10, shots
+    assert len(shots) == 16, shots
     report = "\n".join(
         f"{name}: {v['id']} ({v['impact']}) {v['help']}: {', '.join(n['target'] for n in v['nodes'])}"
         for name, violations in found.items()
@@ -248,12 +300,53 @@ def test_upload_a_feed_with_a_bad_row_and_read_the_report(backoffice, page):
     page.goto(f"{backoffice}/backoffice/feeds")
     page.set_input_files("#file", files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": STOCK_FEED}])
     page.click("form.feed button")
-    report = page.locator("section.report")
+    report = page.locator("section.report[data-state=done]")
+    report.wait_for(timeout=15_000)
     assert report.get_attribute("data-imported") == "1" and report.get_attribute("data-rejected") == "1"
     bad = page.locator("table.rejected tr[data-line='3']").text_content()
     assert "NO-SUCH-SKU" in bad and "unknown product" in bad
     page.goto(f"{backoffice}/backoffice/products/{SKU}/stock")
     assert page.locator(f".level[data-sku={SKU}]").text_content() == "25"
+
+
+def test_upload_several_feeds_and_a_large_one_and_watch_the_progress(backoffice, page):
+    """A products feed and a stock feed of 3 MB (over the admin app's 1 MB body limit): the job page
+    shows a progress bar the page moves while the import runs, then the report of both files."""
+    products = b"sku,categories,name.en_US\nBO-CAP,bo-bags,Cap\nBO-BAD,no-such-category,Bad\n"
+    rows = b"".join(b"BO-CAP,%d\n" % (i % 7) if i % 1000 == 0 else b"BO-CAP,many%d\n" % i for i in range(200_000))
+    stock = b"sku,quantity\n" + rows
+    assert len(stock) > 3 * 1024 * 1024
+    polls: list[dict] = []
+    page.on("response", lambda r: polls.append(r.json()) if r.url.endswith(".json") else None)
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/feeds")
+    files = [
+        {"name": "stock.csv", "mimeType": "text/csv", "buffer": stock},
+        {"name": "products.csv", "mimeType": "text/csv", "buffer": products},
+    ]
+    page.set_input_files("#file", files=files)
+    page.click("form.feed button")
+    assert page.locator("h1").text_content().startswith("Feed import #")
+    page.locator("section.report:not([data-state=running])").wait_for(timeout=60_000)
+    running = [p for p in polls if p["state"] == "running"]
+    print(f"\nfeed job: {len(polls)} progress polls, {len(running)} while running")
+    assert running, "the job page showed no progress while the import ran"
+    assert all(0 <= p["bytes_done"] <= p["bytes_total"] for p in polls)
+    report = page.locator("section.report")
+    assert report.get_attribute("data-state") == "done"
+    assert report.get_attribute("data-imported") == str(1 + 200)
+    assert report.get_attribute("data-rejected") == str(1 + 199_800)
+    assert page.locator("table.files tbody tr").evaluate_all("rows => rows.map(r => r.dataset.file)") == [
+        "products.csv",
+        "stock.csv",
+    ]
+    assert (
+        "no-such-category" in page.locator("table.rejected tr[data-file='products.csv'][data-line='3']").text_content()
+    )
+    assert "the first 500" in page.locator("table.rejected caption").text_content()
+    assert page.get_attribute("progress#job-progress", "value") == str(len(stock) + len(products))
+    page.goto(f"{backoffice}/backoffice/products/BO-CAP/stock")
+    assert page.locator(".level[data-sku=BO-CAP]").text_content() == str(199_000 % 7)
 
 
 def test_the_page_tells_when_a_stock_movement_is_live(backoffice, shop, page):
@@ -265,3 +358,47 @@ def test_the_page_tells_when_a_stock_movement_is_live(backoffice, shop, page):
     page.click("form.movement button")
     page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
     assert re.search(r"OutOfStock", shop_text(f"{shop.edge}/p/{SKU}"))
+
+
+def test_an_admin_replays_a_dead_letter_and_starts_a_rebuild(backoffice, shop, page):
+    letters = dead_letters(shop)
+    letters.add(letter("projector.project_products", [[SKU]], {}, KeyError("gone"), "bo-replay", 5))
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/status")
+    page.click("tr[data-task-id=bo-replay] form.replay-one button")
+    assert "1 dead letters were sent" in page.locator("#control-done").text_content()
+    assert "bo-replay" not in [e["task_id"] for e in letters.entries()]
+    before = int(page.locator("tr[data-line='live generation'] td").text_content())
+    page.click("form.start-rebuild button")
+    assert "rebuild was started" in page.locator("#control-done").text_content()
+    page.wait_for_url("**rebuild=done**", timeout=60_000)  # the page follows the rebuild to its end
+    after = int(page.locator("tr[data-line='live generation'] td").text_content())
+    assert after > before and f"the live generation is {after}" in page.locator("#control-done").text_content()
+    page.goto(f"{backoffice}/backoffice/audit")
+    audit = page.locator("table.audit").text_content()
+    assert "start rebuild" in audit and "dead letter bo-replay" in audit
+    assert '"price":' in shop_text(f"{shop.edge}/p/{SKU}")  # the shop serves the new generation
+
+
+def test_create_a_product_activate_it_and_deactivate_it_in_the_shop(backoffice, shop, page):
+    sign_in(page, backoffice, "editor")
+    page.goto(f"{backoffice}/backoffice/products")
+    page.click("a.new-product")
+    page.fill("#sku", "BO-SCARF")
+    page.fill("#name-en_US", "Scarf")
+    page.fill("#name-de_DE", "Schal")
+    page.select_option("#categories", "bo-bags")
+    page.click("form.new-product button")
+    assert page.url.startswith(f"{backoffice}/backoffice/products/BO-SCARF?saved=")
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    assert requests.get(f"{shop.edge}/p/BO-SCARF", timeout=10).status_code == 404  # new products start inactive
+    page.fill("#images", "/m/scarf.jpg 300x400")
+    page.click("form.editor button[type=submit]")
+    page.click("form.switch-active button")
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    wait_until(lambda: "/m/scarf.jpg" in shop_text(f"{shop.edge}/p/BO-SCARF?locale=de_DE"), 10, 0.1, "the shop page")
+    assert "Schal" in shop_text(f"{shop.edge}/p/BO-SCARF?locale=de_DE")
+    page.click("form.switch-active button")  # deactivate
+    assert "Activate" in page.locator("form.switch-active button").text_content()
+    page.locator("section.live .live-state").filter(has_text="Live in the shop").wait_for(timeout=15_000)
+    wait_until(lambda: requests.get(f"{shop.edge}/p/BO-SCARF", timeout=10).status_code == 404, 10, 0.1, "the 404")

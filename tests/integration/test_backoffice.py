@@ -15,7 +15,7 @@ from web.backoffice.accounts import LOCKOUT_SECONDS, MAX_FAILED_ATTEMPTS, create
 pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery"
-BACKOFFICE_TABLES = "audit_log, backoffice_sessions, backoffice_users"
+BACKOFFICE_TABLES = "audit_log, backoffice_sessions, backoffice_users, feed_jobs"
 
 
 @pytest.fixture
@@ -324,54 +324,6 @@ def test_an_unexpected_error_is_an_html_page(app, users, monkeypatch):
     response = client.get("/backoffice/products")
     assert response.status_code == 500 and response.mimetype == "text/html"
     assert "server log" in response.text and "ZeroDivisionError" not in response.text
-
-
-FEED = (
-    b"sku,brand,categories,active,name.en_US\nF1,Acme,bags,1,Feed bag\nF2,Acme,nope,1,Bad bag\nF3,Acme,bags,maybe,Odd\n"
-)
-
-
-def test_a_feed_upload_imports_the_good_rows_and_reports_the_bad(app, users, pool, sent):
-    import io
-
-    client = signed_in(app, "editor")
-    token = csrf(client.get("/backoffice/feeds").text)
-    response = client.post(
-        "/backoffice/feeds",
-        data={"csrf_token": token, "kind": "", "file": (io.BytesIO(FEED), "products.csv")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 200, response.text
-    assert 'data-imported="1"' in response.text and 'data-rejected="2"' in response.text
-    assert re.search(r'data-line="3"><td>3</td><td>F2</td><td>[^<]*unknown category', response.text)
-    assert 'data-line="4"' in response.text
-    assert row(pool, "SELECT count(*) FROM products WHERE sku IN ('F1', 'F2', 'F3')")[0] == 1
-    assert ("product", ["F1"]) in sent
-    assert row(pool, "SELECT actor, kind, after->>'imported' FROM audit_log WHERE kind = 'feed'") == (
-        "user:editor",
-        "feed",
-        "1",
-    )
-    pricing = signed_in(app, "pricing")
-    refused = pricing.post(
-        "/backoffice/feeds",
-        data={"csrf_token": token, "file": (io.BytesIO(FEED), "products.csv")},
-        content_type="multipart/form-data",
-    )
-    assert refused.status_code == 403  # its own session's token is not this one: refused either way
-    token = csrf(pricing.get("/backoffice/feeds").text)
-    refused = pricing.post(
-        "/backoffice/feeds",
-        data={"csrf_token": token, "file": (io.BytesIO(FEED), "products.csv")},
-        content_type="multipart/form-data",
-    )
-    assert refused.status_code == 403 and "needs the role" in html.unescape(refused.text)
-    unknown = client.post(
-        "/backoffice/feeds",
-        data={"csrf_token": csrf(client.get("/backoffice/feeds").text), "file": (io.BytesIO(FEED), "stuff.csv")},
-        content_type="multipart/form-data",
-    )
-    assert unknown.status_code == 422 and "not a feed kind" in html.unescape(unknown.text)
 
 
 def test_api_stock_movements_leave_their_trail_in_stock_movements_only(client, tokens, users, pool):

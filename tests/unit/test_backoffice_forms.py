@@ -36,9 +36,14 @@ def product_form(**fields: str | list[str]) -> MultiDict:
 
 def test_a_product_form_becomes_the_api_model():
     parsed = parse_product(
-        product_form(**{"description.de_DE": "<p>Groß</p>", "attributes": "color: Red | Blue\nsize: M"}),
+        product_form(
+            **{
+                "description.de_DE": "<p>Groß</p>",
+                "attributes": "color: Red | Blue\nsize: M",
+                "images": "/m/b.jpg 10x10\n\nhttps://img.example.com/c.jpg 400X500",
+            }
+        ),
         LOCALES,
-        [{"src": "/m/b.jpg", "width": 10, "height": 10}],
     )
     assert parsed.errors == {}
     model = parsed.model
@@ -47,19 +52,32 @@ def test_a_product_form_becomes_the_api_model():
         "de_DE": "<p>Groß</p>",
     }
     assert model.attributes == {"color": ["Red", "Blue"], "size": "M"} and model.active is True
-    assert [i.src for i in model.images] == ["/m/b.jpg"]  # images the editor does not show stay
+    assert [(i.src, i.width, i.height) for i in model.images] == [
+        ("/m/b.jpg", 10, 10),
+        ("https://img.example.com/c.jpg", 400, 500),
+    ]
+
+
+def test_image_lines_are_checked_and_their_errors_name_the_line():
+    assert parse_product(product_form(images="/m/b.jpg"), LOCALES).errors == {
+        "images": "line 1: write an image as 'src WIDTHxHEIGHT' (/m/b.jpg 400x500)".replace("b.jpg", "b/mb01.jpg")
+    }
+    bad = parse_product(product_form(images="/m/ok.jpg 1x1\njavascript:alert(1) 10x10"), LOCALES).errors["images"]
+    assert bad.startswith("line 2: ")
+    too_big = parse_product(product_form(images="/m/ok.jpg 1x1\n/m/big.jpg 99999x1"), LOCALES).errors["images"]
+    assert too_big.startswith("line 2: ") and "10000" in too_big
 
 
 def test_errors_stand_by_the_field_and_locale_that_caused_them():
-    parsed = parse_product(product_form(**{"name.de_DE": "x" * 501, "brand": "b" * 201}), LOCALES, [])
+    parsed = parse_product(product_form(**{"name.de_DE": "x" * 501, "brand": "b" * 201}), LOCALES)
     assert parsed.model is None
     assert set(parsed.errors) == {"name.de_DE", "brand"} and "500" in parsed.errors["name.de_DE"]
-    orphan = parse_product(product_form(**{"name.de_DE": "", "description.de_DE": "<p>x</p>"}), LOCALES, [])
+    orphan = parse_product(product_form(**{"name.de_DE": "", "description.de_DE": "<p>x</p>"}), LOCALES)
     assert "same language" in orphan.errors["name.de_DE"]
-    nameless = parse_product(product_form(**{"name.en_US": "", "name.de_DE": ""}), LOCALES, [])
+    nameless = parse_product(product_form(**{"name.en_US": "", "name.de_DE": ""}), LOCALES)
     assert "at least one language" in nameless.errors["name.en_US"]
-    assert "categories" in parse_product(product_form(categories=["bags", "bags"]), LOCALES, []).errors
-    assert "attributes" in parse_product(product_form(attributes="no colon here"), LOCALES, []).errors
+    assert "categories" in parse_product(product_form(categories=["bags", "bags"]), LOCALES).errors
+    assert "attributes" in parse_product(product_form(attributes="no colon here"), LOCALES).errors
 
 
 def test_attributes_round_trip_through_their_text_form():

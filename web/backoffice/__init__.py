@@ -16,11 +16,19 @@ def init_app(app: Flask) -> None:
         audit_views,
         auth_views,
         catalog_views,
+        category_views,
         feed_views,
+        language_views,
         price_views,
+        product_lifecycle_views,
+        projection_controls,
         status_views,
         stock_views,
+        translation,
+        variant_views,
     )
     from web.backoffice.blueprint import backoffice
+
+    translation.init_app(app)
 
     app.register_blueprint(backoffice)

@@ -31,6 +31,8 @@ class User:
     id: int
     username: str
     role: str
+    #: The language the back office speaks to this user (None: the browser's, among the shop's).
+    locale: str | None = None
 
     def may(self, role: str) -> bool:
         """Roles as for API tokens: ``admin`` may do everything."""
@@ -161,12 +163,16 @@ def sign_in(conn: psycopg.Connection, username: str, password: str) -> SignIn:
 def session(conn: psycopg.Connection, cookie: str) -> Session | None:
     """The live session of a cookie value, or None (unknown, expired, or its user disabled)."""
     row = conn.execute(
-        """SELECT u.id, u.username, u.role, s.csrf_token FROM backoffice_sessions s
+        """SELECT u.id, u.username, u.role, s.csrf_token, u.locale FROM backoffice_sessions s
            JOIN backoffice_users u ON u.id = s.user_id
            WHERE s.id_hash = %s AND s.expires_at > now() AND u.disabled_at IS NULL""",
         (_digest(cookie),),
     ).fetchone()
-    return Session(User(row[0], row[1], row[2]), row[3]) if row else None
+    return Session(User(row[0], row[1], row[2], row[4]), row[3]) if row else None
+
+
+def set_locale(conn: psycopg.Connection, user_id: int, locale: str) -> None:
+    conn.execute("UPDATE backoffice_users SET locale = %s WHERE id = %s", (locale, user_id))
 
 
 def sign_out(conn: psycopg.Connection, cookie: str) -> None:

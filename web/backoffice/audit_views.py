@@ -9,6 +9,7 @@ from flask import abort, jsonify, request
 from web.backoffice import audit
 from web.backoffice.backoffice_reads import progress
 from web.backoffice.blueprint import backoffice, db, render
+from web.backoffice.translation import gettext
 
 PAGE = 50
 
@@ -26,5 +27,5 @@ def audit_log() -> Any:
 def change(outbox_id: int) -> Any:
     found = progress(db(), outbox_id)
     if found is None:
-        abort(404, description=f"There is no change {outbox_id}.")
+        abort(404, description=gettext("There is no change %(id)s.", id=outbox_id))
     return jsonify(found.as_json())

@@ -17,6 +17,7 @@ from web.backoffice.signin import (
     new_login_token,
     set_cookie,
 )
+from web.backoffice.translation import gettext
 
 #: How long a sign-in form stays valid.
 LOGIN_FORM_SECONDS = 3600
@@ -58,11 +59,14 @@ def login_post() -> Any:
     if result.locked_until is not None:
         return _form(
             429,
-            f"Too many wrong passwords: this account is locked until {local_time(result.locked_until)}.",
+            gettext(
+                "Too many wrong passwords: this account is locked until %(until)s.",
+                until=local_time(result.locked_until),
+            ),
             username,
         )
     if result.cookie is None:
-        return _form(401, "Wrong username or password.", username)
+        return _form(401, gettext("Wrong username or password."), username)
     response = redirect(_safe_next(request.form.get("next")), 303)
     set_cookie(response, SESSION_COOKIE, result.cookie)
     forget_cookie(response, LOGIN_CSRF_COOKIE)

@@ -22,6 +22,7 @@ from web.admin import admin_state
 from web.backoffice import accounts
 from web.backoffice.backoffice_reads import Progress, progress
 from web.backoffice.signin import SESSION_COOKIE, check_csrf, current_user
+from web.backoffice.translation import choose_locale, gettext
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,14 @@ def shop_zone() -> ZoneInfo:
 
 @backoffice.before_request
 def _signed_in() -> Any:
+    if request.endpoint == "backoffice.feed_upload":  # its own limit, set before the form is read
+        request.max_content_length = admin_state.current().settings.feed_max_bytes
     if request.endpoint in PUBLIC:
+        g.backoffice_locale = choose_locale(None)
         return None
     cookie = request.cookies.get(SESSION_COOKIE)
     found = accounts.session(db(), cookie) if cookie else None
+    g.backoffice_locale = choose_locale(found.user.locale if found else None)
     if found is None:
         return redirect(url_for("backoffice.login", next=request.full_path if request.method == "GET" else None), 303)
     g.backoffice_user = found.user
@@ -91,7 +96,7 @@ def product_or_404(sku: str) -> ProductView:
     """The product an editor page is about, or a 404 (also for a deleted one)."""
     view = load_products(db(), [sku]).get(sku)
     if view is None or view.deleted:
-        abort(404, description=f"There is no product {sku}.")
+        abort(404, description=gettext("There is no product %(sku)s.", sku=sku))
     return view
 
 
@@ -132,6 +137,7 @@ def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, 
             locales=settings.locales,
             currencies=settings.currencies,
             zone=shop_zone().key,
+            ui_locale=g.get("backoffice_locale") or settings.locales[0],
             shop_link=shop_link,
             **context,
         ),
@@ -141,14 +147,19 @@ def render(template: str, http_status: int = 200, **context: Any) -> tuple[str, 
 
 def _forbidden_message(description: str | None) -> str:
     if description == "csrf":
-        return (
+        return gettext(
             "The form could not be checked: its security token is missing or stale, or it was sent from "
             "another site. Nothing was changed. Reload the page and send the form again."
         )
     user = current_user()
     needed = (description or "").removeprefix("role:")
     role = user.role if user else "none"
-    return f"Your role ({role}) may not make this change: it needs the role {needed!r} or 'admin'. Nothing was changed."
+    return gettext(
+        "Your role (%(role)s) may not make this change: it needs the role '%(needed)s' or 'admin'. "
+        "Nothing was changed.",
+        role=role,
+        needed=needed,
+    )
 
 
 @backoffice.errorhandler(HTTPException)
@@ -156,21 +167,32 @@ def _http_error(error: HTTPException) -> Any:
     status = error.code or 500
     if status == 403:
         message = _forbidden_message(error.description)
+    elif status == 413:
+        limit = request.max_content_length or 0
+        message = gettext(
+            "The upload is larger than the limit of %(mb)s MB; nothing was imported.", mb=f"{limit / (1024 * 1024):g}"
+        )
     elif status == 404:
-        message = error.description if error.description and "URL" not in error.description else "No such page."
+        message = (
+            error.description if error.description and "URL" not in error.description else gettext("No such page.")
+        )
     else:
-        message = error.description or "The request could not be handled."
+        message = error.description or gettext("The request could not be handled.")
     return render("error.html", status, status=status, message=message)
 
 
 @backoffice.errorhandler(psycopg.OperationalError)
 def _database_down(error: psycopg.OperationalError) -> Any:
     log.warning("back office: database unavailable: %s", error)
-    page = render("error.html", 503, status=503, message="The catalog database is unavailable; nothing was changed.")
+    page = render(
+        "error.html", 503, status=503, message=gettext("The catalog database is unavailable; nothing was changed.")
+    )
     return Response(page[0], 503, headers={"Retry-After": "5"})
 
 
 @backoffice.errorhandler(Exception)
 def _unexpected(error: Exception) -> Any:
     log.exception("back office: unhandled error in %s %s", request.method, request.path)
-    return render("error.html", 500, status=500, message="Something went wrong; the server log has the details.")
+    return render(
+        "error.html", 500, status=500, message=gettext("Something went wrong; the server log has the details.")
+    )

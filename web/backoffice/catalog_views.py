@@ -23,8 +23,9 @@ from web.admin import admin_state
 from web.backoffice import audit
 from web.backoffice.backoffice_reads import PAGE_SIZE, ProductFilter, brands, product_page
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
-from web.backoffice.editor_forms import Errors, format_attributes, parse_product
+from web.backoffice.editor_forms import Errors, format_attributes, format_images, parse_product
 from web.backoffice.signin import current_user, require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _page_number(text: str | None) -> int:
@@ -66,10 +67,6 @@ def products() -> Any:
     )
 
 
-def _images(view: ProductView) -> list[dict[str, Any]]:
-    return [{"src": i.src, "width": i.width, "height": i.height} for i in view.images]
-
-
 def _values(view: ProductView) -> dict[str, Any]:
     values: dict[str, Any] = {f"name.{loc}": view.names.get(loc, "") for loc in admin_state.current().settings.locales}
     values |= {f"description.{loc}": view.descriptions.get(loc, "") for loc in admin_state.current().settings.locales}
@@ -77,6 +74,7 @@ def _values(view: ProductView) -> dict[str, Any]:
         "brand": view.brand,
         "categories": view.categories,
         "attributes": format_attributes(view.attributes),
+        "images": format_images(view.images),
         "active": view.active,
         "version": str(view.version),
     }
@@ -107,19 +105,22 @@ def product(sku: str) -> Any:
     return _editor(view, _values(view), {})
 
 
-def _save(sku: str, model: ProductIn, version: str) -> int | None:
+def save_product(sku: str, model: ProductIn, version: str, action: str = "save product") -> int | None:
+    """Save ``model`` as product ``sku`` if it is still at ``version`` (else :class:`Conflict`), audited."""
     conn = db()
 
     def command() -> int:
         row = conn.execute("SELECT version FROM products WHERE sku = %s FOR UPDATE", (sku,)).fetchone()
         if row is None or str(row[0]) != version:
             raise Conflict(
-                "someone else saved this product since you opened it; nothing was saved. "
-                "Open it again to see their change, then make yours."
+                gettext(
+                    "someone else saved this product since you opened it; nothing was saved. "
+                    "Open it again to see their change, then make yours."
+                )
             )
         return commands.put_products(conn, [(sku, model)])
 
-    return audit.audited(conn, audit.Change(actor(), "backoffice", "save product", "product", sku), command)
+    return audit.audited(conn, audit.Change(actor(), "backoffice", action, "product", sku), command)
 
 
 @backoffice.post("/products/<sku>")
@@ -130,13 +131,13 @@ def product_save(sku: str) -> Any:
     values: dict[str, Any] = dict(request.form.items())
     values["categories"] = request.form.getlist("categories")
     values["active"] = request.form.get("active") == "on"
-    parsed = parse_product(request.form, settings.locales, _images(view))
+    parsed = parse_product(request.form, settings.locales)
     if parsed.errors:
         return _editor(view, values, parsed.errors, 422)
     try:
-        outbox_id = _save(sku, parsed.model, request.form.get("version", ""))
+        outbox_id = save_product(sku, parsed.model, request.form.get("version", ""))
     except CatalogError as error:
         field = "categories" if "categor" in str(error) else ""
-        return _editor(view, values, {field: str(error)}, 409 if isinstance(error, Conflict) else 422)
+        return _editor(view, values, {field: refusal(error)}, 409 if isinstance(error, Conflict) else 422)
     publish(outbox_id)
     return redirect(url_for("backoffice.product", sku=sku, saved=outbox_id), 303)

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from catalog.models import MovementIn, OfferIn, PriceIn, ProductIn
+from vocab.images import FEED_IMAGE_RE, Image
+from web.backoffice.translation import gettext, translate
 
 Errors = dict[str, str]
 
@@ -32,9 +34,37 @@ class Parsed:
     errors: Errors = field(default_factory=dict)
 
 
+#: pydantic's messages of the errors a form can cause, as messages to translate with the values of
+#: the error's context (in English they read as pydantic's own).
+PYDANTIC_MESSAGES = {
+    "missing": "Field required",
+    "string_too_long": "String should have at most %(max_length)s characters",
+    "string_too_short": "String should have at least %(min_length)s characters",
+    "too_long": "List should have at most %(max_length)s items after validation, not %(actual_length)s",
+    "greater_than_equal": "Input should be greater than or equal to %(ge)s",
+    "less_than_equal": "Input should be less than or equal to %(le)s",
+    "greater_than": "Input should be greater than %(gt)s",
+    "less_than": "Input should be less than %(lt)s",
+    "decimal_parsing": "Input should be a valid decimal",
+    "decimal_max_places": "Decimal input should have no more than %(decimal_places)s decimal places",
+    "decimal_max_digits": "Decimal input should have no more than %(max_digits)s digits in total",
+    "int_parsing": "Input should be a valid integer, unable to parse string as an integer",
+    "string_pattern_mismatch": "String should match pattern '%(pattern)s'",
+}
+
+
 def _message(error: Mapping[str, Any]) -> str:
-    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
-        return str(error["ctx"]["error"])
+    """The error's message in the editor's language: a message of the models' own validators as
+    written there (translated when the catalog has it), pydantic's by its type."""
+    context = error.get("ctx", {})
+    if error["type"] == "value_error" and "error" in context:
+        return translate(str(context["error"]))
+    known = PYDANTIC_MESSAGES.get(error["type"])
+    if known is not None:
+        try:
+            return gettext(known, **{k: str(v) for k, v in context.items()})
+        except (KeyError, ValueError, TypeError):  # a context this table did not expect
+            pass
     return str(error["msg"])
 
 
@@ -51,7 +81,10 @@ def _field_errors(error: ValidationError, fields: Mapping[str, str] | None = Non
         else:
             key = loc[0]
         key = (fields or {}).get(key, key)
-        out.setdefault(key, _message(e))
+        where = (
+            gettext("line %(n)s: ", n=int(loc[1]) + 1) if key == "images" and len(loc) > 1 and loc[1].isdigit() else ""
+        )
+        out.setdefault(key, where + _message(e))
     return out
 
 
@@ -70,10 +103,12 @@ def parse_attributes(text: str) -> tuple[dict[str, str | list[str]], str | None]
             continue
         code, colon, values = line.partition(":")
         if not colon:
-            return {}, f"line {number}: write an attribute as 'code: value' (several values separated by '|')"
+            return {}, gettext(
+                "line %(n)s: write an attribute as 'code: value' (several values separated by '|')", n=number
+            )
         parts = [v.strip() for v in values.split("|") if v.strip()]
         if not parts:
-            return {}, f"line {number}: attribute {code.strip()!r} has no value"
+            return {}, gettext("line %(n)s: attribute '%(code)s' has no value", n=number, code=code.strip())
         attributes[code.strip()] = parts if len(parts) > 1 else parts[0]
     return attributes, None
 
@@ -82,20 +117,40 @@ def format_attributes(attributes: Mapping[str, Sequence[str]]) -> str:
     return "\n".join(f"{code}: {' | '.join(values)}" for code, values in attributes.items())
 
 
-def parse_product(form: MultiDict[str, str], locales: Sequence[str], images: list[dict[str, Any]]) -> Parsed:
-    """The product editor's form as a :class:`ProductIn`; ``images`` (kept as they are: the
-    editor does not change them) go along so that a save does not drop them."""
+def parse_images(text: str) -> tuple[list[dict[str, Any]], str | None]:
+    """``src WIDTHxHEIGHT`` per line (a feed cell's form, vocab/images.py) into the API's image
+    objects; the error of the first bad line. The first image is the product's main image."""
+    images: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = FEED_IMAGE_RE.fullmatch(line.strip())
+        if not line.strip():
+            continue
+        if not match:
+            return [], gettext("line %(n)s: write an image as 'src WIDTHxHEIGHT' (/m/b/mb01.jpg 400x500)", n=number)
+        images.append({"src": match[1], "width": int(match[2]), "height": int(match[3])})
+    return images, None
+
+
+def format_images(images: Sequence[Image]) -> str:
+    return "\n".join(f"{i.src} {i.width}x{i.height}" for i in images)
+
+
+def parse_product(form: MultiDict[str, str], locales: Sequence[str]) -> Parsed:
+    """The product editor's form as a :class:`ProductIn`."""
     names = {loc: form.get(f"name.{loc}", "").strip() for loc in locales}
     descriptions = {loc: form.get(f"description.{loc}", "") for loc in locales}
     errors: Errors = {}
     for loc in locales:  # a description without a name would be dropped: say so instead
         if not names[loc] and descriptions[loc].strip():
-            errors[f"name.{loc}"] = "a description needs a name in the same language"
+            errors[f"name.{loc}"] = gettext("a description needs a name in the same language")
     if not any(names.values()):
-        errors[f"name.{locales[0]}"] = "a product needs a name in at least one language"
+        errors[f"name.{locales[0]}"] = gettext("a product needs a name in at least one language")
     attributes, attribute_error = parse_attributes(form.get("attributes", ""))
     if attribute_error:
         errors["attributes"] = attribute_error
+    images, image_error = parse_images(form.get("images", ""))
+    if image_error:
+        errors["images"] = image_error
     data = {
         "name": {loc: text for loc, text in names.items() if text},
         "description": {loc: descriptions[loc] for loc in locales if names[loc]},
@@ -133,7 +188,7 @@ def parse_offer(form: MultiDict[str, str], zone: ZoneInfo) -> Parsed:
     for name in ("starts_at", "ends_at"):
         value = local_to_aware(form.get(name, ""), zone)
         if value is None:
-            errors[name] = "give a date and a time"
+            errors[name] = gettext("give a date and a time")
         data[name] = value or ""
     parsed = _validate(OfferIn, data, {}, default="ends_at")
     parsed.errors = {**parsed.errors, **errors}
@@ -148,11 +203,11 @@ def parse_movement(form: MultiDict[str, str]) -> Parsed:
     try:
         delta: Any = int(raw)
     except ValueError:
-        errors["delta"] = "give a whole number: positive for goods in, negative for goods out"
+        errors["delta"] = gettext("give a whole number: positive for goods in, negative for goods out")
         delta = 0
     reason = form.get("reason", "").strip()
     if not reason:
-        errors["reason"] = "say why the stock changes"
+        errors["reason"] = gettext("say why the stock changes")
     # A new id per form: the form's own hidden id makes a resent form apply once.
     movement_id = form.get("movement_id", "") or f"bo-{uuid.uuid4()}"
     parsed = _validate(MovementIn, {"movement_id": movement_id, "delta": delta, "reason": reason}, {})

@@ -30,13 +30,14 @@ from web.backoffice.blueprint import (
 )
 from web.backoffice.editor_forms import Errors, parse_offer, parse_price
 from web.backoffice.signin import require_role
+from web.backoffice.translation import gettext, refusal
 
 
 def _product_of(variant: str) -> str:
     try:
         valid_sku(variant)
     except ValueError:
-        abort(404, description=f"There is no product or variant {variant}.")
+        abort(404, description=gettext("There is no product or variant %(sku)s.", sku=variant))
     owner = audit.owning_product(db(), "pricing", variant)
     return owner or variant
 
@@ -61,7 +62,7 @@ def prices(sku: str) -> Any:
 
 def _currency(currency: str) -> str:
     if currency not in admin_state.current().settings.currencies:
-        abort(404, description=f"{currency} is not one of the shop's currencies.")
+        abort(404, description=gettext("%(currency)s is not one of the shop's currencies.", currency=currency))
     return currency
 
 
@@ -72,7 +73,7 @@ def _write(variant: str, currency: str, action: str, command: Callable[[], int])
     try:
         outbox_id = audit.audited(db(), change, command)
     except CatalogError as error:
-        return _page(product, {f"{variant}/{currency}/": str(error)}, status=422)
+        return _page(product, {f"{variant}/{currency}/": refusal(error)}, status=422)
     publish(outbox_id)
     return redirect(url_for("backoffice.prices", sku=product, saved=outbox_id) + f"#v-{variant}-{currency}", 303)
 

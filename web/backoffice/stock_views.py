@@ -18,6 +18,7 @@ from web.backoffice.backoffice_reads import movements
 from web.backoffice.blueprint import actor, backoffice, db, product_or_404, publish, render, saved_change
 from web.backoffice.editor_forms import Errors, parse_movement
 from web.backoffice.signin import require_role
+from web.backoffice.translation import refusal
 
 
 def _page(sku: str, errors: Errors | None = None, values: dict[str, str] | None = None, status: int = 200) -> Any:
@@ -55,7 +56,7 @@ def movement_post(variant: str) -> Any:
             db(), change, lambda: commands.apply_movement(db(), variant, move.movement_id, move.delta, move.reason)[1]
         )
     except CatalogError as error:
-        return _page(product, {key + "delta": str(error)}, values, 409)
+        return _page(product, {key + "delta": refusal(error)}, values, 409)
     publish(outbox_id)
     target = (
         url_for("backoffice.stock", sku=product, saved=outbox_id)
