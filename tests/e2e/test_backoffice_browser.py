@@ -380,6 +380,30 @@ def test_an_admin_replays_a_dead_letter_and_starts_a_rebuild(backoffice, shop, p
     assert '"price":' in shop_text(f"{shop.edge}/p/{SKU}")  # the shop serves the new generation
 
 
+def test_an_admin_starts_a_canary_reads_the_comparison_and_aborts_it(backoffice, shop, page):
+    sign_in(page, backoffice, "admin")
+    page.goto(f"{backoffice}/backoffice/status")
+    live = int(page.locator("tr[data-line='live generation'] td").text_content())
+    page.fill("#canary-percent", "20")
+    page.click("form.start-canary button")
+    assert "canary was started" in page.locator("#canary-done").text_content()
+
+    def serving() -> bool:
+        page.goto(f"{backoffice}/backoffice/status")
+        return page.locator("p.canary-state").count() == 1
+
+    wait_until(serving, 60, 0.5, "the canary serving shoppers")
+    assert f"serves 20 % of shoppers beside generation {live}." in page.locator("p.canary-state").text_content()
+    assert f"live {live}" in page.locator("pre.comparison").text_content()
+    page.click("form.abort-canary button")
+    assert f"back on generation {live}" in page.locator("#canary-done").text_content()
+    assert page.locator("form.start-canary").count() == 1
+    assert int(page.locator("tr[data-line='live generation'] td").text_content()) == live
+    page.goto(f"{backoffice}/backoffice/audit")
+    audit = page.locator("table.audit").text_content()
+    assert "start canary" in audit and "abort canary" in audit
+
+
 def test_create_a_product_activate_it_and_deactivate_it_in_the_shop(backoffice, shop, page):
     sign_in(page, backoffice, "editor")
     page.goto(f"{backoffice}/backoffice/products")

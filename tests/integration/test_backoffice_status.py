@@ -13,7 +13,7 @@ import redis
 
 from projector.deadletters import DeadLetters
 from tests.integration.test_backoffice import csrf, row, signed_in, users  # noqa: F401  (a fixture)
-from vocab.keys import KeyScheme
+from vocab.keys import CanaryRecord, KeyScheme
 from vocab.topics import PROJECTION_QUEUE
 
 pytestmark = pytest.mark.integration
@@ -65,7 +65,8 @@ def test_only_an_admin_may_replay_or_rebuild_and_only_with_the_token(app, users,
     page = editor.get("/backoffice/status").text
     assert "t3" in page and "replay-one" not in page and "Start a full rebuild" not in page
     token = csrf(page)
-    for path in ("/backoffice/status/dead-letters/replay", "/backoffice/status/rebuild"):
+    controls = ("dead-letters/replay", "rebuild", "canary", "canary/promote", "canary/abort")
+    for path in (f"/backoffice/status/{control}" for control in controls):
         refused = editor.post(path, data={"csrf_token": token})
         assert refused.status_code == 403 and "needs the role 'admin'" in refused.text.replace("&#39;", "'")
         assert signed_in(app, "admin").post(path).status_code == 403  # no CSRF token
@@ -89,3 +90,27 @@ def test_a_running_rebuild_shows_its_progress_and_is_not_started_twice(app, user
     twice = admin.post("/backoffice/status/rebuild", data={"csrf_token": csrf(page)})
     assert twice.status_code == 409 and "already running" in twice.text
     assert row(pool, "SELECT count(*) FROM audit_log")[0] == 0
+
+
+def test_a_running_canary_is_shown_with_its_comparison_and_refused_twice(app, users, pool, stores):  # noqa: F811
+    client, _broker, keys = stores
+    admin = signed_in(app, "admin")
+    page = admin.get("/backoffice/status").text
+    assert 'class="start-canary"' in page and "promote-canary" not in page
+    for percent in ("0", "100", "ten", ""):  # outside 1-99: nothing started, nothing audited
+        refused = admin.post("/backoffice/status/canary", data={"csrf_token": csrf(page), "percent": percent})
+        assert refused.status_code == 400 and "whole number from 1 to 99" in refused.text, percent
+    for control in ("promote", "abort"):
+        none = admin.post(f"/backoffice/status/canary/{control}", data={"csrf_token": csrf(page)})
+        assert none.status_code == 409 and "No canary is running" in none.text
+    client.set(keys.live, 7)
+    client.set(keys.canary, CanaryRecord(generation=8, base=7, percent=20, started_at=0.0).encode())
+    page = admin.get("/backoffice/status").text
+    assert "Generation 8 serves 20 % of shoppers beside generation 7." in page
+    assert "canary 8" in page.split('<pre class="comparison"')[1]  # projector compare's table
+    assert 'class="promote-canary"' in page and 'class="abort-canary"' in page and "start-canary" not in page
+    twice = admin.post("/backoffice/status/canary", data={"csrf_token": csrf(page), "percent": "10"})
+    assert twice.status_code == 409 and "already running" in twice.text
+    editor = signed_in(app, "editor").get("/backoffice/status").text
+    assert "Generation 8 serves 20 %" in editor and "promote-canary" not in editor
+    assert client.exists(keys.canary) and row(pool, "SELECT count(*) FROM audit_log")[0] == 0

@@ -11,9 +11,10 @@ import redis
 from flask import Response, current_app, jsonify
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from projector.compare import compare
 from projector.deadletters import DeadLetters
 from projector.status import read_status
-from vocab.keys import KeyScheme
+from vocab.keys import CanaryRecord, KeyScheme
 from web.admin import admin_state
 from web.backoffice.blueprint import backoffice, log, render
 from web.backoffice.signin import current_user
@@ -52,11 +53,15 @@ def status() -> Any:
     client, broker = clients()
     keys = KeyScheme(shared.settings.key_prefix)
     letters: list[dict[str, Any]] = []
-    progress = None
+    progress = canary = comparison = None
     try:
         lines = read_status(client, broker, keys, shared.connection)
         letters = DeadLetters(client, keys).entries(SHOWN_LETTERS)
         progress = rebuild_progress(client, keys)
+        canary = CanaryRecord.decode(client.get(keys.canary))
+        if canary is not None:
+            found = compare(client, keys, shared.settings)
+            comparison = found.lines() if found is not None else None
     except redis.RedisError as error:
         lines = {"snippet store or broker": f"unreachable: {type(error).__name__}: {error}"}
     user = current_user()
@@ -65,6 +70,8 @@ def status() -> Any:
         lines=lines,
         letters=letters,
         progress=progress,
+        canary=canary,
+        comparison=comparison,
         rebuilding=str(lines.get("rebuild running", "no")).startswith("yes"),
         may_control=bool(user and user.may("admin")),
     )
