@@ -15,6 +15,7 @@ import csv
 import json
 import re
 import sys
+import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -233,14 +234,25 @@ def stems_text(feed: Path) -> str:
     return json.dumps(stem_vectors(feed), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+def demo_stems_text() -> str:
+    """:func:`stems_text` of the demo catalog, converted from the sample catalog in ``data/``."""
+    from tools import magento_to_feed
+
+    with tempfile.TemporaryDirectory(prefix="snipshop-stems-") as out:
+        magento_to_feed.convert(magento_to_feed.DEFAULT_SOURCE, Path(out))
+        return stems_text(Path(out))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
-    parser.add_argument("--stems-from", type=Path, help="also write the stem vectors from this feed directory")
+    parser.add_argument(
+        "--stems", action="store_true", help="also write the stem vectors of the demo catalog (from data/)"
+    )
     args = parser.parse_args(argv)
-    if args.stems_from is not None:
+    if args.stems:
         STEMS.parent.mkdir(parents=True, exist_ok=True)
-        STEMS.write_text(stems_text(args.stems_from), encoding="utf-8")
+        STEMS.write_text(demo_stems_text(), encoding="utf-8")
     text = render()
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""

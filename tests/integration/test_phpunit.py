@@ -6,7 +6,6 @@ and skips loudly elsewhere, like any missing service.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,10 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_phpunit_passes():
     phpunit = shutil.which("phpunit")
-    if phpunit is None:
-        if os.environ.get("CI"):
-            pytest.fail("phpunit is not installed (Debian package phpunit)")
-        pytest.skip("phpunit is not installed (Debian package phpunit)")
+    if phpunit is None:  # ./dev installs it: a machine without it fails here, it does not skip
+        pytest.fail("phpunit is not installed (Debian package phpunit; ./dev install installs it)")
     done = subprocess.run(
         [phpunit, "-c", "frontend_php_compat/phpunit.xml"],
         cwd=ROOT,

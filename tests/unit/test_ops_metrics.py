@@ -5,7 +5,6 @@ metric names the code exposes."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,10 +21,8 @@ SUFFIXES = ("_total", "_bucket", "_count", "_sum")
 
 def promtool() -> str:
     found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is missing (Debian package prometheus; ./dev installs it)")
-        pytest.skip("promtool is missing (Debian package prometheus; ./dev installs it)")
+    if found is None:  # ./dev installs it: a machine without it fails here, it does not skip
+        pytest.fail("promtool is missing (Debian package prometheus; ./dev install installs it)")
     return found
 
 
