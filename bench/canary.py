@@ -16,16 +16,13 @@ method; throughput moves too much on a shared machine to show a few microseconds
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from bench import http
+from bench import http, inprocess
 from bench.stack import PYTHON, Stack, run_cli
 
 
@@ -41,43 +38,8 @@ def wsgi_cost(paths: list[str], requests: int, rounds: int) -> dict:
     without: Any = create_app(settings).wsgi_app
     assert isinstance(without.app, AssignGeneration)  # Traced(AssignGeneration(ServeCached(...)))
     without.app = without.app.app
-    apps = {"shipped": shipped, "without": without}
-
-    def call(app, path: str) -> None:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "bench",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(),
-            "wsgi.errors": sys.stderr,
-        }
-        statuses: list[str] = []
-        for _ in app(environ, lambda status, headers, exc_info=None: statuses.append(status)):
-            pass
-        assert statuses == ["200 OK"], (path, statuses)
-
-    for n in range(3):  # the near cache starts listening, then pages are kept
-        for app in apps.values():
-            for path in paths:
-                call(app, path)
-        time.sleep(0.5 if n == 0 else 0)
-    per_request: dict[str, list[float]] = {"shipped": [], "without": []}
-    for r in range(rounds):
-        for name in ("shipped", "without") if r % 2 == 0 else ("without", "shipped"):
-            started = time.process_time()
-            for i in range(requests):
-                call(apps[name], paths[i % len(paths)])
-            per_request[name].append((time.process_time() - started) / requests * 1e6)
-    return {
-        "shipped_us": statistics.median(per_request["shipped"]),
-        "without_us": statistics.median(per_request["without"]),
-        "ratio": statistics.median(x / y for x, y in zip(per_request["shipped"], per_request["without"], strict=True)),
-    }
+    shipped_us, without_us, ratio = inprocess.compare(shipped, without, paths, requests, rounds)
+    return {"shipped_us": shipped_us, "without_us": without_us, "ratio": ratio}
 
 
 def measure(stack: Stack, args: argparse.Namespace) -> None:

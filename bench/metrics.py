@@ -28,18 +28,15 @@ its own step.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from bench import http
+from bench import http, inprocess
 from bench.stack import PYTHON, Stack, run_cli
 from bench.wrk import ensure_wrk
 
@@ -108,41 +105,8 @@ def wsgi_cost(paths: list[str], requests: int = WSGI_REQUESTS, rounds: int = WSG
         for on in (True, False)  # one Redis client each, as two servers would have
     }
 
-    def call(app, path: str) -> None:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "bench",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(),
-            "wsgi.errors": sys.stderr,
-        }
-        statuses: list[str] = []
-        for _ in app(environ, lambda status, headers, exc_info=None: statuses.append(status)):
-            pass
-        assert statuses == ["200 OK"], (path, statuses)
-
-    for n in range(3):  # the near cache starts listening, then pages are kept
-        for app in apps.values():
-            for path in paths:
-                call(app, path)
-        time.sleep(0.5 if n == 0 else 0)
-    per_request: dict[bool, list[float]] = {True: [], False: []}
-    for r in range(rounds):
-        for on in (True, False) if r % 2 == 0 else (False, True):
-            started = time.process_time()
-            for i in range(requests):
-                call(apps[on], paths[i % len(paths)])
-            per_request[on].append((time.process_time() - started) / requests * 1e6)
-    return {
-        "on_us": statistics.median(per_request[True]),
-        "off_us": statistics.median(per_request[False]),
-        "ratio": statistics.median(x / y for x, y in zip(per_request[True], per_request[False], strict=True)),
-    }
+    on_us, off_us, ratio = inprocess.compare(apps[True], apps[False], paths, requests, rounds)
+    return {"on_us": on_us, "off_us": off_us, "ratio": ratio}
 
 
 def measure(stack: Stack, args: argparse.Namespace) -> dict[str, http.Comparison]:
