@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from snipshop import config
+from snipshop import config, redis_clients
 from snipshop.config import Settings
 from vocab.keys import KeyScheme
 
@@ -111,22 +111,18 @@ class Parts:
     @cached_property
     def snippet_redis(self) -> redis.Redis:
         """The snippet store (and the embedded search index's home)."""
-        t = self._redis_timeout
-        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=t, socket_connect_timeout=t)
+        return redis_clients.snippet_store(self.settings, timeout=self._redis_timeout)
 
     @cached_property
     def broker_redis(self) -> redis.Redis:
         """The broker's Redis, read directly for the queue's depth."""
-        return redis.Redis.from_url(self.settings.broker_url, socket_timeout=BROKER_TIMEOUT)
+        return redis_clients.broker(self.settings, timeout=BROKER_TIMEOUT)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
         from projector.deadletters import DeadLetters
 
-        client = redis.Redis.from_url(
-            self.settings.redis_url, socket_timeout=DEAD_LETTER_TIMEOUT, socket_connect_timeout=DEAD_LETTER_TIMEOUT
-        )
-        return DeadLetters(client, self.keys)
+        return DeadLetters(redis_clients.snippet_store(self.settings, timeout=DEAD_LETTER_TIMEOUT), self.keys)
 
     # -- search ------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import redis
 from flask import Flask
 
 from search.port import SearchIndex
+from snipshop import redis_clients
 from snipshop.config import Settings
 from snipshop.metrics import Tally
 from web import request_metrics
@@ -35,7 +36,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     from ``settings`` as the bootstrap makes them, for tests and one-off use.
     """
     if client is None:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_clients.snippet_store(settings)
     if search is None:
         from search.factory import make_search
 

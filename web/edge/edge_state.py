@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 
 import redis
 from flask import current_app, g, request
 
 from search.port import SearchIndex
+from snipshop import redis_clients
 from snipshop.config import Settings
 from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
@@ -81,7 +83,10 @@ class Edge:
             search, canary_search = counts.timed(search), counts.timed(canary_search)
         near = (
             NearCache(
-                settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20, settings.edge_cache_seconds
+                partial(redis_clients.subscriber, settings),
+                keys.invalidations,
+                settings.edge_cache_mb * 2**20,
+                settings.edge_cache_seconds,
             )
             if settings.edge_cache_mb > 0
             else None
