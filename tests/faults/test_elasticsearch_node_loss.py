@@ -152,6 +152,7 @@ def new_product(k: int) -> ProductIn:
     )
 
 
+@pytest.mark.timeout(480)  # the cluster's start is part of it: about 30 s idle, 70 s on a busy machine
 def test_a_node_killed_while_listing_and_indexing(rig, cluster):
     prefix = f"loss{uuid.uuid4().hex[:8]}"
     es_url = ",".join(cluster.node_urls)
@@ -184,9 +185,9 @@ def test_a_node_killed_while_listing_and_indexing(rig, cluster):
         expected[path] = listing_of(r.text)
         assert expected[path] and TILE.search(expected[path]), f"{path} lists no product:\n{r.text[:3000]}"
 
-    # The victim: the node holding the primary shard of the live index, one that is not the
-    # elected master if the primary is elsewhere (a master's loss adds an election: tested too
-    # whenever the primary sits on the master).
+    # The victim: the node holding the live index's primary shard, so that a replica must be
+    # promoted while writes arrive (when it is also the elected master, its loss adds an
+    # election; the FIGURE line says which it was).
     primary = next(s["node"] for s in copies if s["prirep"] == "p")
     victim = next(n for n in (1, 2, 3) if cluster.node_name(n) == primary)
     was_master = es.cat.master(format="json")[0]["node"] == primary
@@ -215,20 +216,25 @@ def test_a_node_killed_while_listing_and_indexing(rig, cluster):
     actual = store_dump.dump(rig.client, rig.settings, search=live)
     fresh = store_dump.fresh_projection(rig.settings, f"{rig.redis_base_url}/{FRESH_DB}", search=fresh_index)
     differing = store_dump.diff(actual, fresh)
-    answers = dict(sorted(load.answers.items()))
+    phases = ("before", "during", "after")
+    answers = {
+        outcome: "/".join(str(load.answers[phase, outcome]) for phase in phases)
+        for outcome in ("correct", "degraded", "wrong")
+    }
     writes = dict(sorted(load.writes.items()))
     print(
         f"\nFIGURE es-node-loss: node {victim} ({'the elected master, ' if was_master else ''}holding the primary) "
-        f"SIGKILLed, noticed in {noticed:.1f}s; listing answers {answers}; writes {writes}; "
+        f"SIGKILLed, noticed in {noticed:.1f}s; listing and search pages before/during/after the loss: {answers}; "
+        f"writes {writes}; "
         f"{len(actual.documents)} documents indexed, {len(created_late)} products created after the loss; "
         f"differing keys = {len(differing)}"
     )
+    es.close()
+    survivors.close()
     assert not load.wrong, "\n".join(load.wrong[:20])
-    assert all(load.answers[phase, "correct"] > 10 for phase in ("before", "during", "after")), answers
-    assert set(writes) <= {(p, "acknowledged") for p in ("before", "during", "after")}, writes
+    assert all(load.answers[phase, "correct"] >= 3 for phase in phases), answers  # pages served throughout
+    assert set(writes) <= {(p, "acknowledged") for p in phases}, writes
     assert created_late, "no product was created after the loss"
     assert set(load.created) <= set(actual.documents), sorted(set(load.created) - set(actual.documents))
     assert len(actual.documents) == PRODUCTS + 1 + len(load.created)
     assert differing == [], store_dump.describe(differing)
-    es.close()
-    survivors.close()
