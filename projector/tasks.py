@@ -1,7 +1,7 @@
 """Celery tasks: each carries ids only and re-reads the current state (see projector.service).
 
 Tasks acknowledge late (a worker killed mid-task leaves the message for another) and retry
-with exponential backoff when PostgreSQL or Redis is unreachable. Only those transient errors are
+with exponential backoff when PostgreSQL, Redis or the search engine is unreachable. Only those transient errors are
 retried; what still fails after MAX_RETRIES, or fails with any other error, becomes a dead letter
 (projector.deadletters).
 """
@@ -26,13 +26,14 @@ from projector.pipeline_metrics import PipelineMetrics
 from projector.read_repair import drain
 from projector.readmodel import iter_sku_batches
 from projector.service import Projector
+from search.port import SearchUnavailable
 from snipshop.config import Settings
 from vocab.keys import PRODUCT_KINDS
 from vocab.topics import PROJECTION_QUEUE, Topic
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)
+TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError, SearchUnavailable)
 MAX_RETRIES = 30  # with backoff capped at 10 s: about five minutes of outage
 
 
