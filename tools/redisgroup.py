@@ -70,7 +70,7 @@ class RedisGroup:
                 found = redis.Redis(port=port, socket_timeout=1).sentinel_get_master_addr_by_name(self.service)
             except redis.RedisError:
                 continue
-            if found:
+            if isinstance(found, (tuple, list)):
                 return int(found[1])
         return None
 
@@ -118,6 +118,8 @@ class RedisGroup:
             try:
                 state = redis.Redis(port=port, socket_timeout=1).sentinel_master(self.service)
             except redis.RedisError:
+                return False
+            if not isinstance(state, dict):
                 return False
             if state["num-slaves"] < self.replicas or state["num-other-sentinels"] < self.sentinels - 1:
                 return False
