@@ -13,15 +13,18 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 import redis
 import requests
 
+from catalog import commands
 from projector.rebuild import rebuild
 from snipshop import redis_clients
 from tests.faults.conftest import Rig, price_versions, seed
 from tests.processes import poll, start_http, wait_until
+from tools.localservices import Redis
 from tools.redisgroup import RedisGroup
 from vocab.keys import Context, KeyScheme, Kind, split_value
 
@@ -315,6 +318,38 @@ def test_a_killed_primary_is_replaced_and_pages_and_writes_go_on(rig, tmp_path):
         assert not invisible, f"accepted but not shown by the edge: {invisible[:10]}"
         assert listing.status_code == 200 and listing.headers.get("Cache-Control") != "no-store"
         assert worker.alive()
+    finally:
+        rig.stop_all()
+        group.stop()
+
+
+# -- no replica, no acknowledgement ------------------------------------------------------------
+
+
+def test_a_change_no_replica_confirmed_stays_unacknowledged_until_one_does(rig, tmp_path):
+    """REDIS_WAIT_REPLICAS=1 with the only replica killed: the task projects on the primary, but
+    WAIT answers 0, so its outbox row is not acknowledged and the task retries; once a replica is
+    back the retry confirms and acknowledges it."""
+    group = RedisGroup(tmp_path / "redis", replicas=1, sentinels=0).start()
+    try:
+        on_group(rig, group, sentinel=False)
+        skus = seed(rig, 3)
+        rebuild(rig.projector(), progress=False)
+        worker = rig.start_worker()
+        replica = group.servers[1]
+        group.kill(replica)
+        with rig.pool.connection() as conn:
+            commands.put_prices(conn, [(skus[0], "EUR", Decimal("55.55"))])
+        rig.dispatch()
+        primary = redis.Redis.from_url(rig.settings.redis_url)
+        key = KeyScheme(rig.settings.key_prefix).snippet(1, Kind.PRICE, EN_EUR, skus[0])
+        wait_until(lambda: b'"price":"55.55"' in (primary.get(key) or b""), timeout=30, what="the projection")
+        wait_until(lambda: "NotReplicated" in worker.log(chars=10**6), timeout=30, what="a retry")
+        assert rig.unprojected() == 1  # written on the primary alone: not acknowledged
+        restarted = Redis(replica.port, replica.workdir, extra=replica.extra).start()
+        group.servers[1] = restarted
+        wait_until(lambda: rig.unprojected() == 0, timeout=60, what="the acknowledgement once a replica is back")
+        assert b'"price":"55.55"' in (redis.Redis(port=restarted.port).get(key) or b"")
     finally:
         rig.stop_all()
         group.stop()
