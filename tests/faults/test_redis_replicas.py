@@ -127,6 +127,17 @@ def test_the_edge_reads_a_replica_and_hears_invalidations_through_it(rig, tmp_pa
             f"{figures['primary']}"
         )
         assert replica.info("replication")["role"] == "slave"
+
+        # The edge's replica goes away: its pages are the documented 503 (never a 500), /readyz
+        # sends the load balancer elsewhere; back when the replica is.
+        server = group.servers[1]
+        group.kill(server)
+        down = [session.get(url, timeout=10) for url in (page, f"{edge}/", f"{edge}/c/gear") * 5]
+        assert {classify(r) for r in down} == {"degraded"}, sorted({r.status_code for r in down})
+        assert session.get(f"{edge}/readyz", timeout=10).status_code == 503
+        group.servers[1] = Redis(server.port, server.workdir, extra=server.extra).start()
+        wait_until(lambda: session.get(page, timeout=10).status_code == 200, timeout=30, what="pages once it is back")
+        assert json_price(session.get(page, timeout=10).text) == f"{20 + CHANGES - 1}.{CHANGES - 1:02d}"
     finally:
         rig.stop_all()
         group.stop()
