@@ -128,6 +128,15 @@ def test_the_edge_reads_a_replica_and_hears_invalidations_through_it(rig, tmp_pa
         )
         assert replica.info("replication")["role"] == "slave"
 
+        # A missing snippet: the page is read on the replica, the read-repair request written on
+        # the primary.
+        missing = keys.snippet(1, Kind.PRICE, EN_EUR, skus[2])
+        primary.delete(missing)
+        wait_until(lambda: replica.get(missing) is None, timeout=5, what="the replica to drop it")
+        degraded = session.get(f"{edge}/p/{skus[2]}", timeout=10)
+        assert degraded.status_code == 200 and degraded.headers["Cache-Control"] == "no-store"
+        assert primary.smembers(keys.repair_pending) == {f"product:{skus[2]}".encode()}
+
         # The edge's replica goes away: its pages are the documented 503 (never a 500), /readyz
         # sends the load balancer elsewhere; back when the replica is.
         server = group.servers[1]
@@ -179,6 +188,8 @@ class Traffic:
         self.phase = "before"
         self.by_phase: Counter[tuple[str, str]] = Counter()
         self.errors: list[str] = []
+        #: The degraded answers: (page, status, phase).
+        self.degraded: Counter[tuple[str, int, str]] = Counter()
         self.accepted: dict[str, str] = {}
         self.writes: Counter[str] = Counter()
         self.writes_by_phase: Counter[tuple[str, int]] = Counter()
@@ -219,6 +230,9 @@ class Traffic:
                 self.by_phase[(self.phase, outcome)] += 1
                 if outcome == "error":
                     self.errors.append(detail)
+                elif outcome == "degraded" and r is not None:
+                    page = path.split("?")[0] if kind == "listing" else path[:3]
+                    self.degraded[(page, r.status_code, self.phase)] += 1
 
     def _write(self, n: int) -> None:
         session = requests.Session()
@@ -315,7 +329,8 @@ def test_a_killed_primary_is_replaced_and_pages_and_writes_go_on(rig, tmp_path):
         print(
             f"\nFIGURE sentinel failover: primary :{old.port} killed (SIGKILL), :{new.port} promoted after "
             f"{failover:.1f}s (sentinels' down-after 1 s); responses {dict(traffic.counts)} "
-            f"(by kind {dict(traffic.by_kind)}; by phase {dict(traffic.by_phase)}); "
+            f"(by kind {dict(traffic.by_kind)}; by phase {dict(traffic.by_phase)}; "
+            f"degraded (page, status, phase) {dict(traffic.degraded)}); "
             f"admin writes {dict(traffic.writes)} (by phase {dict(traffic.writes_by_phase)}), "
             f"{len(accepted)} products with an accepted price, "
             f"{len(lost)} not projected, {len(invisible)} not shown by the edge"

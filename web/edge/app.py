@@ -45,7 +45,8 @@ def create_app(
     """
     if client is None:
         client = redis_clients.snippet_store(settings)
-        reads = redis_clients.snippet_reads(settings)
+        if reads is None:
+            reads = redis_clients.snippet_reads(settings)
     if search is None:
         from search.factory import make_search
 
