@@ -188,7 +188,7 @@ class Traffic:
         self.phase = "before"
         self.by_phase: Counter[tuple[str, str]] = Counter()
         self.errors: list[str] = []
-        #: The degraded answers: (page, status, phase).
+        #: The degraded answers: (page, what it says, phase).
         self.degraded: Counter[tuple[str, int, str]] = Counter()
         self.accepted: dict[str, str] = {}
         self.writes: Counter[str] = Counter()
@@ -232,7 +232,7 @@ class Traffic:
                     self.errors.append(detail)
                 elif outcome == "degraded" and r is not None:
                     page = path.split("?")[0] if kind == "listing" else path[:3]
-                    self.degraded[(page, r.status_code, self.phase)] += 1
+                    self.degraded[(page, reason(r), self.phase)] += 1
 
     def _write(self, n: int) -> None:
         session = requests.Session()
@@ -254,6 +254,16 @@ class Traffic:
                 self.writes_by_phase[(self.phase, status)] += 1
                 if status == 200:
                     self.accepted[sku] = amount
+
+
+def reason(r: requests.Response) -> str:
+    """What a degraded answer says (vocab/i18n.py's English messages)."""
+    if r.status_code == 200:
+        return "200 with a part unavailable"
+    for words, said in (("page store", "store"), ("being restored", "restoring"), ("Search is not", "search")):
+        if words in r.text:
+            return f"503 {said}"
+    return f"{r.status_code} other"
 
 
 def classify(r: requests.Response) -> str:
@@ -330,7 +340,7 @@ def test_a_killed_primary_is_replaced_and_pages_and_writes_go_on(rig, tmp_path):
             f"\nFIGURE sentinel failover: primary :{old.port} killed (SIGKILL), :{new.port} promoted after "
             f"{failover:.1f}s (sentinels' down-after 1 s); responses {dict(traffic.counts)} "
             f"(by kind {dict(traffic.by_kind)}; by phase {dict(traffic.by_phase)}; "
-            f"degraded (page, status, phase) {dict(traffic.degraded)}); "
+            f"degraded (page, answer, phase) {dict(traffic.degraded)}); "
             f"admin writes {dict(traffic.writes)} (by phase {dict(traffic.writes_by_phase)}), "
             f"{len(accepted)} products with an accepted price, "
             f"{len(lost)} not projected, {len(invisible)} not shown by the edge"
