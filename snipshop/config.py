@@ -49,6 +49,10 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = "redis://127.0.0.1:6379/1"
     elasticsearch_url: str | None = None
+    locales: tuple[str, ...] = ("en_US",)
+    currencies: tuple[str, ...] = ("EUR",)
+    #: Prefix of every Redis key the shop writes (see vocab.keys).
+    key_prefix: str = "ss"
     #: Redis Sentinel (docs/resilience.md): the sentinels' addresses; given, every client of the
     #: snippet store's primary asks them which server is the primary of ``redis_sentinel_service``
     #: (REDIS_URL then names only the database and the credentials) and follows a failover.
@@ -60,10 +64,6 @@ class Settings:
     #: Replicas a projected change must reach (Redis WAIT) before its outbox rows are acknowledged;
     #: 0: no wait (no replicas).
     redis_wait_replicas: int = 0
-    locales: tuple[str, ...] = ("en_US",)
-    currencies: tuple[str, ...] = ("EUR",)
-    #: Prefix of every Redis key the shop writes (see vocab.keys).
-    key_prefix: str = "ss"
     #: Lifetime of base snippets: how long the shop survives a dead database.
     snippet_ttl_seconds: int = 3 * 24 * 3600
     #: How often the scheduler re-projects live snippets to keep them from expiring.
@@ -156,13 +156,13 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("REDIS_URL", defaults.redis_url),
         broker_url=env.get("CELERY_BROKER_URL", defaults.broker_url),
         elasticsearch_url=env.get("ELASTICSEARCH_URL") or None,
+        locales=_list(env.get("SHOP_LOCALES", ",".join(defaults.locales))),
+        currencies=tuple(c.upper() for c in _list(env.get("SHOP_CURRENCIES", ",".join(defaults.currencies)))),
+        key_prefix=env.get("SHOP_KEY_PREFIX", defaults.key_prefix),
         redis_sentinels=_hosts(env.get("REDIS_SENTINELS", "")),
         redis_sentinel_service=env.get("REDIS_SENTINEL_SERVICE") or defaults.redis_sentinel_service,
         redis_read_url=env.get("REDIS_READ_URL") or None,
         redis_wait_replicas=int(env.get("REDIS_WAIT_REPLICAS", defaults.redis_wait_replicas)),
-        locales=_list(env.get("SHOP_LOCALES", ",".join(defaults.locales))),
-        currencies=tuple(c.upper() for c in _list(env.get("SHOP_CURRENCIES", ",".join(defaults.currencies)))),
-        key_prefix=env.get("SHOP_KEY_PREFIX", defaults.key_prefix),
         snippet_ttl_seconds=int(env.get("SNIPPET_TTL_SECONDS", defaults.snippet_ttl_seconds)),
         refresh_interval_seconds=int(env.get("REFRESH_INTERVAL_SECONDS", defaults.refresh_interval_seconds)),
         relay_interval_seconds=float(env.get("RELAY_INTERVAL_SECONDS", defaults.relay_interval_seconds)),
