@@ -10,18 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from redis.connection import parse_url
-from redis.sentinel import Sentinel
 
 from snipshop.config import Settings
+
+
+def _store(settings: Settings, **options: Any) -> redis.Redis:
+    """A client of the snippet store: one server, or its primary as Redis Sentinel names it
+    (REDIS_SENTINELS: :func:`sentinel_primary`)."""
+    if settings.redis_sentinels:
+        return sentinel_primary(settings, **options)
+    return redis.Redis.from_url(settings.redis_url, **options)
 
 
 def snippet_store(settings: Settings, *, timeout: float | None = 2.0, **options: Any) -> redis.Redis:
     """The snippet store (and the embedded search index's home): where the projector writes and,
     unless told otherwise, where the edge reads. ``timeout`` bounds connecting and each command."""
-    if settings.redis_sentinels:
-        return sentinel_primary(settings, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
-    return redis.Redis.from_url(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
+    return _store(settings, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
 
 
 def broker(settings: Settings, *, timeout: float | None = 2.0, **options: Any) -> redis.Redis:
@@ -32,11 +36,7 @@ def broker(settings: Settings, *, timeout: float | None = 2.0, **options: Any) -
 def subscriber(settings: Settings) -> redis.Redis:
     """A connection of its own for a pub/sub listener on the snippet store (the edge's
     invalidations): no command timeout (it waits for messages), keep-alive and a health check."""
-    if settings.redis_sentinels:
-        return sentinel_primary(settings, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10)
-    return redis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10
-    )
+    return _store(settings, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10)
 
 
 # -- replicas and Sentinel (docs/resilience.md, "Redis replicas and Sentinel") ---------------------
@@ -50,6 +50,9 @@ def sentinel_primary(settings: Settings, **options: Any) -> redis.Redis:
     ``REDIS_SENTINEL_SERVICE``), with REDIS_URL's database and credentials. The client asks the
     sentinels again whenever its connection fails or the server has become a replica, so after a
     failover the next command goes to the promoted replica."""
+    from redis.connection import parse_url
+    from redis.sentinel import Sentinel
+
     url = parse_url(settings.redis_url)
     credentials = {name: url[name] for name in ("db", "username", "password") if name in url}
     sentinel = Sentinel(

@@ -290,8 +290,6 @@ class Redis:
     port: int
     workdir: Path
     process: subprocess.Popen | None = None
-    #: More arguments for redis-server (``--replicaof HOST PORT`` for a replica: tools/redisgroup.py).
-    extra: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -320,7 +318,6 @@ class Redis:
             str(log),
             "--daemonize",
             "yes" if detach else "no",
-            *self.extra,
         ]
         if detach:
             proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

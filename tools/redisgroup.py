@@ -81,13 +81,26 @@ class RedisGroup:
         primary = Redis(free_port(), self.workdir / "primary").start()
         self.servers.append(primary)
         for i in range(self.replicas):
-            extra = ("--replicaof", "127.0.0.1", str(primary.port))
-            self.servers.append(Redis(free_port(), self.workdir / f"replica{i + 1}", extra=extra).start())
+            self.servers.append(self.start_replica(free_port(), self.workdir / f"replica{i + 1}", primary.port))
         self._wait(lambda: all(self._linked(s) for s in self.servers[1:]), timeout, "the replicas to sync")
         for i in range(self.sentinels):
             self._start_sentinel(i + 1, primary.port)
         self._wait(self._watching, timeout, "the sentinels to see every replica and each other")
         return self
+
+    @staticmethod
+    def start_replica(port: int, workdir: Path, primary_port: int) -> Redis:
+        """A server on ``port`` replicating the one on ``primary_port`` (``REPLICAOF``)."""
+        server = Redis(port, workdir).start()
+        redis.Redis(port=port, socket_timeout=2).replicaof("127.0.0.1", primary_port)
+        return server
+
+    def restart(self, index: int) -> Redis:
+        """Start ``servers[index]`` again, on its port and in its directory, as a replica of the
+        primary now."""
+        old = self.servers[index]
+        self.servers[index] = self.start_replica(old.port, old.workdir, self.primary().port)
+        return self.servers[index]
 
     def _start_sentinel(self, n: int, primary_port: int) -> None:
         port = free_port()

@@ -24,7 +24,6 @@ from projector.rebuild import rebuild
 from snipshop import redis_clients
 from tests.faults.conftest import Rig, price_versions, seed
 from tests.processes import poll, start_http, wait_until
-from tools.localservices import Redis
 from tools.redisgroup import RedisGroup
 from vocab.keys import Context, KeyScheme, Kind, split_value
 
@@ -144,7 +143,7 @@ def test_the_edge_reads_a_replica_and_hears_invalidations_through_it(rig, tmp_pa
         down = [session.get(url, timeout=10) for url in (page, f"{edge}/", f"{edge}/c/gear") * 5]
         assert {classify(r) for r in down} == {"degraded"}, sorted({r.status_code for r in down})
         assert session.get(f"{edge}/readyz", timeout=10).status_code == 503
-        group.servers[1] = Redis(server.port, server.workdir, extra=server.extra).start()
+        group.restart(1)
         wait_until(lambda: session.get(page, timeout=10).status_code == 200, timeout=30, what="pages once it is back")
         assert json_price(session.get(page, timeout=10).text) == f"{20 + CHANGES - 1}.{CHANGES - 1:02d}"
     finally:
@@ -382,8 +381,7 @@ def test_a_change_no_replica_confirmed_stays_unacknowledged_until_one_does(rig, 
         wait_until(lambda: b'"price":"55.55"' in (primary.get(key) or b""), timeout=30, what="the projection")
         wait_until(lambda: "NotReplicated" in worker.log(chars=10**6), timeout=30, what="a retry")
         assert rig.unprojected() == 1  # written on the primary alone: not acknowledged
-        restarted = Redis(replica.port, replica.workdir, extra=replica.extra).start()
-        group.servers[1] = restarted
+        restarted = group.restart(1)
         wait_until(lambda: rig.unprojected() == 0, timeout=60, what="the acknowledgement once a replica is back")
         assert b'"price":"55.55"' in (redis.Redis(port=restarted.port).get(key) or b"")
     finally:
