@@ -18,7 +18,7 @@ from celery import Celery
 from psycopg_pool import PoolTimeout
 
 from catalog.relay import Send, acknowledge, dispatch, prune
-from projector import canary
+from projector import canary, replication
 from projector import celery_app as names
 from projector.compare import compare
 from projector.deadletters import DeadLetters, DeadLetterTask
@@ -90,20 +90,27 @@ def register(app: Celery, parts: WorkerParts) -> None:
         return parts.projector
 
     def done(topic: Topic, sent_at: float | None, outbox: list[int] | None) -> None:
-        """Acknowledge the task's outbox rows (end to end: see catalog.relay) and record the lag."""
-        if outbox:
-            with projector().pool.connection() as conn:
-                acknowledge(conn, outbox)
+        """Record the lag, wait for the replicas (projector.replication) and acknowledge the task's
+        outbox rows (end to end: see catalog.relay)."""
         lag = time.time() - sent_at if sent_at is not None else None
-        if counts is not None:
-            counts.projected(topic, len(outbox or ()), lag)
+        # The relay sends sent_at with every outbox row: the lag sample is the write WAIT follows.
+        replicas = settings.redis_wait_replicas if outbox and lag is not None else 0
         if lag is not None:
             lag_ms = int(lag * 1000)
             key = projector().keys.lag(topic)
             pipe = projector().writer.client.pipeline(transaction=False)
             pipe.lpush(key, lag_ms)
             pipe.ltrim(key, 0, LAG_SAMPLES - 1)
-            pipe.execute()
+            if replicas:
+                replication.wait(pipe, replicas)
+            replies = pipe.execute()
+            if replicas:
+                replication.check(replies[-1], replicas)
+        if outbox:
+            with projector().pool.connection() as conn:
+                acknowledge(conn, outbox)
+        if counts is not None:
+            counts.projected(topic, len(outbox or ()), lag)
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
     def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:

@@ -22,6 +22,19 @@ def _list(value: str) -> tuple[str, ...]:
     return items
 
 
+def _hosts(value: str) -> tuple[tuple[str, int], ...]:
+    """``host:port,host:port`` (Redis Sentinel's addresses); empty: none."""
+    if not value.strip():
+        return ()
+    hosts = []
+    for item in _list(value):
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"expected host:port, not {item!r}")
+        hosts.append((host, int(port)))
+    return tuple(hosts)
+
+
 def _flag(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -65,6 +78,17 @@ class Settings:
     currencies: tuple[str, ...] = ("EUR",)
     #: Prefix of every Redis key the shop writes (see vocab.keys).
     key_prefix: str = "ss"
+    #: Redis Sentinel (docs/resilience.md): the sentinels' addresses; given, every client of the
+    #: snippet store's primary asks them which server is the primary of ``redis_sentinel_service``
+    #: (REDIS_URL then names only the database and the credentials) and follows a failover.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_service: str = "snipshop"
+    #: Where the edge reads snippets and hears invalidations: a replica of the snippet store on the
+    #: edge's host. None: the snippet store itself. The edge's few writes go to the primary.
+    redis_read_url: str | None = None
+    #: Replicas a projected change must reach (Redis WAIT) before its outbox rows are acknowledged;
+    #: 0: no wait (no replicas).
+    redis_wait_replicas: int = 0
     #: Lifetime of base snippets: how long the shop survives a dead database.
     snippet_ttl_seconds: int = 3 * 24 * 3600
     #: How often the scheduler re-projects live snippets to keep them from expiring.
@@ -166,6 +190,10 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         locales=_list(env.get("SHOP_LOCALES", ",".join(defaults.locales))),
         currencies=tuple(c.upper() for c in _list(env.get("SHOP_CURRENCIES", ",".join(defaults.currencies)))),
         key_prefix=env.get("SHOP_KEY_PREFIX", defaults.key_prefix),
+        redis_sentinels=_hosts(env.get("REDIS_SENTINELS", "")),
+        redis_sentinel_service=env.get("REDIS_SENTINEL_SERVICE") or defaults.redis_sentinel_service,
+        redis_read_url=env.get("REDIS_READ_URL") or None,
+        redis_wait_replicas=int(env.get("REDIS_WAIT_REPLICAS", defaults.redis_wait_replicas)),
         snippet_ttl_seconds=int(env.get("SNIPPET_TTL_SECONDS", defaults.snippet_ttl_seconds)),
         refresh_interval_seconds=int(env.get("REFRESH_INTERVAL_SECONDS", defaults.refresh_interval_seconds)),
         relay_interval_seconds=float(env.get("RELAY_INTERVAL_SECONDS", defaults.relay_interval_seconds)),
