@@ -183,8 +183,9 @@ def test_the_limits_are_a_clear_413(client, tokens, shop, pool, app):
     too_many = [move("B2", f"many-{i}", 1) for i in range(MAX_BULK_MOVEMENTS + 1)]
     response = client.post(BULK, json={"movements": too_many}, headers=tokens["stock"])
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
-    assert f"at most {MAX_BULK_MOVEMENTS:,} movements per request, got {MAX_BULK_MOVEMENTS + 1:,}" in (
-        response.get_json()["detail"]
+    assert (
+        f"at most {MAX_BULK_MOVEMENTS:,} movements per request, got {MAX_BULK_MOVEMENTS + 1:,}"
+        in (response.get_json()["detail"])
     )
     limit = app.config["MAX_CONTENT_LENGTH"]
     huge = json.dumps({"movements": [move("B2", "big", 1, "x" * 200)] * (limit // 200)})
