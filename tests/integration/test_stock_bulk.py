@@ -5,6 +5,7 @@ as the single movement route treats them."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -211,3 +212,23 @@ def test_variant_skus_move_their_own_stock(client, tokens, shop, pool):
     assert client.delete(f"{API}/products/B3", headers=tokens["editor"]).status_code == 200
     gone = client.post(BULK, json={"movements": [move("B3", "v-4", 1)]}, headers=tokens["stock"])
     assert gone.status_code == 422 and "unknown product or variant: B3" in gone.get_json()["errors"][0]["msg"]
+
+
+def test_the_same_batch_sent_at_once_from_several_clients_is_applied_once(app, tokens, shop, pool):
+    batch = [move(sku, f"c-{sku}-{n}", 1 if n % 2 else -1) for n in range(50) for sku in ("B1", "B2", "B3", "J1-M")]
+    batch.append(move("B2", "c-last", 5))
+
+    def post(_: int):
+        return app.test_client().post(BULK, json={"movements": batch}, headers=tokens["stock"])
+
+    with ThreadPoolExecutor(4) as threads:
+        answers = list(threads.map(post, range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    applied = next(a.get_json() for a in answers if a.status_code == 201)
+    assert applied["applied"] == len(batch) and applied["levels"] == {"B1": 3, "B2": 15, "B3": 10, "J1-M": 2}
+    assert all(a.get_json()["replayed"] == [m["movement_id"] for m in batch] for a in answers if a.status_code == 200)
+    assert levels(app.test_client(), tokens, "B1", "B2", "B3", "J1-M") == applied["levels"]
+    with pool.connection() as conn:
+        assert conn.execute("SELECT count(*) FROM stock_movements WHERE movement_id LIKE 'c-%'").fetchone() == (
+            len(batch),
+        )
