@@ -306,6 +306,10 @@ async def _python_load(
     done: list[float] = []
     status: list[int] = []
     previous: dict[int, asyncio.Task] = {}  # per lane, its last request
+    # Lanes send a few batches a second, each on a new connection: the handshake costs nothing
+    # there, while a kept-alive connection the server closed while idle would lose a batch (and
+    # with it the order the lane's next batches count on).
+    close = "Connection: close\r\n" if lanes else ""
 
     async def fire(i: int, head: bytes, body: bytes, after: asyncio.Task | None) -> None:
         try:
@@ -326,7 +330,7 @@ async def _python_load(
         if stop is not None and stop():
             break
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n{close}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         sched.append(t)
