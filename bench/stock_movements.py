@@ -4,7 +4,7 @@ Usage::
 
     python -m bench.stock_movements [--products 1000] [--rates 100,200,300,400,500,600,800]
                                     [--seconds 10] [--admin-workers 2] [--worker-concurrency 2]
-                                    [--client wrk|python]
+                                    [--client wrk|python] [--batch 500 [--lanes 4]]
 
 Starts its own PostgreSQL and Redis (:class:`bench.stack.Stack`, in a temporary directory),
 creates a ``stock`` token, seeds N products with stock and prices through ``catalog.commands``,
@@ -30,6 +30,12 @@ Load generator (``--client``):
 * ``python``: an asyncio client (raw HTTP/1.1 keep-alive) that sends request i at exactly
   t0 + i/rate whatever the server does, and measures latency from that scheduled time (no
   coordinated omission). Costs a few % of a core (about 5 % at 300/s; the CPU table shows it).
+
+Bulk (``--batch N`` above 1): ``POST /admin/api/v1/stock/movements`` with N movements per
+request, from the python client at rate / N requests per second, in ``--lanes`` streams that each
+send their batches in order (a lane moves only its own SKUs, so every SKU's movements apply in the
+planned order, as a warehouse system's would). Rates stay in movements/s; the lag that decides is
+then also the whole way from commit (the outbox row's ``created_at``) to ``projected_at``.
 
 Movements: SKUs are drawn at random; every SKU alternates a sale and a receipt of the same size so
 stock stays positive. ``--crossing-share`` of the products (default 20 %) hold 7 units and move by
