@@ -12,7 +12,8 @@ exactly once), so a process slowed down by other work on the machine takes fewer
 each batch's product count (the progress bar and the back office's progress hash are the
 rebuild's), and at the end their totals; a worker that fails reports its traceback. The rebuild
 stops every worker (an event they look at before each batch, then SIGTERM for one that does not
-end) before it deletes a half-built generation, so nothing writes into it afterwards.
+end) before it deletes a half-built generation, so nothing writes into it afterwards; a worker
+whose rebuild was killed stops by itself at its next batch.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class Workers:
         self._procs: list[BaseProcess] = [
             ctx.Process(
                 target=_work,
-                args=(i, recipe, work, self._next, self._events, self._stop),
+                args=(i, os.getpid(), recipe, work, self._next, self._events, self._stop),
                 name=f"rebuild-worker-{i}",
                 daemon=True,
             )
@@ -202,8 +203,10 @@ def _take(counter, chunks: Sequence[list[str]]) -> list[str] | None:
     return chunks[i]
 
 
-def _work(worker: int, recipe: Recipe, work: Work, counter, events, stop) -> None:
-    """A worker process: project batches until none is left; report progress and totals."""
+def _work(worker: int, parent: int, recipe: Recipe, work: Work, counter, events, stop) -> None:
+    """A worker process: project batches until none is left; report progress and totals. It
+    stops when told to, and when the rebuild's process is gone (killed: nobody would switch to
+    or clean up what it writes; the next rebuild deletes that generation)."""
     try:
         projector, close = _make_projector(recipe)
         try:
@@ -212,6 +215,8 @@ def _work(worker: int, recipe: Recipe, work: Work, counter, events, stop) -> Non
             def check() -> None:
                 if stop.is_set():
                     raise Stopped("the rebuild stopped its workers")
+                if os.getppid() != parent:
+                    raise Stopped("the rebuild's process is gone")
 
             products, snippets = pipeline(
                 projector,
