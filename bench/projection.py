@@ -631,8 +631,9 @@ def print_results(result: dict) -> None:
     )
     names = sorted({name for r in result["rebuild"].values() for name in r["cpu_s"]})
     print(
-        f"\nCPU seconds per rebuild (mean over rounds; 'bench' is this process and its rebuild workers, the projector; the ceiling "
-        f"took {c['cpu_seconds']:.1f} CPU s, {c['snippet_cpu_seconds']:.1f} of them for the snippets):"
+        f"\nCPU seconds per rebuild (mean over rounds; 'bench' is this process and its rebuild workers, the "
+        f"projector; the ceiling took {c['cpu_seconds']:.1f} CPU s, {c['snippet_cpu_seconds']:.1f} of them "
+        "for the snippets):"
     )
     print(
         table(

@@ -17,12 +17,11 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn, VariantIn
-from projector.rebuild import RebuildWorkerFailed, rebuild
 from projector.readmodel import count_products
+from projector.rebuild import RebuildWorkerFailed, rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests import store_dump
-from vocab.keys import KeyScheme
 
 pytestmark = pytest.mark.integration
 
