@@ -8,7 +8,8 @@ One shop on loopback (bench/stack.py: PostgreSQL, Redis, Elasticsearch unless ``
 embedded``), a generated catalog of N products (categories, attributes, prices in two currencies,
 offers, stock) imported through the real importer and projected, then, in this order:
 
-1. ``projector rebuild`` on each search adapter against the render ceiling (bench/projection.py);
+1. ``projector rebuild`` (one process per usable core) on each search adapter against cores × the
+   single-core render ceiling (bench/projection.py);
 2. Redis memory per product (bench/memory.py);
 3. HTTP on the shipped server (bench/http.py, wrk, alternating rounds): the product, category and
    search pages of the edge against the floor (hello-world Flask, same server and workers), the
