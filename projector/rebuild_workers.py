@@ -24,6 +24,7 @@ import os
 import pickle
 import queue
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -182,16 +183,26 @@ class Workers:
     def stop(self) -> None:
         """Stop the workers (each ends after its current batch) and reap them."""
         self._stop.set()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for proc in self._procs:
             if proc.pid is None:
                 continue
-            proc.join(STOP_GRACE_SECONDS)
+            while proc.exitcode is None and time.monotonic() < deadline:
+                self._discard_events()  # a worker exits only once what it sent is read
+                proc.join(POLL_SECONDS)
             if proc.exitcode is None:
                 log.warning("rebuild worker %s did not stop; terminating it", proc.name)
                 proc.terminate()
                 proc.join()
         self._events.close()
         self._events.join_thread()
+
+    def _discard_events(self) -> None:
+        try:
+            while True:
+                self._events.get_nowait()
+        except queue.Empty:
+            pass
 
 
 def _take(counter, chunks: Sequence[list[str]]) -> list[str] | None:
