@@ -14,7 +14,8 @@ offers, stock) imported through the real importer and projected, then, in this o
    search pages of the edge against the floor (hello-world Flask, same server and workers), the
    classical baseline (bench/classical/: Flask + Jinja2 + PostgreSQL per request), the edge
    with its caches turned off, and for the product page the edge without its page cache (what
-   they buy); and the dearest URL within the query-string limit against a category page, both
+   they buy); a signed-in shopper's product page (personalization cookies) against the floor;
+   and the dearest URL within the query-string limit against a category page, both
    on the edge without caches (bench/hostile.py);
    then the edge with metrics on against off (bench/metrics.py: page cache, assembled product
    page, category page);
@@ -99,6 +100,11 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
             )
             http.report(page, name, c)
             out[f"{page} ÷ {name}"] = c
+    print(f"personal product page ({len(urls['product'])} URLs, {http.SHOPPER[0]})", flush=True)
+    http.check(edge, urls["product"][:30], http.SHOPPER)
+    c = http.personal_against_floor(edge, floor, urls["product"], args)
+    http.report("personal product", "floor", c)
+    out["personal product ÷ floor"] = c
     worst = hostile.worst_paths(stack)
     http.check(bare, worst)
     print(f"worst URL ({len(worst)} URLs of {len(worst[0])} bytes, e.g. {worst[0][:160]}…)", flush=True)
@@ -120,6 +126,7 @@ def summary(
     rows = []
     for key, target in (
         ("product ÷ floor", 0.8),
+        ("personal product ÷ floor", 0.9),
         ("product ÷ classical", None),
         ("category ÷ classical", 5.0),
         ("search ÷ classical", None),

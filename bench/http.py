@@ -4,7 +4,7 @@ Usage::
 
     python -m bench.http [--products 20000] [--seconds 5] [--rounds 3] [--workers 2]
                          [--connections 8] [--search embedded|elasticsearch] [--search-cache SECONDS]
-                         [--floor-pages product,category,search]
+                         [--floor-pages product,personal,category,search]
 
 Builds a whole shop (:class:`bench.stack.Stack`: PostgreSQL, Redis, a generated catalog,
 ``projector rebuild``), then starts on loopback, all with ``--workers`` workers:
@@ -19,7 +19,10 @@ Three pages (:func:`pick_urls`): the product page (``/p/<sku>``, 2000 different 
 the category page (up to 20 categories, the biggest first, each with its two most common attribute
 values of two different facets selected, kept when ≥ 24 products match: 24 tiles plus facets;
 each in four variants: relevance or price order, page 1 or 2) and
-the search page (the 20 commonest words of the product names). wrk (closed loop, ``--connections``
+the search page (the 20 commonest words of the product names); and the **personal product page**:
+the same product URLs sent by a signed-in shopper (:data:`SHOPPER`: a name, a basket count, the
+currency and an analytics cookie, so every response is filled for that shopper and private; the
+floor is sent the same header). wrk (closed loop, ``--connections``
 connections on one thread, keep-alive as the server allows) rotates through a page's URLs with a
 Lua script whose ``done()`` hook prints requests/s, p50, p99, non-2xx answers and socket errors
 as JSON. The edge keeps a search result for
@@ -29,9 +32,9 @@ figures are mostly cache hits; ``--search-cache 0`` measures every page asking t
 Every comparison alternates rounds A, B, B, A, A, B, ... (``--rounds`` of each, ``--seconds``
 each, after a one-second warm-up of each side) so that whatever else the shared machine does hits
 both sides alike; it reports the median of each side and the median of the per-pair ratios of
-requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target ≥ 0.8) and
-edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as the servers: the figures are
-comparable within a run, not absolute capacities.
+requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target ≥ 0.8, personal
+product page ≥ 0.9) and edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as
+the servers: the figures are comparable within a run, not absolute capacities.
 """
 
 from __future__ import annotations
@@ -58,7 +61,10 @@ from tools.localservices import free_port
 CLASSICAL = Path(__file__).resolve().parent / "classical" / "app.py"
 PRODUCT_URLS = 2000
 MIN_TILES = 24
-TARGETS = {("product", "floor"): 0.8, ("category", "classical"): 5.0}
+TARGETS = {("product", "floor"): 0.8, ("personal product", "floor"): 0.9, ("category", "classical"): 5.0}
+#: A signed-in shopper's request headers: the personalization cookies (web/edge/personalize.py),
+#: the currency they chose and a third-party cookie as browsers send them.
+SHOPPER = ('Cookie: customer_name="Anna Schmidt"; cart_count=2; currency=EUR; _ga=GA1.1.1234567890.1733400000',)
 
 WRK_SCRIPT = """
 local paths = {@PATHS@}
@@ -247,11 +253,13 @@ def pick_urls(
     return {"product": [f"/p/{s}" for s in skus], "category": category_paths, "search": searches}
 
 
-def check(base_url: str, paths: Sequence[str]) -> None:
-    """Every path answers 200 (a benchmark of error pages measures nothing)."""
+def check(base_url: str, paths: Sequence[str], headers: Sequence[str] = ()) -> None:
+    """Every path answers 200 (a benchmark of error pages measures nothing), sent with
+    ``headers`` (``Name: value``)."""
+    sent = dict(header.split(": ", 1) for header in headers)
     for path in paths:
         try:
-            with urllib.request.urlopen(base_url + path, timeout=10) as response:
+            with urllib.request.urlopen(urllib.request.Request(base_url + path, headers=sent), timeout=10) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
@@ -333,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor-pages",
         type=lambda v: v.split(","),
-        default=["product", "category", "search"],
+        default=["product", "personal", "category", "search"],
         help="pages also compared with the floor (comma-separated; default: all)",
     )
     parser.add_argument("--search", choices=("embedded", "elasticsearch"), default="embedded")
@@ -363,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             check(edge, paths[:50])
             if classical:
                 check(classical, paths[:50])
+        check(edge, urls["product"][:50], SHOPPER)
         print(
             f"{args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s"
             f" alternating rounds per side; {args.search} search, edge search cache"
@@ -395,7 +404,22 @@ def main(argv: list[str] | None = None) -> int:
                         args.connections,
                     ),
                 )
+        if "personal" in args.floor_pages:
+            paths = urls["product"]
+            print(f"personal product page ({len(paths)} URLs, {SHOPPER[0]})")
+            report("personal product", "floor", personal_against_floor(edge, floor, paths, args))
     return 0
+
+
+def personal_against_floor(edge: str, floor: str, paths: Sequence[str], args: argparse.Namespace) -> Comparison:
+    """A signed-in shopper's product pages (:data:`SHOPPER`) against the floor sent the same."""
+    return alternate(
+        Target("edge", edge, paths, SHOPPER),
+        Target("floor", floor, paths, SHOPPER),
+        args.seconds,
+        args.rounds,
+        args.connections,
+    )
 
 
 if __name__ == "__main__":
