@@ -105,6 +105,10 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     c = http.personal_against_floor(edge, floor, urls["product"], args)
     http.report("personal product", "floor", c)
     out["personal product ÷ floor"] = c
+    cpu = http.measure_personal_cpu(stack, urls["product"])
+    out["personal product ÷ floor, CPU per request in one process"] = http.Comparison(
+        http.Sample(1e6 / cpu["edge_us"], 0, 0, 0, 0), http.Sample(1e6 / cpu["floor_us"], 0, 0, 0, 0), cpu["ratio"], ()
+    )
     worst = hostile.worst_paths(stack)
     http.check(bare, worst)
     print(f"worst URL ({len(worst)} URLs of {len(worst[0])} bytes, e.g. {worst[0][:160]}…)", flush=True)
@@ -127,6 +131,7 @@ def summary(
     for key, target in (
         ("product ÷ floor", 0.8),
         ("personal product ÷ floor", 0.9),
+        ("personal product ÷ floor, CPU per request in one process", None),
         ("product ÷ classical", None),
         ("category ÷ classical", 5.0),
         ("search ÷ classical", None),

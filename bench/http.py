@@ -34,7 +34,10 @@ each, after a one-second warm-up of each side) so that whatever else the shared 
 both sides alike; it reports the median of each side and the median of the per-pair ratios of
 requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target ≥ 0.8, personal
 product page ≥ 0.9) and edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as
-the servers: the figures are comparable within a run, not absolute capacities.
+the servers: the figures are comparable within a run, not absolute capacities. On a busy machine
+the personal product page also gets a steadier figure, CPU per request with the server left out
+(:func:`personal_cpu`): the edge's WSGI app and the floor's called in one process, alternating
+rounds (bench/inprocess.py).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import inprocess
 from bench.stack import PYTHON, Stack
 from bench.wrk import ensure_wrk
 from tools.localservices import free_port
@@ -332,6 +336,10 @@ def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> No
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--wsgi-personal"]:  # the in-process part, in a process of its own
+        print(json.dumps(personal_cpu(argv[1:])))
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=5)
@@ -408,7 +416,41 @@ def main(argv: list[str] | None = None) -> int:
             paths = urls["product"]
             print(f"personal product page ({len(paths)} URLs, {SHOPPER[0]})")
             report("personal product", "floor", personal_against_floor(edge, floor, paths, args))
+            measure_personal_cpu(stack, paths)
     return 0
+
+
+def personal_cpu(paths: list[str], requests: int = 10_000, rounds: int = 5) -> dict[str, float]:
+    """In this process (``python -m bench.http --wsgi-personal PATH...``, on a stack's environment):
+    the edge's WSGI app and the floor's answer a signed-in shopper's (:data:`SHOPPER`) requests
+    for ``paths``; CPU microseconds per request of each (medians) and floor ÷ edge."""
+    from bench.floor import create_app as floor_app
+    from snipshop import config
+    from web.edge.app import create_app
+
+    edge = create_app(config.load()).wsgi_app
+    cookie = SHOPPER[0].split(": ", 1)[1]
+    edge_us, floor_us, _ = inprocess.compare(edge, floor_app().wsgi_app, paths, requests, rounds, cookie)
+    return {"edge_us": edge_us, "floor_us": floor_us, "ratio": floor_us / edge_us}
+
+
+def measure_personal_cpu(stack: Stack, paths: list[str]) -> dict[str, float]:
+    """:func:`personal_cpu` in a process of its own on ``stack``; prints and returns its figures."""
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.http", "--wsgi-personal", *paths[:200]],
+        env=stack.env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cpu = json.loads(done.stdout.splitlines()[-1])
+    print(
+        f"  in one process, no server: {cpu['edge_us']:.1f} µs of CPU per personal page vs {cpu['floor_us']:.1f} µs"
+        f" per floor request: floor ÷ edge {cpu['ratio']:.2f}",
+        flush=True,
+    )
+    return cpu
 
 
 def personal_against_floor(edge: str, floor: str, paths: Sequence[str], args: argparse.Namespace) -> Comparison:
