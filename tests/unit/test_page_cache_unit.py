@@ -114,7 +114,7 @@ def personal_app(calls: list, cache_control: str = PRIVATE, leave_template: bool
     return app
 
 
-shopper = PersonalShopper(("en_US", "de_DE"), ("EUR", "USD"), "")
+shopper = PersonalShopper(("en_US", "de_DE"), ("EUR", "USD"))
 
 
 def served_personal(calls, **kwargs):

@@ -45,7 +45,7 @@ def create_app(settings: Settings, *, client: redis.Redis | None = None, search:
     edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally)
     if edge.page_cache is not None:
         # Flask's documented way to wrap the app in middleware; its annotations call wsgi_app a plain method.
-        shopper = context.PersonalShopper(settings.locales, settings.currencies, settings.image_base_url)
+        shopper = context.PersonalShopper(settings.locales, settings.currencies)
         app.wsgi_app = ServeCached(  # type: ignore[method-assign]
             app.wsgi_app, edge.page_cache, PUBLIC, PRIVATE, shopper
         )

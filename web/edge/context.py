@@ -45,19 +45,18 @@ class PersonalShopper:
 
     Called with the header, it answers None for a shopper with no personal value, else the
     context's name (what a personal page's template depends on besides its path and generation)
-    and the request's personalization values."""
+    and the request's personal values (personalize.personal_values: the template holds the rest)."""
 
-    def __init__(self, locales: tuple[str, ...], currencies: tuple[str, ...], image_base_url: str) -> None:
+    def __init__(self, locales: tuple[str, ...], currencies: tuple[str, ...]) -> None:
         self.locales = locales
         self.currencies = currencies
-        self.image_base_url = image_base_url
 
     def __call__(self, cookie_header: str) -> tuple[str, dict[str, str]] | None:
         cookies = dict(parse_cookie(cookie_header).items())  # each name's first value, as request.cookies.get
-        ctx = from_cookies(cookies, self.locales, self.currencies)
-        values = personalize.values_from(cookies, ctx.currency, self.image_base_url)
-        if not personalize.is_personal(values):
+        values = personalize.personal_values(cookies)  # all a template's slots take
+        if not values:
             return None
+        ctx = from_cookies(cookies, self.locales, self.currencies)
         return f"{ctx.locale} {ctx.currency}", values
 
 

@@ -35,7 +35,12 @@ Template = tuple[str | tuple[str, str], ...]
 def values_from(cookies: Mapping[str, str], currency: str, image_base: str = "") -> dict[str, str]:
     """The variable values for one request, already escaped; invalid cookies are ignored.
     ``image_base`` is the shop's IMAGE_BASE_URL (:data:`vocab.keys.IMAGE_BASE`)."""
-    values = {"currency": str(escape(currency)), "image_base": str(escape(image_base))}
+    return {"currency": str(escape(currency)), "image_base": str(escape(image_base)), **personal_values(cookies)}
+
+
+def personal_values(cookies: Mapping[str, str]) -> dict[str, str]:
+    """The :data:`PERSONAL` values of :func:`values_from` alone (what a :data:`Template` needs)."""
+    values = {}
     name = " ".join(cookies.get("customer_name", "").split())[:MAX_NAME]
     if name:
         values["customer_name"] = str(escape(name))
