@@ -43,6 +43,8 @@ rounds (bench/inprocess.py).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import http.client
 import json
 import math
 import re
@@ -51,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -453,8 +456,31 @@ def measure_personal_cpu(stack: Stack, paths: list[str]) -> dict[str, float]:
     return cpu
 
 
+def warm(base_url: str, paths: Sequence[str], headers: Sequence[str] = (), connections: int = 8) -> None:
+    """Ask for every path once on each of ``connections`` keep-alive connections (as wrk's are
+    spread over the server's workers), so that the rounds after measure pages the edge keeps
+    rather than the first fill of thousands of them, which a loaded machine makes slow (each a
+    Redis round trip waiting for a core)."""
+    sent = dict(header.split(": ", 1) for header in headers)
+    address = urllib.parse.urlsplit(base_url)
+
+    def one_connection(_: int) -> None:
+        conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+        try:
+            for path in paths:
+                conn.request("GET", path, headers=sent)
+                conn.getresponse().read()
+        finally:
+            conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
+        list(pool.map(one_connection, range(connections)))
+
+
 def personal_against_floor(edge: str, floor: str, paths: Sequence[str], args: argparse.Namespace) -> Comparison:
-    """A signed-in shopper's product pages (:data:`SHOPPER`) against the floor sent the same."""
+    """A signed-in shopper's product pages (:data:`SHOPPER`) against the floor sent the same,
+    after a :func:`warm` pass over the edge."""
+    warm(edge, paths, SHOPPER, args.connections)
     return alternate(
         Target("edge", edge, paths, SHOPPER),
         Target("floor", floor, paths, SHOPPER),
