@@ -49,6 +49,7 @@ from bench.wrk import ensure_wrk
 
 NO_CACHES = {"EDGE_CACHE_MB": "0", "SEARCH_CACHE_SECONDS": "0"}
 NO_PAGE_CACHE = {"EDGE_PAGE_CACHE_MB": "0"}  # what whole-page reuse buys on top of the near cache
+PERSONAL_CPU = "personal product ÷ floor, CPU per request in one process"
 
 
 def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
@@ -106,7 +107,7 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
     http.report("personal product", "floor", c)
     out["personal product ÷ floor"] = c
     cpu = http.measure_personal_cpu(stack, urls["product"])
-    out["personal product ÷ floor, CPU per request in one process"] = http.Comparison(
+    out[PERSONAL_CPU] = http.Comparison(  # requests per CPU second, as the wrk figures are per second
         http.Sample(1e6 / cpu["edge_us"], 0, 0, 0, 0), http.Sample(1e6 / cpu["floor_us"], 0, 0, 0, 0), cpu["ratio"], ()
     )
     worst = hostile.worst_paths(stack)
@@ -131,7 +132,6 @@ def summary(
     for key, target in (
         ("product ÷ floor", 0.8),
         ("personal product ÷ floor", 0.9),
-        ("personal product ÷ floor, CPU per request in one process", None),
         ("product ÷ classical", None),
         ("category ÷ classical", 5.0),
         ("search ÷ classical", None),
@@ -154,6 +154,16 @@ def summary(
                 ("met" if c.ratio >= target else "NOT met") if target else "",
             )
         )
+    c = pages[PERSONAL_CPU]
+    rows.append(
+        (
+            f"edge {PERSONAL_CPU}",
+            f"{c.ratio:.2f}",
+            f"{1e6 / c.b.rps:.1f} µs floor vs {1e6 / c.a.rps:.1f} µs edge",
+            "",
+            "",
+        )
+    )
     c = pages["worst URL ÷ category without caches"]
     cost = 1 / c.ratio if c.ratio else math.inf  # the worst URL answered nothing: infinitely dear
     rows.append(
