@@ -15,7 +15,8 @@ offers, stock) imported through the real importer and projected, then, in this o
    search pages of the edge against the floor (hello-world Flask, same server and workers), the
    classical baseline (bench/classical/: Flask + Jinja2 + PostgreSQL per request), the edge
    with its caches turned off, and for the product page the edge without its page cache (what
-   they buy); and the dearest URL within the query-string limit against a category page, both
+   they buy); a signed-in shopper's product page (personalization cookies) against the floor;
+   and the dearest URL within the query-string limit against a category page, both
    on the edge without caches (bench/hostile.py);
    then the edge with metrics on against off (bench/metrics.py: page cache, assembled product
    page, category page);
@@ -51,6 +52,7 @@ from bench.wrk import ensure_wrk
 
 NO_CACHES = {"EDGE_CACHE_MB": "0", "SEARCH_CACHE_SECONDS": "0"}
 NO_PAGE_CACHE = {"EDGE_PAGE_CACHE_MB": "0"}  # what whole-page reuse buys on top of the near cache
+PERSONAL_CPU = "personal product ÷ floor, CPU per request in one process"
 
 
 def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
@@ -102,6 +104,15 @@ def run_http(stack: Stack, args: argparse.Namespace) -> tuple[str, dict]:
             )
             http.report(page, name, c)
             out[f"{page} ÷ {name}"] = c
+    print(f"personal product page ({len(urls['product'])} URLs, {http.SHOPPER[0]})", flush=True)
+    http.check(edge, urls["product"][:30], http.SHOPPER)
+    c = http.personal_against_floor(edge, floor, urls["product"], args)
+    http.report("personal product", "floor", c)
+    out["personal product ÷ floor"] = c
+    cpu = http.measure_personal_cpu(stack, urls["product"])
+    out[PERSONAL_CPU] = http.Comparison(  # requests per CPU second, as the wrk figures are per second
+        http.Sample(1e6 / cpu["edge_us"], 0, 0, 0, 0), http.Sample(1e6 / cpu["floor_us"], 0, 0, 0, 0), cpu["ratio"], ()
+    )
     worst = hostile.worst_paths(stack)
     http.check(bare, worst)
     print(f"worst URL ({len(worst)} URLs of {len(worst[0])} bytes, e.g. {worst[0][:160]}…)", flush=True)
@@ -130,6 +141,7 @@ def summary(
     rows = []
     for key, target in (
         ("product ÷ floor", 0.8),
+        ("personal product ÷ floor", 0.9),
         ("product ÷ classical", None),
         ("category ÷ classical", 5.0),
         ("search ÷ classical", None),
@@ -152,6 +164,16 @@ def summary(
                 ("met" if c.ratio >= target else "NOT met") if target else "",
             )
         )
+    c = pages[PERSONAL_CPU]
+    rows.append(
+        (
+            f"edge {PERSONAL_CPU}",
+            f"{c.ratio:.2f}",
+            f"{1e6 / c.b.rps:.1f} µs floor vs {1e6 / c.a.rps:.1f} µs edge",
+            "",
+            "",
+        )
+    )
     c = pages["worst URL ÷ category without caches"]
     cost = 1 / c.ratio if c.ratio else math.inf  # the worst URL answered nothing: infinitely dear
     rows.append(

@@ -29,6 +29,7 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
     figures = json.loads(out.read_text())
     for key in (
         "product ÷ floor",
+        "personal product ÷ floor",
         "product ÷ classical",
         "category ÷ classical",
         "search ÷ classical",

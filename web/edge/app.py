@@ -22,7 +22,7 @@ from web import request_metrics
 from web.edge import context, error_pages, home, listing_pages, product, readiness
 from web.edge.canary_counts import CanaryStats
 from web.edge.edge_state import EXTENSION, Edge
-from web.edge.page_responses import PUBLIC, add_security_headers
+from web.edge.page_responses import PRIVATE, PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
 from web.edge.shopper_buckets import AssignGeneration
 from web.request_metrics import RequestMetrics
@@ -56,7 +56,10 @@ def create_app(
     edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally, reads)
     if edge.page_cache is not None:
         # Flask's documented way to wrap the app in middleware; its annotations call wsgi_app a plain method.
-        app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)  # type: ignore[method-assign]
+        shopper = context.PersonalShopper(settings.locales, settings.currencies)
+        app.wsgi_app = ServeCached(  # type: ignore[method-assign]
+            app.wsgi_app, edge.page_cache, PUBLIC, PRIVATE, shopper
+        )
     error_pages.init_app(app)  # first: a too long query string is refused before the context reads it
     context.init_app(app, settings.locales, settings.currencies, settings.image_base_url)
     app.after_request(add_security_headers)
