@@ -20,6 +20,7 @@ from psycopg_pool import PoolTimeout
 from catalog.relay import Send, acknowledge, dispatch, prune
 from projector import canary
 from projector import celery_app as names
+from projector.broker import queue_depths
 from projector.compare import compare
 from projector.deadletters import DeadLetters, DeadLetterTask
 from projector.pipeline_metrics import PipelineMetrics
@@ -28,7 +29,7 @@ from projector.readmodel import iter_sku_batches
 from projector.service import Projector
 from snipshop.config import Settings
 from vocab.keys import PRODUCT_KINDS
-from vocab.topics import PROJECTION_QUEUE, Topic
+from vocab.topics import PROJECTION_QUEUES, Topic
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,10 @@ def register(app: Celery, parts: WorkerParts) -> None:
         log.info("projected", extra={"topic": Topic.ATTRIBUTE, "attributes": len(codes), "keys_written": written})
 
     def redeliver_after() -> float | None:
-        """Re-send unprojected rows only once the queue has drained: before that they may still be in it."""
-        return settings.outbox_redeliver_seconds if parts.broker_redis.llen(PROJECTION_QUEUE) == 0 else None
+        """Re-send unprojected rows only once the projection queues have drained: before that they
+        may still be waiting in one (the rebuild queue holds only the refresh's own batches)."""
+        depths = queue_depths(parts.broker_redis, PROJECTION_QUEUES)
+        return settings.outbox_redeliver_seconds if not any(depths.values()) else None
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
@@ -184,4 +187,4 @@ def register(app: Celery, parts: WorkerParts) -> None:
         p.home()
         with p.pool.connection() as conn:
             for skus in iter_sku_batches(conn, REFRESH_BATCH):
-                project_products.delay(skus)
+                project_products.apply_async((skus,), queue=names.REFRESH_BATCH_QUEUE.value)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vocab.images import image_base
+from vocab.topics import QUEUES, parse_queues
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -113,6 +114,9 @@ class Settings:
     canary_check_seconds: float = 30.0
     canary_max_error_increase: float = 0.01
     canary_max_degraded_increase: float = 0.01
+    #: The queues ``snipshop worker`` serves (vocab.topics.Queue; docs/queues.md): all of them by
+    #: default, so one worker runs the whole shop; ``snipshop worker --queues`` overrides it.
+    worker_queues: tuple[str, ...] = tuple(q.value for q in QUEUES)
 
     @property
     def default_locale(self) -> str:
@@ -169,4 +173,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         canary_max_degraded_increase=float(
             env.get("CANARY_MAX_DEGRADED_INCREASE", defaults.canary_max_degraded_increase)
         ),
+        worker_queues=tuple(q.value for q in parse_queues(env.get("WORKER_QUEUES", "all"))),
     )
