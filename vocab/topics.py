@@ -26,8 +26,8 @@ class Queue(StrEnum):
 
     STOCK = "stock"  # stock levels: the busiest by far (a warehouse's movements, batched per sweep)
     PRICES = "prices"  # prices and offers, and the offer timers that start and end offers
-    CATALOG = "catalog"  # categories, product texts, attribute labels
-    CONTROL = "control"  # the scheduler's short steering tasks: relay sweep, read-repair, canary watch
+    CATALOG = "catalog"  # categories, product texts, attribute labels; read-repair
+    CONTROL = "control"  # the scheduler's steering tasks: the outbox relay sweep, the canary watch
     REBUILD = "rebuild"  # bulk background work: the periodic refresh of every product, outbox pruning
 
 

@@ -20,7 +20,7 @@ import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
-from catalog.relay import dispatch_quietly
+from catalog.relay import dispatch_quietly, settle
 from projector.broker import queue_depths
 from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
@@ -56,12 +56,30 @@ def seed(pool) -> None:
 def project_all(settings, pool) -> KeyScheme:
     client = redis.Redis.from_url(settings.redis_url)
     rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
+    with pool.connection() as conn:
+        settle(conn)  # the rebuild projected what the seed's outbox rows name
     return KeyScheme(settings.key_prefix)
 
 
+#: One tick of the burst: the movements as catalog.commands.apply_movement records them (the
+#: movement, the level, the source version, an outbox row each), in one statement, so that the
+#: test's own writing keeps up with BURST_RATE on a busy machine.
+TICK = """
+WITH m AS (SELECT * FROM unnest(%(ids)s::text[], %(skus)s::text[], %(deltas)s::int[]) AS m(movement_id, sku, delta)),
+     logged AS (INSERT INTO stock_movements (movement_id, sku, delta, reason)
+                SELECT movement_id, sku, delta, 'burst' FROM m),
+     levels AS (UPDATE stock s SET quantity = s.quantity + m.delta, updated_at = now() FROM m WHERE s.sku = m.sku),
+     n AS (SELECT nextval('source_version') AS n),
+     v AS (UPDATE variants SET stock_version = (SELECT n FROM n), updated_at = now()
+           WHERE sku IN (SELECT sku FROM m) RETURNING product),
+     p AS (UPDATE products SET stock_version = (SELECT n FROM n) WHERE sku IN (SELECT product FROM v))
+INSERT INTO outbox (topic, keys) SELECT 'stock', ARRAY[sku] FROM m
+"""
+
+
 class Burst(threading.Thread):
-    """Stock movements through catalog.commands at BURST_RATE a second, paced per tick; the relay
-    sweep (the scheduler) batches their outbox rows into stock tasks."""
+    """Stock movements at BURST_RATE a second, paced per tick; the relay sweep (the scheduler)
+    batches their outbox rows into stock tasks, as it does the admin API's movements."""
 
     def __init__(self, pool) -> None:
         super().__init__(daemon=True)
@@ -81,13 +99,14 @@ class Burst(threading.Thread):
                     due = started + (self.written // per_tick) * BURST_TICK
                     if (wait := due - time.monotonic()) > 0:
                         time.sleep(wait)
+                    skus = [BURST_SKUS[(self.written + i) % len(BURST_SKUS)] for i in range(per_tick)]
+                    deltas = [-1 if levels[sku] else 1 for sku in skus]
+                    ids = [f"burst-{self.written + i}" for i in range(per_tick)]
                     with conn.transaction():
-                        for _ in range(per_tick):
-                            sku = BURST_SKUS[self.written % len(BURST_SKUS)]
-                            delta = -1 if levels[sku] else 1
-                            commands.apply_movement(conn, sku, f"burst-{self.written}", delta, "test")
-                            levels[sku] += delta
-                            self.written += 1
+                        conn.execute(TICK, {"ids": ids, "skus": skus, "deltas": deltas})
+                    for sku, delta in zip(skus, deltas, strict=True):
+                        levels[sku] += delta
+                    self.written += per_tick
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
         self.seconds = time.monotonic() - started
