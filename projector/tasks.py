@@ -139,16 +139,22 @@ def register(app: Celery, parts: WorkerParts) -> None:
         done(Topic.ATTRIBUTE, sent_at, outbox)
         log.info("projected", extra={"topic": Topic.ATTRIBUTE, "attributes": len(codes), "keys_written": written})
 
-    def redeliver_after() -> float | None:
-        """Re-send unprojected rows only once the projection queues have drained: before that they
-        may still be waiting in one (the rebuild queue holds only the refresh's own batches)."""
+    def redeliver_topics() -> list[Topic]:
+        """Re-send unprojected rows of a topic only once its queue has drained: before that they
+        may still be waiting in it (a stock burst does not hold back the re-sending of prices)."""
         depths = queue_depths(parts.broker_redis, PROJECTION_QUEUES)
-        return settings.outbox_redeliver_seconds if not any(depths.values()) else None
+        return [topic for topic, task in names.TASK_BY_TOPIC.items() if depths[names.ROUTES[task]] == 0]
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
+        topics = redeliver_topics()
         with projector().pool.connection() as conn:
-            return dispatch(conn, parts.send, redeliver_after=redeliver_after())
+            return dispatch(
+                conn,
+                parts.send,
+                redeliver_after=settings.outbox_redeliver_seconds if topics else None,
+                redeliver_topics=topics,
+            )
 
     @app.task(name=names.PRUNE_OUTBOX, ignore_result=True)
     def prune_outbox() -> int:

@@ -49,7 +49,7 @@ class Settings:
     #: it batches).
     relay_interval_seconds: float = 0.25
     #: How long after its dispatch an outbox row that no task acknowledged is sent again (once the
-    #: queue has drained): the broker lost it, or a worker died holding it.
+    #: queue of its topic has drained): the broker lost it, or a worker died holding it.
     outbox_redeliver_seconds: float = 30.0
     #: How long projected outbox rows are kept (an audit trail of writes) before the hourly prune.
     outbox_keep_days: float = 7.0
