@@ -30,9 +30,10 @@ scheduler``, ``snipshop serve admin`` and ``serve edge``):
   lag are reported with it; after it the backlog (broker queue + outbox) is drained.
 
 The goal of the queues per topic: a price change as fast during the burst as when idle
-(:func:`summary_rows`: burst ÷ idle of the time from the PUT's answer to the page showing the new
-price, near 1; at most :data:`BURST_GOAL`). The PUT itself is left out of that ratio: the burst's
-movements go through the same admin app, whose queue of requests no broker queue can bypass. On a machine as small
+(:func:`summary_rows`: burst ÷ idle of the price task lag, from its hand-off to the broker to its
+snippets in Redis, near 1; at most :data:`BURST_GOAL`). The admin request is left out of that
+ratio: the burst's movements go through the same admin app, whose queue of requests no broker
+queue can bypass (the whole time at the edge is shown beside it). On a machine as small
 as two cores the burst's own CPU (the load client, the admin app, PostgreSQL, the stock worker)
 still slows every process a little: a ratio somewhat above 1 is that, not queueing.
 
@@ -97,7 +98,7 @@ def run_updates(
     """Update each target's EUR price in turn and time until the edge shows it."""
     admin, edge = Http(admin_url), Http(edge_url)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    visible_ms, put_ms, after_put_ms, polls = [], [], [], []
+    visible_ms, put_ms, polls = [], [], []
     errors: dict[str, int] = {}
     timeouts = 0
     try:
@@ -118,7 +119,6 @@ def run_updates(
                 now = time.perf_counter()
                 if status == 200 and marker in page:
                     visible_ms.append((now - started) * 1000)
-                    after_put_ms.append((now - started) * 1000 - put_ms[-1])
                     polls.append(n)
                     break
                 if status != 200:
@@ -134,7 +134,6 @@ def run_updates(
     return {
         "visible": latency_summary(visible_ms),
         "put": latency_summary(put_ms),
-        "after_put": latency_summary(after_put_ms),
         "timeouts": timeouts,
         "errors": errors,
         "polls_mean": sum(polls) / len(polls) if polls else float("nan"),
@@ -404,25 +403,25 @@ def print_results(result: dict) -> None:
 
 
 def summary_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
-    """The bench summary's goal row: price change-to-visible during the burst ÷ idle, from the
-    admin API's answer (the commit and the task's hand-off to the broker) to the page showing it:
-    what the queues govern. The whole time, with the PUT, is shown beside it: during the burst the
-    PUT waits for the admin app, which serves the burst's movements too."""
+    """The bench summary's goal row: price change-to-visible during the burst ÷ idle, timed from
+    the price task's hand-off to the broker to its snippets written in Redis (the price task lag,
+    p50): the part the queues govern. The whole time at the edge, PUT included, is shown beside
+    it: during the burst the PUT waits for the admin app, which serves the burst's movements too
+    (and while a slow PUT is still answering, the projection may already be done)."""
     if "burst" not in result:
         return []
-    idle, burst = result["idle"]["after_put"], result["burst"]["after_put"]
+    idle, burst = result["idle"]["price_lag"], result["burst"]["price_lag"]
     whole_idle, whole_burst = result["idle"]["visible"], result["burst"]["visible"]
     ratio = burst["p50_ms"] / idle["p50_ms"] if idle["p50_ms"] else math.inf
-    lag_idle, lag_burst = result["idle"]["price_lag"]["p50_ms"], result["burst"]["price_lag"]["p50_ms"]
     load = result["burst"]["load"]
     rate = f"{load.get('achieved') or 0:.0f} movements/s" if load.get("sent") else "its figures missing"
     return [
         (
             "price change-to-visible during burst ÷ idle",
             f"{ratio:.2f}",
-            f"p50 {burst['p50_ms']:.0f} vs {idle['p50_ms']:.0f} ms, p99 {burst['p99_ms']:.0f} vs "
-            f"{idle['p99_ms']:.0f} ms after the PUT; with the PUT p50 {whole_burst['p50_ms']:.0f} vs "
-            f"{whole_idle['p50_ms']:.0f} ms; price task lag p50 {lag_burst:.0f} vs {lag_idle:.0f} ms; burst {rate}",
+            f"hand-off → in Redis p50 {burst['p50_ms']:.0f} vs {idle['p50_ms']:.0f} ms, p99 {burst['p99_ms']:.0f} vs "
+            f"{idle['p99_ms']:.0f} ms; at the edge with the PUT p50 {whole_burst['p50_ms']:.0f} vs "
+            f"{whole_idle['p50_ms']:.0f} ms; burst {rate}",
             f"≤ {BURST_GOAL:g} (near 1)",
             "met" if ratio <= BURST_GOAL else "NOT met",
         )
