@@ -24,7 +24,8 @@ offers, stock) imported through the real importer and projected, then, in this o
 5. the PHP front end (php-fpm + nginx) against the edge and against a hello-world PHP page through
    the same servers, for the product page, a personal product page and listings (bench/php.py);
 6. change-to-visible latency of price updates, idle and during a stock-movement burst, with the
-   real worker, scheduler and admin app (bench/visibility.py); then bulk stock movements through
+   real workers per queue group, scheduler and admin app; its goal row is the price change during
+   the burst ÷ idle (bench/visibility.py); then bulk stock movements through
    ``POST /stock/movements`` at 5,000 and 7,500 movements/s with their projection lag
    (bench/bulk_stock.py);
 7. products with variants (bench/variants.py): the rebuild's products/s and Redis bytes per product
@@ -216,6 +217,7 @@ def summary(
                     ("met" if v["p99_ms"] <= 100 else "NOT met") if target else "",
                 )
             )
+    rows += visibility.summary_rows(seen)
     if bulk is not None:
         rows += bulk_stock.summary_rows(bulk)
     r = redis_memory["redis"]
@@ -294,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         php_pages = php.measure(stack, edge, args)
 
         print("\n== change-to-visible", flush=True)
-        stack.start_worker()
+        stack.start_queue_workers()
         stack.start_scheduler()
         admin = stack.start_admin()
         seen = visibility.measure(stack, admin, edge, updates=args.updates, burst_rate=args.burst_rate)

@@ -20,7 +20,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ import psycopg
 import redis
 from redis import Redis as RedisClient  # in the class body the field ``redis`` hides the module
 
+from projector.celery_app import SMALL_MACHINE_WORKERS
 from tools.localservices import Postgres, Redis, free_port, wait_port
 from tools.processes import REPO, Process
 
@@ -251,7 +252,8 @@ class Stack:
     def start_admin(self, workers: int = 2) -> str:
         return self.serve("admin", workers)
 
-    def start_worker(self, concurrency: int = 2, name: str = "worker") -> Process:
+    def start_worker(self, concurrency: int = 2, name: str = "worker", queues: Sequence[str] | None = None) -> Process:
+        """``snipshop worker`` serving ``queues`` (default: all of them; docs/queues.md)."""
         return self.start(
             name,
             [
@@ -259,6 +261,7 @@ class Stack:
                 "-m",
                 "entrypoints.snipshop_cli",
                 "worker",
+                *([f"--queues={','.join(queues)}"] if queues else []),
                 f"--concurrency={concurrency}",
                 "--pool=prefork",
                 "-n",
@@ -267,7 +270,17 @@ class Stack:
                 "--without-mingle",
             ],
             "ready.",
+            env={"WORKER_METRICS_PORT": str(free_port())},
         )
+
+    def start_queue_workers(self, concurrency: int = 2) -> list[Process]:
+        """The small machine's worker groups (projector.celery_app.SMALL_MACHINE_WORKERS), as
+        ``./dev demo`` runs them: stock and the relay sweep on one worker (concurrency 1), the
+        rest on another (``concurrency``)."""
+        return [
+            self.start_worker(1 if name == "stock" else concurrency, name, queues)
+            for name, queues in SMALL_MACHINE_WORKERS.items()
+        ]
 
     def start_scheduler(self) -> Process:
         logs = self.base / "logs"

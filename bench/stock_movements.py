@@ -75,6 +75,7 @@ import redis
 from bench.report import fmt_ms, machine_cpu, machine_report, percentile, py_spy, read_collapsed, tree_cpu_seconds
 from bench.stack import Stack
 from bench.wrk import ensure_wrk
+from projector.broker import queue_depths
 
 API = "/admin/api/v1"
 SKU_FORMAT = "BENCH-{:05d}"
@@ -559,10 +560,8 @@ class Backlog:
 
 
 def backlog(broker: redis.Redis, conn: psycopg.Connection) -> Backlog:
-    pipe = broker.pipeline(transaction=False)
-    pipe.llen("projection")
-    pipe.hlen("unacked")
-    queue, unacked = pipe.execute()
+    queue = sum(queue_depths(broker).values())
+    unacked = broker.hlen("unacked")
     row = conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()
     assert row is not None  # an aggregate without GROUP BY answers one row
     outbox = row[0]
@@ -664,7 +663,8 @@ def print_table(steps: list[Step]) -> None:
         )
     print(
         "(latencies in ms; admin latency " + steps[0].load.latency_note + "; lag = relay hand-off → projection "
-        "done; commit = the write's outbox row → projection done; queue = Redis list 'projection' in the broker; "
+        "done; commit = the write's outbox row → projection done; "
+        "queue = tasks waiting in the broker's queues (stock, prices, catalog, control, rebuild); "
         "outbox = rows not yet dispatched)"
     )
     names = list(steps[0].cpu)

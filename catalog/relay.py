@@ -18,7 +18,7 @@ whose task fails for good (it is a dead letter then, for an operator to replay).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import psycopg
 
@@ -65,14 +65,22 @@ def dispatch(
     ids: Sequence[int] | None = None,
     limit: int = 5000,
     redeliver_after: float | None = None,
+    redeliver_topics: Collection[Topic] | None = None,
 ) -> int:
     """Send pending outbox rows (only ``ids`` if given) in batches; return how many rows were sent.
 
     With ``redeliver_after`` (the sweep), rows dispatched that many seconds ago and still not
-    projected are sent again too.
+    projected are sent again too: of every topic, or only of ``redeliver_topics`` (those whose
+    tasks cannot still be waiting for a worker).
     """
     only = "AND id = ANY(%(ids)s)" if ids is not None else ""
-    params = {"ids": list(ids or []), "limit": limit, "after": redeliver_after, "max_sends": MAX_SENDS}
+    params = {
+        "ids": list(ids or []),
+        "limit": limit,
+        "after": redeliver_after,
+        "max_sends": MAX_SENDS,
+        "topics": None if redeliver_topics is None else [t.value for t in redeliver_topics],
+    }
     with conn.transaction():
         rows = conn.execute(
             f"""SELECT id, topic, keys FROM outbox WHERE dispatched_at IS NULL {only}
@@ -85,6 +93,7 @@ def dispatch(
                    WHERE projected_at IS NULL AND dispatched_at IS NOT NULL
                      AND dispatched_at < clock_timestamp() - make_interval(secs => %(after)s)
                      AND sends < %(max_sends)s
+                     AND (%(topics)s::text[] IS NULL OR topic = ANY(%(topics)s::text[]))
                    ORDER BY dispatched_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
                 params,
             ).fetchall()

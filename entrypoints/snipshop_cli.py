@@ -264,13 +264,31 @@ def serve(parts: Parts, role: str, host: str, port: int | None, workers: int) ->
     run(parts.settings, role, host, port or (8000 if role == "edge" else 8001), workers)
 
 
+def _queues(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    from vocab.topics import parse_queues
+
+    try:
+        return tuple(q.value for q in parse_queues(value)) if value is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--queues",
+    callback=_queues,
+    metavar="QUEUE,...",
+    help="Serve only these queues: stock, prices, catalog, control, rebuild, or all "
+    "(default: WORKER_QUEUES, else all; docs/queues.md).",
+)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(celery_args: tuple[str, ...]) -> None:
+@click.pass_obj
+def worker(parts: Parts, queues: tuple[str, ...] | None, celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to celery)."""
     from entrypoints.worker import app
 
-    app.worker_main(["worker", "--loglevel=INFO", *celery_args])
+    chosen = queues or parts.settings.worker_queues
+    app.worker_main(["worker", "--loglevel=INFO", f"--queues={','.join(chosen)}", *celery_args])
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -21,11 +21,19 @@ the outbox relay re-sends whatever stays unprojected (catalog.relay).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import redis
 from kombu.transport import redis as kombu_redis
 
+from vocab.topics import QUEUES
+
 #: The ``broker_transport`` setting for a ``redis://`` broker URL.
 TRANSPORT = "projector.broker:Transport"
+
+
+# kombu's default priority steps (0, 3, 6, 9): step 0 is the queue's own list.
+_PRIORITY_SUFFIXES = ("", *(f"{kombu_redis.Channel.sep}{step}" for step in kombu_redis.Channel.priority_steps[1:]))
 
 
 class Channel(kombu_redis.Channel):
@@ -37,3 +45,17 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+def queue_depths(broker: redis.Redis, queues: Iterable[str] = QUEUES) -> dict[str, int]:
+    """Tasks waiting in each queue (not those a worker holds unacknowledged), by queue name, in one
+    round trip. kombu's Redis transport keeps a queue as a list named like it; a task sent with a
+    priority waits in a list of its own beside it, counted here too."""
+    names = [str(q) for q in queues]
+    pipe = broker.pipeline(transaction=False)
+    for name in names:
+        for suffix in _PRIORITY_SUFFIXES:
+            pipe.llen(name + suffix)
+    lengths = pipe.execute()
+    per = len(_PRIORITY_SUFFIXES)
+    return {name: sum(lengths[i * per : (i + 1) * per]) for i, name in enumerate(names)}

@@ -4,7 +4,7 @@ Counted where the work happens, in the worker's pool processes (summed over them
 changes projected and tasks run per topic, the projection lag per topic (outbox row dispatched →
 its snippets written), read-repairs and dead letters. Read from the stores at each scrape of the
 scheduler, of which one runs per shop (:class:`PipelineCollector`): the outbox backlog and the age
-of its oldest row, rows dispatched but not acknowledged, the queue's depth, dead letters kept,
+of its oldest row, rows dispatched but not acknowledged, each queue's depth, dead letters kept,
 offer timers and read-repairs pending, the live generation and a running rebuild's progress.
 """
 
@@ -20,11 +20,11 @@ import redis
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from projector.broker import queue_depths
 from projector.deadletters import DeadLetters
 from projector.rebuildlock import current_holder
 from snipshop import metrics
 from vocab.keys import KeyScheme
-from vocab.topics import PROJECTION_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,14 @@ class PipelineCollector:
                 continue
             up.add_metric([self.revision, source], 1)
             for name, (help_text, value) in found.items():
-                family = self._family(name, help_text)
-                family.add_metric([self.revision], value)
+                if isinstance(value, dict):  # one sample per label value (by queue)
+                    label, samples = next(iter(value.items()))
+                    family = self._family(name, help_text, [label])
+                    for label_value, sample in samples.items():
+                        family.add_metric([self.revision, label_value], sample)
+                else:
+                    family = self._family(name, help_text)
+                    family.add_metric([self.revision], value)
                 yield family
         yield up
 
@@ -149,7 +155,7 @@ class PipelineCollector:
         }
 
     def _broker(self) -> dict[str, tuple[str, Any]]:
-        return {"snipshop_queue_depth": ("Projection tasks waiting in the broker", self.broker.llen(PROJECTION_QUEUE))}
+        return {"snipshop_queue_depth": ("Tasks waiting in the broker, by queue", {"queue": queue_depths(self.broker)})}
 
     def _outbox(self) -> dict[str, tuple[str, Any]]:
         with self.connect() as conn:

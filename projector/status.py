@@ -9,10 +9,11 @@ import psycopg
 import redis
 
 from catalog.relay import MAX_SENDS
+from projector.broker import queue_depths
 from projector.deadletters import DeadLetters
 from projector.rebuildlock import current_holder
 from vocab.keys import CanaryRecord, KeyScheme
-from vocab.topics import PROJECTION_QUEUE, Topic
+from vocab.topics import Topic
 
 
 def read_status(
@@ -29,8 +30,11 @@ def read_status(
         "rebuild running": _running_rebuild(client, keys),
         "canary": _canary(client, keys),
         "generations": sorted(int(g) for g in client.smembers(keys.generations)) or "none",
-        "queue depth": broker.llen(PROJECTION_QUEUE),
     }
+    depths = queue_depths(broker)
+    out["queue depth"] = sum(depths.values())
+    for queue, depth in depths.items():
+        out[f"queue depth {queue}"] = depth
     for topic in (Topic.PRODUCT, Topic.PRICE, Topic.STOCK, Topic.CATEGORY):
         samples = sorted(int(v) for v in client.lrange(keys.lag(topic), 0, -1))
         if samples:

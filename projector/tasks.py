@@ -20,6 +20,7 @@ from psycopg_pool import PoolTimeout
 from catalog.relay import Send, acknowledge, dispatch, prune
 from projector import canary, replication
 from projector import celery_app as names
+from projector.broker import queue_depths
 from projector.compare import compare
 from projector.deadletters import DeadLetters, DeadLetterTask
 from projector.pipeline_metrics import PipelineMetrics
@@ -29,7 +30,7 @@ from projector.service import Projector
 from search.port import SearchUnavailable
 from snipshop.config import Settings
 from vocab.keys import PRODUCT_KINDS
-from vocab.topics import PROJECTION_QUEUE, Topic
+from vocab.topics import PROJECTION_QUEUES, Topic
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +147,22 @@ def register(app: Celery, parts: WorkerParts) -> None:
         done(Topic.ATTRIBUTE, sent_at, outbox)
         log.info("projected", extra={"topic": Topic.ATTRIBUTE, "attributes": len(codes), "keys_written": written})
 
-    def redeliver_after() -> float | None:
-        """Re-send unprojected rows only once the queue has drained: before that they may still be in it."""
-        return settings.outbox_redeliver_seconds if parts.broker_redis.llen(PROJECTION_QUEUE) == 0 else None
+    def redeliver_topics() -> list[Topic]:
+        """Re-send unprojected rows of a topic only once its queue has drained: before that they
+        may still be waiting in it (a stock burst does not hold back the re-sending of prices)."""
+        depths = queue_depths(parts.broker_redis, PROJECTION_QUEUES)
+        return [topic for topic, task in names.TASK_BY_TOPIC.items() if depths[names.ROUTES[task]] == 0]
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
+        topics = redeliver_topics()
         with projector().pool.connection() as conn:
-            return dispatch(conn, parts.send, redeliver_after=redeliver_after())
+            return dispatch(
+                conn,
+                parts.send,
+                redeliver_after=settings.outbox_redeliver_seconds if topics else None,
+                redeliver_topics=topics,
+            )
 
     @app.task(name=names.PRUNE_OUTBOX, ignore_result=True)
     def prune_outbox() -> int:
@@ -192,4 +201,4 @@ def register(app: Celery, parts: WorkerParts) -> None:
         p.home()
         with p.pool.connection() as conn:
             for skus in iter_sku_batches(conn, REFRESH_BATCH):
-                project_products.delay(skus)
+                project_products.apply_async((skus,), queue=names.REFRESH_BATCH_QUEUE.value)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vocab.images import image_base
+from vocab.topics import QUEUES, parse_queues
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -97,7 +98,7 @@ class Settings:
     #: it batches).
     relay_interval_seconds: float = 0.25
     #: How long after its dispatch an outbox row that no task acknowledged is sent again (once the
-    #: queue has drained): the broker lost it, or a worker died holding it.
+    #: queue of its topic has drained): the broker lost it, or a worker died holding it.
     outbox_redeliver_seconds: float = 30.0
     #: How long projected outbox rows are kept (an audit trail of writes) before the hourly prune.
     outbox_keep_days: float = 7.0
@@ -162,6 +163,9 @@ class Settings:
     canary_check_seconds: float = 30.0
     canary_max_error_increase: float = 0.01
     canary_max_degraded_increase: float = 0.01
+    #: The queues ``snipshop worker`` serves (vocab.topics.Queue; docs/queues.md): all of them by
+    #: default, so one worker runs the whole shop; ``snipshop worker --queues`` overrides it.
+    worker_queues: tuple[str, ...] = tuple(q.value for q in QUEUES)
 
     @property
     def elasticsearch_nodes(self) -> tuple[str, ...]:
@@ -228,4 +232,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         canary_max_degraded_increase=float(
             env.get("CANARY_MAX_DEGRADED_INCREASE", defaults.canary_max_degraded_increase)
         ),
+        worker_queues=tuple(q.value for q in parse_queues(env.get("WORKER_QUEUES", "all"))),
     )

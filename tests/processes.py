@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import requests
 
+from projector.celery_app import SMALL_MACHINE_WORKERS
 from tools.localservices import free_port, wait_port
 from tools.processes import REPO, Process  # noqa: F401 - REPO is used by the tests
 
@@ -17,8 +18,10 @@ PYTHON = sys.executable
 T = TypeVar("T")
 
 
-def worker_args(name: str = "worker", concurrency: int = 2) -> list[str]:
-    """The command line of a real Celery worker (prefork pool) named ``name``."""
+def worker_args(name: str = "worker", concurrency: int = 2, queues: Sequence[str] | None = None) -> list[str]:
+    """The command line of a real Celery worker (prefork pool) named ``name``, serving ``queues``
+    (default: all of them)."""
+    chosen = [f"--queues={','.join(queues)}"] if queues else []
     return [
         PYTHON,
         "-m",
@@ -33,13 +36,35 @@ def worker_args(name: str = "worker", concurrency: int = 2) -> list[str]:
         f"{name}@%h",
         "--without-gossip",
         "--without-mingle",
+        *chosen,
     ]
 
 
-def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2) -> Process:
-    p = Process(name, worker_args(name, concurrency), env, log_dir)
+def start_worker(
+    env: dict[str, str], log_dir: Path, name: str = "worker", concurrency: int = 2, queues: Sequence[str] | None = None
+) -> Process:
+    p = Process(name, worker_args(name, concurrency, queues), env, log_dir)
     p.wait_log("ready.", 60)
     return p
+
+
+def start_queue_workers(env: dict[str, str], log_dir: Path, concurrency: dict[str, int] | None = None) -> list[Process]:
+    """One worker per group of :data:`~projector.celery_app.SMALL_MACHINE_WORKERS` (stock; the
+    rest), as ./dev demo runs them, started at once, each ready when this returns. ``concurrency``
+    by worker name (default: 1 for stock, 2 for the rest). Each gets a metrics port of its own."""
+    sizes = {"stock": 1, "main": 2} | (concurrency or {})
+    started = [
+        Process(
+            name,
+            worker_args(name, sizes[name], queues),
+            {**env, "WORKER_METRICS_PORT": str(free_port()) if env.get("WORKER_METRICS_PORT", "1") != "0" else "0"},
+            log_dir,
+        )
+        for name, queues in SMALL_MACHINE_WORKERS.items()
+    ]
+    for p in started:
+        p.wait_log("ready.", 60)
+    return started
 
 
 def start_scheduler(env: dict[str, str], log_dir: Path) -> Process:

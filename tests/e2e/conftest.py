@@ -15,7 +15,7 @@ import redis
 
 from catalog.schema import upgrade
 from catalog.tokens import create_token
-from tests.processes import Process, start_http, start_scheduler, start_worker
+from tests.processes import Process, start_http, start_queue_workers, start_scheduler
 from tools.localservices import Postgres, free_port
 
 
@@ -77,7 +77,7 @@ def shop(request, redis_base_url, tmp_path_factory):
     image_port = free_port()
     env["IMAGE_BASE_URL"] = f"http://127.0.0.1:{image_port}"
     logs = tmp_path_factory.mktemp("e2e-logs")
-    procs = [start_worker(env, logs), start_scheduler(env, logs)]
+    procs = [*start_queue_workers(env, logs), start_scheduler(env, logs)]
     edge_proc, edge = start_http("edge", env, logs)
     admin_proc, admin = start_http("admin", env, logs)
     procs += [edge_proc, admin_proc]

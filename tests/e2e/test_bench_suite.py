@@ -25,7 +25,7 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
         timeout=840,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    assert "== Summary" in done.stdout
+    assert "== Summary" in done.stdout and "price change-to-visible during burst ÷ idle" in done.stdout
     figures = json.loads(out.read_text())
     for key in (
         "product ÷ floor",

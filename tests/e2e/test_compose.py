@@ -301,7 +301,7 @@ def test_the_stack_serves_the_catalog_imported_through_the_image_as_the_processe
     assert '"request_id": "compose-e2e-1"' in logged and f'"revision": "{revision}"' in logged
     # Every role runs as the image's user, and every long-running one says it is healthy.
     assert stack.check("exec", "-T", "edge-1", "id", "-u").strip() == "10001"
-    for role in ("edge-1", "edge-2", "admin", "worker", "scheduler"):
+    for role in ("edge-1", "edge-2", "admin", "worker", "worker-stock", "scheduler"):
         stack.check("exec", "-T", role, "snipshop", "health")
 
     stack.check("stop", "postgres")

@@ -26,18 +26,17 @@ from catalog.models import CategoryIn, ProductIn
 from catalog.relay import dispatch, settle
 from catalog.schema import upgrade
 from catalog.tokens import create_token
+from projector.broker import queue_depths
 from projector.celery_app import celery_sender, make_celery
 from snipshop.config import Settings, load
 from tests import store_dump
 from tests.conftest import REPO, TABLES
 from tests.processes import Process, start_http, start_scheduler, wait_until, worker_args
 from tools.localservices import Postgres, free_port
-from vocab.topics import PROJECTION_QUEUE
 
 #: Short, so that a lost task is sent again within the test's patience (production: 30 s).
 REDELIVER_SECONDS = 2.0
 SNIPPET_DB, BROKER_DB, FRESH_DB = 4, 5, 6
-QUEUE = PROJECTION_QUEUE
 
 
 @pytest.fixture(scope="session")
@@ -224,8 +223,7 @@ class Rig:
     def queued(self) -> int:
         """Messages in the broker: waiting in the queue or delivered and not yet acknowledged."""
         b = self.broker
-        waiting = sum(b.llen(k) for k in b.scan_iter(match=f"{QUEUE}*") if b.type(k) == b"list")
-        return waiting + b.hlen("unacked")
+        return sum(queue_depths(b).values()) + b.hlen("unacked")
 
     def undispatched(self) -> int:
         with self.pool.connection() as conn:
@@ -259,7 +257,7 @@ class Rig:
     def backlog(self) -> str:
         """What is left in the broker and the outbox, for a failure's message."""
         b = self.broker
-        lists = {k.decode(): b.llen(k) for k in b.scan_iter(match=f"{QUEUE}*") if b.type(k) == b"list"}
+        lists = {queue: depth for queue, depth in queue_depths(b).items() if depth}
         with self.pool.connection() as conn:
             rows = conn.execute("""SELECT topic, sends, dispatched_at IS NOT NULL, count(*) FROM outbox
                                    WHERE projected_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2""").fetchall()

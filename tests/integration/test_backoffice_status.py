@@ -14,7 +14,7 @@ import redis
 from projector.deadletters import DeadLetters
 from tests.integration.test_backoffice import csrf, row, signed_in, users  # noqa: F401  (a fixture)
 from vocab.keys import CanaryRecord, KeyScheme
-from vocab.topics import PROJECTION_QUEUE
+from vocab.topics import Queue
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def stores(settings):
 
 def queued_tasks(broker) -> list[tuple[str, list]]:
     out = []
-    for raw in broker.lrange(PROJECTION_QUEUE, 0, -1):
+    for raw in broker.lrange(Queue.CATALOG, 0, -1):  # replays are routed by task name
         message = json.loads(raw)
         out.append((message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0]))
     return out
@@ -54,7 +54,7 @@ def test_dead_letters_are_listed_and_an_admin_replays_one_then_all(app, users, p
     assert queued_tasks(broker) == [("projector.project_products", [["S2"]])]
     assert "1 dead letters were sent" in admin.get(one.headers["Location"]).text
     assert admin.post("/backoffice/status/dead-letters/replay", data={"csrf_token": token}).status_code == 303
-    assert client.llen(keys.dead_letters) == 0 and broker.llen(PROJECTION_QUEUE) == 3
+    assert client.llen(keys.dead_letters) == 0 and broker.llen(Queue.CATALOG) == 3
     audit = row(pool, "SELECT array_agg(subject ORDER BY id), min(actor) FROM audit_log WHERE kind = 'projection'")
     assert audit == (["dead letter t2", "all dead letters"], "user:admin")
 
@@ -70,7 +70,7 @@ def test_only_an_admin_may_replay_or_rebuild_and_only_with_the_token(app, users,
         refused = editor.post(path, data={"csrf_token": token})
         assert refused.status_code == 403 and "needs the role 'admin'" in refused.text.replace("&#39;", "'")
         assert signed_in(app, "admin").post(path).status_code == 403  # no CSRF token
-    assert client.llen(keys.dead_letters) == 3 and broker.llen(PROJECTION_QUEUE) == 0
+    assert client.llen(keys.dead_letters) == 3 and broker.llen(Queue.CATALOG) == 0
     assert row(pool, "SELECT count(*) FROM audit_log")[0] == 0
 
 

@@ -15,11 +15,11 @@ import redis
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
 from projector import celery_app as names
+from projector.broker import queue_depths
 from projector.celery_app import make_celery
 from projector.deadletters import DeadLetters
 from tests.processes import REPO, wait_until
 from vocab.keys import Context, KeyScheme, Kind
-from vocab.topics import PROJECTION_QUEUE
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
@@ -49,7 +49,7 @@ def broker(settings) -> redis.Redis:
 def idle(broker: redis.Redis) -> bool:
     """No task waits in the broker or is held by the worker (tasks acknowledge late: a running
     one, and a retry waiting for its countdown, is held until it ends)."""
-    waiting = sum(broker.llen(k) for k in broker.scan_iter(match=f"{PROJECTION_QUEUE}*") if broker.type(k) == b"list")
+    waiting = sum(queue_depths(broker).values())
     return waiting == 0 and broker.hlen("unacked") == 0
 
 

@@ -17,7 +17,7 @@ from projector.service import Projector
 from search.factory import make_search
 from tools.localservices import free_port
 from vocab.keys import KeyScheme
-from vocab.topics import PROJECTION_QUEUE
+from vocab.topics import Queue
 
 pytestmark = pytest.mark.integration
 SKUS = [f"PM-{i:02d}" for i in range(12)]
@@ -34,7 +34,7 @@ def gauges(collector: PipelineCollector) -> dict[str, float]:
     registry = CollectorRegistry()
     registry.register(collector)
     return {
-        s.name + (f"[{s.labels['source']}]" if "source" in s.labels else ""): s.value
+        s.name + "".join(f"[{s.labels[label]}]" for label in ("source", "queue") if label in s.labels): s.value
         for family in registry.collect()
         for s in family.samples
     }
@@ -55,12 +55,13 @@ def test_the_gauges_read_the_outbox_the_queue_and_the_stores(settings, pool):
     with pool.connection() as conn:
         rows = conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()[0]
     broker = redis.Redis.from_url(settings.broker_url)
-    broker.rpush(PROJECTION_QUEUE, "a", "b")
+    broker.rpush(Queue.STOCK, "a", "b", "c")
+    broker.rpush(Queue.PRICES, "d")
     got = gauges(collector(settings))
     assert got["snipshop_outbox_backlog"] == rows > 0
     assert got["snipshop_outbox_oldest_age_seconds"] >= 0
     assert got["snipshop_outbox_unacknowledged"] == 0
-    assert got["snipshop_queue_depth"] == 2
+    assert [got[f"snipshop_queue_depth[{q}]"] for q in Queue] == [3, 1, 0, 0, 0]  # stock, prices, catalog...
     assert got["snipshop_live_generation"] == 0 and got["snipshop_rebuild_running"] == 0
     assert got["snipshop_dead_letters_stored"] == 0 and got["snipshop_offers_pending"] == 0
     assert [got[f"snipshop_pipeline_source_up[{s}]"] for s in ("snippet_redis", "broker", "database")] == [1, 1, 1]
@@ -69,7 +70,7 @@ def test_the_gauges_read_the_outbox_the_queue_and_the_stores(settings, pool):
 def test_a_store_that_does_not_answer_leaves_its_gauges_out(settings):
     got = gauges(collector(settings, broker_url=f"redis://127.0.0.1:{free_port()}/0"))
     assert got["snipshop_pipeline_source_up[broker]"] == 0
-    assert "snipshop_queue_depth" not in got
+    assert not [name for name in got if name.startswith("snipshop_queue_depth")]
     assert got["snipshop_pipeline_source_up[database]"] == 1 and "snipshop_outbox_backlog" in got
 
 

@@ -90,6 +90,24 @@ def test_tasks_acknowledge_their_outbox_rows_and_the_sweep_resends_lost_ones(set
     assert b'"price":"4.00"' in client.get(KeyScheme().snippet(1, Kind.PRICE, EN_EUR, "L1"))
 
 
+def test_the_sweep_resends_only_the_topics_it_is_given(pool):
+    """The sweep passes the topics whose queue has drained: lost price rows are sent again while
+    a stock backlog still waits in its own queue (docs/queues.md)."""
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        commands.put_products(conn, [("R1", ProductIn(name={"en_US": "Resent"}, categories=["gear"]))])
+        settle(conn)
+        commands.put_prices(conn, [("R1", "EUR", Decimal("4.00"))])
+        commands.set_stock(conn, [("R1", 3)])
+        assert dispatch(conn, lambda topic, keys, ids: None) == 2  # both lost by the broker
+        sent: list[Topic] = []
+        assert dispatch(conn, lambda topic, keys, ids: sent.append(topic), redeliver_after=0, redeliver_topics=[]) == 0
+        assert dispatch(conn, lambda t, k, i: sent.append(t), redeliver_after=0, redeliver_topics=[Topic.PRICE]) == 1
+        assert sent == [Topic.PRICE]
+        assert dispatch(conn, lambda topic, keys, ids: sent.append(topic), redeliver_after=0) == 2  # every topic
+        assert sorted(sent) == sorted([Topic.PRICE, Topic.PRICE, Topic.STOCK])
+
+
 def test_a_row_whose_task_never_acknowledges_is_sent_at_most_max_sends_times(pool):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
