@@ -34,6 +34,9 @@ def _flag(value: str) -> bool:
 class Settings:
     database_url: str = "postgresql:///snipshop"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: The snippet store is a Redis Cluster: ``redis_url`` names any node (its database must be 0,
+    #: the only one a cluster has) and the client finds the others (snipshop/redis_clients.py).
+    redis_cluster: bool = False
     broker_url: str = "redis://127.0.0.1:6379/1"
     elasticsearch_url: str | None = None
     locales: tuple[str, ...] = ("en_US",)
@@ -130,6 +133,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=env.get("DATABASE_URL", defaults.database_url),
         redis_url=env.get("REDIS_URL", defaults.redis_url),
+        redis_cluster=_flag(env.get("REDIS_CLUSTER", "0")),
         broker_url=env.get("CELERY_BROKER_URL", defaults.broker_url),
         elasticsearch_url=env.get("ELASTICSEARCH_URL") or None,
         locales=_list(env.get("SHOP_LOCALES", ",".join(defaults.locales))),

@@ -35,6 +35,8 @@ from typing import cast
 
 import redis
 
+from snipshop.redis_tools import slot_groups
+
 log = logging.getLogger(__name__)
 
 ENTRY_OVERHEAD = 200  # bytes per entry beyond its value: key string, tuple, dict slot
@@ -90,10 +92,17 @@ class NearCache:
             began = self._seq
             pipe = client.pipeline(transaction=False)
             wanted = [keys[i] for i in missing]
-            pipe.mget(wanted)
+            groups = slot_groups(client, wanted)  # one MGET, or one per slot on a Redis Cluster
+            for group in groups:
+                pipe.mget([wanted[i] for i in group])
             for key in wanted:
                 pipe.pttl(key)
-            values, *ttls = pipe.execute()
+            replies = pipe.execute()
+            values: list[bytes | None] = [None] * len(wanted)
+            for group, got in zip(groups, replies[: len(groups)], strict=True):
+                for i, value in zip(group, got, strict=True):
+                    values[i] = value
+            ttls = replies[len(groups) :]
             for i, value in zip(missing, values, strict=True):
                 out[i] = value
             self._keep(began, wanted, values, ttls, now)
