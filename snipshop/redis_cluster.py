@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 
 class SnippetCluster(RedisCluster):
@@ -32,6 +34,12 @@ class SnippetCluster(RedisCluster):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._script_sources: dict[str, str] = {}
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().execute_command(*args, **kwargs)
+        except RedisClusterException as exc:  # no node for a slot, none reachable: not a RedisError
+            raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
 
     def mget(self, keys: Any, *args: Any) -> list[Any]:  # type: ignore[override]
         return self.mget_nonatomic(keys, *args)
@@ -59,8 +67,13 @@ class SnippetCluster(RedisCluster):
 
 
 def connect(url: str, **options: Any) -> SnippetCluster:
-    """A cluster client from the URL of any node (``redis://host:port/0``); it discovers the rest."""
-    return SnippetCluster.from_url(url, **options)
+    """A cluster client from the URL of any node (``redis://host:port/0``); it discovers the rest,
+    so, unlike a single server's client, it connects at once: a cluster that cannot be reached
+    is a :class:`redis.ConnectionError` here (like any other Redis that is down)."""
+    try:
+        return SnippetCluster.from_url(url, **options)
+    except RedisClusterException as exc:
+        raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
 
 
 def is_cluster(client: object) -> bool:

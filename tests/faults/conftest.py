@@ -31,6 +31,7 @@ from snipshop.config import Settings, load
 from tests import store_dump
 from tests.conftest import REPO, TABLES
 from tests.processes import Process, start_http, start_scheduler, wait_until, worker_args
+from tests.redis_support import store_client
 from tools.localservices import Postgres, free_port
 from vocab.topics import PROJECTION_QUEUE
 
@@ -206,7 +207,7 @@ class Rig:
         from search.factory import make_search
 
         settings = replace(self.settings, redis_url=redis_url or self.settings.redis_url)
-        client = redis.Redis.from_url(settings.redis_url)
+        client = store_client(settings)
         return Projector(settings, self.pool, client, make_search(settings, client))
 
     # -- the store ------------------------------------------------------------------------------

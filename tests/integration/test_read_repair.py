@@ -19,6 +19,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO, start_scheduler, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind
 from web.edge.app import create_app
 
@@ -47,7 +48,7 @@ def shop(settings, pool):
     """A projected catalog (generation 1) and Redis client, key scheme and edge test client."""
     with pool.connection() as conn:
         seed(conn)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
     with pool.connection() as conn:  # projected: the relay sweep must not re-project behind the repair's back
         settle(conn)

@@ -93,8 +93,8 @@ class NearCache:
             pipe = client.pipeline(transaction=False)
             wanted = [keys[i] for i in missing]
             groups = slot_groups(client, wanted)  # one MGET, or one per slot on a Redis Cluster
-            for group in groups:
-                pipe.mget([wanted[i] for i in group])
+            for group in groups:  # (a cluster pipeline refuses its mget method: MGET by name)
+                pipe.execute_command("MGET", *[wanted[i] for i in group])
             for key in wanted:
                 pipe.pttl(key)
             replies = pipe.execute()
@@ -189,9 +189,10 @@ class NearCache:
     def _listen(self) -> None:
         backoff = 0.2
         while True:
-            client = self.connect()
-            pubsub = client.pubsub()
+            client = pubsub = None
             try:
+                client = self.connect()  # a cluster client connects here already
+                pubsub = client.pubsub()
                 pubsub.subscribe(self.channel)
                 while True:
                     message = pubsub.get_message(timeout=1.0)
@@ -210,8 +211,10 @@ class NearCache:
                 self.clear()
             finally:
                 try:
-                    pubsub.close()
-                    client.close()
+                    if pubsub is not None:
+                        pubsub.close()
+                    if client is not None:
+                        client.close()
                 except Exception:  # noqa: BLE001
                     pass
             time.sleep(backoff)

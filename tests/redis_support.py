@@ -1,0 +1,41 @@
+"""The tests' snippet store clients, made like the shop's (snipshop.redis_clients): one Redis, or
+the Redis Cluster the test session started when TEST_REDIS_CLUSTER=1 (tests/conftest.py).
+
+Tests never build a snippet store client from a URL: a plain client on one cluster node would be
+answered MOVED for most keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import redis
+from redis.cluster import RedisCluster
+
+from snipshop import config, redis_clients
+from snipshop.config import Settings
+from snipshop.redis_cluster import is_cluster
+
+
+def store_client(settings: Settings) -> redis.Redis:
+    """A client of the settings' snippet store (no command timeout, like ``Redis.from_url``)."""
+    return redis_clients.snippet_store(settings, timeout=None)
+
+
+def store_client_of(env: Mapping[str, str]) -> redis.Redis:
+    """The snippet store of a shop started with the environment ``env`` (tests/e2e/conftest.py)."""
+    return store_client(config.load(env))
+
+
+def flush(settings: Settings) -> None:
+    """Empty the snippet store (every primary of a cluster)."""
+    with store_client(settings) as client:
+        client.flushdb()
+
+
+def kill_pubsub_connections(client: redis.Redis) -> None:
+    """Drop every pub/sub connection of the store (on every node of a cluster)."""
+    if is_cluster(client):
+        client.client_kill_filter(_type="pubsub", target_nodes=RedisCluster.ALL_NODES)
+    else:
+        client.client_kill_filter(_type="pubsub")
