@@ -8,11 +8,12 @@ answered MOVED for most keys.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import redis
 from redis.cluster import RedisCluster
 
-from snipshop import config, redis_clients
+from snipshop import config, redis_clients, redis_cluster
 from snipshop.config import Settings
 from snipshop.redis_cluster import is_cluster
 
@@ -39,3 +40,25 @@ def kill_pubsub_connections(client: redis.Redis) -> None:
         client.client_kill_filter(_type="pubsub", target_nodes=RedisCluster.ALL_NODES)
     else:
         client.client_kill_filter(_type="pubsub")
+
+
+def scratch_store(redis_base_url: str, redis_cluster_url: str | None, db: int) -> redis.Redis:
+    """An emptied store for a test of its own: database ``db`` of the session's Redis, or the
+    session's Redis Cluster (which has database 0 only) when TEST_REDIS_CLUSTER=1."""
+    if redis_cluster_url is not None:
+        client = cast("redis.Redis", redis_cluster.connect(f"{redis_cluster_url}/0"))
+    else:
+        client = redis.Redis.from_url(f"{redis_base_url}/{db}")
+    client.flushdb()
+    return client
+
+
+def publish_beside(client: redis.Redis, key: str, channel: str, message: str) -> None:
+    """Publish ``message`` from the node that holds ``key``: on a cluster, messages published on
+    one node reach a subscriber on another in the order they were published there (and a script's
+    announcements are published on the node of its keys)."""
+    if is_cluster(client):
+        cluster = cast("RedisCluster", client)
+        cluster.get_redis_connection(cluster.get_node_from_key(key)).publish(channel, message)
+    else:
+        client.publish(channel, message)

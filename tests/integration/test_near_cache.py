@@ -11,7 +11,7 @@ from projector.render import Snippet
 from projector.store import SnippetWriter
 from snipshop import redis_clients
 from tests.processes import wait_until
-from tests.redis_support import kill_pubsub_connections, store_client
+from tests.redis_support import kill_pubsub_connections, publish_beside, store_client
 from vocab.keys import Context, KeyScheme, Kind
 from web.edge.nearcache import ENTRY_OVERHEAD, NearCache
 from web.edge.snippets import SnippetReader
@@ -72,7 +72,7 @@ def test_rewriting_the_same_value_and_writing_new_keys_announce_nothing(settings
     writer.write([price("B", 1, "1.00"), price("C", 1, "3.00")], [1])  # refresh of B, new C
     writer.write([price("B", 0, "0.50")], [1])  # older: refused
     writer.write([price("B", 2, "2.00")], [1])
-    client.publish(KEYS.invalidations, "end")  # after the writes: whatever they announced comes before it
+    publish_beside(client, key("B"), KEYS.invalidations, "end")  # after the writes: what they announced comes first
     assert pubsub.get_message(timeout=5)["data"] == key("B").encode()
     assert pubsub.get_message(timeout=5)["data"] == b"end"
 
