@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from snipshop.config import Settings, load
-from tests.redis_support import flush
+from tests.redis_support import CLUSTER, flush
 from tools.localservices import Postgres, Redis, RedisCluster, free_cluster_ports, free_port
 
 #: Shared fixtures: the admin app with its tokens and sent messages; both search adapters loaded.
@@ -83,12 +83,6 @@ def redis_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def redis_base_url(redis_server) -> str:
     return os.environ.get("TEST_REDIS_URL") or redis_server.url
-
-
-#: TEST_REDIS_CLUSTER=1: the snippet store is a 3-primary Redis Cluster started for the session
-#: (the broker stays the plain Redis: Celery's transport has no cluster support). ./dev test runs
-#: the projection and edge tests so (tests/integration/test_redis_cluster_suite.py).
-CLUSTER = os.environ.get("TEST_REDIS_CLUSTER", "") == "1"
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ answered MOVED for most keys.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import cast
 
@@ -16,6 +17,11 @@ from redis.cluster import RedisCluster
 from snipshop import config, redis_clients, redis_cluster
 from snipshop.config import Settings
 from snipshop.redis_cluster import is_cluster
+
+#: TEST_REDIS_CLUSTER=1: the snippet store is a 3-primary Redis Cluster started for the session
+#: (tests/conftest.py; the broker stays a plain Redis: Celery's transport has no cluster support).
+#: ./dev test runs the projection and edge tests so (tests/integration/test_redis_cluster_suite.py).
+CLUSTER = os.environ.get("TEST_REDIS_CLUSTER", "") == "1"
 
 
 def store_client(settings: Settings) -> redis.Redis:
