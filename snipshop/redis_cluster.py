@@ -12,7 +12,7 @@ Part of the process frame (like :mod:`snipshop.redis_clients`): it imports nothi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.cluster import RedisCluster
@@ -41,13 +41,13 @@ class SnippetCluster(RedisCluster):
         except RedisClusterException as exc:  # no node for a slot, none reachable: not a RedisError
             raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
 
-    def mget(self, keys: Any, *args: Any) -> list[Any]:  # type: ignore[override]
+    def mget(self, keys: Any, *args: Any) -> list[Any]:
         return self.mget_nonatomic(keys, *args)
 
     def register_script(self, script: Any) -> Any:
         registered = super().register_script(script)
         source = registered.script
-        self._script_sources[registered.sha] = source.decode() if isinstance(source, bytes) else source
+        self._script_sources[registered.sha] = source if isinstance(source, str) else bytes(source).decode()
         return registered
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
@@ -71,7 +71,7 @@ def connect(url: str, **options: Any) -> SnippetCluster:
     so, unlike a single server's client, it connects at once: a cluster that cannot be reached
     is a :class:`redis.ConnectionError` here (like any other Redis that is down)."""
     try:
-        return SnippetCluster.from_url(url, **options)
+        return cast("SnippetCluster", SnippetCluster.from_url(url, **options))
     except RedisClusterException as exc:
         raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
 

@@ -401,7 +401,12 @@ class RedisCluster:
 
         for port in self.ports:
             node_dir = self.workdir / str(port)
-            options = ("--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf"))
+            options: tuple[str, ...] = (
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(node_dir / "nodes.conf"),
+            )
             options += ("--cluster-node-timeout", "5000")
             self.nodes.append(Redis(port, node_dir, options=options).start())
         cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
