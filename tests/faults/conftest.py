@@ -150,7 +150,7 @@ class Rig:
 
     @property
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.settings.redis_url)
+        return store_client(self.settings)
 
     @property
     def broker(self) -> redis.Redis:
