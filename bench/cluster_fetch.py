@@ -23,9 +23,12 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+
+import redis
 
 from bench.report import table
 from projector.render import Snippet
@@ -51,6 +54,10 @@ def fill(client, products: int) -> list[str]:
         batch = skus[start : start + 500]
         writer.write([Snippet(k, CTX, sku, 1, "x" * 400) for sku in batch for k in kinds], [1])
     return skus
+
+
+def fetch_next(client: redis.Redis, keys: Iterator[list[str]]) -> object:
+    return client.mget(next(keys))
 
 
 def rate(call: Callable[[], object], seconds: float) -> float:
@@ -88,10 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds):
             for what, key_lists in work.items():
                 for name, client in clients.items():
-                    it = iter(key_lists * 10_000)
-                    results.setdefault((what, name), []).append(
-                        rate(lambda c=client, i=it: c.mget(next(i)), args.seconds)
-                    )
+                    fetch = partial(fetch_next, client, iter(key_lists * 10_000))
+                    results.setdefault((what, name), []).append(rate(fetch, args.seconds))
         rows = []
         for what in work:
             one = statistics.median(results[(what, "one server")])
