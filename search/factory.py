@@ -16,8 +16,13 @@ def make_search(settings: Settings, client: redis.Redis) -> SearchIndex:
 
         from search.elastic import ElasticIndex
 
-        es = Elasticsearch(settings.elasticsearch_url, request_timeout=5, retry_on_timeout=True, max_retries=2)
-        return ElasticIndex(es, settings.key_prefix, settings.locales, settings.currencies)
+        nodes = list(settings.elasticsearch_nodes)
+        # Requests go round-robin over the nodes; a node that refuses, resets or times out is set
+        # aside for a while, and the request (or one answered 429/502/503/504) goes to the next.
+        es = Elasticsearch(nodes, request_timeout=5, retry_on_timeout=True, max_retries=max(2, len(nodes)))
+        return ElasticIndex(
+            es, settings.key_prefix, settings.locales, settings.currencies, replicas=settings.elasticsearch_replicas
+        )
     from search.embedded import EmbeddedIndex
 
     return EmbeddedIndex(client, KeyScheme(settings.key_prefix), settings.locales, settings.currencies)

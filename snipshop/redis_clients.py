@@ -16,10 +16,13 @@ from snipshop.config import Settings
 
 
 def _store(settings: Settings, **options: Any) -> redis.Redis:
-    """A client of the snippet store: one server, or a Redis Cluster (REDIS_CLUSTER=1), whose
-    client has the same commands (snipshop/redis_cluster.py says what differs)."""
+    """A client of the snippet store: one server, a Redis Cluster (REDIS_CLUSTER=1, whose client
+    has the same commands: snipshop/redis_cluster.py says what differs), or the primary Redis
+    Sentinel names (REDIS_SENTINELS: :func:`sentinel_primary`)."""
     if settings.redis_cluster:
         return cast("redis.Redis", redis_cluster.connect(settings.redis_url, **options))
+    if settings.redis_sentinels:
+        return sentinel_primary(settings, **options)
     return redis.Redis.from_url(settings.redis_url, **options)
 
 
@@ -38,3 +41,44 @@ def subscriber(settings: Settings) -> redis.Redis:
     """A connection of its own for a pub/sub listener on the snippet store (the edge's
     invalidations): no command timeout (it waits for messages), keep-alive and a health check."""
     return _store(settings, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10)
+
+
+# -- replicas and Sentinel (docs/resilience.md, "Redis replicas and Sentinel") ---------------------
+
+#: Seconds a question to a sentinel may take before the next sentinel is asked.
+SENTINEL_TIMEOUT = 0.5
+
+
+def sentinel_primary(settings: Settings, **options: Any) -> redis.Redis:
+    """The snippet store's primary as Redis Sentinel names it (``REDIS_SENTINELS``,
+    ``REDIS_SENTINEL_SERVICE``), with REDIS_URL's database and credentials. The client asks the
+    sentinels again whenever its connection fails or the server has become a replica, so after a
+    failover the next command goes to the promoted replica."""
+    from redis.connection import parse_url
+    from redis.sentinel import Sentinel
+
+    url = parse_url(settings.redis_url)
+    credentials = {name: url[name] for name in ("db", "username", "password") if name in url}
+    sentinel = Sentinel(
+        list(settings.redis_sentinels),
+        sentinel_kwargs={"socket_timeout": SENTINEL_TIMEOUT, "socket_connect_timeout": SENTINEL_TIMEOUT},
+    )
+    return sentinel.master_for(settings.redis_sentinel_service, redis_class=redis.Redis, **credentials, **options)
+
+
+def snippet_reads(settings: Settings, *, timeout: float | None = 2.0) -> redis.Redis | None:
+    """The edge's reads (``REDIS_READ_URL``: the replica on its host); None: it reads the snippet store."""
+    if settings.redis_read_url is None:
+        return None
+    return redis.Redis.from_url(settings.redis_read_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+def read_subscriber(settings: Settings) -> redis.Redis:
+    """The edge's invalidation listener: on the server it reads (a replica hears every PUBLISH of
+    the primary through replication, in order with the writes), so a change is announced only
+    once the reads can see it."""
+    if settings.redis_read_url is None:
+        return subscriber(settings)
+    return redis.Redis.from_url(
+        settings.redis_read_url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10
+    )

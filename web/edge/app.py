@@ -29,21 +29,31 @@ from web.request_metrics import RequestMetrics
 from web.revision import Observe, Traced
 
 
-def create_app(settings: Settings, *, client: redis.Redis | None = None, search: SearchIndex | None = None) -> Flask:
-    """Build the edge on ``client`` (the snippet Redis) and ``search``.
+def create_app(
+    settings: Settings,
+    *,
+    client: redis.Redis | None = None,
+    search: SearchIndex | None = None,
+    reads: redis.Redis | None = None,
+) -> Flask:
+    """Build the edge on ``client`` (the snippet Redis) and ``search``; ``reads``, if given (a
+    replica on the edge's host), serves the snippet reads and the invalidations, while the edge's
+    writes (read-repair requests, canary counts) go to ``client``.
 
-    ``snipshop serve edge`` passes both (entrypoints.bootstrap.edge_app). Omitted, they are made
-    from ``settings`` as the bootstrap makes them, for tests and one-off use.
+    ``snipshop serve edge`` passes all three (entrypoints.bootstrap.edge_app). Omitted, they are
+    made from ``settings`` as the bootstrap makes them, for tests and one-off use.
     """
     if client is None:
         client = redis_clients.snippet_store(settings)
+        if reads is None:
+            reads = redis_clients.snippet_reads(settings)
     if search is None:
         from search.factory import make_search
 
         search = make_search(settings, client)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     tally = Tally() if settings.metrics_enabled else None  # one flushing thread for all the edge counts
-    edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally)
+    edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally, reads)
     if edge.page_cache is not None:
         # Flask's documented way to wrap the app in middleware; its annotations call wsgi_app a plain method.
         app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)  # type: ignore[method-assign]

@@ -73,9 +73,18 @@ class Edge:
     _canary_results: tuple[int, SearchResultCache] | None = None
 
     @classmethod
-    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
+    def build(
+        cls,
+        settings: Settings,
+        client: redis.Redis,
+        search: SearchIndex,
+        tally: Tally | None = None,
+        reads: redis.Redis | None = None,
+    ) -> Edge:
         """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``;
-        ``tally`` (None: metrics off) is where its metrics are counted."""
+        ``tally`` (None: metrics off) is where its metrics are counted. ``reads`` (a replica on the
+        edge's host, snipshop.redis_clients.snippet_reads) serves the snippet reads and the
+        invalidations instead of ``client``, which then only takes the read-repair requests."""
         keys = KeyScheme(settings.key_prefix)
         counts = EdgeMetrics(settings.revision, tally) if tally is not None else None
         canary_search = search.canary_view()
@@ -83,7 +92,7 @@ class Edge:
             search, canary_search = counts.timed(search), counts.timed(canary_search)
         near = (
             NearCache(
-                partial(redis_clients.subscriber, settings),
+                partial(redis_clients.read_subscriber, settings),
                 keys.invalidations,
                 settings.edge_cache_mb * 2**20,
                 settings.edge_cache_seconds,
@@ -94,7 +103,11 @@ class Edge:
         if near is not None and counts is not None:
             near.count = counts.near_cache
         reader = SnippetReader(
-            client, keys, settings.pointer_cache_seconds, near, counts.snippets if counts is not None else None
+            reads if reads is not None else client,
+            keys,
+            settings.pointer_cache_seconds,
+            near,
+            counts.snippets if counts is not None else None,
         )
         pages = (
             PageCache(near, reader.live_generation, settings.edge_page_cache_mb * 2**20)
