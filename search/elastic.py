@@ -46,6 +46,10 @@ from search.query import Query, Result, Suggestion
 log = logging.getLogger(__name__)
 
 BULK_CHUNK = 1000
+#: Seconds one bulk request may take: a rebuild's processes write in bulk side by side, and a
+#: busy node answers them slower than a query must be answered (a retried bulk is harmless: the
+#: versions guard it).
+BULK_TIMEOUT = 60
 #: Seconds a rebuild waits for a generation's merge (a few seconds per 100,000 products).
 COMPACT_TIMEOUT = 600
 MAX_SUGGESTIONS = 20
@@ -191,7 +195,7 @@ class ElasticIndex:
         failed = []
         try:
             for ok, item in helpers.streaming_bulk(
-                self.client,
+                self.client.options(request_timeout=BULK_TIMEOUT),
                 actions,
                 chunk_size=BULK_CHUNK,
                 max_retries=3,
