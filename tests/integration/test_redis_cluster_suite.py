@@ -3,13 +3,13 @@
 ``./dev test`` (CI) runs this one test, which runs the files below in a pytest of their own with
 TEST_REDIS_CLUSTER=1 (tests/conftest.py starts the cluster; the broker stays a plain Redis). They
 are the tests that exercise every multi-key path of the store against a real server: the
-projector's guarded writes and pipelines, the rebuild (parallel workers too), the generation switch
-and deletion, read repair after a
-flush, the edge's page fetches with the near cache and its invalidations, the page cache and the
-embedded search index's scripts; and the whole shop in real processes (tests/e2e/test_shop.py and
-test_listings.py, embedded search). Left to the single-server run: Elasticsearch (not where snippets live), the
-fault tests (they stop and flush one server), the PHP front end (not supported on a cluster) and
-the back office. About five minutes on a loaded 2-core machine.
+projector's guarded writes and pipelines, the rebuild (parallel workers too), the generation
+switch and deletion, read repair after a flush, the edge's page fetches with the near cache and
+its invalidations, the page cache and the embedded search index's scripts; and the whole shop in
+real processes (tests/e2e/test_shop.py and test_listings.py, embedded search). Left to the
+single-server run: Elasticsearch (not where snippets live), the fault tests (they stop and flush
+one server), the PHP front end (not supported on a cluster) and the back office. About three to
+five minutes on a loaded 2-core machine.
 """
 
 from __future__ import annotations
