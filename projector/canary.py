@@ -16,6 +16,7 @@ import time
 
 from projector.service import Projector
 from projector.store import delete_generation
+from snipshop.redis_cluster import is_cluster
 from vocab.keys import CanaryRecord
 
 #: Percent bounds of ``--canary`` (0 would serve nobody, 100 is a switch).
@@ -59,6 +60,10 @@ def begin(projector: Projector, gen: int, percent: int) -> CanaryRecord:
     )
     if projector.search is not None:
         projector.search.point_canary(gen)  # before shoppers are sent there
+    if is_cluster(client):  # the pointers are in different slots: no MULTI; in this order
+        client.set(keys.canary, record.encode())
+        client.delete(keys.building, keys.building_templates)
+        return record
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.canary, record.encode())
     pipe.delete(keys.building, keys.building_templates)

@@ -252,15 +252,14 @@ def _work(worker: int, parent: int, recipe: Recipe, work: Work, counter, events,
 
 def _make_projector(recipe: Recipe) -> tuple[Projector, Callable[[], None]]:
     """A Projector of this process's own: pool, Redis client and search adapter."""
-    import redis
-
     from catalog.db import make_pool
     from search.factory import make_search
+    from snipshop import redis_clients
 
     settings = recipe.settings
     pool = make_pool(settings.database_url, name="projector-rebuild-worker", max_size=2)
     pool.open(wait=True)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_clients.snippet_store(settings, timeout=None)  # one server, Sentinel's primary or a cluster
     search = make_search(settings, client, recipe.search) if recipe.search is not None else None
 
     def close() -> None:

@@ -15,6 +15,7 @@ from importlib.resources import files
 import redis
 from redis.typing import EncodableT
 
+from snipshop.redis_cluster import is_cluster
 from snipshop.redis_tools import unlink_matching
 from vocab.keys import CanaryRecord, KeyScheme
 
@@ -103,7 +104,16 @@ class SnippetWriter:
 
 
 def switch_live(client: redis.Redis, keys: KeyScheme, gen: int, ending_canary: bool = False) -> None:
-    """Make ``gen`` the live generation and end the rebuild (and, promoting it, the canary), atomically."""
+    """Make ``gen`` the live generation and end the rebuild (and, promoting it, the canary), atomically.
+
+    On a Redis Cluster the pointers are in different slots, where no MULTI reaches: the commands
+    run one after the other, the live pointer first (docs/keys.md, "Redis Cluster")."""
+    if is_cluster(client):
+        client.set(keys.live, gen)
+        client.delete(keys.building, keys.building_templates)
+        if ending_canary:
+            client.delete(keys.canary)
+        return
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.live, gen)
     pipe.delete(keys.building, keys.building_templates)

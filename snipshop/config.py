@@ -66,6 +66,9 @@ def _replicas(value: str) -> str:
 class Settings:
     database_url: str = "postgresql:///snipshop"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: The snippet store is a Redis Cluster: ``redis_url`` names any node (its database must be 0,
+    #: the only one a cluster has) and the client finds the others (snipshop/redis_clients.py).
+    redis_cluster: bool = False
     broker_url: str = "redis://127.0.0.1:6379/1"
     #: The Elasticsearch cluster: one node's URL, or several separated by commas (every node the
     #: client may use; it spreads requests over them and retries a failed one on another).
@@ -185,9 +188,10 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
     defaults = Settings()
-    return Settings(
+    settings = Settings(
         database_url=env.get("DATABASE_URL", defaults.database_url),
         redis_url=env.get("REDIS_URL", defaults.redis_url),
+        redis_cluster=_flag(env.get("REDIS_CLUSTER", "0")),
         broker_url=env.get("CELERY_BROKER_URL", defaults.broker_url),
         elasticsearch_url=_nodes(env.get("ELASTICSEARCH_URL", "")),
         elasticsearch_replicas=_replicas(env.get("ELASTICSEARCH_REPLICAS") or defaults.elasticsearch_replicas),
@@ -234,3 +238,12 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         worker_queues=tuple(q.value for q in parse_queues(env.get("WORKER_QUEUES", "all"))),
     )
+    _check_cluster(settings)
+    return settings
+
+
+def _check_cluster(settings: Settings) -> None:
+    """A Redis Cluster has replicas and failover of its own: the one-server settings for them do
+    not apply to it."""
+    if settings.redis_cluster and (settings.redis_sentinels or settings.redis_read_url or settings.redis_wait_replicas):
+        raise ValueError("REDIS_CLUSTER=1 does not go with REDIS_SENTINELS, REDIS_READ_URL or REDIS_WAIT_REPLICAS")

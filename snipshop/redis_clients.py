@@ -7,16 +7,20 @@ Redis (one server, a replica beside the edge, Sentinel, a cluster) is decided in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis
 
+from snipshop import redis_cluster
 from snipshop.config import Settings
 
 
 def _store(settings: Settings, **options: Any) -> redis.Redis:
-    """A client of the snippet store: one server, or its primary as Redis Sentinel names it
-    (REDIS_SENTINELS: :func:`sentinel_primary`)."""
+    """A client of the snippet store: one server, a Redis Cluster (REDIS_CLUSTER=1, whose client
+    has the same commands: snipshop/redis_cluster.py says what differs), or the primary Redis
+    Sentinel names (REDIS_SENTINELS: :func:`sentinel_primary`)."""
+    if settings.redis_cluster:
+        return cast("redis.Redis", redis_cluster.connect(settings.redis_url, **options))
     if settings.redis_sentinels:
         return sentinel_primary(settings, **options)
     return redis.Redis.from_url(settings.redis_url, **options)

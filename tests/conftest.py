@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,8 @@ import pytest
 import redis
 
 from snipshop.config import Settings, load
-from tools.localservices import Postgres, Redis, free_port
+from tests.redis_support import CLUSTER, flush
+from tools.localservices import Postgres, Redis, RedisCluster, free_cluster_ports, free_port
 
 #: Shared fixtures: the admin app with its tokens and sent messages; both search adapters loaded.
 pytest_plugins = ["tests.integration.admin_support", "tests.integration.search_fixtures"]
@@ -84,6 +86,17 @@ def redis_base_url(redis_server) -> str:
 
 
 @pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory) -> Iterator[str | None]:
+    """The URL of one node of the session's Redis Cluster, or None when the tests run on one Redis."""
+    if not CLUSTER:
+        yield None
+        return
+    cluster = RedisCluster(free_cluster_ports(3), tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster.url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def es_url():
     """One real Elasticsearch node for the whole session (tools.elasticsearch), or ELASTICSEARCH_URL."""
     if os.environ.get("ELASTICSEARCH_URL"):
@@ -110,19 +123,24 @@ def db_url(migrated_db) -> str:
 
 
 @pytest.fixture
-def settings(db_url, redis_base_url) -> Settings:
-    """Settings pointing at the emptied test services; Redis databases 0 (snippets) and 1 (broker) flushed."""
+def settings(db_url, redis_base_url, redis_cluster_url) -> Settings:
+    """Settings pointing at the emptied test services; Redis databases 0 (snippets) and 1 (broker)
+    flushed; with TEST_REDIS_CLUSTER=1 the snippets are in the (flushed) cluster instead."""
     for n in (0, 1):
         redis.Redis.from_url(f"{redis_base_url}/{n}").flushdb()
     base = load({})
-    return replace(
+    settings = replace(
         base,
         database_url=db_url,
-        redis_url=f"{redis_base_url}/0",
+        redis_url=f"{redis_cluster_url or redis_base_url}/0",
+        redis_cluster=redis_cluster_url is not None,
         broker_url=f"{redis_base_url}/1",
         locales=("en_US", "de_DE"),
         currencies=("EUR", "USD"),
     )
+    if settings.redis_cluster:
+        flush(settings)
+    return settings
 
 
 @pytest.fixture
@@ -132,6 +150,7 @@ def service_env(settings) -> dict[str, str]:
     env.update(
         DATABASE_URL=settings.database_url,
         REDIS_URL=settings.redis_url,
+        REDIS_CLUSTER="1" if settings.redis_cluster else "0",
         CELERY_BROKER_URL=settings.broker_url,
         SHOP_LOCALES=",".join(settings.locales),
         SHOP_CURRENCIES=",".join(settings.currencies),

@@ -33,7 +33,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,6 +53,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_cluster_ports(count: int) -> tuple[int, ...]:
+    """Ports for Redis Cluster nodes: each free, and so is its cluster bus port (the port + 10000,
+    hence at most 55535)."""
+    import random
+
+    chosen: list[int] = []
+    while len(chosen) < count:
+        port = random.randrange(20000, 45000)  # noqa: S311 - not security
+        if port not in chosen and all(_bindable(p) for p in (port, port + 10000)):
+            chosen.append(port)
+    return tuple(chosen)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -290,6 +312,8 @@ class Redis:
     port: int
     workdir: Path
     process: subprocess.Popen | None = None
+    #: More ``redis-server`` options (a cluster node's, for :class:`RedisCluster`).
+    options: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -318,6 +342,7 @@ class Redis:
             str(log),
             "--daemonize",
             "yes" if detach else "no",
+            *self.options,
         ]
         if detach:
             proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -355,6 +380,61 @@ class Redis:
             redis.Redis.from_url(self.url).shutdown(nosave=True)
         if self.process is not None:
             self.process.wait(timeout=10)
+
+
+@dataclass
+class RedisCluster:
+    """A Redis Cluster of ``len(ports)`` primaries (no replicas) on this machine, for tests:
+    ``redis-server --cluster-enabled yes`` per port, joined by ``redis-cli --cluster create``."""
+
+    ports: tuple[int, ...]
+    workdir: Path
+    nodes: list[Redis] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """The URL of one node; a cluster client finds the others from it."""
+        return f"redis://127.0.0.1:{self.ports[0]}"
+
+    def start(self, timeout: float = 30) -> RedisCluster:
+        import redis
+
+        for port in self.ports:
+            node_dir = self.workdir / str(port)
+            options: tuple[str, ...] = (
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(node_dir / "nodes.conf"),
+            )
+            options += ("--cluster-node-timeout", "5000")
+            self.nodes.append(Redis(port, node_dir, options=options).start())
+        cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+        addresses = [f"127.0.0.1:{port}" for port in self.ports]
+        proc = subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
+        if proc.returncode != 0:
+            self.stop()
+            raise ServiceError(f"redis-cli --cluster create failed (exit {proc.returncode}):\n{proc.stdout.strip()}")
+        deadline = time.monotonic() + timeout
+        for port in self.ports:  # every node must agree that all slots are served
+            client = redis.Redis(port=port, socket_timeout=2)
+            while client.cluster("INFO").get("cluster_state") != "ok":
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise ServiceError(f"the Redis Cluster on ports {self.ports} did not reach cluster_state:ok")
+                time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        self.nodes.clear()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -243,11 +243,14 @@ class KeyScheme:
         return f"{self.prefix}:search:live"
 
     def search_index(self, gen: int) -> str:
-        return f"{self.prefix}:{gen}:idx:"
+        """Where every key of one generation's index starts: ``{prefix}:{gen}:idx:{{prefix}:{gen}}:``.
+        The hash tag puts the whole index of a generation in one Redis Cluster slot, since each
+        write and query script touches many of its keys (docs/keys.md, "Redis Cluster")."""
+        return f"{self.prefix}:{gen}:idx:{{{self.prefix}:{gen}}}:"
 
     def search_index_pattern(self, gen: int) -> str:
         """A SCAN pattern matching every key of one generation's search index."""
-        return f"{self.search_index(gen)}*"
+        return f"{self.prefix}:{gen}:idx:*"
 
     def search_meta(self, gen: int) -> str:
         return f"{self.search_index(gen)}meta"

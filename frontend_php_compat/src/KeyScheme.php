@@ -121,7 +121,8 @@ final class KeyScheme
 
     public function searchIndex(int $gen): string
     {
-        return "{$this->prefix}:{$gen}:idx:";
+        // The hash tag keeps one generation's index in one Redis Cluster slot (docs/keys.md).
+        return $this->prefix . ':' . $gen . ':idx:{' . $this->prefix . ':' . $gen . '}:';
     }
 
     public function searchVisible(int $gen): string

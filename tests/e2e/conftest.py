@@ -16,6 +16,7 @@ import redis
 from catalog.schema import upgrade
 from catalog.tokens import create_token
 from tests.processes import Process, start_http, start_queue_workers, start_scheduler
+from tests.redis_support import CLUSTER
 from tools.localservices import Postgres, free_port
 
 
@@ -41,9 +42,11 @@ class Shop:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-@pytest.fixture(scope="module", params=["embedded", "elasticsearch"])
-def shop(request, redis_base_url, tmp_path_factory):
-    """The whole shop, once with the embedded search and once with Elasticsearch."""
+@pytest.fixture(scope="module", params=["embedded"] if CLUSTER else ["embedded", "elasticsearch"])
+def shop(request, redis_base_url, redis_cluster_url, tmp_path_factory):
+    """The whole shop, once with the embedded search and once with Elasticsearch (with
+    TEST_REDIS_CLUSTER=1: its snippets and embedded index on the session's Redis Cluster, under a
+    key prefix of its own; Elasticsearch is left to the single-server run)."""
     es_url = request.getfixturevalue("es_url") if request.param == "elasticsearch" else None
     base = Path(tempfile.mkdtemp(prefix="snipshop-e2e-pg-"))
     base.chmod(0o755)
@@ -74,6 +77,8 @@ def shop(request, redis_base_url, tmp_path_factory):
     if es_url:
         # A prefix of its own per shop: Elasticsearch indexes outlive the module.
         env.update(ELASTICSEARCH_URL=es_url, SHOP_KEY_PREFIX=f"e2e{uuid.uuid4().hex[:8]}")
+    if redis_cluster_url is not None:  # one database only: a prefix of its own there too
+        env.update(REDIS_URL=f"{redis_cluster_url}/0", REDIS_CLUSTER="1", SHOP_KEY_PREFIX=f"e2e{uuid.uuid4().hex[:8]}")
     image_port = free_port()
     env["IMAGE_BASE_URL"] = f"http://127.0.0.1:{image_port}"
     logs = tmp_path_factory.mktemp("e2e-logs")
@@ -84,7 +89,7 @@ def shop(request, redis_base_url, tmp_path_factory):
     yield Shop(
         pg,
         db_url,
-        f"{redis_base_url}/2",
+        env["REDIS_URL"],
         edge,
         admin,
         tokens,

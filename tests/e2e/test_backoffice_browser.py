@@ -19,12 +19,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 import requests
 
 from projector.deadletters import DeadLetters, letter
 from snipshop.config import Settings
 from tests.processes import start_http, wait_until
+from tests.redis_support import store_client_of
 from vocab.keys import KeyScheme
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("shop", ["embedded"], indirect=True)]
@@ -97,7 +97,7 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
 
 
 def dead_letters(shop) -> DeadLetters:
-    return DeadLetters(redis.Redis.from_url(shop.redis_url), KeyScheme(shop.key_prefix or Settings().key_prefix))
+    return DeadLetters(store_client_of(shop.env), KeyScheme(shop.key_prefix or Settings().key_prefix))
 
 
 def shop_text(url: str) -> str:

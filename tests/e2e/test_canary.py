@@ -15,12 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
 from tests.processes import REPO, Process, start_http, start_scheduler, start_worker, wait_until
+from tests.redis_support import store_client
 from vocab.keys import CanaryRecord, KeyScheme
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +76,7 @@ def shop(settings, service_env, pool, tmp_path):
     procs: list[Process] = [start_worker(env, tmp_path), start_scheduler(env, tmp_path)]
     edge_proc, edge = start_http("edge", env, tmp_path)
     procs.append(edge_proc)
-    yield env, edge, redis.Redis.from_url(settings.redis_url), KeyScheme(settings.key_prefix)
+    yield env, edge, store_client(settings), KeyScheme(settings.key_prefix)
     for p in procs:
         p.stop()
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -23,6 +22,7 @@ from projector import celery_app as names
 from projector.celery_app import make_celery
 from snipshop.metrics import FLUSH_SECONDS
 from tests.processes import Process, start_http, start_scheduler, start_worker, wait_until
+from tests.redis_support import store_client
 from tools.localservices import free_port
 from vocab.keys import PRODUCT_PAGE_KINDS, Context, KeyScheme, Kind
 from vocab.topics import Queue
@@ -91,7 +91,7 @@ def _answers(url: str) -> bool:
 
 def test_counters_read_what_happened(shop, settings):
     auth = {"Authorization": f"Bearer {shop['token']}"}
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     keys = KeyScheme(settings.key_prefix)
 
     def put(path: str, body: dict) -> requests.Response:

@@ -41,6 +41,7 @@ import requests
 
 from tests.e2e.php_support import Parity, Req, cookie_parts, differences, fetch, links, session
 from tests.processes import REPO, start_http, start_scheduler, wait_until
+from tests.redis_support import store_client_of
 from tools.localservices import free_port, wait_port
 from tools.php_frontend import SCRIPT, PhpFrontend
 from vocab.keys import Context, KeyScheme, Kind
@@ -364,7 +365,7 @@ def no_repairs(shop):
 
 
 def test_a_missing_snippet_degrades_both_alike_and_both_ask_for_the_same_repair(php, shop, no_repairs, parity):
-    client = redis.Redis.from_url(shop.redis_url)
+    client = store_client_of(shop.env)
     keys = KeyScheme(shop.key_prefix or "ss")
     gen = int(client.get(keys.live))
     price = keys.snippet(gen, Kind.PRICE, DEFAULT, SIMPLE)
@@ -433,7 +434,7 @@ def test_a_missing_snippet_degrades_both_alike_and_both_ask_for_the_same_repair(
 
 
 def test_without_a_live_generation_both_are_not_ready_alike(php, shop):
-    client = redis.Redis.from_url(shop.redis_url)
+    client = store_client_of(shop.env)
     keys = KeyScheme(shop.key_prefix or "ss")
     live = client.get(keys.live)
     ready = [fetch(session(), base, Req("/readyz")) for base in (shop.edge, php)]
@@ -498,7 +499,7 @@ def test_with_a_canary_running_both_serve_each_bucket_the_same_generation(php, s
     both front ends (pages, listings, search from the canary's alias); a shopper without one is
     offered a bucket by both alike; after `projector abort` everyone is on the live one again."""
     bin_dir = Path(sys.executable).parent
-    client = redis.Redis.from_url(shop.redis_url)
+    client = store_client_of(shop.env)
     keys = KeyScheme(shop.key_prefix or "ss")
     live = int(client.get(keys.live))
     run([str(bin_dir / "projector"), "rebuild", "--canary", "30", "--quiet"], shop.env)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import redis
 import requests
 
 from tests.processes import poll, wait_until
+from tests.redis_support import store_client_of
 from vocab.keys import FIELD, Context, KeyScheme, Kind, split_value
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +92,7 @@ def parka(shop):
 
 
 def snippet(shop, kind, product, variant=None):
-    client = redis.Redis.from_url(shop.redis_url)
+    client = store_client_of(shop.env)
     keys = KeyScheme(shop.key_prefix or "ss")
     gen = int(client.get(keys.live))
     key = keys.variant_snippet(gen, kind, EN, product, variant) if variant else keys.snippet(gen, kind, EN, product)

@@ -32,6 +32,7 @@ from snipshop.config import Settings, load
 from tests import store_dump
 from tests.conftest import REPO, TABLES
 from tests.processes import Process, start_http, start_scheduler, wait_until, worker_args
+from tests.redis_support import store_client
 from tools.localservices import Postgres, free_port
 
 #: Short, so that a lost task is sent again within the test's patience (production: 30 s).
@@ -148,7 +149,7 @@ class Rig:
 
     @property
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.settings.redis_url)
+        return store_client(self.settings)
 
     @property
     def broker(self) -> redis.Redis:
@@ -205,7 +206,7 @@ class Rig:
         from search.factory import make_search
 
         settings = replace(self.settings, redis_url=redis_url or self.settings.redis_url)
-        client = redis.Redis.from_url(settings.redis_url)
+        client = store_client(settings)
         return Projector(settings, self.pool, client, make_search(settings, client))
 
     # -- the store ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.importer import import_files
@@ -19,6 +18,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import wait_until
+from tests.redis_support import store_client
 from tests.store_dump import dump
 from web.admin.app import create_app as create_admin
 from web.admin.routes import API_ROOT
@@ -45,7 +45,7 @@ def heading(html: str, name: str) -> str | None:
 
 
 def projector_for(settings, pool) -> Projector:
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return Projector(settings, pool, client, make_search(settings, client))
 
 
@@ -101,7 +101,7 @@ def test_a_label_change_through_the_api_re_renders_only_the_labels_snippets(sett
     seed(pool)
     projector = projector_for(settings, pool)
     rebuild(projector, progress=False)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     edge = create_app(settings).test_client()
     assert heading(edge.get("/c/bags").text, "features_bags") == "Features bags"
     before = dump(client, settings, search=projector.search)

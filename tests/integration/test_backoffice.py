@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.redis_support import store_client
 from web.backoffice.accounts import LOCKOUT_SECONDS, MAX_FAILED_ATTEMPTS, create_user
 
 pytestmark = pytest.mark.integration
@@ -336,9 +337,8 @@ def test_api_stock_movements_leave_their_trail_in_stock_movements_only(client, t
 
 
 def test_the_status_page_reads_what_projector_status_prints(app, users, settings):
-    import redis
 
-    redis.Redis.from_url(settings.redis_url).set("ss:live", "3")
+    store_client(settings).set("ss:live", "3")
     page = signed_in(app, "stock").get("/backoffice/status")
     assert page.status_code == 200
     assert re.search(r'data-line="live generation"><th scope="row">live generation</th><td>3</td>', page.text)

@@ -13,6 +13,7 @@ import redis
 
 from projector.deadletters import DeadLetters
 from tests.integration.test_backoffice import csrf, row, signed_in, users  # noqa: F401  (a fixture)
+from tests.redis_support import store_client
 from vocab.keys import CanaryRecord, KeyScheme
 from vocab.topics import Queue
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def stores(settings):
     keys = KeyScheme(settings.key_prefix)
-    client, broker = redis.Redis.from_url(settings.redis_url), redis.Redis.from_url(settings.broker_url)
+    client, broker = store_client(settings), redis.Redis.from_url(settings.broker_url)
     letters = DeadLetters(client, keys)
     for n in (1, 2, 3):
         entry = {"task": "projector.project_products", "args": [[f"S{n}"]], "kwargs": {}, "error": f"KeyError: {n}"}

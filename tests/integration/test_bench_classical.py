@@ -14,6 +14,7 @@ import pytest
 from bench.classical.app import create_app
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn
+from tests.redis_support import store_client
 
 pytestmark = pytest.mark.integration
 
@@ -206,7 +207,6 @@ SAME_PATHS = [
 
 
 def test_pages_are_the_edges_byte_for_byte_with_attribute_labels_and_images(settings, pool, client):
-    import redis
 
     from catalog.models import AttributeIn
     from projector.rebuild import rebuild
@@ -222,7 +222,7 @@ def test_pages_are_the_edges_byte_for_byte_with_attribute_labels_and_images(sett
                 ("size", AttributeIn(label={"de_DE": "Konfektionsgröße"})),
             ],
         )
-    store = redis.Redis.from_url(settings.redis_url)
+    store = store_client(settings)
     rebuild(Projector(settings, pool, store, make_search(settings, store)), progress=False)
     edge = create_edge(settings).test_client(use_cookies=False)
     for path in SAME_PATHS:

@@ -4,7 +4,6 @@ import json
 from dataclasses import replace
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn, VariantIn
@@ -14,6 +13,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from search.query import Query
+from tests.redis_support import store_client
 from vocab.keys import CanaryRecord, KeyScheme
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 def make(settings, pool):
     settings = replace(settings, pointer_cache_seconds=0)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return Projector(settings, pool, client, make_search(settings, client))
 
 

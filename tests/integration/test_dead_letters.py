@@ -19,6 +19,7 @@ from projector.broker import queue_depths
 from projector.celery_app import make_celery
 from projector.deadletters import DeadLetters
 from tests.processes import REPO, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ def cli(env, *args: str) -> str:
 
 @pytest.fixture
 def letters(settings) -> DeadLetters:
-    return DeadLetters(redis.Redis.from_url(settings.redis_url), KeyScheme(settings.key_prefix))
+    return DeadLetters(store_client(settings), KeyScheme(settings.key_prefix))
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_replay_succeeds_once_the_cause_is_fixed(settings, pool, worker, service
             conn, [(s, ProductIn(name={"en_US": f"Bag {s}"}, categories=["gear"])) for s in ("D1", "D2")]
         )
         commands.put_prices(conn, [("D1", "EUR", Decimal("4.00")), ("D2", "EUR", Decimal("5.00"))])
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     keys = KeyScheme(settings.key_prefix)
     app = make_celery(settings)
 

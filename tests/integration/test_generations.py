@@ -6,7 +6,6 @@ import time
 from dataclasses import replace
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
@@ -15,6 +14,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO
+from tests.redis_support import store_client
 from vocab.keys import KeyScheme
 from web.edge.app import create_app
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 def make(settings, pool, grace=3600):
     settings = replace(settings, generation_grace_seconds=grace, pointer_cache_seconds=0)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return Projector(settings, pool, client, make_search(settings, client))
 
 

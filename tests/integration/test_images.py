@@ -9,13 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 
 from catalog.importer import import_files
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.integration.admin_support import API, dump
+from tests.redis_support import store_client
 from vocab.keys import IMAGE_BASE
 from web.edge.app import create_app
 
@@ -85,7 +85,7 @@ def test_imported_images_show_in_tiles_product_pages_and_json_ld_below_the_base_
     assert "products.csv:5: B4: images: image '/m/b/x.jpg' must be 'PATH WIDTHxHEIGHT'" in err
 
     settings = replace(settings, image_base_url=BASE)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
     edge = create_app(settings).test_client()
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-import redis
 
 from projector.render import Snippet
 from projector.store import SnippetWriter
 from snipshop import redis_clients
 from tests.processes import wait_until
+from tests.redis_support import kill_pubsub_connections, publish_beside, store_client
 from vocab.keys import Context, KeyScheme, Kind
 from web.edge.nearcache import ENTRY_OVERHEAD, NearCache
 from web.edge.snippets import SnippetReader
@@ -23,13 +23,13 @@ KEYS = KeyScheme()
 
 @pytest.fixture
 def store(settings):
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return client, SnippetWriter(client, KEYS, 3600)
 
 
 def listening(settings, max_bytes: int = 2**20, max_age: float = 60) -> NearCache:
     cache = NearCache(partial(redis_clients.subscriber, settings), KEYS.invalidations, max_bytes, max_age)
-    cache.fetch(redis.Redis.from_url(settings.redis_url), ["warm-up"])  # starts the listener
+    cache.fetch(store_client(settings), ["warm-up"])  # starts the listener
     wait_until(lambda: cache.listening, timeout=5, what="the invalidation subscription")
     return cache
 
@@ -72,7 +72,7 @@ def test_rewriting_the_same_value_and_writing_new_keys_announce_nothing(settings
     writer.write([price("B", 1, "1.00"), price("C", 1, "3.00")], [1])  # refresh of B, new C
     writer.write([price("B", 0, "0.50")], [1])  # older: refused
     writer.write([price("B", 2, "2.00")], [1])
-    client.publish(KEYS.invalidations, "end")  # after the writes: whatever they announced comes before it
+    publish_beside(client, key("B"), KEYS.invalidations, "end")  # after the writes: what they announced comes first
     assert pubsub.get_message(timeout=5)["data"] == key("B").encode()
     assert pubsub.get_message(timeout=5)["data"] == b"end"
 
@@ -82,24 +82,24 @@ def test_a_fetch_that_raced_an_invalidation_keeps_nothing(settings, store):
     writer.write([price("D", 1, "1.00")], [1])
     cache = listening(settings)
 
-    class Racing(redis.Redis):
-        """A fetch whose reply is read after the projector changed the key and the edge heard of it."""
+    racing = store_client(settings)  # a fetch whose reply is read after the projector changed
+    pipeline = racing.pipeline  # the key and the edge heard of it
 
-        def pipeline(self, *args, **kwargs):
-            pipe = super().pipeline(*args, **kwargs)
-            execute = pipe.execute
+    def racing_pipeline(*args, **kwargs):
+        pipe = pipeline(*args, **kwargs)
+        execute = pipe.execute
 
-            def late():
-                replies = execute()
-                seq = cache._seq
-                writer.write([price("D", 2, "2.00")], [1])
-                wait_until(lambda: cache._seq > seq, timeout=5, interval=0.001, what="the invalidation")
-                return replies
+        def late():
+            replies = execute()
+            seq = cache._seq
+            writer.write([price("D", 2, "2.00")], [1])
+            wait_until(lambda: cache._seq > seq, timeout=5, interval=0.001, what="the invalidation")
+            return replies
 
-            pipe.execute = late
-            return pipe
+        pipe.execute = late
+        return pipe
 
-    racing = Racing.from_url(settings.redis_url)
+    racing.pipeline = racing_pipeline
     assert cache.fetch(racing, [key("D")]) == [b"1\n<b>1.00</b>"]  # what Redis said at the time
     assert cache.stats()["entries"] == 0
     assert cache.fetch(client, [key("D")]) == [b"2\n<b>2.00</b>"]
@@ -111,7 +111,7 @@ def test_without_its_channel_the_cache_empties_and_keeps_nothing_until_it_is_bac
     cache = listening(settings)
     cache.fetch(client, [key("E")])
     assert cache.stats()["entries"] == 1
-    client.client_kill_filter(_type="pubsub")
+    kill_pubsub_connections(client)
     wait_until(lambda: not cache.listening, timeout=5, interval=0.01, what="the lost channel noticed")
     assert cache.stats()["entries"] == 0
     cache.fetch(client, [key("E")])

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn
@@ -14,6 +13,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import start_scheduler, start_worker, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
 
@@ -54,7 +54,7 @@ def offer(pool, amount, starts, ends):
 
 
 def projector(settings, pool, clock=None) -> Projector:
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     kwargs = {"clock": clock} if clock else {}
     return Projector(settings, pool, client, make_search(settings, client), **kwargs)
 
@@ -89,8 +89,8 @@ def test_a_short_offer_dies_by_ttl_with_no_worker_running(settings, pool):
     rebuild(projector(settings, pool), progress=False)
     edge = create_app(settings).test_client()
     assert '"price":"9.99"' in edge.get("/p/O1").text
-    key = KeyScheme().snippet(int(redis.Redis.from_url(settings.redis_url).get("ss:live")), Kind.OFFER, EN_EUR, "O1")
-    assert 0 < redis.Redis.from_url(settings.redis_url).pttl(key) <= 6000
+    key = KeyScheme().snippet(int(store_client(settings).get("ss:live")), Kind.OFFER, EN_EUR, "O1")
+    assert 0 < store_client(settings).pttl(key) <= 6000
     wait_until(lambda: '"price":"20.00"' in edge.get("/p/O1").text, timeout=10, what="regular price after the offer")
     assert "price--offer" not in edge.get("/p/O1").text
 
@@ -126,7 +126,7 @@ def test_movements_rerender_only_when_the_availability_state_changes(settings, p
     seed(pool, quantity=50)
     p = projector(settings, pool)
     rebuild(p, progress=False)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     key = KeyScheme().snippet(int(client.get("ss:live")), Kind.AVAIL, EN_EUR, "O1")
     before = split_value(client.get(key))
     with pool.connection() as conn:

@@ -7,13 +7,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-import redis
 
 from catalog import commands
 from projector.render import Snippet
 from projector.service import Projector
 from tests.integration.test_projection import seed
 from tests.processes import wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind
 from web.edge.app import create_app
 from web.edge.edge_state import EXTENSION
@@ -28,7 +28,7 @@ def shop(settings, pool):
     with pool.connection() as conn:
         seed(conn, sku="B1", name="Bag", price="12.50")
     settings = replace(settings, pointer_cache_seconds=0)
-    projector = Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
+    projector = Projector(settings, pool, store_client(settings))
     projector.navigation()
     projector.products(["B1"])
     projector.home()
@@ -164,7 +164,7 @@ def test_a_page_dies_with_its_special_offer(shop, settings):
 
     wait_until(answered_from_memory, timeout=OFFER_SECONDS - 0.5, interval=0.001, what="the offer's page kept")
     # The key ends by its TTL in Redis (nobody announces it); from then on the kept page must not be answered.
-    store = redis.Redis.from_url(settings.redis_url)
+    store = store_client(settings)
     wait_until(lambda: not store.exists(key), timeout=OFFER_SECONDS + 10, interval=0.01, what="the offer's key to end")
     assert "ONLY TODAY" not in client.get("/p/B1").text
 
@@ -172,7 +172,7 @@ def test_a_page_dies_with_its_special_offer(shop, settings):
 def test_a_degraded_page_is_not_kept(shop, settings):
     _, client, pages = shop
     keys = KeyScheme(settings.key_prefix)
-    redis.Redis.from_url(settings.redis_url).delete(keys.snippet(1, Kind.CRUMB, EN_EUR, "B1"))
+    store_client(settings).delete(keys.snippet(1, Kind.CRUMB, EN_EUR, "B1"))
     pages._pages.clear()
     status, cache_control, _, _ = get(client, "/p/B1")
     assert cache_control == "no-store"
@@ -187,5 +187,5 @@ def test_a_generation_switch_retires_every_kept_page(shop, settings):
     _, client, pages = shop
     get(client, "/p/B1")
     assert get(client, "/p/B1")[0] == 200 and pages.stats()["pages"] >= 1
-    redis.Redis.from_url(settings.redis_url).set(KeyScheme(settings.key_prefix).live, 2)  # an empty generation
+    store_client(settings).set(KeyScheme(settings.key_prefix).live, 2)  # an empty generation
     assert get(client, "/p/B1")[0] != 200

@@ -15,6 +15,7 @@ from projector.pipeline_metrics import PipelineCollector
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
+from tests.redis_support import store_client
 from tools.localservices import free_port
 from vocab.keys import KeyScheme
 from vocab.topics import Queue
@@ -43,7 +44,7 @@ def gauges(collector: PipelineCollector) -> dict[str, float]:
 def collector(settings, broker_url: str | None = None) -> PipelineCollector:
     return PipelineCollector(
         "r1",
-        redis.Redis.from_url(settings.redis_url),
+        store_client(settings),
         redis.Redis.from_url(broker_url or settings.broker_url, socket_timeout=1, socket_connect_timeout=1),
         KeyScheme(settings.key_prefix),
         lambda: psycopg.connect(settings.database_url, connect_timeout=3),
@@ -76,7 +77,7 @@ def test_a_store_that_does_not_answer_leaves_its_gauges_out(settings):
 
 def test_a_full_rebuild_shows_its_progress_while_it_runs(settings, pool):
     seed(pool)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     p = Projector(settings, pool, client, make_search(settings, client))
     seen: list[dict[str, float]] = []
     store = p.store

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
@@ -12,6 +11,7 @@ from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
 from projector.service import Projector
 from tests.processes import wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
 
@@ -27,7 +27,7 @@ def seed(conn, sku="B1", name="Bag", price="12.50"):
 
 
 def snippet(settings, kind, sku, ctx=EN_EUR):
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     keys = KeyScheme(settings.key_prefix)
     live = client.get(keys.live)
     if live is None:
@@ -59,7 +59,7 @@ def test_outbox_rows_reach_redis_through_a_real_worker(settings, pool, worker):
 def test_an_older_version_never_overwrites_a_newer_one(settings, pool):
     with pool.connection() as conn:
         seed(conn)
-    projector = Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
+    projector = Projector(settings, pool, store_client(settings))
     projector.products(["B1"])
     current = snippet(settings, Kind.PRICE, "B1")
     stale = [
@@ -73,7 +73,7 @@ def test_an_older_version_never_overwrites_a_newer_one(settings, pool):
     assert snippet(settings, Kind.PRICE, "B1") == current
     # The same version is written again (a refresh), renewing the TTL.
     assert projector.products(["B1"], [Kind.PRICE]) > 0
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     key = KeyScheme().snippet(1, Kind.PRICE, EN_EUR, "B1")
     assert 0 < client.ttl(key) <= settings.snippet_ttl_seconds
 
@@ -100,7 +100,7 @@ def test_rebuild_switches_generation_and_keeps_one_for_rollback(settings, pool):
     with pool.connection() as conn:
         seed(conn)
         seed(conn, "B2", "Second bag", "5.00")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     keys = KeyScheme(settings.key_prefix)
     projector = Projector(settings, pool, client)
     first = rebuild(projector, progress=False)
@@ -118,7 +118,7 @@ def test_rebuild_switches_generation_and_keeps_one_for_rollback(settings, pool):
 def test_a_failed_rebuild_deletes_its_half_built_generation(settings, pool, monkeypatch):
     with pool.connection() as conn:
         seed(conn)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     keys = KeyScheme(settings.key_prefix)
     projector = Projector(settings, pool, client)
     rebuild(projector, progress=False)
@@ -136,7 +136,7 @@ def test_a_failed_rebuild_deletes_its_half_built_generation(settings, pool, monk
 def test_deleted_product_becomes_404_and_comes_back(settings, pool):
     with pool.connection() as conn:
         seed(conn)
-    projector = Projector(settings, pool, redis.Redis.from_url(settings.redis_url))
+    projector = Projector(settings, pool, store_client(settings))
     rebuild(projector, progress=False)
     edge = create_app(settings).test_client()
     assert edge.get("/p/B1").status_code == 200

@@ -18,13 +18,15 @@ from catalog.relay import settle
 from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
+from snipshop.redis_tools import unlink_matching
 from tests.processes import REPO, start_scheduler, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind
 from web.edge.app import create_app
 
 pytestmark = pytest.mark.integration
 EN_EUR = Context("en_US", "EUR")
-FRESH_DB = 5  # a Redis database no other fixture uses: the reference rebuild goes there
+FRESH_PREFIX = "fresh"  # the reference rebuild's key prefix
 
 
 def seed(conn):
@@ -47,7 +49,7 @@ def shop(settings, pool):
     """A projected catalog (generation 1) and Redis client, key scheme and edge test client."""
     with pool.connection() as conn:
         seed(conn)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     rebuild(Projector(settings, pool, client, make_search(settings, client)), progress=False)
     with pool.connection() as conn:  # projected: the relay sweep must not re-project behind the repair's back
         settle(conn)
@@ -133,7 +135,7 @@ def test_listings_leave_missing_tiles_out_and_ask_for_them(shop, worker, service
 
 
 def _dump(client: redis.Redis, keys: KeyScheme) -> dict[str, bytes]:
-    """Every snippet of the live generation by key with the generation masked, and its value."""
+    """Every snippet of the live generation by key with the prefix and generation masked, and its value."""
     gen = int(client.get(keys.live))
     prefix = f"{keys.prefix}:{gen}:"
     out = {}
@@ -141,7 +143,7 @@ def _dump(client: redis.Redis, keys: KeyScheme) -> dict[str, bytes]:
         name = key.decode()
         if ":idx:" in name:
             continue
-        out[f"{keys.prefix}:G:{name[len(prefix) :]}"] = client.get(key)
+        out[f"G:{name[len(prefix) :]}"] = client.get(key)
     return out
 
 
@@ -190,15 +192,16 @@ def test_flushed_redis_answers_503_repairs_what_is_asked_and_rebuild_restores_ev
     )
     assert client.get(keys.live) == b"2"
 
-    fresh_settings = replace(settings, redis_url=settings.redis_url.rsplit("/", 1)[0] + f"/{FRESH_DB}")
-    fresh = redis.Redis.from_url(fresh_settings.redis_url)
-    fresh.flushdb()
+    # The reference rebuild goes beside it, under a key prefix of its own (a Redis Cluster has
+    # one database only).
+    fresh_settings = replace(settings, key_prefix=FRESH_PREFIX)
+    fresh, fresh_keys = store_client(fresh_settings), KeyScheme(FRESH_PREFIX)
     try:
         rebuild(Projector(fresh_settings, pool, fresh, make_search(fresh_settings, fresh)), progress=False)
-        restored, reference = _dump(client, keys), _dump(fresh, keys)
+        restored, reference = _dump(client, keys), _dump(fresh, fresh_keys)
         assert len(reference) > 30 and restored == reference
-        assert _index_keys(client, keys) == _index_keys(fresh, keys)
+        assert _index_keys(client, keys) == _index_keys(fresh, fresh_keys)
     finally:
-        fresh.flushdb()
+        unlink_matching(fresh, f"{FRESH_PREFIX}:*")
     page = edge.get("/p/B3")
     assert whole(page) and "Belt" in page.text

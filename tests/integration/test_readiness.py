@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-import redis
 
 from catalog.db import make_pool
+from tests.redis_support import store_client
 from tools.localservices import free_port
 from vocab.keys import KeyScheme
 from web.admin.app import create_app as create_admin
@@ -22,7 +22,7 @@ def test_the_edge_is_ready_once_a_generation_is_live_and_says_which(settings):
     waiting = client.get("/readyz")
     assert waiting.status_code == 503 and "no live generation" in waiting.get_json()["reason"]
     assert client.get("/healthz").status_code == 200
-    redis.Redis.from_url(settings.redis_url).set(KeyScheme(settings.key_prefix).live, 3)
+    store_client(settings).set(KeyScheme(settings.key_prefix).live, 3)
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json() == {"status": "ready", "generation": 3}
     assert ready.headers["X-Generation"] == "3" and ready.headers["Cache-Control"] == "no-store"

@@ -13,7 +13,6 @@ from decimal import Decimal
 from itertools import pairwise
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
@@ -22,6 +21,7 @@ from projector.rebuildlock import Holder
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import REPO, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ HERE = f"{socket.gethostname()}/{os.getpid()}"
 
 
 def make(settings, pool) -> Projector:
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return Projector(settings, pool, client, make_search(settings, client))
 
 

@@ -5,7 +5,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
@@ -13,6 +12,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from search.query import Query
+from tests.redis_support import store_client
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 def make_projector(settings, pool, es_url: str | None = None) -> Projector:
     if es_url is not None:
         settings = replace(settings, elasticsearch_url=es_url, key_prefix=f"rb{uuid.uuid4().hex[:8]}")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return Projector(settings, pool, client, make_search(settings, client))
 
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn, VariantIn
@@ -22,6 +21,7 @@ from projector.rebuild import RebuildWorkerFailed, rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests import store_dump
+from tests.redis_support import store_client
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +96,7 @@ def seed(pool) -> int:
 def make(settings, pool, clock, es_url: str | None) -> Projector:
     if es_url is not None:
         settings = replace(settings, elasticsearch_url=es_url, key_prefix=f"rw{uuid.uuid4().hex[:8]}")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     return Projector(settings, pool, client, make_search(settings, client), clock=clock)
 
 

@@ -5,7 +5,6 @@ import sys
 from decimal import Decimal
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, ProductIn
@@ -15,6 +14,7 @@ from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
 from projector.service import Projector
 from tests.processes import REPO, start_scheduler, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind
 from vocab.topics import Topic
 
@@ -27,7 +27,7 @@ def test_the_scheduled_sweep_projects_undispatched_writes(settings, pool, worker
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
         commands.put_products(conn, [("S1", ProductIn(name={"en_US": "Swept"}, categories=["gear"]))])
         commands.put_prices(conn, [("S1", "EUR", Decimal("3.00"))])
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     key = KeyScheme().snippet(1, Kind.PRICE, EN_EUR, "S1")
     assert client.get(key) is None  # nothing was dispatched by the writer
     scheduler = start_scheduler(service_env, tmp_path)
@@ -43,7 +43,7 @@ def test_refresh_renews_the_ttl_of_live_snippets(settings, pool, worker):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
         commands.put_products(conn, [("R1", ProductIn(name={"en_US": "Refreshed"}, categories=["gear"]))])
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     rebuild(Projector(settings, pool, client), progress=False)
     keys = KeyScheme()
     aging = [keys.snippet(1, Kind.DETAIL, EN_EUR, "R1"), keys.snippet(1, Kind.FRAME, EN_EUR)]
@@ -56,7 +56,7 @@ def test_refresh_renews_the_ttl_of_live_snippets(settings, pool, worker):
 def test_status_reports_generations_and_backlog(settings, pool, service_env):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
-    rebuild(Projector(settings, pool, redis.Redis.from_url(settings.redis_url)), progress=False)
+    rebuild(Projector(settings, pool, store_client(settings)), progress=False)
     out = subprocess.run(
         [sys.executable, "-m", "entrypoints.projector_cli", "status"],
         env=service_env,
@@ -86,7 +86,7 @@ def test_tasks_acknowledge_their_outbox_rows_and_the_sweep_resends_lost_ones(set
         )
         wait_until(lambda: conn.execute(acknowledged).fetchone()[0] == 1, timeout=20, what="the task's acknowledgement")
         assert dispatch(conn, send, redeliver_after=0) == 0  # acknowledged rows are never sent again
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     assert b'"price":"4.00"' in client.get(KeyScheme().snippet(1, Kind.PRICE, EN_EUR, "L1"))
 
 

@@ -15,6 +15,7 @@ from projector.service import Projector
 from search.factory import make_search
 from tests.integration.admin_support import API
 from tests.processes import start_scheduler, wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind, split_value
 
 pytestmark = pytest.mark.integration
@@ -57,7 +58,7 @@ def test_a_bulk_request_reaches_the_badges_in_redis_through_a_real_worker(
         )
         commands.put_variants(conn, [("J1", sku, VariantIn(options={"size": sku[-1]})) for sku in ("J1-M", "J1-L")])
         commands.set_stock(conn, [(sku, 20) for sku in SIMPLE] + [("J1-M", 1), ("J1-L", 0)])
-    store = redis.Redis.from_url(settings.redis_url)
+    store = store_client(settings)
     rebuild(Projector(settings, pool, store, make_search(settings, store)), progress=False)
     keys = KeyScheme(settings.key_prefix)
     assert {state(badge(store, keys, sku)) for sku in SIMPLE} == {"in_stock"}

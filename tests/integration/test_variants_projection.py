@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import redis
 
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn, VariantIn
@@ -20,6 +19,7 @@ from projector.rebuild import rebuild
 from projector.service import Projector
 from search.factory import make_search
 from tests.processes import wait_until
+from tests.redis_support import store_client
 from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
 from web.edge.edge_state import EXTENSION
@@ -53,7 +53,7 @@ def shop(settings, pool):
     with pool.connection() as conn:
         seed(conn)
     settings = replace(settings, pointer_cache_seconds=0)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = store_client(settings)
     projector = Projector(settings, pool, client, make_search(settings, client))
     rebuild(projector, progress=False)
     return projector, client, KeyScheme(settings.key_prefix), create_app(settings).test_client()

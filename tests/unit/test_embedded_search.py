@@ -111,7 +111,7 @@ def test_a_hidden_document_has_no_memberships():
 
 def test_a_visible_document_is_in_every_set_it_matches():
     got = {(e.op, e.key, e.member, e.score) for e in entries(doc(), 1, KEYS, ["en_US", "de_DE"])}
-    p = "t:1:idx:"
+    p = "t:1:idx:{t:1}:"
     for key in (
         "visible",
         "in_stock",
@@ -141,7 +141,7 @@ def test_a_visible_document_is_in_every_set_it_matches():
 def test_a_simple_product_has_no_variant_level_memberships():
     got = {e.key for e in entries(doc(), 1, KEYS, ["en_US"])}
     variant_level = ("vf:", "vin_stock", "vprice:", "variants", "with_variants")
-    assert not any(k.startswith(tuple(f"t:1:idx:{k}" for k in variant_level)) for k in got)
+    assert not any(k.startswith(tuple(f"t:1:idx:{{t:1}}:{k}" for k in variant_level)) for k in got)
 
 
 def test_a_product_with_variants_is_in_the_product_sets_of_any_variant_and_each_variant_in_its_own():
@@ -151,7 +151,7 @@ def test_a_product_with_variants_is_in_the_product_sets_of_any_variant_and_each_
     )
     d = doc(attributes={"color": ("Grey",), "material": ("Wool",)}, variants=variants, prices={})
     got = {(e.op, e.key, e.member, e.score) for e in entries(d, 1, KEYS, ["en_US"])}
-    p = "t:1:idx:"
+    p = "t:1:idx:{t:1}:"
     # product level: any variant (Grey comes from the M, which has no color of its own)
     for key in ("with_variants", "in_stock", "f:color:Blue", "f:color:Grey", "f:size:S", "f:size:M", "f:material:Wool"):
         assert (SADD, p + key, "S1", "0") in got, key
@@ -184,8 +184,8 @@ def test_a_product_with_variants_is_in_the_product_sets_of_any_variant_and_each_
 
 def test_sold_out_documents_and_empty_brands_are_left_out_of_their_sets():
     got = {e.key for e in entries(doc(availability="sold_out", brand=""), 1, KEYS, ["en_US"])}
-    assert "t:1:idx:in_stock" not in got
-    assert not any(k.startswith("t:1:idx:f:brand:") for k in got)
+    assert "t:1:idx:{t:1}:in_stock" not in got
+    assert not any(k.startswith("t:1:idx:{t:1}:f:brand:") for k in got)
 
 
 # -- query plans and results ---------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_the_plan_names_keys_once_and_reserves_enough_temporaries():
     assert len(p.keys) == len(set(p.keys))
     assert [name for name, _ in p.facets] == ["brand", "color", "size"]
     assert p.facets[1] == ("color", ["Blue", "Green", "Red"])  # selected values are counted too
-    assert spec["sort"] == [p.keys.index("t:4:idx:price:EUR") + 1, -1] and spec["missing"]
+    assert spec["sort"] == [p.keys.index("t:4:idx:{t:4}:price:EUR") + 1, -1] and spec["missing"]
     assert spec["price"][1:] == ["-inf", "50.0"]
     temporaries = [k for k in p.keys if ":tmp:n:" in k]
     assert len(temporaries) >= 3 * (1 + 2 + 3 + 2 + 1) and p.keys[spec["tmp"] - 1] == temporaries[0]
@@ -245,14 +245,14 @@ def test_a_plan_has_a_variant_level_only_with_variant_level_conditions():
     p = plan(q, lookup, KEYS, 2, "n")
     v = json.loads(p.argv)["v"]
     key = p.keys.__getitem__
-    assert key(v["multi"] - 1) == "t:2:idx:with_variants" and key(v["all"] - 1) == "t:2:idx:variants"
-    assert key(v["stock"] - 1) == "t:2:idx:vin_stock" and key(v["sort"] - 1) == "t:2:idx:vprice:USD"
-    assert key(v["price"][0] - 1) == "t:2:idx:vprice:USD" and v["price"][1:] == ["-inf", "50.0"]
+    assert key(v["multi"] - 1) == "t:2:idx:{t:2}:with_variants" and key(v["all"] - 1) == "t:2:idx:{t:2}:variants"
+    assert key(v["stock"] - 1) == "t:2:idx:{t:2}:vin_stock" and key(v["sort"] - 1) == "t:2:idx:{t:2}:vprice:USD"
+    assert key(v["price"][0] - 1) == "t:2:idx:{t:2}:vprice:USD" and v["price"][1:] == ["-inf", "50.0"]
     assert [(pos, [key(k - 1) for k in keys]) for pos, keys in v["filters"]] == [
-        (2, ["t:2:idx:vf:color:Red", "t:2:idx:vf:color:Blue"]),
-        (3, ["t:2:idx:vf:size:M"]),
+        (2, ["t:2:idx:{t:2}:vf:color:Red", "t:2:idx:{t:2}:vf:color:Blue"]),
+        (3, ["t:2:idx:{t:2}:vf:size:M"]),
     ]  # not the brand: it is product-level
-    assert v["facets"][0] == [] and [key(k - 1) for k in v["facets"][2]] == ["t:2:idx:vf:size:M"]
+    assert v["facets"][0] == [] and [key(k - 1) for k in v["facets"][2]] == ["t:2:idx:{t:2}:vf:size:M"]
     assert len(p.keys) == len(set(p.keys))
 
 

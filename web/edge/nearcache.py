@@ -35,6 +35,8 @@ from typing import cast
 
 import redis
 
+from snipshop.redis_tools import slot_groups
+
 log = logging.getLogger(__name__)
 
 ENTRY_OVERHEAD = 200  # bytes per entry beyond its value: key string, tuple, dict slot
@@ -90,10 +92,17 @@ class NearCache:
             began = self._seq
             pipe = client.pipeline(transaction=False)
             wanted = [keys[i] for i in missing]
-            pipe.mget(wanted)
+            groups = slot_groups(client, wanted)  # one MGET, or one per slot on a Redis Cluster
+            for group in groups:  # (a cluster pipeline refuses its mget method: MGET by name)
+                pipe.execute_command("MGET", *[wanted[i] for i in group])
             for key in wanted:
                 pipe.pttl(key)
-            values, *ttls = pipe.execute()
+            replies = pipe.execute()
+            values: list[bytes | None] = [None] * len(wanted)
+            for group, got in zip(groups, replies[: len(groups)], strict=True):
+                for i, value in zip(group, got, strict=True):
+                    values[i] = value
+            ttls = replies[len(groups) :]
             for i, value in zip(missing, values, strict=True):
                 out[i] = value
             self._keep(began, wanted, values, ttls, now)
@@ -180,9 +189,10 @@ class NearCache:
     def _listen(self) -> None:
         backoff = 0.2
         while True:
-            client = self.connect()
-            pubsub = client.pubsub()
+            client = pubsub = None
             try:
+                client = self.connect()  # a cluster client connects here already
+                pubsub = client.pubsub()
                 pubsub.subscribe(self.channel)
                 while True:
                     message = pubsub.get_message(timeout=1.0)
@@ -201,8 +211,10 @@ class NearCache:
                 self.clear()
             finally:
                 try:
-                    pubsub.close()
-                    client.close()
+                    if pubsub is not None:
+                        pubsub.close()
+                    if client is not None:
+                        client.close()
                 except Exception:  # noqa: BLE001
                     pass
             time.sleep(backoff)
