@@ -36,6 +36,9 @@ BULK_CHUNK = 1000
 #: Seconds a rebuild waits for a generation's merge (a few seconds per 100,000 products).
 COMPACT_TIMEOUT = 600
 MAX_SUGGESTIONS = 20
+#: Writes use ``refresh=False``: queries see them after the index's next refresh, which runs
+#: every second (``index.refresh_interval``, the default); twice that, for a refresh running late.
+VISIBLE_WITHIN = 2.0
 
 
 class ElasticIndex:
@@ -45,6 +48,8 @@ class ElasticIndex:
     there (:func:`search.elastic_mapping.language_analysis_supported`); True/False force a mode
     for the indices this object creates. Queries work against indices of either mode.
     """
+
+    visible_within = VISIBLE_WITHIN
 
     def __init__(
         self,

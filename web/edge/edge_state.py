@@ -18,6 +18,7 @@ from snipshop.config import Settings
 from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
 from web.edge.edge_metrics import EdgeMetrics
+from web.edge.listing_changes import ListingChanges
 from web.edge.nearcache import NearCache
 from web.edge.pagecache import PageCache, mark
 from web.edge.pages import MissingSnippet
@@ -69,12 +70,19 @@ class Edge:
     #: made anew for each canary generation so no result of one canary serves another.
     canary_search: SearchIndex | None = None
     _canary_results: tuple[int, SearchResultCache] | None = None
+    #: The listener that says when search results may be reused (web/edge/listing_changes.py).
+    listings: ListingChanges | None = None
 
     @classmethod
     def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
         """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``;
         ``tally`` (None: metrics off) is where its metrics are counted."""
         keys = KeyScheme(settings.key_prefix)
+        listings = (
+            ListingChanges(settings.redis_url, keys.listing_changes, search.visible_within)
+            if settings.search_cache_seconds > 0
+            else None
+        )
         counts = EdgeMetrics(settings.revision, tally) if tally is not None else None
         canary_search = search.canary_view()
         if counts is not None:
@@ -101,11 +109,12 @@ class Edge:
             keys,
             reader,
             search,
-            SearchResultCache(search, settings.search_cache_seconds),
+            SearchResultCache(search, listings, settings.search_cache_seconds),
             RepairRequests(client, keys),
             pages,
             metrics=counts,
             canary_search=canary_search,
+            listings=listings,
         )
 
     def live(self) -> int:
@@ -133,7 +142,7 @@ class Edge:
         if held is None or held[0] != gen:
             held = self._canary_results = (
                 gen,
-                SearchResultCache(self.canary_search, self.settings.search_cache_seconds),
+                SearchResultCache(self.canary_search, self.listings, self.settings.search_cache_seconds),
             )
         return self.canary_search, held[1]
 
