@@ -323,6 +323,33 @@ def report(page: str, baseline: str, c: Comparison, subject: str = "edge") -> No
     )
 
 
+#: Listing and search pages against the floor, on each search adapter (issue #16).
+LISTING_GOAL = 0.5
+
+
+def listing_floor(
+    search: str, products: int, seconds: float, rounds: int, workers: int = 2, connections: int = 8
+) -> dict[str, Comparison]:
+    """On a stack of its own with ``search``: the category and search pages ÷ the floor (the
+    short step ``python -m bench`` runs on the adapter its stack does not use)."""
+    out: dict[str, Comparison] = {}
+    with Stack.create(search=search) as stack:
+        print(f"\n== listings on the {search} index: {products} products", flush=True)
+        stack.load_catalog(products)
+        stack.rebuild()
+        urls = pick_urls(stack)
+        edge = stack.serve("edge", workers)
+        floor = serve_app(stack, "floor", workers)
+        for page in ("category", "search"):
+            check(edge, urls[page][:30])
+            c = alternate(
+                Target("edge", edge, urls[page]), Target("floor", floor, urls[page]), seconds, rounds, connections
+            )
+            report(page, "floor", c)
+            out[f"{page} ÷ floor"] = c
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, default=20_000)
