@@ -22,9 +22,10 @@ each in four variants: relevance or price order, page 1 or 2) and
 the search page (the 20 commonest words of the product names). wrk (closed loop, ``--connections``
 connections on one thread, keep-alive as the server allows) rotates through a page's URLs with a
 Lua script whose ``done()`` hook prints requests/s, p50, p99, non-2xx answers and socket errors
-as JSON. The edge keeps a search result for
-``SEARCH_CACHE_SECONDS`` (web/edge/result_cache.py), so with the shipped setting the listing and search
-figures are mostly cache hits; ``--search-cache 0`` measures every page asking the search engine.
+as JSON. The edge keeps a search result (and the listing assembled from it) until the projector
+announces a change (web/edge/result_cache.py; nothing changes during a run), so with the shipped
+setting the listing and search figures are mostly cache hits; ``--search-cache 0`` measures every
+page asking the search engine.
 
 Every comparison alternates rounds A, B, B, A, A, B, ... (``--rounds`` of each, ``--seconds``
 each, after a one-second warm-up of each side) so that whatever else the shared machine does hits
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="SECONDS",
         help="SEARCH_CACHE_SECONDS for the edge (default: the shipped setting; 0: every "
-        "listing and search page asks the search engine)",
+        "listing and search page asks the search engine and is assembled anew)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
     args = parser.parse_args(argv)
