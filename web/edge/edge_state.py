@@ -18,6 +18,7 @@ from snipshop.config import Settings
 from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
 from web.edge.edge_metrics import EdgeMetrics
+from web.edge.listing_bodies import ListingBodies
 from web.edge.listing_changes import ListingChanges
 from web.edge.nearcache import NearCache
 from web.edge.pagecache import PageCache, mark
@@ -72,6 +73,8 @@ class Edge:
     _canary_results: tuple[int, SearchResultCache] | None = None
     #: The listener that says when search results may be reused (web/edge/listing_changes.py).
     listings: ListingChanges | None = None
+    #: Listing bodies kept while their result and snippets are unchanged (web/edge/listing_bodies.py).
+    listing_bodies: ListingBodies | None = None
 
     @classmethod
     def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
@@ -115,6 +118,7 @@ class Edge:
             metrics=counts,
             canary_search=canary_search,
             listings=listings,
+            listing_bodies=ListingBodies(near) if near is not None and listings is not None else None,
         )
 
     def live(self) -> int:

@@ -3,13 +3,11 @@ the facet counts, then one fetch of the tiles (web/edge/listing.py builds the pa
 
 from __future__ import annotations
 
-import threading
-
 import redis
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from markupsafe import escape
 
-from search.query import Query, Result, parse
+from search.query import Query, parse
 from vocab.i18n import AttributeLabels, messages
 from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
 from vocab.repair_entries import NAVIGATION_THING
@@ -45,11 +43,17 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     keys = edge.keys
     result = searching(edge.searching()[1].query, query)
     gen = edge.live()
+    slot = (gen, g.ctx, header_kind, ident, title, query.past_window, query_key(query))
+    bodies = edge.listing_bodies
+    kept = bodies.get(slot, result) if bodies is not None else None
+    if kept is not None:  # web/edge/listing_bodies.py: built from this very result and these snippets
+        return html(frame_for(kept.frame).wrap(kept.title, kept.html))
     head = [keys.snippet(gen, Kind.FRAME, g.ctx), keys.labels(gen, g.ctx)]
     if header_kind is not None:
         assert ident is not None, "a listing with a header names what it heads"  # as both routes do
         head.append(keys.snippet(gen, header_kind, g.ctx, ident))
-    raw = edge.reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
+    wanted = head + keys.tiles(gen, g.ctx, list(result.skus))
+    raw = edge.reader.fetch(wanted)
     header_missing = header_kind is not None and raw[2] is None
     whole = not edge.ask_repair(
         shared_misses(raw[0], labels=raw[1])
@@ -68,53 +72,13 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     else:
         escaped_title = str(escape(title or ""))
         header = f'<h1 class="search-title">{escaped_title}</h1>'
-    slot = (gen, g.ctx, header_kind, ident, title, query.past_window, query_key(query))
-    body = ASSEMBLED.get(slot, result, raw) if whole else None
-    if body is None:
-        stored_labels = pages.labels_of(raw[1])
-        tiles = listing.tiles(raw[len(head) :], list(result.skus), stored_labels)
-        labels = AttributeLabels(g.ctx.locale, stored_labels)
-        body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
-        if whole:
-            ASSEMBLED.keep(slot, result, raw, body)
+    stored_labels = pages.labels_of(raw[1])
+    tiles = listing.tiles(raw[len(head) :], list(result.skus), stored_labels)
+    labels = AttributeLabels(g.ctx.locale, stored_labels)
+    body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
+    if whole and bodies is not None:
+        bodies.keep(slot, result, wanted, raw, escaped_title, body)
     return html(frame.wrap(escaped_title, body), store=whole)
-
-
-class Assembled:
-    """Listing bodies kept per process while what they were built from is unchanged.
-
-    A body is a pure function of the query, the context, the search result and the snippets
-    fetched (header, labels, tiles, prices, badges). The result cache (web/edge/result_cache.py)
-    hands out the very same result object until a change is announced, and the near cache
-    (web/edge/nearcache.py) the very same value objects until their keys are invalidated; so a body
-    is reused only when the result and every fetched value are *identical* (``is``) to those it
-    was built from. Without the near cache or the result cache (or while either is not
-    listening) every fetch gives new objects and nothing is reused. Bounded to :data:`MAX_BODIES`
-    (the oldest go first)."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: dict[tuple, tuple[Result, list, str]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, slot: tuple, result: Result, raw: list) -> str | None:
-        entry = self._entries.get(slot)
-        if entry is None or entry[0] is not result or len(entry[1]) != len(raw):
-            return None
-        if any(a is not b for a, b in zip(entry[1], raw, strict=True)):
-            return None
-        return entry[2]
-
-    def keep(self, slot: tuple, result: Result, raw: list, body: str) -> None:
-        with self._lock:
-            self._entries.pop(slot, None)
-            self._entries[slot] = (result, raw, body)
-            while len(self._entries) > self.max_entries:
-                del self._entries[next(iter(self._entries))]
-
-
-MAX_BODIES = 512
-ASSEMBLED = Assembled(MAX_BODIES)
 
 
 def shopper_query(category: str | None = None) -> Query:
