@@ -60,7 +60,7 @@ def fresh_catalog(shop, cached_edge):
         api(shop, "PUT", f"/stock/{sku}", {"quantity": stock})
     wait_until(
         lambda: listed(shop.edge, "/c/f-gear", sort="price_asc") == ["F-2", "F-1", "F-4", "F-3"],
-        timeout=30,
+        timeout=90,  # a loaded machine: Elasticsearch retries under load
         what="the projected listing",
     )
     return PRODUCTS
@@ -79,7 +79,7 @@ def kept(cached: str, path: str, expected: list[str], **params) -> None:
 
 
 def current_within_bound(shop, cached: str, path: str, expected: list[str], **params) -> None:
-    wait_until(lambda: listed(shop.edge, path, **params) == expected, timeout=30, what=f"{path} {params} changed")
+    wait_until(lambda: listed(shop.edge, path, **params) == expected, timeout=60, what=f"{path} {params} changed")
     seen: list = []
 
     def all_current() -> bool:
