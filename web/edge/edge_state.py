@@ -18,7 +18,7 @@ from snipshop.config import Settings
 from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
 from web.edge.edge_metrics import EdgeMetrics
-from web.edge.listing_bodies import ListingBodies
+from web.edge.listing_bodies import ListingBodies, ListingResponses
 from web.edge.listing_changes import ListingChanges
 from web.edge.nearcache import NearCache
 from web.edge.pagecache import PageCache, mark
@@ -75,6 +75,8 @@ class Edge:
     listings: ListingChanges | None = None
     #: Listing bodies kept while their result and snippets are unchanged (web/edge/listing_bodies.py).
     listing_bodies: ListingBodies | None = None
+    #: Whole anonymous listing responses (web/edge/listing_bodies.py); None when off.
+    listing_responses: ListingResponses | None = None
 
     @classmethod
     def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
@@ -119,6 +121,11 @@ class Edge:
             canary_search=canary_search,
             listings=listings,
             listing_bodies=ListingBodies(near) if near is not None and listings is not None else None,
+            listing_responses=(
+                ListingResponses(near, listings.current, settings.edge_page_cache_mb * 2**20)
+                if near is not None and listings is not None and settings.edge_page_cache_mb > 0
+                else None
+            ),
         )
 
     def live(self) -> int:

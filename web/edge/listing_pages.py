@@ -13,6 +13,7 @@ from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
 from vocab.repair_entries import NAVIGATION_THING
 from web.edge import listing, pages
 from web.edge.edge_state import current
+from web.edge.listing_bodies import note
 from web.edge.page_responses import frame_for, html, not_found, repairing
 from web.edge.repair_requests import shared_misses, tile_misses
 from web.edge.result_cache import query_key
@@ -47,6 +48,7 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     bodies = edge.listing_bodies
     kept = bodies.get(slot, result) if bodies is not None else None
     if kept is not None:  # web/edge/listing_bodies.py: built from this very result and these snippets
+        note(request.environ, gen, edge.searching()[1].kept_in(query, result), kept)
         return html(frame_for(kept.frame).wrap(kept.title, kept.html))
     head = [keys.snippet(gen, Kind.FRAME, g.ctx), keys.labels(gen, g.ctx)]
     if header_kind is not None:
@@ -77,7 +79,8 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     labels = AttributeLabels(g.ctx.locale, stored_labels)
     body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
     if whole and bodies is not None:
-        bodies.keep(slot, result, wanted, raw, escaped_title, body)
+        made = bodies.keep(slot, result, wanted, raw, escaped_title, body)
+        note(request.environ, gen, edge.searching()[1].kept_in(query, result), made)
     return html(frame.wrap(escaped_title, body), store=whole)
 
 

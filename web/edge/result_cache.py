@@ -85,6 +85,16 @@ class SearchResultCache:
             self._names = (known, epoch, now + self.seconds)
         return known
 
+    def kept_in(self, q: Query, result: Result) -> int | None:
+        """The epoch in which ``result`` is the kept answer to ``q``, or None: a page built from it
+        stays current while that epoch lasts (web/edge/listing_bodies.py)."""
+        changes = self.changes
+        epoch = changes.current() if changes is not None else None
+        entry = self._entries.get(query_key(q)) if epoch is not None else None
+        if entry is None or entry[0] is not result or entry[1] != epoch or entry[2] <= self.clock():
+            return None
+        return epoch
+
     def query(self, q: Query) -> Result:
         changes = self.changes
         epoch = changes.current() if changes is not None else None
