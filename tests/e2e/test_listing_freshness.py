@@ -5,7 +5,9 @@ with results kept for up to 60 s unless the projector announces a change
 (projector/listing_changes.py, web/edge/listing_changes.py). After each change, once the
 uncached edge shows it, every worker of the cached edge must show it too within
 :data:`BOUND` seconds (Elasticsearch's refresh window and the announcement's delivery), far
-below the 60 s a result would otherwise live: a listing kept past the change fails here.
+below the 60 s a result would otherwise live: a listing kept past the change fails here. The
+requests carry no cookies, so the cached edge answers them from its whole listing responses
+(web/edge/listing_bodies.py) once kept: those are checked too.
 """
 
 from __future__ import annotations
