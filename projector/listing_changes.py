@@ -1,7 +1,7 @@
 """Telling the edges that listings may have changed: the invalidation of their search results.
 
 Each edge process keeps search results and whole listing pages until it is told that they may be
-out of date (web/edge/listing_changes.py). The projector tells it, on the pub/sub channel
+out of date (web/edge/listing_epochs.py). The projector tells it, on the pub/sub channel
 ``{prefix}:listings:changed`` (docs/keys.md):
 
 * **After writing search documents** (:meth:`ListingAnnouncer.indexed`, called by

@@ -18,7 +18,7 @@ class SearchIndex(Protocol):
 
     #: Seconds after :meth:`index` returns within which queries see what it wrote (0: at once).
     #: The edge keeps no search result whose query began earlier than this after a change was
-    #: announced (web/edge/listing_changes.py).
+    #: announced (web/edge/listing_epochs.py).
     visible_within: float
 
     def ensure_generation(self, generation: int) -> None:

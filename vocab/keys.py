@@ -186,7 +186,7 @@ class KeyScheme:
     def listing_changes(self) -> str:
         """Pub/sub channel: a generation's search answers may have changed (the generation number,
         or ``*`` after a switch of the live or canary search generation); an edge drops the search
-        results and listing pages it keeps (web/edge/listing_changes.py)."""
+        results and listing pages it keeps (web/edge/listing_epochs.py)."""
         return f"{self.prefix}:listings:changed"
 
     def listing_digests(self, gen: int) -> str:

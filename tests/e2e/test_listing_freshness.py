@@ -2,7 +2,7 @@
 
 A second edge runs beside the shop's (whose results are never reused: SEARCH_CACHE_SECONDS=0),
 with results kept for up to 60 s unless the projector announces a change
-(projector/listing_changes.py, web/edge/listing_changes.py). After each change, once the
+(projector/listing_changes.py, web/edge/listing_epochs.py). After each change, once the
 uncached edge shows it, every worker of the cached edge must show it too within
 :data:`BOUND` seconds (Elasticsearch's refresh window and the announcement's delivery), far
 below the 60 s a result would otherwise live: a listing kept past the change fails here. The

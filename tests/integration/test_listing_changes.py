@@ -1,6 +1,6 @@
 """The announcement of listing changes against a real Redis: the projector's digests
 (projector/listing_changes.py, listing_digests.lua) and the edge's listener
-(web/edge/listing_changes.py)."""
+(web/edge/listing_epochs.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from projector.listing_changes import ListingAnnouncer
 from search.documents import SearchDocument
 from tests.processes import wait_until
 from vocab.keys import CanaryRecord, KeyScheme
-from web.edge.listing_changes import ListingChanges
+from web.edge.listing_epochs import ListingChanges
 
 pytestmark = pytest.mark.integration
 KEYS = KeyScheme()

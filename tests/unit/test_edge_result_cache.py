@@ -1,10 +1,10 @@
 """The edge's search result cache (web/edge/result_cache.py), reused until told: with a counting fake
-engine, fake epochs (the listener of web/edge/listing_changes.py) and a fake clock."""
+engine, fake epochs (the listener of web/edge/listing_epochs.py) and a fake clock."""
 
 import os
 
 from search.query import Query, Result
-from web.edge.listing_changes import ListingChanges
+from web.edge.listing_epochs import ListingChanges
 from web.edge.result_cache import SearchResultCache
 
 

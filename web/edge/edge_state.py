@@ -19,7 +19,7 @@ from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
 from web.edge.edge_metrics import EdgeMetrics
 from web.edge.listing_bodies import ListingBodies, ListingResponses
-from web.edge.listing_changes import ListingChanges
+from web.edge.listing_epochs import ListingChanges
 from web.edge.nearcache import NearCache
 from web.edge.pagecache import PageCache, mark
 from web.edge.pages import MissingSnippet
@@ -71,7 +71,7 @@ class Edge:
     #: made anew for each canary generation so no result of one canary serves another.
     canary_search: SearchIndex | None = None
     _canary_results: tuple[int, SearchResultCache] | None = None
-    #: The listener that says when search results may be reused (web/edge/listing_changes.py).
+    #: The listener that says when search results may be reused (web/edge/listing_epochs.py).
     listings: ListingChanges | None = None
     #: Listing bodies kept while their result and snippets are unchanged (web/edge/listing_bodies.py).
     listing_bodies: ListingBodies | None = None

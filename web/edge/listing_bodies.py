@@ -100,7 +100,7 @@ class Answer:
 
 class ListingResponses:
     """Whole anonymous listing responses by generation, path and query string, kept while the
-    search result's epoch lasts (web/edge/listing_changes.py) and the near cache still holds every
+    search result's epoch lasts (web/edge/listing_epochs.py) and the near cache still holds every
     snippet entry of their body. Bounded to ``max_bytes`` (the oldest go first)."""
 
     def __init__(self, near: NearCache, epoch: Callable[[], int | None], max_bytes: int) -> None:

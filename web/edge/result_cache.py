@@ -6,7 +6,7 @@ and are always current. The query's result is reused for as long as nothing that
 it was announced: the projector publishes on ``{prefix}:listings:changed`` when a product's
 visibility, categories, text, attributes, prices or in-stock state changed in a generation
 shoppers read, and on every switch of the search generation (projector/listing_changes.py);
-web/edge/listing_changes.py listens and counts epochs. A result is kept with the epoch its query
+web/edge/listing_epochs.py listens and counts epochs. A result is kept with the epoch its query
 began in and answers only in that epoch, so a page never shows a result from before a change the
 process has heard of; while the listener is down nothing is reused. ``SEARCH_CACHE_SECONDS``
 (default 60) bounds how long a result is kept in any case, like ``EDGE_CACHE_SECONDS`` does for
@@ -28,7 +28,7 @@ MAX_ENTRIES = 4096
 
 
 class Epochs(Protocol):
-    """What the cache needs of web/edge/listing_changes.py's listener."""
+    """What the cache needs of web/edge/listing_epochs.py's listener."""
 
     def current(self) -> int | None: ...
 
