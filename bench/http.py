@@ -4,7 +4,7 @@ Usage::
 
     python -m bench.http [--products 20000] [--seconds 5] [--rounds 3] [--workers 2]
                          [--connections 8] [--search embedded|elasticsearch] [--search-cache SECONDS]
-                         [--floor-pages product,category,search]
+                         [--floor-pages product,personal,category,search]
 
 Builds a whole shop (:class:`bench.stack.Stack`: PostgreSQL, Redis, a generated catalog,
 ``projector rebuild``), then starts on loopback, all with ``--workers`` workers:
@@ -19,7 +19,10 @@ Three pages (:func:`pick_urls`): the product page (``/p/<sku>``, 2000 different 
 the category page (up to 20 categories, the biggest first, each with its two most common attribute
 values of two different facets selected, kept when ≥ 24 products match: 24 tiles plus facets;
 each in four variants: relevance or price order, page 1 or 2) and
-the search page (the 20 commonest words of the product names). wrk (closed loop, ``--connections``
+the search page (the 20 commonest words of the product names); and the **personal product page**:
+the same product URLs sent by a signed-in shopper (:data:`SHOPPER`: a name, a basket count, the
+currency and an analytics cookie, so every response is filled for that shopper and private; the
+floor is sent the same header). wrk (closed loop, ``--connections``
 connections on one thread, keep-alive as the server allows) rotates through a page's URLs with a
 Lua script whose ``done()`` hook prints requests/s, p50, p99, non-2xx answers and socket errors
 as JSON. The edge keeps a search result (and the listing assembled from it) until the projector
@@ -30,14 +33,19 @@ page asking the search engine.
 Every comparison alternates rounds A, B, B, A, A, B, ... (``--rounds`` of each, ``--seconds``
 each, after a one-second warm-up of each side) so that whatever else the shared machine does hits
 both sides alike; it reports the median of each side and the median of the per-pair ratios of
-requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target ≥ 0.8) and
-edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as the servers: the figures are
-comparable within a run, not absolute capacities.
+requests/s. Printed per page: edge ÷ floor (``--floor-pages``; product target ≥ 0.8, personal
+product page ≥ 0.9) and edge ÷ classical (category target ≥ 5). wrk runs on the same 2 cores as
+the servers: the figures are comparable within a run, not absolute capacities. On a busy machine
+the personal product page also gets a steadier figure, CPU per request with the server left out
+(:func:`personal_cpu`): the edge's WSGI app and the floor's called in one process, alternating
+rounds (bench/inprocess.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import http.client
 import json
 import math
 import re
@@ -46,12 +54,14 @@ import subprocess
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench import inprocess
 from bench.stack import PYTHON, Stack
 from bench.wrk import ensure_wrk
 from tools.localservices import free_port
@@ -59,7 +69,10 @@ from tools.localservices import free_port
 CLASSICAL = Path(__file__).resolve().parent / "classical" / "app.py"
 PRODUCT_URLS = 2000
 MIN_TILES = 24
-TARGETS = {("product", "floor"): 0.8, ("category", "classical"): 5.0}
+TARGETS = {("product", "floor"): 0.8, ("personal product", "floor"): 0.9, ("category", "classical"): 5.0}
+#: A signed-in shopper's request headers: the personalization cookies (web/edge/personalize.py),
+#: the currency they chose and a third-party cookie as browsers send them.
+SHOPPER = ('Cookie: customer_name="Anna Schmidt"; cart_count=2; currency=EUR; _ga=GA1.1.1234567890.1733400000',)
 
 WRK_SCRIPT = """
 local paths = {@PATHS@}
@@ -248,11 +261,13 @@ def pick_urls(
     return {"product": [f"/p/{s}" for s in skus], "category": category_paths, "search": searches}
 
 
-def check(base_url: str, paths: Sequence[str]) -> None:
-    """Every path answers 200 (a benchmark of error pages measures nothing)."""
+def check(base_url: str, paths: Sequence[str], headers: Sequence[str] = ()) -> None:
+    """Every path answers 200 (a benchmark of error pages measures nothing), sent with
+    ``headers`` (``Name: value``)."""
+    sent = dict(header.split(": ", 1) for header in headers)
     for path in paths:
         try:
-            with urllib.request.urlopen(base_url + path, timeout=10) as response:
+            with urllib.request.urlopen(urllib.request.Request(base_url + path, headers=sent), timeout=10) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
@@ -352,6 +367,10 @@ def listing_floor(
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--wsgi-personal"]:  # the in-process part, in a process of its own
+        print(json.dumps(personal_cpu(argv[1:])))
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=5)
@@ -361,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor-pages",
         type=lambda v: v.split(","),
-        default=["product", "category", "search"],
+        default=["product", "personal", "category", "search"],
         help="pages also compared with the floor (comma-separated; default: all)",
     )
     parser.add_argument("--search", choices=("embedded", "elasticsearch"), default="embedded")
@@ -391,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             check(edge, paths[:50])
             if classical:
                 check(classical, paths[:50])
+        check(edge, urls["product"][:50], SHOPPER)
         print(
             f"{args.workers} workers each, wrk -t1 -c{args.connections}, {args.rounds} × {args.seconds:g} s"
             f" alternating rounds per side; {args.search} search, edge search cache"
@@ -423,7 +443,79 @@ def main(argv: list[str] | None = None) -> int:
                         args.connections,
                     ),
                 )
+        if "personal" in args.floor_pages:
+            paths = urls["product"]
+            print(f"personal product page ({len(paths)} URLs, {SHOPPER[0]})")
+            report("personal product", "floor", personal_against_floor(edge, floor, paths, args))
+            measure_personal_cpu(stack, paths)
     return 0
+
+
+def personal_cpu(paths: list[str], requests: int = 10_000, rounds: int = 5) -> dict[str, float]:
+    """In this process (``python -m bench.http --wsgi-personal PATH...``, on a stack's environment):
+    the edge's WSGI app and the floor's answer a signed-in shopper's (:data:`SHOPPER`) requests
+    for ``paths``; CPU microseconds per request of each (medians) and floor ÷ edge."""
+    from bench.floor import create_app as floor_app
+    from snipshop import config
+    from web.edge.app import create_app
+
+    edge = create_app(config.load()).wsgi_app
+    cookie = SHOPPER[0].split(": ", 1)[1]
+    edge_us, floor_us, _ = inprocess.compare(edge, floor_app().wsgi_app, paths, requests, rounds, cookie)
+    return {"edge_us": edge_us, "floor_us": floor_us, "ratio": floor_us / edge_us}
+
+
+def measure_personal_cpu(stack: Stack, paths: list[str]) -> dict[str, float]:
+    """:func:`personal_cpu` in a process of its own on ``stack``; prints and returns its figures."""
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.http", "--wsgi-personal", *paths[:200]],
+        env=stack.env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cpu = json.loads(done.stdout.splitlines()[-1])
+    print(
+        f"  in one process, no server: {cpu['edge_us']:.1f} µs of CPU per personal page vs {cpu['floor_us']:.1f} µs"
+        f" per floor request: floor ÷ edge {cpu['ratio']:.2f}",
+        flush=True,
+    )
+    return cpu
+
+
+def warm(base_url: str, paths: Sequence[str], headers: Sequence[str] = (), connections: int = 8) -> None:
+    """Ask for every path once on each of ``connections`` keep-alive connections (as wrk's are
+    spread over the server's workers), so that the rounds after measure pages the edge keeps
+    rather than the first fill of thousands of them, which a loaded machine makes slow (each a
+    Redis round trip waiting for a core)."""
+    sent = dict(header.split(": ", 1) for header in headers)
+    address = urllib.parse.urlsplit(base_url)
+
+    def one_connection(_: int) -> None:
+        conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+        try:
+            for path in paths:
+                conn.request("GET", path, headers=sent)
+                conn.getresponse().read()
+        finally:
+            conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
+        list(pool.map(one_connection, range(connections)))
+
+
+def personal_against_floor(edge: str, floor: str, paths: Sequence[str], args: argparse.Namespace) -> Comparison:
+    """A signed-in shopper's product pages (:data:`SHOPPER`) against the floor sent the same,
+    after a :func:`warm` pass over the edge."""
+    warm(edge, paths, SHOPPER, args.connections)
+    return alternate(
+        Target("edge", edge, paths, SHOPPER),
+        Target("floor", floor, paths, SHOPPER),
+        args.seconds,
+        args.rounds,
+        args.connections,
+    )
 
 
 if __name__ == "__main__":

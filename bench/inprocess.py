@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 
-def call(app: Any, path: str) -> None:
-    """One anonymous GET of ``path``; it must answer 200."""
+def call(app: Any, path: str, cookie: str | None = None) -> None:
+    """One GET of ``path``, anonymous or with a ``Cookie`` header; it must answer 200."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
@@ -24,20 +24,25 @@ def call(app: Any, path: str) -> None:
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": sys.stderr,
     }
+    if cookie is not None:
+        environ["HTTP_COOKIE"] = cookie
     statuses: list[str] = []
     for _ in app(environ, lambda status, headers, exc_info=None: statuses.append(status)):
         pass
     assert statuses == ["200 OK"], (path, statuses)
 
 
-def compare(a: Any, b: Any, paths: list[str], requests: int, rounds: int) -> tuple[float, float, float]:
+def compare(
+    a: Any, b: Any, paths: list[str], requests: int, rounds: int, cookie: str | None = None
+) -> tuple[float, float, float]:
     """Edge apps ``a`` and ``b`` answer ``paths`` in turn (after a warm-up in which the near cache
-    starts listening and pages are kept), in alternating rounds of ``requests`` each. Returns the
-    median microseconds of CPU per request of ``a`` and of ``b`` and the median ratio a ÷ b."""
+    starts listening and pages are kept), in alternating rounds of ``requests`` each, every
+    request with ``cookie`` (a ``Cookie`` header) if given. Returns the median microseconds of
+    CPU per request of ``a`` and of ``b`` and the median ratio a ÷ b."""
     for n in range(3):
         for app in (a, b):
             for path in paths:
-                call(app, path)
+                call(app, path, cookie)
         time.sleep(0.5 if n == 0 else 0)
     per_request: dict[int, list[float]] = {0: [], 1: []}
     apps = (a, b)
@@ -45,7 +50,7 @@ def compare(a: Any, b: Any, paths: list[str], requests: int, rounds: int) -> tup
         for side in (0, 1) if r % 2 == 0 else (1, 0):
             started = time.process_time()
             for i in range(requests):
-                call(apps[side], paths[i % len(paths)])
+                call(apps[side], paths[i % len(paths)], cookie)
             per_request[side].append((time.process_time() - started) / requests * 1e6)
     ratio = statistics.median(x / y for x, y in zip(per_request[0], per_request[1], strict=True))
     return statistics.median(per_request[0]), statistics.median(per_request[1]), ratio

@@ -204,13 +204,14 @@ class Stack:
             else:
                 yield Projector(parts.settings, parts.pool, parts.snippet_redis)
 
-    def rebuild(self, search: bool = True) -> tuple[Summary, float]:
-        """``projector rebuild`` in this process; return its summary and the seconds it took."""
+    def rebuild(self, search: bool = True, jobs: int | None = None) -> tuple[Summary, float]:
+        """``projector rebuild`` from this process (``jobs``: its processes, None: one per usable
+        core); return its summary and the seconds it took."""
         from projector.rebuild import rebuild
 
         with self.projector(search) as projector:
             started = time.perf_counter()
-            summary = rebuild(projector, progress=False)
+            summary = rebuild(projector, progress=False, jobs=jobs)
             return summary, time.perf_counter() - started
 
     # --- processes -----------------------------------------------------------------------

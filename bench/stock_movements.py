@@ -4,7 +4,7 @@ Usage::
 
     python -m bench.stock_movements [--products 1000] [--rates 100,200,300,400,500,600,800]
                                     [--seconds 10] [--admin-workers 2] [--worker-concurrency 2]
-                                    [--client wrk|python]
+                                    [--client wrk|python] [--batch 500 [--lanes 4]]
 
 Starts its own PostgreSQL and Redis (:class:`bench.stack.Stack`, in a temporary directory),
 creates a ``stock`` token, seeds N products with stock and prices through ``catalog.commands``,
@@ -30,6 +30,12 @@ Load generator (``--client``):
 * ``python``: an asyncio client (raw HTTP/1.1 keep-alive) that sends request i at exactly
   t0 + i/rate whatever the server does, and measures latency from that scheduled time (no
   coordinated omission). Costs a few % of a core (about 5 % at 300/s; the CPU table shows it).
+
+Bulk (``--batch N`` above 1): ``POST /admin/api/v1/stock/movements`` with N movements per
+request, from the python client at rate / N requests per second, in ``--lanes`` streams that each
+send their batches in order (a lane moves only its own SKUs, so every SKU's movements apply in the
+planned order, as a warehouse system's would). Rates stay in movements/s; the lag that decides is
+then also the whole way from commit (the outbox row's ``created_at``) to ``projected_at``.
 
 Movements: SKUs are drawn at random; every SKU alternates a sale and a receipt of the same size so
 stock stays positive. ``--crossing-share`` of the products (default 20 %) hold 7 units and move by
@@ -57,7 +63,7 @@ import sys
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
@@ -83,6 +89,7 @@ def seed(stack: Stack, products: int, crossing: int) -> str:
     """A ``stock`` token and N products with names, prices and stock, all projected; return the token."""
     from catalog import commands
     from catalog.models import CategoryIn, ProductIn
+    from catalog.relay import settle
 
     settings = stack.settings
     token = stack.token("stock")
@@ -112,8 +119,9 @@ def seed(stack: Stack, products: int, crossing: int) -> str:
             commands.set_stock(
                 conn, [(sku, CROSS_HIGH if i < crossing else PLAIN_HIGH) for i, sku in enumerate(chunk, start)]
             )
-        # The rebuild below projects everything; these rows need no task.
-        conn.execute("UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL")
+        # The rebuild below projects everything; these rows need no task (and, settled as projected,
+        # the relay's sweep does not send them again once the queue is empty).
+        settle(conn)
     summary, _ = stack.rebuild()
     print(f"projected: {summary}", flush=True)
     return token
@@ -144,6 +152,48 @@ def plan_movements(
         body = json.dumps({"movement_id": f"{run}-{step}-{i}", "delta": delta, "reason": "bench"}).encode()
         out.append((f"{API}/stock/{SKU_FORMAT.format(k)}/movements", body))
     return out
+
+
+def plan_batches(
+    n: int,
+    batch: int,
+    products: int,
+    crossing: int,
+    signs: list[int],
+    run: str,
+    step: int,
+    rng: random.Random,
+    lanes: int,
+) -> list[tuple[str, bytes]]:
+    """``n`` bulk requests of ``batch`` movements each (bodies of ``POST /stock/movements``), drawn
+    as :func:`plan_movements` draws single ones; request r moves only SKUs k with k % lanes ==
+    r % lanes (its lane's: see :func:`python_load`), so each SKU's movements apply in order."""
+    out = []
+    for r in range(n):
+        rows = []
+        lane = r % lanes
+        for i in range(batch):
+            k = lane + lanes * rng.randrange((products - lane + lanes - 1) // lanes)
+            delta = signs[k] * (CROSS_STEP if k < crossing else PLAIN_STEP)
+            signs[k] = -signs[k]
+            rows.append({"sku": SKU_FORMAT.format(k), "movement_id": f"{run}-{step}-{r}-{i}", "delta": delta})
+        out.append((f"{API}/stock/movements", json.dumps({"movements": rows}).encode()))
+    return out
+
+
+def per_movement(result: LoadResult, batch: int) -> LoadResult:
+    """A bulk load's result counted in movements (latencies stay per request)."""
+    return LoadResult(
+        result.offered * batch,
+        result.sent * batch,
+        result.ok * batch,
+        result.errors * batch,
+        result.statuses,
+        result.achieved * batch,
+        result.p50_ms,
+        result.p99_ms,
+        f"{result.latency_note}, per request of {batch} movements",
+    )
 
 
 @dataclass
@@ -211,6 +261,10 @@ class _Pool:
         self.idle.clear()
 
 
+#: The first answer of each error status the python client got: printed, so a failing step says why.
+FIRST_ERRORS: dict[int, str] = {}
+
+
 async def _one(pool: _Pool, head: bytes, body: bytes, timeout: float) -> int:
     conn = await pool.acquire()
     keep = False
@@ -229,7 +283,10 @@ async def _one(pool: _Pool, head: bytes, body: bytes, timeout: float) -> int:
                 elif name == b"connection" and value.strip().lower() == b"close":
                     keep = False
             if length:
-                await reader.readexactly(length)
+                answer = await reader.readexactly(length)
+                if status >= 400 and status not in FIRST_ERRORS:
+                    FIRST_ERRORS[status] = answer[:500].decode(errors="replace")
+                    print(f"first {status}: {FIRST_ERRORS[status]}", flush=True)
             return status
     except BaseException:
         keep = False
@@ -247,15 +304,23 @@ async def _python_load(
     connections: int,
     timeout: float,
     stop: Callable[[], bool] | None = None,
+    lanes: int = 0,
 ) -> LoadResult:
     loop = asyncio.get_running_loop()
     pool = _Pool(url_host, port, connections)
     sched: list[float] = []
     done: list[float] = []
     status: list[int] = []
+    previous: dict[int, asyncio.Task] = {}  # per lane, its last request
+    # Lanes send a few batches a second, each on a new connection: the handshake costs nothing
+    # there, while a kept-alive connection the server closed while idle would lose a batch (and
+    # with it the order the lane's next batches count on).
+    close = "Connection: close\r\n" if lanes else ""
 
-    async def fire(i: int, head: bytes, body: bytes) -> None:
+    async def fire(i: int, head: bytes, body: bytes, after: asyncio.Task | None) -> None:
         try:
+            if after is not None:  # a lane sends in order: its next request when the last one answered
+                await asyncio.wait([after])
             status[i] = await _one(pool, head, body, timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
             status[i] = 0
@@ -271,13 +336,15 @@ async def _python_load(
         if stop is not None and stop():
             break
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {url_host}:{port}\r\nAuthorization: Bearer {token}\r\n{close}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         sched.append(t)
         done.append(0.0)
         status.append(0)
-        task = loop.create_task(fire(i, head, body))
+        task = loop.create_task(fire(i, head, body, previous.get(i % lanes) if lanes else None))
+        if lanes:
+            previous[i % lanes] = task
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     if tasks:
@@ -311,12 +378,18 @@ def python_load(
     connections: int,
     timeout: float,
     stop: Callable[[], bool] | None = None,
+    lanes: int = 0,
 ) -> LoadResult:
     """POST each (path, JSON body) of ``plan`` at exactly ``rate``/s, open loop, until the plan (which
-    may be endless) ends or ``stop()`` says so; latency counts from each request's scheduled time."""
+    may be endless) ends or ``stop()`` says so; latency counts from each request's scheduled time.
+
+    With ``lanes``, request i belongs to lane i % lanes and waits for the lane's previous request
+    to answer (as a warehouse system sends one stream of movements in order): movements of one
+    SKU then apply in the planned order, while the lanes run side by side. A lane that falls
+    behind shows as an achieved rate below the offered one."""
     url = urlsplit(admin_url)
     return asyncio.run(
-        _python_load(url.hostname or "127.0.0.1", url.port or 80, token, plan, rate, connections, timeout, stop)
+        _python_load(url.hostname or "127.0.0.1", url.port or 80, token, plan, rate, connections, timeout, stop, lanes)
     )
 
 
@@ -496,6 +569,25 @@ def backlog(broker: redis.Redis, conn: psycopg.Connection) -> Backlog:
     return Backlog(queue, unacked, outbox)
 
 
+def outbox_mark(conn: psycopg.Connection) -> int:
+    """The newest outbox row's id: the rows of a step are those after it."""
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def outbox_lags(conn: psycopg.Connection, after: int) -> tuple[list[int], int]:
+    """Commit → projection done (ms) of the stock rows after ``after`` (ascending), and how many of
+    them were not projected: the whole way from the write's transaction to the snippets, where
+    the tasks' own lag starts at the relay's hand-off."""
+    rows = conn.execute(
+        """SELECT (extract(epoch FROM projected_at - created_at) * 1000)::bigint FROM outbox
+           WHERE id > %s AND topic = 'stock'""",
+        (after,),
+    ).fetchall()
+    return sorted(r[0] for r in rows if r[0] is not None), sum(r[0] is None for r in rows)
+
+
 def drain(broker: redis.Redis, conn: psycopg.Connection, limit: float) -> float | None:
     """Seconds until the queue, the prefetched messages and the outbox are empty (None: not within limit)."""
     started = time.monotonic()
@@ -518,6 +610,12 @@ class Step:
     busy: float  # % of the whole machine
     tolerance: int
     shop_cpu_s: float  # CPU seconds of the shop (all but the client) from the step's start until drained
+    committed: list[int] = field(default_factory=list)  # commit → projected (ms) per outbox row
+    unprojected: int = 0  # the step's outbox rows still not projected after the drain
+
+    @property
+    def committed_p99(self) -> float:
+        return percentile(self.committed, 0.99)
 
     @property
     def stack_ms_per_movement(self) -> float:
@@ -541,6 +639,8 @@ class Step:
         return (
             bool(self.lag)
             and self.lag_p99 <= 1000
+            and (not self.committed or self.committed_p99 <= 1000)
+            and self.unprojected == 0
             and self.growth <= self.tolerance
             and self.load.achieved >= 0.95 * self.load.offered
         )
@@ -549,7 +649,7 @@ class Step:
 def print_table(steps: list[Step]) -> None:
     head = (
         f"{'offered/s':>9} {'achieved/s':>10} {'2xx':>6} {'errors':>6} {'adm p50':>8} {'adm p99':>8} "
-        f"{'lag n':>6} {'lag p50':>8} {'lag p99':>8} {'queue s→e':>11} {'outbox s→e':>11} "
+        f"{'lag n':>6} {'lag p50':>8} {'lag p99':>8} {'commit p99':>10} {'queue s→e':>11} {'outbox s→e':>11} "
         f"{'drain s':>7} {'keeps up':>8}"
     )
     print(head)
@@ -558,13 +658,14 @@ def print_table(steps: list[Step]) -> None:
         print(
             f"{s.load.offered:>9.0f} {s.load.achieved:>10.1f} {s.load.ok:>6} {s.load.errors:>6} "
             f"{fmt_ms(s.load.p50_ms):>8} {fmt_ms(s.load.p99_ms):>8} {len(s.lag):>6} {fmt_ms(s.lag_p50):>8} "
-            f"{fmt_ms(s.lag_p99):>8} {f'{s.start.queue}→{s.end.queue}':>11} "
+            f"{fmt_ms(s.lag_p99):>8} {fmt_ms(s.committed_p99):>10} {f'{s.start.queue}→{s.end.queue}':>11} "
             f"{f'{s.start.outbox}→{s.end.outbox}':>11} "
             f"{'-' if s.drained_s is None else f'{s.drained_s:.1f}':>7} {'yes' if s.keeps_up else 'NO':>8}"
         )
     print(
         "(latencies in ms; admin latency " + steps[0].load.latency_note + "; lag = relay hand-off → projection "
-        "done; queue = Redis list 'projection' in the broker; outbox = rows not yet dispatched)"
+        "done; commit = the write's outbox row → projection done; queue = Redis list 'projection' in the broker; "
+        "outbox = rows not yet dispatched)"
     )
     names = list(steps[0].cpu)
     print()
@@ -708,7 +809,7 @@ def run(args: argparse.Namespace) -> int:
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     crossing = int(args.products * args.crossing_share)
     machine_report()
-    wrk = ensure_wrk() if args.client == "wrk" else None
+    wrk = ensure_wrk() if args.client == "wrk" and args.batch <= 1 else None
     started = time.monotonic()
     stack = Stack.create(
         search="embedded",
@@ -750,6 +851,15 @@ def run(args: argparse.Namespace) -> int:
 
             def load(rate: float, seconds: float, step: int) -> LoadResult:
                 signs = next_signs(conn, args.products, crossing)
+                if args.batch > 1:
+                    requests = max(1, int(rate * seconds / args.batch))
+                    plan = plan_batches(
+                        requests, args.batch, args.products, crossing, signs, run_id, step, rng, args.lanes
+                    )
+                    result = python_load(
+                        admin_url, token, plan, rate / args.batch, args.connections, args.timeout, lanes=args.lanes
+                    )
+                    return per_movement(result, args.batch)
                 if wrk:
                     return wrk_load(
                         admin_url,
@@ -776,6 +886,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"warm-up: {warm.ok}/{warm.sent} ok", flush=True)
             for n, rate in enumerate(rates, 1):
                 store.delete(lag_key)
+                mark = outbox_mark(conn)
                 start = backlog(broker, conn)
                 spies = start_profilers(roots, args.profile, f"{rate:.0f}", args.seconds) if args.profile else []
                 cpu0, (busy0, total0), wall0 = tree_cpu_seconds(roots), machine_cpu(), time.monotonic()
@@ -792,17 +903,30 @@ def run(args: argparse.Namespace) -> int:
                             spy.wait()
                 drained = drain(broker, conn, args.drain_seconds)
                 lag = sorted(int(v) for v in store.lrange(lag_key, 0, -1))
+                committed, unprojected = outbox_lags(conn, mark)
                 cpu2 = tree_cpu_seconds(roots)
                 shop_cpu = sum(cpu2[k] - cpu0[k] for k in roots)
                 cpu = {name: 100 * (cpu1.get(name, 0.0) - cpu0.get(name, 0.0)) / wall for name in cpu1}
                 busy = 100 * (busy1 - busy0) / max(total1 - total0, 1e-9)
+                rows_per_s = rate / max(1, args.batch)  # outbox rows (requests) per second
                 step = Step(
-                    result, start, end, drained, lag, cpu, busy, tolerance=max(10, int(rate * 0.1)), shop_cpu_s=shop_cpu
+                    result,
+                    start,
+                    end,
+                    drained,
+                    lag,
+                    cpu,
+                    busy,
+                    tolerance=max(2 if args.batch > 1 else 10, int(rows_per_s * 0.1)),
+                    shop_cpu_s=shop_cpu,
+                    committed=committed,
+                    unprojected=unprojected,
                 )
                 steps.append(step)
                 print(
                     f"step {n}: offered {rate:.0f}/s achieved {result.achieved:.1f}/s, errors {result.errors} "
-                    f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms, backlog {start.total}→{end.total}, "
+                    f"{result.statuses}, lag p99 {fmt_ms(step.lag_p99)} ms (commit → projected "
+                    f"{fmt_ms(step.committed_p99)} ms), backlog {start.total}→{end.total}, "
                     f"{'keeps up' if step.keeps_up else 'does NOT keep up'}",
                     flush=True,
                 )
@@ -842,6 +966,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-workers", type=int, default=2, help="gunicorn workers (4 threads each)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery prefork processes")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="movements per request: above 1, POST /stock/movements (bulk) with the python client; rates "
+        "stay in movements/s",
+    )
+    parser.add_argument(
+        "--lanes", type=int, default=4, help="bulk: streams that each send their requests in order (SKUs split by lane)"
+    )
     parser.add_argument("--connections", type=int, default=64, help="most requests in flight")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")

@@ -67,7 +67,7 @@ def require_variants(conn: psycopg.Connection, skus: set[str]) -> None:
         raise NotFound(f"unknown product(s): {', '.join(missing)}")
 
 
-def _lock_sellers(conn: psycopg.Connection, skus: list[str]) -> None:
+def lock_sellers(conn: psycopg.Connection, skus: list[str]) -> None:
     """Lock the products of the variants ``skus`` before anything else: every write that changes a
     product's variants or their prices and stock takes the product's row first, so two writes
     never wait for each other in opposite order."""
@@ -351,7 +351,7 @@ def put_prices(conn: psycopg.Connection, items: Sequence[tuple[str, str, Decimal
     """Set regular prices: (variant sku, currency, amount) rows."""
     skus = sorted({sku for sku, _, _ in items})
     with conn.transaction():
-        _lock_sellers(conn, skus)
+        lock_sellers(conn, skus)
         require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
@@ -366,7 +366,7 @@ def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn
     """Add or replace special offers, keyed by (sku, currency, starts_at)."""
     skus = sorted({sku for sku, _, _ in items})
     with conn.transaction():
-        _lock_sellers(conn, skus)
+        lock_sellers(conn, skus)
         require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
@@ -381,7 +381,7 @@ def put_offers(conn: psycopg.Connection, items: Sequence[tuple[str, str, OfferIn
 def delete_offers(conn: psycopg.Connection, sku: str, currency: str) -> int:
     """Remove every offer of a variant (a simple product) in one currency."""
     with conn.transaction():
-        _lock_sellers(conn, [sku])
+        lock_sellers(conn, [sku])
         require_variants(conn, {sku})
         deleted = conn.execute("DELETE FROM offers WHERE sku = %s AND currency = %s", (sku, currency)).rowcount
         if not deleted:
@@ -389,7 +389,9 @@ def delete_offers(conn: psycopg.Connection, sku: str, currency: str) -> int:
         return _touch_prices(conn, [sku])
 
 
-def _touch_stock(conn: psycopg.Connection, skus: list[str]) -> int:
+def touch_stock(conn: psycopg.Connection, skus: list[str]) -> int:
+    """Move the stock versions of the variants ``skus`` (and their products') on and record one
+    outbox row for them all; return its id."""
     _touch(conn, "stock_version", skus)
     return record(conn, Topic.STOCK, skus)
 
@@ -398,7 +400,7 @@ def set_stock(conn: psycopg.Connection, items: Sequence[tuple[str, int]]) -> int
     """Set absolute stock levels: (variant sku, quantity) rows."""
     skus = sorted({sku for sku, _ in items})
     with conn.transaction():
-        _lock_sellers(conn, skus)
+        lock_sellers(conn, skus)
         require_variants(conn, set(skus))
         with conn.cursor() as cur:
             cur.executemany(
@@ -406,7 +408,7 @@ def set_stock(conn: psycopg.Connection, items: Sequence[tuple[str, int]]) -> int
                    ON CONFLICT (sku) DO UPDATE SET quantity = EXCLUDED.quantity, updated_at = now()""",
                 list(items),
             )
-        return _touch_stock(conn, skus)
+        return touch_stock(conn, skus)
 
 
 def apply_movement(
@@ -420,7 +422,7 @@ def apply_movement(
     :class:`Invalid` (the column is a 32-bit integer); either way nothing is written.
     """
     with conn.transaction():
-        _lock_sellers(conn, [sku])
+        lock_sellers(conn, [sku])
         require_variants(conn, {sku})
         inserted = conn.execute(
             """INSERT INTO stock_movements (movement_id, sku, delta, reason) VALUES (%s, %s, %s, %s)
@@ -460,4 +462,4 @@ def apply_movement(
             ).fetchone()
         if row is None:
             raise Conflict(f"movement of {delta} would make the stock of {sku} negative")
-        return row[0], _touch_stock(conn, [sku])
+        return row[0], touch_stock(conn, [sku])

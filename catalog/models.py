@@ -360,3 +360,28 @@ class MovementIn(Strict):
         if value == 0:
             raise ValueError("delta must not be zero")
         return value
+
+
+#: Most movements in one bulk request (``POST /admin/api/v1/stock/movements``); a larger batch is a
+#: 413 (split it). With the longest fields a row is about 400 bytes, so a full batch stays well
+#: under the admin app's body limit (``ADMIN_MAX_BODY_BYTES``, 1 MiB by default).
+MAX_BULK_MOVEMENTS = 1000
+
+
+class BulkMovementIn(MovementIn):
+    """One movement of a bulk request: a movement and the variant SKU it moves."""
+
+    sku: Annotated[str, _as_sent(valid_sku), WithJsonSchema({"type": "string", "pattern": SKU_RE.pattern})]
+
+
+class MovementsIn(Strict):
+    """A batch of stock movements, applied in order, all or nothing."""
+
+    movements: list[BulkMovementIn] = Field(
+        min_length=1,
+        max_length=MAX_BULK_MOVEMENTS,
+        description=(
+            f"1 to {MAX_BULK_MOVEMENTS:,} movements, applied in this order (each must leave its SKU's level "
+            "within bounds, as a single movement must); a movement_id seen before is not applied again"
+        ),
+    )

@@ -7,7 +7,7 @@ sender and :class:`~projector.service.Projector` here, and nowhere else:
 caller                                         parts
 =============================================  ===================================================
 ``snipshop serve edge``                        :func:`edge_app`: snippet Redis (2 s timeouts),
-                                               search index
+                                               its replica for reads, if any; search index
 ``snipshop serve admin``                       :func:`admin_app`: pool (opened without waiting for
                                                the database), the outbox sender
 ``snipshop worker``, ``snipshop scheduler``,   :func:`worker_app`: the Celery app with the
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from snipshop import config
+from snipshop import config, redis_clients
 from snipshop.config import Settings
 from vocab.keys import KeyScheme
 
@@ -111,22 +111,23 @@ class Parts:
     @cached_property
     def snippet_redis(self) -> redis.Redis:
         """The snippet store (and the embedded search index's home)."""
-        t = self._redis_timeout
-        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=t, socket_connect_timeout=t)
+        return redis_clients.snippet_store(self.settings, timeout=self._redis_timeout)
+
+    @cached_property
+    def snippet_reads(self) -> redis.Redis | None:
+        """The edge's reads: the replica on its host (``REDIS_READ_URL``); None: the snippet store."""
+        return redis_clients.snippet_reads(self.settings, timeout=self._redis_timeout)
 
     @cached_property
     def broker_redis(self) -> redis.Redis:
         """The broker's Redis, read directly for the queue's depth."""
-        return redis.Redis.from_url(self.settings.broker_url, socket_timeout=BROKER_TIMEOUT)
+        return redis_clients.broker(self.settings, timeout=BROKER_TIMEOUT)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
         from projector.deadletters import DeadLetters
 
-        client = redis.Redis.from_url(
-            self.settings.redis_url, socket_timeout=DEAD_LETTER_TIMEOUT, socket_connect_timeout=DEAD_LETTER_TIMEOUT
-        )
-        return DeadLetters(client, self.keys)
+        return DeadLetters(redis_clients.snippet_store(self.settings, timeout=DEAD_LETTER_TIMEOUT), self.keys)
 
     # -- search ------------------------------------------------------------------------------
 
@@ -171,8 +172,8 @@ class Parts:
             self.pool.close()
         if "celery" in built:
             self.celery.close()
-        for name in ("snippet_redis", "broker_redis"):
-            if name in built:
+        for name in ("snippet_redis", "snippet_reads", "broker_redis"):
+            if built.get(name) is not None:
                 built[name].close()
         if "dead_letters" in built:
             self.dead_letters.client.close()
@@ -191,7 +192,7 @@ def edge_app(settings: Settings | None = None) -> Flask:
 
     parts = Parts(settings, redis_timeout=EDGE_REDIS_TIMEOUT)
     logs.configure(settings=parts.settings)
-    return create_app(parts.settings, client=parts.snippet_redis, search=parts.search)
+    return create_app(parts.settings, client=parts.snippet_redis, search=parts.search, reads=parts.snippet_reads)
 
 
 def admin_app(settings: Settings | None = None) -> Flask:

@@ -9,7 +9,7 @@ import click
 from entrypoints.bootstrap import Parts, command_parts
 from projector import canary
 from projector.canary import MAX_PERCENT, MIN_PERCENT, CanaryRunning
-from projector.rebuild import ONLY, RebuildRunning, rebuild
+from projector.rebuild import ONLY, RebuildRunning, RebuildWorkerFailed, rebuild, usable_cores
 from snipshop import config
 
 
@@ -27,13 +27,26 @@ def main(ctx: click.Context) -> None:
 @click.option("--batch", default=500, show_default=True, help="Products per read from PostgreSQL.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=usable_cores,
+    show_default="the usable cores",
+    help="Processes that render a full rebuild: this one and JOBS - 1 workers.",
+)
+@click.option(
     "--canary",
     type=click.IntRange(MIN_PERCENT, MAX_PERCENT),
     help="Serve the new generation to this percent of shoppers beside the live one (docs/canary.md).",
 )
 @click.pass_obj
 def rebuild_cmd(
-    parts: Parts, only: str | None, skus: tuple[str, ...], batch: int, quiet: bool, canary: int | None
+    parts: Parts,
+    only: str | None,
+    skus: tuple[str, ...],
+    batch: int,
+    quiet: bool,
+    jobs: int,
+    canary: int | None,
 ) -> None:
     """Re-project everything into a new generation and switch to it atomically (or, with
     --canary, serve it to a share of shoppers until `projector promote` or `projector abort`).
@@ -43,9 +56,15 @@ def rebuild_cmd(
         raise click.UsageError("--canary builds a whole new generation: it takes neither --only nor --sku")
     try:
         summary = rebuild(
-            parts.projector, only=only, skus=list(skus) or None, batch=batch, progress=not quiet, canary=canary
+            parts.projector,
+            only=only,
+            skus=list(skus) or None,
+            batch=batch,
+            progress=not quiet,
+            canary=canary,
+            jobs=jobs,
         )
-    except (RebuildRunning, CanaryRunning) as exc:
+    except (RebuildRunning, CanaryRunning, RebuildWorkerFailed) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(str(summary))
 

@@ -161,6 +161,9 @@ class Renderer:
             name: self.env.get_template(f"{name}.html")
             for name in ("frame", "detail", "tile", "crumb", "price", "avail", "home", "category", "variants")
         }
+        # A badge depends on its availability state and locale alone: three states per locale, each
+        # rendered once (a stock task compares hundreds of badges with the stored ones).
+        self._badges: dict[tuple[str, str], str] = {}
 
     @property
     def contexts(self) -> list[Context]:
@@ -506,8 +509,13 @@ class Renderer:
 
     def _badge(self, quantity: int, locale: str) -> str:
         state = availability_state(quantity, self.low_stock_threshold)
-        html = self._render("avail", state=state, t=messages(locale))
-        return f"{html}{FIELD}{_json({'availability': SCHEMA_AVAILABILITY[state]})[1:-1]}"
+        badge = self._badges.get((state, locale))
+        if badge is None:
+            html = self._render("avail", state=state, t=messages(locale))
+            badge = f"{html}{FIELD}{_json({'availability': SCHEMA_AVAILABILITY[state]})[1:-1]}"
+            if html != FAILED:  # a trial template that failed is tried again
+                self._badges[(state, locale)] = badge
+        return badge
 
     def variant_price_box(self, p: ProductView, v: VariantView, ctx: Context, now: datetime, offer: bool) -> Snippet:
         body, _ = self._own_box(v, ctx, now, offer)

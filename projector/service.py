@@ -264,10 +264,15 @@ class Projector:
         """
         gens = self.writer.target_generations()
         written = 0
+        pending = list(skus)
         for _ in range(max_rounds):
-            simple, grouped = self._stale_badges(skus, gens)
+            simple, grouped, owners = self._stale_badges(pending, gens)
             if not simple and not grouped.snippets:
                 break
+            # The next round compares only what this one wrote (a batch of hundreds of SKUs usually
+            # writes a few).
+            touched = {p.sku for p in grouped.products}
+            pending = [*simple, *(sku for sku in pending if owners.get(sku, sku) != sku and owners[sku] in touched)]
             if simple:
                 written += self.products(simple, (Kind.AVAIL,), gens)
             if grouped.snippets and len(self._renderers_for(gens)) > 1:
@@ -277,9 +282,10 @@ class Projector:
                 written += self.store(grouped, gens)
         return written
 
-    def _stale_badges(self, skus: Sequence[str], gens: Sequence[int]) -> tuple[list[str], Rendered]:
-        """The simple products whose stored badge (default context) differs from their stock now, and
-        the badges of products with variants that differ (rendered, ready to store)."""
+    def _stale_badges(self, skus: Sequence[str], gens: Sequence[int]) -> tuple[list[str], Rendered, dict[str, str]]:
+        """The simple products whose stored badge (default context) differs from their stock now, the
+        badges of products with variants that differ (rendered, ready to store), and the product of
+        each SKU."""
         with self.pool.connection() as conn:
             owners = variant_products(conn, skus)
             levels = stock_levels(conn, skus)
@@ -296,7 +302,7 @@ class Projector:
             if current is None or current[1] != self.renderer.availability(probe, ctx.locale).body:
                 stale.append(sku)
         products = [views[sku] for sku in grouped if sku in views]
-        return stale, self._stale_variant_badges(products, categories, gens[0], ctx)
+        return stale, self._stale_variant_badges(products, categories, gens[0], ctx), owners
 
     def _stale_variant_badges(self, products: list[ProductView], categories: dict, gen: int, ctx: Context) -> Rendered:
         """Of visible products with variants: the badges (every locale) whose default-context body

@@ -1,7 +1,7 @@
 """Celery tasks: each carries ids only and re-reads the current state (see projector.service).
 
 Tasks acknowledge late (a worker killed mid-task leaves the message for another) and retry
-with exponential backoff when PostgreSQL or Redis is unreachable. Only those transient errors are
+with exponential backoff when PostgreSQL, Redis or the search engine is unreachable. Only those transient errors are
 retried; what still fails after MAX_RETRIES, or fails with any other error, becomes a dead letter
 (projector.deadletters).
 """
@@ -18,7 +18,7 @@ from celery import Celery
 from psycopg_pool import PoolTimeout
 
 from catalog.relay import Send, acknowledge, dispatch, prune
-from projector import canary
+from projector import canary, replication
 from projector import celery_app as names
 from projector.compare import compare
 from projector.deadletters import DeadLetters, DeadLetterTask
@@ -26,13 +26,14 @@ from projector.pipeline_metrics import PipelineMetrics
 from projector.read_repair import drain
 from projector.readmodel import iter_sku_batches
 from projector.service import Projector
+from search.port import SearchUnavailable
 from snipshop.config import Settings
 from vocab.keys import PRODUCT_KINDS
 from vocab.topics import PROJECTION_QUEUE, Topic
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError)
+TRANSIENT = (psycopg.OperationalError, PoolTimeout, redis.ConnectionError, redis.TimeoutError, SearchUnavailable)
 MAX_RETRIES = 30  # with backoff capped at 10 s: about five minutes of outage
 
 
@@ -89,20 +90,27 @@ def register(app: Celery, parts: WorkerParts) -> None:
         return parts.projector
 
     def done(topic: Topic, sent_at: float | None, outbox: list[int] | None) -> None:
-        """Acknowledge the task's outbox rows (end to end: see catalog.relay) and record the lag."""
-        if outbox:
-            with projector().pool.connection() as conn:
-                acknowledge(conn, outbox)
+        """Record the lag, wait for the replicas (projector.replication) and acknowledge the task's
+        outbox rows (end to end: see catalog.relay)."""
         lag = time.time() - sent_at if sent_at is not None else None
-        if counts is not None:
-            counts.projected(topic, len(outbox or ()), lag)
+        # The relay sends sent_at with every outbox row: the lag sample is the write WAIT follows.
+        replicas = settings.redis_wait_replicas if outbox and lag is not None else 0
         if lag is not None:
             lag_ms = int(lag * 1000)
             key = projector().keys.lag(topic)
             pipe = projector().writer.client.pipeline(transaction=False)
             pipe.lpush(key, lag_ms)
             pipe.ltrim(key, 0, LAG_SAMPLES - 1)
-            pipe.execute()
+            if replicas:
+                replication.wait(pipe, replicas)
+            replies = pipe.execute()
+            if replicas:
+                replication.check(replies[-1], replicas)
+        if outbox:
+            with projector().pool.connection() as conn:
+                acknowledge(conn, outbox)
+        if counts is not None:
+            counts.projected(topic, len(outbox or ()), lag)
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
     def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:

@@ -11,7 +11,9 @@ and once per object before its first read) with params from :mod:`search.elastic
 the answers with :mod:`search.elastic_answers`: the PHP front end does the same
 (docs/search-sharing.md).
 
-Connection and server errors propagate as the client's exceptions; the edge turns them into 503.
+Reads let connection and server errors propagate as the client's exceptions; the edge turns them
+into 503. Writes raise :class:`search.port.SearchUnavailable` for the transient ones (every node
+unreachable, 429/502/503/504), which projection tasks retry; other errors propagate.
 See docs/search-elasticsearch.md.
 """
 
@@ -21,24 +23,42 @@ import copy
 import logging
 from collections.abc import Sequence
 
-from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import (
+    ApiError,
+    BadRequestError,
+    ConnectionTimeout,
+    Elasticsearch,
+    NotFoundError,
+    helpers,
+)
+from elasticsearch import (
+    ConnectionError as EsConnectionError,
+)
 
 from search import elastic_answers as answers
 from search import elastic_templates as templates
 from search.documents import BRAND, SearchDocument
 from search.elastic_mapping import document_source, index_body, language_analysis_supported
 from search.elastic_params import facets_params, listing_params, suggest_params
+from search.port import SearchUnavailable
 from search.query import Query, Result, Suggestion
 
 log = logging.getLogger(__name__)
 
 BULK_CHUNK = 1000
+#: Seconds one bulk request may take: a rebuild's processes write in bulk side by side, and a
+#: busy node answers them slower than a query must be answered (a retried bulk is harmless: the
+#: versions guard it).
+BULK_TIMEOUT = 60
 #: Seconds a rebuild waits for a generation's merge (a few seconds per 100,000 products).
 COMPACT_TIMEOUT = 600
 MAX_SUGGESTIONS = 20
 #: Writes use ``refresh=False``: queries see them after the index's next refresh, which runs
 #: every second (``index.refresh_interval``, the default); twice that, for a refresh running late.
 VISIBLE_WITHIN = 2.0
+#: HTTP statuses of a write that may succeed later: overloaded, or a shard without a primary
+#: (a node lost, its replica not promoted yet).
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 
 class ElasticIndex:
@@ -59,6 +79,7 @@ class ElasticIndex:
         currencies: Sequence[str],
         *,
         language_analysis: bool | None = None,
+        replicas: str = "0-1",
     ) -> None:
         self.client = client
         self.prefix = prefix
@@ -66,6 +87,7 @@ class ElasticIndex:
         self.locales = tuple(locales)
         self.currencies = tuple(currencies)
         self._language_analysis = language_analysis
+        self.replicas = replicas
         self._templates_installed = False
 
     # -- generations
@@ -90,7 +112,9 @@ class ElasticIndex:
         if self.client.indices.exists(index=name):
             return
         try:
-            self.client.indices.create(index=name, **index_body(self.locales, self.currencies, self.language_analysis))
+            self.client.indices.create(
+                index=name, **index_body(self.locales, self.currencies, self.language_analysis, self.replicas)
+            )
         except BadRequestError as e:
             if e.error != "resource_already_exists_exception":  # created meanwhile by another worker
                 raise
@@ -174,19 +198,29 @@ class ElasticIndex:
             for gen in generations
         )
         failed = []
-        for ok, item in helpers.streaming_bulk(
-            self.client,
-            actions,
-            chunk_size=BULK_CHUNK,
-            max_retries=3,
-            raise_on_error=False,
-            raise_on_exception=True,
-            refresh=False,
-        ):
-            if not ok and item["index"].get("status") != 409:
-                failed.append(item)
+        try:
+            for ok, item in helpers.streaming_bulk(
+                self.client.options(request_timeout=BULK_TIMEOUT),
+                actions,
+                chunk_size=BULK_CHUNK,
+                max_retries=3,
+                raise_on_error=False,
+                raise_on_exception=True,
+                refresh=False,
+            ):
+                if not ok and item["index"].get("status") != 409:
+                    failed.append(item)
+        except (EsConnectionError, ConnectionTimeout) as e:  # every node tried (the client retries)
+            raise SearchUnavailable(f"Elasticsearch unreachable: {e}") from e
+        except ApiError as e:
+            if e.meta.status in TRANSIENT_STATUSES:
+                raise SearchUnavailable(f"Elasticsearch answered {e.meta.status}: {e}") from e
+            raise
         if failed:
-            raise helpers.BulkIndexError(f"{len(failed)} search document(s) failed to index", failed)
+            error = helpers.BulkIndexError(f"{len(failed)} search document(s) failed to index", failed)
+            if all(item["index"].get("status") in TRANSIENT_STATUSES for item in failed):
+                raise SearchUnavailable(str(error)) from error
+            raise error
 
     # -- reads
 

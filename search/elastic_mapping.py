@@ -93,12 +93,25 @@ def sort_key(name: str | None) -> str:
     return name_sort_key(name)[:SORT_KEY_MAX]
 
 
-def index_body(locales: Sequence[str], currencies: Sequence[str], language_analysis: bool) -> dict:
+def replica_settings(replicas: str) -> dict:
+    """Index settings for ``ELASTICSEARCH_REPLICAS`` (snipshop/config.py): a range such as ``0-1``
+    is an ``auto_expand_replicas`` (as many replicas as the other nodes allow, within it), a
+    number a fixed ``number_of_replicas``."""
+    if "-" in replicas:
+        return {"auto_expand_replicas": replicas}
+    return {"number_of_replicas": int(replicas), "auto_expand_replicas": False}
+
+
+def index_body(
+    locales: Sequence[str], currencies: Sequence[str], language_analysis: bool, replicas: str = "0-1"
+) -> dict:
     """``settings`` and ``mappings`` for :meth:`indices.create` of one generation."""
     settings = {
         # A product catalogue fits one shard; exact facet counts need no shard_size tuning.
         "number_of_shards": 1,
-        "auto_expand_replicas": "0-1",
+        # With the default 0-1, a cluster of two or more nodes keeps a copy of every document on
+        # a second node: one node's loss loses nothing (tests/faults/test_elasticsearch_node_loss.py).
+        **replica_settings(replicas),
         "analysis": _analysis(language_analysis),
     }
     mappings = {

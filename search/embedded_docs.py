@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from search.documents import BRAND, SearchDocument, name_sort_key
@@ -29,6 +30,9 @@ LEX_SEP = "\x00"
 #: Separates the product and the variant SKU in variant members (embedded_query.lua splits there).
 VARIANT_SEP = "\x1f"
 MAX_TERMS_PER_TEXT = 500  # a very long description adds memory, not findability
+#: Documents whose text entries a process keeps: a stock change that crosses a threshold writes a
+#: product's document again with the same texts, and their terms are most of its cost.
+TEXT_CACHE = 1024
 
 
 class Entry(NamedTuple):
@@ -98,7 +102,7 @@ def entries(doc: SearchDocument, gen: int, keys: KeyScheme, locales: Iterable[st
     out += [Entry(ZADD, keys.search_price(gen, cur), sku, price_score(amount)) for cur, amount in cheapest(doc).items()]
     out += _variant_entries(doc, gen, keys)
     for locale in locales:
-        out += _text_entries(doc, gen, keys, locale)
+        out += _text_entries(sku, doc.names.get(locale, ""), doc.descriptions.get(locale, ""), gen, keys, locale)
     return out
 
 
@@ -135,8 +139,10 @@ def _variant_entries(doc: SearchDocument, gen: int, keys: KeyScheme) -> list[Ent
     return out
 
 
-def _text_entries(doc: SearchDocument, gen: int, keys: KeyScheme, locale: str) -> list[Entry]:
-    sku, name = doc.sku, doc.names.get(locale, "")
+@lru_cache(maxsize=TEXT_CACHE)
+def _text_entries(sku: str, name: str, description: str, gen: int, keys: KeyScheme, locale: str) -> tuple[Entry, ...]:
+    """The name and description memberships of one document in one locale (a pure function of its
+    arguments: kept for the last :data:`TEXT_CACHE` documents)."""
     sort_key = name_sort_key(name)
     # A missing name sorts as the empty string (first), like everywhere else.
     out = [Entry(ZADD, keys.search_name_rank(gen, locale), sku, str(name_rank(sort_key)))]
@@ -144,11 +150,11 @@ def _text_entries(doc: SearchDocument, gen: int, keys: KeyScheme, locale: str) -
         out.append(Entry(HSET, keys.search_names(gen, locale), sku, name))
         out.append(Entry(ZADD, keys.search_name_prefix(gen, locale), f"{sort_key}{LEX_SEP}{sku}"))
     vocabulary: dict[str, None] = {}
-    for in_name, text in ((True, name), (False, doc.descriptions.get(locale, ""))):
+    for in_name, text in ((True, name), (False, description)):
         for term in terms(text, locale)[:MAX_TERMS_PER_TEXT]:
             out.append(Entry(SADD, keys.search_term(gen, locale, in_name, term.stem), sku))
             vocabulary[f"{term.surface}{LEX_SEP}{term.stem}"] = None
             if in_name:  # every word start of the name, for suggestions
                 out.append(Entry(ZADD, keys.search_name_words(gen, locale), f"{term.surface}{LEX_SEP}{sku}"))
     out += [Entry(VOCABULARY, keys.search_vocabulary(gen, locale), member) for member in vocabulary]
-    return out
+    return tuple(out)

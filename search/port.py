@@ -9,6 +9,12 @@ from search.documents import SearchDocument
 from search.query import Query, Result, Suggestion
 
 
+class SearchUnavailable(Exception):
+    """The search engine cannot take a write for now (unreachable, timed out, overloaded, a shard
+    without a primary): a transient error, which a projection task retries with backoff like a
+    database or Redis outage (projector/tasks.py)."""
+
+
 class SearchIndex(Protocol):
     """A product index with generations, like the snippets: write N+1 beside N, then switch.
 

@@ -7,6 +7,7 @@ Nothing else in the code base reads ``os.environ`` for settings: a role's entry 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,19 @@ def _list(value: str) -> tuple[str, ...]:
     return items
 
 
+def _hosts(value: str) -> tuple[tuple[str, int], ...]:
+    """``host:port,host:port`` (Redis Sentinel's addresses); empty: none."""
+    if not value.strip():
+        return ()
+    hosts = []
+    for item in _list(value):
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"expected host:port, not {item!r}")
+        hosts.append((host, int(port)))
+    return tuple(hosts)
+
+
 def _flag(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -30,16 +44,51 @@ def _flag(value: str) -> bool:
     raise ValueError(f"expected 1/0, true/false, yes/no or on/off, not {value!r}")
 
 
+def _nodes(value: str) -> str | None:
+    """ELASTICSEARCH_URL: None when unset or blank, else its URLs joined by commas."""
+    if not value.strip():
+        return None
+    return ",".join(_list(value))
+
+
+REPLICAS_RE = re.compile(r"^(\d+|\d+-(\d+|all))$")
+
+
+def _replicas(value: str) -> str:
+    value = value.strip()
+    if not REPLICAS_RE.match(value):
+        raise ValueError(f"ELASTICSEARCH_REPLICAS: expected a number or a range such as 0-1 or 0-all, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "postgresql:///snipshop"
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = "redis://127.0.0.1:6379/1"
+    #: The Elasticsearch cluster: one node's URL, or several separated by commas (every node the
+    #: client may use; it spreads requests over them and retries a failed one on another).
     elasticsearch_url: str | None = None
+    #: Replicas of each search index generation: ``0-1`` (the default) lets Elasticsearch keep
+    #: none on a single node and one on two or more (so one node's loss loses nothing); another
+    #: ``MIN-MAX`` range or ``0-all`` is handed to ``auto_expand_replicas`` likewise, and a plain
+    #: number is a fixed ``number_of_replicas``. Read when a generation's index is created.
+    elasticsearch_replicas: str = "0-1"
     locales: tuple[str, ...] = ("en_US",)
     currencies: tuple[str, ...] = ("EUR",)
     #: Prefix of every Redis key the shop writes (see vocab.keys).
     key_prefix: str = "ss"
+    #: Redis Sentinel (docs/resilience.md): the sentinels' addresses; given, every client of the
+    #: snippet store's primary asks them which server is the primary of ``redis_sentinel_service``
+    #: (REDIS_URL then names only the database and the credentials) and follows a failover.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_service: str = "snipshop"
+    #: Where the edge reads snippets and hears invalidations: a replica of the snippet store on the
+    #: edge's host. None: the snippet store itself. The edge's few writes go to the primary.
+    redis_read_url: str | None = None
+    #: Replicas a projected change must reach (Redis WAIT) before its outbox rows are acknowledged;
+    #: 0: no wait (no replicas).
+    redis_wait_replicas: int = 0
     #: Lifetime of base snippets: how long the shop survives a dead database.
     snippet_ttl_seconds: int = 3 * 24 * 3600
     #: How often the scheduler re-projects live snippets to keep them from expiring.
@@ -115,6 +164,11 @@ class Settings:
     canary_max_degraded_increase: float = 0.01
 
     @property
+    def elasticsearch_nodes(self) -> tuple[str, ...]:
+        """The node URLs of ``elasticsearch_url`` (empty when it is unset)."""
+        return _list(self.elasticsearch_url) if self.elasticsearch_url else ()
+
+    @property
     def default_locale(self) -> str:
         return self.locales[0]
 
@@ -131,10 +185,15 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL", defaults.database_url),
         redis_url=env.get("REDIS_URL", defaults.redis_url),
         broker_url=env.get("CELERY_BROKER_URL", defaults.broker_url),
-        elasticsearch_url=env.get("ELASTICSEARCH_URL") or None,
+        elasticsearch_url=_nodes(env.get("ELASTICSEARCH_URL", "")),
+        elasticsearch_replicas=_replicas(env.get("ELASTICSEARCH_REPLICAS") or defaults.elasticsearch_replicas),
         locales=_list(env.get("SHOP_LOCALES", ",".join(defaults.locales))),
         currencies=tuple(c.upper() for c in _list(env.get("SHOP_CURRENCIES", ",".join(defaults.currencies)))),
         key_prefix=env.get("SHOP_KEY_PREFIX", defaults.key_prefix),
+        redis_sentinels=_hosts(env.get("REDIS_SENTINELS", "")),
+        redis_sentinel_service=env.get("REDIS_SENTINEL_SERVICE") or defaults.redis_sentinel_service,
+        redis_read_url=env.get("REDIS_READ_URL") or None,
+        redis_wait_replicas=int(env.get("REDIS_WAIT_REPLICAS", defaults.redis_wait_replicas)),
         snippet_ttl_seconds=int(env.get("SNIPPET_TTL_SECONDS", defaults.snippet_ttl_seconds)),
         refresh_interval_seconds=int(env.get("REFRESH_INTERVAL_SECONDS", defaults.refresh_interval_seconds)),
         relay_interval_seconds=float(env.get("RELAY_INTERVAL_SECONDS", defaults.relay_interval_seconds)),

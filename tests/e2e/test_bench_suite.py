@@ -29,6 +29,7 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
     figures = json.loads(out.read_text())
     for key in (
         "product ÷ floor",
+        "personal product ÷ floor",
         "product ÷ classical",
         "category ÷ classical",
         "search ÷ classical",
@@ -53,6 +54,8 @@ def test_python_m_bench_quick_runs_every_part(tmp_path):
     for phase in ("idle", "burst"):
         seen = figures["change_to_visible"][phase]
         assert seen["timeouts"] == 0 and seen["visible"]["n"] == 20 and not seen["errors"], seen
+    [bulk] = figures["bulk_stock"]["steps"]  # --quick: one step, well below the goal's rate
+    assert bulk["movements_ok"] > 0 and bulk["errors"] == 0 and bulk["unprojected"] == 0 and bulk["rows"] > 0, bulk
     assert figures["redis_memory"]["redis"]["snippets"]["bytes_per_product"] > 0
     assert figures["edge_memory"]["edge"]["worker_vmrss_kib"] > 0
     demo, generated = figures["variants"]["demo"], figures["variants"]["generated"]

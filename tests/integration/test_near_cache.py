@@ -3,11 +3,14 @@ invalidation, never re-filled by a fetch that raced an invalidation, paused with
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import redis
 
 from projector.render import Snippet
 from projector.store import SnippetWriter
+from snipshop import redis_clients
 from tests.processes import wait_until
 from vocab.keys import Context, KeyScheme, Kind
 from web.edge.nearcache import ENTRY_OVERHEAD, NearCache
@@ -25,7 +28,7 @@ def store(settings):
 
 
 def listening(settings, max_bytes: int = 2**20, max_age: float = 60) -> NearCache:
-    cache = NearCache(settings.redis_url, KEYS.invalidations, max_bytes, max_age)
+    cache = NearCache(partial(redis_clients.subscriber, settings), KEYS.invalidations, max_bytes, max_age)
     cache.fetch(redis.Redis.from_url(settings.redis_url), ["warm-up"])  # starts the listener
     wait_until(lambda: cache.listening, timeout=5, what="the invalidation subscription")
     return cache

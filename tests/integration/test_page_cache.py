@@ -70,17 +70,85 @@ def test_a_projected_change_replaces_the_page_at_once(shop, pool):
     assert "€12.50" not in client.get("/p/B1").text
 
 
-def test_requests_with_cookies_or_a_query_are_never_answered_from_it(shop):
+def test_a_cookie_or_a_query_never_gets_the_anonymous_page(shop):
     _, client, pages = shop
     get(client, "/p/B1")
     hits = pages.stats()["hits"]
     client.set_cookie("customer_name", "<Ada>")
-    personal = client.get("/p/B1")
+    personal = client.get("/p/B1")  # the first personal request of this page: assembled
     assert "&lt;Ada&gt;" in personal.text and personal.headers["Cache-Control"] == "private, no-cache"
+    assert "ETag" not in personal.headers
     client.delete_cookie("customer_name")
+    client.set_cookie("currency", "USD")
+    assert "€12.50" not in client.get("/p/B1").text
+    client.delete_cookie("currency")
     dollars = client.get("/p/B1?currency=USD")
     assert dollars.status_code == 200 and "€12.50" not in dollars.text
     assert pages.stats()["hits"] == hits
+
+
+SHOPPERS = (
+    "customer_name=Ada; cart_count=2",
+    'customer_name="<script>alert(1)</script>Bob"; cart_count=7',  # quoted: the whole hostile value
+    "cart_count=3",
+    "customer_name=Cy; currency=USD",
+    "customer_name=Dee; locale=de_DE; cart_count=<b>9</b>",
+    "customer_name=Ada; cart_count=2; bucket=7",
+)
+
+
+def as_shopper(client, cookie: str, path: str = "/p/B1"):
+    response = client.get(path, headers={"Cookie": cookie})
+    headers = [(k, v) for k, v in response.headers.items() if k != "X-Request-Id"]  # new for every request
+    return response.status_code, headers, response.text
+
+
+def test_a_personal_page_is_kept_as_a_template_and_is_each_shoppers_own(shop, settings):
+    """Every shopper gets, from the kept template, the very response the edge assembles without
+    a page cache: their own escaped values, nobody else's, in their own context."""
+    _, _, pages = shop
+    cached = create_app(settings).test_client(use_cookies=False)
+    assembling = create_app(replace(settings, edge_page_cache_mb=0)).test_client(use_cookies=False)
+    cache = cached.application.extensions[EXTENSION].page_cache
+    as_shopper(cached, SHOPPERS[0])
+    wait_until(lambda: cache.near.listening, timeout=5, what="the invalidation subscription")
+    for cookie in SHOPPERS:  # keep each context's template
+        as_shopper(cached, cookie)
+    hits = cache.stats()["hits"]
+    for cookie in SHOPPERS:
+        expected = as_shopper(assembling, cookie)
+        assert as_shopper(cached, cookie) == expected, cookie
+        assert ("Cache-Control", "private, no-cache") in expected[1] and "ETag" not in dict(expected[1])
+    assert cache.stats()["hits"] == hits + len(SHOPPERS)
+    pages_of = {cookie: as_shopper(cached, cookie)[2] for cookie in SHOPPERS}
+    assert '<p class="greeting">Hello, Ada</p>' in pages_of[SHOPPERS[0]]
+    hostile = pages_of[SHOPPERS[1]]
+    assert "Hello, &lt;script&gt;alert(1)&lt;/script&gt;Bob</p>" in hostile and "<script>alert" not in hostile
+    assert '<span class="cart-count">3</span>' in pages_of[SHOPPERS[2]]
+    dollars = pages_of[SHOPPERS[3]]
+    assert '<span class="current-currency">USD</span>' in dollars and "€12.50" not in dollars
+    assert '<span class="cart-count">0</span>' in pages_of[SHOPPERS[4]] and 'lang="de' in pages_of[SHOPPERS[4]]
+    for cookie, text in pages_of.items():  # no shopper sees another's name
+        others = [name for name in ("Ada", "Bob", "Cy", "Dee") if name not in cookie]
+        assert not any(name in text.split('<p class="greeting">')[1].split("</p>")[0] for name in others), cookie
+    for page in cache._pages.values():  # the kept templates hold no shopper's value
+        kept = page.body + (b"".join(page.template.literals) if page.template is not None else b"")
+        assert not any(name in kept for name in (b"Ada", b"Bob", b"Cy", b"Dee", b"alert"))
+
+
+def test_a_projected_change_shows_at_once_on_personal_pages(shop, pool):
+    projector, anonymous, pages = shop
+    client = anonymous.application.test_client(use_cookies=False)  # the Cookie header as given
+    for _ in range(2):
+        assert "€12.50" in as_shopper(client, SHOPPERS[0])[2]
+    assert any(slot[2] for slot in pages._pages), "a personal template is kept"
+    with pool.connection() as conn:
+        commands.put_prices(conn, [("B1", "EUR", Decimal("8.00"))])
+    projector.products(["B1"])
+    wait_until(lambda: "€8.00" in as_shopper(client, SHOPPERS[0])[2], timeout=5, interval=0.001, what="the new price")
+    for cookie in SHOPPERS[:3]:
+        text = as_shopper(client, cookie)[2]
+        assert "€8.00" in text and "€12.50" not in text, cookie
 
 
 def test_a_page_dies_with_its_special_offer(shop, settings):
@@ -109,6 +177,10 @@ def test_a_degraded_page_is_not_kept(shop, settings):
     status, cache_control, _, _ = get(client, "/p/B1")
     assert cache_control == "no-store"
     assert get(client, "/p/B1")[1] == "no-store" and pages.stats()["pages"] == 0
+    personal = client.application.test_client(use_cookies=False)
+    for _ in range(2):  # nor a degraded personal page
+        assert ("Cache-Control", "no-store") in as_shopper(personal, SHOPPERS[0])[1]
+    assert pages.stats()["pages"] == 0
 
 
 def test_a_generation_switch_retires_every_kept_page(shop, settings):

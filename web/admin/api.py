@@ -8,7 +8,7 @@ A view checks, in this order, and takes a database connection only where it says
    a pooled connection held for the lookup only (401 unknown, revoked or expired; 403 the role
    may not make this call); see :mod:`web.admin.auth`;
 3. the inputs, with no connection held: media type (415), size (413), well-formed JSON object
-   (400), path parameters and body together (422);
+   (400), a batch's number of rows (413), path parameters and body together (422);
 4. only then a connection for the command: the handler runs one committed command and the
    command's outbox row is dispatched. A write commits with its audit entry (who, what, the
    state before and after: :mod:`web.backoffice.audit`).
@@ -50,7 +50,7 @@ def _run(route: Route, params: dict[str, str]) -> Outcome:
         return route.handler(Call(None, params, validate(params, route.body, shared.settings)))
     token = require_token(request.headers.get("Authorization"))
     principal = authorize(token, route.role, shared.tokens, shared.lookups)
-    body = validate(params, route.body, shared.settings)
+    body = validate(params, route.body, shared.settings, route.rows)
     with shared.connection() as conn:
         outcome = _handle(
             route, Call(conn, params, body), api_change(route.name, params, principal) if shared.audit_writes else None

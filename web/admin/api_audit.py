@@ -2,8 +2,9 @@
 each write route changes and the path parameter that names it; the actor is ``token:NAME``.
 
 Stock movements through the API (``postMovement``, the high-rate route a warehouse system calls
-hundreds of times a second) are not recorded here: their trail is the ``stock_movements`` table
-itself (movement id, SKU, change, reason, time), and an audit entry each (its snapshots and a
+hundreds of times a second, and ``postMovements``, its batches) are not recorded here: their
+trail is the ``stock_movements`` table itself (movement id, SKU, change, reason, time), and an
+audit entry each (its snapshots and a
 savepoint around the command, inside the lock on the product) cost a third of the route's
 throughput in ``python -m bench.stock_movements``. Manual movements in the back office are
 recorded with their user.

@@ -14,9 +14,20 @@ from typing import Any, TypeVar
 import psycopg
 from pydantic import BaseModel
 
-from catalog import commands
-from catalog.errors import NotFound
-from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn, VariantIn
+from catalog import commands, movements
+from catalog.errors import NotFound, RowsRejected
+from catalog.models import (
+    MAX_BULK_MOVEMENTS,
+    AttributeIn,
+    CategoryIn,
+    MovementIn,
+    MovementsIn,
+    OfferIn,
+    PriceIn,
+    ProductIn,
+    StockIn,
+    VariantIn,
+)
 from projector.readmodel import (
     Offer,
     ProductView,
@@ -28,6 +39,8 @@ from projector.readmodel import (
 )
 from vocab.i18n import attribute_label
 from web.admin import admin_state
+from web.admin.inputs import Rows, row_error
+from web.admin.problems import Problem
 from web.admin.responses import (
     AttributeOut,
     AttributeWritten,
@@ -35,6 +48,7 @@ from web.admin.responses import (
     CategoryWritten,
     ImageOut,
     MovementResult,
+    MovementsResult,
     OfferOut,
     PriceWritten,
     ProductOut,
@@ -123,6 +137,24 @@ def post_movement(call: Call) -> Outcome:
     applied = oid is not None
     result = MovementResult(sku=sku, quantity=quantity, applied=applied, outbox_id=oid)
     return Outcome(result, status=201 if applied else 200, outbox_id=oid)
+
+
+#: The rows of ``POST /stock/movements``.
+MOVEMENT_ROWS = Rows("movements", MAX_BULK_MOVEMENTS)
+
+
+def post_movements(call: Call) -> Outcome:
+    """A batch of movements, all or nothing: 201 when any was applied now, 200 when every one had
+    been applied before. A batch with bad rows is a 409 (only conflicts with the current state) or
+    a 422, listing every bad row."""
+    rows = [movements.Movement(m.sku, m.movement_id, m.delta, m.reason) for m in call.body_as(MovementsIn).movements]
+    try:
+        done = movements.apply_movements(call.db, rows)
+    except RowsRejected as rejected:
+        errors = [row_error(MOVEMENT_ROWS, e.row, e.field, e.message) for e in rejected.errors]
+        raise Problem(409 if rejected.conflict else 422, str(rejected), errors=errors) from None
+    result = MovementsResult(applied=done.applied, replayed=done.replayed, levels=done.levels, outbox_id=done.outbox_id)
+    return Outcome(result, status=201 if done.applied else 200, outbox_id=done.outbox_id)
 
 
 def _product(call: Call) -> ProductView:

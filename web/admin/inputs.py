@@ -1,7 +1,8 @@
 """Request inputs: path parameters and JSON bodies, checked completely before any write.
 
-Order of checks for a body: media type (415), well-formed JSON object (400), then the path
-parameters and the body model together (422, every bad field listed at once).
+Order of checks for a body: media type (415), size (413), well-formed JSON object (400), for a
+batch the number of rows (413), then the path parameters and the body model together (422, every
+bad field listed at once; a field of a batch's row names the row: ``row``, ``field``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ PATH_PARAMS: Mapping[str, PathParam] = {
 }
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A batch body: the list field holding its rows and the most rows one request may carry."""
+
+    field: str
+    most: int
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -96,8 +105,30 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     return Problem(422, f"invalid request: {detail}", errors=errors)
 
 
-def validate(params: Mapping[str, str], model: type[BaseModel] | None, settings: Settings) -> BaseModel | None:
-    """Check the path parameters and (if ``model``) the JSON body; one 422 listing every error."""
+def row_error(rows: Rows, row: int, field: str, msg: str) -> dict[str, Any]:
+    """The ``errors`` entry of a bad row of a batch: where (``loc``), the row's index from 0, the
+    field of the row (empty when the row as a whole is wrong) and why."""
+    return {"loc": ["body", rows.field, row, *([field] if field else [])], "msg": msg, "row": row, "field": field}
+
+
+def _with_rows(error: dict[str, Any], rows: Rows | None) -> dict[str, Any]:
+    loc = error["loc"]
+    if rows is None or len(loc) < 3 or loc[:2] != ["body", rows.field] or not isinstance(loc[2], int):
+        return error
+    return row_error(rows, loc[2], ".".join(map(str, loc[3:])), error["msg"])
+
+
+def _count_rows(data: dict[str, Any], rows: Rows) -> None:
+    found = data.get(rows.field)
+    if isinstance(found, list) and len(found) > rows.most:
+        raise Problem(413, f"at most {rows.most:,} {rows.field} per request, got {len(found):,}: split the batch")
+
+
+def validate(
+    params: Mapping[str, str], model: type[BaseModel] | None, settings: Settings, rows: Rows | None = None
+) -> BaseModel | None:
+    """Check the path parameters and (if ``model``) the JSON body; one 422 listing every error.
+    A batch (``rows``) of more rows than it may carry is a 413."""
     errors: list[dict[str, Any]] = []
     for name, value in params.items():
         try:
@@ -107,11 +138,16 @@ def validate(params: Mapping[str, str], model: type[BaseModel] | None, settings:
     body = None
     if model is not None:
         data = read_json_object()
+        if rows is not None:
+            _count_rows(data, rows)
         context = {"locales": settings.locales, "currencies": settings.currencies}
         try:
             body = model.model_validate(data, context=context)
         except ValidationError as error:
-            errors += [{"loc": ["body", *e["loc"]], "msg": _message(e)} for e in error.errors(include_url=False)]
+            errors += [
+                _with_rows({"loc": ["body", *e["loc"]], "msg": _message(e)}, rows)
+                for e in error.errors(include_url=False)
+            ]
     if errors:
         raise validation_problem(errors)
     return body

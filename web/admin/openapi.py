@@ -38,7 +38,7 @@ PROBLEM = {
         "detail": {"type": "string"},
         "errors": {
             "type": "array",
-            "description": "validation problems only: every bad field",
+            "description": "validation problems and rejected batches only: every bad field or row",
             "items": {
                 "type": "object",
                 "required": ["loc", "msg"],
@@ -49,6 +49,15 @@ PROBLEM = {
                         "description": '"path" or "body", then the field',
                     },
                     "msg": {"type": "string"},
+                    "row": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "batch routes: the index (from 0) of the bad row",
+                    },
+                    "field": {
+                        "type": "string",
+                        "description": "batch routes: the row's field (empty when the row as a whole is wrong)",
+                    },
                 },
             },
         },

@@ -1,7 +1,8 @@
 """Errors as ``application/problem+json`` (RFC 9457): every error the admin app returns.
 
 A problem carries ``type``, ``title``, ``status`` and a human-readable ``detail``; validation
-problems add ``errors``, a list of ``{"loc": [...], "msg": ...}``. ``type`` is ``about:blank``
+problems add ``errors``, a list of ``{"loc": [...], "msg": ...}`` (a batch's bad rows add ``row``
+and ``field``). ``type`` is ``about:blank``
 throughout, so ``title`` is the HTTP status phrase and clients switch on ``status``.
 """
 
@@ -18,7 +19,7 @@ from flask import Flask, Response, current_app, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from catalog.errors import CatalogError, Conflict, Invalid, NotFound, Unavailable
+from catalog.errors import CatalogError, Conflict, Invalid, NotFound, RowsRejected, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,13 @@ PROBLEM_JSON = "application/problem+json"
 #: Seconds a client should wait before retrying when the database is unreachable.
 RETRY_AFTER_SECONDS = 5
 #: The HTTP status of each write-side error (catalog/errors.py); any other CatalogError is a 400.
-CATALOG_STATUS: dict[type[CatalogError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, Unavailable: 503}
+CATALOG_STATUS: dict[type[CatalogError], int] = {
+    NotFound: 404,
+    Invalid: 422,
+    Conflict: 409,
+    Unavailable: 503,
+    RowsRejected: 422,
+}
 
 
 class Problem(Exception):

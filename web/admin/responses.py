@@ -40,6 +40,16 @@ class MovementResult(BaseModel):
     outbox_id: int | None = Field(description="null when nothing changed")
 
 
+class MovementsResult(BaseModel):
+    applied: int = Field(description="movements applied by this request")
+    replayed: list[str] = Field(
+        description="movement ids of the rows applied before (by an earlier request, or earlier in this batch): "
+        "nothing changed for them"
+    )
+    levels: dict[str, int] = Field(description="the stock level of every SKU of the batch, after it")
+    outbox_id: int | None = Field(description="null when nothing changed")
+
+
 class OfferOut(BaseModel):
     currency: str
     amount: str

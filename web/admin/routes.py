@@ -8,14 +8,27 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from catalog.models import AttributeIn, CategoryIn, MovementIn, OfferIn, PriceIn, ProductIn, StockIn, VariantIn
+from catalog.models import (
+    MAX_BULK_MOVEMENTS,
+    AttributeIn,
+    CategoryIn,
+    MovementIn,
+    MovementsIn,
+    OfferIn,
+    PriceIn,
+    ProductIn,
+    StockIn,
+    VariantIn,
+)
 from web.admin import handlers as h
+from web.admin.inputs import Rows
 from web.admin.responses import (
     AttributeOut,
     AttributeWritten,
     CategoryOut,
     CategoryWritten,
     MovementResult,
+    MovementsResult,
     PriceWritten,
     ProductOut,
     ProductWritten,
@@ -45,6 +58,8 @@ class Route:
     # High-rate writes (stock) leave their outbox row to the relay's sweep, which sends one task
     # per topic for many rows; everything else is dispatched right after its commit.
     swept: bool = False
+    # A batch route: its body holds rows (a 413 past their limit; a bad row's errors name it).
+    rows: Rows | None = None
 
     @property
     def params(self) -> list[str]:
@@ -237,5 +252,30 @@ ROUTES: tuple[Route, ...] = (
         success={201: "applied", 200: "this movement_id was applied before; nothing changed"},
         errors={**NO_VARIANT, 409: "the stock would go negative, or the movement_id was used for another change"},
         swept=True,
+    ),
+    Route(
+        "POST",
+        "/stock/movements",
+        "postMovements",
+        h.post_movements,
+        f"Apply up to {MAX_BULK_MOVEMENTS:,} stock movements of any SKUs at once, in order, all or nothing; each "
+        "movement_id is applied once",
+        role="stock",
+        body=MovementsIn,
+        result=MovementsResult,
+        success={
+            201: "applied (movements whose movement_id was applied before are listed in `replayed`)",
+            200: "every movement_id was applied before; nothing changed",
+        },
+        errors={
+            409: "nothing was applied: a movement would take a level below 0, or a movement_id was used for another "
+            "change; `errors` lists each such row (`row`, `field`, `msg`)",
+            413: f"more than {MAX_BULK_MOVEMENTS:,} movements (split the batch)",
+            422: "nothing was applied: `errors` lists every bad row (`row`, `field`, `msg`): a field out of its "
+            "rules, an unknown SKU, a product sold in variants (the message lists them), a level past the largest, "
+            "a movement_id used twice in the batch for different changes",
+        },
+        swept=True,
+        rows=h.MOVEMENT_ROWS,
     ),
 )

@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from projector.compare import compare
 from projector.deadletters import DeadLetters
 from projector.status import read_status
+from snipshop import redis_clients
 from vocab.keys import CanaryRecord, KeyScheme
 from web.admin import admin_state
 from web.backoffice.blueprint import backoffice, log, render
@@ -31,9 +32,9 @@ def clients() -> tuple[redis.Redis, redis.Redis]:
     (the admin app's writes need neither)."""
     if _CLIENTS not in current_app.extensions:
         settings = admin_state.current().settings
-        current_app.extensions[_CLIENTS] = tuple(
-            redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
-            for url in (settings.redis_url, settings.broker_url)
+        current_app.extensions[_CLIENTS] = (
+            redis_clients.snippet_store(settings, timeout=REDIS_TIMEOUT),
+            redis_clients.broker(settings, timeout=REDIS_TIMEOUT),
         )
     client, broker = current_app.extensions[_CLIENTS]
     return client, broker

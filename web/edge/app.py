@@ -15,6 +15,7 @@ import redis
 from flask import Flask
 
 from search.port import SearchIndex
+from snipshop import redis_clients
 from snipshop.config import Settings
 from snipshop.metrics import Tally
 from web import request_metrics
@@ -22,31 +23,44 @@ from web.edge import context, error_pages, home, listing_pages, product, readine
 from web.edge.canary_counts import CanaryStats
 from web.edge.edge_state import EXTENSION, Edge
 from web.edge.listing_bodies import ServeListings
-from web.edge.page_responses import PUBLIC, add_security_headers
+from web.edge.page_responses import PRIVATE, PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
 from web.edge.shopper_buckets import AssignGeneration
 from web.request_metrics import RequestMetrics
 from web.revision import Observe, Traced
 
 
-def create_app(settings: Settings, *, client: redis.Redis | None = None, search: SearchIndex | None = None) -> Flask:
-    """Build the edge on ``client`` (the snippet Redis) and ``search``.
+def create_app(
+    settings: Settings,
+    *,
+    client: redis.Redis | None = None,
+    search: SearchIndex | None = None,
+    reads: redis.Redis | None = None,
+) -> Flask:
+    """Build the edge on ``client`` (the snippet Redis) and ``search``; ``reads``, if given (a
+    replica on the edge's host), serves the snippet reads and the invalidations, while the edge's
+    writes (read-repair requests, canary counts) go to ``client``.
 
-    ``snipshop serve edge`` passes both (entrypoints.bootstrap.edge_app). Omitted, they are made
-    from ``settings`` as the bootstrap makes them, for tests and one-off use.
+    ``snipshop serve edge`` passes all three (entrypoints.bootstrap.edge_app). Omitted, they are
+    made from ``settings`` as the bootstrap makes them, for tests and one-off use.
     """
     if client is None:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_clients.snippet_store(settings)
+        if reads is None:
+            reads = redis_clients.snippet_reads(settings)
     if search is None:
         from search.factory import make_search
 
         search = make_search(settings, client)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     tally = Tally() if settings.metrics_enabled else None  # one flushing thread for all the edge counts
-    edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally)
+    edge = app.extensions[EXTENSION] = Edge.build(settings, client, search, tally, reads)
     if edge.page_cache is not None:
         # Flask's documented way to wrap the app in middleware; its annotations call wsgi_app a plain method.
-        app.wsgi_app = ServeCached(app.wsgi_app, edge.page_cache, PUBLIC)  # type: ignore[method-assign]
+        shopper = context.PersonalShopper(settings.locales, settings.currencies)
+        app.wsgi_app = ServeCached(  # type: ignore[method-assign]
+            app.wsgi_app, edge.page_cache, PUBLIC, PRIVATE, shopper
+        )
     if edge.listing_responses is not None:  # anonymous listings, whole (web/edge/listing_bodies.py)
         app.wsgi_app = ServeListings(app.wsgi_app, edge.listing_responses, PUBLIC)  # type: ignore[method-assign]
     error_pages.init_app(app)  # first: a too long query string is refused before the context reads it

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, Request, Response, g, request
+from werkzeug.http import parse_cookie
 
 from vocab.keys import Context
 from web.edge import personalize
@@ -27,6 +30,34 @@ def resolve(request: Request, locales: tuple[str, ...], currencies: tuple[str, .
         return cookie if cookie in allowed else allowed[0]
 
     return Context(pick("locale", locales), pick("currency", currencies)), remember
+
+
+def from_cookies(cookies: Mapping[str, str], locales: tuple[str, ...], currencies: tuple[str, ...]) -> Context:
+    """The context of a request without a query string: the cookies' choices, else the defaults."""
+    locale, currency = cookies.get("locale"), cookies.get("currency")
+    return Context(locale if locale in locales else locales[0], currency if currency in currencies else currencies[0])
+
+
+class PersonalShopper:
+    """For the page cache (web/edge/pagecache.py), in front of Flask: what a request without a
+    query string and with a ``Cookie`` header needs of it, read as :func:`resolve` and the
+    before-request hook read it (the same cookie parser as Flask's).
+
+    Called with the header, it answers None for a shopper with no personal value, else the
+    context's name (what a personal page's template depends on besides its path and generation)
+    and the request's personal values (personalize.personal_values: the template holds the rest)."""
+
+    def __init__(self, locales: tuple[str, ...], currencies: tuple[str, ...]) -> None:
+        self.locales = locales
+        self.currencies = currencies
+
+    def __call__(self, cookie_header: str) -> tuple[str, dict[str, str]] | None:
+        cookies = dict(parse_cookie(cookie_header).items())  # each name's first value, as request.cookies.get
+        values = personalize.personal_values(cookies)  # all a template's slots take
+        if not values:
+            return None
+        ctx = from_cookies(cookies, self.locales, self.currencies)
+        return f"{ctx.locale} {ctx.currency}", values
 
 
 def remember_choices(response: Response, remember: dict[str, str]) -> None:

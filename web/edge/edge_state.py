@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 
 import redis
 from flask import current_app, g, request
 
 from search.port import SearchIndex
+from snipshop import redis_clients
 from snipshop.config import Settings
 from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
@@ -79,9 +81,18 @@ class Edge:
     listing_responses: ListingResponses | None = None
 
     @classmethod
-    def build(cls, settings: Settings, client: redis.Redis, search: SearchIndex, tally: Tally | None = None) -> Edge:
+    def build(
+        cls,
+        settings: Settings,
+        client: redis.Redis,
+        search: SearchIndex,
+        tally: Tally | None = None,
+        reads: redis.Redis | None = None,
+    ) -> Edge:
         """The edge's parts on ``client`` (the snippet Redis) and ``search``, sized by ``settings``;
-        ``tally`` (None: metrics off) is where its metrics are counted."""
+        ``tally`` (None: metrics off) is where its metrics are counted. ``reads`` (a replica on the
+        edge's host, snipshop.redis_clients.snippet_reads) serves the snippet reads and the
+        invalidations instead of ``client``, which then only takes the read-repair requests."""
         keys = KeyScheme(settings.key_prefix)
         listings = (
             ListingChanges(settings.redis_url, keys.listing_changes, search.visible_within)
@@ -94,7 +105,10 @@ class Edge:
             search, canary_search = counts.timed(search), counts.timed(canary_search)
         near = (
             NearCache(
-                settings.redis_url, keys.invalidations, settings.edge_cache_mb * 2**20, settings.edge_cache_seconds
+                partial(redis_clients.read_subscriber, settings),
+                keys.invalidations,
+                settings.edge_cache_mb * 2**20,
+                settings.edge_cache_seconds,
             )
             if settings.edge_cache_mb > 0
             else None
@@ -102,7 +116,11 @@ class Edge:
         if near is not None and counts is not None:
             near.count = counts.near_cache
         reader = SnippetReader(
-            client, keys, settings.pointer_cache_seconds, near, counts.snippets if counts is not None else None
+            reads if reads is not None else client,
+            keys,
+            settings.pointer_cache_seconds,
+            near,
+            counts.snippets if counts is not None else None,
         )
         pages = (
             PageCache(near, reader.live_generation, settings.edge_page_cache_mb * 2**20)

@@ -42,8 +42,9 @@ RECENT_LIMIT = 50_000  # invalidated keys remembered for in-flight fetches
 
 
 class NearCache:
-    def __init__(self, redis_url: str, channel: str, max_bytes: int, max_age: float) -> None:
-        self.redis_url = redis_url
+    def __init__(self, connect: Callable[[], redis.Redis], channel: str, max_bytes: int, max_age: float) -> None:
+        #: Makes the listener's own connection (snipshop.redis_clients), again after each loss.
+        self.connect = connect
         self.channel = channel
         self.max_bytes = max_bytes
         self.max_age = max_age
@@ -179,9 +180,7 @@ class NearCache:
     def _listen(self) -> None:
         backoff = 0.2
         while True:
-            client = redis.Redis.from_url(
-                self.redis_url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10
-            )
+            client = self.connect()
             pubsub = client.pubsub()
             try:
                 pubsub.subscribe(self.channel)

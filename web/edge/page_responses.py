@@ -14,6 +14,7 @@ from vocab.keys import Kind
 from web.edge import pages, personalize
 from web.edge.context import remember_choices
 from web.edge.edge_state import current
+from web.edge.pagecache import TEMPLATE
 from web.revision import GENERATION, UNMATCHED
 
 #: Where a degraded page says so, for the canary's comparison (web/edge/canary_counts.py).
@@ -22,6 +23,7 @@ DEGRADED = "snipshop.degraded"
 HTML = "text/html; charset=utf-8"
 ANONYMOUS_MAX_AGE = 5  # seconds a shared cache may keep an anonymous page
 PUBLIC = f"public, max-age={ANONYMOUS_MAX_AGE}"
+PRIVATE = "private, no-cache"  # a personal page (or one that sets a cookie): only the shopper's browser keeps it
 RETRY_AFTER = "5"
 RETRY_AFTER_REPAIR = "2"  # a read-repair runs every second
 #: On every shopper response. Pages load only their own stylesheet, inline JSON-LD data blocks
@@ -53,7 +55,13 @@ def add_security_headers(response: Response) -> Response:
 def html(body: str, status: int = 200, *, store: bool = True) -> Response:
     """The response for a page whose frame came from :func:`frame_for` (already filled)."""
     values = g.values
-    response = Response(personalize.fill(body, values), status=status, content_type=HTML)
+    if personalize.is_personal(values):  # filled in two steps: the template may be kept (pagecache.py)
+        template = personalize.template(personalize.fill_shared(body, values))
+        request.environ[TEMPLATE] = template
+        text = personalize.render(template, values)
+    else:
+        text = personalize.fill(body, values)
+    response = Response(text, status=status, content_type=HTML)
     remember_choices(response, g.remember)
     headers = response.headers
     headers["Vary"] = "Cookie"
@@ -62,7 +70,7 @@ def html(body: str, status: int = 200, *, store: bool = True) -> Response:
         if status == 200:
             count_degraded()
     elif personalize.is_personal(values) or g.remember or status != 200:
-        headers["Cache-Control"] = "private, no-cache"
+        headers["Cache-Control"] = PRIVATE
     else:
         headers["Cache-Control"] = PUBLIC
         response.add_etag()
@@ -81,7 +89,8 @@ def count_degraded() -> None:
 
 
 def frame_for(raw: bytes | None) -> pages.Frame:
-    """The page frame, its personalization variables filled for this shopper."""
+    """The page frame, its personalization variables filled for this shopper (but a personal
+    shopper's own, which :func:`html` fills with the rest of the page)."""
     return personalize.frame(pages.frame_of(raw), g.values)
 
 

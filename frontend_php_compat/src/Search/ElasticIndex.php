@@ -14,16 +14,17 @@ use SnipShop\Compat\Shared;
  */
 final class ElasticIndex implements SearchIndex
 {
-    private const TIMEOUT_SECONDS = 5;
-
     private string $alias;
+
+    private readonly ElasticNodes $nodes;
 
     /**
      * @param list<string> $locales
      * @param list<string> $currencies
      */
     public function __construct(
-        private readonly string $url,
+        /** ``ELASTICSEARCH_URL``: one node's URL, or several separated by commas (ElasticNodes). */
+        string $url,
         string $prefix,
         private readonly array $locales,
         private readonly array $currencies,
@@ -32,6 +33,7 @@ final class ElasticIndex implements SearchIndex
         bool $canary = false,
     ) {
         $this->alias = $canary ? "{$prefix}-products-canary" : "{$prefix}-products";
+        $this->nodes = new ElasticNodes($url);
     }
 
     public function query(Query $query): Result
@@ -207,23 +209,6 @@ final class ElasticIndex implements SearchIndex
     /** @return array{0: int, 1: mixed} status and decoded body */
     private function request(string $method, string $path, string $body): array
     {
-        $handle = curl_init(rtrim($this->url, '/') . $path);
-        curl_setopt_array($handle, [
-            CURLOPT_CUSTOMREQUEST => $method,
-            CURLOPT_POSTFIELDS => $body,
-            CURLOPT_HTTPHEADER => ['Content-Type: application/json', 'Accept: application/json'],
-            CURLOPT_RETURNTRANSFER => true,
-            CURLOPT_TIMEOUT => self::TIMEOUT_SECONDS,
-            CURLOPT_CONNECTTIMEOUT => self::TIMEOUT_SECONDS,
-        ]);
-        $text = curl_exec($handle);
-        if ($text === false) {
-            $error = curl_error($handle);
-            curl_close($handle);
-            throw new \RuntimeException("Elasticsearch unreachable: {$error}");
-        }
-        $status = (int) curl_getinfo($handle, CURLINFO_RESPONSE_CODE);
-        curl_close($handle);
-        return [$status, json_decode((string) $text, true)];
+        return $this->nodes->request($method, $path, $body);
     }
 }
