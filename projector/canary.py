@@ -68,6 +68,7 @@ def begin(projector: Projector, gen: int, percent: int) -> CanaryRecord:
     pipe.set(keys.canary, record.encode())
     pipe.delete(keys.building, keys.building_templates)
     pipe.execute()
+    projector.listings.switched()
     return record
 
 
@@ -81,6 +82,7 @@ def promote(projector: Projector) -> CanaryRecord:
     switch_to(projector, record.generation, ending_canary=True)
     if projector.search is not None:
         projector.search.point_canary(None)
+    projector.listings.switched()
     return record
 
 
@@ -96,6 +98,7 @@ def abort(projector: Projector) -> CanaryRecord:
     time.sleep(projector.settings.pointer_cache_seconds)
     if projector.search is not None:
         projector.search.point_canary(None)
+        projector.listings.switched()
         projector.search.drop(record.generation)
     if client.get(keys.live) != str(record.generation).encode():  # never the live one (promoted meanwhile)
         delete_generation(client, keys, record.generation)

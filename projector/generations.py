@@ -62,6 +62,7 @@ def switch_to(projector: Projector, gen: int, ending_canary: bool = False) -> in
     if projector.search is not None:
         projector.search.switch(gen)
     switch_live(client, keys, gen, ending_canary)
+    projector.listings.switched()  # after both pointers: edges drop the results of the old index
     client.zrem(keys.retired, gen)
     if previous is not None and int(previous) != gen:
         client.zadd(keys.retired, {str(int(previous)): time.time()})

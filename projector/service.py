@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import redis
 from psycopg_pool import ConnectionPool
 
+from projector.listing_changes import ListingAnnouncer
 from projector.readmodel import (
     ProductView,
     VariantView,
@@ -97,6 +98,8 @@ class Projector:
         self.writer = SnippetWriter(client, self.keys, settings.snippet_ttl_seconds)
         self._trial_renderers: dict[str | None, Renderer] = {}
         self.search = search
+        #: Tells the edges when listings may have changed (projector/listing_changes.py).
+        self.listings = ListingAnnouncer(client, self.keys)
         self._search_generations: set[int] = set()
         self._search_live_known = False
         self._pop_due = client.register_script(POP_DUE)
@@ -195,6 +198,7 @@ class Projector:
         if self.search is not None and rendered.documents:
             self._prepare_search(gens)
             self.search.index(rendered.documents, gens)
+            self.listings.indexed(rendered.documents, gens)
         return written
 
     def _retired_variants(self, products: list[ProductView], gens: Sequence[int]) -> dict[int, list[Snippet]]:
@@ -351,6 +355,7 @@ class Projector:
         if not self._search_live_known:
             if self.search.live_generation() is None:
                 self.search.switch(gens[0])
+                self.listings.switched()
             self._search_live_known = True
 
     def navigation(self, generations: Sequence[int] | None = None) -> int:

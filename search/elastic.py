@@ -53,6 +53,9 @@ BULK_TIMEOUT = 60
 #: Seconds a rebuild waits for a generation's merge (a few seconds per 100,000 products).
 COMPACT_TIMEOUT = 600
 MAX_SUGGESTIONS = 20
+#: Writes use ``refresh=False``: queries see them after the index's next refresh, which runs
+#: every second (``index.refresh_interval``, the default); twice that, for a refresh running late.
+VISIBLE_WITHIN = 2.0
 #: HTTP statuses of a write that may succeed later: overloaded, or a shard without a primary
 #: (a node lost, its replica not promoted yet).
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
@@ -65,6 +68,8 @@ class ElasticIndex:
     there (:func:`search.elastic_mapping.language_analysis_supported`); True/False force a mode
     for the indices this object creates. Queries work against indices of either mode.
     """
+
+    visible_within = VISIBLE_WITHIN
 
     def __init__(
         self,

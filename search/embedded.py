@@ -40,6 +40,8 @@ SUGGEST_CANDIDATES = 256
 class EmbeddedIndex:
     """:class:`search.port.SearchIndex` on Redis 7 data structures (see the module docstring)."""
 
+    visible_within = 0.0  # a write is visible when its script returns
+
     def __init__(self, client: redis.Redis, keys: KeyScheme, locales: Sequence[str], currencies: Sequence[str]) -> None:
         self.client = client
         self.keys = keys

@@ -22,6 +22,11 @@ class SearchIndex(Protocol):
     and the bulk path alike. Reads always go to the live generation.
     """
 
+    #: Seconds after :meth:`index` returns within which queries see what it wrote (0: at once).
+    #: The edge keeps no search result whose query began earlier than this after a change was
+    #: announced (web/edge/listing_epochs.py).
+    visible_within: float
+
     def ensure_generation(self, generation: int) -> None:
         """Create the index of ``generation`` if it does not exist yet (idempotent)."""
 

@@ -119,7 +119,7 @@ class Settings:
     edge_page_cache_mb: int = 32
     #: How long an edge process reuses a search result (listing membership and facet counts;
     #: tiles are always current); 0 turns it off.
-    search_cache_seconds: float = 2.0
+    search_cache_seconds: float = 60.0
     #: Largest admin request body, in bytes.
     max_body_bytes: int = 1024 * 1024
     #: Largest feed file upload to the back office (its own route: streamed to a temporary file).

@@ -182,6 +182,18 @@ class KeyScheme:
         """Pub/sub channel: snippet keys whose stored value changed (newline-separated)."""
         return f"{self.prefix}:invalidate"
 
+    @property
+    def listing_changes(self) -> str:
+        """Pub/sub channel: a generation's search answers may have changed (the generation number,
+        or ``*`` after a switch of the live or canary search generation); an edge drops the search
+        results and listing pages it keeps (web/edge/listing_epochs.py)."""
+        return f"{self.prefix}:listings:changed"
+
+    def listing_digests(self, gen: int) -> str:
+        """Hash, SKU to ``{version} {digest}``: what each product's search document held that
+        listings depend on, when last indexed in ``gen`` (projector/listing_changes.py)."""
+        return f"{self.prefix}:{gen}:listed"
+
     def lag(self, topic: str) -> str:
         """A capped list of recent projection lags (milliseconds) for one topic (``vocab.topics.Topic``)."""
         return f"{self.prefix}:lag:{topic}"

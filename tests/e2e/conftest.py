@@ -66,9 +66,9 @@ def shop(request, redis_base_url, redis_cluster_url, tmp_path_factory):
         SHOP_LOCALES="en_US,de_DE",
         SHOP_CURRENCIES="EUR,USD",
         PYTHONPATH=str(Path(__file__).resolve().parents[2]),
-        # The listing tests read their own writes across the edge's workers; each worker's
-        # search result cache may answer up to SEARCH_CACHE_SECONDS late, by design. It is
-        # tested in tests/unit/test_edge_result_cache.py and runs on in the benchmark's test.
+        # The shop's edge asks the search engine for every listing: the pages it is compared
+        # with (PHP, the classical baseline) do. tests/e2e/test_listing_freshness.py runs a second
+        # edge with the search result cache on and checks that its listings stay as current.
         SEARCH_CACHE_SECONDS="0",
         # A revision of its own, so a front end that does not send it (X-Revision) is told apart.
         SNIPSHOP_REVISION=f"e2e-{uuid.uuid4().hex[:12]}",

@@ -231,7 +231,7 @@ def fetch(base: str, path: str) -> requests.Response:
 
 def php_serves_the_edges_pages(stack: Stack, timeout: float = 30) -> dict[str, bytes]:
     """The PHP front end's answers to PHP_PAGES, once they equal edge-1's: status, body, generation
-    (the edge's search results may be up to SEARCH_CACHE_SECONDS old)."""
+    (the projector's announcements reach the edge's search results a moment after the writes)."""
     edge = stack.edges()[0]
     deadline = time.monotonic() + timeout
     while True:

@@ -22,6 +22,7 @@ from web import request_metrics
 from web.edge import context, error_pages, home, listing_pages, product, readiness
 from web.edge.canary_counts import CanaryStats
 from web.edge.edge_state import EXTENSION, Edge
+from web.edge.listing_bodies import ServeListings
 from web.edge.page_responses import PRIVATE, PUBLIC, add_security_headers
 from web.edge.pagecache import ServeCached
 from web.edge.shopper_buckets import AssignGeneration
@@ -60,6 +61,8 @@ def create_app(
         app.wsgi_app = ServeCached(  # type: ignore[method-assign]
             app.wsgi_app, edge.page_cache, PUBLIC, PRIVATE, shopper
         )
+    if edge.listing_responses is not None:  # anonymous listings, whole (web/edge/listing_bodies.py)
+        app.wsgi_app = ServeListings(app.wsgi_app, edge.listing_responses, PUBLIC)  # type: ignore[method-assign]
     error_pages.init_app(app)  # first: a too long query string is refused before the context reads it
     context.init_app(app, settings.locales, settings.currencies, settings.image_base_url)
     app.after_request(add_security_headers)

@@ -3,8 +3,8 @@
 - snippets a page asked for, found in the store or missing (by generation);
 - the near cache: values answered from the process's memory (hit) or asked of Redis (miss);
 - degraded pages (a 200 with a part "currently unavailable") and read-repairs asked for;
-- the search engine: time and errors per adapter and operation (results the edge reuses for
-  ``SEARCH_CACHE_SECONDS`` are not asked of it, so not timed).
+- the search engine: time and errors per adapter and operation (results the edge reuses until
+  a change is announced, web/edge/result_cache.py, are not asked of it, so not timed).
 
 The page cache's hits are requests with ``served_by="page_cache"``. :class:`EdgeMetrics` binds
 the revision and keeps each label set's children; counts on the page path go through a

@@ -20,6 +20,8 @@ from snipshop.config import Settings
 from snipshop.metrics import Tally
 from vocab.keys import KeyScheme
 from web.edge.edge_metrics import EdgeMetrics
+from web.edge.listing_bodies import ListingBodies, ListingResponses
+from web.edge.listing_epochs import ListingChanges
 from web.edge.nearcache import NearCache
 from web.edge.pagecache import PageCache, mark
 from web.edge.pages import MissingSnippet
@@ -71,6 +73,12 @@ class Edge:
     #: made anew for each canary generation so no result of one canary serves another.
     canary_search: SearchIndex | None = None
     _canary_results: tuple[int, SearchResultCache] | None = None
+    #: The listener that says when search results may be reused (web/edge/listing_epochs.py).
+    listings: ListingChanges | None = None
+    #: Listing bodies kept while their result and snippets are unchanged (web/edge/listing_bodies.py).
+    listing_bodies: ListingBodies | None = None
+    #: Whole anonymous listing responses (web/edge/listing_bodies.py); None when off.
+    listing_responses: ListingResponses | None = None
 
     @classmethod
     def build(
@@ -86,6 +94,11 @@ class Edge:
         edge's host, snipshop.redis_clients.snippet_reads) serves the snippet reads and the
         invalidations instead of ``client``, which then only takes the read-repair requests."""
         keys = KeyScheme(settings.key_prefix)
+        listings = (
+            ListingChanges(settings.redis_url, keys.listing_changes, search.visible_within)
+            if settings.search_cache_seconds > 0
+            else None
+        )
         counts = EdgeMetrics(settings.revision, tally) if tally is not None else None
         canary_search = search.canary_view()
         if counts is not None:
@@ -119,11 +132,18 @@ class Edge:
             keys,
             reader,
             search,
-            SearchResultCache(search, settings.search_cache_seconds),
+            SearchResultCache(search, listings, settings.search_cache_seconds),
             RepairRequests(client, keys),
             pages,
             metrics=counts,
             canary_search=canary_search,
+            listings=listings,
+            listing_bodies=ListingBodies(near) if near is not None and listings is not None else None,
+            listing_responses=(
+                ListingResponses(near, listings.current, settings.edge_page_cache_mb * 2**20)
+                if near is not None and listings is not None and settings.edge_page_cache_mb > 0
+                else None
+            ),
         )
 
     def live(self) -> int:
@@ -151,7 +171,7 @@ class Edge:
         if held is None or held[0] != gen:
             held = self._canary_results = (
                 gen,
-                SearchResultCache(self.canary_search, self.settings.search_cache_seconds),
+                SearchResultCache(self.canary_search, self.listings, self.settings.search_cache_seconds),
             )
         return self.canary_search, held[1]
 

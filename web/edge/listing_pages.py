@@ -13,8 +13,10 @@ from vocab.keys import CATEGORY_KEY_RE, FIELD, Kind
 from vocab.repair_entries import NAVIGATION_THING
 from web.edge import listing, pages
 from web.edge.edge_state import current
+from web.edge.listing_bodies import note
 from web.edge.page_responses import frame_for, html, not_found, repairing
 from web.edge.repair_requests import shared_misses, tile_misses
+from web.edge.result_cache import query_key
 
 blueprint = Blueprint("listings", __name__)
 
@@ -42,11 +44,18 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     keys = edge.keys
     result = searching(edge.searching()[1].query, query)
     gen = edge.live()
+    slot = (gen, g.ctx, header_kind, ident, title, query.past_window, query_key(query))
+    bodies = edge.listing_bodies
+    kept = bodies.get(slot, result) if bodies is not None else None
+    if kept is not None:  # web/edge/listing_bodies.py: built from this very result and these snippets
+        note(request.environ, gen, edge.searching()[1].kept_in(query, result), kept)
+        return html(frame_for(kept.frame).wrap(kept.title, kept.html))
     head = [keys.snippet(gen, Kind.FRAME, g.ctx), keys.labels(gen, g.ctx)]
     if header_kind is not None:
         assert ident is not None, "a listing with a header names what it heads"  # as both routes do
         head.append(keys.snippet(gen, header_kind, g.ctx, ident))
-    raw = edge.reader.fetch(head + keys.tiles(gen, g.ctx, list(result.skus)))
+    wanted = head + keys.tiles(gen, g.ctx, list(result.skus))
+    raw = edge.reader.fetch(wanted)
     header_missing = header_kind is not None and raw[2] is None
     whole = not edge.ask_repair(
         shared_misses(raw[0], labels=raw[1])
@@ -69,6 +78,9 @@ def listing_page(header_kind: Kind | None, ident: str | None, query: Query, titl
     tiles = listing.tiles(raw[len(head) :], list(result.skus), stored_labels)
     labels = AttributeLabels(g.ctx.locale, stored_labels)
     body = listing.listing_body(header, query, result, tiles, query.params(), t, labels)
+    if whole and bodies is not None:
+        made = bodies.keep(slot, result, wanted, raw, escaped_title, body)
+        note(request.environ, gen, edge.searching()[1].kept_in(query, result), made)
     return html(frame.wrap(escaped_title, body), store=whole)
 
 

@@ -12,8 +12,8 @@ personalization, the ETag hash and the Response object.
 Only what a route marks (:func:`mark`) is kept, and only when all of this holds: a GET with no
 query string and no cookies (the default context, no personal values), a 200 the edge declared
 ``public`` (a degraded, personal or private page never is), every value from the near cache.
-Pages that also depend on a search result (listings) are not marked: their membership is only
-time-bound (web/edge/result_cache.py).
+Pages that also depend on a search result (listings) are not marked: web/edge/listing_bodies.py
+keeps them (query strings included) while their search result's epoch lasts.
 
 A signed-in shopper's page (a personalization cookie: name, basket count) is kept too, but never
 as that shopper's bytes: the route leaves the page's template (web/edge/personalize.py: every
