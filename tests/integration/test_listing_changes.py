@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 
 import pytest
 import redis
 
 from projector.listing_changes import ListingAnnouncer
 from search.documents import SearchDocument
+from snipshop import redis_clients
 from tests.processes import wait_until
 from vocab.keys import CanaryRecord, KeyScheme
 from web.edge.listing_epochs import ListingChanges
@@ -69,7 +71,7 @@ def test_generations_nobody_reads_are_not_announced_and_switches_are(client):
 
 
 def test_the_edge_listener_starts_an_epoch_per_message_and_reuses_nothing_without_its_channel(settings, client):
-    changes = ListingChanges(settings.redis_url, KEYS.listing_changes, 0.0)
+    changes = ListingChanges(partial(redis_clients.subscriber, settings), KEYS.listing_changes, 0.0)
     assert changes.current() is None  # starts the listener; nothing reused before it listens
     wait_until(lambda: changes.current() is not None, timeout=5, what="the subscription")
     epoch = changes.current()

@@ -37,9 +37,13 @@ class FakeClock:
         self.now += seconds
 
 
+def unused_connection():
+    raise AssertionError("the listener is not started in these tests")
+
+
 def listening(clock: FakeClock, visible_within: float = 0.0) -> ListingChanges:
     """The real epoch keeping, its subscription confirmed by hand (no thread, no Redis)."""
-    changes = ListingChanges("redis://unused", "ss:listings:changed", visible_within, clock)
+    changes = ListingChanges(unused_connection, "ss:listings:changed", visible_within, clock)
     changes._pid = os.getpid()  # as if its listener were started
     changes.changed()
     changes.listening = True

@@ -95,7 +95,9 @@ class Edge:
         invalidations instead of ``client``, which then only takes the read-repair requests."""
         keys = KeyScheme(settings.key_prefix)
         listings = (
-            ListingChanges(settings.redis_url, keys.listing_changes, search.visible_within)
+            ListingChanges(
+                partial(redis_clients.read_subscriber, settings), keys.listing_changes, search.visible_within
+            )
             if settings.search_cache_seconds > 0
             else None
         )

@@ -35,12 +35,13 @@ log = logging.getLogger(__name__)
 class ListingChanges:
     def __init__(
         self,
-        redis_url: str,
+        connect: Callable[[], redis.Redis],
         channel: str,
         visible_within: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.redis_url = redis_url
+        #: Makes the listener's own connection (snipshop.redis_clients), again after each loss.
+        self.connect = connect
         self.channel = channel
         self.visible_within = visible_within
         self.clock = clock
@@ -82,9 +83,7 @@ class ListingChanges:
     def _listen(self) -> None:
         backoff = 0.2
         while True:
-            client = redis.Redis.from_url(
-                self.redis_url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10
-            )
+            client = self.connect()
             pubsub = client.pubsub()
             try:
                 pubsub.subscribe(self.channel)
