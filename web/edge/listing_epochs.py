@@ -29,6 +29,8 @@ from collections.abc import Callable
 
 import redis
 
+from web.edge import subscription
+
 log = logging.getLogger(__name__)
 
 
@@ -81,35 +83,17 @@ class ListingChanges:
         threading.Thread(target=self._listen, name="listing-changes", daemon=True).start()
 
     def _listen(self) -> None:
-        backoff = 0.2
-        while True:
-            client = self.connect()
-            pubsub = client.pubsub()
-            try:
-                pubsub.subscribe(self.channel)
-                while True:
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        self.changed()
-                        self.listening = True
-                        backoff = 0.2
-                    elif message["type"] == "message":
-                        self.changed()
-            except Exception as exc:  # noqa: BLE001 - any failure: stop reusing, reconnect
-                if self.listening:
-                    log.warning("listing changes: channel lost (%s); search results not reused", exc)
-                self.listening = False
-                self.changed()
-            finally:
-                try:
-                    pubsub.close()
-                    client.close()
-                except Exception:  # noqa: BLE001
-                    pass
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        subscription.listen(self.connect, self.channel, self._subscribed, lambda _data: self.changed(), self._lost)
+
+    def _subscribed(self) -> None:
+        self.changed()
+        self.listening = True
+
+    def _lost(self, exc: Exception) -> None:
+        if self.listening:
+            log.warning("listing changes: channel lost (%s); search results not reused", exc)
+        self.listening = False
+        self.changed()
 
     def stats(self) -> dict[str, int | bool]:
         return {"listening": self.listening, "epoch": self.epoch, "messages": self.messages}

@@ -36,6 +36,7 @@ from typing import cast
 import redis
 
 from snipshop.redis_tools import slot_groups
+from web.edge import subscription
 
 log = logging.getLogger(__name__)
 
@@ -187,38 +188,20 @@ class NearCache:
         threading.Thread(target=self._listen, name="near-cache-invalidations", daemon=True).start()
 
     def _listen(self) -> None:
-        backoff = 0.2
-        while True:
-            client = pubsub = None
-            try:
-                client = self.connect()  # a cluster client connects here already
-                pubsub = client.pubsub()
-                pubsub.subscribe(self.channel)
-                while True:
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        self.clear()
-                        self.listening = True
-                        backoff = 0.2
-                    elif message["type"] == "message":
-                        self.invalidate(message["data"].decode().split("\n"))
-            except Exception as exc:  # noqa: BLE001 - any failure: stop caching, reconnect
-                if self.listening:
-                    log.warning("near cache: invalidation channel lost (%s); caching paused", exc)
-                self.listening = False
-                self.clear()
-            finally:
-                try:
-                    if pubsub is not None:
-                        pubsub.close()
-                    if client is not None:
-                        client.close()
-                except Exception:  # noqa: BLE001
-                    pass
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+        subscription.listen(self.connect, self.channel, self._subscribed, self._message, self._lost)
+
+    def _subscribed(self) -> None:
+        self.clear()
+        self.listening = True
+
+    def _message(self, data: bytes) -> None:
+        self.invalidate(data.decode().split("\n"))
+
+    def _lost(self, exc: Exception) -> None:
+        if self.listening:
+            log.warning("near cache: invalidation channel lost (%s); caching paused", exc)
+        self.listening = False
+        self.clear()
 
     def stats(self) -> dict[str, int | bool]:
         return {
