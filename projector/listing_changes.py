@@ -82,8 +82,11 @@ class ListingAnnouncer:
                 args = [v for sku, version, d in digests[start : start + DOCS_PER_CALL] for v in (sku, version, d)]
                 self._digests(keys=[self.keys.listing_digests(gen)], args=args, client=pipe)
                 calls.append(gen)
-        pipe.mget(self.keys.live, self.keys.canary)  # after the comparison: see the module docstring
-        *changed, (live, canary) = pipe.execute()
+        # After the comparison (see the module docstring); two GETs, not an MGET: the pointers are in
+        # different slots on a cluster, where a pipeline takes no MGET.
+        pipe.get(self.keys.live)
+        pipe.get(self.keys.canary)
+        *changed, live, canary = pipe.execute()
         record = CanaryRecord.decode(canary)
         read = {int(live)} if live is not None else set()
         if record is not None:

@@ -80,7 +80,7 @@ def _snippets(client: redis.Redis, keys: KeyScheme, gen: int) -> tuple[dict[str,
     names = sorted(
         k
         for k in (_text(k) for k in client.scan_iter(match=keys.generation_pattern(gen), count=1000))
-        if not k.startswith(index)
+        if not k.startswith(index) and k != keys.listing_digests(gen)  # the index's and listings' own
     )
     snippets: dict[str, tuple[int, str]] = {}
     without_ttl = []

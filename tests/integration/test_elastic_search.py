@@ -23,6 +23,7 @@ from elasticsearch import Elasticsearch, helpers
 from search.documents import SearchDocument, VariantDocument
 from search.elastic import ElasticIndex
 from search.elastic_mapping import language_analysis_supported
+from search.port import SearchUnavailable
 from search.query import Facet, FacetValue, Query
 from tools.elasticsearch import free_base_port
 
@@ -204,13 +205,15 @@ def test_switch_moves_the_alias_and_drop_deletes(es, ix):
     assert ix.query(q()).total == 0 and ix.suggest("Prod", "en_US") == []
 
 
-def test_connection_errors_propagate():
+def test_connection_errors_propagate_and_writes_say_they_may_be_retried():
     dead = Elasticsearch(f"http://127.0.0.1:{free_base_port(1) + 1}", max_retries=0, request_timeout=2)
     index = ElasticIndex(dead, "x", LOCALES, CURRENCIES, language_analysis=False)
     with pytest.raises(ESConnectionError):
         index.query(q())
-    with pytest.raises(ESConnectionError):
+    # A write to an unreachable cluster is the transient error projection tasks retry.
+    with pytest.raises(SearchUnavailable) as raised:
         index.index([doc("X")], [1])
+    assert isinstance(raised.value.__cause__, ESConnectionError)
 
 
 def test_language_analysis_support_is_detected_once(es, monkeypatch):

@@ -141,7 +141,7 @@ def _dump(client: redis.Redis, keys: KeyScheme) -> dict[str, bytes]:
     out = {}
     for key in client.scan_iter(match=keys.generation_pattern(gen), count=1000):
         name = key.decode()
-        if ":idx:" in name:
+        if ":idx:" in name or name == keys.listing_digests(gen):  # the search index's and listings' own keys
             continue
         out[f"G:{name[len(prefix) :]}"] = client.get(key)
     return out
