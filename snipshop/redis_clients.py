@@ -14,6 +14,15 @@ import redis
 from snipshop import redis_cluster
 from snipshop.config import Settings
 
+#: A pub/sub listener's connection: no command timeout (it waits for messages), keep-alive and a
+#: health check.
+LISTENER = {"socket_connect_timeout": 2, "socket_keepalive": True, "health_check_interval": 10}
+
+
+def _timeouts(timeout: float | None) -> dict[str, Any]:
+    """Bounds on connecting and on each command."""
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+
 
 def _store(settings: Settings, **options: Any) -> redis.Redis:
     """A client of the snippet store: one server, a Redis Cluster (REDIS_CLUSTER=1, whose client
@@ -29,18 +38,17 @@ def _store(settings: Settings, **options: Any) -> redis.Redis:
 def snippet_store(settings: Settings, *, timeout: float | None = 2.0, **options: Any) -> redis.Redis:
     """The snippet store (and the embedded search index's home): where the projector writes and,
     unless told otherwise, where the edge reads. ``timeout`` bounds connecting and each command."""
-    return _store(settings, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
+    return _store(settings, **_timeouts(timeout), **options)
 
 
 def broker(settings: Settings, *, timeout: float | None = 2.0, **options: Any) -> redis.Redis:
     """The Celery broker's Redis, read directly for queue depths and dead letters."""
-    return redis.Redis.from_url(settings.broker_url, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
+    return redis.Redis.from_url(settings.broker_url, **_timeouts(timeout), **options)
 
 
 def subscriber(settings: Settings) -> redis.Redis:
-    """A connection of its own for a pub/sub listener on the snippet store (the edge's
-    invalidations): no command timeout (it waits for messages), keep-alive and a health check."""
-    return _store(settings, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10)
+    """A connection of its own for a pub/sub listener on the snippet store (:data:`LISTENER`)."""
+    return _store(settings, **LISTENER)
 
 
 # -- replicas and Sentinel (docs/resilience.md, "Redis replicas and Sentinel") ---------------------
@@ -70,7 +78,7 @@ def snippet_reads(settings: Settings, *, timeout: float | None = 2.0) -> redis.R
     """The edge's reads (``REDIS_READ_URL``: the replica on its host); None: it reads the snippet store."""
     if settings.redis_read_url is None:
         return None
-    return redis.Redis.from_url(settings.redis_read_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return redis.Redis.from_url(settings.redis_read_url, **_timeouts(timeout))
 
 
 def read_subscriber(settings: Settings) -> redis.Redis:
@@ -79,6 +87,4 @@ def read_subscriber(settings: Settings) -> redis.Redis:
     once the reads can see it."""
     if settings.redis_read_url is None:
         return subscriber(settings)
-    return redis.Redis.from_url(
-        settings.redis_read_url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=10
-    )
+    return redis.Redis.from_url(settings.redis_read_url, **LISTENER)

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 from search.query import Result
 from web.edge.nearcache import NearCache
+from web.edge.pagecache import capturing, read_body
 from web.edge.shopper_buckets import POINTER_ERROR
-from web.revision import CACHED_ROUTE, GENERATION, route_of
+from web.revision import CACHED_ROUTE, GENERATION
 
 MAX_BODIES = 512
 
@@ -178,19 +179,10 @@ class ServeListings:
             start_response("200 OK", list(answer.headers))
             return [answer.data]
         status: list = []
-
-        def capture(code: str, headers: list[tuple[str, str]], exc_info=None):
-            status[:] = [code, headers, route_of(environ)]
-            return start_response(code, headers, exc_info)
-
-        body = self.app(environ, capture)
+        body = self.app(environ, capturing(environ, status, start_response))
         sources = environ.get(SOURCES)
         if sources is None or status[0] != "200 OK" or ("Cache-Control", self.public) not in status[1]:
             return body
-        try:
-            data = b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        data = read_body(body)
         self.responses.keep(slot, sources, status[1], data, status[2])
         return [data]

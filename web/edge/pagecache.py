@@ -178,11 +178,11 @@ class ServeCached:
                 start_response("200 OK", list(page.headers))
                 return [page.body]
         answer: list = []
-        body = self.app(environ, self._capture(environ, answer, start_response))
+        body = self.app(environ, capturing(environ, answer, start_response))
         sources = environ.get(SOURCES)
         if sources is None or answer[0] != "200 OK" or ("Cache-Control", self.public) not in answer[1]:
             return body
-        data = _read(body)
+        data = read_body(body)
         self.cache.keep(path, sources, answer[1], data, answer[2])
         return [data]
 
@@ -203,7 +203,7 @@ class ServeCached:
             start_response("200 OK", headers)
             return [data]
         answer: list = []
-        body = self.app(environ, self._capture(environ, answer, start_response))
+        body = self.app(environ, capturing(environ, answer, start_response))
         sources = environ.get(SOURCES)
         template = environ.get(TEMPLATE)
         if (
@@ -214,7 +214,7 @@ class ServeCached:
             or any(name == "Set-Cookie" for name, _ in answer[1])
         ):
             return body
-        data = _read(body)
+        data = read_body(body)
         self.cache.keep(path, sources, answer[1], b"", answer[2], context, template)
         return [data]
 
@@ -224,16 +224,20 @@ class ServeCached:
         except Exception:  # noqa: BLE001 - the pointer could not be read: the app answers that
             return None
 
-    @staticmethod
-    def _capture(environ: dict, answer: list, start_response):
-        def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
-            answer[:] = [status, headers, route_of(environ)]
-            return start_response(status, headers, exc_info)
 
-        return capture
+def capturing(environ: dict, answer: list, start_response):
+    """A ``start_response`` that also leaves the status, the headers and the route in ``answer``
+    (for a keeper in front of the app: this module's and web/edge/listing_bodies.py's)."""
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
+        answer[:] = [status, headers, route_of(environ)]
+        return start_response(status, headers, exc_info)
+
+    return capture
 
 
-def _read(body) -> bytes:
+def read_body(body) -> bytes:
+    """The whole body of a WSGI answer, closed after."""
     try:
         return b"".join(body)
     finally:
