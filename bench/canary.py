@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 from bench import http, inprocess
-from bench.stack import PYTHON, Stack, run_cli
+from bench.stack import Stack, run_cli
 
 
 def wsgi_cost(paths: list[str], requests: int, rounds: int) -> dict:
@@ -45,15 +43,7 @@ def wsgi_cost(paths: list[str], requests: int, rounds: int) -> dict:
 def measure(stack: Stack, args: argparse.Namespace) -> None:
     paths = http.pick_urls(stack)["product"][:200]
     print("\n== choosing a generation per request, no canary running (page cache, CPU per request)", flush=True)
-    done = subprocess.run(
-        [PYTHON, "-m", "bench.canary", "--wsgi", str(args.requests), str(args.rounds), *paths],
-        env=stack.env,
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = json.loads(done.stdout.splitlines()[-1])
+    found = inprocess.in_own_process(stack, "bench.canary", "--wsgi", str(args.requests), str(args.rounds), *paths)
     print(
         f"  {found['shipped_us']:.1f} µs as shipped vs {found['without_us']:.1f} µs without per page-cache hit"
         f" (shipped ÷ without {found['ratio']:.3f})",

@@ -467,15 +467,7 @@ def personal_cpu(paths: list[str], requests: int = 10_000, rounds: int = 5) -> d
 
 def measure_personal_cpu(stack: Stack, paths: list[str]) -> dict[str, float]:
     """:func:`personal_cpu` in a process of its own on ``stack``; prints and returns its figures."""
-    done = subprocess.run(
-        [PYTHON, "-m", "bench.http", "--wsgi-personal", *paths[:200]],
-        env=stack.env,
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    cpu = json.loads(done.stdout.splitlines()[-1])
+    cpu = inprocess.in_own_process(stack, "bench.http", "--wsgi-personal", *paths[:200])
     print(
         f"  in one process, no server: {cpu['edge_us']:.1f} µs of CPU per personal page vs {cpu['floor_us']:.1f} µs"
         f" per floor request: floor ÷ edge {cpu['ratio']:.2f}",

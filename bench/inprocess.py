@@ -4,10 +4,15 @@ throughput through a server on a shared machine cannot show (bench/metrics.py, b
 from __future__ import annotations
 
 import io
+import json
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+from bench.stack import PYTHON, Stack
 
 
 def call(app: Any, path: str, cookie: str | None = None) -> None:
@@ -54,3 +59,17 @@ def compare(
             per_request[side].append((time.process_time() - started) / requests * 1e6)
     ratio = statistics.median(x / y for x, y in zip(per_request[0], per_request[1], strict=True))
     return statistics.median(per_request[0]), statistics.median(per_request[1]), ratio
+
+
+def in_own_process(stack: Stack, module: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m module args`` with ``stack``'s environment (a fresh interpreter, so this
+    process's servers and threads cost it nothing) and return its last line of output, JSON."""
+    done = subprocess.run(
+        [PYTHON, "-m", module, *args],
+        env=stack.env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])

@@ -31,13 +31,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from bench import http, inprocess
-from bench.stack import PYTHON, Stack, run_cli
+from bench.stack import Stack, run_cli
 from bench.wrk import ensure_wrk
 
 #: Requests per side and round of the in-process measurement, and its rounds per side.
@@ -113,15 +112,7 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, http.Comparison
     """Metrics on ÷ off for each path; prints a table as it goes."""
     urls = http.pick_urls(stack)
     print("\n== metrics on ÷ off, the edge's WSGI app in one process (page cache, CPU per request)", flush=True)
-    done = subprocess.run(
-        [PYTHON, "-m", "bench.metrics", "--wsgi", *urls["product"][:200]],
-        env=stack.env,
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wsgi = json.loads(done.stdout.splitlines()[-1])
+    wsgi = inprocess.in_own_process(stack, "bench.metrics", "--wsgi", *urls["product"][:200])
     added_us = wsgi["on_us"] - wsgi["off_us"]
     print(
         f"  {wsgi['on_us']:.1f} µs on vs {wsgi['off_us']:.1f} µs off per request (on ÷ off {wsgi['ratio']:.3f}):"
