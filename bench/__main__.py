@@ -283,7 +283,15 @@ def main(argv: list[str] | None = None) -> int:
         default=500,
         help="price updates per change-to-visible phase (p99 is then the 495th of 500, not the largest of 100)",
     )
-    parser.add_argument("--burst-rate", type=float, default=300.0, help="stock movements/s during the burst phase")
+    parser.add_argument(
+        "--burst-rate", type=float, default=1000.0, help="stock movements/s during the burst phase (issue #16: 1,000)"
+    )
+    parser.add_argument(
+        "--burst-batch",
+        type=int,
+        default=100,
+        help="movements per request of the burst (100: bulk calls, as a warehouse sends them; 1: single calls)",
+    )
     parser.add_argument("--profile", metavar="DIR", help="also profile one rebuild per adapter (py-spy) into DIR")
     parser.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs)")
@@ -291,7 +299,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.products, args.seconds, args.rounds, args.rebuild_rounds, args.updates = 3000, 1.0, 1, 1, 20
-        args.burst_rate = 100.0
 
     started = time.monotonic()
     ensure_wrk()
@@ -323,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_queue_workers()
         stack.start_scheduler()
         admin = stack.start_admin()
-        seen = visibility.measure(stack, admin, edge, updates=args.updates, burst_rate=args.burst_rate)
+        seen = visibility.measure(
+            stack, admin, edge, updates=args.updates, burst_rate=args.burst_rate, burst_batch=args.burst_batch
+        )
         visibility.print_results(seen)
         print("\n== bulk stock movements", flush=True)
         rates = (1000.0,) if args.quick else (bulk_stock.GOAL_RATE, 1.5 * bulk_stock.GOAL_RATE)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m bench.visibility [--products 2000] [--updates 100] [--burst-rate 300]
+    python -m bench.visibility [--products 2000] [--updates 100] [--burst-rate 1000] [--burst-batch 100]
                                [--poll-ms 2] [--search embedded|elasticsearch|none]
 
 What it measures (issue #6 b; target: p99 ≤ 100 ms idle), on a stack running the real processes
@@ -22,12 +22,14 @@ scheduler``, ``snipshop serve admin`` and ``serve edge``):
 * **Also reported**: the PUT's own latency and the price tasks' projection lag (the
   ``{prefix}:lag:price`` list the tasks fill: relay hand-off → projection done).
 * **Idle**: nothing else runs. **Burst**: the same while a child process (``--burst-child``: the
-  open-loop asyncio client of :mod:`bench.stock_movements`) POSTs
-  ``/admin/api/v1/stock/<sku>/movements`` at ``--burst-rate`` per second (unique ``movement_id``s, other
-  products than the price updates; each product
-  alternates a sale and a receipt, 20 % of them across the low-stock threshold so their badges are
-  re-rendered, the rest by one unit). The burst's achieved rate, errors and the stock projection
-  lag are reported with it; after it the backlog (broker queue + outbox) is drained.
+  open-loop asyncio client of :mod:`bench.stock_movements`) sends ``--burst-rate`` stock movements
+  per second (issue #16: 1,000), ``--burst-batch`` to a request: 100 to
+  ``POST /admin/api/v1/stock/movements``, as a warehouse system sends them (docs/stock-bulk.md), or
+  1 to ``/admin/api/v1/stock/<sku>/movements`` each (unique ``movement_id``s, other products than
+  the price updates; each product alternates a sale and a receipt, 20 % of them across the
+  low-stock threshold so their badges are re-rendered, the rest by one unit). The burst's achieved
+  rate, errors and the stock projection lag are reported with it; after it the backlog (broker
+  queue + outbox) is drained.
 
 The goal of the queues per topic: a price change as fast during the burst as when idle
 (:func:`summary_rows`: burst ÷ idle of the price task lag, from its hand-off to the broker to its
@@ -35,7 +37,9 @@ snippets in Redis, near 1; at most :data:`BURST_GOAL`). The admin request is lef
 ratio: the burst's movements go through the same admin app, whose queue of requests no broker
 queue can bypass (the whole time at the edge is shown beside it). On a machine as small
 as two cores the burst's own CPU (the load client, the admin app, PostgreSQL, the stock worker)
-still slows every process a little: a ratio somewhat above 1 is that, not queueing.
+still slows every process a little: a ratio somewhat above 1 is that, not queueing. Single calls
+cost the admin app a request each: 1,000 of them a second take both cores of such a machine
+(it answers about 450/s), so every process waits for CPU and the ratio says little about queues.
 
 Percentiles are nearest-rank: with 100 updates p99 is the largest value.
 """
@@ -189,9 +193,10 @@ def burst_movements(stack: Stack, exclude: set[str], rng: random.Random) -> list
 def burst_child() -> int:
     """``python -m bench.visibility --burst-child``: the burst, in a process of its own.
 
-    Reads one JSON line from stdin (admin_url, token, movements, rate, connections, run), sends
-    the movements round robin (a sale for every product, then a receipt for every product, ...)
-    until stdin closes, then writes the :class:`bench.stock_movements.LoadResult` as JSON to stdout.
+    Reads one JSON line from stdin (admin_url, token, movements, rate, batch, connections, run),
+    sends the movements round robin (a sale for every product, then a receipt for every product,
+    ...), one call each or ``batch`` to a bulk call (docs/stock-bulk.md), until stdin closes, then
+    writes the :class:`bench.stock_movements.LoadResult` as JSON to stdout.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it by closing stdin
     config = json.loads(sys.stdin.readline())
@@ -203,17 +208,27 @@ def burst_child() -> int:
 
     threading.Thread(target=wait_for_eof, daemon=True).start()
 
-    def plan():
+    def movements():
         seq, sign = 0, -1
         while True:
             for sku, size in config["movements"]:
                 seq += 1
-                body = json.dumps({"movement_id": f"{config['run']}-{seq}", "delta": sign * size, "reason": "bench"})
-                yield f"{API}/stock/{sku}/movements", body.encode()
+                yield {"sku": sku, "movement_id": f"{config['run']}-{seq}", "delta": sign * size, "reason": "bench"}
             sign = -sign
 
+    def plan():
+        batch, rows = config["batch"], movements()
+        while True:
+            if batch <= 1:
+                row = next(rows)
+                yield f"{API}/stock/{row.pop('sku')}/movements", json.dumps(row).encode()
+            else:
+                body = json.dumps({"movements": [next(rows) for _ in range(batch)]})
+                yield f"{API}/stock/movements", body.encode()
+
+    rate = config["rate"] / max(1, config["batch"])  # requests/s
     result = python_load(
-        config["admin_url"], config["token"], plan(), config["rate"], config["connections"], 10.0, stop=stop.is_set
+        config["admin_url"], config["token"], plan(), rate, config["connections"], 10.0, stop=stop.is_set
     )
     json.dump(result.__dict__, sys.stdout)
     return 0
@@ -226,13 +241,20 @@ class Burst:
     the caller's ``__main__``, which an orchestrating script need not guard."""
 
     def __init__(
-        self, admin_url: str, token: str, movements: list[tuple[str, int]], rate: float, connections: int = 64
+        self,
+        admin_url: str,
+        token: str,
+        movements: list[tuple[str, int]],
+        rate: float,
+        batch: int = 1,
+        connections: int = 64,
     ) -> None:
         self.config = {
             "admin_url": admin_url,
             "token": token,
             "movements": movements,
             "rate": rate,
+            "batch": batch,
             "connections": connections,
             "run": f"vis{time.time_ns()}",
         }
@@ -280,6 +302,7 @@ def measure(
     *,
     updates: int = 100,
     burst_rate: float | None = 300.0,
+    burst_batch: int = 1,
     poll_interval: float = 0.002,
     gap: float = 0.05,
     timeout: float = 10.0,
@@ -287,7 +310,8 @@ def measure(
     seed: int = 1,
 ) -> dict:
     """Idle and burst change-to-visible latency on a stack with worker, scheduler, admin and edge
-    running (``admin_url``, ``edge_url``); ``burst_rate=None`` skips the burst."""
+    running (``admin_url``, ``edge_url``); ``burst_rate=None`` skips the burst, which sends
+    ``burst_batch`` movements per request (1: the single route, more: the bulk route)."""
     rng = random.Random(seed)
     candidates = price_candidates(stack)
     phases = 2 if burst_rate else 1
@@ -310,7 +334,7 @@ def measure(
 
     if burst_rate:
         movements = burst_movements(stack, {sku for sku, _ in chosen}, rng)
-        burst = Burst(admin_url, stack.token("stock"), movements, burst_rate).start()
+        burst = Burst(admin_url, stack.token("stock"), movements, burst_rate, burst_batch).start()
         try:
             time.sleep(burst_warmup)
             clear_lag(stack, "price", "stock")
@@ -324,6 +348,9 @@ def measure(
             k: load.get(k)
             for k in ("offered", "sent", "ok", "errors", "statuses", "achieved", "p50_ms", "p99_ms", "seconds")
         }
+        for k in ("offered", "achieved"):  # requests/s of ``burst_batch`` movements each
+            measured["load"][k] = (measured["load"][k] or 0) * burst_batch
+        measured["batch"] = burst_batch
         measured["products_moved"] = len(movements)
         with stack.connect() as conn:
             measured["drain_s"] = drain(stack.broker(), conn, 60.0)
@@ -392,9 +419,10 @@ def print_results(result: dict) -> None:
         load, sl = b["load"], b["stock_lag"]
         drained = "-" if b["drain_s"] is None else f"{b['drain_s']:.1f}"
         print(
-            f"burst: offered {load['offered']:.0f}/s over {b['products_moved']} products, achieved "
-            f"{(load['achieved'] or 0):.1f}/s, {load['ok']} ok / {load['errors']} errors {load['statuses']}, "
-            f"movement latency p50 {fmt_ms(load['p50_ms'] or float('nan'))} / "
+            f"burst: offered {load['offered']:.0f} movements/s over {b['products_moved']} products "
+            f"({b.get('batch', 1)} a request), achieved {(load['achieved'] or 0):.1f}/s, "
+            f"{load['ok']} requests ok / {load['errors']} errors {load['statuses']}, "
+            f"request latency p50 {fmt_ms(load['p50_ms'] or float('nan'))} / "
             f"p99 {fmt_ms(load['p99_ms'] or float('nan'))} ms, "
             f"stock lag p50 {fmt_ms(sl['p50_ms'])} / p99 {fmt_ms(sl['p99_ms'])} ms; "
             f"backlog drained in {drained}s"
@@ -414,7 +442,8 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, str, str]]:
     whole_idle, whole_burst = result["idle"]["visible"], result["burst"]["visible"]
     ratio = burst["p50_ms"] / idle["p50_ms"] if idle["p50_ms"] else math.inf
     load = result["burst"]["load"]
-    rate = f"{load.get('achieved') or 0:.0f} movements/s" if load.get("sent") else "its figures missing"
+    per = f" in bulk calls of {result['burst']['batch']}" if result["burst"].get("batch", 1) > 1 else ""
+    rate = f"{load.get('achieved') or 0:.0f} movements/s{per}" if load.get("sent") else "its figures missing"
     return [
         (
             "price change-to-visible during burst ÷ idle",
@@ -433,7 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--search", choices=["embedded", "elasticsearch", "none"], default="embedded")
     parser.add_argument("--updates", type=int, default=100, help="measured price updates per phase")
-    parser.add_argument("--burst-rate", type=float, default=300.0, help="stock movements/s during the burst (0: none)")
+    parser.add_argument("--burst-rate", type=float, default=1000.0, help="stock movements/s during the burst (0: none)")
+    parser.add_argument(
+        "--burst-batch", type=int, default=100, help="movements per request (1: single calls; more: the bulk route)"
+    )
     parser.add_argument("--poll-ms", type=float, default=2.0, help="pause between edge polls")
     parser.add_argument("--gap-ms", type=float, default=50.0, help="mean pause between updates")
     parser.add_argument("--timeout", type=float, default=10.0, help="longest wait for one update, seconds")
@@ -454,8 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         admin_url = stack.start_admin(args.admin_workers)
         edge_url = stack.start_edge(args.edge_workers)
         print(
-            f"workers: stock and control (concurrency 1), prices, catalog and rebuild (concurrency "
-            f"{args.worker_concurrency}); scheduler, admin {admin_url}, edge {edge_url}; logs in {stack.base / 'logs'}",
+            f"workers: stock and control (concurrency 1), prices, catalog and rebuild "
+            f"(concurrency {args.worker_concurrency}); scheduler, admin {admin_url}, edge {edge_url}; "
+            f"logs in {stack.base / 'logs'}",
             flush=True,
         )
         result = measure(
@@ -464,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             edge_url,
             updates=args.updates,
             burst_rate=args.burst_rate or None,
+            burst_batch=args.burst_batch,
             poll_interval=args.poll_ms / 1000,
             gap=args.gap_ms / 1000,
             timeout=args.timeout,
