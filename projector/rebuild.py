@@ -137,7 +137,7 @@ def _full(
     search = projector.search
     try:
         if search is not None:
-            search.ensure_generation(gen)
+            search.ensure_generation(gen, bulk=True)
         client.set(keys.building, gen)  # from here on, delete_old_generations() knows the new generation is no orphan
         if canary is not None and projector.settings.templates_dir:  # tasks meanwhile render it as this does
             client.set(keys.building_templates, projector.settings.templates_dir)
@@ -151,7 +151,7 @@ def _full(
             snippets += projector.navigation([gen]) + projector.home([gen])
             if search is not None:
                 search.refresh()
-                search.compact(gen)  # one segment before it goes live: listings pay per segment
+                search.compact(gen)  # serving settings, one segment before it goes live: listings pay per segment
             early.result()
         lock.check(ask_redis=True)  # never switch after another rebuild could have taken over
     except BaseException:

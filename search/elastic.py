@@ -38,7 +38,7 @@ from elasticsearch import (
 from search import elastic_answers as answers
 from search import elastic_templates as templates
 from search.documents import BRAND, SearchDocument
-from search.elastic_mapping import document_source, index_body, language_analysis_supported
+from search.elastic_mapping import SERVING_SETTINGS, document_source, index_body, language_analysis_supported
 from search.elastic_params import facets_params, listing_params, suggest_params
 from search.port import SearchUnavailable
 from search.query import Query, Result, Suggestion
@@ -106,14 +106,14 @@ class ElasticIndex:
         templates.install(self.client)
         self._templates_installed = True
 
-    def ensure_generation(self, generation: int) -> None:
+    def ensure_generation(self, generation: int, bulk: bool = False) -> None:
         self.ensure_templates()
         name = self.index_name(generation)
         if self.client.indices.exists(index=name):
             return
         try:
             self.client.indices.create(
-                index=name, **index_body(self.locales, self.currencies, self.language_analysis, self.replicas)
+                index=name, **index_body(self.locales, self.currencies, self.language_analysis, self.replicas, bulk)
             )
         except BadRequestError as e:
             if e.error != "resource_already_exists_exception":  # created meanwhile by another worker
@@ -174,10 +174,11 @@ class ElasticIndex:
         many segments and every listing pays per segment (each aggregation and the nested joins
         of the variants run segment by segment): at 50,000 products a listing's two requests
         cost Elasticsearch about half as much CPU on the merged index (docs/benchmarks.md). Later
-        writes add small segments, which Elasticsearch merges as usual."""
-        self.client.options(request_timeout=COMPACT_TIMEOUT).indices.forcemerge(
-            index=self.index_name(generation), max_num_segments=1
-        )
+        writes add small segments, which Elasticsearch merges as usual. A generation created for
+        a bulk load gets the serving settings back first (refresh every second, a synced translog)."""
+        name = self.index_name(generation)
+        self.client.indices.put_settings(index=name, settings=SERVING_SETTINGS)
+        self.client.options(request_timeout=COMPACT_TIMEOUT).indices.forcemerge(index=name, max_num_segments=1)
 
     # -- writes
 

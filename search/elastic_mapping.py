@@ -102,16 +102,31 @@ def replica_settings(replicas: str) -> dict:
     return {"number_of_replicas": int(replicas), "auto_expand_replicas": False}
 
 
+#: Settings of a generation while a rebuild fills it in bulk (``ensure_generation(bulk=True)``):
+#: no periodic refresh (each one writes a small segment that merges then rewrite) and the
+#: translog synced in the background rather than on every bulk request. Nobody queries a
+#: generation before it is switched to, and a rebuild that fails midway deletes it.
+BULK_LOAD_SETTINGS = {"refresh_interval": "-1", "translog.durability": "async"}
+#: What :meth:`ElasticIndex.compact` puts back before the generation can go live: the defaults.
+SERVING_SETTINGS = {"refresh_interval": None, "translog.durability": None}
+
+
 def index_body(
-    locales: Sequence[str], currencies: Sequence[str], language_analysis: bool, replicas: str = "0-1"
+    locales: Sequence[str],
+    currencies: Sequence[str],
+    language_analysis: bool,
+    replicas: str = "0-1",
+    bulk: bool = False,
 ) -> dict:
-    """``settings`` and ``mappings`` for :meth:`indices.create` of one generation."""
+    """``settings`` and ``mappings`` for :meth:`indices.create` of one generation (``bulk``: one
+    a rebuild fills, :data:`BULK_LOAD_SETTINGS`)."""
     settings = {
         # A product catalogue fits one shard; exact facet counts need no shard_size tuning.
         "number_of_shards": 1,
         # With the default 0-1, a cluster of two or more nodes keeps a copy of every document on
         # a second node: one node's loss loses nothing (tests/faults/test_elasticsearch_node_loss.py).
         **replica_settings(replicas),
+        **(BULK_LOAD_SETTINGS if bulk else {}),
         "analysis": _analysis(language_analysis),
     }
     mappings = {

@@ -58,7 +58,7 @@ class EmbeddedIndex:
 
     # -- generations ----------------------------------------------------------------------------
 
-    def ensure_generation(self, generation: int) -> None:
+    def ensure_generation(self, generation: int, bulk: bool = False) -> None:
         self.client.hsetnx(self.keys.search_meta(generation), "created_at", int(time.time()))
 
     def switch(self, generation: int) -> None:

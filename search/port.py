@@ -27,8 +27,10 @@ class SearchIndex(Protocol):
     #: announced (web/edge/listing_epochs.py).
     visible_within: float
 
-    def ensure_generation(self, generation: int) -> None:
-        """Create the index of ``generation`` if it does not exist yet (idempotent)."""
+    def ensure_generation(self, generation: int, bulk: bool = False) -> None:
+        """Create the index of ``generation`` if it does not exist yet (idempotent). ``bulk``: a
+        rebuild is about to fill it, and nobody queries it before :meth:`compact`; an engine may
+        set it up for bulk loading until then."""
 
     def index(self, documents: Sequence[SearchDocument], generations: Sequence[int]) -> None:
         """Add or replace documents in each of ``generations``."""
@@ -74,5 +76,6 @@ class SearchIndex(Protocol):
 
     def compact(self, generation: int) -> None:
         """Make a generation built in bulk as cheap to query as it can be, before it goes live
-        (rebuild only; changes no answer). May take a while; nothing to do where writes leave
+        (rebuild only; changes no answer). It ends a bulk load (:meth:`ensure_generation`) and
+        leaves everything written visible. May take a while; nothing to do where writes leave
         nothing to tidy."""

@@ -1,5 +1,6 @@
 """Rebuild fills a fresh search generation beside the live one and switches it with the snippets."""
 
+import time
 import uuid
 from dataclasses import replace
 from decimal import Decimal
@@ -122,3 +123,41 @@ def test_a_rebuilt_elasticsearch_generation_goes_live_in_one_segment(settings, p
     shards = search.client.indices.segments(index=live)["indices"][live]["shards"]["0"]
     assert [copy["num_search_segments"] for copy in shards] == [1]
     assert listing(projector).total == 8
+
+
+def test_a_rebuild_fills_its_elasticsearch_generation_without_refreshes_then_serves_with_defaults(
+    settings, pool, es_url, monkeypatch
+):
+    """While a rebuild fills a generation, Elasticsearch neither refreshes it every second nor syncs
+    its translog on every bulk request; before it goes live it gets the defaults back, so writes
+    after the switch become visible by themselves."""
+    projector = make_projector(settings, pool, es_url)
+    seed(pool)
+    search = projector.search
+    write = search.index
+    seen: list[dict] = []
+
+    def index_and_look(documents, generations):
+        write(documents, generations)
+        for gen in generations:
+            name = search.index_name(gen)
+            seen.append(search.client.indices.get_settings(index=name)[name]["settings"]["index"])
+
+    monkeypatch.setattr(search, "index", index_and_look)
+    summary = rebuild(projector, progress=False, batch=2)
+    building = [s for s in seen if s["provided_name"] == search.index_name(summary.generation)]
+    assert building and all(s.get("refresh_interval") == "-1" for s in building)
+    assert all(s["translog"]["durability"] == "async" for s in building)
+    live = search.index_name(search.live_generation())
+    after = search.client.indices.get_settings(index=live, include_defaults=True)[live]
+    index = {**after["defaults"]["index"], **after["settings"]["index"]}
+    assert index["refresh_interval"] == "1s" and index["translog"]["durability"] == "REQUEST"
+    monkeypatch.setattr(search, "index", write)
+    with pool.connection() as conn:
+        commands.put_products(conn, [("LATE", ProductIn(name={"en_US": "Late bag"}, categories=["bags"]))])
+    projector.products(["LATE"])
+    query = Query("en_US", "EUR", category="gear", sort="price_asc")  # asked without refresh()
+    deadline = time.monotonic() + 10
+    while search.query(query).total != 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert search.query(query).total == 4
