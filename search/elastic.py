@@ -46,6 +46,9 @@ from search.query import Query, Result, Suggestion
 log = logging.getLogger(__name__)
 
 BULK_CHUNK = 1000
+#: What a bulk answer needs to say per document: its id, status, and the error if it failed (the
+#: whole answer repeats index, version, shards and sequence numbers for every document).
+BULK_ANSWER = ("errors", "items.*._id", "items.*.status", "items.*.error")
 #: Seconds one bulk request may take: a rebuild's processes write in bulk side by side, and a
 #: busy node answers them slower than a query must be answered (a retried bulk is harmless: the
 #: versions guard it).
@@ -208,6 +211,7 @@ class ElasticIndex:
                 raise_on_error=False,
                 raise_on_exception=True,
                 refresh=False,
+                filter_path=BULK_ANSWER,
             ):
                 if not ok and item["index"].get("status") != 409:
                     failed.append(item)

@@ -22,13 +22,22 @@ def make_search(settings: Settings, client: redis.Redis, adapter: Adapter | None
         if not settings.elasticsearch_url:
             raise ValueError("the Elasticsearch adapter needs ELASTICSEARCH_URL")
         from elasticsearch import Elasticsearch
+        from elasticsearch.serializer import OrjsonSerializer
 
         from search.elastic import ElasticIndex
 
         nodes = list(settings.elasticsearch_nodes)
         # Requests go round-robin over the nodes; a node that refuses, resets or times out is set
         # aside for a while, and the request (or one answered 429/502/503/504) goes to the next.
-        es = Elasticsearch(nodes, request_timeout=5, retry_on_timeout=True, max_retries=max(2, len(nodes)))
+        # orjson writes the bulk requests and reads the answers (the stdlib's json was a third of
+        # the projector's time spent on Elasticsearch writes).
+        es = Elasticsearch(
+            nodes,
+            request_timeout=5,
+            retry_on_timeout=True,
+            max_retries=max(2, len(nodes)),
+            serializer=OrjsonSerializer(),
+        )
         return ElasticIndex(
             es, settings.key_prefix, settings.locales, settings.currencies, replicas=settings.elasticsearch_replicas
         )
