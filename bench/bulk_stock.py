@@ -2,7 +2,8 @@
 endpoint with projection lag p99 ≤ 1 s", measured on the suite's own shop.
 
 On the stack that ``python -m bench`` has running by then (its catalog, search engine, admin app,
-Celery worker and scheduler), :func:`measure` offers ``POST /admin/api/v1/stock/movements`` in
+the small machine's queue workers, the stock group's with :data:`STOCK_CONCURRENCY` processes as a
+shop taking that rate would run it, and the scheduler), :func:`measure` offers ``POST /admin/api/v1/stock/movements`` in
 batches of ``batch`` movements at each rate of ``rates`` (movements/s) for ``seconds``, after a
 warm-up at the first rate (``warmup`` s, not measured: a freshly started Elasticsearch spends
 its first ~20 s of updates JIT-compiling the update path, 5 of 10 CPU-seconds in its compiler
@@ -43,6 +44,8 @@ API = "/admin/api/v1"
 GOAL_RATE = 5000.0
 GOAL_LAG_MS = 1000.0
 SAMPLE = 20_000  # SKUs moved at most
+#: The stock worker's processes in ``python -m bench``'s step (``STOCK_WORKER_CONCURRENCY``).
+STOCK_CONCURRENCY = 2
 
 
 def sellable(stack: Stack, limit: int, rng: random.Random) -> list[tuple[str, int]]:

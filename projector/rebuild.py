@@ -313,12 +313,14 @@ def pipeline(
 def _collector_set_aside() -> Iterator[None]:
     """During the pipeline the garbage collector leaves alone what exists before it (modules,
     templates, the SKU batches: frozen, never scanned) and runs its young-generation pass less
-    often (:data:`GC_THRESHOLD`); both are put back afterwards."""
-    threshold = gc.get_threshold()
+    often (:data:`GC_THRESHOLD`); both are put back afterwards. A caller that froze objects of its
+    own before (the benchmark's product views) finds them still frozen."""
+    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, *threshold[1:])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
