@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         php_pages = php.measure(stack, edge, args)
 
         print("\n== change-to-visible", flush=True)
-        workers = stack.start_queue_workers()
+        stack.start_queue_workers()
         stack.start_scheduler()
         admin = stack.start_admin()
         seen = visibility.measure(
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== bulk stock movements", flush=True)
         # A shop that takes thousands of movements a second gives its stock group a process per
         # core (STOCK_WORKER_CONCURRENCY); the small machine's default of 1 keeps prices' core free.
-        stack.restart_stock_worker(workers, bulk_stock.STOCK_CONCURRENCY)
+        stack.restart_stock_worker(bulk_stock.STOCK_CONCURRENCY)
         rates = (1000.0,) if args.quick else (bulk_stock.GOAL_RATE, 1.5 * bulk_stock.GOAL_RATE)
         bulk = bulk_stock.measure(stack, admin, rates, seconds=max(2.0, 2 * args.seconds))
         bulk_stock.print_results(bulk)

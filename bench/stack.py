@@ -282,13 +282,11 @@ class Stack:
             for name, queues in SMALL_MACHINE_WORKERS.items()
         ]
 
-    def restart_stock_worker(self, workers: list[Process], concurrency: int) -> list[Process]:
-        """The queue workers of :meth:`start_queue_workers` with the stock group's worker replaced
-        by one of ``concurrency`` processes (``STOCK_WORKER_CONCURRENCY``, docs/queues.md)."""
-        stock = next(w for w in workers if w.name == "stock")
-        self.stop_process(stock)
-        fresh = self.start_worker(concurrency, f"stock-{concurrency}", SMALL_MACHINE_WORKERS["stock"])
-        return [fresh if w is stock else w for w in workers]
+    def restart_stock_worker(self, concurrency: int) -> Process:
+        """Replace the stock group's worker of :meth:`start_queue_workers` by one of
+        ``concurrency`` processes (``STOCK_WORKER_CONCURRENCY``, docs/queues.md)."""
+        self.stop_process(next(p for p in self.procs if p.name == "stock"))
+        return self.start_worker(concurrency, f"stock-{concurrency}", SMALL_MACHINE_WORKERS["stock"])
 
     def start_scheduler(self) -> Process:
         logs = self.base / "logs"

@@ -222,8 +222,6 @@ def _project_all(
         total = len(skus) if skus else count_products(conn)
         chunks = list(iter_sku_batches(conn, batch, list(skus) if skus else None))
         categories = load_categories(conn)
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
     done = 0
     with tqdm(total=total, unit="products", disable=not progress, desc="projecting") as bar:
 
@@ -234,13 +232,10 @@ def _project_all(
             if check is not None:  # a full rebuild: its progress is a metric (projector/pipeline_metrics.py)
                 _note_progress(projector, done, total)
 
-        try:
-            recipe = Recipe.find(projector) if jobs > 1 and len(chunks) > 1 else None
-            if recipe is not None:
-                return _in_parallel(projector, recipe, Work(gens, kinds, chunks, categories), jobs, on_batch, check)
-            return (*pipeline(projector, gens, kinds, iter(chunks), categories, on_batch, check), 1)
-        finally:
-            sys.setswitchinterval(switch)
+        recipe = Recipe.find(projector) if jobs > 1 and len(chunks) > 1 else None
+        if recipe is not None:
+            return _in_parallel(projector, recipe, Work(gens, kinds, chunks, categories), jobs, on_batch, check)
+        return (*pipeline(projector, gens, kinds, iter(chunks), categories, on_batch, check), 1)
 
 
 def _in_parallel(
@@ -287,7 +282,7 @@ def pipeline(
         chunk = next(chunks, None)
         return None if chunk is None else (len(chunk), projector.load(chunk, categories))
 
-    with _collector_set_aside(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-io") as io:
+    with _interpreter_for_pipeline(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-io") as io:
         loading = io.submit(load_next)
         storing = None
         while True:
@@ -310,17 +305,20 @@ def pipeline(
 
 
 @contextlib.contextmanager
-def _collector_set_aside() -> Iterator[None]:
-    """During the pipeline the garbage collector leaves alone what exists before it (modules,
-    templates, the SKU batches: frozen, never scanned) and runs its young-generation pass less
-    often (:data:`GC_THRESHOLD`); both are put back afterwards. A caller that froze objects of its
-    own before (the benchmark's product views) finds them still frozen."""
-    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+def _interpreter_for_pipeline() -> Iterator[None]:
+    """While a pipeline runs (in every process that renders): fewer forced switches between its
+    three threads (:data:`SWITCH_INTERVAL`), and a garbage collector that leaves alone what exists
+    before it (modules, templates, the SKU batches: frozen, never scanned) and runs its
+    young-generation pass less often (:data:`GC_THRESHOLD`). All is put back afterwards; a caller
+    that froze objects of its own before (the benchmark's product views) finds them still frozen."""
+    switch, threshold, frozen_before = sys.getswitchinterval(), gc.get_threshold(), gc.get_freeze_count()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, *threshold[1:])
     try:
         yield
     finally:
+        sys.setswitchinterval(switch)
         gc.set_threshold(*threshold)
         if not frozen_before:
             gc.unfreeze()
