@@ -49,14 +49,20 @@ def seed(conn):
 
 @pytest.fixture
 def shop(settings, pool):
-    """The catalog rebuilt into generation 1: (projector, Redis client, key scheme, edge client)."""
+    """The catalog rebuilt into generation 1: (projector, Redis client, key scheme, edge client).
+
+    The edge reads Redis on every request: these tests check what the projection wrote, right after
+    it wrote it. An edge with its near cache sees a change once the invalidation has reached it, a
+    few milliseconds later (test_a_warm_variant_page_... and tests/integration/test_page_cache.py
+    wait for that)."""
     with pool.connection() as conn:
         seed(conn)
     settings = replace(settings, pointer_cache_seconds=0)
     client = store_client(settings)
     projector = Projector(settings, pool, client, make_search(settings, client))
     rebuild(projector, progress=False)
-    return projector, client, KeyScheme(settings.key_prefix), create_app(settings).test_client()
+    edge = create_app(replace(settings, edge_cache_mb=0)).test_client()
+    return projector, client, KeyScheme(settings.key_prefix), edge
 
 
 def live(client, keys) -> int:
@@ -273,10 +279,8 @@ def test_variants_no_longer_for_sale_leave_the_pages(shop, pool):
     assert stored(client, keys, Kind.AVAIL, "J1", "J1-X")[1] == ""
 
 
-def test_missing_variant_snippets_degrade_the_page_and_are_repaired(settings, shop):
-    projector, client, keys, _ = shop
-    # snippets are deleted by hand here, which nobody announces: no near cache may keep them
-    edge = create_app(replace(settings, edge_cache_mb=0)).test_client()
+def test_missing_variant_snippets_degrade_the_page_and_are_repaired(shop):
+    projector, client, keys, edge = shop  # snippets are deleted by hand here, which nobody announces
     gen = live(client, keys)
     client.delete(keys.variant_snippet(gen, Kind.PRICE, EN, "J1", "J1-M"))
     page = edge.get("/p/J1")
