@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import http.client
 import json
 import math
@@ -454,14 +455,18 @@ def main(argv: list[str] | None = None) -> int:
 def personal_cpu(paths: list[str], requests: int = 10_000, rounds: int = 5) -> dict[str, float]:
     """In this process (``python -m bench.http --wsgi-personal PATH...``, on a stack's environment):
     the edge's WSGI app and the floor's answer a signed-in shopper's (:data:`SHOPPER`) requests
-    for ``paths``; CPU microseconds per request of each (medians) and floor ÷ edge."""
+    for ``paths``; CPU microseconds per request of each (medians) and floor ÷ edge. The edge writes
+    its access line per request, as it does when served, to a file here."""
     from bench.floor import create_app as floor_app
-    from snipshop import config
+    from snipshop import config, logs
     from web.edge.app import create_app
 
-    edge = create_app(config.load()).wsgi_app
+    settings = config.load()
+    logs.configure(settings=settings)
+    edge = create_app(settings).wsgi_app
     cookie = SHOPPER[0].split(": ", 1)[1]
-    edge_us, floor_us, _ = inprocess.compare(edge, floor_app().wsgi_app, paths, requests, rounds, cookie)
+    with tempfile.TemporaryFile("w") as out, contextlib.redirect_stdout(out):
+        edge_us, floor_us, _ = inprocess.compare(edge, floor_app().wsgi_app, paths, requests, rounds, cookie)
     return {"edge_us": edge_us, "floor_us": floor_us, "ratio": floor_us / edge_us}
 
 

@@ -4,7 +4,8 @@
 response ``X-Revision`` (the image's revision, ``SNIPSHOP_REVISION``), ``X-Request-Id`` (the
 client's ``X-Request-Id`` when it is a sane token, else a new one) and, on the edge,
 ``X-Generation``: the snippet generation the response was served from. It logs one JSON line per
-request, and while a request runs ``snipshop.logs.REQUEST_ID`` holds its id, which :mod:`snipshop.logs` adds
+request (given a :class:`snipshop.logs.AccessLog`), and while a request runs
+``snipshop.logs.REQUEST_ID`` holds its id, which :mod:`snipshop.logs` adds
 to every log line of that request.
 
 The generation costs no Redis call: the edge notes the one it read for the page (:func:`note_generation`)
@@ -13,14 +14,13 @@ or, for a page that read none (liveness, a refused request), the one its reader 
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from snipshop.logs import REQUEST_ID
+from snipshop.logs import REQUEST_ID, AccessLog
 
 #: Where the edge leaves the generation a response was assembled from.
 GENERATION = "snipshop.generation"
@@ -32,8 +32,6 @@ UNMATCHED = "unmatched"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 #: A new request id is this many random bytes, in hex.
 REQUEST_ID_BYTES = 16
-
-access_log = logging.getLogger("snipshop.access")
 
 
 def request_id(environ: dict[str, Any]) -> str:
@@ -64,7 +62,7 @@ Observe = Callable[[dict[str, Any], str, str, "int | None", float], None]
 
 class Traced:
     """WSGI middleware: revision, request id and (given ``generation``) generation headers, and
-    one access log line per request.
+    (given ``access``) one access log line per request.
 
     ``generation(environ)`` names the generation of a response that did not note one itself
     (:func:`note_generation`); None leaves ``X-Generation`` out (the admin app serves no snippets).
@@ -77,11 +75,13 @@ class Traced:
         revision: str,
         generation: Callable[[dict[str, Any]], int | None] | None = None,
         observe: Observe | None = None,
+        access: AccessLog | None = None,
     ) -> None:
         self.app = app
         self.revision = revision
         self.generation = generation
         self.observe = observe
+        self.access = access
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         rid = request_id(environ)
@@ -109,13 +109,12 @@ class Traced:
         finally:
             if self.observe is not None and status_seen:
                 self.observe(environ, status_seen[0], seen[0], seen[1], time.perf_counter() - started)
-            access_log.info(
-                "request",
-                extra={
-                    "method": environ.get("REQUEST_METHOD"),
-                    "path": environ.get("PATH_INFO"),
-                    "status": int(status_seen[0].split(" ", 1)[0]) if status_seen else None,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            if self.access is not None:
+                self.access(
+                    rid,
+                    environ.get("REQUEST_METHOD"),
+                    environ.get("PATH_INFO"),
+                    int(status_seen[0].split(" ", 1)[0]) if status_seen else None,
+                    round((time.perf_counter() - started) * 1000, 2),
+                )
             REQUEST_ID.reset(token)

@@ -14,6 +14,7 @@ serve them (and the admin app says it is not ready); ``docker compose down`` lea
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -297,8 +298,10 @@ def test_the_stack_serves_the_catalog_imported_through_the_image_as_the_processe
     assert ready["status"] == "ready" and ready["generation"] >= live
     assert stack.check("exec", "-T", "php", "id", "-u").strip() == "10001"
     stack.check("exec", "-T", "php", "php", "/srv/snipshop/frontend_php_compat/docker/health.php")
-    logged = stack.check("logs", "--no-color", "edge-1", "edge-2")
-    assert '"request_id": "compose-e2e-1"' in logged and f'"revision": "{revision}"' in logged
+    logged = stack.check("logs", "--no-color", "--no-log-prefix", "edge-1", "edge-2")
+    lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["name"] == "snipshop.access" and line["request_id"] == "compose-e2e-1"]
+    assert access and access[0]["revision"] == revision and access[0]["path"] == PAGES[0]
     # Every role runs as the image's user, and every long-running one says it is healthy.
     assert stack.check("exec", "-T", "edge-1", "id", "-u").strip() == "10001"
     for role in ("edge-1", "edge-2", "admin", "worker", "worker-stock", "scheduler"):

@@ -16,7 +16,7 @@ from snipshop.config import Settings, load
 from web.revision import Traced, note_generation
 
 
-def make_app(fallback: int | None = 7) -> Flask:
+def make_app(fallback: int | None = 7, access: logs.AccessLog | None = None) -> Flask:
     app = Flask(__name__)
 
     @app.get("/page")
@@ -29,7 +29,7 @@ def make_app(fallback: int | None = 7) -> Flask:
     def plain():
         return "plain"
 
-    app.wsgi_app = Traced(app.wsgi_app, "abc123", lambda _environ: fallback)  # type: ignore[method-assign]
+    app.wsgi_app = Traced(app.wsgi_app, "abc123", lambda _environ: fallback, access=access)  # type: ignore[method-assign]
     return app
 
 
@@ -91,8 +91,11 @@ def test_json_log_lines_carry_revision_host_and_the_request_id(monkeypatch):
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     try:
-        logs.configure("INFO", replace(Settings(), revision="abc123", instance="edge-1"))
-        make_app().test_client().get("/page", headers={"X-Request-Id": "trace-9"})
+        settings = replace(Settings(), revision="abc123", instance="edge-1")
+        logs.configure("INFO", settings)
+        make_app(access=logs.AccessLog(settings.revision, settings.instance)).test_client().get(
+            "/page", headers={"X-Request-Id": "trace-9"}
+        )
         logging.getLogger("test.outside").warning("no request")
     finally:
         root.handlers[:], level = saved
@@ -105,6 +108,26 @@ def test_json_log_lines_carry_revision_host_and_the_request_id(monkeypatch):
         assert line["revision"] == "abc123" and line["host"] == "edge-1"
     assert page["request_id"] == access["request_id"] == "trace-9" and outside["request_id"] is None
     assert access["path"] == "/page" and access["status"] == 200 and access["method"] == "GET"
+    # the access line has every field of the others, in their order, and its time written as theirs
+    assert list(access)[: len(page)] == list(page) and access["level"] == "INFO" and access["message"] == "request"
+    assert len(access["time"]) == len(page["time"]) and access["time"][:16] == page["time"][:16]
+    assert isinstance(access["duration_ms"], float)
+
+
+def test_access_lines_follow_the_access_loggers_level(capsys):
+    access = logs.AccessLog("r", "h")
+    app = make_app(access=access).test_client()
+    logger = logging.getLogger(logs.ACCESS)
+    saved = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        app.get("/plain", headers={"X-Request-Id": "one"})
+        logger.setLevel(logging.WARNING)  # an operator turning the access lines off
+        app.get("/plain", headers={"X-Request-Id": "two"})
+    finally:
+        logger.setLevel(saved)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["request_id"], line["path"], line["status"]) for line in lines] == [("one", "/plain", 200)]
 
 
 def test_settings_read_the_revision_and_instance_once_from_the_environment():

@@ -9,6 +9,7 @@ from psycopg_pool import ConnectionPool
 
 from catalog.relay import Send
 from snipshop.config import Settings
+from snipshop.logs import AccessLog
 from web import request_metrics
 from web.admin import health, openapi, problems
 from web.admin.admin_state import CONNECTION_WAIT_SECONDS, EXTENSION, AdminState
@@ -40,5 +41,6 @@ def create_app(
     if settings.metrics_enabled:
         request_metrics.init_app(app)
         observe = RequestMetrics("admin", settings.revision)
-    app.wsgi_app = Traced(app.wsgi_app, settings.revision, observe=observe)  # type: ignore[method-assign]
+    access = AccessLog(settings.revision, settings.instance)
+    app.wsgi_app = Traced(app.wsgi_app, settings.revision, observe=observe, access=access)  # type: ignore[method-assign]
     return app

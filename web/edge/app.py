@@ -17,6 +17,7 @@ from flask import Flask
 from search.port import SearchIndex
 from snipshop import redis_clients
 from snipshop.config import Settings
+from snipshop.logs import AccessLog
 from snipshop.metrics import Tally
 from web import request_metrics
 from web.edge import context, error_pages, home, listing_pages, product, readiness
@@ -78,7 +79,11 @@ def create_app(
     # Outermost: the headers, the request id and the request metrics cover pages answered from the
     # page cache too.
     app.wsgi_app = Traced(  # type: ignore[method-assign]
-        app.wsgi_app, settings.revision, lambda _environ: edge.reader.last_seen, _each(observers)
+        app.wsgi_app,
+        settings.revision,
+        lambda _environ: edge.reader.last_seen,
+        _each(observers),
+        AccessLog(settings.revision, settings.instance),
     )
     return app
 
