@@ -7,6 +7,7 @@ else the host name: in a container, the container's) and, inside a web request, 
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.config
 import sys
@@ -104,20 +105,25 @@ class AccessLog:
     def __call__(self, request_id: str, method: str | None, path: str | None, status: int | None, ms: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        line = orjson.dumps(
-            {
-                "time": self._time(time.time()),
-                **self.fixed,
-                "request_id": request_id,
-                "method": method,
-                "path": path,
-                "status": status,
-                "duration_ms": ms,
-            }
-        ).decode()
-        with self._lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+        record = {
+            "time": self._time(time.time()),
+            **self.fixed,
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": ms,
+        }
+        try:
+            line = orjson.dumps(record).decode()
+        except TypeError:  # a lone surrogate in a path: the standard library writes it escaped
+            line = json.dumps(record)
+        try:
+            with self._lock:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+        except (OSError, ValueError):  # stdout gone (a closed pipe or file): the shopper still gets the page
+            pass
 
     def _time(self, now: float) -> str:
         """``now`` as the formatter's ``asctime`` writes it (local time, milliseconds after a comma)."""

@@ -114,20 +114,38 @@ def test_json_log_lines_carry_revision_host_and_the_request_id(monkeypatch):
     assert isinstance(access["duration_ms"], float)
 
 
-def test_access_lines_follow_the_access_loggers_level(capsys):
-    access = logs.AccessLog("r", "h")
-    app = make_app(access=access).test_client()
+@pytest.fixture
+def access_logger():
+    """The ``snipshop.access`` logger, enabled for INFO during the test."""
     logger = logging.getLogger(logs.ACCESS)
     saved = logger.level
-    try:
-        logger.setLevel(logging.INFO)
-        app.get("/plain", headers={"X-Request-Id": "one"})
-        logger.setLevel(logging.WARNING)  # an operator turning the access lines off
-        app.get("/plain", headers={"X-Request-Id": "two"})
-    finally:
-        logger.setLevel(saved)
+    logger.setLevel(logging.INFO)
+    yield logger
+    logger.setLevel(saved)
+
+
+def test_access_lines_follow_the_access_loggers_level(access_logger, capsys):
+    app = make_app(access=logs.AccessLog("r", "h")).test_client()
+    app.get("/plain", headers={"X-Request-Id": "one"})
+    access_logger.setLevel(logging.WARNING)  # an operator turning the access lines off
+    app.get("/plain", headers={"X-Request-Id": "two"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(line["request_id"], line["path"], line["status"]) for line in lines] == [("one", "/plain", 200)]
+
+
+def test_an_access_line_keeps_any_path_a_server_hands_over(access_logger, capsys):
+    access = logs.AccessLog("r", "h")
+    for path in ('/p/\xe4\x00"<', "/p/\udcff"):  # latin-1 as WSGI decodes it; a lone surrogate
+        access("id", "GET", path, 404, 0.1)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["path"] for line in lines] == ['/p/\xe4\x00"<', "/p/\udcff"]
+
+
+def test_a_lost_stdout_costs_the_access_lines_not_the_responses(access_logger, monkeypatch):
+    gone = io.StringIO()
+    gone.close()
+    monkeypatch.setattr("sys.stdout", gone)
+    assert make_app(access=logs.AccessLog("r", "h")).test_client().get("/plain").status_code == 200
 
 
 def test_settings_read_the_revision_and_instance_once_from_the_environment():
