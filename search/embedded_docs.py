@@ -24,6 +24,8 @@ from vocab.keys import KeyScheme
 #: Operations understood by embedded_write.lua. S, Z, H and B are undone when the document is
 #: replaced; R and V add to registries that only grow (until the generation is rebuilt).
 SADD, ZADD, HSET, SETBIT, REGISTER, VOCABULARY = "S", "Z", "H", "B", "R", "V"
+#: The registry operations: a write call sends each of their entries once (search/embedded_scripts.py).
+REGISTRIES = frozenset((REGISTER, VOCABULARY))
 #: Separates the parts of registry members (facet name / value) and lex members (key / SKU).
 FACET_SEP = "\x1f"
 LEX_SEP = "\x00"

@@ -15,7 +15,7 @@ from importlib.resources import files
 from redis.typing import EncodableT
 
 from search.documents import SearchDocument
-from search.embedded_docs import entries
+from search.embedded_docs import REGISTRIES, entries
 from vocab.keys import KeyScheme
 
 #: The files of each script, joined with a newline in this order (the query script is the set
@@ -40,13 +40,18 @@ def write_call(
 ) -> tuple[list[str], list[EncodableT]]:
     """KEYS and ARGV of one embedded_write.lua call writing ``documents`` into generation ``gen``
     (the script's header describes them): the id hash, the id counter, then each document's hash;
-    the index's key prefix, then per document its SKU, version, entry count and entries."""
+    the index's key prefix, the call's registry entries (each once, however many documents share
+    it), then per document its SKU, version, entry count and entries."""
     call_keys = [keys.search_ids(gen), keys.search_id_seq(gen)]
-    args: list[EncodableT] = [keys.search_index(gen)]
+    registry: dict[tuple[str, str, str], None] = {}
+    per_document: list[EncodableT] = []
     locales = tuple(locales)
     for doc in documents:
         memberships = entries(doc, gen, keys, locales)
+        own = [entry for entry in memberships if entry.op not in REGISTRIES]
+        registry.update(dict.fromkeys(entry[:3] for entry in memberships if entry.op in REGISTRIES))
         call_keys.append(keys.search_doc(gen, doc.sku))
-        args += [doc.sku, doc.version, len(memberships)]
-        args += [field for entry in memberships for field in entry]
-    return call_keys, args
+        per_document += [doc.sku, doc.version, len(own)]
+        per_document += [field for entry in own for field in entry]
+    args: list[EncodableT] = [keys.search_index(gen), len(registry), *(f for entry in registry for f in entry)]
+    return call_keys, args + per_document

@@ -1,10 +1,14 @@
 -- Version-guarded writes of search documents into one generation of the embedded index.
 -- KEYS[1]: the SKU -> id hash, KEYS[2]: the id counter, KEYS[2 + i]: the hash of document i.
 -- ARGV[1]: the generation's key prefix (KeyScheme.search_index).
+-- ARGV[2]: the count r of the call's registry entries, then r entries of 3 fields: op, key, member.
+--   R  SADD key member          V  ZADD key 0 member
+-- Registries (facet values, vocabulary) are never undone and belong to no document: each entry
+-- comes once per call, however many of its documents share it, and is written whatever their
+-- versions (a registered value no document has is what an undone document leaves anyway).
 -- Then, per document: SKU, version, entry count n, and n entries of 4 fields: op, key, member, score.
 --   S  SADD key member          Z  ZADD key score member     H  HSET key member score
 --   B  SETBIT key id 1          (id: the product's number in the generation, given on first write)
---   R  SADD key member          V  ZADD key 0 member         (R, V: registries, never undone)
 -- A document older than the stored one is skipped; the same version is written again. Writing
 -- first undoes the memberships listed in the hash's field 'u', then adds the new ones. 'u' is
 -- cjson: {S = {key...}, Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...},
@@ -18,7 +22,15 @@
 local prefix = ARGV[1]
 local strip = #prefix + 1
 local written = 0
-local a = 2
+local r = tonumber(ARGV[2])
+for j = 3, 3 * r, 3 do
+  if ARGV[j] == 'R' then
+    redis.call('SADD', ARGV[j + 1], ARGV[j + 2])
+  else
+    redis.call('ZADD', ARGV[j + 1], 0, ARGV[j + 2])
+  end
+end
+local a = 3 + 3 * r
 for d = 3, #KEYS do
   local doc = KEYS[d]
   local sku, version, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
@@ -44,7 +56,7 @@ for d = 3, #KEYS do
     local undo = {S = {}, Z = {}, H = {}, B = {}, M = {}, N = {}}
     for j = first, first + 4 * (n - 1), 4 do
       local op, key, member, score = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
-      if op == 'S' or op == 'R' then
+      if op == 'S' then
         redis.call('SADD', key, member)
       elseif op == 'Z' then
         redis.call('ZADD', key, score, member)
@@ -52,8 +64,6 @@ for d = 3, #KEYS do
         redis.call('HSET', key, member, score)
       elseif op == 'B' then
         redis.call('SETBIT', key, id, 1)
-      elseif op == 'V' then
-        redis.call('ZADD', key, 0, member)
       end
       if op == 'Z' and member ~= sku then
         table.insert(undo.M, {key:sub(strip), member})

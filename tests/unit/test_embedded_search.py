@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from search.documents import SearchDocument, VariantDocument, fold, name_sort_key
 from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
 from search.embedded_query import Lookup, plan
+from search.embedded_scripts import write_call
 from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 from vocab.keys import KeyScheme
@@ -103,6 +104,27 @@ def doc(**kw) -> SearchDocument:
     }
     base.update(kw)
     return SearchDocument(**base)
+
+
+def test_a_write_call_sends_each_registry_entry_once_before_the_documents():
+    first, second = doc(), doc(sku="S2", names={"en_US": "Running Boot"}, attributes={"color": ("Red",)})
+    keys, args = write_call([first, second], 1, KEYS, ["en_US"])
+    p = "t:1:idx:{t:1}:"
+    assert keys[2:] == [KEYS.search_doc(1, "S1"), KEYS.search_doc(1, "S2")] and args[0] == p
+    count = args[1]
+    assert isinstance(count, int)
+    registry = [tuple(args[2 + 3 * i : 5 + 3 * i]) for i in range(count)]
+    wanted = {e[:3] for d in (first, second) for e in entries(d, 1, KEYS, ["en_US"]) if e.op in (REGISTER, VOCABULARY)}
+    assert len(registry) == len(wanted) and set(registry) == wanted  # "running" and color Red: once each
+    assert (VOCABULARY, p + "vocab:en_US", "running\x00run") in registry
+    rest = args[2 + 3 * count :]
+    at = 0
+    for d in (first, second):
+        own = [e for e in entries(d, 1, KEYS, ["en_US"]) if e.op not in (REGISTER, VOCABULARY)]
+        assert rest[at : at + 3] == [d.sku, d.version, len(own)]
+        assert rest[at + 3 : at + 3 + 4 * len(own)] == [f for e in own for f in e]
+        at += 3 + 4 * len(own)
+    assert at == len(rest)
 
 
 def test_a_hidden_document_has_no_memberships():
