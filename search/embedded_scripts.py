@@ -47,9 +47,12 @@ def write_call(
     per_document: list[EncodableT] = []
     locales = tuple(locales)
     for doc in documents:
-        memberships = entries(doc, gen, keys, locales)
-        own = [entry for entry in memberships if entry.op not in REGISTRIES]
-        registry.update(dict.fromkeys(entry[:3] for entry in memberships if entry.op in REGISTRIES))
+        own = []
+        for entry in entries(doc, gen, keys, locales):
+            if entry.op in REGISTRIES:
+                registry[entry[:3]] = None
+            else:
+                own.append(entry)
         call_keys.append(keys.search_doc(gen, doc.sku))
         per_document += [doc.sku, doc.version, len(own)]
         per_document += [field for entry in own for field in entry]

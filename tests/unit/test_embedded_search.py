@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from search.documents import SearchDocument, VariantDocument, fold, name_sort_key
-from search.embedded_docs import HSET, REGISTER, SADD, SETBIT, VOCABULARY, ZADD, entries
+from search.embedded_docs import HSET, REGISTER, REGISTRIES, SADD, SETBIT, VOCABULARY, ZADD, entries
 from search.embedded_query import Lookup, plan
 from search.embedded_scripts import write_call
 from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
@@ -114,13 +114,13 @@ def test_a_write_call_sends_each_registry_entry_once_before_the_documents():
     count = args[1]
     assert isinstance(count, int)
     registry = [tuple(args[2 + 3 * i : 5 + 3 * i]) for i in range(count)]
-    wanted = {e[:3] for d in (first, second) for e in entries(d, 1, KEYS, ["en_US"]) if e.op in (REGISTER, VOCABULARY)}
+    wanted = {e[:3] for d in (first, second) for e in entries(d, 1, KEYS, ["en_US"]) if e.op in REGISTRIES}
     assert len(registry) == len(wanted) and set(registry) == wanted  # "running" and color Red: once each
     assert (VOCABULARY, p + "vocab:en_US", "running\x00run") in registry
     rest = args[2 + 3 * count :]
     at = 0
     for d in (first, second):
-        own = [e for e in entries(d, 1, KEYS, ["en_US"]) if e.op not in (REGISTER, VOCABULARY)]
+        own = [e for e in entries(d, 1, KEYS, ["en_US"]) if e.op not in REGISTRIES]
         assert rest[at : at + 3] == [d.sku, d.version, len(own)]
         assert rest[at + 3 : at + 3 + 4 * len(own)] == [f for e in own for f in e]
         at += 3 + 4 * len(own)
