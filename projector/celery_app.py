@@ -23,6 +23,7 @@ know nothing of queues. Why each task waits where it does (docs/queues.md):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from celery import Celery
 from kombu import Exchange
@@ -144,5 +145,14 @@ def celery_sender(app: Celery) -> Send:
     def send(topic: Topic, keys: list[str], outbox_ids: list[int]) -> None:
         # sent_at lets the task measure the projection lag; outbox names the rows it acknowledges.
         app.send_task(TASK_BY_TOPIC[topic], args=[keys], kwargs={"sent_at": time.time(), "outbox": outbox_ids})
+
+    return send
+
+
+def refresh_sender(app: Celery) -> Callable[[list[str]], None]:
+    """Sends one batch of the scheduled refresh (projector.refresh) to the ``rebuild`` queue."""
+
+    def send(skus: list[str]) -> None:
+        app.send_task(PROJECT_PRODUCTS, args=[skus], kwargs={"refresh": True}, queue=REFRESH_BATCH_QUEUE.value)
 
     return send

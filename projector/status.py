@@ -42,6 +42,7 @@ def read_status(
             out[f"{topic} lag p50/p99"] = f"{p50} ms / {p99} ms ({len(samples)} samples)"
     out["offer timers pending"] = client.zcard(keys.timers)
     out["repairs pending"] = client.scard(keys.repair_pending)
+    out["refresh batches queued"] = client.zcard(keys.refresh_pending)
     out.update(DeadLetters(client, keys).status())
     try:
         with connect() as conn:

@@ -20,12 +20,12 @@ from psycopg_pool import PoolTimeout
 from catalog.relay import Send, acknowledge, dispatch, prune
 from projector import canary, replication
 from projector import celery_app as names
+from projector import refresh as refresh_ledger
 from projector.broker import queue_depths
 from projector.compare import compare
 from projector.deadletters import DeadLetters, DeadLetterTask
 from projector.pipeline_metrics import PipelineMetrics
 from projector.read_repair import drain
-from projector.readmodel import iter_sku_batches
 from projector.service import Projector
 from search.port import SearchUnavailable
 from snipshop.config import Settings
@@ -57,7 +57,6 @@ RETRY: RetryOptions = {
     "retry_jitter": True,
     "max_retries": MAX_RETRIES,
 }
-REFRESH_BATCH = 500
 LAG_SAMPLES = 10_000
 
 
@@ -114,8 +113,12 @@ def register(app: Celery, parts: WorkerParts) -> None:
             counts.projected(topic, len(outbox or ()), lag)
 
     @app.task(name=names.PROJECT_PRODUCTS, **RETRY)
-    def project_products(skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None) -> None:
+    def project_products(
+        skus: list[str], sent_at: float | None = None, outbox: list[int] | None = None, refresh: bool = False
+    ) -> None:
         p = projector()
+        if refresh:  # a batch of the scheduled refresh
+            refresh_ledger.started(p.writer.client, p.keys, skus)
         written = p.products(skus, PRODUCT_KINDS) + p.home()
         done(Topic.PRODUCT, sent_at, outbox)
         log.info("projected", extra={"topic": Topic.PRODUCT, "skus": len(skus), "keys_written": written})
@@ -147,15 +150,19 @@ def register(app: Celery, parts: WorkerParts) -> None:
         done(Topic.ATTRIBUTE, sent_at, outbox)
         log.info("projected", extra={"topic": Topic.ATTRIBUTE, "attributes": len(codes), "keys_written": written})
 
-    def redeliver_topics() -> list[Topic]:
-        """Re-send unprojected rows of a topic only once its queue has drained: before that they
-        may still be waiting in it (a stock burst does not hold back the re-sending of prices)."""
-        depths = queue_depths(parts.broker_redis, PROJECTION_QUEUES)
-        return [topic for topic, task in names.TASK_BY_TOPIC.items() if depths[names.ROUTES[task]] == 0]
+    send_refresh_batch = names.refresh_sender(app)
 
     @app.task(name=names.RELAY_SWEEP, ignore_result=True)
     def relay_sweep() -> int:
-        topics = redeliver_topics()
+        # Send again only what no longer waits in its queue: unprojected rows of a topic once its
+        # queue has drained (a stock burst does not hold back the re-sending of prices), refresh
+        # batches once the rebuild queue has.
+        depths = queue_depths(parts.broker_redis, (*PROJECTION_QUEUES, names.REFRESH_BATCH_QUEUE))
+        topics = [topic for topic, task in names.TASK_BY_TOPIC.items() if depths[names.ROUTES[task]] == 0]
+        if depths[names.REFRESH_BATCH_QUEUE] == 0:
+            p = projector()
+            for skus in refresh_ledger.overdue(p.writer.client, p.keys, settings.outbox_redeliver_seconds):
+                send_refresh_batch(skus)
         with projector().pool.connection() as conn:
             return dispatch(
                 conn,
@@ -200,5 +207,4 @@ def register(app: Celery, parts: WorkerParts) -> None:
         p.navigation()
         p.home()
         with p.pool.connection() as conn:
-            for skus in iter_sku_batches(conn, REFRESH_BATCH):
-                project_products.apply_async((skus,), queue=names.REFRESH_BATCH_QUEUE.value)
+            refresh_ledger.fan_out(conn, p.writer.client, p.keys, send_refresh_batch)

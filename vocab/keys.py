@@ -385,6 +385,14 @@ class KeyScheme:
         """List of JSON entries of projection tasks that failed for good (newest first)."""
         return f"{self.prefix}:dead"
 
+    # --- The scheduled refresh's ledger -----------------------------------------------------
+
+    @property
+    def refresh_pending(self) -> str:
+        """Sorted set of the scheduled refresh's batches (JSON lists of SKUs) that no task has
+        started yet, scored by when they were sent (projector/refresh.py)."""
+        return f"{self.prefix}:refresh:pending"
+
 
 @dataclass(frozen=True)
 class CanaryRecord:

@@ -34,6 +34,7 @@ from tests.conftest import REPO, TABLES
 from tests.processes import Process, start_http, start_scheduler, wait_until, worker_args
 from tests.redis_support import store_client
 from tools.localservices import Postgres, free_port
+from vocab.keys import KeyScheme
 
 #: Short, so that a lost task is sent again within the test's patience (production: 30 s).
 REDELIVER_SECONDS = 2.0
@@ -226,6 +227,10 @@ class Rig:
         b = self.broker
         return sum(queue_depths(b).values()) + b.hlen("unacked")
 
+    def refresh_pending(self) -> int:
+        """Batches of the scheduled refresh that no task has started (projector.refresh)."""
+        return self.client.zcard(KeyScheme(self.settings.key_prefix).refresh_pending)
+
     def undispatched(self) -> int:
         with self.pool.connection() as conn:
             return conn.execute("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL").fetchone()[0]
@@ -242,7 +247,7 @@ class Rig:
 
         def check() -> bool:
             nonlocal quiet_since
-            idle = self.queued() == 0 and (not outbox or self.unprojected() == 0)
+            idle = self.queued() == 0 and (not outbox or self.unprojected() == 0) and self.refresh_pending() == 0
             now = time.monotonic()
             if not idle:
                 quiet_since = None
@@ -262,7 +267,10 @@ class Rig:
         with self.pool.connection() as conn:
             rows = conn.execute("""SELECT topic, sends, dispatched_at IS NOT NULL, count(*) FROM outbox
                                    WHERE projected_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2""").fetchall()
-        return f"broker lists {lists}, unacked {b.hlen('unacked')}; unprojected (topic, sends, dispatched, n) {rows}"
+        return (
+            f"broker lists {lists}, unacked {b.hlen('unacked')}, refresh batches not started "
+            f"{self.refresh_pending()}; unprojected (topic, sends, dispatched, n) {rows}"
+        )
 
     def close(self) -> None:
         self.stop_all()

@@ -16,6 +16,7 @@ import requests
 
 from catalog import commands
 from projector import celery_app as names
+from projector import refresh as refresh_ledger
 from projector.rebuild import rebuild
 from tests import store_dump
 from tests.conftest import REPO
@@ -195,10 +196,7 @@ def test_the_next_rebuild_collects_a_half_built_generation(rig):
 def test_a_worker_killed_during_the_refresh(rig):
     skus = seed(rig, 1000)
     rebuild(rig.projector(), progress=False)
-    with rig.pool.connection() as conn:  # changed behind the projector's back: only the refresh repairs it
-        conn.execute("UPDATE prices SET amount = amount + 1")
-        conn.execute("UPDATE products SET price_version = nextval('source_version')")
-    drift = len(rig.differences())
+    drift = _drift_prices(rig)
     assert drift >= len(skus) * 4
     w1 = rig.start_worker("w1")
     rig.celery.send_task(names.REFRESH)
@@ -211,20 +209,75 @@ def test_a_worker_killed_during_the_refresh(rig):
     kill_hard(w1)
     partial = len(rig.differences())
     assert partial, "the refresh had finished before the kill"
+    unstarted = rig.refresh_pending()  # sent, no task started: one may be in the dead worker's socket
     held = age_unacked(rig, PAST_VISIBILITY)
     rig.start_worker("w2")
+    rig.start_scheduler()  # its relay sweep sends again a batch the dead worker took out of the queue unrecorded
     rig.wait_drained(timeout=90)
     differing = rig.differences()
     print(
         f"\nFIGURE worker-kill-refresh: worker SIGKILLed during the refresh of {len(skus)} products "
         f"({drift} keys stale before, {partial} still stale at the kill, {held} messages held by the dead "
-        f"worker, redelivered after the visibility timeout, fast-forwarded); differing keys = {len(differing)}"
+        f"worker, redelivered after the visibility timeout, fast-forwarded; {unstarted} batches listed and not "
+        f"started, for the relay sweep); differing keys = {len(differing)}"
     )
     assert differing == [], store_dump.describe(differing)
 
 
+def test_a_refresh_batch_a_dying_worker_took_with_it_is_sent_again(rig):
+    """A worker dies with a refresh batch in its socket (see the test below): the broker forgets the
+    message and no outbox row stands for it; the refresh's ledger does, and the relay sweep sends
+    the batch again."""
+    skus = seed(rig, 2 * refresh_ledger.REFRESH_BATCH)
+    rebuild(rig.projector(), progress=False)
+    _drift_prices(rig)
+    w1 = rig.start_worker("w1", concurrency=1)
+    _freeze_in_brpop(rig, w1)
+    p = rig.projector()
+    with rig.pool.connection() as conn:  # the refresh task's fan-out
+        sent = refresh_ledger.fan_out(conn, p.writer.client, p.keys, names.refresh_sender(rig.celery))
+    assert sent == 2
+    wait_until(lambda: rig.queued() == 1, timeout=5, what="the frozen worker's BRPOP taking the first batch")
+    kill_hard(w1)
+    killed_at = time.monotonic()
+    assert rig.broker.hlen("unacked") == 0 and rig.refresh_pending() == 2  # the broker forgot the first batch
+    rig.start_worker("w2")
+    rig.start_scheduler()
+    rig.wait_drained(timeout=60)
+    healed = time.monotonic() - killed_at
+    differing = rig.differences()
+    print(
+        f"\nFIGURE worker-kill-refresh-batch: a refresh of {len(skus)} products in {sent} batches, the worker "
+        f"SIGKILLed with the first in its socket (0 in unacked); sent again by the relay sweep from the "
+        f"refresh's ledger, all projected {healed:.1f}s after the kill "
+        f"(OUTBOX_REDELIVER_SECONDS={rig.settings.outbox_redeliver_seconds:g}); differing keys = {len(differing)}"
+    )
+    assert differing == [], store_dump.describe(differing)
+
+
+def _drift_prices(rig: Rig) -> int:
+    """Change every price behind the projector's back (only a refresh repairs it); the keys it staled."""
+    with rig.pool.connection() as conn:
+        conn.execute("UPDATE prices SET amount = amount + 1")
+        conn.execute("UPDATE products SET price_version = nextval('source_version')")
+    return len(rig.differences())
+
+
 def _blocked_in_brpop(rig) -> bool:
     return any(c.get("cmd") == "brpop" and "b" in c.get("flags", "") for c in rig.broker.client_list())
+
+
+def _freeze_in_brpop(rig: Rig, worker: Process) -> None:
+    """SIGSTOP ``worker`` while its BRPOP is outstanding: the next message sent to its queues lands
+    in its socket, taken off the queue and recorded nowhere (kombu's Redis transport records it
+    under ``unacked`` only once the worker reads it)."""
+    for _ in range(20):
+        wait_until(lambda: _blocked_in_brpop(rig), timeout=10, what="the worker waiting in BRPOP")
+        os.kill(worker.proc.pid, signal.SIGSTOP)
+        if _blocked_in_brpop(rig):  # its BRPOP (1 s timeout) is still outstanding
+            return
+        os.kill(worker.proc.pid, signal.SIGCONT)
+    raise AssertionError("the worker's BRPOP always ended before it was frozen")
 
 
 def test_a_worker_killed_with_a_message_in_its_socket_loses_nothing(rig):
@@ -239,12 +292,7 @@ def test_a_worker_killed_with_a_message_in_its_socket_loses_nothing(rig):
     skus = seed(rig, 5)
     rebuild(rig.projector(), progress=False)
     w1 = rig.start_worker("w1", concurrency=1)
-    for _ in range(20):
-        wait_until(lambda: _blocked_in_brpop(rig), timeout=10, what="the worker waiting in BRPOP")
-        os.kill(w1.proc.pid, signal.SIGSTOP)
-        if _blocked_in_brpop(rig):  # its BRPOP (1 s timeout) is still outstanding
-            break
-        os.kill(w1.proc.pid, signal.SIGCONT)
+    _freeze_in_brpop(rig, w1)
     with rig.pool.connection() as conn:
         commands.put_prices(conn, [(skus[0], "EUR", Decimal("77.00"))])
     assert rig.dispatch() == 1 and rig.undispatched() == 0

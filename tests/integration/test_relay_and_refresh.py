@@ -10,6 +10,7 @@ from catalog import commands
 from catalog.models import CategoryIn, ProductIn
 from catalog.relay import MAX_SENDS, dispatch, prune, settle
 from projector import celery_app as names
+from projector import refresh as refresh_ledger
 from projector.celery_app import celery_sender, make_celery
 from projector.rebuild import rebuild
 from projector.service import Projector
@@ -51,12 +52,38 @@ def test_refresh_renews_the_ttl_of_live_snippets(settings, pool, worker):
         client.expire(key, 30)
     make_celery(settings).send_task(names.REFRESH)
     wait_until(lambda: all(client.ttl(k) > 3600 for k in aging), timeout=20, what="renewed TTLs")
+    assert client.zcard(keys.refresh_pending) == 0  # its batch's task took the batch off the ledger
+
+
+def test_the_refresh_ledger_lists_batches_until_a_task_starts_them(settings, pool):
+    """projector.refresh against real PostgreSQL and Redis, without a worker: what the sweep sends again."""
+    with pool.connection() as conn:
+        commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
+        batch = ProductIn(name={"en_US": "Batch"}, categories=["gear"])
+        commands.put_products(conn, [(f"B{n:04d}", batch) for n in range(refresh_ledger.REFRESH_BATCH + 1)])
+    client = store_client(settings)
+    keys = KeyScheme()
+    client.zadd(keys.refresh_pending, {'["LEFT-BY-THE-LAST-REFRESH"]': 1.0})
+    sent: list[list[str]] = []
+    with pool.connection() as conn:
+        assert refresh_ledger.fan_out(conn, client, keys, sent.append) == 2
+    first, second = sent
+    assert len(first) == refresh_ledger.REFRESH_BATCH and second == [f"B{refresh_ledger.REFRESH_BATCH:04d}"]
+    assert client.zcard(keys.refresh_pending) == 2  # the last refresh's leftovers are part of this one
+    assert refresh_ledger.overdue(client, keys, older_than=60) == []  # just sent: maybe still queued
+    refresh_ledger.started(client, keys, first)
+    assert refresh_ledger.overdue(client, keys, older_than=0) == [second]
+    assert refresh_ledger.overdue(client, keys, older_than=1) == []  # sent again just now: timed anew
+    refresh_ledger.started(client, keys, second)
+    assert client.zcard(keys.refresh_pending) == 0
 
 
 def test_status_reports_generations_and_backlog(settings, pool, service_env):
     with pool.connection() as conn:
         commands.put_categories(conn, [("gear", CategoryIn(name={"en_US": "Gear"}))])
-    rebuild(Projector(settings, pool, store_client(settings)), progress=False)
+    client = store_client(settings)
+    rebuild(Projector(settings, pool, client), progress=False)
+    client.zadd(KeyScheme().refresh_pending, {'["R1"]': 1.0})
     out = subprocess.run(
         [sys.executable, "-m", "entrypoints.projector_cli", "status"],
         env=service_env,
@@ -67,6 +94,7 @@ def test_status_reports_generations_and_backlog(settings, pool, service_env):
     ).stdout
     assert "live generation          1" in out
     assert "outbox backlog           1" in out
+    assert "refresh batches queued   1" in out
 
 
 def test_tasks_acknowledge_their_outbox_rows_and_the_sweep_resends_lost_ones(settings, pool, worker):
