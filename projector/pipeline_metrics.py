@@ -5,7 +5,7 @@ changes projected and tasks run per topic, the projection lag per topic (outbox 
 its snippets written), read-repairs and dead letters. Read from the stores at each scrape of the
 scheduler, of which one runs per shop (:class:`PipelineCollector`): the outbox backlog and the age
 of its oldest row, rows dispatched but not acknowledged, each queue's depth, dead letters kept,
-offer timers and read-repairs pending, the live generation and a running rebuild's progress.
+offer timers, read-repairs and refresh batches pending, the live generation and a running rebuild's progress.
 """
 
 from __future__ import annotations
@@ -134,14 +134,16 @@ class PipelineCollector:
         pipe.get(keys.live)
         pipe.zcard(keys.timers)
         pipe.scard(keys.repair_pending)
+        pipe.zcard(keys.refresh_pending)
         pipe.hmget(keys.rebuild_progress, "done", "total")
-        live, timers, repairs, (done, total) = pipe.execute()
+        live, timers, repairs, refresh, (done, total) = pipe.execute()
         holder, expires_in = current_holder(self.client, keys)
         running = holder is not None or expires_in is not None
         return {
             "snipshop_live_generation": ("The live snippet generation (0: none)", int(live or 0)),
             "snipshop_offers_pending": ("Offer starts and ends waiting for their time (timers)", timers),
             "snipshop_repairs_pending": ("Read-repairs the edge asked for, not yet run", repairs),
+            "snipshop_refresh_batches_queued": ("Batches of the scheduled refresh sent, not yet started", refresh),
             "snipshop_dead_letters_stored": ("Dead letters kept for replay", DeadLetters(self.client, keys).count()),
             "snipshop_rebuild_running": ("1 while a full rebuild holds the lock", int(running)),
             "snipshop_rebuild_products_done": (

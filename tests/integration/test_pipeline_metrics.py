@@ -58,6 +58,7 @@ def test_the_gauges_read_the_outbox_the_queue_and_the_stores(settings, pool):
     broker = redis.Redis.from_url(settings.broker_url)
     broker.rpush(Queue.STOCK, "a", "b", "c")
     broker.rpush(Queue.PRICES, "d")
+    store_client(settings).zadd(KeyScheme(settings.key_prefix).refresh_pending, {'["A"]': 1.0, '["B"]': 2.0})
     got = gauges(collector(settings))
     assert got["snipshop_outbox_backlog"] == rows > 0
     assert got["snipshop_outbox_oldest_age_seconds"] >= 0
@@ -65,6 +66,7 @@ def test_the_gauges_read_the_outbox_the_queue_and_the_stores(settings, pool):
     assert [got[f"snipshop_queue_depth[{q}]"] for q in Queue] == [3, 1, 0, 0, 0]  # stock, prices, catalog...
     assert got["snipshop_live_generation"] == 0 and got["snipshop_rebuild_running"] == 0
     assert got["snipshop_dead_letters_stored"] == 0 and got["snipshop_offers_pending"] == 0
+    assert got["snipshop_refresh_batches_queued"] == 2
     assert [got[f"snipshop_pipeline_source_up[{s}]"] for s in ("snippet_redis", "broker", "database")] == [1, 1, 1]
 
 
