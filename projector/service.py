@@ -36,6 +36,7 @@ from vocab.keys import (
     FIELD,
     PRICE_KINDS,
     PRODUCT_KINDS,
+    TIMER_FIRING,
     VARIANT_KINDS,
     Context,
     KeyScheme,
@@ -43,12 +44,23 @@ from vocab.keys import (
     split_value,
 )
 
-# Atomically take the members of a sorted set that are due (score <= now).
-POP_DUE = """
+# Atomically claim the offer timers that are due (score <= now): each due SKU, and each claim whose
+# lease ran out (its run failed or died), becomes a claim FIRING..SKU held until ARGV[3]. The run
+# removes its claims once the prices are projected (vocab.keys.KeyScheme.timers).
+CLAIM_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
-return due
+local skus = {}
+for _, member in ipairs(due) do
+  local sku = member
+  if string.sub(member, 1, #ARGV[4]) == ARGV[4] then sku = string.sub(member, #ARGV[4] + 1) end
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4] .. sku)
+  skus[#skus + 1] = sku
+end
+return skus
 """
+#: How long a claimed offer timer waits for its run before another run fires it again.
+TIMER_LEASE_SECONDS = 10.0
 
 
 def utcnow() -> datetime:
@@ -102,7 +114,7 @@ class Projector:
         self.listings = ListingAnnouncer(client, self.keys)
         self._search_generations: set[int] = set()
         self._search_live_known = False
-        self._pop_due = client.register_script(POP_DUE)
+        self._claim_due = client.register_script(CLAIM_DUE)
 
     def products(
         self,
@@ -338,11 +350,19 @@ class Projector:
         if due:
             self.writer.client.zadd(self.keys.timers, due, lt=True)
 
-    def fire_timers(self, limit: int = 500) -> int:
-        """Re-project the prices of products whose offer starts or ends now; return how many."""
-        skus = [s.decode() for s in self._pop_due(keys=[self.keys.timers], args=[self.clock().timestamp(), limit])]
+    def fire_timers(self, limit: int = 500, lease: float = TIMER_LEASE_SECONDS) -> int:
+        """Re-project the prices of products whose offer starts or ends now; return how many.
+
+        The due timers are claimed for ``lease`` seconds, not taken: a run that fails (the
+        database away) or dies before the prices are written leaves its claims, and a run after
+        the lease fires them again. The offer starts late, but it starts."""
+        now = self.clock().timestamp()
+        timers = self.keys.timers
+        claimed = self._claim_due(keys=[timers], args=[now, limit, now + lease, TIMER_FIRING])
+        skus = sorted({s.decode() for s in claimed})  # a SKU due again while its claim ran out: once
         if skus:
             self.products(skus, PRICE_KINDS)
+            self.writer.client.zrem(timers, *(TIMER_FIRING + sku for sku in skus))
         return len(skus)
 
     def _prepare_search(self, gens: Sequence[int]) -> None:

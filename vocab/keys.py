@@ -73,6 +73,8 @@ IMAGE_BASE = variable("image_base", "")
 # the key). The anchors stay for ``.pattern``, which the OpenAPI document and messages show.
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CATEGORY_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Marks a claimed member of the offer timers (KeyScheme.timers): no SKU starts with it (SKU_RE).
+TIMER_FIRING = "!"
 
 
 class Kind(StrEnum):
@@ -200,7 +202,9 @@ class KeyScheme:
 
     @property
     def timers(self) -> str:
-        """A sorted set of SKUs whose prices must be re-projected at a time (offer starts/ends)."""
+        """A sorted set of SKUs whose prices must be re-projected at a time (offer starts/ends).
+        A member :data:`TIMER_FIRING` + SKU is a due timer a run has claimed, scored by when its
+        claim runs out (projector.service.Projector.fire_timers)."""
         return f"{self.prefix}:timers"
 
     @property

@@ -6,14 +6,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from catalog import commands
 from catalog.models import CategoryIn, OfferIn, ProductIn
 from projector.rebuild import rebuild
-from projector.service import Projector
+from projector.service import TIMER_LEASE_SECONDS, Projector
 from search.factory import make_search
 from tests.processes import start_scheduler, start_worker, wait_until
 from tests.redis_support import store_client
+from tools.localservices import free_port
 from vocab.keys import Context, KeyScheme, Kind, split_value
 from web.edge.app import create_app
 
@@ -80,6 +82,33 @@ def test_offer_timers_follow_a_controllable_clock(settings, pool):
     clock.now = start + timedelta(hours=1, seconds=1)  # the 12.00 offer ended; the 15.00 one is live
     assert p.fire_timers() == 1
     wait_until(lambda: '"price":"15.00"' in edge.get("/p/O1").text, timeout=5, interval=0.005, what="the 15.00 offer")
+
+
+def test_an_offer_timer_whose_run_failed_fires_again_after_its_lease(settings, pool):
+    """The timer's run claims it, then cannot reach PostgreSQL: the claim, not the timer, is what
+    it leaves; a run after the lease fires it (before claims, the timer was gone: no offer)."""
+    seed(pool)
+    start = datetime.now(UTC) + timedelta(hours=1)
+    offer(pool, "15.00", start, start + timedelta(hours=2))
+    clock = Clock(start - timedelta(minutes=1))
+    p = projector(settings, pool, clock)
+    rebuild(p, progress=False)
+    with ConnectionPool(f"postgresql://postgres@127.0.0.1:{free_port()}/none", min_size=1, timeout=1) as unreachable:
+        cut_off = Projector(settings, unreachable, store_client(settings), clock=clock)
+        clock.now = start + timedelta(seconds=1)
+        with pytest.raises(PoolTimeout):
+            cut_off.fire_timers()
+    timers = store_client(settings).zrange(KeyScheme().timers, 0, -1, withscores=True)
+    lease_ends = (clock.now + timedelta(seconds=TIMER_LEASE_SECONDS)).timestamp()
+    assert timers == [(b"!O1", pytest.approx(lease_ends, abs=0.01))]
+    assert p.fire_timers() == 0  # claimed: the run may still be going
+    edge = create_app(settings).test_client()
+    assert "price--offer" not in edge.get("/p/O1").text
+    clock.now += timedelta(seconds=TIMER_LEASE_SECONDS + 1)
+    assert p.fire_timers() == 1
+    wait_until(lambda: "€15.00" in edge.get("/p/O1").text, timeout=5, interval=0.005, what="the offer on the page")
+    timers = store_client(settings).zrange(KeyScheme().timers, 0, -1, withscores=True)
+    assert timers == [(b"O1", (start + timedelta(hours=2)).timestamp())]  # its end is next; the claim is gone
 
 
 def test_a_short_offer_dies_by_ttl_with_no_worker_running(settings, pool):
