@@ -241,10 +241,7 @@ def test_a_refresh_batch_a_dying_worker_took_with_it_is_sent_again(rig):
     kill_hard(w1)
     killed_at = time.monotonic()
     assert rig.broker.hlen("unacked") == 0 and rig.refresh_pending() == 2  # the broker forgot the first batch
-    rig.start_worker("w2")
-    rig.start_scheduler()
-    rig.wait_drained(timeout=60)
-    healed = time.monotonic() - killed_at
+    healed = _healed_since(rig, killed_at, timeout=60)
     differing = rig.differences()
     print(
         f"\nFIGURE worker-kill-refresh-batch: a refresh of {len(skus)} products in {sent} batches, the worker "
@@ -253,6 +250,15 @@ def test_a_refresh_batch_a_dying_worker_took_with_it_is_sent_again(rig):
         f"(OUTBOX_REDELIVER_SECONDS={rig.settings.outbox_redeliver_seconds:g}); differing keys = {len(differing)}"
     )
     assert differing == [], store_dump.describe(differing)
+
+
+def _healed_since(rig: Rig, killed_at: float, timeout: float) -> float:
+    """Start another worker and the scheduler, whose relay sweep sends again what the broker
+    forgot; the seconds from ``killed_at`` until nothing is left to project."""
+    rig.start_worker("w2")
+    rig.start_scheduler()
+    rig.wait_drained(timeout=timeout)
+    return time.monotonic() - killed_at
 
 
 def _drift_prices(rig: Rig) -> int:
@@ -301,10 +307,7 @@ def test_a_worker_killed_with_a_message_in_its_socket_loses_nothing(rig):
     killed_at = time.monotonic()
     held = rig.broker.hlen("unacked")
     assert rig.unprojected() == 1
-    rig.start_worker("w2")
-    rig.start_scheduler()
-    rig.wait_drained(timeout=30)
-    healed = time.monotonic() - killed_at
+    healed = _healed_since(rig, killed_at, timeout=30)
     differing = rig.differences()
     print(
         f"\nFIGURE worker-kill-brpop: 1 write accepted and dispatched, worker SIGKILLed with the message in its "
