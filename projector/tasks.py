@@ -157,19 +157,20 @@ def register(app: Celery, parts: WorkerParts) -> None:
         # Send again only what no longer waits in its queue: unprojected rows of a topic once its
         # queue has drained (a stock burst does not hold back the re-sending of prices), refresh
         # batches once the rebuild queue has.
+        p = projector()
         depths = queue_depths(parts.broker_redis, (*PROJECTION_QUEUES, names.REFRESH_BATCH_QUEUE))
         topics = [topic for topic, task in names.TASK_BY_TOPIC.items() if depths[names.ROUTES[task]] == 0]
-        if depths[names.REFRESH_BATCH_QUEUE] == 0:
-            p = projector()
-            for skus in refresh_ledger.overdue(p.writer.client, p.keys, settings.outbox_redeliver_seconds):
-                send_refresh_batch(skus)
-        with projector().pool.connection() as conn:
-            return dispatch(
+        with p.pool.connection() as conn:
+            sent = dispatch(
                 conn,
                 parts.send,
                 redeliver_after=settings.outbox_redeliver_seconds if topics else None,
                 redeliver_topics=topics,
             )
+        if depths[names.REFRESH_BATCH_QUEUE] == 0:  # after the writes: the snippet Redis may be away
+            for skus in refresh_ledger.overdue(p.writer.client, p.keys, settings.outbox_redeliver_seconds):
+                send_refresh_batch(skus)
+        return sent
 
     @app.task(name=names.PRUNE_OUTBOX, ignore_result=True)
     def prune_outbox() -> int:

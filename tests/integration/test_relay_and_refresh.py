@@ -69,7 +69,7 @@ def test_the_refresh_ledger_lists_batches_until_a_task_starts_them(settings, poo
         assert refresh_ledger.fan_out(conn, client, keys, sent.append) == 2
     first, second = sent
     assert len(first) == refresh_ledger.REFRESH_BATCH and second == [f"B{refresh_ledger.REFRESH_BATCH:04d}"]
-    assert client.zcard(keys.refresh_pending) == 2  # the last refresh's leftovers are part of this one
+    assert client.zcard(keys.refresh_pending) == 2  # the last refresh's leftover is gone: this one covers it
     assert refresh_ledger.overdue(client, keys, older_than=60) == []  # just sent: maybe still queued
     refresh_ledger.started(client, keys, first)
     assert refresh_ledger.overdue(client, keys, older_than=0) == [second]
