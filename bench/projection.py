@@ -3,7 +3,7 @@
 Usage::
 
     python -m bench.projection [--products 20000] [--search embedded|elasticsearch] [--rounds 2]
-                               [--jobs N] [--profile DIR]
+                               [--jobs N] [--profile DIR] [--servers-apart]
 
 What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N products:
 
@@ -45,6 +45,12 @@ What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N 
   recorded per rebuild; "rendering ÷ bench CPU" (the ceiling's CPU seconds ÷ this process's CPU
   seconds in the rebuild) says how much of the projector's own work is rendering, a figure that
   other work on the machine hardly moves, unlike wall-clock rates.
+* **Servers apart** (``--servers-apart`` / ``servers_apart``): every thread of PostgreSQL, Redis
+  and Elasticsearch is pinned to the last usable core and this process (with the rebuild workers
+  it starts) to the others, the rendering cores, for the whole measurement: the ceiling and the
+  rebuilds run on rendering cores only, one process per rendering core, and the ratio is against
+  (rendering cores) × the ceiling. It measures the projector as on a machine whose servers have
+  cores of their own, where the shared-core figure above also pays for the servers' CPU.
 * **Profile** (``--profile DIR`` / ``profile_dir``): per adapter, a production-like rebuild under
   py-spy (``--idle --threads --nonblocking --subprocesses``, 250 Hz: wall time, waiting included,
   the rebuild's worker processes too; phase seconds are process-seconds): one that
@@ -78,7 +84,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
-from bench.report import fmt_num, median, py_spy, read_collapsed, table, tree_cpu_seconds
+from bench.report import fmt_num, median, proc_table, py_spy, read_collapsed, table, tree_cpu_seconds
 from bench.stack import Stack, run_cli
 
 MODES = ("none", "embedded", "elasticsearch")
@@ -422,15 +428,54 @@ def _usable_cores() -> int:
     return usable_cores()
 
 
+def _pin_trees(roots: list[int], cpus: set[int]) -> None:
+    """Every thread of the process trees under ``roots`` on ``cpus`` (threads started later inherit it)."""
+    kids: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _) in proc_table().items():
+        kids[ppid].append(pid)
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        todo += kids[pid]
+        with contextlib.suppress(FileNotFoundError):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.sched_setaffinity(int(tid), cpus)
+
+
+@contextlib.contextmanager
+def servers_apart(stack: Stack):
+    """The stack's servers on the last usable core, this thread (and the processes it starts) on
+    the others, until the block ends; yields the rendering cores."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        raise ValueError("servers apart needs at least two usable cores")
+    roots = list(server_roots(stack).values())
+    rendering = set(usable[:-1])
+    _pin_trees(roots, {usable[-1]})
+    os.sched_setaffinity(0, rendering)
+    try:
+        yield rendering
+    finally:
+        os.sched_setaffinity(0, set(usable))
+        _pin_trees(roots, set(usable))
+
+
 def measure(
     stack: Stack,
     modes: list[str] | None = None,
     rounds: int = 2,
     profile_dir: Path | None = None,
     jobs: int | None = None,
+    apart: bool = False,
 ) -> dict:
     """Ceiling and rebuild throughput on ``stack`` (which must hold a loaded catalog); see the
-    docstring. ``jobs``: the rebuilds' processes (None: one per usable core, as ``projector rebuild``)."""
+    docstring. ``jobs``: the rebuilds' processes (None: one per usable core, as ``projector rebuild``);
+    ``apart``: the servers on a core of their own (:func:`servers_apart`)."""
+    if apart:
+        with servers_apart(stack) as rendering:
+            result = measure(stack, modes, rounds, profile_dir, jobs)
+        return {**result, "servers_apart": sorted(set(os.sched_getaffinity(0)) - rendering)}
     modes = modes or modes_for(stack)
     unknown = set(modes) - set(modes_for(stack))
     if unknown:
@@ -606,6 +651,11 @@ def print_results(result: dict) -> None:
         f"a rebuild's ratio is against {cores} × the single-core ceiling of its own round (* search none: the "
         f"snippet-only ceiling); search documents are {100 * c['document_share']:.0f} % of the ceiling's render time"
     )
+    if result.get("servers_apart"):
+        print(
+            f"servers apart: PostgreSQL, Redis and Elasticsearch pinned to CPU {result['servers_apart']}, the "
+            f"ceiling and the rebuilds to the other {cores} (the rendering cores)"
+        )
     print(
         table(
             [
@@ -689,13 +739,18 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, help="processes per rebuild (default: one per usable core, as projector rebuild)"
     )
     parser.add_argument("--profile", type=Path, metavar="DIR", help="profile one rebuild per adapter with py-spy")
+    parser.add_argument(
+        "--servers-apart",
+        action="store_true",
+        help="the servers on the last usable core, the ceiling and the rebuilds on the others",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",")] if args.modes else None
     if modes and set(modes) - set(MODES):
         parser.error(f"--modes: choose from {', '.join(MODES)}")
     return run_cli(
-        lambda stack: print_results(measure(stack, modes, args.rounds, args.profile, args.jobs)),
+        lambda stack: print_results(measure(stack, modes, args.rounds, args.profile, args.jobs, args.servers_apart)),
         search=args.search,
         products=args.products,
         keep=args.keep,

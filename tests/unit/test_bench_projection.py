@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bench.projection import TARGET, print_results, summarize
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+
+from bench.projection import TARGET, _pin_trees, print_results, summarize
 
 
 def ceiling(products_per_s: float) -> dict:
@@ -40,3 +46,30 @@ def test_the_ratio_is_against_cores_times_the_ceiling(capsys):
     print_results({**result, "dropped_es_indices": []})
     out = capsys.readouterr().out
     assert "÷ (2 × ceiling)" in out and "2 usable cores, the rebuilds rendered in 2 processes" in out
+
+
+def test_pinning_a_process_tree_pins_every_thread_of_every_process():
+    """Servers apart pins the servers' threads, children included (a JVM's, PostgreSQL's backends)."""
+    script = (
+        "import subprocess, sys, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    usable = sorted(os.sched_getaffinity(0))
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = None
+    try:
+        child = int(parent.stdout.readline())  # type: ignore[union-attr]
+        _pin_trees([parent.pid], {usable[-1]})
+        threads = [int(t) for pid in (parent.pid, child) for t in os.listdir(f"/proc/{pid}/task")]
+        assert len(threads) >= 3 and all(os.sched_getaffinity(t) == {usable[-1]} for t in threads)
+        _pin_trees([parent.pid], set(usable))
+        assert all(os.sched_getaffinity(t) == set(usable) for t in threads)
+    finally:
+        parent.kill()
+        parent.wait()
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
