@@ -45,7 +45,7 @@ What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N 
   recorded per rebuild; "rendering ÷ bench CPU" (the ceiling's CPU seconds ÷ this process's CPU
   seconds in the rebuild) says how much of the projector's own work is rendering, a figure that
   other work on the machine hardly moves, unlike wall-clock rates.
-* **Servers apart** (``--servers-apart`` / ``servers_apart``): every thread of PostgreSQL, Redis
+* **Servers apart** (``--servers-apart`` / ``apart``): every thread of PostgreSQL, Redis
   and Elasticsearch is pinned to the last usable core and this process (with the rebuild workers
   it starts) to the others, the rendering cores, for the whole measurement: the ceiling and the
   rebuilds run on rendering cores only, one process per rendering core, and the ratio is against
