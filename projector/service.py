@@ -52,8 +52,11 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, AR
 local skus = {}
 for _, member in ipairs(due) do
   local sku = member
-  if string.sub(member, 1, #ARGV[4]) == ARGV[4] then sku = string.sub(member, #ARGV[4] + 1) end
-  redis.call('ZREM', KEYS[1], member)
+  if string.sub(member, 1, #ARGV[4]) == ARGV[4] then
+    sku = string.sub(member, #ARGV[4] + 1)  -- a claim that ran out: claimed anew below
+  else
+    redis.call('ZREM', KEYS[1], member)
+  end
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4] .. sku)
   skus[#skus + 1] = sku
 end
