@@ -56,7 +56,7 @@ What it measures (issue #6 a), on one stack (:class:`bench.stack.Stack`) with N 
   the rebuild's worker processes too; phase seconds are process-seconds): one that
   replaces a generation of its own kind and then deletes the one replaced before it. Its samples
   are put into phases by the project function on their stack (reading PostgreSQL, rendering
-  snippets, search documents, embedded index entries, snippet writes = the ``guarded_set.lua``
+  snippets, search documents, embedded index memberships, snippet writes = the ``guarded_set.lua``
   calls, search index writes, offer timers, switch + deleting the old generation), and each phase
   into time waiting for the server (a socket read/write or psycopg's wait as the innermost frame),
   time encoding requests (Redis RESP packing, Elasticsearch JSON) and other time in this process.
@@ -109,7 +109,7 @@ PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ConnectionPool.", "psycopg_pool/"),
         ),
     ),
-    ("embedded index entries", (("entries", "search/embedded_docs.py"),)),
+    ("embedded index memberships", (("memberships", "search/embedded_docs.py"),)),
     ("snippet writes (guarded_set.lua)", (("SnippetWriter.write", "projector/store.py"),)),
     (
         "search index writes",

@@ -76,7 +76,10 @@ def fold(text: str) -> str:
 
     ``Crème`` becomes ``creme`` and ``Straße`` ``strasse``; ``ø`` and non-Latin letters stay.
     """
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    folded = text.casefold()
+    if folded.isascii():  # nothing to decompose (most shop text): the cheap path
+        return folded
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
 
 
 def name_sort_key(name: str | None) -> str:

@@ -1,13 +1,17 @@
-"""What one search document becomes in the embedded index: a list of memberships (pure).
+"""What one search document becomes in the embedded index: its memberships (pure).
 
-embedded_write.lua applies the list atomically behind the version guard and remembers the
-undoable part in the document's hash, so the next version can take the old memberships back.
+embedded_write.lua applies them atomically behind the version guard and remembers the undoable
+part in the document's hash, so the next version can take the old memberships back.
 
 Product-level sets hold the product when ANY of its sellables qualifies (has the value, is in
 stock; its price is the cheapest): exact for a simple product, a superset for one with variants.
 A product with variants is also in ``with_variants``, in ``fo`` sets (the values it has on
 sold-out variants only) and in ``sprice`` (its cheapest in-stock price); each of its variants is a
 member ``product U+001F variant`` of the variant-level sets (docs/search-embedded.md).
+
+The memberships come grouped by what the script does with them, as flat lists of strings (a key,
+then its fields), which is what a write call sends: a document has about a hundred of them, and
+the rebuild writes every product's.
 """
 
 from __future__ import annotations
@@ -21,27 +25,33 @@ from search.documents import BRAND, SearchDocument, name_sort_key
 from search.embedded_text import name_rank, terms
 from vocab.keys import KeyScheme
 
-#: Operations understood by embedded_write.lua. S, Z, H and B are undone when the document is
-#: replaced; R and V add to registries that only grow (until the generation is rebuilt).
-SADD, ZADD, HSET, SETBIT, REGISTER, VOCABULARY = "S", "Z", "H", "B", "R", "V"
-#: The registry operations: a write call sends each of their entries once (search/embedded_scripts.py).
-REGISTRIES = frozenset((REGISTER, VOCABULARY))
+#: The registries' operations in a write call (embedded_write.lua): SADD and ZADD with score 0.
+REGISTER, VOCABULARY = "R", "V"
 #: Separates the parts of registry members (facet name / value) and lex members (key / SKU).
 FACET_SEP = "\x1f"
 LEX_SEP = "\x00"
 #: Separates the product and the variant SKU in variant members (embedded_query.lua splits there).
 VARIANT_SEP = "\x1f"
 MAX_TERMS_PER_TEXT = 500  # a very long description adds memory, not findability
-#: Documents whose text entries a process keeps: a stock change that crosses a threshold writes a
-#: product's document again with the same texts, and their terms are most of its cost.
+#: Documents whose text memberships a process keeps: a stock change that crosses a threshold
+#: writes a product's document again with the same texts, and their terms are most of its cost.
 TEXT_CACHE = 1024
 
 
-class Entry(NamedTuple):
-    op: str
-    key: str
-    member: str
-    score: str = "0"  # ZADD score, or HSET value
+class Memberships(NamedTuple):
+    """One document's memberships in one generation, by the command embedded_write.lua gives
+    them (``SKU``: the document's); the first four are undone by the SKU, the next two by member."""
+
+    sets: list[str]  # key...: SADD key SKU
+    bits: list[str]  # key...: SETBIT key id 1 (id: the product's number in the generation)
+    scores: list[str]  # key, score...: ZADD key score SKU
+    fields: list[str]  # key, value...: HSET key SKU value
+    members: list[str]  # key, member...: SADD key member (a variant)
+    ranked: list[str]  # key, member, score...: ZADD key score member (lex members, variants)
+    #: ``facet U+001F value`` for the generation's facet registry, which only grows.
+    facets: list[str]
+    #: Per locale, ``surface U+0000 stem`` of every term, for its vocabulary (only grows).
+    vocabulary: dict[str, list[str]]
 
 
 def price_score(amount) -> str:
@@ -83,80 +93,94 @@ def in_stock(doc: SearchDocument) -> bool:
     return any(v.in_stock for v in doc.variants) if doc.variants else doc.in_stock
 
 
-def entries(doc: SearchDocument, gen: int, keys: KeyScheme, locales: Iterable[str]) -> list[Entry]:
+def memberships(doc: SearchDocument, gen: int, keys: KeyScheme, locales: Iterable[str]) -> Memberships:
     """Every membership of ``doc`` in generation ``gen``; none for a hidden document."""
+    out = Memberships([], [], [], [], [], [], [], {})
     if not doc.visible:
-        return []
+        return out
     sku = doc.sku
-    out = [
-        Entry(SADD, keys.search_visible(gen), sku),
-        # newest first is ascending order: equal times then keep SKU order, and a walk can read it
-        Entry(ZADD, keys.search_created(gen), sku, str(-int(doc.created_at))),
-        Entry(ZADD, keys.search_sku_prefix(gen), f"{sku.casefold()}{LEX_SEP}{sku}"),
-    ]
+    sets, scores = out.sets, out.scores
+    sets.append(keys.search_visible(gen))
+    # newest first is ascending order: equal times then keep SKU order, and a walk can read it
+    scores += (keys.search_created(gen), str(-int(doc.created_at)))
+    out.ranked.extend((keys.search_sku_prefix(gen), f"{sku.casefold()}{LEX_SEP}{sku}", "0"))
     if in_stock(doc):
-        out.append(Entry(SADD, keys.search_in_stock(gen), sku))
-    out += [Entry(SADD, keys.search_category(gen, path), sku) for path in dict.fromkeys(doc.category_paths)]
+        sets.append(keys.search_in_stock(gen))
+    sets += [keys.search_category(gen, path) for path in dict.fromkeys(doc.category_paths)]
     for facet, value in facet_values(doc):
-        out.append(Entry(SADD, keys.search_facet_value(gen, facet, value), sku))
-        out.append(Entry(SETBIT, keys.search_facet_bitmap(gen, facet, value), sku))  # bit: the product's id
-        out.append(Entry(REGISTER, keys.search_facet_registry(gen), f"{facet}{FACET_SEP}{value}"))
-    out += [Entry(ZADD, keys.search_price(gen, cur), sku, price_score(amount)) for cur, amount in cheapest(doc).items()]
-    out += _variant_entries(doc, gen, keys)
+        sets.append(keys.search_facet_value(gen, facet, value))
+        out.bits.append(keys.search_facet_bitmap(gen, facet, value))
+        out.facets.append(f"{facet}{FACET_SEP}{value}")
+    for cur, amount in cheapest(doc).items():
+        scores += (keys.search_price(gen, cur), price_score(amount))
+    if doc.variants:
+        _variants(doc, gen, keys, out)
     for locale in locales:
-        out += _text_entries(sku, doc.names.get(locale, ""), doc.descriptions.get(locale, ""), gen, keys, locale)
+        text = _text(sku, doc.names.get(locale, ""), doc.descriptions.get(locale, ""), gen, keys, locale)
+        sets += text.sets
+        scores += text.scores
+        out.fields.extend(text.fields)
+        out.ranked.extend(text.ranked)
+        out.vocabulary[locale] = text.vocabulary
     return out
 
 
-def _variant_entries(doc: SearchDocument, gen: int, keys: KeyScheme) -> list[Entry]:
-    """The variant-level memberships of a product with variants (none for a simple product)."""
-    if not doc.variants:
-        return []
-    out = [Entry(SADD, keys.search_with_variants(gen), doc.sku)]
+def _variants(doc: SearchDocument, gen: int, keys: KeyScheme, out: Memberships) -> None:
+    """The memberships of a product with variants as such, and its variants'."""
+    sku = doc.sku
+    out.sets.append(keys.search_with_variants(gen))
     in_stock: dict[tuple[str, str], bool] = {}
     for variant in doc.variants:
         for pair in attribute_values(doc.values(variant)):
             in_stock[pair] = in_stock.get(pair, False) or variant.in_stock
     for (name, value), stocked in in_stock.items():
         if not stocked:  # the product has the value, but not in stock
-            out.append(Entry(SADD, keys.search_sold_out_value(gen, name, value), doc.sku))
-            out.append(Entry(SETBIT, keys.search_sold_out_bitmap(gen, name, value), doc.sku))
+            out.sets.append(keys.search_sold_out_value(gen, name, value))
+            out.bits.append(keys.search_sold_out_bitmap(gen, name, value))
     for cur in cheapest(doc):
         offered = [v.prices[cur] for v in doc.variants if v.in_stock and cur in v.prices]
-        score = price_score(min(offered)) if offered else "inf"
-        out.append(Entry(ZADD, keys.search_stock_price(gen, cur), doc.sku, score))
+        out.scores.extend((keys.search_stock_price(gen, cur), price_score(min(offered)) if offered else "inf"))
     for variant in doc.variants:
-        member = f"{doc.sku}{VARIANT_SEP}{variant.sku}"
-        out.append(Entry(ZADD, keys.search_variants(gen), member))
-        out += [
-            Entry(SADD, keys.search_variant_facet(gen, name, value), member)
-            for name, value in attribute_values(doc.values(variant))
-        ]
+        member = f"{sku}{VARIANT_SEP}{variant.sku}"
+        out.ranked.extend((keys.search_variants(gen), member, "0"))
+        for name, value in attribute_values(doc.values(variant)):
+            out.members.extend((keys.search_variant_facet(gen, name, value), member))
         if variant.in_stock:
-            out.append(Entry(SADD, keys.search_variant_in_stock(gen), member))
-        out += [
-            Entry(ZADD, keys.search_variant_price(gen, cur), member, price_score(amount))
-            for cur, amount in variant.prices.items()
-        ]
-    return out
+            out.members.extend((keys.search_variant_in_stock(gen), member))
+        for cur, amount in variant.prices.items():
+            out.ranked.extend((keys.search_variant_price(gen, cur), member, price_score(amount)))
+
+
+class _Text(NamedTuple):
+    """The name and description memberships of one document in one locale (as in Memberships)."""
+
+    sets: tuple[str, ...]
+    scores: tuple[str, ...]
+    fields: tuple[str, ...]
+    ranked: tuple[str, ...]
+    vocabulary: list[str]
 
 
 @lru_cache(maxsize=TEXT_CACHE)
-def _text_entries(sku: str, name: str, description: str, gen: int, keys: KeyScheme, locale: str) -> tuple[Entry, ...]:
-    """The name and description memberships of one document in one locale (a pure function of its
-    arguments: kept for the last :data:`TEXT_CACHE` documents)."""
+def _text(sku: str, name: str, description: str, gen: int, keys: KeyScheme, locale: str) -> _Text:
+    """A pure function of its arguments: kept for the last :data:`TEXT_CACHE` documents."""
     sort_key = name_sort_key(name)
     # A missing name sorts as the empty string (first), like everywhere else.
-    out = [Entry(ZADD, keys.search_name_rank(gen, locale), sku, str(name_rank(sort_key)))]
+    scores = (keys.search_name_rank(gen, locale), str(name_rank(sort_key)))
+    fields: tuple[str, ...] = ()
+    ranked: list[str] = []
     if name:
-        out.append(Entry(HSET, keys.search_names(gen, locale), sku, name))
-        out.append(Entry(ZADD, keys.search_name_prefix(gen, locale), f"{sort_key}{LEX_SEP}{sku}"))
+        fields = (keys.search_names(gen, locale), name)
+        ranked += (keys.search_name_prefix(gen, locale), f"{sort_key}{LEX_SEP}{sku}", "0")
+    sets: list[str] = []
     vocabulary: dict[str, None] = {}
     for in_name, text in ((True, name), (False, description)):
-        for term in terms(text, locale)[:MAX_TERMS_PER_TEXT]:
-            out.append(Entry(SADD, keys.search_term(gen, locale, in_name, term.stem), sku))
-            vocabulary[f"{term.surface}{LEX_SEP}{term.stem}"] = None
-            if in_name:  # every word start of the name, for suggestions
-                out.append(Entry(ZADD, keys.search_name_words(gen, locale), f"{term.surface}{LEX_SEP}{sku}"))
-    out += [Entry(VOCABULARY, keys.search_vocabulary(gen, locale), member) for member in vocabulary]
-    return tuple(out)
+        found = terms(text, locale)[:MAX_TERMS_PER_TEXT]
+        start = keys.search_term(gen, locale, in_name, "")  # every term key of the text starts so
+        sets += [start + term.stem for term in found]
+        vocabulary.update(dict.fromkeys(f"{term.surface}{LEX_SEP}{term.stem}" for term in found))
+        if in_name:  # every word start of the name, for suggestions
+            words = keys.search_name_words(gen, locale)
+            for term in found:
+                ranked += (words, f"{term.surface}{LEX_SEP}{sku}", "0")
+    return _Text(tuple(sets), scores, fields, tuple(ranked), list(vocabulary))

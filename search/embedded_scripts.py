@@ -15,7 +15,7 @@ from importlib.resources import files
 from redis.typing import EncodableT
 
 from search.documents import SearchDocument
-from search.embedded_docs import REGISTRIES, entries
+from search.embedded_docs import REGISTER, VOCABULARY, memberships
 from vocab.keys import KeyScheme
 
 #: The files of each script, joined with a newline in this order (the query script is the set
@@ -40,21 +40,28 @@ def write_call(
 ) -> tuple[list[str], list[EncodableT]]:
     """KEYS and ARGV of one embedded_write.lua call writing ``documents`` into generation ``gen``
     (the script's header describes them): the id hash, the id counter, then each document's hash;
-    the index's key prefix, the call's registry entries (each once, however many documents share
-    it), then per document its SKU, version, entry count and entries."""
+    the index's key prefix, the call's registry groups (each member once, however many documents
+    share it), then per document its SKU, version, the counts of its memberships of each kind and
+    the memberships."""
     call_keys = [keys.search_ids(gen), keys.search_id_seq(gen)]
-    registry: dict[tuple[str, str, str], None] = {}
-    per_document: list[EncodableT] = []
     locales = tuple(locales)
+    facets: dict[str, None] = {}
+    vocabulary: dict[str, dict[str, None]] = {locale: {} for locale in locales}
+    per_document: list[EncodableT] = []
     for doc in documents:
-        own = []
-        for entry in entries(doc, gen, keys, locales):
-            if entry.op in REGISTRIES:
-                registry[entry[:3]] = None
-            else:
-                own.append(entry)
+        m = memberships(doc, gen, keys, locales)
+        facets.update(dict.fromkeys(m.facets))
+        for locale, words in m.vocabulary.items():
+            vocabulary[locale].update(dict.fromkeys(words))
         call_keys.append(keys.search_doc(gen, doc.sku))
-        per_document += [doc.sku, doc.version, len(own)]
-        per_document += [field for entry in own for field in entry]
-    args: list[EncodableT] = [keys.search_index(gen), len(registry), *(f for entry in registry for f in entry)]
+        per_document += (doc.sku, doc.version, len(m.sets), len(m.bits), len(m.scores) // 2, len(m.fields) // 2)
+        per_document += (len(m.members) // 2, len(m.ranked) // 3)
+        for kind in (m.sets, m.bits, m.scores, m.fields, m.members, m.ranked):
+            per_document += kind
+    groups = [(REGISTER, keys.search_facet_registry(gen), facets)]
+    groups += [(VOCABULARY, keys.search_vocabulary(gen, locale), words) for locale, words in vocabulary.items()]
+    groups = [group for group in groups if group[2]]
+    args: list[EncodableT] = [keys.search_index(gen), len(groups)]
+    for op, key, members in groups:
+        args += (op, key, len(members), *members)
     return call_keys, args + per_document

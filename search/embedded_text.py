@@ -26,9 +26,9 @@ import snowballstemmer
 
 from search.documents import fold
 
-WORD = re.compile(r"\w+")
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han ideographs
-_CJK_SPLIT = re.compile(f"[{CJK}]|[^{CJK}]+")
+#: A word: one CJK word character, or a run of other word characters (``\\w``).
+WORD = re.compile(f"(?=\\w)[{CJK}]|[^\\W{CJK}]+")
 MAX_WORD = 64  # longer "words" are cut: nobody types them, and they bloat the vocabulary
 #: ISO 639-1 language of a locale to its Snowball algorithm (others are not stemmed).
 SNOWBALL = {
@@ -55,10 +55,7 @@ class Term(NamedTuple):
 
 def words(text: str) -> list[str]:
     """Folded words of ``text``; every CJK character is a word of its own."""
-    out: list[str] = []
-    for word in WORD.findall(fold(text)):
-        out.extend(part[:MAX_WORD] for part in _CJK_SPLIT.findall(word))
-    return out
+    return [word[:MAX_WORD] for word in WORD.findall(fold(text))]
 
 
 _local = threading.local()  # Snowball stemmers keep state while stemming: one per thread
@@ -86,7 +83,7 @@ def stem(word: str, algorithm: str | None) -> str:
 def terms(text: str, locale: str) -> list[Term]:
     """Distinct terms of ``text`` in order of first occurrence."""
     algorithm = stemmer_for(locale)
-    return list(dict.fromkeys(Term(w, stem(w, algorithm)) for w in words(text)))
+    return [Term(w, stem(w, algorithm)) for w in dict.fromkeys(words(text))]
 
 
 #: Typed words of a suggestion are compared on their first characters only, as many as

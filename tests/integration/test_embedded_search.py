@@ -88,6 +88,17 @@ def test_a_hidden_document_matches_nothing_but_keeps_its_version(ix):
     assert found(ix, "ghost") == set() and ix.suggest("gho", "en_US") == []
 
 
+def test_a_write_registers_more_words_than_one_redis_call_takes(ix, client):
+    # one call of 50 documents with 100 words each registers 5,000 words: more than Lua can unpack
+    # into one ZADD (8,000 arguments), so the script registers them in chunks
+    words = [f"w{n:04d}" for n in range(5000)]
+    docs = [doc(f"W{i}", descriptions={"en_US": " ".join(words[100 * i : 100 * i + 100])}) for i in range(50)]
+    ix.index(docs, [1])
+    vocabulary = KeyScheme("ss").search_vocabulary(1, "en_US")
+    assert client.zcard(vocabulary) == 5000 and found(ix, "w4999") == {"W49"}
+    assert {s.decode().partition("\x00")[0] for s in client.zrange(vocabulary, 0, -1)} == set(words)
+
+
 def test_generations_are_separate_and_switch_and_drop_work(ix, client):
     assert ix.live_generation() == 1
     ix.ensure_generation(2)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from search.documents import SearchDocument, VariantDocument, fold, name_sort_key
-from search.embedded_docs import HSET, REGISTER, REGISTRIES, SADD, SETBIT, VOCABULARY, ZADD, entries
+from search.embedded_docs import REGISTER, VOCABULARY, Memberships, memberships
 from search.embedded_query import Lookup, plan
 from search.embedded_scripts import write_call
 from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
@@ -21,6 +22,35 @@ from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 from vocab.keys import KeyScheme
 
 KEYS = KeyScheme("t")
+#: What embedded_write.lua does with a membership: SADD, SETBIT, ZADD, HSET.
+SADD, SETBIT, ZADD, HSET = "S", "B", "Z", "H"
+
+
+class Entry(NamedTuple):
+    op: str
+    key: str
+    member: str
+    score: str = "0"  # ZADD score, or HSET value
+
+
+def flat(m: Memberships, sku: str, gen: int = 1) -> list[Entry]:
+    """Every membership as one (op, key, member, score), registries (REGISTER, VOCABULARY) too."""
+
+    def tuples(values: list[str], size: int) -> list[tuple[str, ...]]:
+        return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
+
+    out = [Entry(SADD, k, sku) for k in m.sets] + [Entry(SETBIT, k, sku) for k in m.bits]
+    out += [Entry(ZADD, k, sku, score) for k, score in tuples(m.scores, 2)]
+    out += [Entry(HSET, k, sku, value) for k, value in tuples(m.fields, 2)]
+    out += [Entry(SADD, k, member) for k, member in tuples(m.members, 2)]
+    out += [Entry(ZADD, k, member, score) for k, member, score in tuples(m.ranked, 3)]
+    out += [Entry(REGISTER, KEYS.search_facet_registry(gen), f) for f in m.facets]
+    out += [Entry(VOCABULARY, KEYS.search_vocabulary(gen, loc), w) for loc, ws in m.vocabulary.items() for w in ws]
+    return out
+
+
+def entries(d: SearchDocument, locales: list[str]) -> list[Entry]:
+    return flat(memberships(d, 1, KEYS, locales), d.sku)
 
 
 def stems(text: str, locale: str) -> set[str]:
@@ -106,33 +136,37 @@ def doc(**kw) -> SearchDocument:
     return SearchDocument(**base)
 
 
-def test_a_write_call_sends_each_registry_entry_once_before_the_documents():
+def test_a_write_call_sends_each_registry_member_once_before_the_documents():
     first, second = doc(), doc(sku="S2", names={"en_US": "Running Boot"}, attributes={"color": ("Red",)})
     keys, args = write_call([first, second], 1, KEYS, ["en_US"])
     p = "t:1:idx:{t:1}:"
     assert keys[2:] == [KEYS.search_doc(1, "S1"), KEYS.search_doc(1, "S2")] and args[0] == p
-    count = args[1]
-    assert isinstance(count, int)
-    registry = [tuple(args[2 + 3 * i : 5 + 3 * i]) for i in range(count)]
-    wanted = {e[:3] for d in (first, second) for e in entries(d, 1, KEYS, ["en_US"]) if e.op in REGISTRIES}
-    assert len(registry) == len(wanted) and set(registry) == wanted  # "running" and color Red: once each
-    assert (VOCABULARY, p + "vocab:en_US", "running\x00run") in registry
-    rest = args[2 + 3 * count :]
-    at = 0
+    at, registry = 2, set()
+    for _ in range(int(args[1])):  # groups: op, key, count, members
+        op, key, count = args[at : at + 3]
+        members = args[at + 3 : at + 3 + int(count)]
+        assert len(set(members)) == len(members)  # "running" and color Red: once each
+        registry |= {(op, key, member) for member in members}
+        at += 3 + int(count)
+    wanted = {e[:3] for d in (first, second) for e in entries(d, ["en_US"]) if e.op in (REGISTER, VOCABULARY)}
+    assert registry == wanted and (VOCABULARY, p + "vocab:en_US", "running\x00run") in registry
     for d in (first, second):
-        own = [e for e in entries(d, 1, KEYS, ["en_US"]) if e.op not in REGISTRIES]
-        assert rest[at : at + 3] == [d.sku, d.version, len(own)]
-        assert rest[at + 3 : at + 3 + 4 * len(own)] == [f for e in own for f in e]
-        at += 3 + 4 * len(own)
-    assert at == len(rest)
+        m = memberships(d, 1, KEYS, ["en_US"])
+        counts = [len(m.sets), len(m.bits), len(m.scores) // 2, len(m.fields) // 2, len(m.members) // 2]
+        assert args[at : at + 8] == [d.sku, d.version, *counts, len(m.ranked) // 3]
+        at += 8
+        for kind in m[:6]:
+            assert args[at : at + len(kind)] == kind
+            at += len(kind)
+    assert at == len(args)
 
 
 def test_a_hidden_document_has_no_memberships():
-    assert entries(doc(visible=False), 1, KEYS, ["en_US"]) == []
+    assert entries(doc(visible=False), ["en_US"]) == []
 
 
 def test_a_visible_document_is_in_every_set_it_matches():
-    got = {(e.op, e.key, e.member, e.score) for e in entries(doc(), 1, KEYS, ["en_US", "de_DE"])}
+    got = {(e.op, e.key, e.member, e.score) for e in entries(doc(), ["en_US", "de_DE"])}
     p = "t:1:idx:{t:1}:"
     for key in (
         "visible",
@@ -161,7 +195,7 @@ def test_a_visible_document_is_in_every_set_it_matches():
 
 
 def test_a_simple_product_has_no_variant_level_memberships():
-    got = {e.key for e in entries(doc(), 1, KEYS, ["en_US"])}
+    got = {e.key for e in entries(doc(), ["en_US"])}
     variant_level = ("vf:", "vin_stock", "vprice:", "variants", "with_variants")
     assert not any(k.startswith(tuple(f"t:1:idx:{{t:1}}:{k}" for k in variant_level)) for k in got)
 
@@ -172,7 +206,7 @@ def test_a_product_with_variants_is_in_the_product_sets_of_any_variant_and_each_
         VariantDocument("S1-M", {"size": "M"}, {"EUR": Decimal("40"), "USD": Decimal("45")}, "low_stock"),
     )
     d = doc(attributes={"color": ("Grey",), "material": ("Wool",)}, variants=variants, prices={})
-    got = {(e.op, e.key, e.member, e.score) for e in entries(d, 1, KEYS, ["en_US"])}
+    got = {(e.op, e.key, e.member, e.score) for e in entries(d, ["en_US"])}
     p = "t:1:idx:{t:1}:"
     # product level: any variant (Grey comes from the M, which has no color of its own)
     for key in ("with_variants", "in_stock", "f:color:Blue", "f:color:Grey", "f:size:S", "f:size:M", "f:material:Wool"):
@@ -201,11 +235,11 @@ def test_a_product_with_variants_is_in_the_product_sets_of_any_variant_and_each_
     }
     assert (ZADD, p + "sprice:EUR", "S1", "40.0") in got and (ZADD, p + "sprice:USD", "S1", "45.0") in got
     sold_out = replace(d, variants=tuple(replace(v, availability="sold_out") for v in variants))
-    assert (ZADD, p + "sprice:EUR", "S1", "inf") in entries(sold_out, 1, KEYS, ["en_US"])
+    assert (ZADD, p + "sprice:EUR", "S1", "inf") in entries(sold_out, ["en_US"])
 
 
 def test_sold_out_documents_and_empty_brands_are_left_out_of_their_sets():
-    got = {e.key for e in entries(doc(availability="sold_out", brand=""), 1, KEYS, ["en_US"])}
+    got = {e.key for e in entries(doc(availability="sold_out", brand=""), ["en_US"])}
     assert "t:1:idx:{t:1}:in_stock" not in got
     assert not any(k.startswith("t:1:idx:{t:1}:f:brand:") for k in got)
 
