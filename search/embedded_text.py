@@ -27,8 +27,9 @@ import snowballstemmer
 from search.documents import fold
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han ideographs
-#: A word: one CJK word character, or a run of other word characters (``\\w``).
-WORD = re.compile(f"(?=\\w)[{CJK}]|[^\\W{CJK}]+")
+WORD = re.compile(r"\w+")
+_HAS_CJK = re.compile(f"[{CJK}]")
+_CJK_SPLIT = re.compile(f"[{CJK}]|[^{CJK}]+")
 MAX_WORD = 64  # longer "words" are cut: nobody types them, and they bloat the vocabulary
 #: ISO 639-1 language of a locale to its Snowball algorithm (others are not stemmed).
 SNOWBALL = {
@@ -55,7 +56,13 @@ class Term(NamedTuple):
 
 def words(text: str) -> list[str]:
     """Folded words of ``text``; every CJK character is a word of its own."""
-    return [word[:MAX_WORD] for word in WORD.findall(fold(text))]
+    folded = fold(text)
+    found = WORD.findall(folded)
+    if not folded.isascii() and _HAS_CJK.search(folded):
+        found = [part for word in found for part in _CJK_SPLIT.findall(word)]
+    if len(folded) > MAX_WORD and max(map(len, found), default=0) > MAX_WORD:
+        found = [word[:MAX_WORD] for word in found]
+    return found
 
 
 _local = threading.local()  # Snowball stemmers keep state while stemming: one per thread
@@ -73,17 +80,21 @@ def stemmer_for(locale: str) -> str | None:
     return SNOWBALL.get(locale.split("_")[0].split("-")[0].lower())
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str, algorithm: str | None) -> str:
+    return _term(word, algorithm).stem
+
+
+@lru_cache(maxsize=200_000)
+def _term(word: str, algorithm: str | None) -> Term:
     if algorithm is None or len(word) < 3 or not word.isalpha():
-        return word
-    return _stemmer(algorithm).stemWord(word) or word
+        return Term(word, word)
+    return Term(word, _stemmer(algorithm).stemWord(word) or word)
 
 
 def terms(text: str, locale: str) -> list[Term]:
     """Distinct terms of ``text`` in order of first occurrence."""
     algorithm = stemmer_for(locale)
-    return [Term(w, stem(w, algorithm)) for w in dict.fromkeys(words(text))]
+    return [_term(w, algorithm) for w in dict.fromkeys(words(text))]
 
 
 #: Typed words of a suggestion are compared on their first characters only, as many as

@@ -17,7 +17,7 @@ from search.documents import SearchDocument, VariantDocument, fold, name_sort_ke
 from search.embedded_docs import REGISTER, VOCABULARY, Memberships, memberships
 from search.embedded_query import Lookup, plan
 from search.embedded_scripts import write_call
-from search.embedded_text import RANK_CHARS, Term, name_rank, terms, words
+from search.embedded_text import MAX_WORD, RANK_CHARS, Term, name_rank, terms, words
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 from vocab.keys import KeyScheme
 
@@ -88,6 +88,12 @@ def test_accented_and_plain_spellings_give_the_same_terms():
 def test_cyrillic_words_stay_words_and_cjk_characters_are_terms_of_their_own():
     assert words("Кроссовки Nova") == ["кроссовки", "nova"]
     assert words("ランニング靴 Glide") == ["ラ", "ン", "ニ", "ン", "ク", "靴", "glide"]
+    assert words("Nova靴Glide・x") == ["nova", "靴", "glide", "x"]  # a CJK character inside a word splits it
+
+
+def test_words_longer_than_anyone_types_are_cut():
+    assert words("a" * 70 + " Éb" + "c" * 70) == ["a" * MAX_WORD, "eb" + "c" * (MAX_WORD - 2)]
+    assert words("short words stay") == ["short", "words", "stay"]
 
 
 def test_terms_are_distinct_in_first_occurrence_order():
