@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from importlib.resources import files
 
+import orjson
 from redis.typing import EncodableT
 
 from search.documents import SearchDocument
@@ -40,28 +41,21 @@ def write_call(
 ) -> tuple[list[str], list[EncodableT]]:
     """KEYS and ARGV of one embedded_write.lua call writing ``documents`` into generation ``gen``
     (the script's header describes them): the id hash, the id counter, then each document's hash;
-    the index's key prefix, the call's registry groups (each member once, however many documents
-    share it), then per document its SKU, version, the counts of its memberships of each kind and
-    the memberships."""
+    the index's key prefix and the call as one JSON text: its registry groups (each member once,
+    however many documents share it) and per document its SKU, version and memberships."""
     call_keys = [keys.search_ids(gen), keys.search_id_seq(gen)]
     locales = tuple(locales)
     facets: dict[str, None] = {}
     vocabulary: dict[str, dict[str, None]] = {locale: {} for locale in locales}
-    per_document: list[EncodableT] = []
+    written = []
     for doc in documents:
         m = memberships(doc, gen, keys, locales)
         facets.update(dict.fromkeys(m.facets))
         for locale, words in m.vocabulary.items():
             vocabulary[locale].update(dict.fromkeys(words))
         call_keys.append(keys.search_doc(gen, doc.sku))
-        per_document += (doc.sku, doc.version, len(m.sets), len(m.bits), len(m.scores) // 2, len(m.fields) // 2)
-        per_document += (len(m.members) // 2, len(m.ranked) // 3)
-        for kind in (m.sets, m.bits, m.scores, m.fields, m.members, m.ranked):
-            per_document += kind
-    groups = [(REGISTER, keys.search_facet_registry(gen), facets)]
-    groups += [(VOCABULARY, keys.search_vocabulary(gen, locale), words) for locale, words in vocabulary.items()]
-    groups = [group for group in groups if group[2]]
-    args: list[EncodableT] = [keys.search_index(gen), len(groups)]
-    for op, key, members in groups:
-        args += (op, key, len(members), *members)
-    return call_keys, args + per_document
+        written.append((doc.sku, str(doc.version), m.sets, m.bits, m.scores, m.fields, m.members, m.ranked))
+    groups = [(REGISTER, keys.search_facet_registry(gen), list(facets))]
+    groups += [(VOCABULARY, keys.search_vocabulary(gen, loc), list(words)) for loc, words in vocabulary.items()]
+    call = {"r": [group for group in groups if group[2]], "d": written}
+    return call_keys, [keys.search_index(gen), orjson.dumps(call)]

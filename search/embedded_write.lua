@@ -1,19 +1,19 @@
 -- Version-guarded writes of search documents into one generation of the embedded index.
 -- KEYS[1]: the SKU -> id hash, KEYS[2]: the id counter, KEYS[2 + i]: the hash of document i.
 -- ARGV[1]: the generation's key prefix (KeyScheme.search_index).
--- ARGV[2]: the count g of the call's registry groups, then g groups: op, key, count n, n members.
---   R  SADD key member...        V  ZADD key 0 member...
--- Registries (facet values, vocabulary) are never undone and belong to no document: a member
--- comes once per call, however many of its documents share it, and is written whatever their
--- versions (a registered value no document has is what an undone document leaves anyway).
--- Then, per document: SKU, version, the counts s, b, z, h, n, m of its memberships of each kind,
--- then the memberships, kind by kind (search.embedded_docs.Memberships):
---   s keys           SADD key SKU
---   b keys           SETBIT key id 1   (id: the product's number in the generation, given on first write)
---   z key, score     ZADD key score SKU
---   h key, value     HSET key SKU value
---   n key, member    SADD key member
---   m key, member, score   ZADD key score member
+-- ARGV[2]: the call, JSON: {"r": [[op, key, [member...]]...], "d": [[SKU, version, s, b, z, h, n, m]...]}.
+-- "r" are the registries (facet values, vocabulary): R is SADD key member..., V is ZADD key 0
+-- member.... They are never undone and belong to no document: a member comes once per call,
+-- however many of its documents share it, and is written whatever their versions (a registered
+-- value no document has is what an undone document leaves anyway).
+-- "d" are the documents (the i-th is KEYS[2 + i]), their memberships as flat lists by kind
+-- (search.embedded_docs.Memberships):
+--   s [key...]                  SADD key SKU
+--   b [key...]                  SETBIT key id 1   (id: the product's number in the generation, given on first write)
+--   z [key, score...]           ZADD key score SKU
+--   h [key, value...]           HSET key SKU value
+--   n [key, member...]          SADD key member
+--   m [key, member, score...]   ZADD key score member
 -- A document older than the stored one is skipped; the same version is written again. Writing
 -- first undoes the memberships listed in the hash's field 'u', then adds the new ones. 'u' is
 -- cjson: {S = {key...}, Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...},
@@ -26,46 +26,38 @@
 -- Returns the number of documents written.
 local prefix = ARGV[1]
 local strip = #prefix + 1
+local call = cjson.decode(ARGV[2])
 local written = 0
-local a = 3
-for _ = 1, tonumber(ARGV[2]) do
-  local op, key, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
-  a = a + 3
-  for i = a, a + n - 1, 1000 do  -- in chunks: unpack has a limit
-    local last = math.min(i + 999, a + n - 1)
+for _, group in ipairs(call.r) do
+  local op, key, members = group[1], group[2], group[3]
+  for i = 1, #members, 1000 do  -- in chunks: unpack has a limit
+    local last = math.min(i + 999, #members)
     if op == 'R' then
-      redis.call('SADD', key, unpack(ARGV, i, last))
+      redis.call('SADD', key, unpack(members, i, last))
     else
       local args = {}
-      for j = i, last do args[#args + 1], args[#args + 2] = 0, ARGV[j] end
+      for j = i, last do args[#args + 1], args[#args + 2] = 0, members[j] end
       redis.call('ZADD', key, unpack(args))
     end
   end
-  a = a + n
 end
 
-local function keys_of(from, to, step)  -- the keys ARGV[from], ARGV[from + step]..., without the prefix
+local function keys_of(list, step)  -- the keys list[1], list[1 + step]..., without the prefix
   local out = {}
-  for j = from, to, step do out[#out + 1] = ARGV[j]:sub(strip) end
+  for j = 1, #list, step do out[#out + 1] = list[j]:sub(strip) end
   return out
 end
 
-local function pairs_of(from, to, step)  -- {key without the prefix, member} of each membership
+local function pairs_of(list, step)  -- {key without the prefix, member} of each membership
   local out = {}
-  for j = from, to, step do out[#out + 1] = {ARGV[j]:sub(strip), ARGV[j + 1]} end
+  for j = 1, #list, step do out[#out + 1] = {list[j]:sub(strip), list[j + 1]} end
   return out
 end
 
-for d = 3, #KEYS do
-  local doc = KEYS[d]
-  local sku, version = ARGV[a], ARGV[a + 1]
-  local s = a + 8
-  local b = s + tonumber(ARGV[a + 2])
-  local z = b + tonumber(ARGV[a + 3])
-  local h = z + 2 * tonumber(ARGV[a + 4])
-  local n = h + 2 * tonumber(ARGV[a + 5])
-  local m = n + 2 * tonumber(ARGV[a + 6])
-  a = m + 3 * tonumber(ARGV[a + 7])
+for d, entry in ipairs(call.d) do
+  local doc = KEYS[2 + d]
+  local sku, version = entry[1], entry[2]
+  local sets, bits, scores, fields, members, ranked = entry[3], entry[4], entry[5], entry[6], entry[7], entry[8]
   local stored = redis.call('HGET', doc, 'v')
   if not stored or tonumber(version) >= tonumber(stored) then
     local id = redis.call('HGET', KEYS[1], sku)
@@ -83,15 +75,15 @@ for d = 3, #KEYS do
       for _, km in ipairs(old.M or {}) do redis.call('ZREM', prefix .. km[1], km[2]) end
       for _, km in ipairs(old.N or {}) do redis.call('SREM', prefix .. km[1], km[2]) end
     end
-    for j = s, b - 1 do redis.call('SADD', ARGV[j], sku) end
-    for j = b, z - 1 do redis.call('SETBIT', ARGV[j], id, 1) end
-    for j = z, h - 1, 2 do redis.call('ZADD', ARGV[j], ARGV[j + 1], sku) end
-    for j = h, n - 1, 2 do redis.call('HSET', ARGV[j], sku, ARGV[j + 1]) end
-    for j = n, m - 1, 2 do redis.call('SADD', ARGV[j], ARGV[j + 1]) end
-    for j = m, a - 1, 3 do redis.call('ZADD', ARGV[j], ARGV[j + 2], ARGV[j + 1]) end
+    for _, key in ipairs(sets) do redis.call('SADD', key, sku) end
+    for _, key in ipairs(bits) do redis.call('SETBIT', key, id, 1) end
+    for j = 1, #scores, 2 do redis.call('ZADD', scores[j], scores[j + 1], sku) end
+    for j = 1, #fields, 2 do redis.call('HSET', fields[j], sku, fields[j + 1]) end
+    for j = 1, #members, 2 do redis.call('SADD', members[j], members[j + 1]) end
+    for j = 1, #ranked, 3 do redis.call('ZADD', ranked[j], ranked[j + 2], ranked[j + 1]) end
     local undo = {
-      S = keys_of(s, b - 1, 1), B = keys_of(b, z - 1, 1), Z = keys_of(z, h - 1, 2), H = keys_of(h, n - 1, 2),
-      N = pairs_of(n, m - 1, 2), M = pairs_of(m, a - 1, 3),
+      S = keys_of(sets, 1), B = keys_of(bits, 1), Z = keys_of(scores, 2), H = keys_of(fields, 2),
+      N = pairs_of(members, 2), M = pairs_of(ranked, 3),
     }
     for op, list in pairs(undo) do
       if #list == 0 then undo[op] = nil end  -- cjson writes an empty table as {}, not []
