@@ -10,8 +10,8 @@ sold-out variants only) and in ``sprice`` (its cheapest in-stock price); each of
 member ``product U+001F variant`` of the variant-level sets (docs/search-embedded.md).
 
 The memberships come grouped by what the script does with them, as flat lists of strings (a key,
-then its fields), which is what a write call sends: a document has about a hundred of them, and
-the rebuild writes every product's.
+then its fields), which is what a write call sends (as JSON): a document has about a hundred of
+them, and the rebuild writes every product's.
 """
 
 from __future__ import annotations

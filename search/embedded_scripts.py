@@ -54,7 +54,7 @@ def write_call(
         for locale, words in m.vocabulary.items():
             vocabulary[locale].update(dict.fromkeys(words))
         call_keys.append(keys.search_doc(gen, doc.sku))
-        written.append((doc.sku, str(doc.version), m.sets, m.bits, m.scores, m.fields, m.members, m.ranked))
+        written.append((doc.sku, str(doc.version), *m[:6]))  # its six kinds; registries are per call
     groups = [(REGISTER, keys.search_facet_registry(gen), list(facets))]
     groups += [(VOCABULARY, keys.search_vocabulary(gen, loc), list(words)) for loc, words in vocabulary.items()]
     call = {"r": [group for group in groups if group[2]], "d": written}

@@ -360,7 +360,8 @@ class KeyScheme:
         return f"{self.search_index(gen)}sku_lex"
 
     def search_term(self, gen: int, locale: str, in_name: bool, term: str) -> str:
-        """Set of SKUs whose name (``tn``) or description (``td``) holds ``term``."""
+        """Set of SKUs whose name (``tn``) or description (``td``) holds ``term``; the term comes
+        last, so ``search_term(gen, locale, in_name, "")`` is where all those keys start."""
         return f"{self.search_index(gen)}{'tn' if in_name else 'td'}:{locale}:{term}"
 
     def search_vocabulary(self, gen: int, locale: str) -> str:
