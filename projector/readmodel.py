@@ -101,27 +101,27 @@ def load_products(conn: psycopg.Connection, skus: Sequence[str]) -> dict[str, Pr
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         rows = conn.execute(
             """SELECT sku, brand, active, deleted_at IS NOT NULL, created_at, version, price_version, stock_version
-               FROM products p WHERE sku = ANY(%s)""",
+               FROM products p WHERE sku = ANY(%b)""",
             (skus,),
         ).fetchall()
         views = {row[0]: ProductView(*row) for row in rows}
         for sku, locale, name, description in conn.execute(
-            "SELECT sku, locale, name, description FROM product_texts WHERE sku = ANY(%s)", (skus,)
-        ):
+            "SELECT sku, locale, name, description FROM product_texts WHERE sku = ANY(%b)", (skus,)
+        ).fetchall():
             views[sku].names[locale] = name
             views[sku].descriptions[locale] = description
         for sku, category in conn.execute(
-            "SELECT sku, category FROM product_categories WHERE sku = ANY(%s) ORDER BY sku, position", (skus,)
-        ):
+            "SELECT sku, category FROM product_categories WHERE sku = ANY(%b) ORDER BY sku, position", (skus,)
+        ).fetchall():
             views[sku].categories.append(category)
         for sku, name, value in conn.execute(
-            "SELECT sku, name, value FROM product_attributes WHERE sku = ANY(%s) ORDER BY sku, name, position",
+            "SELECT sku, name, value FROM product_attributes WHERE sku = ANY(%b) ORDER BY sku, name, position",
             (skus,),
-        ):
+        ).fetchall():
             views[sku].attributes.setdefault(name, []).append(value)
         for sku, src, width, height in conn.execute(
-            "SELECT sku, src, width, height FROM product_images WHERE sku = ANY(%s) ORDER BY sku, position", (skus,)
-        ):
+            "SELECT sku, src, width, height FROM product_images WHERE sku = ANY(%b) ORDER BY sku, position", (skus,)
+        ).fetchall():
             views[sku].images.append(Image(src, width, height))
         variants = _load_variants(conn, skus, views)
     for view in views.values():
@@ -140,30 +140,30 @@ def _load_variants(conn: psycopg.Connection, skus: list[str], views: dict[str, P
     for product, sku, position, active, price_version, stock_version, quantity in conn.execute(
         """SELECT v.product, v.sku, v.position, v.active, v.price_version, v.stock_version, COALESCE(s.quantity, 0)
            FROM variants v LEFT JOIN stock s ON s.sku = v.sku
-           WHERE v.product = ANY(%s) ORDER BY v.product, v.position, v.sku""",
+           WHERE v.product = ANY(%b) ORDER BY v.product, v.position, v.sku""",
         (skus,),
-    ):
+    ).fetchall():
         variant = VariantView(sku, position, active, price_version, stock_version, quantity=quantity)
         views[product].variants.append(variant)
         variants[sku] = variant
-    of_products = "JOIN variants v ON v.sku = t.{column} WHERE v.product = ANY(%s)"
+    of_products = "JOIN variants v ON v.sku = t.{column} WHERE v.product = ANY(%b)"
     for sku, name, value in conn.execute(
         "SELECT t.variant, t.name, t.value FROM variant_options t "
         + of_products.format(column="variant")
         + " ORDER BY t.variant, t.position",
         (skus,),
-    ):
+    ).fetchall():
         variants[sku].options[name] = value
     for sku, currency, amount in conn.execute(
         "SELECT t.sku, t.currency, t.amount FROM prices t " + of_products.format(column="sku"), (skus,)
-    ):
+    ).fetchall():
         variants[sku].prices[currency] = amount
     for sku, currency, amount, starts, ends in conn.execute(
         "SELECT t.sku, t.currency, t.amount, t.starts_at, t.ends_at FROM offers t "
         + of_products.format(column="sku")
         + " AND t.ends_at > now()",
         (skus,),
-    ):
+    ).fetchall():
         variants[sku].offers.append(Offer(currency, amount, starts, ends))
     return variants
 
