@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,6 +72,15 @@ class SearchDocument:
 BRAND = "brand"
 
 
+#: Code points below it may be combining marks (none above is, in any Unicode version so far).
+COMBINING_BELOW = 0x20000
+#: Every combining mark, for ``str.translate`` to drop.
+_COMBINING = {c: None for c in range(COMBINING_BELOW) if unicodedata.combining(chr(c))}
+#: The marks that accented Latin letters decompose into (the combining ones of U+0300..U+036F),
+#: dropped first: what is left is then usually ASCII, and the slower translation is not needed.
+_LATIN_MARKS = re.compile("[" + "".join(chr(c) for c in range(0x300, 0x370) if c in _COMBINING) + "]+")
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: casefold, NFKD, combining marks dropped.
 
@@ -79,7 +89,8 @@ def fold(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():  # nothing to decompose (most shop text): the cheap path
         return folded
-    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", folded))
+    return decomposed if decomposed.isascii() else decomposed.translate(_COMBINING)
 
 
 def name_sort_key(name: str | None) -> str:

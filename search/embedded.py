@@ -21,7 +21,7 @@ import redis
 from search.documents import BRAND, SearchDocument
 from search.embedded_docs import FACET_SEP, LEX_SEP
 from search.embedded_query import MAX_EXPANSIONS, Lookup, plan
-from search.embedded_scripts import script_source, write_call
+from search.embedded_scripts import script_source, write_args, write_call
 from search.embedded_text import Term, fold, starts_words, terms, typed_words
 from search.query import Query, Result, Suggestion
 from snipshop.redis_tools import unlink_matching
@@ -95,10 +95,11 @@ class EmbeddedIndex:
 
     def index(self, documents: Sequence[SearchDocument], generations: Sequence[int]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for gen in generations:
-            for start in range(0, len(documents), DOCS_PER_CALL):
-                batch = documents[start : start + DOCS_PER_CALL]
-                keys, args = write_call(batch, gen, self.keys, self.locales)
+        for start in range(0, len(documents), DOCS_PER_CALL):
+            batch = documents[start : start + DOCS_PER_CALL]
+            call = write_call(batch, self.locales)  # the same for every generation
+            for gen in generations:
+                keys, args = write_args(batch, call, gen, self.keys)
                 self._write(keys=keys, args=args, client=pipe)
                 if len(pipe) >= CALLS_PER_ROUND_TRIP:
                     pipe.execute()

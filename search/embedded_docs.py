@@ -11,7 +11,9 @@ member ``product U+001F variant`` of the variant-level sets (docs/search-embedde
 
 The memberships come grouped by what the script does with them, as flat lists of strings (a key,
 then its fields), which is what a write call sends (as JSON): a document has about a hundred of
-them, and the rebuild writes every product's.
+them, and the rebuild writes every product's. Their keys are the generation's
+(:class:`vocab.keys.IndexKey`, without its prefix), so one document's memberships are the same in
+every generation and computed once for all of them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import NamedTuple
 
 from search.documents import BRAND, SearchDocument, name_sort_key
 from search.embedded_text import name_rank, terms
-from vocab.keys import KeyScheme
+from vocab.keys import IndexKey as K
 
 #: The registries' operations in a write call (embedded_write.lua): SADD and ZADD with score 0.
 REGISTER, VOCABULARY = "R", "V"
@@ -39,8 +41,9 @@ TEXT_CACHE = 1024
 
 
 class Memberships(NamedTuple):
-    """One document's memberships in one generation, by the command embedded_write.lua gives
-    them (``SKU``: the document's); the first four are undone by the SKU, the next two by member."""
+    """One document's memberships, by the command embedded_write.lua gives them (``SKU``: the
+    document's; ``key``: an :class:`~vocab.keys.IndexKey`); the first four are undone by the SKU,
+    the next two by member."""
 
     sets: list[str]  # key...: SADD key SKU
     bits: list[str]  # key...: SETBIT key id 1 (id: the product's number in the generation)
@@ -93,30 +96,30 @@ def in_stock(doc: SearchDocument) -> bool:
     return any(v.in_stock for v in doc.variants) if doc.variants else doc.in_stock
 
 
-def memberships(doc: SearchDocument, gen: int, keys: KeyScheme, locales: Iterable[str]) -> Memberships:
-    """Every membership of ``doc`` in generation ``gen``; none for a hidden document."""
+def memberships(doc: SearchDocument, locales: Iterable[str]) -> Memberships:
+    """Every membership of ``doc``; none for a hidden document."""
     out = Memberships([], [], [], [], [], [], [], {})
     if not doc.visible:
         return out
     sku = doc.sku
     sets, scores = out.sets, out.scores
-    sets.append(keys.search_visible(gen))
+    sets.append(K.VISIBLE)
     # newest first is ascending order: equal times then keep SKU order, and a walk can read it
-    scores += (keys.search_created(gen), str(-int(doc.created_at)))
-    out.ranked.extend((keys.search_sku_prefix(gen), f"{sku.casefold()}{LEX_SEP}{sku}", "0"))
+    scores += (K.CREATED, str(-int(doc.created_at)))
+    out.ranked.extend((K.SKU_PREFIX, f"{sku.casefold()}{LEX_SEP}{sku}", "0"))
     if in_stock(doc):
-        sets.append(keys.search_in_stock(gen))
-    sets += [keys.search_category(gen, path) for path in dict.fromkeys(doc.category_paths)]
+        sets.append(K.IN_STOCK)
+    sets += [K.category(path) for path in dict.fromkeys(doc.category_paths)]
     for facet, value in facet_values(doc):
-        sets.append(keys.search_facet_value(gen, facet, value))
-        out.bits.append(keys.search_facet_bitmap(gen, facet, value))
+        sets.append(K.facet_value(facet, value))
+        out.bits.append(K.facet_bitmap(facet, value))
         out.facets.append(f"{facet}{FACET_SEP}{value}")
     for cur, amount in cheapest(doc).items():
-        scores += (keys.search_price(gen, cur), price_score(amount))
+        scores += (K.price(cur), price_score(amount))
     if doc.variants:
-        _variants(doc, gen, keys, out)
+        _variants(doc, out)
     for locale in locales:
-        text = _text(sku, doc.names.get(locale, ""), doc.descriptions.get(locale, ""), gen, keys, locale)
+        text = _text(sku, doc.names.get(locale, ""), doc.descriptions.get(locale, ""), locale)
         sets += text.sets
         scores += text.scores
         out.fields.extend(text.fields)
@@ -125,30 +128,30 @@ def memberships(doc: SearchDocument, gen: int, keys: KeyScheme, locales: Iterabl
     return out
 
 
-def _variants(doc: SearchDocument, gen: int, keys: KeyScheme, out: Memberships) -> None:
+def _variants(doc: SearchDocument, out: Memberships) -> None:
     """The memberships of a product with variants as such, and its variants'."""
     sku = doc.sku
-    out.sets.append(keys.search_with_variants(gen))
+    out.sets.append(K.WITH_VARIANTS)
     in_stock: dict[tuple[str, str], bool] = {}
     for variant in doc.variants:
         for pair in attribute_values(doc.values(variant)):
             in_stock[pair] = in_stock.get(pair, False) or variant.in_stock
     for (name, value), stocked in in_stock.items():
         if not stocked:  # the product has the value, but not in stock
-            out.sets.append(keys.search_sold_out_value(gen, name, value))
-            out.bits.append(keys.search_sold_out_bitmap(gen, name, value))
+            out.sets.append(K.sold_out_value(name, value))
+            out.bits.append(K.sold_out_bitmap(name, value))
     for cur in cheapest(doc):
         offered = [v.prices[cur] for v in doc.variants if v.in_stock and cur in v.prices]
-        out.scores.extend((keys.search_stock_price(gen, cur), price_score(min(offered)) if offered else "inf"))
+        out.scores.extend((K.stock_price(cur), price_score(min(offered)) if offered else "inf"))
     for variant in doc.variants:
         member = f"{sku}{VARIANT_SEP}{variant.sku}"
-        out.ranked.extend((keys.search_variants(gen), member, "0"))
+        out.ranked.extend((K.VARIANTS, member, "0"))
         for name, value in attribute_values(doc.values(variant)):
-            out.members.extend((keys.search_variant_facet(gen, name, value), member))
+            out.members.extend((K.variant_facet(name, value), member))
         if variant.in_stock:
-            out.members.extend((keys.search_variant_in_stock(gen), member))
+            out.members.extend((K.VARIANT_IN_STOCK, member))
         for cur, amount in variant.prices.items():
-            out.ranked.extend((keys.search_variant_price(gen, cur), member, price_score(amount)))
+            out.ranked.extend((K.variant_price(cur), member, price_score(amount)))
 
 
 class _Text(NamedTuple):
@@ -162,25 +165,25 @@ class _Text(NamedTuple):
 
 
 @lru_cache(maxsize=TEXT_CACHE)
-def _text(sku: str, name: str, description: str, gen: int, keys: KeyScheme, locale: str) -> _Text:
+def _text(sku: str, name: str, description: str, locale: str) -> _Text:
     """A pure function of its arguments: kept for the last :data:`TEXT_CACHE` documents."""
     sort_key = name_sort_key(name)
     # A missing name sorts as the empty string (first), like everywhere else.
-    scores = (keys.search_name_rank(gen, locale), str(name_rank(sort_key)))
+    scores = (K.name_rank(locale), str(name_rank(sort_key)))
     fields: tuple[str, ...] = ()
     ranked: list[str] = []
     if name:
-        fields = (keys.search_names(gen, locale), name)
-        ranked += (keys.search_name_prefix(gen, locale), f"{sort_key}{LEX_SEP}{sku}", "0")
+        fields = (K.names(locale), name)
+        ranked += (K.name_prefix(locale), f"{sort_key}{LEX_SEP}{sku}", "0")
     sets: list[str] = []
     vocabulary: dict[str, None] = {}
     for in_name, text in ((True, name), (False, description)):
         found = terms(text, locale)[:MAX_TERMS_PER_TEXT]
-        start = keys.search_term(gen, locale, in_name, "")  # every term key of the text starts so
+        start = K.term(locale, in_name, "")  # every term key of the text starts so
         sets += [start + term.stem for term in found]
         vocabulary.update(dict.fromkeys(f"{term.surface}{LEX_SEP}{term.stem}" for term in found))
         if in_name:  # every word start of the name, for suggestions
-            words = keys.search_name_words(gen, locale)
+            words = K.name_words(locale)
             for term in found:
                 ranked += (words, f"{term.surface}{LEX_SEP}{sku}", "0")
     return _Text(tuple(sets), scores, fields, tuple(ranked), list(vocabulary))

@@ -17,7 +17,7 @@ from redis.typing import EncodableT
 
 from search.documents import SearchDocument
 from search.embedded_docs import REGISTER, VOCABULARY, memberships
-from vocab.keys import KeyScheme
+from vocab.keys import IndexKey, KeyScheme
 
 #: The files of each script, joined with a newline in this order (the query script is the set
 #: algebra helpers, then the query that uses them).
@@ -36,26 +36,29 @@ def script_sha(name: str) -> str:
     return hashlib.sha1(script_source(name).encode("utf-8")).hexdigest()  # noqa: S324 - Redis names scripts so
 
 
-def write_call(
-    documents: Sequence[SearchDocument], gen: int, keys: KeyScheme, locales: Iterable[str]
-) -> tuple[list[str], list[EncodableT]]:
-    """KEYS and ARGV of one embedded_write.lua call writing ``documents`` into generation ``gen``
-    (the script's header describes them): the id hash, the id counter, then each document's hash;
-    the index's key prefix and the call as one JSON text: its registry groups (each member once,
-    however many documents share it) and per document its SKU, version and memberships."""
-    call_keys = [keys.search_ids(gen), keys.search_id_seq(gen)]
+def write_call(documents: Sequence[SearchDocument], locales: Iterable[str]) -> bytes:
+    """The call of embedded_write.lua writing ``documents`` (ARGV[2]; the script's header describes
+    it), the same for every generation: as JSON, its registry groups (each member once, however
+    many documents share it) and per document its SKU, version and memberships."""
     locales = tuple(locales)
     facets: dict[str, None] = {}
     vocabulary: dict[str, dict[str, None]] = {locale: {} for locale in locales}
     written = []
     for doc in documents:
-        m = memberships(doc, gen, keys, locales)
+        m = memberships(doc, locales)
         facets.update(dict.fromkeys(m.facets))
         for locale, words in m.vocabulary.items():
             vocabulary[locale].update(dict.fromkeys(words))
-        call_keys.append(keys.search_doc(gen, doc.sku))
         written.append((doc.sku, str(doc.version), *m[:6]))  # its six kinds; registries are per call
-    groups = [(REGISTER, keys.search_facet_registry(gen), list(facets))]
-    groups += [(VOCABULARY, keys.search_vocabulary(gen, loc), list(words)) for loc, words in vocabulary.items()]
-    call = {"r": [group for group in groups if group[2]], "d": written}
-    return call_keys, [keys.search_index(gen), orjson.dumps(call)]
+    groups = [(REGISTER, IndexKey.FACETS, list(facets))]
+    groups += [(VOCABULARY, IndexKey.vocabulary(loc), list(words)) for loc, words in vocabulary.items()]
+    return orjson.dumps({"r": [group for group in groups if group[2]], "d": written})
+
+
+def write_args(
+    documents: Sequence[SearchDocument], call: bytes, gen: int, keys: KeyScheme
+) -> tuple[list[str], list[EncodableT]]:
+    """KEYS and ARGV of the :func:`write_call` ``call`` of ``documents`` into generation ``gen``:
+    the id hash, the id counter, then each document's hash; the generation's key prefix and the call."""
+    call_keys = [keys.search_ids(gen), keys.search_id_seq(gen), *(keys.search_doc(gen, doc.sku) for doc in documents)]
+    return call_keys, [keys.search_index(gen), call]

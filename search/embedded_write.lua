@@ -1,7 +1,8 @@
 -- Version-guarded writes of search documents into one generation of the embedded index.
 -- KEYS[1]: the SKU -> id hash, KEYS[2]: the id counter, KEYS[2 + i]: the hash of document i.
 -- ARGV[1]: the generation's key prefix (KeyScheme.search_index).
--- ARGV[2]: the call, JSON: {"r": [[op, key, [member...]]...], "d": [[SKU, version, s, b, z, h, n, m]...]}.
+-- ARGV[2]: the call, JSON: {"r": [[op, key, [member...]]...], "d": [[SKU, version, s, b, z, h, n, m]...]};
+-- its keys are without the prefix (vocab.keys.IndexKey), the same call for every generation.
 -- "r" are the registries (facet values, vocabulary): R is SADD key member..., V is ZADD key 0
 -- member.... They are never undone and belong to no document: a member comes once per call,
 -- however many of its documents share it, and is written whatever their versions (a registered
@@ -17,7 +18,7 @@
 -- A document older than the stored one is skipped; the same version is written again. Writing
 -- first undoes the memberships listed in the hash's field 'u', then adds the new ones. 'u' is
 -- cjson: {S = {key...}, Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...},
--- N = {{key, member}...}} with keys stored without the prefix; S, Z and H remove the SKU, B clears
+-- N = {{key, member}...}} with keys without the prefix, as the call gives them; S, Z and H remove the SKU, B clears
 -- the product's bit, M (a sorted set member that is not the SKU) and N (a set member that is not
 -- the SKU: a variant) remove their member. A hidden document has no memberships: it keeps its
 -- version (so an older, visible one cannot come back) and is in no set.
@@ -25,11 +26,10 @@
 -- index is for (Redis Cluster users take Elasticsearch).
 -- Returns the number of documents written.
 local prefix = ARGV[1]
-local strip = #prefix + 1
 local call = cjson.decode(ARGV[2])
 local written = 0
 for _, group in ipairs(call.r) do
-  local op, key, members = group[1], group[2], group[3]
+  local op, key, members = group[1], prefix .. group[2], group[3]
   for i = 1, #members, 1000 do  -- in chunks: unpack has a limit
     local last = math.min(i + 999, #members)
     if op == 'R' then
@@ -42,15 +42,15 @@ for _, group in ipairs(call.r) do
   end
 end
 
-local function keys_of(list, step)  -- the keys list[1], list[1 + step]..., without the prefix
+local function keys_of(list, step)  -- the keys list[1], list[1 + step]...
   local out = {}
-  for j = 1, #list, step do out[#out + 1] = list[j]:sub(strip) end
+  for j = 1, #list, step do out[#out + 1] = list[j] end
   return out
 end
 
-local function pairs_of(list, step)  -- {key without the prefix, member} of each membership
+local function pairs_of(list, step)  -- {key, member} of each membership
   local out = {}
-  for j = 1, #list, step do out[#out + 1] = {list[j]:sub(strip), list[j + 1]} end
+  for j = 1, #list, step do out[#out + 1] = {list[j], list[j + 1]} end
   return out
 end
 
@@ -75,14 +75,14 @@ for d, entry in ipairs(call.d) do
       for _, km in ipairs(old.M or {}) do redis.call('ZREM', prefix .. km[1], km[2]) end
       for _, km in ipairs(old.N or {}) do redis.call('SREM', prefix .. km[1], km[2]) end
     end
-    for _, key in ipairs(sets) do redis.call('SADD', key, sku) end
-    for _, key in ipairs(bits) do redis.call('SETBIT', key, id, 1) end
-    for j = 1, #scores, 2 do redis.call('ZADD', scores[j], scores[j + 1], sku) end
-    for j = 1, #fields, 2 do redis.call('HSET', fields[j], sku, fields[j + 1]) end
-    for j = 1, #members, 2 do redis.call('SADD', members[j], members[j + 1]) end
-    for j = 1, #ranked, 3 do redis.call('ZADD', ranked[j], ranked[j + 2], ranked[j + 1]) end
+    for _, key in ipairs(sets) do redis.call('SADD', prefix .. key, sku) end
+    for _, key in ipairs(bits) do redis.call('SETBIT', prefix .. key, id, 1) end
+    for j = 1, #scores, 2 do redis.call('ZADD', prefix .. scores[j], scores[j + 1], sku) end
+    for j = 1, #fields, 2 do redis.call('HSET', prefix .. fields[j], sku, fields[j + 1]) end
+    for j = 1, #members, 2 do redis.call('SADD', prefix .. members[j], members[j + 1]) end
+    for j = 1, #ranked, 3 do redis.call('ZADD', prefix .. ranked[j], ranked[j + 2], ranked[j + 1]) end
     local undo = {
-      S = keys_of(sets, 1), B = keys_of(bits, 1), Z = keys_of(scores, 2), H = keys_of(fields, 2),
+      S = sets, B = bits, Z = keys_of(scores, 2), H = keys_of(fields, 2),
       N = pairs_of(members, 2), M = pairs_of(ranked, 3),
     }
     for op, list in pairs(undo) do

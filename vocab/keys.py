@@ -218,8 +218,8 @@ class KeyScheme:
         return f"{self.prefix}:retired"
 
     def snippet(self, gen: int, kind: Kind, ctx: Context, ident: str = SHOP_WIDE) -> str:
-        context = f"{ctx.locale}.{ctx.currency}" if kind.per_currency else ctx.locale
-        return f"{self.prefix}:{gen}:{kind.value}:{context}:{{{ident}}}"
+        context = f"{ctx.locale}.{ctx.currency}" if kind in _PER_CURRENCY else ctx.locale
+        return f"{self.prefix}:{gen}:{kind}:{context}:{{{ident}}}"  # a StrEnum formats as its value
 
     def variant_snippet(self, gen: int, kind: Kind, ctx: Context, product: str, variant: str) -> str:
         """One variant's own snippet (PRICE, OFFER, AVAIL) in its product's hash tag (docs/variants.md)."""
@@ -268,104 +268,90 @@ class KeyScheme:
         """A SCAN pattern matching every key of one generation's search index."""
         return f"{self.prefix}:{gen}:idx:*"
 
+    # The keys inside a generation's index are IndexKey's names after search_index(gen).
+
     def search_meta(self, gen: int) -> str:
-        return f"{self.search_index(gen)}meta"
+        return self.search_index(gen) + IndexKey.META
 
     def search_doc(self, gen: int, sku: str) -> str:
         """Hash: stored version and the memberships to undo when the document is replaced."""
-        return f"{self.search_index(gen)}doc:{sku}"
+        return self.search_index(gen) + IndexKey.doc(sku)
 
     def search_visible(self, gen: int) -> str:
-        return f"{self.search_index(gen)}visible"
+        return self.search_index(gen) + IndexKey.VISIBLE
 
     def search_in_stock(self, gen: int) -> str:
-        return f"{self.search_index(gen)}in_stock"
+        return self.search_index(gen) + IndexKey.IN_STOCK
 
     def search_category(self, gen: int, category: str) -> str:
-        return f"{self.search_index(gen)}cat:{category}"
+        return self.search_index(gen) + IndexKey.category(category)
 
     def search_facet_value(self, gen: int, facet: str, value: str) -> str:
-        return f"{self.search_index(gen)}f:{facet}:{value}"
+        return self.search_index(gen) + IndexKey.facet_value(facet, value)
 
     def search_facet_bitmap(self, gen: int, facet: str, value: str) -> str:
-        """The same products as :meth:`search_facet_value`, one bit per product id (for counting)."""
-        return f"{self.search_index(gen)}fb:{facet}:{value}"
+        return self.search_index(gen) + IndexKey.facet_bitmap(facet, value)
 
     def search_ids(self, gen: int) -> str:
         """Hash: SKU to the product's number in the generation (its bit in the facet bitmaps)."""
-        return f"{self.search_index(gen)}ids"
+        return self.search_index(gen) + IndexKey.IDS
 
     def search_id_seq(self, gen: int) -> str:
-        return f"{self.search_index(gen)}idseq"
+        return self.search_index(gen) + IndexKey.ID_SEQ
 
     def search_facet_registry(self, gen: int) -> str:
-        """Set of ``facet U+001F value`` ever indexed in the generation."""
-        return f"{self.search_index(gen)}facets"
+        return self.search_index(gen) + IndexKey.FACETS
 
     def search_price(self, gen: int, currency: str) -> str:
-        return f"{self.search_index(gen)}price:{currency}"
-
-    # Variant level (docs/search-embedded.md, "Products with variants"): members are
-    # ``product SKU U+001F variant SKU`` of the visible variants of products sold in variants.
+        return self.search_index(gen) + IndexKey.price(currency)
 
     def search_with_variants(self, gen: int) -> str:
-        """Set of the visible products sold in variants (simple products are never in it)."""
-        return f"{self.search_index(gen)}with_variants"
+        return self.search_index(gen) + IndexKey.WITH_VARIANTS
 
     def search_variants(self, gen: int) -> str:
-        """Sorted set, score 0: every variant member (a product's variants are a lex range)."""
-        return f"{self.search_index(gen)}variants"
+        return self.search_index(gen) + IndexKey.VARIANTS
 
     def search_variant_facet(self, gen: int, facet: str, value: str) -> str:
-        """Set of the variant members whose values (options, else the product's) hold ``value``."""
-        return f"{self.search_index(gen)}vf:{facet}:{value}"
+        return self.search_index(gen) + IndexKey.variant_facet(facet, value)
 
     def search_sold_out_value(self, gen: int, facet: str, value: str) -> str:
-        """Set of the products with variants that have ``value`` on sold-out variants only (to
-        count an in-stock listing's facets without looking at variants)."""
-        return f"{self.search_index(gen)}fo:{facet}:{value}"
+        return self.search_index(gen) + IndexKey.sold_out_value(facet, value)
 
     def search_sold_out_bitmap(self, gen: int, facet: str, value: str) -> str:
-        """The same products as :meth:`search_sold_out_value`, one bit per product id."""
-        return f"{self.search_index(gen)}fob:{facet}:{value}"
+        return self.search_index(gen) + IndexKey.sold_out_bitmap(facet, value)
 
     def search_stock_price(self, gen: int, currency: str) -> str:
-        """Sorted set: a product with variants scored by its cheapest in-stock variant's price
-        (``inf`` when none in stock has one), for in-stock listings sorted by price."""
-        return f"{self.search_index(gen)}sprice:{currency}"
+        return self.search_index(gen) + IndexKey.stock_price(currency)
 
     def search_variant_in_stock(self, gen: int) -> str:
-        return f"{self.search_index(gen)}vin_stock"
+        return self.search_index(gen) + IndexKey.VARIANT_IN_STOCK
 
     def search_variant_price(self, gen: int, currency: str) -> str:
-        return f"{self.search_index(gen)}vprice:{currency}"
+        return self.search_index(gen) + IndexKey.variant_price(currency)
 
     def search_created(self, gen: int) -> str:
-        return f"{self.search_index(gen)}created"
+        return self.search_index(gen) + IndexKey.CREATED
 
     def search_name_rank(self, gen: int, locale: str) -> str:
-        return f"{self.search_index(gen)}name_rank:{locale}"
+        return self.search_index(gen) + IndexKey.name_rank(locale)
 
     def search_names(self, gen: int, locale: str) -> str:
-        return f"{self.search_index(gen)}names:{locale}"
+        return self.search_index(gen) + IndexKey.names(locale)
 
     def search_name_prefix(self, gen: int, locale: str) -> str:
-        return f"{self.search_index(gen)}name_lex:{locale}"
+        return self.search_index(gen) + IndexKey.name_prefix(locale)
 
     def search_name_words(self, gen: int, locale: str) -> str:
-        """Lexicographic sorted set of ``word U+0000 SKU``: every word of every name, for suggestions."""
-        return f"{self.search_index(gen)}name_words:{locale}"
+        return self.search_index(gen) + IndexKey.name_words(locale)
 
     def search_sku_prefix(self, gen: int) -> str:
-        return f"{self.search_index(gen)}sku_lex"
+        return self.search_index(gen) + IndexKey.SKU_PREFIX
 
     def search_term(self, gen: int, locale: str, in_name: bool, term: str) -> str:
-        """Set of SKUs whose name (``tn``) or description (``td``) holds ``term``; the term comes
-        last, so ``search_term(gen, locale, in_name, "")`` is where all those keys start."""
-        return f"{self.search_index(gen)}{'tn' if in_name else 'td'}:{locale}:{term}"
+        return self.search_index(gen) + IndexKey.term(locale, in_name, term)
 
     def search_vocabulary(self, gen: int, locale: str) -> str:
-        return f"{self.search_index(gen)}vocab:{locale}"
+        return self.search_index(gen) + IndexKey.vocabulary(locale)
 
     def search_temp(self, gen: int, nonce: str, n: int) -> str:
         return f"{self.search_index(gen)}tmp:{nonce}:{n}"
@@ -397,6 +383,105 @@ class KeyScheme:
         """Sorted set of the scheduled refresh's batches (JSON lists of SKUs) that no task has
         started yet, scored by when they were sent (projector/refresh.py)."""
         return f"{self.prefix}:refresh:pending"
+
+
+class IndexKey:
+    """The keys inside one generation of the embedded search index, without the generation's
+    prefix (:meth:`KeyScheme.search_index`): what a write call sends and a document's undo list
+    keeps (search/embedded_write.lua puts the prefix in front), the same for every generation.
+    :class:`KeyScheme`'s ``search_*`` methods give the whole keys."""
+
+    META = "meta"
+    VISIBLE = "visible"
+    IN_STOCK = "in_stock"
+    IDS = "ids"
+    ID_SEQ = "idseq"
+    #: Set of ``facet U+001F value`` ever indexed in the generation.
+    FACETS = "facets"
+    #: Set of the visible products sold in variants (simple products are never in it).
+    WITH_VARIANTS = "with_variants"
+    #: Sorted set, score 0: every variant member (a product's variants are a lex range).
+    VARIANTS = "variants"
+    VARIANT_IN_STOCK = "vin_stock"
+    CREATED = "created"
+    SKU_PREFIX = "sku_lex"
+
+    @staticmethod
+    def doc(sku: str) -> str:
+        return f"doc:{sku}"
+
+    @staticmethod
+    def category(category: str) -> str:
+        return f"cat:{category}"
+
+    @staticmethod
+    def facet_value(facet: str, value: str) -> str:
+        return f"f:{facet}:{value}"
+
+    @staticmethod
+    def facet_bitmap(facet: str, value: str) -> str:
+        """The same products as :meth:`facet_value`, one bit per product id (for counting)."""
+        return f"fb:{facet}:{value}"
+
+    @staticmethod
+    def price(currency: str) -> str:
+        return f"price:{currency}"
+
+    # Variant level (docs/search-embedded.md, "Products with variants"): members are
+    # ``product SKU U+001F variant SKU`` of the visible variants of products sold in variants.
+
+    @staticmethod
+    def variant_facet(facet: str, value: str) -> str:
+        """Set of the variant members whose values (options, else the product's) hold ``value``."""
+        return f"vf:{facet}:{value}"
+
+    @staticmethod
+    def sold_out_value(facet: str, value: str) -> str:
+        """Set of the products with variants that have ``value`` on sold-out variants only (to
+        count an in-stock listing's facets without looking at variants)."""
+        return f"fo:{facet}:{value}"
+
+    @staticmethod
+    def sold_out_bitmap(facet: str, value: str) -> str:
+        """The same products as :meth:`sold_out_value`, one bit per product id."""
+        return f"fob:{facet}:{value}"
+
+    @staticmethod
+    def stock_price(currency: str) -> str:
+        """Sorted set: a product with variants scored by its cheapest in-stock variant's price
+        (``inf`` when none in stock has one), for in-stock listings sorted by price."""
+        return f"sprice:{currency}"
+
+    @staticmethod
+    def variant_price(currency: str) -> str:
+        return f"vprice:{currency}"
+
+    @staticmethod
+    def name_rank(locale: str) -> str:
+        return f"name_rank:{locale}"
+
+    @staticmethod
+    def names(locale: str) -> str:
+        return f"names:{locale}"
+
+    @staticmethod
+    def name_prefix(locale: str) -> str:
+        return f"name_lex:{locale}"
+
+    @staticmethod
+    def name_words(locale: str) -> str:
+        """Lexicographic sorted set of ``word U+0000 SKU``: every word of every name, for suggestions."""
+        return f"name_words:{locale}"
+
+    @staticmethod
+    def term(locale: str, in_name: bool, term: str) -> str:
+        """Set of SKUs whose name (``tn``) or description (``td``) holds ``term``; the term comes
+        last, so ``term(locale, in_name, "")`` is where all those keys start."""
+        return f"{'tn' if in_name else 'td'}:{locale}:{term}"
+
+    @staticmethod
+    def vocabulary(locale: str) -> str:
+        return f"vocab:{locale}"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ The adapter itself runs Lua on a real Redis: tests/integration/test_embedded_sea
 from __future__ import annotations
 
 import json
+import sys
+import unicodedata
 from dataclasses import replace
 from decimal import Decimal
 from typing import NamedTuple
@@ -13,10 +15,10 @@ from typing import NamedTuple
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.documents import SearchDocument, VariantDocument, fold, name_sort_key
+from search.documents import COMBINING_BELOW, SearchDocument, VariantDocument, fold, name_sort_key
 from search.embedded_docs import REGISTER, VOCABULARY, Memberships, memberships
 from search.embedded_query import Lookup, plan
-from search.embedded_scripts import write_call
+from search.embedded_scripts import write_args, write_call
 from search.embedded_text import MAX_WORD, RANK_CHARS, Term, name_rank, terms, words
 from search.query import MAX_FACET_VALUES, Facet, FacetValue, Query
 from vocab.keys import KeyScheme
@@ -34,12 +36,14 @@ class Entry(NamedTuple):
 
 
 def flat(m: Memberships, sku: str, gen: int = 1) -> list[Entry]:
-    """Every membership as one (op, key, member, score), registries (REGISTER, VOCABULARY) too."""
+    """Every membership as the script writes it into generation ``gen``: one (op, whole key,
+    member, score), registries (REGISTER, VOCABULARY) too."""
+    p = KEYS.search_index(gen)
 
     def tuples(values: list[str], size: int) -> list[tuple[str, ...]]:
-        return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
+        return [(p + values[i], *values[i + 1 : i + size]) for i in range(0, len(values), size)]
 
-    out = [Entry(SADD, k, sku) for k in m.sets] + [Entry(SETBIT, k, sku) for k in m.bits]
+    out = [Entry(SADD, p + k, sku) for k in m.sets] + [Entry(SETBIT, p + k, sku) for k in m.bits]
     out += [Entry(ZADD, k, sku, score) for k, score in tuples(m.scores, 2)]
     out += [Entry(HSET, k, sku, value) for k, value in tuples(m.fields, 2)]
     out += [Entry(SADD, k, member) for k, member in tuples(m.members, 2)]
@@ -50,7 +54,7 @@ def flat(m: Memberships, sku: str, gen: int = 1) -> list[Entry]:
 
 
 def entries(d: SearchDocument, locales: list[str]) -> list[Entry]:
-    return flat(memberships(d, 1, KEYS, locales), d.sku)
+    return flat(memberships(d, locales), d.sku)
 
 
 def stems(text: str, locale: str) -> set[str]:
@@ -66,6 +70,17 @@ def test_fold_drops_case_and_accents_but_keeps_other_scripts():
     assert fold("Кроссовки Ёж") == "кроссовки еж"
     assert fold("Παπούτσια") == "παπουτσια"
     assert fold("ガ") == "カ"
+    assert fold("a\u034fb") == "a\u034fb"  # the grapheme joiner is among the marks' code points, not a mark
+
+
+def test_no_code_point_from_where_fold_stops_looking_is_a_combining_mark():
+    assert not any(unicodedata.combining(chr(c)) for c in range(COMBINING_BELOW, sys.maxunicode + 1))
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_fold_is_casefold_then_nfkd_without_combining_marks(text):
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    assert fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def test_english_stems_join_singular_plural_and_verb_forms():
@@ -144,15 +159,16 @@ def doc(**kw) -> SearchDocument:
 
 def test_a_write_call_sends_each_registry_member_once_and_every_documents_memberships():
     first, second = doc(), doc(sku="S2", names={"en_US": "Running Boot"}, attributes={"color": ("Red",)})
-    keys, args = write_call([first, second], 1, KEYS, ["en_US"])
-    p = "t:1:idx:{t:1}:"
-    assert keys[2:] == [KEYS.search_doc(1, "S1"), KEYS.search_doc(1, "S2")] and args[0] == p
-    call = json.loads(args[1])
-    registry = [(op, key, member) for op, key, members in call["r"] for member in members]
+    call = write_call([first, second], ["en_US"])
+    keys, args = write_args([first, second], call, 7, KEYS)
+    assert keys == [KEYS.search_ids(7), KEYS.search_id_seq(7), KEYS.search_doc(7, "S1"), KEYS.search_doc(7, "S2")]
+    assert args == ["t:7:idx:{t:7}:", call]  # the prefix the script puts before every key of the call
+    decoded = json.loads(call)
+    registry = [(op, KEYS.search_index(1) + key, member) for op, key, members in decoded["r"] for member in members]
     assert len(set(registry)) == len(registry)  # "running" and color Red: once each
     wanted = {e[:3] for d in (first, second) for e in entries(d, ["en_US"]) if e.op in (REGISTER, VOCABULARY)}
-    assert set(registry) == wanted and (VOCABULARY, p + "vocab:en_US", "running\x00run") in registry
-    assert call["d"] == [[d.sku, str(d.version), *memberships(d, 1, KEYS, ["en_US"])[:6]] for d in (first, second)]
+    assert set(registry) == wanted and (VOCABULARY, "t:1:idx:{t:1}:vocab:en_US", "running\x00run") in registry
+    assert decoded["d"] == [[d.sku, str(d.version), *memberships(d, ["en_US"])[:6]] for d in (first, second)]
 
 
 def test_a_hidden_document_has_no_memberships():
