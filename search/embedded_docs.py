@@ -56,6 +56,20 @@ class Memberships(NamedTuple):
     #: Per locale, ``surface U+0000 stem`` of every term, for its vocabulary (only grows).
     vocabulary: dict[str, list[str]]
 
+    def undo(self) -> dict[str, list]:
+        """What takes these memberships back, as embedded_write.lua stores it in the document's
+        hash (its header describes it): the keys without the SKU, and for members other than the
+        SKU the key and the member; empty lists left out."""
+        undo: dict[str, list] = {
+            "S": self.sets,
+            "B": self.bits,
+            "Z": self.scores[::2],
+            "H": self.fields[::2],
+            "N": list(zip(self.members[::2], self.members[1::2], strict=True)),
+            "M": list(zip(self.ranked[::3], self.ranked[1::3], strict=True)),
+        }
+        return {op: keys for op, keys in undo.items() if keys}
+
 
 def price_score(amount) -> str:
     """Prices as sorted-set scores (doubles); ranges are given the same way, so bounds agree."""

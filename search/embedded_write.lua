@@ -2,7 +2,8 @@
 -- KEYS[1]: the SKU -> id hash, KEYS[2]: the id counter, KEYS[2 + i]: the hash of document i.
 -- ARGV[1]: the generation's key prefix (KeyScheme.search_index).
 -- ARGV[2]: the call, JSON: {"r": [[op, key, [member...]]...], "d": [[SKU, version, s, b, z, h, n, m]...]};
--- its keys are without the prefix (vocab.keys.IndexKey), the same call for every generation.
+-- ARGV[2 + i]: document i's undo list (JSON, below), stored as it comes. Keys are without the
+-- prefix (vocab.keys.IndexKey): the same call for every generation.
 -- "r" are the registries (facet values, vocabulary): R is SADD key member..., V is ZADD key 0
 -- member.... They are never undone and belong to no document: a member comes once per call,
 -- however many of its documents share it, and is written whatever their versions (a registered
@@ -17,10 +18,12 @@
 --   m [key, member, score...]   ZADD key score member
 -- A document older than the stored one is skipped; the same version is written again. Writing
 -- first undoes the memberships listed in the hash's field 'u', then adds the new ones. 'u' is
--- cjson: {S = {key...}, Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...},
--- N = {{key, member}...}} with keys without the prefix, as the call gives them; S, Z and H remove the SKU, B clears
--- the product's bit, M (a sorted set member that is not the SKU) and N (a set member that is not
--- the SKU: a variant) remove their member. A hidden document has no memberships: it keeps its
+-- the document's undo list, which the caller builds from the same memberships
+-- (search.embedded_docs.Memberships.undo), so the script encodes nothing: {S = {key...},
+-- Z = {key...}, H = {key...}, B = {key...}, M = {{key, member}...}, N = {{key, member}...}}, keys
+-- without the prefix, empty lists left out; S, Z and H remove the SKU, B clears the product's
+-- bit, M (a sorted set member that is not the SKU) and N (a set member that is not the SKU: a
+-- variant) remove their member. A hidden document has no memberships: it keeps its
 -- version (so an older, visible one cannot come back) and is in no set.
 -- The undo list names keys that are not in KEYS: fine on a standalone Redis, which is what this
 -- index is for (Redis Cluster users take Elasticsearch).
@@ -40,18 +43,6 @@ for _, group in ipairs(call.r) do
       redis.call('ZADD', key, unpack(args))
     end
   end
-end
-
-local function keys_of(list, step)  -- the keys list[1], list[1 + step]...
-  local out = {}
-  for j = 1, #list, step do out[#out + 1] = list[j] end
-  return out
-end
-
-local function pairs_of(list, step)  -- {key, member} of each membership
-  local out = {}
-  for j = 1, #list, step do out[#out + 1] = {list[j], list[j + 1]} end
-  return out
 end
 
 for d, entry in ipairs(call.d) do
@@ -81,14 +72,7 @@ for d, entry in ipairs(call.d) do
     for j = 1, #fields, 2 do redis.call('HSET', prefix .. fields[j], sku, fields[j + 1]) end
     for j = 1, #members, 2 do redis.call('SADD', prefix .. members[j], members[j + 1]) end
     for j = 1, #ranked, 3 do redis.call('ZADD', prefix .. ranked[j], ranked[j + 2], ranked[j + 1]) end
-    local undo = {
-      S = sets, B = bits, Z = keys_of(scores, 2), H = keys_of(fields, 2),
-      N = pairs_of(members, 2), M = pairs_of(ranked, 3),
-    }
-    for op, list in pairs(undo) do
-      if #list == 0 then undo[op] = nil end  -- cjson writes an empty table as {}, not []
-    end
-    redis.call('HSET', doc, 'v', version, 'u', cjson.encode(undo))
+    redis.call('HSET', doc, 'v', version, 'u', ARGV[2 + d])
     written = written + 1
   end
 end

@@ -99,6 +99,15 @@ def test_a_write_registers_more_words_than_one_redis_call_takes(ix, client):
     assert {s.decode().partition("\x00")[0] for s in client.zrange(vocabulary, 0, -1)} == set(words)
 
 
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_a_call_with_two_versions_of_a_document_leaves_the_newer(ix, newer_first):
+    versions = [doc("D1", "Red Boot", version=1, brand="Old"), doc("D1", "Blue Shoe", version=2, brand="New")]
+    ix.index([doc("D0", "Boot"), *(versions[::-1] if newer_first else versions), doc("D2", "Boot")], [1])
+    assert found(ix, "boot") == {"D0", "D2"} and found(ix, "shoe") == {"D1"}
+    assert ix.query(q(filters={"brand": ("Old",)})).total == 0
+    assert ix.query(q(filters={"brand": ("New",)})).skus == ("D1",)
+
+
 def test_generations_are_separate_and_switch_and_drop_work(ix, client):
     assert ix.live_generation() == 1
     ix.ensure_generation(2)

@@ -162,13 +162,22 @@ def test_a_write_call_sends_each_registry_member_once_and_every_documents_member
     call = write_call([first, second], ["en_US"])
     keys, args = write_args([first, second], call, 7, KEYS)
     assert keys == [KEYS.search_ids(7), KEYS.search_id_seq(7), KEYS.search_doc(7, "S1"), KEYS.search_doc(7, "S2")]
-    assert args == ["t:7:idx:{t:7}:", call]  # the prefix the script puts before every key of the call
-    decoded = json.loads(call)
+    assert args == ["t:7:idx:{t:7}:", *call]  # the prefix the script puts before every key of the call
+    decoded = json.loads(call[0])
     registry = [(op, KEYS.search_index(1) + key, member) for op, key, members in decoded["r"] for member in members]
     assert len(set(registry)) == len(registry)  # "running" and color Red: once each
     wanted = {e[:3] for d in (first, second) for e in entries(d, ["en_US"]) if e.op in (REGISTER, VOCABULARY)}
     assert set(registry) == wanted and (VOCABULARY, "t:1:idx:{t:1}:vocab:en_US", "running\x00run") in registry
     assert decoded["d"] == [[d.sku, str(d.version), *memberships(d, ["en_US"])[:6]] for d in (first, second)]
+    # then each document's undo list, stored as it comes: every key it is in, without the SKU
+    undo = json.loads(call[2])
+    assert set(undo) == {"S", "B", "Z", "H", "M"}  # no variants, so no "N"
+    assert set(undo["S"]) >= {"visible", "f:color:Red", "tn:en_US:run", "tn:en_US:boot"} and "S2" not in undo["S"]
+    assert undo["B"] == ["fb:brand:Acme", "fb:color:Red"] and "price:EUR" in undo["Z"]
+    assert undo["H"] == ["names:en_US"] and ["name_lex:en_US", "running boot\x00S2"] in undo["M"]
+    every = {(e.op, e.key.removeprefix(KEYS.search_index(1)), e.member) for e in entries(second, ["en_US"])}
+    taken_back = {(op, k, "S2") for op in ("S", "B", "Z", "H") for k in undo[op]} | {("Z", k, m) for k, m in undo["M"]}
+    assert taken_back == {e for e in every if e[0] not in (REGISTER, VOCABULARY)}
 
 
 def test_a_hidden_document_has_no_memberships():
